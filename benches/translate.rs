@@ -1,0 +1,67 @@
+//! JSON -> proto translation of one 1,000-record page of CIFS connections:
+//! the gateway's per-page CPU cost on top of the network.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use ontap_grpc_gateway::ontap::cifs::CifsConnectionRecord;
+use ontap_grpc_gateway::ontap::{Collection, Response};
+use ontap_grpc_gateway::translate::Selection;
+use ontap_grpc_gateway::translate::cifs::to_proto;
+use std::hint::black_box;
+
+/// A page shaped like ONTAP's, with HAL links on every nested object.
+fn page(records: usize) -> Vec<u8> {
+    let records: Vec<serde_json::Value> = (0..records)
+        .map(|i| {
+            serde_json::json!({
+                "client_ip": format!("10.74.{}.{}", i / 250, i % 250),
+                "client_port": 1025 + i,
+                "identifier": 91842 + i,
+                "network_context_id": i % 8,
+                "node": {
+                    "_links": {"self": {"href": "/api/cluster/nodes/1cd8a442-86d1-11e0-ae1c-123478563412"}},
+                    "name": "node1",
+                    "uuid": "1cd8a442-86d1-11e0-ae1c-123478563412"
+                },
+                "server_ip": "10.140.70.197",
+                "sessions": [{"identifier": 625718873227788312u64 + i as u64}, {"identifier": 625718873227788579u64}],
+                "svm": {
+                    "_links": {"self": {"href": "/api/svm/svms/fc824aa8-4e60-11ea-afb1-0050568ec4e4"}},
+                    "name": "vs1",
+                    "uuid": "fc824aa8-4e60-11ea-afb1-0050568ec4e4"
+                }
+            })
+        })
+        .collect();
+    serde_json::to_vec(&serde_json::json!({
+        "records": records,
+        "num_records": 1000,
+        "_links": {"self": {"href": "/api/protocols/cifs/connections?fields=*"},
+                   "next": {"href": "/api/protocols/cifs/connections?fields=*&start.identifier=92842"}}
+    }))
+    .unwrap()
+}
+
+fn translate_page(c: &mut Criterion) {
+    let body = bytes::Bytes::from(page(1000));
+    let mut group = c.benchmark_group("cifs_connections_page");
+    group.throughput(Throughput::Elements(1000));
+    group.bench_function("json_to_proto_1000_records", |b| {
+        b.iter(|| {
+            let response = Response {
+                status: 200,
+                body: body.clone(),
+            };
+            let collection: Collection<CifsConnectionRecord> = response.json().unwrap();
+            let protos: Vec<_> = collection
+                .records
+                .into_iter()
+                .map(|r| to_proto(r, &Selection::All))
+                .collect();
+            black_box(protos)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, translate_page);
+criterion_main!(benches);

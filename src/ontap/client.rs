@@ -1,0 +1,398 @@
+//! The one HTTP client per cluster. Every call takes an in-flight permit
+//! first: ONTAP queues only a limited number of connections, and the gateway
+//! is the door many services share, so past the bound a call waits (within
+//! its deadline) instead of opening another connection.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
+use http::{HeaderValue, Method};
+use tokio::sync::Semaphore;
+use url::Url;
+
+use super::error::{ApiError, OntapError};
+use super::path::ApiPath;
+use super::query::Query;
+use super::tls::TlsOptions;
+
+/// How to reach one cluster, and how hard the gateway may press it.
+#[derive(Clone)]
+pub struct ClientConfig {
+    /// `https://cluster-mgmt` (scheme, host and port only).
+    pub base_url: String,
+    /// ONTAP user.
+    pub username: String,
+    /// ONTAP password; never logged, never echoed.
+    pub password: String,
+    /// Certificate trust.
+    pub tls: TlsOptions,
+    /// The bound on concurrent requests, and so on open connections (HTTP/1.1
+    /// carries one request at a time per connection).
+    pub max_in_flight: usize,
+    /// How long a call without a shorter deadline waits for a free slot.
+    pub queue_timeout: Duration,
+    /// TCP + TLS connect bound.
+    pub connect_timeout: Duration,
+    /// The bound on one request when the caller sets no shorter deadline.
+    pub request_timeout: Duration,
+    /// Responses larger than this fail instead of exhausting memory.
+    pub max_response_bytes: usize,
+}
+
+impl ClientConfig {
+    /// Defaults suited to one production cluster.
+    pub fn new(
+        base_url: impl Into<String>,
+        username: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
+        Self {
+            base_url: base_url.into(),
+            username: username.into(),
+            password: password.into(),
+            tls: TlsOptions::default(),
+            max_in_flight: 8,
+            queue_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(130),
+            max_response_bytes: 64 * 1024 * 1024,
+        }
+    }
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("base_url", &self.base_url)
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("tls", &self.tls)
+            .field("max_in_flight", &self.max_in_flight)
+            .field("queue_timeout", &self.queue_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("max_response_bytes", &self.max_response_bytes)
+            .finish()
+    }
+}
+
+/// When the caller stops waiting. `None` means the caller set no deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline(Option<Instant>);
+
+impl Deadline {
+    /// No deadline: the client's own bounds apply.
+    pub const NONE: Deadline = Deadline(None);
+
+    /// A deadline `timeout` from now.
+    pub fn after(timeout: Duration) -> Self {
+        Self(Some(Instant::now() + timeout))
+    }
+
+    /// Time left, if there is a deadline.
+    pub fn remaining(&self) -> Option<Duration> {
+        self.0
+            .map(|at| at.saturating_duration_since(Instant::now()))
+    }
+
+    /// `bound`, shortened to the time left.
+    pub fn cap(&self, bound: Duration) -> Duration {
+        self.remaining().map_or(bound, |left| left.min(bound))
+    }
+}
+
+/// A successful response.
+#[derive(Debug)]
+pub struct Response {
+    /// 200, 201 or 202.
+    pub status: u16,
+    /// The body, at most `max_response_bytes`.
+    pub body: Bytes,
+}
+
+impl Response {
+    /// Decodes the body into a documented wire shape. A syntax error or a
+    /// field of the wrong type names the JSON path, e.g. `records[3].client_port`.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, OntapError> {
+        let mut de = serde_json::Deserializer::from_slice(&self.body);
+        let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if path == "." {
+                OntapError::Malformed(inner.to_string())
+            } else {
+                OntapError::Malformed(format!("field `{path}`: {inner}"))
+            }
+        })?;
+        de.end().map_err(|e| OntapError::Malformed(e.to_string()))?;
+        Ok(value)
+    }
+}
+
+/// A pooled, bounded client for one ONTAP cluster.
+#[derive(Clone)]
+pub struct OntapClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: String,
+    authorization: HeaderValue,
+    permits: Semaphore,
+    config: ClientConfig,
+}
+
+impl fmt::Debug for OntapClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OntapClient")
+            .field("base", &self.inner.base)
+            .finish()
+    }
+}
+
+/// A configuration the client cannot start with.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid ONTAP client configuration: {0}")]
+pub struct ConfigError(String);
+
+impl OntapClient {
+    /// Builds the pool. Nothing connects until the first call.
+    pub fn new(config: ClientConfig) -> Result<Self, ConfigError> {
+        let base = normalize_base_url(&config.base_url).map_err(ConfigError)?;
+        if config.max_in_flight == 0 {
+            return Err(ConfigError("max_in_flight must be at least 1".into()));
+        }
+        let tls = config.tls.client_config().map_err(ConfigError)?;
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .connect_timeout(config.connect_timeout)
+            .pool_max_idle_per_host(config.max_in_flight)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .http1_only()
+            .tcp_nodelay(true)
+            .user_agent(concat!("ontap-grpc-gateway/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ConfigError(describe(&e)))?;
+        let authorization = basic_auth(&config.username, &config.password)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                authorization,
+                permits: Semaphore::new(config.max_in_flight),
+                config,
+            }),
+        })
+    }
+
+    /// The cluster's base URL (scheme, host, port).
+    pub fn base_url(&self) -> &str {
+        &self.inner.base
+    }
+
+    /// `GET path?query`.
+    pub async fn get(
+        &self,
+        path: &ApiPath,
+        query: &Query,
+        deadline: Deadline,
+    ) -> Result<Response, OntapError> {
+        self.send(Method::GET, path, query, None, deadline).await
+    }
+
+    /// Sends one request through the bounded pool and reads the whole body.
+    /// Errors with ONTAP's status and error body for anything but 2xx.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &ApiPath,
+        query: &Query,
+        json_body: Option<Vec<u8>>,
+        deadline: Deadline,
+    ) -> Result<Response, OntapError> {
+        let inner = &*self.inner;
+        let wait = deadline.cap(inner.config.queue_timeout);
+        let _permit = match tokio::time::timeout(wait, inner.permits.acquire()).await {
+            Ok(permit) => permit.expect("the semaphore is never closed"),
+            Err(_) => {
+                return Err(OntapError::Overloaded {
+                    limit: inner.config.max_in_flight,
+                    waited: wait,
+                });
+            }
+        };
+        let budget = deadline.cap(inner.config.request_timeout);
+        if budget.is_zero() {
+            return Err(OntapError::Timeout(budget));
+        }
+        let mut url = format!("{}{}", inner.base, path.as_str());
+        let encoded = query.encode();
+        if !encoded.is_empty() {
+            url.push('?');
+            url.push_str(&encoded);
+        }
+        let mut request = inner
+            .http
+            .request(method, url)
+            .header(AUTHORIZATION, inner.authorization.clone())
+            .header(ACCEPT, "application/hal+json");
+        if let Some(body) = json_body {
+            request = request.header(CONTENT_TYPE, "application/json").body(body);
+        }
+        let started = Instant::now();
+        let exchange = async {
+            let response = request.send().await.map_err(classify)?;
+            let status = response.status().as_u16();
+            let body = read_limited(response, inner.config.max_response_bytes).await?;
+            if (200..300).contains(&status) {
+                Ok(Response { status, body })
+            } else {
+                Err(OntapError::Api {
+                    status,
+                    error: Box::new(ApiError::from_body(status, &body)),
+                })
+            }
+        };
+        match tokio::time::timeout(budget, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(OntapError::Timeout(started.elapsed())),
+        }
+    }
+}
+
+async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<Bytes, OntapError> {
+    let declared = response
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(OntapError::ResponseTooLarge { limit });
+    }
+    let mut body = BytesMut::with_capacity(declared.unwrap_or(0) as usize);
+    while let Some(chunk) = response.chunk().await.map_err(classify)? {
+        if body.len() + chunk.len() > limit {
+            return Err(OntapError::ResponseTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Sorts a reqwest failure into what the error table distinguishes. The
+/// message carries the cause chain but never the URL.
+fn classify(err: reqwest::Error) -> OntapError {
+    let err = err.without_url();
+    if err.is_timeout() {
+        OntapError::Timeout(Duration::ZERO)
+    } else if err.is_connect() {
+        OntapError::Unreachable(describe(&err))
+    } else {
+        OntapError::ConnectionLost(describe(&err))
+    }
+}
+
+fn describe(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+fn basic_auth(username: &str, password: &str) -> Result<HeaderValue, ConfigError> {
+    use base64::Engine;
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+    let mut value = HeaderValue::from_str(&format!("Basic {token}"))
+        .map_err(|_| ConfigError("credentials are not valid header text".into()))?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// Accepts `http(s)://host[:port][/]` only: the gateway talks to one fixed
+/// cluster, so the base URL carries no path, query or credentials.
+fn normalize_base_url(raw: &str) -> Result<String, String> {
+    let url = Url::parse(raw).map_err(|e| format!("ONTAP URL `{raw}`: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("ONTAP URL `{raw}`: scheme must be http or https"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(
+            "ONTAP URL must not carry credentials; use --username and --password-env".into(),
+        );
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "ONTAP URL `{raw}`: give only scheme, host and port"
+        ));
+    }
+    let host = url
+        .host_str()
+        .ok_or_else(|| format!("ONTAP URL `{raw}`: no host"))?;
+    let host = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    };
+    Ok(match url.port() {
+        Some(port) => format!("{}://{host}:{port}", url.scheme()),
+        None => format!("{}://{host}", url.scheme()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_keeps_scheme_host_and_port() {
+        assert_eq!(
+            normalize_base_url("https://cluster-mgmt/").unwrap(),
+            "https://cluster-mgmt"
+        );
+        assert_eq!(
+            normalize_base_url("http://127.0.0.1:8080").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            normalize_base_url("http://[::1]:8080").unwrap(),
+            "http://[::1]:8080"
+        );
+    }
+
+    #[test]
+    fn base_url_rejects_paths_and_credentials() {
+        assert!(normalize_base_url("https://cluster/api").is_err());
+        assert!(normalize_base_url("https://admin:pw@cluster").is_err());
+        assert!(normalize_base_url("ftp://cluster").is_err());
+    }
+
+    #[test]
+    fn debug_output_redacts_the_password() {
+        let config = ClientConfig::new("https://cluster", "admin", "s3cret!");
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("s3cret!"));
+        assert!(shown.contains("<redacted>"));
+    }
+
+    #[test]
+    fn deadline_caps_a_bound() {
+        assert_eq!(
+            Deadline::NONE.cap(Duration::from_secs(3)),
+            Duration::from_secs(3)
+        );
+        assert!(
+            Deadline::after(Duration::from_millis(10)).cap(Duration::from_secs(3))
+                <= Duration::from_millis(10)
+        );
+    }
+}

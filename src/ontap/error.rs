@@ -1,0 +1,83 @@
+//! Failures of a call to ONTAP, typed so the translator's error table can
+//! branch on what actually went wrong.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Why an ONTAP call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OntapError {
+    /// ONTAP answered with an error status; `error` is its documented error
+    /// body (boxed: it is the largest variant by far).
+    #[error("ONTAP answered HTTP {status}: {}", .error.message)]
+    Api { status: u16, error: Box<ApiError> },
+    /// The cluster could not be reached: connection refused, DNS, TLS handshake.
+    #[error("cannot reach ONTAP: {0}")]
+    Unreachable(String),
+    /// The connection broke after the request was sent.
+    #[error("connection to ONTAP lost: {0}")]
+    ConnectionLost(String),
+    /// No answer within the call's time budget.
+    #[error("ONTAP did not answer within {0:?}")]
+    Timeout(Duration),
+    /// Every upstream request slot stayed busy for as long as the call could wait.
+    #[error("all {limit} upstream request slots stayed busy for {waited:?}")]
+    Overloaded { limit: usize, waited: Duration },
+    /// The response body is larger than the gateway accepts.
+    #[error("ONTAP response exceeds the {limit}-byte limit")]
+    ResponseTooLarge { limit: usize },
+    /// The response is not the JSON the documentation describes.
+    #[error("malformed ONTAP response: {0}")]
+    Malformed(String),
+}
+
+/// ONTAP's `returned_error` object.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct ApiError {
+    /// The ONTAP error code, a decimal number sent as a string.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// A human-readable message.
+    #[serde(default)]
+    pub message: String,
+    /// The request parameter or field ONTAP blames, when there is one.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Message arguments.
+    #[serde(default)]
+    pub arguments: Vec<ApiErrorArgument>,
+}
+
+/// One of ONTAP's `error_arguments`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct ApiErrorArgument {
+    /// Argument code.
+    #[serde(default)]
+    pub code: Option<String>,
+    /// Message argument.
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+impl ApiError {
+    /// Reads an error body; a body that is not ONTAP's error shape (a proxy's
+    /// HTML page, say) still yields an error carrying the HTTP reason.
+    pub fn from_body(status: u16, body: &[u8]) -> Self {
+        #[derive(Deserialize)]
+        struct Envelope {
+            error: ApiError,
+        }
+        match serde_json::from_slice::<Envelope>(body) {
+            Ok(envelope) => envelope.error,
+            Err(_) => ApiError {
+                message: http::StatusCode::from_u16(status)
+                    .ok()
+                    .and_then(|s| s.canonical_reason())
+                    .unwrap_or("unexpected HTTP status")
+                    .to_owned(),
+                ..ApiError::default()
+            },
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! The ONTAP REST client: one pooled, bounded HTTP client per cluster, the
+//! one place that builds request URLs, and the wire shapes of the
+//! documented JSON bodies. It knows nothing about gRPC.
+
+pub mod cifs;
+mod client;
+mod collection;
+mod error;
+mod path;
+mod query;
+mod tls;
+
+pub use client::{ClientConfig, ConfigError, Deadline, OntapClient, Response};
+pub use collection::{Collection, Href, ObjectRef};
+pub use error::{ApiError, OntapError};
+pub use path::ApiPath;
+pub use query::Query;
+pub use tls::TlsOptions;

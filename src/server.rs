@@ -1,0 +1,62 @@
+//! The gRPC server: the API services plus what a good citizen of the gRPC
+//! ecosystem serves (reflection v1 and v1alpha, grpc.health.v1), with
+//! optional TLS and graceful shutdown.
+
+use std::future::Future;
+
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::{Identity, Server, ServerTlsConfig};
+
+use crate::ontap::OntapClient;
+use crate::proto::v1::cifs_connections_server::CifsConnectionsServer;
+use crate::service::CifsConnectionsService;
+
+/// A failure to start or run the server.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// Reflection could not index the descriptor sets.
+    #[error("building the reflection service: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    /// The transport failed (TLS configuration, accept loop).
+    #[error("gRPC transport: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// Serves the gateway on `listener` until `shutdown` resolves, then drains
+/// in-flight calls.
+pub async fn serve(
+    listener: TcpListener,
+    client: OntapClient,
+    tls: Option<Identity>,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_serving::<CifsConnectionsServer<CifsConnectionsService>>()
+        .await;
+
+    let mut builder = Server::builder();
+    if let Some(identity) = tls {
+        builder = builder.tls_config(ServerTlsConfig::new().identity(identity))?;
+    }
+    builder
+        .add_service(health_service)
+        .add_service(reflection().build_v1()?)
+        .add_service(reflection().build_v1alpha()?)
+        .add_service(CifsConnectionsServer::new(CifsConnectionsService::new(
+            client,
+        )))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await?;
+    Ok(())
+}
+
+/// Reflection over our API, the error-detail types our statuses carry (so
+/// grpcurl can print them), and health.
+fn reflection() -> tonic_reflection::server::Builder<'static> {
+    tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+}

@@ -1,0 +1,36 @@
+//! `ontap.v1.CifsConnections`.
+
+use tonic::{Request, Response, Status};
+
+use super::{deadline_of, to_status};
+use crate::ontap::OntapClient;
+use crate::proto::v1::cifs_connections_server::CifsConnections;
+use crate::proto::v1::{ListCifsConnectionsRequest, ListCifsConnectionsResponse};
+use crate::translate::cifs;
+
+/// Serves CIFS connections from one cluster.
+#[derive(Debug, Clone)]
+pub struct CifsConnectionsService {
+    client: OntapClient,
+}
+
+impl CifsConnectionsService {
+    /// A service backed by `client`'s cluster.
+    pub fn new(client: OntapClient) -> Self {
+        Self { client }
+    }
+}
+
+#[tonic::async_trait]
+impl CifsConnections for CifsConnectionsService {
+    async fn list_cifs_connections(
+        &self,
+        request: Request<ListCifsConnectionsRequest>,
+    ) -> Result<Response<ListCifsConnectionsResponse>, Status> {
+        let deadline = deadline_of(request.metadata());
+        cifs::list(&self.client, request.get_ref(), deadline)
+            .await
+            .map(Response::new)
+            .map_err(to_status)
+    }
+}

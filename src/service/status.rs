@@ -1,0 +1,50 @@
+//! Typed gateway errors become `tonic::Status` here and nowhere else, with
+//! `google.rpc.ErrorInfo` always and `google.rpc.BadRequest` when a request
+//! field is to blame.
+
+use std::collections::HashMap;
+
+use tonic::Status;
+use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
+
+use crate::ontap::OntapError;
+use crate::translate::GatewayError;
+use crate::translate::error_table;
+
+/// `google.rpc.ErrorInfo.domain` of every error the gateway returns.
+pub const ERROR_DOMAIN: &str = "ontap-grpc-gateway";
+
+/// The status a failed call answers with.
+pub fn to_status(err: GatewayError) -> Status {
+    let row = error_table::classify(&err);
+    let mut metadata = HashMap::new();
+    let mut violations = Vec::new();
+    match &err {
+        GatewayError::InvalidRequest(list) => {
+            violations.extend(
+                list.iter()
+                    .map(|v| FieldViolation::new(v.field.clone(), v.description.clone())),
+            );
+        }
+        GatewayError::Upstream { source, field } => {
+            if let OntapError::Api { status, error } = source {
+                metadata.insert("http_status".to_owned(), status.to_string());
+                if let Some(code) = &error.code {
+                    metadata.insert("ontap_code".to_owned(), code.clone());
+                }
+                if let Some(target) = &error.target {
+                    metadata.insert("target".to_owned(), target.clone());
+                }
+                if let Some(field) = field {
+                    violations.push(FieldViolation::new(field.clone(), error.message.clone()));
+                }
+            }
+        }
+    }
+    let mut details = ErrorDetails::new();
+    details.set_error_info(row.reason, ERROR_DOMAIN, metadata);
+    if !violations.is_empty() {
+        details.set_bad_request(violations);
+    }
+    Status::with_error_details(row.code, err.to_string(), details)
+}

@@ -1,0 +1,227 @@
+//! The simulated cluster's state and its JSON rendering.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::{Value, json};
+
+/// Everything the simulator serves. Tests mutate it through [`SharedCluster`] while the
+/// simulator runs, to prove the gateway sees changes and pages consistently.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Cluster {
+    /// Cluster nodes.
+    pub nodes: Vec<Node>,
+    /// Storage VMs.
+    pub svms: Vec<Svm>,
+    /// Established CIFS connections.
+    pub cifs_connections: Vec<CifsConnection>,
+}
+
+/// A cluster node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Node {
+    /// Node UUID.
+    pub uuid: String,
+    /// Node name.
+    pub name: String,
+}
+
+/// Whether an SVM is serving data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SvmState {
+    /// Serving data.
+    Running,
+    /// Administratively stopped.
+    Stopped,
+}
+
+/// A storage VM.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Svm {
+    /// SVM UUID.
+    pub uuid: String,
+    /// SVM name.
+    pub name: String,
+    /// Running or stopped.
+    pub state: SvmState,
+}
+
+/// One established CIFS connection. Node and SVM are referenced by UUID so renaming them in a
+/// test shows up in every connection; names are looked up when rendering.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CifsConnection {
+    /// UUID of the node holding the connection.
+    pub node_uuid: String,
+    /// UUID of the SVM serving it.
+    pub svm_uuid: String,
+    /// Connection ID, unique per node.
+    pub identifier: u32,
+    /// Network context ID.
+    pub network_context_id: u32,
+    /// Client address.
+    pub client_ip: String,
+    /// Client port.
+    pub client_port: u32,
+    /// Address of the SVM's LIF the client connected to.
+    pub server_ip: String,
+    /// SMB session identifiers on this connection.
+    pub session_ids: Vec<u64>,
+}
+
+impl Cluster {
+    /// A cluster with nothing in it.
+    pub fn empty() -> Cluster {
+        Cluster::default()
+    }
+
+    /// The node with this UUID.
+    pub(super) fn node(&self, uuid: &str) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.uuid == uuid)
+    }
+
+    /// The SVM with this UUID.
+    pub(super) fn svm(&self, uuid: &str) -> Option<&Svm> {
+        self.svms.iter().find(|s| s.uuid == uuid)
+    }
+
+    /// A CIFS connection as ONTAP renders it, with every field; names are omitted when the node
+    /// or SVM is unknown.
+    pub(super) fn cifs_connection_json(&self, connection: &CifsConnection) -> Value {
+        let node_name = self.node(&connection.node_uuid).map(|n| n.name.as_str());
+        let svm_name = self.svm(&connection.svm_uuid).map(|s| s.name.as_str());
+        let sessions: Vec<Value> = connection
+            .session_ids
+            .iter()
+            .map(|id| json!({ "identifier": id }))
+            .collect();
+        json!({
+            "client_ip": connection.client_ip,
+            "client_port": connection.client_port,
+            "identifier": connection.identifier,
+            "network_context_id": connection.network_context_id,
+            "node": reference(&connection.node_uuid, node_name),
+            "server_ip": connection.server_ip,
+            "sessions": sessions,
+            "svm": reference(&connection.svm_uuid, svm_name),
+        })
+    }
+}
+
+fn reference(uuid: &str, name: Option<&str>) -> Value {
+    match name {
+        Some(name) => json!({ "name": name, "uuid": uuid }),
+        None => json!({ "uuid": uuid }),
+    }
+}
+
+/// A cheap, cloneable handle on the cluster the simulator serves.
+#[derive(Clone, Debug, Default)]
+pub struct SharedCluster {
+    inner: Arc<Mutex<Cluster>>,
+}
+
+impl SharedCluster {
+    /// Wraps a cluster for sharing.
+    pub fn new(cluster: Cluster) -> SharedCluster {
+        SharedCluster {
+            inner: Arc::new(Mutex::new(cluster)),
+        }
+    }
+
+    /// Adds a connection, as if a client had just connected.
+    pub fn add_cifs_connection(&self, c: CifsConnection) {
+        self.with(|cluster| cluster.cifs_connections.push(c));
+    }
+
+    /// Removes the connections matching `pred`, returning how many went.
+    pub fn remove_cifs_connections(&self, pred: impl Fn(&CifsConnection) -> bool) -> usize {
+        self.with(|cluster| {
+            let before = cluster.cifs_connections.len();
+            cluster.cifs_connections.retain(|c| !pred(c));
+            before - cluster.cifs_connections.len()
+        })
+    }
+
+    /// Runs `f` with exclusive access to the cluster.
+    pub fn with<R>(&self, f: impl FnOnce(&mut Cluster) -> R) -> R {
+        f(&mut self.lock())
+    }
+
+    /// A panic in some other holder must not take the simulator down with it: the data is plain
+    /// values, so it is still usable.
+    fn lock(&self) -> MutexGuard<'_, Cluster> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cluster() -> Cluster {
+        Cluster {
+            nodes: vec![Node {
+                uuid: "n1".into(),
+                name: "node1".into(),
+            }],
+            svms: vec![Svm {
+                uuid: "s1".into(),
+                name: "vs1".into(),
+                state: SvmState::Running,
+            }],
+            cifs_connections: Vec::new(),
+        }
+    }
+
+    fn connection(identifier: u32) -> CifsConnection {
+        CifsConnection {
+            node_uuid: "n1".into(),
+            svm_uuid: "s1".into(),
+            identifier,
+            network_context_id: 3,
+            client_ip: "10.74.7.182".into(),
+            client_port: 12345,
+            server_ip: "10.140.70.197".into(),
+            session_ids: vec![625_718_873_227_788_312],
+        }
+    }
+
+    #[test]
+    fn connection_renders_in_the_documented_shape() {
+        let rendered = cluster().cifs_connection_json(&connection(91842));
+        assert_eq!(
+            rendered,
+            json!({
+                "client_ip": "10.74.7.182",
+                "client_port": 12345,
+                "identifier": 91842,
+                "network_context_id": 3,
+                "node": {"name": "node1", "uuid": "n1"},
+                "server_ip": "10.140.70.197",
+                "sessions": [{"identifier": 625_718_873_227_788_312_u64}],
+                "svm": {"name": "vs1", "uuid": "s1"},
+            })
+        );
+    }
+
+    #[test]
+    fn unknown_node_renders_without_a_name() {
+        let mut c = connection(1);
+        c.node_uuid = "gone".into();
+        assert_eq!(
+            cluster().cifs_connection_json(&c)["node"],
+            json!({"uuid": "gone"})
+        );
+    }
+
+    #[test]
+    fn remove_cifs_connections_reports_how_many_went() {
+        let shared = SharedCluster::new(cluster());
+        shared.add_cifs_connection(connection(1));
+        shared.add_cifs_connection(connection(2));
+        shared.add_cifs_connection(connection(3));
+        assert_eq!(shared.remove_cifs_connections(|c| c.identifier >= 2), 2);
+        assert_eq!(shared.with(|c| c.cifs_connections.len()), 1);
+    }
+}

@@ -1,0 +1,205 @@
+//! Declarative description of a collection endpoint.
+//!
+//! The collection engine knows nothing about CIFS or iSCSI: an endpoint declares its fields, its
+//! key fields and its links here, renders its records as JSON, and gets ONTAP's filters, `fields`,
+//! `order_by` and paging for free.
+
+use serde_json::Value;
+
+/// How a field's values compare and how query operands for it parse.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldType {
+    /// Compared as integers (wide enough for u64 session identifiers).
+    Integer,
+    /// Compared lexically.
+    String,
+    /// `true` / `false`; equality only.
+    #[allow(
+        dead_code,
+        reason = "no CIFS field is boolean; iSCSI's `enabled` will be"
+    )]
+    Boolean,
+}
+
+/// One leaf field of a record, named by its dotted path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldSpec {
+    /// Dotted path, e.g. `node.uuid` or `sessions.identifier`.
+    pub path: &'static str,
+    /// Type used for comparisons and parsing.
+    pub ty: FieldType,
+    /// The leaf lives inside an array: a filter matches when any element matches, and the field
+    /// cannot be ordered by (it has no single value).
+    pub repeated: bool,
+    /// Costly for ONTAP to compute, so returned only when asked for by name or with `fields=**`.
+    pub expensive: bool,
+}
+
+impl FieldSpec {
+    /// An ordinary single-valued field.
+    pub const fn new(path: &'static str, ty: FieldType) -> FieldSpec {
+        FieldSpec {
+            path,
+            ty,
+            repeated: false,
+            expensive: false,
+        }
+    }
+
+    /// Marks the field as living inside an array.
+    pub const fn repeated(self) -> FieldSpec {
+        FieldSpec {
+            repeated: true,
+            ..self
+        }
+    }
+
+    /// Marks the field as expensive (see [`FieldSpec::expensive`]).
+    #[allow(
+        dead_code,
+        reason = "no CIFS field is expensive; iSCSI `statistics.*` will be"
+    )]
+    pub const fn expensive(self) -> FieldSpec {
+        FieldSpec {
+            expensive: true,
+            ..self
+        }
+    }
+}
+
+/// A HAL `self` link on an object inside each record, computed from that object.
+#[derive(Clone, Copy, Debug)]
+pub struct LinkSpec {
+    /// Dotted path of the object that gets `_links.self` (`""` = the record itself).
+    pub object: &'static str,
+    /// Builds the href from the full (unprojected) object; `None` when it cannot be linked.
+    pub href: fn(&Value) -> Option<String>,
+}
+
+/// `_links.self` on a nested node reference; every node-scoped record has one.
+pub const NODE_LINK: LinkSpec = LinkSpec {
+    object: "node",
+    href: node_href,
+};
+
+/// `_links.self` on a nested SVM reference; every SVM-scoped record has one.
+pub const SVM_LINK: LinkSpec = LinkSpec {
+    object: "svm",
+    href: svm_href,
+};
+
+fn node_href(node: &Value) -> Option<String> {
+    Some(format!(
+        "/api/cluster/nodes/{}",
+        node.get("uuid")?.as_str()?
+    ))
+}
+
+fn svm_href(svm: &Value) -> Option<String> {
+    Some(format!("/api/svm/svms/{}", svm.get("uuid")?.as_str()?))
+}
+
+/// Everything the engine needs to know about one collection.
+#[derive(Debug)]
+pub struct Schema {
+    /// Path of the collection, used for `_links.next`.
+    pub path: &'static str,
+    /// Every leaf field a record may carry.
+    pub fields: &'static [FieldSpec],
+    /// Fields returned whatever `fields` says (ONTAP's key fields).
+    pub key_fields: &'static [&'static str],
+    /// Fields that together identify a record; they end every sort so that order is total and a
+    /// continuation key names exactly one position.
+    pub identity: &'static [&'static str],
+    /// HAL links on nested objects.
+    pub links: &'static [LinkSpec],
+}
+
+impl Schema {
+    /// The leaf field with exactly this path.
+    pub fn field(&self, path: &str) -> Option<&'static FieldSpec> {
+        self.fields.iter().find(|f| f.path == path)
+    }
+
+    /// The leaf fields at or below `path` (a leaf, or an object such as `node`).
+    pub fn fields_under<'a>(&self, path: &'a str) -> impl Iterator<Item = &'static FieldSpec> + 'a {
+        self.fields.iter().filter(move |f| {
+            f.path == path
+                || (f.path.starts_with(path) && f.path.as_bytes().get(path.len()) == Some(&b'.'))
+        })
+    }
+}
+
+/// The values at a dotted path, looking through arrays; empty when the path is absent.
+pub fn values_at<'v>(value: &'v Value, path: &str) -> Vec<&'v Value> {
+    let mut current = vec![value];
+    for segment in path.split('.') {
+        let mut next = Vec::new();
+        for v in current {
+            collect_member(v, segment, &mut next);
+        }
+        current = next;
+    }
+    let mut flat = Vec::new();
+    for v in current {
+        match v {
+            Value::Array(items) => flat.extend(items.iter()),
+            other => flat.push(other),
+        }
+    }
+    flat
+}
+
+fn collect_member<'v>(value: &'v Value, key: &str, out: &mut Vec<&'v Value>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(member) = map.get(key) {
+                out.push(member);
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                collect_member(item, key, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const FIELDS: &[FieldSpec] = &[
+        FieldSpec::new("node.uuid", FieldType::String),
+        FieldSpec::new("node.name", FieldType::String),
+        FieldSpec::new("nodes", FieldType::String),
+    ];
+
+    const SCHEMA: Schema = Schema {
+        path: "/api/x",
+        fields: FIELDS,
+        key_fields: &[],
+        identity: &[],
+        links: &[],
+    };
+
+    #[test]
+    fn fields_under_an_object_stops_at_dot_boundaries() {
+        let paths: Vec<_> = SCHEMA.fields_under("node").map(|f| f.path).collect();
+        assert_eq!(paths, ["node.uuid", "node.name"]);
+    }
+
+    #[test]
+    fn values_at_looks_through_arrays() {
+        let record = json!({"sessions": [{"identifier": 1}, {"identifier": 2}]});
+        let values = values_at(&record, "sessions.identifier");
+        assert_eq!(values, [&json!(1), &json!(2)]);
+    }
+
+    #[test]
+    fn values_at_a_missing_path_is_empty() {
+        assert!(values_at(&json!({"a": 1}), "b.c").is_empty());
+    }
+}

@@ -1,0 +1,135 @@
+//! Validation of ONTAP query expressions (`10.74.*`, `>1024`, `!vs0`,
+//! `vs1|vs2`, `null`) before they go upstream. The value is sent
+//! percent-encoded either way; validating here turns a typo into a clear
+//! INVALID_ARGUMENT naming the field instead of an opaque ONTAP 400.
+
+use super::schema::ValueKind;
+
+/// The longest filter the gateway forwards.
+const MAX_LEN: usize = 1024;
+
+/// Checks one filter value against the kind of field it filters.
+pub fn validate(kind: ValueKind, expression: &str) -> Result<(), String> {
+    if expression.len() > MAX_LEN {
+        return Err(format!("longer than {MAX_LEN} characters"));
+    }
+    if let Some(c) = expression.chars().find(|c| c.is_control()) {
+        return Err(format!("contains the control character {c:?}"));
+    }
+    for alternative in expression.split('|') {
+        validate_alternative(kind, alternative)?;
+    }
+    Ok(())
+}
+
+fn validate_alternative(kind: ValueKind, alternative: &str) -> Result<(), String> {
+    let positive = alternative.strip_prefix('!').unwrap_or(alternative);
+    if positive == "null" {
+        return Ok(());
+    }
+    let (operand, comparison) = match ["<=", ">=", "<", ">"]
+        .iter()
+        .find_map(|op| positive.strip_prefix(op))
+    {
+        Some(rest) => (rest, true),
+        None => (positive, false),
+    };
+    if operand.is_empty() {
+        return Err(if alternative.is_empty() {
+            "has an empty alternative (`||` or a leading or trailing `|`)".into()
+        } else {
+            format!("`{alternative}` has no value")
+        });
+    }
+    let plain = operand.replace('*', "");
+    match kind {
+        ValueKind::Object => Err("is not a filterable field".into()),
+        ValueKind::Text => Ok(()),
+        ValueKind::Unsigned => {
+            if !plain.chars().all(|c| c.is_ascii_digit()) {
+                Err(format!("`{operand}` is not an unsigned integer"))
+            } else if !operand.contains('*') && operand.parse::<u64>().is_err() {
+                Err(format!("`{operand}` is out of range"))
+            } else {
+                Ok(())
+            }
+        }
+        ValueKind::Uuid => {
+            if comparison {
+                Err(format!(
+                    "`{alternative}`: a UUID cannot be compared with < or >"
+                ))
+            } else if !plain.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+                || operand.len() > 36
+            {
+                Err(format!("`{operand}` is not a UUID or UUID pattern"))
+            } else {
+                Ok(())
+            }
+        }
+        ValueKind::IpAddress => {
+            if plain
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == '.' || c == ':')
+            {
+                Ok(())
+            } else {
+                Err(format!("`{operand}` is not an IP address or pattern"))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documented_operators_are_accepted() {
+        for (kind, expr) in [
+            (ValueKind::IpAddress, "10.74.*"),
+            (ValueKind::Unsigned, ">1024"),
+            (ValueKind::Unsigned, "<=5"),
+            (ValueKind::Text, "!vs0"),
+            (ValueKind::Text, "vs1|vs2"),
+            (ValueKind::Uuid, "null"),
+            (ValueKind::Uuid, "!null"),
+            (ValueKind::Uuid, "fc824aa8-4e60-11ea-afb1-0050568ec4e4"),
+            (ValueKind::Unsigned, "18446744073709551615"),
+            (ValueKind::IpAddress, "fd20:8b1e:b255:4071::*"),
+        ] {
+            assert_eq!(validate(kind, expr), Ok(()), "{expr}");
+        }
+    }
+
+    #[test]
+    fn integer_filter_rejects_letters() {
+        assert!(validate(ValueKind::Unsigned, ">abc").is_err());
+    }
+
+    #[test]
+    fn integer_filter_rejects_overflow() {
+        assert!(validate(ValueKind::Unsigned, "18446744073709551616").is_err());
+    }
+
+    #[test]
+    fn uuid_filter_rejects_non_hex() {
+        assert!(validate(ValueKind::Uuid, "not-a-uuid").is_err());
+    }
+
+    #[test]
+    fn empty_alternative_is_rejected() {
+        assert!(validate(ValueKind::Text, "vs1||vs2").is_err());
+        assert!(validate(ValueKind::Text, "vs1|").is_err());
+    }
+
+    #[test]
+    fn control_characters_are_rejected() {
+        assert!(validate(ValueKind::Text, "vs1\nvs2").is_err());
+    }
+
+    #[test]
+    fn operator_without_value_is_rejected() {
+        assert!(validate(ValueKind::Unsigned, ">=").is_err());
+    }
+}

@@ -1,0 +1,397 @@
+//! What every List RPC shares: filters, read mask, ordering, paging,
+//! count-only and return_timeout, translated onto an ONTAP collection GET.
+
+use serde::de::DeserializeOwned;
+
+use super::expression;
+use super::page_token;
+use super::schema::{Schema, Selection, ValueKind, filter_field_name};
+use super::{FieldViolation, GatewayError};
+use crate::ontap::{Collection, Deadline, OntapClient, OntapError, Query};
+
+/// Records per page when the caller does not say.
+pub const DEFAULT_PAGE_SIZE: u32 = 100;
+/// The most records one page may ask for, so one call cannot make ONTAP
+/// assemble an unbounded response.
+pub const MAX_PAGE_SIZE: u32 = 1000;
+/// ONTAP's documented ceiling for `return_timeout`.
+pub const MAX_RETURN_TIMEOUT_SECONDS: u32 = 120;
+/// ONTAP's documented default `return_timeout`.
+const DEFAULT_RETURN_TIMEOUT_SECONDS: u64 = 15;
+
+/// The list parameters of a request, borrowed from the proto message.
+#[derive(Debug, Default)]
+pub struct ListRequest<'a> {
+    /// `(REST path, expression)` for every filter field; empty ones are skipped.
+    pub filters: Vec<(&'static str, &'a str)>,
+    /// The read mask's paths; empty means every field.
+    pub read_mask: &'a [String],
+    /// `field [asc|desc]` entries.
+    pub order_by: &'a [String],
+    /// 0 means the default.
+    pub page_size: i32,
+    /// Empty for the first page.
+    pub page_token: &'a str,
+    /// How long ONTAP may iterate.
+    pub return_timeout_seconds: Option<u32>,
+    /// Count instead of listing.
+    pub count_only: bool,
+}
+
+/// One page of records, decoded but not yet mapped to proto.
+#[derive(Debug)]
+pub struct Page<T> {
+    /// The records.
+    pub records: Vec<T>,
+    /// Empty on the last page.
+    pub next_page_token: String,
+    /// Records in this page, or the count with count_only.
+    pub num_records: u32,
+    /// The fields the response may carry.
+    pub selection: Selection,
+}
+
+/// Validates `request`, fetches one page from the collection, and decodes it.
+pub async fn fetch<T: DeserializeOwned>(
+    client: &OntapClient,
+    schema: &Schema,
+    request: &ListRequest<'_>,
+    deadline: Deadline,
+) -> Result<Page<T>, GatewayError> {
+    let plan = plan(schema, request, deadline)?;
+    let path = (schema.collection)();
+    let response = client
+        .get(&path, &plan.query, deadline)
+        .await
+        .map_err(|e| blame(e, request))?;
+    let collection: Collection<T> = response.json()?;
+    let next_page_token = collection
+        .next_href()
+        .map(|href| page_token::encode(href, &plan.fingerprint))
+        .unwrap_or_default();
+    let count = collection
+        .num_records
+        .unwrap_or(collection.records.len() as u64);
+    Ok(Page {
+        num_records: u32::try_from(count).unwrap_or(u32::MAX),
+        records: collection.records,
+        next_page_token,
+        selection: plan.selection,
+    })
+}
+
+/// The validated query for one page.
+#[derive(Debug)]
+struct Plan {
+    query: Query,
+    selection: Selection,
+    fingerprint: String,
+}
+
+fn plan(
+    schema: &Schema,
+    request: &ListRequest<'_>,
+    deadline: Deadline,
+) -> Result<Plan, GatewayError> {
+    let mut violations = Vec::new();
+
+    let mut filters = Vec::new();
+    for &(path, expression) in &request.filters {
+        if expression.is_empty() {
+            continue;
+        }
+        let kind = schema.field(path).map_or(ValueKind::Text, |f| f.kind);
+        match expression::validate(kind, expression) {
+            Ok(()) => filters.push((path, expression)),
+            Err(why) => violations.push(FieldViolation::new(filter_field_name(path), why)),
+        }
+    }
+
+    let selection = read_mask(schema, request.read_mask, &mut violations);
+    let order_by = order_by(schema, request.order_by, &mut violations);
+
+    let page_size = match u32::try_from(request.page_size) {
+        Ok(0) => None,
+        Ok(n) if n <= MAX_PAGE_SIZE => Some(n),
+        _ => {
+            violations.push(FieldViolation::new(
+                "page_size",
+                format!("must be between 0 and {MAX_PAGE_SIZE}"),
+            ));
+            None
+        }
+    };
+    if request
+        .return_timeout_seconds
+        .is_some_and(|s| s > MAX_RETURN_TIMEOUT_SECONDS)
+    {
+        violations.push(FieldViolation::new(
+            "return_timeout_seconds",
+            format!("must be between 0 and {MAX_RETURN_TIMEOUT_SECONDS}"),
+        ));
+    }
+    if request.count_only && !request.page_token.is_empty() {
+        violations.push(FieldViolation::new(
+            "page_token",
+            "cannot be combined with count_only",
+        ));
+    }
+
+    let fields = selection.fields_param();
+    let fingerprint = page_token::fingerprint(
+        filters
+            .iter()
+            .copied()
+            .chain([("fields", fields.as_str()), ("order_by", order_by.as_str())]),
+    );
+
+    let mut query = if request.page_token.is_empty() {
+        let mut query = Query::new();
+        for &(path, expression) in &filters {
+            query.push(path, expression);
+        }
+        if !request.count_only {
+            query.push("fields", fields);
+        }
+        if !order_by.is_empty() {
+            query.push("order_by", order_by);
+        }
+        query
+    } else {
+        match page_token::decode(request.page_token, &(schema.collection)(), &fingerprint) {
+            Ok(query) => query,
+            Err(why) => {
+                violations.push(FieldViolation::new("page_token", why));
+                Query::new()
+            }
+        }
+    };
+    if !violations.is_empty() {
+        return Err(GatewayError::InvalidRequest(violations));
+    }
+
+    if request.count_only {
+        query.set("return_records", "false");
+    } else if let Some(n) = page_size {
+        query.set("max_records", n.to_string());
+    } else if query.get("max_records").is_none() {
+        query.set("max_records", DEFAULT_PAGE_SIZE.to_string());
+    }
+    match return_timeout(request.return_timeout_seconds, deadline) {
+        Some(seconds) => query.set("return_timeout", seconds.to_string()),
+        None => query.remove("return_timeout"),
+    };
+
+    Ok(Plan {
+        query,
+        selection,
+        fingerprint,
+    })
+}
+
+fn read_mask(schema: &Schema, paths: &[String], violations: &mut Vec<FieldViolation>) -> Selection {
+    if paths.is_empty() {
+        return Selection::All;
+    }
+    let mut selected = Vec::with_capacity(paths.len());
+    for (i, path) in paths.iter().enumerate() {
+        match schema.field(path) {
+            Some(field) => selected.push(field.path),
+            None => violations.push(FieldViolation::new(
+                format!("read_mask.paths[{i}]"),
+                format!("`{path}` is not a field of this resource"),
+            )),
+        }
+    }
+    Selection::Paths(selected)
+}
+
+/// Validates `field [asc|desc]` entries (an entry may itself hold several,
+/// comma-separated) and joins them the way ONTAP takes them.
+fn order_by(schema: &Schema, entries: &[String], violations: &mut Vec<FieldViolation>) -> String {
+    let mut terms = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        for term in entry.split(',') {
+            let mut words = term.split_whitespace();
+            let (Some(path), direction, None) = (words.next(), words.next(), words.next()) else {
+                violations.push(FieldViolation::new(
+                    format!("order_by[{i}]"),
+                    format!("`{term}` is not `<field> [asc|desc]`"),
+                ));
+                continue;
+            };
+            match schema.field(path) {
+                Some(field) if field.kind != ValueKind::Object => {}
+                _ => {
+                    violations.push(FieldViolation::new(
+                        format!("order_by[{i}]"),
+                        format!("`{path}` is not a field this resource can be ordered by"),
+                    ));
+                    continue;
+                }
+            }
+            match direction {
+                None => terms.push(path.to_owned()),
+                Some(d @ ("asc" | "desc")) => terms.push(format!("{path} {d}")),
+                Some(other) => violations.push(FieldViolation::new(
+                    format!("order_by[{i}]"),
+                    format!("direction `{other}` is neither asc nor desc"),
+                )),
+            }
+        }
+    }
+    terms.join(",")
+}
+
+/// The `return_timeout` to send: the caller's, shortened to the deadline so
+/// ONTAP returns what it has before the caller gives up.
+fn return_timeout(requested: Option<u32>, deadline: Deadline) -> Option<u32> {
+    let by_deadline = deadline.remaining().map(|left| {
+        let seconds = left
+            .as_secs()
+            .clamp(1, u64::from(MAX_RETURN_TIMEOUT_SECONDS));
+        u32::try_from(seconds).expect("clamped to 120")
+    });
+    match (requested, by_deadline) {
+        (Some(r), Some(d)) => Some(r.min(d)),
+        (Some(r), None) => Some(r),
+        (None, Some(d)) if u64::from(d) < DEFAULT_RETURN_TIMEOUT_SECONDS => Some(d),
+        (None, _) => None,
+    }
+}
+
+/// Names the request field an ONTAP 400 blames, for `google.rpc.BadRequest`.
+fn blame(source: OntapError, request: &ListRequest<'_>) -> GatewayError {
+    let field = match &source {
+        OntapError::Api { error, .. } => error.target.as_deref().and_then(|target| match target {
+            "fields" => Some("read_mask".to_owned()),
+            "order_by" => Some("order_by".to_owned()),
+            "max_records" => Some("page_size".to_owned()),
+            "return_timeout" => Some("return_timeout_seconds".to_owned()),
+            other => request
+                .filters
+                .iter()
+                .find(|(path, _)| *path == other)
+                .map(|(path, _)| filter_field_name(path)),
+        }),
+        _ => None,
+    };
+    GatewayError::Upstream { source, field }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::translate::cifs::SCHEMA;
+
+    fn violations(request: ListRequest<'_>) -> Vec<String> {
+        match plan(&SCHEMA, &request, Deadline::NONE) {
+            Err(GatewayError::InvalidRequest(v)) => v.into_iter().map(|v| v.field).collect(),
+            other => panic!("expected violations, got {other:?}"),
+        }
+    }
+
+    fn query(request: ListRequest<'_>) -> Query {
+        plan(&SCHEMA, &request, Deadline::NONE).unwrap().query
+    }
+
+    #[test]
+    fn first_page_sends_filters_fields_order_and_default_page_size() {
+        let order = ["client_ip desc".to_owned()];
+        let q = query(ListRequest {
+            filters: vec![("svm.name", "vs1"), ("client_ip", "")],
+            order_by: &order,
+            ..ListRequest::default()
+        });
+        assert_eq!(
+            q.encode(),
+            "svm.name=vs1&fields=%2A&order_by=client_ip%20desc&max_records=100"
+        );
+    }
+
+    #[test]
+    fn read_mask_becomes_fields() {
+        let mask = ["client_ip".to_owned(), "node.name".to_owned()];
+        let q = query(ListRequest {
+            read_mask: &mask,
+            ..ListRequest::default()
+        });
+        assert_eq!(q.get("fields"), Some("client_ip,node.name"));
+    }
+
+    #[test]
+    fn count_only_asks_for_no_records() {
+        let q = query(ListRequest {
+            count_only: true,
+            ..ListRequest::default()
+        });
+        assert_eq!(q.encode(), "return_records=false");
+    }
+
+    #[test]
+    fn every_invalid_field_is_named_at_once() {
+        let mask = ["client_ip".to_owned(), "nope".to_owned()];
+        let order = ["identifier sideways".to_owned()];
+        let fields = violations(ListRequest {
+            filters: vec![("client_port", ">abc"), ("svm.uuid", "zz")],
+            read_mask: &mask,
+            order_by: &order,
+            page_size: -1,
+            return_timeout_seconds: Some(121),
+            ..ListRequest::default()
+        });
+        assert_eq!(
+            fields,
+            [
+                "client_port",
+                "svm_uuid",
+                "read_mask.paths[1]",
+                "order_by[0]",
+                "page_size",
+                "return_timeout_seconds"
+            ]
+        );
+    }
+
+    #[test]
+    fn page_size_above_the_maximum_is_rejected() {
+        assert_eq!(
+            violations(ListRequest {
+                page_size: 1001,
+                ..ListRequest::default()
+            }),
+            ["page_size"]
+        );
+    }
+
+    #[test]
+    fn ordering_by_an_object_is_rejected() {
+        let order = ["node".to_owned()];
+        assert_eq!(
+            violations(ListRequest {
+                order_by: &order,
+                ..ListRequest::default()
+            }),
+            ["order_by[0]"]
+        );
+    }
+
+    #[test]
+    fn deadline_shortens_return_timeout() {
+        assert_eq!(
+            return_timeout(None, Deadline::after(Duration::from_millis(4500))),
+            Some(4)
+        );
+        assert_eq!(
+            return_timeout(Some(10), Deadline::after(Duration::from_secs(60))),
+            Some(10)
+        );
+        assert_eq!(
+            return_timeout(None, Deadline::after(Duration::from_secs(60))),
+            None
+        );
+        assert_eq!(return_timeout(None, Deadline::NONE), None);
+    }
+}

@@ -1,0 +1,68 @@
+//! The translator between the gRPC contract and ONTAP's REST contract:
+//! request validation and mapping, response mapping, paging tokens, and the
+//! one table that turns ONTAP failures into gRPC codes.
+
+pub mod cifs;
+pub mod error_table;
+mod expression;
+mod list;
+mod page_token;
+mod schema;
+
+use crate::ontap::OntapError;
+
+pub use list::Page;
+pub use schema::{Schema, Selection};
+
+/// One invalid request field, as reported in `google.rpc.BadRequest`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldViolation {
+    /// The request field, as a proto path (`page_size`, `read_mask.paths[1]`).
+    pub field: String,
+    /// What is wrong with it.
+    pub description: String,
+}
+
+impl FieldViolation {
+    /// A violation of `field`.
+    pub fn new(field: impl Into<String>, description: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            description: description.into(),
+        }
+    }
+}
+
+/// Why a gateway call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    /// The request was rejected before anything went upstream.
+    #[error("invalid request: {}", describe(.0))]
+    InvalidRequest(Vec<FieldViolation>),
+    /// ONTAP, or the way to it, failed. `field` is the request field ONTAP's
+    /// error `target` corresponds to, when it names one.
+    #[error("{source}")]
+    Upstream {
+        /// The upstream failure.
+        source: OntapError,
+        /// The request field to blame, as a proto path.
+        field: Option<String>,
+    },
+}
+
+impl From<OntapError> for GatewayError {
+    fn from(source: OntapError) -> Self {
+        GatewayError::Upstream {
+            source,
+            field: None,
+        }
+    }
+}
+
+fn describe(violations: &[FieldViolation]) -> String {
+    violations
+        .iter()
+        .map(|v| format!("{}: {}", v.field, v.description))
+        .collect::<Vec<_>>()
+        .join("; ")
+}

@@ -1,0 +1,119 @@
+//! The field-name mapping between the proto messages and ONTAP's JSON, in
+//! one place per resource.
+//!
+//! The proto messages mirror ONTAP's field names, so a field's proto path
+//! and its REST path are the same dotted path (`node.name`), and a filter
+//! on it is the request field named after it with `.` -> `_`
+//! (`node_name`). A schema lists the paths a resource has and what values
+//! each holds; validation, `fields=`, `order_by=` and read masks all consult
+//! it and nothing else.
+
+use crate::ontap::ApiPath;
+
+/// What a field holds, which decides what a filter on it may say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    /// A nested object (`node`, `sessions`): selectable, not filterable or orderable.
+    Object,
+    /// Free text.
+    Text,
+    /// A UUID.
+    Uuid,
+    /// An IPv4 or IPv6 address.
+    IpAddress,
+    /// An unsigned integer.
+    Unsigned,
+}
+
+/// One field of a resource.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    /// The dotted path, the same in proto and REST.
+    pub path: &'static str,
+    /// What it holds.
+    pub kind: ValueKind,
+}
+
+/// The fields of one REST collection.
+#[derive(Debug)]
+pub struct Schema {
+    /// The collection's path, e.g. `/api/protocols/cifs/connections`.
+    pub collection: fn() -> ApiPath,
+    /// Every field, objects included.
+    pub fields: &'static [Field],
+}
+
+impl Schema {
+    /// The field at `path`.
+    pub fn field(&self, path: &str) -> Option<&'static Field> {
+        self.fields.iter().find(|f| f.path == path)
+    }
+}
+
+/// The request field that filters on `path`.
+pub fn filter_field_name(path: &str) -> String {
+    path.replace('.', "_")
+}
+
+/// Which fields a response carries: everything, or what a read mask named.
+/// A selected object carries all its fields; a selected leaf carries its
+/// enclosing objects with only that leaf.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    /// No read mask: every ordinary field.
+    All,
+    /// The read mask's paths, validated against the schema.
+    Paths(Vec<&'static str>),
+}
+
+impl Selection {
+    /// Whether the field at `path` belongs in the response.
+    pub fn includes(&self, path: &str) -> bool {
+        match self {
+            Selection::All => true,
+            Selection::Paths(paths) => paths.iter().any(|p| covers(p, path) || covers(path, p)),
+        }
+    }
+
+    /// The value of ONTAP's `fields` parameter.
+    pub fn fields_param(&self) -> String {
+        match self {
+            Selection::All => "*".to_owned(),
+            Selection::Paths(paths) => paths.join(","),
+        }
+    }
+}
+
+/// Whether `outer` is `inner` or one of its enclosing objects.
+fn covers(outer: &str, inner: &str) -> bool {
+    inner == outer
+        || inner
+            .strip_prefix(outer)
+            .is_some_and(|rest| rest.starts_with('.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selecting_an_object_selects_its_fields() {
+        let s = Selection::Paths(vec!["node"]);
+        assert!(s.includes("node.name"));
+        assert!(!s.includes("svm.name"));
+    }
+
+    #[test]
+    fn selecting_a_leaf_keeps_its_object_but_not_siblings() {
+        let s = Selection::Paths(vec!["node.name"]);
+        assert!(s.includes("node"));
+        assert!(s.includes("node.name"));
+        assert!(!s.includes("node.uuid"));
+    }
+
+    #[test]
+    fn prefixes_match_whole_segments_only() {
+        let s = Selection::Paths(vec!["client"]);
+        assert!(!s.includes("client_ip"));
+    }
+}

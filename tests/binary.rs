@@ -1,0 +1,157 @@
+//! The binary as the README runs it: `serve --simulate` answers gRPC and
+//! shuts down gracefully on SIGTERM; `simulate` serves the REST API alone.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::closed_port;
+use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
+use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
+use tonic::transport::Channel;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_ontap-grpc-gateway");
+
+/// Kills the child if a test fails before stopping it.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(args: &[&str]) -> Running {
+    Running(
+        Command::new(BINARY)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the binary starts"),
+    )
+}
+
+async fn connect(url: String) -> Channel {
+    for _ in 0..200 {
+        if let Ok(channel) = Channel::from_shared(url.clone()).unwrap().connect().await {
+            return channel;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("nothing listens on {url}");
+}
+
+fn terminate(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn serve_simulate_answers_and_stops_cleanly_on_sigterm() {
+    let addr = closed_port().await.to_string();
+    let mut gateway = spawn(&["serve", "--simulate", "--listen", &addr]);
+    let mut client = CifsConnectionsClient::new(connect(format!("http://{addr}")).await);
+    let page = client
+        .list_cifs_connections(ListCifsConnectionsRequest {
+            svm_name: "vs1".into(),
+            page_size: 5,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(page.cifs_connections.len(), 5);
+    terminate(&gateway.0);
+    let mut exited = None;
+    for _ in 0..100 {
+        exited = gateway.0.try_wait().unwrap();
+        if exited.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(exited.expect("exits after SIGTERM").success());
+}
+
+#[tokio::test]
+async fn serve_without_a_cluster_or_simulate_refuses_to_start() {
+    let output = Command::new(BINARY).args(["serve"]).output().unwrap();
+    assert!(!output.status.success());
+}
+
+#[tokio::test]
+async fn serve_without_the_password_variable_refuses_to_start() {
+    let output = Command::new(BINARY)
+        .args([
+            "serve",
+            "--ontap-url",
+            "https://127.0.0.1:1",
+            "--password-env",
+            "ONTAP_TEST_UNSET_PASSWORD",
+        ])
+        .env_remove("ONTAP_TEST_UNSET_PASSWORD")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("ONTAP_TEST_UNSET_PASSWORD"));
+}
+
+#[tokio::test]
+async fn standalone_simulator_serves_https_with_the_certificate_it_writes() {
+    let addr = closed_port().await.to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let cert = dir.path().join("ca.pem");
+    let _simulator = spawn(&[
+        "simulate",
+        "--listen",
+        &addr,
+        "--tls",
+        "--write-ca-cert",
+        cert.to_str().unwrap(),
+    ]);
+    let mut waited = 0;
+    while !cert.exists() && waited < 200 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        waited += 1;
+    }
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(&addr).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pem = std::fs::read(&cert).expect("the certificate is written");
+    let output = Command::new("curl")
+        .args([
+            "--silent",
+            "--show-error",
+            "--fail",
+            "--cacert",
+            cert.to_str().unwrap(),
+            "--user",
+            "admin:netapp1!",
+            &format!("https://{addr}/api/protocols/cifs/connections?svm.name=vs1&max_records=2&fields=client_ip"),
+        ])
+        .output()
+        .unwrap();
+    assert!(!pem.is_empty());
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let body: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(body["num_records"], 2);
+    assert!(
+        body["_links"]["next"]["href"]
+            .as_str()
+            .unwrap()
+            .starts_with("/api/protocols/cifs/connections?")
+    );
+}

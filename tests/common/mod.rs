@@ -1,0 +1,166 @@
+//! Shared setup for the integration tests: a real simulator and a real
+//! gateway on ephemeral loopback ports, and a real tonic client.
+
+#![allow(dead_code)]
+
+pub mod tools;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use ontap_grpc_gateway::ontap::{ClientConfig, OntapClient, TlsOptions};
+use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
+use ontap_grpc_gateway::server;
+use ontap_grpc_gateway::simulator::{Cluster, Credentials, Simulator, SimulatorConfig};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::transport::Channel;
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// The seed cluster's SVM `vs1`, which holds the CIFS connections.
+pub const VS1_UUID: &str = "fc824aa8-4e60-11ea-afb1-0050568ec4e4";
+/// The seed cluster's first node.
+pub const NODE1_UUID: &str = "1cd8a442-86d1-11e0-ae1c-123478563412";
+
+/// A gateway under test, its upstream, and a client.
+pub struct Harness {
+    pub simulator: Simulator,
+    pub gateway: Gateway,
+}
+
+/// A running gateway.
+pub struct Gateway {
+    pub addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+}
+
+impl Gateway {
+    /// Starts a gateway onto `config`'s cluster on an ephemeral loopback port.
+    pub async fn start(config: ClientConfig) -> Gateway {
+        let client = OntapClient::new(config).expect("client config is valid");
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            server::serve(listener, client, None, async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("gateway serves");
+        });
+        Gateway {
+            addr,
+            stop: Some(stop),
+            task,
+        }
+    }
+
+    /// An h2c channel to the gateway.
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(format!("http://{}", self.addr))
+            .unwrap()
+            .connect()
+            .await
+            .expect("gateway accepts connections")
+    }
+
+    /// A CifsConnections client.
+    pub async fn cifs(&self) -> CifsConnectionsClient<Channel> {
+        CifsConnectionsClient::new(self.channel().await)
+    }
+
+    /// Stops the gateway and waits for it to drain.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+/// Client settings pointing at `simulator` with its default credentials.
+pub fn client_config(simulator: &Simulator) -> ClientConfig {
+    let credentials = Credentials::default();
+    ClientConfig::new(
+        simulator.base_url(),
+        credentials.username,
+        credentials.password,
+    )
+}
+
+/// Starts a plain-HTTP simulator with `cluster`.
+pub async fn simulator_with(cluster: Cluster) -> Simulator {
+    Simulator::start(SimulatorConfig::default(), cluster)
+        .await
+        .expect("simulator starts")
+}
+
+impl Harness {
+    /// The seed cluster behind a gateway with default settings.
+    pub async fn start() -> Harness {
+        Self::start_with(Cluster::seed(), |_| {}).await
+    }
+
+    /// `cluster` behind a gateway whose client settings `tweak` adjusts.
+    pub async fn start_with(cluster: Cluster, tweak: impl FnOnce(&mut ClientConfig)) -> Harness {
+        let simulator = simulator_with(cluster).await;
+        let mut config = client_config(&simulator);
+        tweak(&mut config);
+        let gateway = Gateway::start(config).await;
+        Harness { simulator, gateway }
+    }
+
+    /// A CifsConnections client.
+    pub async fn cifs(&self) -> CifsConnectionsClient<Channel> {
+        self.gateway.cifs().await
+    }
+}
+
+/// The TLS settings that trust exactly `simulator`'s self-signed certificate.
+pub fn trust(simulator: &Simulator) -> TlsOptions {
+    TlsOptions {
+        ca_cert_pem: simulator.ca_certificate_pem().map(String::into_bytes),
+        insecure_skip_verify: false,
+    }
+}
+
+/// `ErrorInfo.reason` of a status.
+pub fn reason(status: &tonic::Status) -> String {
+    status
+        .get_details_error_info()
+        .map(|info| info.reason)
+        .unwrap_or_default()
+}
+
+/// `ErrorInfo.metadata[key]` of a status.
+pub fn error_metadata(status: &tonic::Status, key: &str) -> Option<String> {
+    status
+        .get_details_error_info()
+        .and_then(|info| info.metadata.get(key).cloned())
+}
+
+/// The fields `BadRequest` names.
+pub fn bad_fields(status: &tonic::Status) -> Vec<String> {
+    let details: ErrorDetails = status.get_error_details();
+    details
+        .bad_request()
+        .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
+        .unwrap_or_default()
+}
+
+/// A request carrying a gRPC deadline.
+pub fn with_deadline<T>(message: T, timeout: Duration) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request.set_timeout(timeout);
+    request
+}
+
+/// A loopback address nothing listens on.
+pub async fn closed_port() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    addr
+}

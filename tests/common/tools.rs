@@ -1,0 +1,60 @@
+//! External clients the ecosystem tests drive: grpcurl and a Python grpcio
+//! client. `scripts/test` installs both into `.venv/`.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// The project's virtualenv, where `scripts/test` installs the clients.
+fn venv_bin(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join(".venv/bin")
+        .join(name)
+}
+
+fn find(name: &str) -> PathBuf {
+    let local = venv_bin(name);
+    if local.exists() {
+        return local;
+    }
+    std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|dir| dir.join(name))
+                .find(|candidate| candidate.is_file())
+        })
+        .unwrap_or_else(|| {
+            panic!("`{name}` is not installed: run scripts/test, which installs the test clients")
+        })
+}
+
+/// Runs grpcurl with `args` and returns its output.
+pub fn grpcurl(args: &[&str]) -> Output {
+    Command::new(find("grpcurl"))
+        .args(args)
+        .output()
+        .expect("grpcurl runs")
+}
+
+/// Runs a script under `tests/python/` with the venv's interpreter.
+pub fn python(script: &str, args: &[&str]) -> Output {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/python")
+        .join(script);
+    Command::new(find("python3"))
+        .arg(path)
+        .args(args)
+        .output()
+        .expect("python runs")
+}
+
+/// Stdout as text, failing the test with stderr when the command failed.
+pub fn stdout_of(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "command failed ({}): {}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}

@@ -1,0 +1,173 @@
+//! The gateway as the gRPC ecosystem sees it: reflection (v1 and v1alpha),
+//! grpc.health.v1, grpcurl with no proto files, and a Python grpcio client.
+
+mod common;
+
+use common::Harness;
+use common::tools::{grpcurl, python, stdout_of};
+use tokio_stream::StreamExt;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_reflection::pb::v1::ServerReflectionRequest;
+use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+
+#[tokio::test]
+async fn health_reports_the_api_service_serving() {
+    let h = Harness::start().await;
+    let mut health = HealthClient::new(h.gateway.channel().await);
+    for service in ["", "ontap.v1.CifsConnections"] {
+        let status = health
+            .check(HealthCheckRequest {
+                service: service.into(),
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .status;
+        assert_eq!(status, ServingStatus::Serving as i32, "service `{service}`");
+    }
+}
+
+#[tokio::test]
+async fn reflection_v1_lists_the_api_and_health_services() {
+    let h = Harness::start().await;
+    let mut reflection = ServerReflectionClient::new(h.gateway.channel().await);
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut responses = reflection
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let Some(Ok(response)) = responses.next().await else {
+        panic!("no reflection response");
+    };
+    let Some(MessageResponse::ListServicesResponse(list)) = response.message_response else {
+        panic!("unexpected reflection response");
+    };
+    let names: Vec<_> = list.service.into_iter().map(|s| s.name).collect();
+    assert!(
+        names.contains(&"ontap.v1.CifsConnections".to_owned()),
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"grpc.health.v1.Health".to_owned()),
+        "{names:?}"
+    );
+}
+
+#[tokio::test]
+async fn grpcurl_lists_services_over_v1alpha_reflection() {
+    let h = Harness::start().await;
+    let addr = h.gateway.addr.to_string();
+    let out =
+        tokio::task::spawn_blocking(move || stdout_of(&grpcurl(&["-plaintext", &addr, "list"])))
+            .await
+            .unwrap();
+    assert!(
+        out.lines().any(|l| l == "ontap.v1.CifsConnections"),
+        "{out}"
+    );
+    assert!(out.lines().any(|l| l == "grpc.health.v1.Health"), "{out}");
+}
+
+#[tokio::test]
+async fn grpcurl_describes_messages_without_proto_files() {
+    let h = Harness::start().await;
+    let addr = h.gateway.addr.to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        stdout_of(&grpcurl(&[
+            "-plaintext",
+            &addr,
+            "describe",
+            "ontap.v1.CifsConnection",
+        ]))
+    })
+    .await
+    .unwrap();
+    assert!(out.contains("optional string client_ip = 1;"), "{out}");
+    assert!(
+        out.contains("repeated .ontap.v1.CifsSession sessions"),
+        "{out}"
+    );
+}
+
+#[tokio::test]
+async fn grpcurl_lists_connections_as_json() {
+    let h = Harness::start().await;
+    let addr = h.gateway.addr.to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        stdout_of(&grpcurl(&[
+            "-plaintext",
+            "-d",
+            r#"{"svm_name":"vs1","page_size":5}"#,
+            &addr,
+            "ontap.v1.CifsConnections/ListCifsConnections",
+        ]))
+    })
+    .await
+    .unwrap();
+    let json: serde_json::Value = serde_json::from_str(&out).expect("grpcurl prints JSON");
+    assert_eq!(json["cifsConnections"].as_array().unwrap().len(), 5);
+    assert_eq!(json["numRecords"], 5);
+    assert!(
+        json["nextPageToken"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty())
+    );
+    assert_eq!(json["cifsConnections"][0]["svm"]["name"], "vs1");
+}
+
+#[tokio::test]
+async fn grpcurl_prints_structured_error_details() {
+    let h = Harness::start().await;
+    let addr = h.gateway.addr.to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        grpcurl(&[
+            "-plaintext",
+            "-d",
+            r#"{"page_size":-1}"#,
+            &addr,
+            "ontap.v1.CifsConnections/ListCifsConnections",
+        ])
+    })
+    .await
+    .unwrap();
+    assert!(!out.status.success());
+    let text =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("InvalidArgument"), "{text}");
+    assert!(text.contains("google.rpc.BadRequest"), "{text}");
+    assert!(text.contains(r#""field":"page_size""#), "{text}");
+    assert!(text.contains(r#""reason":"INVALID_REQUEST""#), "{text}");
+}
+
+#[tokio::test]
+async fn python_grpcio_client_pages_through_connections_via_reflection() {
+    let h = Harness::start().await;
+    let expected = h.simulator.cluster().with(|c| {
+        c.cifs_connections
+            .iter()
+            .filter(|c| c.svm_uuid == common::VS1_UUID)
+            .count()
+    });
+    let addr = h.gateway.addr.to_string();
+    let out =
+        tokio::task::spawn_blocking(move || stdout_of(&python("list_connections.py", &[&addr])))
+            .await
+            .unwrap();
+    let summary: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON line");
+    assert_eq!(summary["connections"], expected);
+    assert_eq!(summary["distinct"], expected);
+    assert_eq!(summary["pages"], expected.div_ceil(10));
+    assert_eq!(summary["health"], "SERVING");
+    assert_eq!(summary["error_code"], "INVALID_ARGUMENT");
+    assert_eq!(summary["error_reason"], "INVALID_REQUEST");
+    assert_eq!(summary["bad_fields"], serde_json::json!(["page_size"]));
+    assert_eq!(summary["first"]["cifsConnections"][0]["svm"]["name"], "vs1");
+}

@@ -1,0 +1,441 @@
+//! Every row of the error table, reached through the simulator: ONTAP error
+//! bodies and statuses, transport failures, and requests the gateway
+//! rejects before anything goes upstream.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{
+    Gateway, Harness, bad_fields, client_config, closed_port, error_metadata, reason, with_deadline,
+};
+use ontap_grpc_gateway::ontap::ClientConfig;
+use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
+use ontap_grpc_gateway::simulator::{Cluster, Fault, FaultKind};
+use tonic::Code;
+
+fn list() -> ListCifsConnectionsRequest {
+    ListCifsConnectionsRequest {
+        svm_name: "vs1".into(),
+        page_size: 5,
+        ..Default::default()
+    }
+}
+
+/// Calls ListCifsConnections once with `fault` injected upstream.
+async fn call_with_fault(kind: FaultKind) -> (Harness, tonic::Status) {
+    let h = Harness::start().await;
+    h.simulator.faults().push(Fault::always(kind));
+    let status = h
+        .cifs()
+        .await
+        .list_cifs_connections(list())
+        .await
+        .unwrap_err();
+    (h, status)
+}
+
+fn ontap_error(status: u16, code: Option<&str>) -> FaultKind {
+    FaultKind::Error {
+        status,
+        code: code.map(str::to_owned),
+        message: "simulated failure".into(),
+        target: None,
+    }
+}
+
+macro_rules! maps {
+    ($name:ident, $http:expr, $ontap:expr, $code:expr, $reason:expr) => {
+        #[tokio::test]
+        async fn $name() {
+            let (_h, status) = call_with_fault(ontap_error($http, $ontap)).await;
+            assert_eq!(status.code(), $code, "{status:?}");
+            assert_eq!(reason(&status), $reason);
+            assert_eq!(
+                error_metadata(&status, "http_status"),
+                Some($http.to_string())
+            );
+            let ontap: Option<&str> = $ontap;
+            assert_eq!(error_metadata(&status, "ontap_code").as_deref(), ontap);
+        }
+    };
+}
+
+maps!(
+    ontap_code_4_is_not_found,
+    404,
+    Some("4"),
+    Code::NotFound,
+    "ENTRY_NOT_FOUND"
+);
+maps!(
+    ontap_code_1115127_is_failed_precondition,
+    400,
+    Some("1115127"),
+    Code::FailedPrecondition,
+    "ISCSI_LICENSE_MISSING"
+);
+maps!(
+    ontap_code_2621462_is_not_found,
+    404,
+    Some("2621462"),
+    Code::NotFound,
+    "SVM_NOT_FOUND"
+);
+maps!(
+    ontap_code_2621507_is_failed_precondition,
+    400,
+    Some("2621507"),
+    Code::FailedPrecondition,
+    "PROTOCOL_NOT_ALLOWED"
+);
+maps!(
+    ontap_code_2621706_is_invalid_argument,
+    400,
+    Some("2621706"),
+    Code::InvalidArgument,
+    "SVM_UUID_NAME_MISMATCH"
+);
+maps!(
+    ontap_code_2621707_is_invalid_argument,
+    400,
+    Some("2621707"),
+    Code::InvalidArgument,
+    "SVM_NOT_SPECIFIED"
+);
+maps!(
+    ontap_code_5373960_is_failed_precondition,
+    409,
+    Some("5373960"),
+    Code::FailedPrecondition,
+    "ISCSI_SERVICE_ENABLED"
+);
+maps!(
+    ontap_code_5373966_is_failed_precondition,
+    400,
+    Some("5373966"),
+    Code::FailedPrecondition,
+    "SVM_CONFIGURED_FOR_NVME"
+);
+maps!(
+    ontap_code_5374077_is_already_exists,
+    409,
+    Some("5374077"),
+    Code::AlreadyExists,
+    "ISCSI_SERVICE_EXISTS"
+);
+maps!(
+    ontap_code_5374078_is_not_found,
+    404,
+    Some("5374078"),
+    Code::NotFound,
+    "ISCSI_SERVICE_NOT_FOUND"
+);
+maps!(
+    ontap_code_5374893_is_failed_precondition,
+    400,
+    Some("5374893"),
+    Code::FailedPrecondition,
+    "SVM_STOPPED"
+);
+maps!(
+    ontap_code_5376452_is_unimplemented,
+    405,
+    Some("5376452"),
+    Code::Unimplemented,
+    "NOT_SUPPORTED_ON_ASA_R2"
+);
+maps!(
+    ontap_code_8585947_is_not_found,
+    404,
+    Some("8585947"),
+    Code::NotFound,
+    "METRICS_NOT_AVAILABLE"
+);
+maps!(
+    ontap_code_8586225_is_internal,
+    500,
+    Some("8586225"),
+    Code::Internal,
+    "METRICS_RETRIEVAL_FAILED"
+);
+maps!(
+    ontap_code_262179_is_invalid_argument,
+    400,
+    Some("262179"),
+    Code::InvalidArgument,
+    "UNEXPECTED_ARGUMENT"
+);
+maps!(
+    ontap_code_262197_is_invalid_argument,
+    400,
+    Some("262197"),
+    Code::InvalidArgument,
+    "INVALID_ARGUMENT_VALUE"
+);
+maps!(
+    http_400_is_invalid_argument,
+    400,
+    None,
+    Code::InvalidArgument,
+    "BAD_REQUEST"
+);
+maps!(
+    http_401_is_unauthenticated,
+    401,
+    None,
+    Code::Unauthenticated,
+    "AUTHENTICATION_FAILED"
+);
+maps!(
+    http_403_is_permission_denied,
+    403,
+    None,
+    Code::PermissionDenied,
+    "PERMISSION_DENIED"
+);
+maps!(
+    http_404_is_not_found,
+    404,
+    None,
+    Code::NotFound,
+    "NOT_FOUND"
+);
+maps!(
+    http_405_is_unimplemented,
+    405,
+    None,
+    Code::Unimplemented,
+    "METHOD_NOT_ALLOWED"
+);
+maps!(
+    http_409_is_already_exists,
+    409,
+    None,
+    Code::AlreadyExists,
+    "CONFLICT"
+);
+maps!(
+    http_429_is_resource_exhausted,
+    429,
+    None,
+    Code::ResourceExhausted,
+    "TOO_MANY_REQUESTS"
+);
+maps!(
+    http_500_is_internal,
+    500,
+    None,
+    Code::Internal,
+    "ONTAP_INTERNAL_ERROR"
+);
+maps!(
+    http_502_is_unavailable,
+    502,
+    None,
+    Code::Unavailable,
+    "BAD_GATEWAY"
+);
+maps!(
+    http_503_is_unavailable,
+    503,
+    None,
+    Code::Unavailable,
+    "SERVICE_UNAVAILABLE"
+);
+maps!(
+    http_504_is_deadline_exceeded,
+    504,
+    None,
+    Code::DeadlineExceeded,
+    "GATEWAY_TIMEOUT"
+);
+maps!(
+    unlisted_http_status_is_unknown,
+    418,
+    None,
+    Code::Unknown,
+    "UNEXPECTED_HTTP_STATUS"
+);
+
+#[tokio::test]
+async fn ontap_error_target_is_reported_as_the_request_field() {
+    let (_h, status) = call_with_fault(FaultKind::Error {
+        status: 400,
+        code: Some("262197".into()),
+        message: "Invalid value for field \"svm.name\"".into(),
+        target: Some("svm.name".into()),
+    })
+    .await;
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(
+        error_metadata(&status, "target").as_deref(),
+        Some("svm.name")
+    );
+    assert_eq!(bad_fields(&status), ["svm_name"]);
+}
+
+#[tokio::test]
+async fn html_error_page_from_a_proxy_still_maps_by_status() {
+    let (_h, status) = call_with_fault(FaultKind::Raw {
+        status: 502,
+        content_type: "text/html".into(),
+        body: b"<html><body>Bad Gateway</body></html>".to_vec(),
+    })
+    .await;
+    assert_eq!(status.code(), Code::Unavailable);
+    assert_eq!(reason(&status), "BAD_GATEWAY");
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_unauthenticated_and_never_echoed() {
+    let simulator = common::simulator_with(Cluster::seed()).await;
+    let config = ClientConfig::new(simulator.base_url(), "admin", "hunter2-wrong");
+    let gateway = Gateway::start(config).await;
+    let status = gateway
+        .cifs()
+        .await
+        .list_cifs_connections(list())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert_eq!(reason(&status), "AUTHENTICATION_FAILED");
+    assert!(!format!("{status:?}").contains("hunter2-wrong"));
+}
+
+#[tokio::test]
+async fn malformed_json_is_internal() {
+    let (_h, status) = call_with_fault(FaultKind::Raw {
+        status: 200,
+        content_type: "application/hal+json".into(),
+        body: br#"{"records": [{"client_ip": "10.0.0.1""#.to_vec(),
+    })
+    .await;
+    assert_eq!(status.code(), Code::Internal);
+    assert_eq!(reason(&status), "UPSTREAM_MALFORMED_RESPONSE");
+}
+
+#[tokio::test]
+async fn wrong_field_type_is_internal_and_names_the_field() {
+    let (_h, status) = call_with_fault(FaultKind::Raw {
+        status: 200,
+        content_type: "application/hal+json".into(),
+        body:
+            br#"{"records": [{"identifier": 1}, {"client_port": "not a port"}], "num_records": 2}"#
+                .to_vec(),
+    })
+    .await;
+    assert_eq!(status.code(), Code::Internal);
+    assert!(
+        status.message().contains("records[1].client_port"),
+        "{}",
+        status.message()
+    );
+}
+
+#[tokio::test]
+async fn oversized_response_is_resource_exhausted() {
+    let h = Harness::start_with(Cluster::seed(), |c| c.max_response_bytes = 64 * 1024).await;
+    h.simulator
+        .faults()
+        .push(Fault::always(FaultKind::Oversized { bytes: 1024 * 1024 }));
+    let status = h
+        .cifs()
+        .await
+        .list_cifs_connections(list())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted);
+    assert_eq!(reason(&status), "UPSTREAM_RESPONSE_TOO_LARGE");
+}
+
+#[tokio::test]
+async fn upstream_down_is_unavailable() {
+    let addr = closed_port().await;
+    let gateway = Gateway::start(ClientConfig::new(format!("http://{addr}"), "admin", "pw")).await;
+    let status = gateway
+        .cifs()
+        .await
+        .list_cifs_connections(list())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable);
+    assert_eq!(reason(&status), "UPSTREAM_UNREACHABLE");
+}
+
+#[tokio::test]
+async fn upstream_slower_than_the_deadline_is_deadline_exceeded() {
+    let (h, _) = (Harness::start().await, ());
+    h.simulator
+        .faults()
+        .push(Fault::always(FaultKind::Delay(Duration::from_secs(5))));
+    let status = h
+        .cifs()
+        .await
+        .list_cifs_connections(with_deadline(list(), Duration::from_millis(300)))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::DeadlineExceeded);
+    assert_eq!(reason(&status), "UPSTREAM_TIMEOUT");
+}
+
+#[tokio::test]
+async fn upstream_slower_than_the_request_timeout_is_deadline_exceeded() {
+    let h = Harness::start_with(Cluster::seed(), |c| {
+        c.request_timeout = Duration::from_millis(200)
+    })
+    .await;
+    h.simulator
+        .faults()
+        .push(Fault::always(FaultKind::Delay(Duration::from_secs(5))));
+    let status = h
+        .cifs()
+        .await
+        .list_cifs_connections(list())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::DeadlineExceeded);
+}
+
+#[tokio::test]
+async fn invalid_request_names_every_bad_field_and_never_goes_upstream() {
+    let h = Harness::start().await;
+    let status = h
+        .cifs()
+        .await
+        .list_cifs_connections(ListCifsConnectionsRequest {
+            client_port: ">abc".into(),
+            svm_uuid: "not-a-uuid".into(),
+            page_size: -1,
+            read_mask: Some(prost_types::FieldMask {
+                paths: vec!["nope".into()],
+            }),
+            order_by: vec!["client_ip sideways".into()],
+            return_timeout_seconds: Some(500),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(reason(&status), "INVALID_REQUEST");
+    assert_eq!(
+        bad_fields(&status),
+        [
+            "svm_uuid",
+            "client_port",
+            "read_mask.paths[0]",
+            "order_by[0]",
+            "page_size",
+            "return_timeout_seconds"
+        ]
+    );
+    assert_eq!(h.simulator.stats().requests, 0);
+}
+
+#[tokio::test]
+async fn gateway_with_wrong_base_url_scheme_refuses_to_start() {
+    let simulator = common::simulator_with(Cluster::seed()).await;
+    let mut config = client_config(&simulator);
+    config.base_url = "ftp://127.0.0.1:1".into();
+    assert!(ontap_grpc_gateway::ontap::OntapClient::new(config).is_err());
+}

@@ -1,0 +1,145 @@
+//! Protecting the cluster: the bound on connections and in-flight requests,
+//! deadlines, and cancellation reaching the upstream request.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Harness, reason, with_deadline};
+use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
+use ontap_grpc_gateway::simulator::{Cluster, Fault, FaultKind};
+use tonic::Code;
+
+fn list() -> ListCifsConnectionsRequest {
+    ListCifsConnectionsRequest {
+        page_size: 5,
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn concurrent_calls_never_open_more_connections_than_the_bound() {
+    let h = Harness::start_with(Cluster::seed(), |c| c.max_in_flight = 2).await;
+    h.simulator
+        .faults()
+        .push(Fault::always(FaultKind::Delay(Duration::from_millis(100))));
+    let client = h.cifs().await;
+    let calls = (0..12).map(|_| {
+        let mut client = client.clone();
+        tokio::spawn(async move { client.list_cifs_connections(list()).await })
+    });
+    for call in calls.collect::<Vec<_>>() {
+        call.await
+            .unwrap()
+            .expect("every call succeeds by waiting its turn");
+    }
+    let stats = h.simulator.stats();
+    assert_eq!(stats.requests, 12);
+    assert!(stats.peak_open_connections <= 2, "{stats:?}");
+    assert!(stats.peak_in_flight <= 2, "{stats:?}");
+}
+
+#[tokio::test]
+async fn call_that_cannot_get_a_slot_within_its_deadline_is_resource_exhausted() {
+    let h = Harness::start_with(Cluster::seed(), |c| c.max_in_flight = 1).await;
+    h.simulator
+        .faults()
+        .push(Fault::once(FaultKind::Delay(Duration::from_secs(2))));
+    let mut slow = h.cifs().await;
+    let hog = tokio::spawn(async move { slow.list_cifs_connections(list()).await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let status = h
+        .cifs()
+        .await
+        .list_cifs_connections(with_deadline(list(), Duration::from_millis(300)))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted);
+    assert_eq!(reason(&status), "UPSTREAM_CONCURRENCY_LIMIT");
+    hog.await.unwrap().expect("the first call completes");
+}
+
+#[tokio::test]
+async fn call_without_deadline_waits_at_most_the_queue_timeout() {
+    let h = Harness::start_with(Cluster::seed(), |c| {
+        c.max_in_flight = 1;
+        c.queue_timeout = Duration::from_millis(200);
+    })
+    .await;
+    h.simulator
+        .faults()
+        .push(Fault::once(FaultKind::Delay(Duration::from_secs(2))));
+    let mut slow = h.cifs().await;
+    let hog = tokio::spawn(async move { slow.list_cifs_connections(list()).await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let status = h
+        .cifs()
+        .await
+        .list_cifs_connections(list())
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted);
+    hog.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn expired_deadline_cancels_the_upstream_request() {
+    let h = Harness::start().await;
+    h.simulator
+        .faults()
+        .push(Fault::always(FaultKind::Delay(Duration::from_secs(5))));
+    let status = h
+        .cifs()
+        .await
+        .list_cifs_connections(with_deadline(list(), Duration::from_millis(200)))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::DeadlineExceeded);
+    for _ in 0..50 {
+        if h.simulator.stats().aborted_requests >= 1 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!(
+        "the simulator never saw the request abandoned: {:?}",
+        h.simulator.stats()
+    );
+}
+
+#[tokio::test]
+async fn client_going_away_cancels_the_upstream_request() {
+    let h = Harness::start().await;
+    h.simulator
+        .faults()
+        .push(Fault::always(FaultKind::Delay(Duration::from_secs(5))));
+    let mut client = h.cifs().await;
+    let call = tokio::spawn(async move { client.list_cifs_connections(list()).await });
+    for _ in 0..50 {
+        if h.simulator.stats().in_flight == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    call.abort();
+    for _ in 0..100 {
+        if h.simulator.stats().aborted_requests >= 1 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!(
+        "the upstream request outlived the call: {:?}",
+        h.simulator.stats()
+    );
+}
+
+#[tokio::test]
+async fn connections_are_reused_across_calls() {
+    let h = Harness::start().await;
+    let mut client = h.cifs().await;
+    for _ in 0..5 {
+        client.list_cifs_connections(list()).await.unwrap();
+    }
+    assert_eq!(h.simulator.stats().connections_accepted, 1);
+}
