@@ -9,6 +9,7 @@ use prost::Message;
 const PROTO_FILES: &[&str] = &[
     "proto/ontap/v1/common.proto",
     "proto/ontap/v1/cifs_connections.proto",
+    "proto/ontap/v1/iscsi_services.proto",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

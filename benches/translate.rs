@@ -49,6 +49,7 @@ fn translate_page(c: &mut Criterion) {
         b.iter(|| {
             let response = Response {
                 status: 200,
+                location: None,
                 body: body.clone(),
             };
             let collection: Collection<CifsConnectionRecord> = response.json().unwrap();

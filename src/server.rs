@@ -10,7 +10,8 @@ use tonic::transport::{Identity, Server, ServerTlsConfig};
 
 use crate::ontap::OntapClient;
 use crate::proto::v1::cifs_connections_server::CifsConnectionsServer;
-use crate::service::CifsConnectionsService;
+use crate::proto::v1::iscsi_services_server::IscsiServicesServer;
+use crate::service::{CifsConnectionsService, IscsiServicesService};
 
 /// A failure to start or run the server.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +35,9 @@ pub async fn serve(
     let (health, health_service) = tonic_health::server::health_reporter();
     health
         .set_serving::<CifsConnectionsServer<CifsConnectionsService>>()
+        .await;
+    health
+        .set_serving::<IscsiServicesServer<IscsiServicesService>>()
         .await;
 
     let mut builder = Server::builder();

@@ -109,6 +109,8 @@ impl Deadline {
 pub struct Response {
     /// 200, 201 or 202.
     pub status: u16,
+    /// The `Location` header of a 201: the path of the created object.
+    pub location: Option<String>,
     /// The body, at most `max_response_bytes`.
     pub body: Bytes,
 }
@@ -249,9 +251,18 @@ impl OntapClient {
         let exchange = async {
             let response = request.send().await.map_err(classify)?;
             let status = response.status().as_u16();
+            let location = response
+                .headers()
+                .get(http::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
             let body = read_limited(response, inner.config.max_response_bytes).await?;
             if (200..300).contains(&status) {
-                Ok(Response { status, body })
+                Ok(Response {
+                    status,
+                    location,
+                    body,
+                })
             } else {
                 Err(OntapError::Api {
                     status,

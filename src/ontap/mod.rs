@@ -6,8 +6,10 @@ pub mod cifs;
 mod client;
 mod collection;
 mod error;
+pub mod iscsi;
 mod path;
 mod query;
+pub mod time;
 mod tls;
 
 pub use client::{ClientConfig, ConfigError, Deadline, OntapClient, Response};

@@ -2,7 +2,6 @@
 
 use tonic::{Request, Response, Status};
 
-use super::{deadline_of, to_status};
 use crate::ontap::OntapClient;
 use crate::proto::v1::cifs_connections_server::CifsConnections;
 use crate::proto::v1::{ListCifsConnectionsRequest, ListCifsConnectionsResponse};
@@ -27,10 +26,6 @@ impl CifsConnections for CifsConnectionsService {
         &self,
         request: Request<ListCifsConnectionsRequest>,
     ) -> Result<Response<ListCifsConnectionsResponse>, Status> {
-        let deadline = deadline_of(request.metadata());
-        cifs::list(&self.client, request.get_ref(), deadline)
-            .await
-            .map(Response::new)
-            .map_err(to_status)
+        handle!(self, request, cifs::list)
     }
 }

@@ -12,7 +12,6 @@ use crate::proto::v1::{
 
 /// The fields of a `cifs_connection` (ontap-rest/cifs-connections.txt).
 pub static SCHEMA: Schema = Schema {
-    collection: || CONNECTIONS.path(),
     fields: &[
         Field {
             path: "client_ip",
@@ -77,6 +76,7 @@ pub async fn list(
 ) -> Result<ListCifsConnectionsResponse, GatewayError> {
     let r = request;
     let list_request = ListRequest {
+        extra: Vec::new(),
         filters: vec![
             ("sessions.identifier", r.sessions_identifier.as_str()),
             ("svm.name", r.svm_name.as_str()),
@@ -96,8 +96,9 @@ pub async fn list(
         return_timeout_seconds: r.return_timeout_seconds,
         count_only: r.count_only,
     };
-    let page =
-        list::fetch::<CifsConnectionRecord>(client, &SCHEMA, &list_request, deadline).await?;
+    let path = CONNECTIONS.path();
+    let page = list::fetch::<CifsConnectionRecord>(client, &SCHEMA, &path, &list_request, deadline)
+        .await?;
     let selection = &page.selection;
     Ok(ListCifsConnectionsResponse {
         cifs_connections: page

@@ -77,7 +77,58 @@ fn validate_alternative(kind: ValueKind, alternative: &str) -> Result<(), String
                 Err(format!("`{operand}` is not an IP address or pattern"))
             }
         }
+        ValueKind::Boolean => match operand {
+            "true" | "false" if !comparison => Ok(()),
+            _ => Err(format!("`{alternative}` is not true or false")),
+        },
+        ValueKind::Timestamp => {
+            if plain
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, '-' | ':' | ' ' | '+' | 'T' | 'Z' | '.'))
+            {
+                Ok(())
+            } else {
+                Err(format!(
+                    "`{operand}` is not a timestamp like `2017-01-25 11:20:13 +0000`"
+                ))
+            }
+        }
+        ValueKind::Duration => {
+            if plain
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, 'P' | 'T' | 'W' | 'D' | 'H' | 'M' | 'S'))
+            {
+                Ok(())
+            } else {
+                Err(format!(
+                    "`{operand}` is not an ISO-8601 duration like `PT15S`"
+                ))
+            }
+        }
+        ValueKind::Enum(words) => {
+            let pattern =
+                operand.contains('*') && plain.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+            if comparison {
+                Err(format!(
+                    "`{alternative}`: this field cannot be compared with < or >"
+                ))
+            } else if words.contains(&operand) || pattern {
+                Ok(())
+            } else {
+                Err(format!("`{operand}` is not one of {}", words.join(", ")))
+            }
+        }
     }
+}
+
+/// Whether `value` is a UUID (`8-4-4-4-12` hex digits).
+pub fn is_uuid(value: &str) -> bool {
+    let groups: Vec<&str> = value.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, len)| g.len() == len && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 #[cfg(test)]
@@ -126,6 +177,39 @@ mod tests {
     #[test]
     fn control_characters_are_rejected() {
         assert!(validate(ValueKind::Text, "vs1\nvs2").is_err());
+    }
+
+    #[test]
+    fn boolean_filter_takes_true_or_false_only() {
+        assert_eq!(validate(ValueKind::Boolean, "true"), Ok(()));
+        assert_eq!(validate(ValueKind::Boolean, "!false"), Ok(()));
+        assert!(validate(ValueKind::Boolean, "yes").is_err());
+        assert!(validate(ValueKind::Boolean, ">true").is_err());
+    }
+
+    #[test]
+    fn timestamp_and_duration_filters_accept_ontap_forms() {
+        assert_eq!(
+            validate(ValueKind::Timestamp, ">=2017-01-25 11:20:13 +0000"),
+            Ok(())
+        );
+        assert_eq!(validate(ValueKind::Duration, "PT15S|P1D"), Ok(()));
+        assert!(validate(ValueKind::Timestamp, "yesterday").is_err());
+    }
+
+    #[test]
+    fn enum_filter_takes_listed_words_and_patterns() {
+        const WORDS: &[&str] = &["ok", "error"];
+        assert_eq!(validate(ValueKind::Enum(WORDS), "ok|!error"), Ok(()));
+        assert_eq!(validate(ValueKind::Enum(WORDS), "partial_*"), Ok(()));
+        assert!(validate(ValueKind::Enum(WORDS), "fine").is_err());
+    }
+
+    #[test]
+    fn uuid_shape_is_checked() {
+        assert!(is_uuid("fc824aa8-4e60-11ea-afb1-0050568ec4e4"));
+        assert!(!is_uuid("fc824aa8-4e60-11ea-afb1-0050568ec4e"));
+        assert!(!is_uuid("../../etc"));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::expression;
 use super::page_token;
 use super::schema::{Schema, Selection, ValueKind, filter_field_name};
 use super::{FieldViolation, GatewayError};
-use crate::ontap::{Collection, Deadline, OntapClient, OntapError, Query};
+use crate::ontap::{ApiPath, Collection, Deadline, OntapClient, OntapError, Query};
 
 /// Records per page when the caller does not say.
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
@@ -22,6 +22,9 @@ const DEFAULT_RETURN_TIMEOUT_SECONDS: u64 = 15;
 /// The list parameters of a request, borrowed from the proto message.
 #[derive(Debug, Default)]
 pub struct ListRequest<'a> {
+    /// Parameters the resource itself needs (`interval` for metrics),
+    /// already validated; part of the query a page token is bound to.
+    pub extra: Vec<(&'static str, &'a str)>,
     /// `(REST path, expression)` for every filter field; empty ones are skipped.
     pub filters: Vec<(&'static str, &'a str)>,
     /// The read mask's paths; empty means every field.
@@ -51,17 +54,18 @@ pub struct Page<T> {
     pub selection: Selection,
 }
 
-/// Validates `request`, fetches one page from the collection, and decodes it.
+/// Validates `request`, fetches one page from the collection at `path`,
+/// and decodes it.
 pub async fn fetch<T: DeserializeOwned>(
     client: &OntapClient,
     schema: &Schema,
+    path: &ApiPath,
     request: &ListRequest<'_>,
     deadline: Deadline,
 ) -> Result<Page<T>, GatewayError> {
-    let plan = plan(schema, request, deadline)?;
-    let path = (schema.collection)();
+    let plan = plan(schema, path, request, deadline)?;
     let response = client
-        .get(&path, &plan.query, deadline)
+        .get(path, &plan.query, deadline)
         .await
         .map_err(|e| blame(e, request))?;
     let collection: Collection<T> = response.json()?;
@@ -90,24 +94,25 @@ struct Plan {
 
 fn plan(
     schema: &Schema,
+    path: &ApiPath,
     request: &ListRequest<'_>,
     deadline: Deadline,
 ) -> Result<Plan, GatewayError> {
     let mut violations = Vec::new();
 
     let mut filters = Vec::new();
-    for &(path, expression) in &request.filters {
+    for &(field, expression) in &request.filters {
         if expression.is_empty() {
             continue;
         }
-        let kind = schema.field(path).map_or(ValueKind::Text, |f| f.kind);
+        let kind = schema.field(field).map_or(ValueKind::Text, |f| f.kind);
         match expression::validate(kind, expression) {
-            Ok(()) => filters.push((path, expression)),
-            Err(why) => violations.push(FieldViolation::new(filter_field_name(path), why)),
+            Ok(()) => filters.push((field, expression)),
+            Err(why) => violations.push(FieldViolation::new(filter_field_name(field), why)),
         }
     }
 
-    let selection = read_mask(schema, request.read_mask, &mut violations);
+    let selection = schema.selection(request.read_mask, "read_mask", &mut violations);
     let order_by = order_by(schema, request.order_by, &mut violations);
 
     let page_size = match u32::try_from(request.page_size) {
@@ -139,16 +144,18 @@ fn plan(
 
     let fields = selection.fields_param();
     let fingerprint = page_token::fingerprint(
-        filters
+        request
+            .extra
             .iter()
+            .chain(&filters)
             .copied()
             .chain([("fields", fields.as_str()), ("order_by", order_by.as_str())]),
     );
 
     let mut query = if request.page_token.is_empty() {
         let mut query = Query::new();
-        for &(path, expression) in &filters {
-            query.push(path, expression);
+        for &(key, value) in request.extra.iter().chain(&filters) {
+            query.push(key, value);
         }
         if !request.count_only {
             query.push("fields", fields);
@@ -158,7 +165,7 @@ fn plan(
         }
         query
     } else {
-        match page_token::decode(request.page_token, &(schema.collection)(), &fingerprint) {
+        match page_token::decode(request.page_token, path, &fingerprint) {
             Ok(query) => query,
             Err(why) => {
                 violations.push(FieldViolation::new("page_token", why));
@@ -187,23 +194,6 @@ fn plan(
         selection,
         fingerprint,
     })
-}
-
-fn read_mask(schema: &Schema, paths: &[String], violations: &mut Vec<FieldViolation>) -> Selection {
-    if paths.is_empty() {
-        return Selection::All;
-    }
-    let mut selected = Vec::with_capacity(paths.len());
-    for (i, path) in paths.iter().enumerate() {
-        match schema.field(path) {
-            Some(field) => selected.push(field.path),
-            None => violations.push(FieldViolation::new(
-                format!("read_mask.paths[{i}]"),
-                format!("`{path}` is not a field of this resource"),
-            )),
-        }
-    }
-    Selection::Paths(selected)
 }
 
 /// Validates `field [asc|desc]` entries (an entry may itself hold several,
@@ -262,21 +252,17 @@ fn return_timeout(requested: Option<u32>, deadline: Deadline) -> Option<u32> {
 
 /// Names the request field an ONTAP 400 blames, for `google.rpc.BadRequest`.
 fn blame(source: OntapError, request: &ListRequest<'_>) -> GatewayError {
-    let field = match &source {
-        OntapError::Api { error, .. } => error.target.as_deref().and_then(|target| match target {
-            "fields" => Some("read_mask".to_owned()),
-            "order_by" => Some("order_by".to_owned()),
-            "max_records" => Some("page_size".to_owned()),
-            "return_timeout" => Some("return_timeout_seconds".to_owned()),
-            other => request
-                .filters
-                .iter()
-                .find(|(path, _)| *path == other)
-                .map(|(path, _)| filter_field_name(path)),
-        }),
-        _ => None,
-    };
-    GatewayError::Upstream { source, field }
+    GatewayError::upstream(source, |target| match target {
+        "fields" => Some("read_mask".to_owned()),
+        "order_by" => Some("order_by".to_owned()),
+        "max_records" => Some("page_size".to_owned()),
+        "return_timeout" => Some("return_timeout_seconds".to_owned()),
+        other => request
+            .filters
+            .iter()
+            .find(|(path, _)| *path == other)
+            .map(|(path, _)| filter_field_name(path)),
+    })
 }
 
 #[cfg(test)]
@@ -284,17 +270,20 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::ontap::cifs::CONNECTIONS;
     use crate::translate::cifs::SCHEMA;
 
     fn violations(request: ListRequest<'_>) -> Vec<String> {
-        match plan(&SCHEMA, &request, Deadline::NONE) {
+        match plan(&SCHEMA, &CONNECTIONS.path(), &request, Deadline::NONE) {
             Err(GatewayError::InvalidRequest(v)) => v.into_iter().map(|v| v.field).collect(),
             other => panic!("expected violations, got {other:?}"),
         }
     }
 
     fn query(request: ListRequest<'_>) -> Query {
-        plan(&SCHEMA, &request, Deadline::NONE).unwrap().query
+        plan(&SCHEMA, &CONNECTIONS.path(), &request, Deadline::NONE)
+            .unwrap()
+            .query
     }
 
     #[test]

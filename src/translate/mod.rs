@@ -5,8 +5,10 @@
 pub mod cifs;
 pub mod error_table;
 mod expression;
+pub mod iscsi;
 mod list;
 mod page_token;
+mod perf;
 mod schema;
 
 use crate::ontap::OntapError;
@@ -48,6 +50,18 @@ pub enum GatewayError {
         /// The request field to blame, as a proto path.
         field: Option<String>,
     },
+}
+
+impl GatewayError {
+    /// An upstream failure, blaming the request field that ONTAP's error
+    /// `target` corresponds to, as `field_for` translates it.
+    pub fn upstream(source: OntapError, field_for: impl Fn(&str) -> Option<String>) -> Self {
+        let field = match &source {
+            OntapError::Api { error, .. } => error.target.as_deref().and_then(field_for),
+            _ => None,
+        };
+        GatewayError::Upstream { source, field }
+    }
 }
 
 impl From<OntapError> for GatewayError {

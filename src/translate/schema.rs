@@ -8,7 +8,7 @@
 //! each holds; validation, `fields=`, `order_by=` and read masks all consult
 //! it and nothing else.
 
-use crate::ontap::ApiPath;
+use super::FieldViolation;
 
 /// What a field holds, which decides what a filter on it may say.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +23,14 @@ pub enum ValueKind {
     IpAddress,
     /// An unsigned integer.
     Unsigned,
+    /// `true` or `false`.
+    Boolean,
+    /// An ONTAP timestamp, `2017-01-25 11:20:13 +0000`.
+    Timestamp,
+    /// An ISO-8601 duration, `PT15S`.
+    Duration,
+    /// One of a fixed set of words.
+    Enum(&'static [&'static str]),
 }
 
 /// One field of a resource.
@@ -34,11 +42,9 @@ pub struct Field {
     pub kind: ValueKind,
 }
 
-/// The fields of one REST collection.
+/// The fields of one REST resource.
 #[derive(Debug)]
 pub struct Schema {
-    /// The collection's path, e.g. `/api/protocols/cifs/connections`.
-    pub collection: fn() -> ApiPath,
     /// Every field, objects included.
     pub fields: &'static [Field],
 }
@@ -47,6 +53,30 @@ impl Schema {
     /// The field at `path`.
     pub fn field(&self, path: &str) -> Option<&'static Field> {
         self.fields.iter().find(|f| f.path == path)
+    }
+
+    /// The selection a read mask asks for, naming each unknown path as
+    /// `<mask_field>.paths[i]`. An empty mask selects everything.
+    pub fn selection(
+        &self,
+        paths: &[String],
+        mask_field: &str,
+        violations: &mut Vec<FieldViolation>,
+    ) -> Selection {
+        if paths.is_empty() {
+            return Selection::All;
+        }
+        let mut selected = Vec::with_capacity(paths.len());
+        for (i, path) in paths.iter().enumerate() {
+            match self.field(path) {
+                Some(field) => selected.push(field.path),
+                None => violations.push(FieldViolation::new(
+                    format!("{mask_field}.paths[{i}]"),
+                    format!("`{path}` is not a field of this resource"),
+                )),
+            }
+        }
+        Selection::Paths(selected)
     }
 }
 
@@ -72,6 +102,25 @@ impl Selection {
         match self {
             Selection::All => true,
             Selection::Paths(paths) => paths.iter().any(|p| covers(p, path) || covers(path, p)),
+        }
+    }
+
+    /// The selection relative to the object at `prefix`: `metric.iops.read`
+    /// in a service's selection is `iops.read` in its `metric`'s.
+    pub fn scoped(&self, prefix: &str) -> Selection {
+        match self {
+            Selection::All => Selection::All,
+            Selection::Paths(paths) => {
+                if paths.iter().any(|p| covers(p, prefix)) {
+                    return Selection::All;
+                }
+                Selection::Paths(
+                    paths
+                        .iter()
+                        .filter_map(|p| p.strip_prefix(prefix)?.strip_prefix('.'))
+                        .collect(),
+                )
+            }
         }
     }
 
@@ -109,6 +158,17 @@ mod tests {
         assert!(s.includes("node"));
         assert!(s.includes("node.name"));
         assert!(!s.includes("node.uuid"));
+    }
+
+    #[test]
+    fn scoping_strips_the_prefix() {
+        let s = Selection::Paths(vec!["metric.iops.read", "enabled"]);
+        assert_eq!(s.scoped("metric"), Selection::Paths(vec!["iops.read"]));
+        assert_eq!(s.scoped("statistics"), Selection::Paths(vec![]));
+        assert_eq!(
+            Selection::Paths(vec!["metric"]).scoped("metric"),
+            Selection::All
+        );
     }
 
     #[test]

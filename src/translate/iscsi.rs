@@ -1,0 +1,975 @@
+//! IscsiServices onto `/api/protocols/san/iscsi/services`: the collection,
+//! one service (get, create, update, delete), and its metrics history.
+
+use http::Method;
+
+use super::expression::is_uuid;
+use super::list::{self, ListRequest};
+use super::perf::{self, STATUS_WORDS};
+use super::schema::{Field, Schema, Selection, ValueKind};
+use super::{FieldViolation, GatewayError};
+use crate::ontap::iscsi::{
+    self, CreateBody, IscsiServiceRecord, MetricRecord, SvmSelector, TargetBody, UpdateBody,
+};
+use crate::ontap::time::Instant;
+use crate::ontap::{Collection, Deadline, OntapClient, OntapError, Query};
+use crate::proto::v1::{
+    CreateIscsiServiceRequest, CreateIscsiServiceResponse, DeleteIscsiServiceRequest,
+    DeleteIscsiServiceResponse, GetIscsiServiceMetricRequest, GetIscsiServiceMetricResponse,
+    GetIscsiServiceRequest, GetIscsiServiceResponse, IscsiService, IscsiTarget,
+    ListIscsiServiceMetricsRequest, ListIscsiServiceMetricsResponse, ListIscsiServicesRequest,
+    ListIscsiServicesResponse, MetricInterval, SvmRef, UpdateIscsiServiceRequest,
+    UpdateIscsiServiceResponse,
+};
+
+/// The fields of an `iscsi_service` (ontap-rest/iscsi-services.txt).
+pub static SERVICE_SCHEMA: Schema = Schema {
+    fields: &[
+        Field {
+            path: "svm",
+            kind: ValueKind::Object,
+        },
+        Field {
+            path: "svm.name",
+            kind: ValueKind::Text,
+        },
+        Field {
+            path: "svm.uuid",
+            kind: ValueKind::Uuid,
+        },
+        Field {
+            path: "enabled",
+            kind: ValueKind::Boolean,
+        },
+        Field {
+            path: "target",
+            kind: ValueKind::Object,
+        },
+        Field {
+            path: "target.name",
+            kind: ValueKind::Text,
+        },
+        Field {
+            path: "target.alias",
+            kind: ValueKind::Text,
+        },
+        Field {
+            path: "metric",
+            kind: ValueKind::Object,
+        },
+        Field {
+            path: "metric.timestamp",
+            kind: ValueKind::Timestamp,
+        },
+        Field {
+            path: "metric.duration",
+            kind: ValueKind::Duration,
+        },
+        Field {
+            path: "metric.status",
+            kind: ValueKind::Enum(STATUS_WORDS),
+        },
+        Field {
+            path: "metric.iops",
+            kind: ValueKind::Object,
+        },
+        Field {
+            path: "metric.iops.read",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "metric.iops.write",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "metric.iops.other",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "metric.iops.total",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "metric.latency",
+            kind: ValueKind::Object,
+        },
+        Field {
+            path: "metric.latency.read",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "metric.latency.write",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "metric.latency.other",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "metric.latency.total",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "metric.throughput",
+            kind: ValueKind::Object,
+        },
+        Field {
+            path: "metric.throughput.read",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "metric.throughput.write",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "metric.throughput.total",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "statistics",
+            kind: ValueKind::Object,
+        },
+        Field {
+            path: "statistics.timestamp",
+            kind: ValueKind::Timestamp,
+        },
+        Field {
+            path: "statistics.status",
+            kind: ValueKind::Enum(STATUS_WORDS),
+        },
+        Field {
+            path: "statistics.iops_raw",
+            kind: ValueKind::Object,
+        },
+        Field {
+            path: "statistics.iops_raw.read",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "statistics.iops_raw.write",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "statistics.iops_raw.other",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "statistics.iops_raw.total",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "statistics.latency_raw",
+            kind: ValueKind::Object,
+        },
+        Field {
+            path: "statistics.latency_raw.read",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "statistics.latency_raw.write",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "statistics.latency_raw.other",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "statistics.latency_raw.total",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "statistics.throughput_raw",
+            kind: ValueKind::Object,
+        },
+        Field {
+            path: "statistics.throughput_raw.read",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "statistics.throughput_raw.write",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "statistics.throughput_raw.total",
+            kind: ValueKind::Unsigned,
+        },
+    ],
+};
+
+/// The fields of a metrics history record.
+pub static METRIC_SCHEMA: Schema = Schema {
+    fields: &[
+        Field {
+            path: "timestamp",
+            kind: ValueKind::Timestamp,
+        },
+        Field {
+            path: "duration",
+            kind: ValueKind::Duration,
+        },
+        Field {
+            path: "status",
+            kind: ValueKind::Enum(STATUS_WORDS),
+        },
+        Field {
+            path: "iops",
+            kind: ValueKind::Object,
+        },
+        Field {
+            path: "iops.read",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "iops.write",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "iops.other",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "iops.total",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "latency",
+            kind: ValueKind::Object,
+        },
+        Field {
+            path: "latency.read",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "latency.write",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "latency.other",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "latency.total",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "throughput",
+            kind: ValueKind::Object,
+        },
+        Field {
+            path: "throughput.read",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "throughput.write",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "throughput.total",
+            kind: ValueKind::Unsigned,
+        },
+        Field {
+            path: "svm",
+            kind: ValueKind::Object,
+        },
+        Field {
+            path: "svm.uuid",
+            kind: ValueKind::Uuid,
+        },
+    ],
+};
+
+/// The longest alias ONTAP accepts.
+const MAX_ALIAS_LEN: usize = 128;
+
+/// Lists one page of iSCSI services.
+pub async fn list(
+    client: &OntapClient,
+    request: &ListIscsiServicesRequest,
+    deadline: Deadline,
+) -> Result<ListIscsiServicesResponse, GatewayError> {
+    let r = request;
+    let list_request = ListRequest {
+        extra: Vec::new(),
+        filters: vec![
+            ("svm.name", r.svm_name.as_str()),
+            ("svm.uuid", r.svm_uuid.as_str()),
+            ("enabled", r.enabled.as_str()),
+            ("target.name", r.target_name.as_str()),
+            ("target.alias", r.target_alias.as_str()),
+            ("metric.iops.read", r.metric_iops_read.as_str()),
+            ("metric.iops.write", r.metric_iops_write.as_str()),
+            ("metric.iops.other", r.metric_iops_other.as_str()),
+            ("metric.iops.total", r.metric_iops_total.as_str()),
+            ("metric.latency.read", r.metric_latency_read.as_str()),
+            ("metric.latency.write", r.metric_latency_write.as_str()),
+            ("metric.latency.other", r.metric_latency_other.as_str()),
+            ("metric.latency.total", r.metric_latency_total.as_str()),
+            ("metric.throughput.read", r.metric_throughput_read.as_str()),
+            (
+                "metric.throughput.write",
+                r.metric_throughput_write.as_str(),
+            ),
+            (
+                "metric.throughput.total",
+                r.metric_throughput_total.as_str(),
+            ),
+            ("metric.timestamp", r.metric_timestamp.as_str()),
+            ("metric.status", r.metric_status.as_str()),
+            ("metric.duration", r.metric_duration.as_str()),
+            (
+                "statistics.iops_raw.read",
+                r.statistics_iops_raw_read.as_str(),
+            ),
+            (
+                "statistics.iops_raw.write",
+                r.statistics_iops_raw_write.as_str(),
+            ),
+            (
+                "statistics.iops_raw.other",
+                r.statistics_iops_raw_other.as_str(),
+            ),
+            (
+                "statistics.iops_raw.total",
+                r.statistics_iops_raw_total.as_str(),
+            ),
+            (
+                "statistics.latency_raw.read",
+                r.statistics_latency_raw_read.as_str(),
+            ),
+            (
+                "statistics.latency_raw.write",
+                r.statistics_latency_raw_write.as_str(),
+            ),
+            (
+                "statistics.latency_raw.other",
+                r.statistics_latency_raw_other.as_str(),
+            ),
+            (
+                "statistics.latency_raw.total",
+                r.statistics_latency_raw_total.as_str(),
+            ),
+            (
+                "statistics.throughput_raw.read",
+                r.statistics_throughput_raw_read.as_str(),
+            ),
+            (
+                "statistics.throughput_raw.write",
+                r.statistics_throughput_raw_write.as_str(),
+            ),
+            (
+                "statistics.throughput_raw.total",
+                r.statistics_throughput_raw_total.as_str(),
+            ),
+            ("statistics.timestamp", r.statistics_timestamp.as_str()),
+            ("statistics.status", r.statistics_status.as_str()),
+        ],
+        read_mask: r.read_mask.as_ref().map_or(&[], |m| m.paths.as_slice()),
+        order_by: &r.order_by,
+        page_size: r.page_size,
+        page_token: &r.page_token,
+        return_timeout_seconds: r.return_timeout_seconds,
+        count_only: r.count_only,
+    };
+    let path = iscsi::SERVICES.path();
+    let page =
+        list::fetch::<IscsiServiceRecord>(client, &SERVICE_SCHEMA, &path, &list_request, deadline)
+            .await?;
+    let selection = &page.selection;
+    Ok(ListIscsiServicesResponse {
+        iscsi_services: page
+            .records
+            .into_iter()
+            .map(|record| service(record, selection))
+            .collect(),
+        next_page_token: page.next_page_token,
+        num_records: page.num_records,
+    })
+}
+
+/// Gets one SVM's iSCSI service.
+pub async fn get(
+    client: &OntapClient,
+    request: &GetIscsiServiceRequest,
+    deadline: Deadline,
+) -> Result<GetIscsiServiceResponse, GatewayError> {
+    let mut violations = Vec::new();
+    check_uuid("svm_uuid", &request.svm_uuid, &mut violations);
+    let mask = request
+        .read_mask
+        .as_ref()
+        .map_or(&[][..], |m| m.paths.as_slice());
+    let selection = SERVICE_SCHEMA.selection(mask, "read_mask", &mut violations);
+    reject(violations)?;
+    let record = fetch_service(client, &request.svm_uuid, &selection, deadline).await?;
+    Ok(GetIscsiServiceResponse {
+        iscsi_service: Some(service(record, &selection)),
+    })
+}
+
+/// Creates an SVM's iSCSI service and returns it as ONTAP reports it.
+pub async fn create(
+    client: &OntapClient,
+    request: &CreateIscsiServiceRequest,
+    deadline: Deadline,
+) -> Result<CreateIscsiServiceResponse, GatewayError> {
+    let body = create_body(request).map_err(GatewayError::InvalidRequest)?;
+    let mut query = Query::new();
+    query.push("return_records", "true");
+    let response = client
+        .send(
+            Method::POST,
+            &iscsi::SERVICES.path(),
+            &query,
+            Some(json(&body)),
+            deadline,
+        )
+        .await
+        .map_err(blame_body_field)?;
+    let created: Collection<IscsiServiceRecord> =
+        if response.body.iter().all(u8::is_ascii_whitespace) {
+            Collection {
+                records: Vec::new(),
+                num_records: None,
+                links: None,
+            }
+        } else {
+            response.json()?
+        };
+    let record = match created.records.into_iter().next() {
+        Some(record) => record,
+        None => {
+            // ONTAP answered without the record (202, or an older release):
+            // read it back by the SVM's UUID.
+            let uuid = body
+                .svm
+                .uuid
+                .clone()
+                .or_else(|| response.location.as_deref().and_then(uuid_from_location))
+                .ok_or_else(|| {
+                    OntapError::Malformed("the create response names no SVM UUID".into())
+                })?;
+            fetch_service(client, &uuid, &Selection::All, deadline).await?
+        }
+    };
+    Ok(CreateIscsiServiceResponse {
+        iscsi_service: Some(service(record, &Selection::All)),
+    })
+}
+
+/// Applies the update mask and returns the service after the change.
+pub async fn update(
+    client: &OntapClient,
+    request: &UpdateIscsiServiceRequest,
+    deadline: Deadline,
+) -> Result<UpdateIscsiServiceResponse, GatewayError> {
+    let (uuid, body) = update_body(request).map_err(GatewayError::InvalidRequest)?;
+    client
+        .send(
+            Method::PATCH,
+            &iscsi::service(&uuid),
+            &Query::new(),
+            Some(json(&body)),
+            deadline,
+        )
+        .await
+        .map_err(blame_body_field)?;
+    let record = fetch_service(client, &uuid, &Selection::All, deadline).await?;
+    Ok(UpdateIscsiServiceResponse {
+        iscsi_service: Some(service(record, &Selection::All)),
+    })
+}
+
+/// Deletes an SVM's iSCSI service.
+pub async fn delete(
+    client: &OntapClient,
+    request: &DeleteIscsiServiceRequest,
+    deadline: Deadline,
+) -> Result<DeleteIscsiServiceResponse, GatewayError> {
+    let mut violations = Vec::new();
+    check_uuid("svm_uuid", &request.svm_uuid, &mut violations);
+    reject(violations)?;
+    client
+        .send(
+            Method::DELETE,
+            &iscsi::service(&request.svm_uuid),
+            &Query::new(),
+            None,
+            deadline,
+        )
+        .await?;
+    Ok(DeleteIscsiServiceResponse {})
+}
+
+/// Lists one page of a service's metrics history.
+pub async fn list_metrics(
+    client: &OntapClient,
+    request: &ListIscsiServiceMetricsRequest,
+    deadline: Deadline,
+) -> Result<ListIscsiServiceMetricsResponse, GatewayError> {
+    let r = request;
+    let mut violations = Vec::new();
+    check_uuid("svm_uuid", &r.svm_uuid, &mut violations);
+    let interval = match MetricInterval::try_from(r.interval) {
+        Ok(interval) => interval_param(interval),
+        Err(_) => {
+            violations.push(FieldViolation::new(
+                "interval",
+                format!("{} is not a MetricInterval", r.interval),
+            ));
+            None
+        }
+    };
+    reject(violations)?;
+    let list_request = ListRequest {
+        extra: interval.map(|i| ("interval", i)).into_iter().collect(),
+        filters: vec![
+            ("iops.read", r.iops_read.as_str()),
+            ("iops.write", r.iops_write.as_str()),
+            ("iops.other", r.iops_other.as_str()),
+            ("iops.total", r.iops_total.as_str()),
+            ("latency.read", r.latency_read.as_str()),
+            ("latency.write", r.latency_write.as_str()),
+            ("latency.other", r.latency_other.as_str()),
+            ("latency.total", r.latency_total.as_str()),
+            ("throughput.read", r.throughput_read.as_str()),
+            ("throughput.write", r.throughput_write.as_str()),
+            ("throughput.total", r.throughput_total.as_str()),
+            ("timestamp", r.timestamp.as_str()),
+            ("status", r.status.as_str()),
+            ("duration", r.duration.as_str()),
+        ],
+        read_mask: r.read_mask.as_ref().map_or(&[], |m| m.paths.as_slice()),
+        order_by: &r.order_by,
+        page_size: r.page_size,
+        page_token: &r.page_token,
+        return_timeout_seconds: r.return_timeout_seconds,
+        count_only: r.count_only,
+    };
+    let path = iscsi::metrics(&r.svm_uuid);
+    let page =
+        list::fetch::<MetricRecord>(client, &METRIC_SCHEMA, &path, &list_request, deadline).await?;
+    let selection = &page.selection;
+    Ok(ListIscsiServiceMetricsResponse {
+        metrics: page
+            .records
+            .into_iter()
+            .map(|record| perf::metric(record, selection))
+            .collect(),
+        next_page_token: page.next_page_token,
+        num_records: page.num_records,
+    })
+}
+
+/// Gets the history sample taken at one instant.
+pub async fn get_metric(
+    client: &OntapClient,
+    request: &GetIscsiServiceMetricRequest,
+    deadline: Deadline,
+) -> Result<GetIscsiServiceMetricResponse, GatewayError> {
+    let mut violations = Vec::new();
+    check_uuid("svm_uuid", &request.svm_uuid, &mut violations);
+    let instant = match &request.timestamp {
+        None => {
+            violations.push(FieldViolation::new("timestamp", "is required"));
+            None
+        }
+        Some(t) => match u32::try_from(t.nanos) {
+            Ok(nanos) if nanos < 1_000_000_000 => Some(Instant {
+                seconds: t.seconds,
+                nanos,
+            }),
+            _ => {
+                violations.push(FieldViolation::new(
+                    "timestamp",
+                    "nanos must be within 0..1e9",
+                ));
+                None
+            }
+        },
+    };
+    let mask = request
+        .read_mask
+        .as_ref()
+        .map_or(&[][..], |m| m.paths.as_slice());
+    let selection = METRIC_SCHEMA.selection(mask, "read_mask", &mut violations);
+    let (Some(instant), true) = (instant, violations.is_empty()) else {
+        return Err(GatewayError::InvalidRequest(violations));
+    };
+    let mut query = Query::new();
+    query.push("fields", selection.fields_param());
+    let response = client
+        .get(&iscsi::metric(&request.svm_uuid, instant), &query, deadline)
+        .await?;
+    let record: MetricRecord = response.json()?;
+    Ok(GetIscsiServiceMetricResponse {
+        metric: Some(perf::metric(record, &selection)),
+    })
+}
+
+async fn fetch_service(
+    client: &OntapClient,
+    svm_uuid: &str,
+    selection: &Selection,
+    deadline: Deadline,
+) -> Result<IscsiServiceRecord, GatewayError> {
+    let mut query = Query::new();
+    query.push("fields", selection.fields_param());
+    let response = client
+        .get(&iscsi::service(svm_uuid), &query, deadline)
+        .await?;
+    Ok(response.json()?)
+}
+
+/// A service, keeping only the selected fields.
+pub fn service(record: IscsiServiceRecord, selection: &Selection) -> IscsiService {
+    let keep = |path: &str| selection.includes(path);
+    IscsiService {
+        svm: record.svm.filter(|_| keep("svm")).map(|svm| SvmRef {
+            uuid: svm.uuid.filter(|_| keep("svm.uuid")),
+            name: svm.name.filter(|_| keep("svm.name")),
+        }),
+        enabled: record.enabled.filter(|_| keep("enabled")),
+        target: record
+            .target
+            .filter(|_| keep("target"))
+            .map(|target| IscsiTarget {
+                name: target.name.filter(|_| keep("target.name")),
+                alias: target.alias.filter(|_| keep("target.alias")),
+            }),
+        metric: record
+            .metric
+            .filter(|_| keep("metric"))
+            .map(|m| perf::metric(m, &selection.scoped("metric"))),
+        statistics: record
+            .statistics
+            .filter(|_| keep("statistics"))
+            .map(|s| perf::statistics(s, &selection.scoped("statistics"))),
+    }
+}
+
+fn create_body(request: &CreateIscsiServiceRequest) -> Result<CreateBody, Vec<FieldViolation>> {
+    let mut violations = Vec::new();
+    let Some(service) = &request.iscsi_service else {
+        return Err(vec![FieldViolation::new("iscsi_service", "is required")]);
+    };
+    let svm = service.svm.clone().unwrap_or_default();
+    if svm.uuid.is_none() && svm.name.is_none() {
+        violations.push(FieldViolation::new(
+            "iscsi_service.svm",
+            "give svm.name or svm.uuid",
+        ));
+    }
+    if let Some(uuid) = &svm.uuid {
+        check_uuid("iscsi_service.svm.uuid", uuid, &mut violations);
+    }
+    if let Some(name) = &svm.name {
+        check_name("iscsi_service.svm.name", name, &mut violations);
+    }
+    let target = service.target.clone().unwrap_or_default();
+    if target.name.is_some() {
+        violations.push(FieldViolation::new(
+            "iscsi_service.target.name",
+            "is generated by ONTAP and cannot be set",
+        ));
+    }
+    if let Some(alias) = &target.alias {
+        check_alias("iscsi_service.target.alias", alias, false, &mut violations);
+    }
+    read_only_performance(service, &mut violations);
+    if !violations.is_empty() {
+        return Err(violations);
+    }
+    Ok(CreateBody {
+        svm: SvmSelector {
+            name: svm.name,
+            uuid: svm.uuid,
+        },
+        enabled: service.enabled,
+        target: target.alias.map(|alias| TargetBody { alias }),
+    })
+}
+
+fn update_body(
+    request: &UpdateIscsiServiceRequest,
+) -> Result<(String, UpdateBody), Vec<FieldViolation>> {
+    let mut violations = Vec::new();
+    let Some(service) = &request.iscsi_service else {
+        return Err(vec![FieldViolation::new("iscsi_service", "is required")]);
+    };
+    let uuid = service
+        .svm
+        .as_ref()
+        .and_then(|s| s.uuid.clone())
+        .unwrap_or_default();
+    check_uuid("iscsi_service.svm.uuid", &uuid, &mut violations);
+    let alias = service.target.as_ref().and_then(|t| t.alias.clone());
+    let paths: Vec<String> = match &request.update_mask {
+        Some(mask) if !mask.paths.is_empty() => mask.paths.clone(),
+        _ => {
+            let mut implied = Vec::new();
+            if service.enabled.is_some() {
+                implied.push("enabled".to_owned());
+            }
+            if alias.is_some() {
+                implied.push("target.alias".to_owned());
+            }
+            if implied.is_empty() {
+                violations.push(FieldViolation::new(
+                    "update_mask",
+                    "names nothing to update: set enabled and/or target.alias",
+                ));
+            }
+            implied
+        }
+    };
+    let mut body = UpdateBody::default();
+    for (i, path) in paths.iter().enumerate() {
+        match path.as_str() {
+            "enabled" => match service.enabled {
+                Some(enabled) => body.enabled = Some(enabled),
+                None => violations.push(FieldViolation::new(
+                    "iscsi_service.enabled",
+                    "is in update_mask but not set",
+                )),
+            },
+            "target.alias" => {
+                let alias = alias.clone().unwrap_or_default();
+                check_alias("iscsi_service.target.alias", &alias, true, &mut violations);
+                body.target = Some(TargetBody { alias });
+            }
+            other => violations.push(FieldViolation::new(
+                format!("update_mask.paths[{i}]"),
+                format!("`{other}` cannot be updated; only enabled and target.alias can"),
+            )),
+        }
+    }
+    if violations.is_empty() {
+        Ok((uuid, body))
+    } else {
+        Err(violations)
+    }
+}
+
+fn read_only_performance(service: &IscsiService, violations: &mut Vec<FieldViolation>) {
+    if service.metric.is_some() {
+        violations.push(FieldViolation::new("iscsi_service.metric", "is read-only"));
+    }
+    if service.statistics.is_some() {
+        violations.push(FieldViolation::new(
+            "iscsi_service.statistics",
+            "is read-only",
+        ));
+    }
+}
+
+fn check_uuid(field: &str, value: &str, violations: &mut Vec<FieldViolation>) {
+    if value.is_empty() {
+        violations.push(FieldViolation::new(field, "is required"));
+    } else if !is_uuid(value) {
+        violations.push(FieldViolation::new(
+            field,
+            format!("`{value}` is not a UUID"),
+        ));
+    }
+}
+
+fn check_name(field: &str, value: &str, violations: &mut Vec<FieldViolation>) {
+    if value.is_empty() || value.len() > 255 || value.chars().any(|c| c.is_control()) {
+        violations.push(FieldViolation::new(
+            field,
+            "must be 1 to 255 printable characters",
+        ));
+    }
+}
+
+/// The page: 1 to 128 characters, any printable character except space;
+/// in an update, an empty alias clears it.
+fn check_alias(field: &str, alias: &str, may_clear: bool, violations: &mut Vec<FieldViolation>) {
+    let length = alias.chars().count();
+    if length == 0 && may_clear {
+        return;
+    }
+    if length == 0 || length > MAX_ALIAS_LEN {
+        violations.push(FieldViolation::new(
+            field,
+            format!("must be 1 to {MAX_ALIAS_LEN} characters"),
+        ));
+    } else if alias.chars().any(|c| c == ' ' || c.is_control()) {
+        violations.push(FieldViolation::new(
+            field,
+            "must be printable characters without spaces",
+        ));
+    }
+}
+
+fn reject(violations: Vec<FieldViolation>) -> Result<(), GatewayError> {
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(GatewayError::InvalidRequest(violations))
+    }
+}
+
+fn interval_param(interval: MetricInterval) -> Option<&'static str> {
+    match interval {
+        MetricInterval::Unspecified => None,
+        MetricInterval::OneHour => Some("1h"),
+        MetricInterval::OneDay => Some("1d"),
+        MetricInterval::OneWeek => Some("1w"),
+        MetricInterval::OneMonth => Some("1m"),
+        MetricInterval::OneYear => Some("1y"),
+    }
+}
+
+/// The SVM UUID at the end of a `Location` such as
+/// `/api/protocols/san/iscsi/services/<uuid>`.
+fn uuid_from_location(location: &str) -> Option<String> {
+    let last = location.trim_end_matches('/').rsplit('/').next()?;
+    is_uuid(last).then(|| last.to_owned())
+}
+
+/// Blames a body field ONTAP names (`svm.name`) as the request field
+/// (`iscsi_service.svm.name`).
+fn blame_body_field(source: OntapError) -> GatewayError {
+    GatewayError::upstream(source, |target| {
+        SERVICE_SCHEMA
+            .field(target)
+            .map(|f| format!("iscsi_service.{}", f.path))
+    })
+}
+
+fn json<T: serde::Serialize>(body: &T) -> Vec<u8> {
+    serde_json::to_vec(body).expect("request bodies always serialize")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::v1::IscsiTarget;
+    use prost_types::FieldMask;
+
+    const UUID: &str = "19d04b8e-94d7-11e8-8370-005056b48fd2";
+
+    fn update(service: IscsiService, paths: &[&str]) -> Result<(String, UpdateBody), Vec<String>> {
+        update_body(&UpdateIscsiServiceRequest {
+            iscsi_service: Some(service),
+            update_mask: Some(FieldMask {
+                paths: paths.iter().map(|p| (*p).to_owned()).collect(),
+            }),
+        })
+        .map_err(|v| v.into_iter().map(|v| v.field).collect())
+    }
+
+    fn svm() -> Option<SvmRef> {
+        Some(SvmRef {
+            uuid: Some(UUID.into()),
+            name: None,
+        })
+    }
+
+    #[test]
+    fn empty_alias_in_the_mask_clears_it() {
+        let (_, body) = update(
+            IscsiService {
+                svm: svm(),
+                ..Default::default()
+            },
+            &["target.alias"],
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_string(&body).unwrap(),
+            r#"{"target":{"alias":""}}"#
+        );
+    }
+
+    #[test]
+    fn path_outside_enabled_and_alias_is_named() {
+        let err = update(
+            IscsiService {
+                svm: svm(),
+                ..Default::default()
+            },
+            &["target.name"],
+        )
+        .unwrap_err();
+        assert_eq!(err, ["update_mask.paths[0]"]);
+    }
+
+    #[test]
+    fn masked_enabled_must_be_set() {
+        let err = update(
+            IscsiService {
+                svm: svm(),
+                ..Default::default()
+            },
+            &["enabled"],
+        )
+        .unwrap_err();
+        assert_eq!(err, ["iscsi_service.enabled"]);
+    }
+
+    #[test]
+    fn empty_mask_updates_what_is_set() {
+        let service = IscsiService {
+            svm: svm(),
+            enabled: Some(false),
+            ..Default::default()
+        };
+        let (uuid, body) = update(service, &[]).unwrap();
+        assert_eq!(uuid, UUID);
+        assert_eq!(
+            serde_json::to_string(&body).unwrap(),
+            r#"{"enabled":false}"#
+        );
+    }
+
+    #[test]
+    fn alias_with_a_space_is_rejected() {
+        let service = IscsiService {
+            svm: svm(),
+            target: Some(IscsiTarget {
+                alias: Some("my alias".into()),
+                name: None,
+            }),
+            ..Default::default()
+        };
+        assert_eq!(
+            update(service, &["target.alias"]).unwrap_err(),
+            ["iscsi_service.target.alias"]
+        );
+    }
+
+    #[test]
+    fn create_needs_an_svm_and_refuses_the_target_name() {
+        let err = create_body(&CreateIscsiServiceRequest {
+            iscsi_service: Some(IscsiService {
+                target: Some(IscsiTarget {
+                    name: Some("iqn.x".into()),
+                    alias: None,
+                }),
+                ..Default::default()
+            }),
+        })
+        .unwrap_err();
+        let fields: Vec<_> = err.into_iter().map(|v| v.field).collect();
+        assert_eq!(fields, ["iscsi_service.svm", "iscsi_service.target.name"]);
+    }
+
+    #[test]
+    fn alias_of_129_characters_is_too_long() {
+        let mut violations = Vec::new();
+        check_alias("a", &"x".repeat(129), false, &mut violations);
+        check_alias("b", &"x".repeat(128), false, &mut violations);
+        assert_eq!(violations.len(), 1);
+    }
+
+    #[test]
+    fn location_yields_the_svm_uuid() {
+        assert_eq!(
+            uuid_from_location(&format!("/api/protocols/san/iscsi/services/{UUID}")).as_deref(),
+            Some(UUID)
+        );
+        assert_eq!(uuid_from_location("/api/elsewhere"), None);
+    }
+}
