@@ -49,8 +49,9 @@ pub async fn serve(
         .add_service(reflection().build_v1()?)
         .add_service(reflection().build_v1alpha()?)
         .add_service(CifsConnectionsServer::new(CifsConnectionsService::new(
-            client,
+            client.clone(),
         )))
+        .add_service(IscsiServicesServer::new(IscsiServicesService::new(client)))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await?;
     Ok(())
