@@ -98,6 +98,7 @@ async fn main() -> ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let result = match Cli::parse().command {
         Command::Serve(args) => serve(args).await,
@@ -176,7 +177,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("listening on {}: {e}", args.listen))?;
     tracing::info!(
-        listen = %args.listen,
+        listen = %listener.local_addr().map_err(|e| e.to_string())?,
         upstream = %client.base_url(),
         tls = tls.is_some(),
         "gateway serving ontap.v1 (reflection and grpc.health.v1 enabled)"

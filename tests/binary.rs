@@ -3,10 +3,10 @@
 
 mod common;
 
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::closed_port;
 use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
 use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
 use tonic::transport::Channel;
@@ -23,15 +23,31 @@ impl Drop for Running {
     }
 }
 
-fn spawn(args: &[&str]) -> Running {
-    Running(
-        Command::new(BINARY)
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the binary starts"),
-    )
+/// Starts the binary and waits for the log line that carries `key=<value>`
+/// (the address it actually bound, since tests ask for port 0).
+fn spawn_until(args: &[&str], key: &str) -> (Running, String) {
+    let mut child = Command::new(BINARY)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let stderr = child.stderr.take().unwrap();
+    let running = Running(child);
+    let needle = format!("{key}=");
+    let mut lines = BufReader::new(stderr).lines();
+    let value = loop {
+        let line = lines
+            .next()
+            .expect("the binary logs before exiting")
+            .unwrap();
+        if let Some(rest) = line.split_once(&needle).map(|(_, rest)| rest) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    // Keep draining so the child never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    (running, value)
 }
 
 async fn connect(url: String) -> Channel {
@@ -54,8 +70,10 @@ fn terminate(child: &Child) {
 
 #[tokio::test]
 async fn serve_simulate_answers_and_stops_cleanly_on_sigterm() {
-    let addr = closed_port().await.to_string();
-    let mut gateway = spawn(&["serve", "--simulate", "--listen", &addr]);
+    let (mut gateway, addr) = spawn_until(
+        &["serve", "--simulate", "--listen", "127.0.0.1:0"],
+        "listen",
+    );
     let mut client = CifsConnectionsClient::new(connect(format!("http://{addr}")).await);
     let page = client
         .list_cifs_connections(ListCifsConnectionsRequest {
@@ -104,29 +122,21 @@ async fn serve_without_the_password_variable_refuses_to_start() {
 
 #[tokio::test]
 async fn standalone_simulator_serves_https_with_the_certificate_it_writes() {
-    let addr = closed_port().await.to_string();
     let dir = tempfile::tempdir().unwrap();
     let cert = dir.path().join("ca.pem");
-    let _simulator = spawn(&[
-        "simulate",
-        "--listen",
-        &addr,
-        "--tls",
-        "--write-ca-cert",
-        cert.to_str().unwrap(),
-    ]);
-    let mut waited = 0;
-    while !cert.exists() && waited < 200 {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        waited += 1;
-    }
-    for _ in 0..200 {
-        if tokio::net::TcpStream::connect(&addr).await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let pem = std::fs::read(&cert).expect("the certificate is written");
+    let (_simulator, url) = spawn_until(
+        &[
+            "simulate",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls",
+            "--write-ca-cert",
+            cert.to_str().unwrap(),
+        ],
+        "url",
+    );
+    let pem = std::fs::read(&cert)
+        .expect("the certificate is written before the simulator reports ready");
     let output = Command::new("curl")
         .args([
             "--silent",
@@ -136,7 +146,9 @@ async fn standalone_simulator_serves_https_with_the_certificate_it_writes() {
             cert.to_str().unwrap(),
             "--user",
             "admin:netapp1!",
-            &format!("https://{addr}/api/protocols/cifs/connections?svm.name=vs1&max_records=2&fields=client_ip"),
+            &format!(
+                "{url}/api/protocols/cifs/connections?svm.name=vs1&max_records=2&fields=client_ip"
+            ),
         ])
         .output()
         .unwrap();

@@ -171,3 +171,75 @@ async fn python_grpcio_client_pages_through_connections_via_reflection() {
     assert_eq!(summary["bad_fields"], serde_json::json!(["page_size"]));
     assert_eq!(summary["first"]["cifsConnections"][0]["svm"]["name"], "vs1");
 }
+
+/// grpcurl with `-d` against the gateway at `addr`, parsed as JSON.
+fn grpcurl_json(addr: &str, method: &str, body: &str) -> serde_json::Value {
+    let out = stdout_of(&grpcurl(&["-plaintext", "-d", body, addr, method]));
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{method}: {e}: {out}"))
+}
+
+#[tokio::test]
+async fn grpcurl_runs_the_iscsi_example_story() {
+    let h = Harness::start().await;
+    let addr = h.gateway.addr.to_string();
+    tokio::task::spawn_blocking(move || {
+        let svc = "ontap.v1.IscsiServices";
+        let created = grpcurl_json(
+            &addr,
+            &format!("{svc}/CreateIscsiService"),
+            r#"{"iscsi_service":{"svm":{"name":"svm1"}}}"#,
+        );
+        let service = &created["iscsiService"];
+        assert_eq!(service["enabled"], true);
+        assert_eq!(service["target"]["alias"], "svm1");
+        let uuid = service["svm"]["uuid"].as_str().unwrap().to_owned();
+        assert_eq!(uuid, common::SVM1_UUID);
+        assert!(
+            service["target"]["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("iqn.1992-08.com.netapp:sn.19d04b8e94d711e88370005056b48fd2:vs.")
+        );
+
+        let listed = grpcurl_json(&addr, &format!("{svc}/ListIscsiServices"), "{}");
+        let names: Vec<_> = listed["iscsiServices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["svm"]["name"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(names.contains(&"svm1".to_owned()) && names.contains(&"svm2".to_owned()), "{names:?}");
+
+        let got = grpcurl_json(&addr, &format!("{svc}/GetIscsiService"), &format!(r#"{{"svm_uuid":"{uuid}"}}"#));
+        assert_eq!(got["iscsiService"]["enabled"], true);
+
+        let disabled = grpcurl_json(
+            &addr,
+            &format!("{svc}/UpdateIscsiService"),
+            &format!(r#"{{"iscsi_service":{{"svm":{{"uuid":"{uuid}"}},"enabled":false}},"update_mask":{{"paths":["enabled"]}}}}"#),
+        );
+        assert_eq!(disabled["iscsiService"]["enabled"], false);
+
+        let masked = grpcurl_json(
+            &addr,
+            &format!("{svc}/GetIscsiService"),
+            &format!(r#"{{"svm_uuid":"{uuid}","read_mask":{{"paths":["enabled"]}}}}"#),
+        );
+        assert_eq!(masked, serde_json::json!({"iscsiService": {"enabled": false}}));
+
+        let deleted = grpcurl_json(&addr, &format!("{svc}/DeleteIscsiService"), &format!(r#"{{"svm_uuid":"{uuid}"}}"#));
+        assert_eq!(deleted, serde_json::json!({}));
+
+        let gone = grpcurl(&[
+            "-plaintext",
+            "-d",
+            &format!(r#"{{"svm_uuid":"{uuid}"}}"#),
+            &addr,
+            &format!("{svc}/GetIscsiService"),
+        ]);
+        let text = String::from_utf8_lossy(&gone.stderr).into_owned() + &String::from_utf8_lossy(&gone.stdout);
+        assert!(text.contains("NotFound") && text.contains("ISCSI_SERVICE_NOT_FOUND"), "{text}");
+    })
+    .await
+    .unwrap();
+}

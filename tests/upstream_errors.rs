@@ -439,3 +439,10 @@ async fn gateway_with_wrong_base_url_scheme_refuses_to_start() {
     config.base_url = "ftp://127.0.0.1:1".into();
     assert!(ontap_grpc_gateway::ontap::OntapClient::new(config).is_err());
 }
+
+#[tokio::test]
+async fn connection_dropped_mid_response_is_unavailable() {
+    let (_h, status) = call_with_fault(FaultKind::Disconnect).await;
+    assert_eq!(status.code(), Code::Unavailable);
+    assert_eq!(reason(&status), "UPSTREAM_CONNECTION_LOST");
+}

@@ -36,7 +36,10 @@ pub const SCHEMA: Schema = Schema {
         "svm.name",
         "identifier",
     ],
+    default_fields: &[],
     identity: &["node.uuid", "svm.uuid", "identifier"],
+    default_order: &[],
+    parameters: &[],
     links: &[NODE_LINK, SVM_LINK],
 };
 

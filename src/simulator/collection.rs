@@ -30,13 +30,28 @@ pub fn get(
     headers: &HeaderMap,
     records: impl FnOnce() -> Vec<Value>,
 ) -> Response {
+    get_with(schema, uri, headers, || Ok(records()))
+}
+
+/// [`get`] for a collection that may fail once the query is known to be valid (its parent
+/// object does not exist, its data cannot be produced).
+pub fn get_with(
+    schema: &Schema,
+    uri: &Uri,
+    headers: &HeaderMap,
+    records: impl FnOnce() -> Result<Vec<Value>, ApiError>,
+) -> Response {
     let media = Media::from_headers(headers);
     let request = match CollectionRequest::parse(schema, &params::decode(uri.query())) {
         Ok(request) => request,
         Err(error) => return error.into_response_as(media),
     };
-    let self_href = uri.path_and_query().map_or(schema.path, |pq| pq.as_str());
-    let body = request.respond(schema, records(), self_href, media);
+    let records = match records() {
+        Ok(records) => records,
+        Err(error) => return error.into_response_as(media),
+    };
+    let target = uri.path_and_query().map_or(schema.path, |pq| pq.as_str());
+    let body = request.respond(schema, records, target, media);
     media.respond(StatusCode::OK, &body)
 }
 
@@ -75,6 +90,7 @@ impl CollectionRequest {
                 MAX_RECORDS => max_records = Some(parse_max_records(value)?),
                 RETURN_TIMEOUT => parse_return_timeout(value)?,
                 RETURN_RECORDS => return_records = parse_bool(RETURN_RECORDS, value)?,
+                _ if schema.parameters.contains(&name.as_str()) => {}
                 _ => {
                     if let Some(path) = name.strip_prefix(START_PREFIX) {
                         start.push((path.to_owned(), value.clone()));
@@ -105,12 +121,13 @@ impl CollectionRequest {
     }
 
     /// Answers the request over `records` (each rendered with every field, expensive included).
-    /// `self_href` is the request's path and query, echoed as `_links.self` for HAL clients.
+    /// `target` is the request's path and query: echoed as `_links.self` for HAL clients, and
+    /// its path starts `_links.next` (a collection's path may hold its parent's key).
     pub fn respond(
         &self,
         schema: &Schema,
         records: Vec<Value>,
-        self_href: &str,
+        target: &str,
         media: Media,
     ) -> Value {
         let mut rows: Vec<(SortKey, Value)> = records
@@ -125,7 +142,7 @@ impl CollectionRequest {
 
         let mut links = Map::new();
         if media.hal() {
-            links.insert("self".to_owned(), json!({ "href": self_href }));
+            links.insert("self".to_owned(), json!({ "href": target }));
         }
         let mut body = Map::new();
         if !self.return_records {
@@ -138,15 +155,16 @@ impl CollectionRequest {
         if rows.len() > limit {
             rows.truncate(limit);
             if let Some((last, _)) = rows.last() {
+                let path = target.split('?').next().unwrap_or(schema.path);
                 links.insert(
                     "next".to_owned(),
-                    json!({ "href": self.next_href(schema, last) }),
+                    json!({ "href": self.next_href(path, last) }),
                 );
             }
         }
         let records: Vec<Value> = rows
             .iter()
-            .map(|(_, record)| self.render(schema, record, media))
+            .map(|(_, record)| render(schema, &self.selection, record, media))
             .collect();
         body.insert("num_records".to_owned(), json!(records.len()));
         body.insert("records".to_owned(), Value::Array(records));
@@ -160,39 +178,34 @@ impl CollectionRequest {
             .all(|(field, filter)| filter.matches(&values_at(record, field.path)))
     }
 
-    fn next_href(&self, schema: &Schema, last: &SortKey) -> String {
+    fn next_href(&self, path: &str, last: &SortKey) -> String {
         let mut pairs = self.carried.clone();
         pairs.extend(self.order.start_params(last));
-        format!("{}?{}", schema.path, params::encode(&pairs))
+        format!("{path}?{}", params::encode(&pairs))
     }
+}
 
-    fn render(&self, schema: &Schema, record: &Value, media: Media) -> Value {
-        let mut projected = self.selection.project(record);
-        if media.hal() {
-            for link in schema.links {
-                let Some(href) = object_at(record, link.object).and_then(|o| (link.href)(o)) else {
-                    continue;
-                };
-                if let Some(Value::Object(target)) = object_at_mut(&mut projected, link.object) {
-                    target.insert("_links".to_owned(), json!({ "self": { "href": href } }));
-                }
+/// One record cut down to `selection`, with the schema's HAL links on the objects that remain
+/// (for HAL clients only).
+pub fn render(schema: &Schema, selection: &Selection, record: &Value, media: Media) -> Value {
+    let mut projected = selection.project(record);
+    if media.hal() {
+        for link in schema.links {
+            let Some(href) = (link.href)(record) else {
+                continue;
+            };
+            if let Some(Value::Object(target)) = object_at_mut(&mut projected, link.object) {
+                target.insert("_links".to_owned(), json!({ "self": { "href": href } }));
             }
         }
-        projected
     }
+    projected
 }
 
 fn insert_links(body: &mut Map<String, Value>, links: Map<String, Value>) {
     if !links.is_empty() {
         body.insert("_links".to_owned(), Value::Object(links));
     }
-}
-
-fn object_at<'v>(value: &'v Value, path: &str) -> Option<&'v Value> {
-    if path.is_empty() {
-        return Some(value);
-    }
-    path.split('.').try_fold(value, |v, key| v.get(key))
 }
 
 fn object_at_mut<'v>(value: &'v mut Value, path: &str) -> Option<&'v mut Value> {
@@ -249,15 +262,21 @@ mod tests {
         FieldSpec::new("sessions.identifier", FieldType::Integer).repeated(),
     ];
 
-    fn node_href(node: &Value) -> Option<String> {
-        Some(format!("/api/nodes/{}", node.get("uuid")?.as_str()?))
+    fn node_href(record: &Value) -> Option<String> {
+        Some(format!(
+            "/api/nodes/{}",
+            record.get("node")?.get("uuid")?.as_str()?
+        ))
     }
 
     const SCHEMA: Schema = Schema {
         path: "/api/things",
         fields: FIELDS,
         key_fields: &["node.uuid", "identifier"],
+        default_fields: &[],
         identity: &["node.uuid", "identifier"],
+        default_order: &[],
+        parameters: &["colour"],
         links: &[LinkSpec {
             object: "node",
             href: node_href,
@@ -450,6 +469,33 @@ mod tests {
     fn plain_json_without_more_records_has_no_links() {
         let body = get_as("", Media::Json).expect("ok");
         assert!(body.get("_links").is_none());
+    }
+
+    #[test]
+    fn endpoint_parameters_are_accepted_and_carried_into_next_links() {
+        let body = get("colour=red&max_records=2").expect("ok");
+        let next = next_query(&body).expect("next");
+        assert!(
+            next.starts_with("colour=red&max_records=2&start."),
+            "{next}"
+        );
+    }
+
+    #[test]
+    fn next_link_keeps_the_request_path() {
+        let pairs = params::decode(Some("max_records=1"));
+        let request = CollectionRequest::parse(&SCHEMA, &pairs).expect("valid");
+        let body = request.respond(
+            &SCHEMA,
+            records(),
+            "/api/p/7/things?max_records=1",
+            Media::Json,
+        );
+        let next = body["_links"]["next"]["href"].as_str().expect("next");
+        assert!(
+            next.starts_with("/api/p/7/things?max_records=1&start."),
+            "{next}"
+        );
     }
 
     #[test]

@@ -80,6 +80,10 @@ pub enum FaultKind {
         /// Total body size.
         bytes: usize,
     },
+    /// A 200 whose `Content-Length` promises more than is sent: the headers and the start of a
+    /// JSON body go out, then the connection is closed, as when a node or proxy dies
+    /// mid-response.
+    Disconnect,
 }
 
 /// The shared fault list, applied in push order.
@@ -191,6 +195,7 @@ fn respond(kind: FaultKind, media: Media) -> Response {
             response
         }
         FaultKind::Oversized { bytes } => oversized(bytes),
+        FaultKind::Disconnect => disconnect(media),
     }
 }
 
@@ -230,6 +235,44 @@ fn oversized(bytes: usize) -> Response {
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/hal+json"),
+    );
+    response
+}
+
+/// What a disconnecting response sends before the connection goes.
+const DISCONNECT_PREFIX: &[u8] = br#"{"num_records":1,"records":[{"svm":{"uuid":"#;
+/// What its `Content-Length` promises.
+const DISCONNECT_PROMISED: usize = 4_096;
+/// Time for the headers and the partial body to leave before the connection is closed, so the
+/// client sees them rather than a bare reset.
+const DISCONNECT_FLUSH: Duration = Duration::from_millis(50);
+
+/// The body yields the prefix, then fails: hyper then closes the connection instead of finishing
+/// the response, leaving the client short of the promised length.
+fn disconnect(media: Media) -> Response {
+    let stream = futures_util::stream::unfold(0u8, |step| async move {
+        match step {
+            0 => Some((Ok(Bytes::from_static(DISCONNECT_PREFIX)), 1)),
+            1 => {
+                tokio::time::sleep(DISCONNECT_FLUSH).await;
+                let error = std::io::Error::new(
+                    std::io::ErrorKind::ConnectionAborted,
+                    "injected disconnect",
+                );
+                Some((Err(error), 2))
+            }
+            _ => None,
+        }
+    });
+    let mut response = Response::new(Body::from_stream(stream));
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(media.content_type()),
+    );
+    headers.insert(
+        header::CONTENT_LENGTH,
+        HeaderValue::from(DISCONNECT_PROMISED),
     );
     response
 }

@@ -28,11 +28,30 @@ impl Selection {
     /// Parses every `fields` value (each comma-separated, the parameter repeatable); key fields
     /// are always selected. `*` adds ordinary fields, `**` every field, a name adds that leaf or
     /// every leaf under that object, expensive ones included since they were asked for by name.
+    /// Without any, the schema's default fields apply.
     pub fn parse(schema: &Schema, values: &[String]) -> Result<Selection, ApiError> {
+        Selection::parse_or(schema, values, schema.default_fields)
+    }
+
+    /// [`Selection::parse`] with another default, for a GET of one object, which ONTAP answers
+    /// with every ordinary field (`*`) rather than only the key fields.
+    pub fn parse_or(
+        schema: &Schema,
+        values: &[String],
+        default: &[&str],
+    ) -> Result<Selection, ApiError> {
         let mut leaves: BTreeSet<&'static str> = schema.key_fields.iter().copied().collect();
-        for item in values.iter().flat_map(|v| v.split(',')).map(str::trim) {
+        let mut items: Vec<&str> = values
+            .iter()
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .collect();
+        if items.is_empty() {
+            items = default.to_vec();
+        }
+        for item in items {
             match item {
-                "" => {}
                 "*" => leaves.extend(
                     schema
                         .fields
@@ -122,7 +141,10 @@ mod tests {
         path: "/api/x",
         fields: FIELDS,
         key_fields: &["node.uuid", "identifier"],
+        default_fields: &[],
         identity: &["node.uuid", "identifier"],
+        default_order: &[],
+        parameters: &[],
         links: &[],
     };
 
@@ -210,6 +232,19 @@ mod tests {
         assert_eq!(error.code.as_deref(), Some("262197"));
         assert_eq!(error.target.as_deref(), Some("fields"));
         assert!(error.message.contains("bogus"));
+    }
+
+    #[test]
+    fn default_applies_only_without_fields() {
+        let defaulted = Selection::parse_or(&SCHEMA, &[], &["*"])
+            .expect("valid")
+            .project(&record());
+        assert_eq!(defaulted["client_ip"], "10.0.0.1");
+        assert!(defaulted.get("metric").is_none());
+        let asked = Selection::parse_or(&SCHEMA, &["sessions".to_owned()], &["*"])
+            .expect("valid")
+            .project(&record());
+        assert!(asked.get("client_ip").is_none());
     }
 
     #[test]

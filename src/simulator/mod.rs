@@ -3,27 +3,37 @@
 //! Serves a small, deterministic slice of the ONTAP REST API with ONTAP's collection semantics
 //! (query expressions, `fields`, `order_by`, paging with continuation keys, HAL links, error
 //! bodies), so the gateway can be tested end to end and demonstrated without a cluster. Tests
-//! reach into it while it runs: mutate the cluster, inject faults, read connection counters.
+//! reach into it while it runs: mutate the cluster, inject faults, read connection counters,
+//! and pin or advance the simulated clock that iSCSI performance data is computed from.
 //!
 //! It depends on nothing else in the crate; only the binary and tests depend on it.
 
 mod auth;
 mod cifs;
+mod clock;
 mod collection;
 mod errors;
 mod faults;
 mod fields;
+mod instance;
+mod iscsi;
+mod iscsi_body;
+mod iscsi_metrics;
+mod iscsi_model;
 mod media;
 mod model;
 mod order;
 mod params;
+mod perf;
 mod query;
 mod router;
 mod schema;
 mod seed;
 mod server;
 mod stats;
+mod time_format;
 mod tls;
+mod workload;
 
 #[cfg(test)]
 mod tests;
@@ -33,7 +43,9 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
+pub use clock::{CLOCK_START_UNIX_SECS, clock_start};
 pub use faults::{Fault, FaultKind, Faults};
+pub use iscsi_model::{IscsiEvent, IscsiEventKind, IscsiService};
 pub use model::{CifsConnection, Cluster, Node, SharedCluster, Svm, SvmState};
 pub use stats::StatsSnapshot;
 

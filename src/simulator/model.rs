@@ -1,12 +1,16 @@
 //! The simulated cluster's state and its JSON rendering.
 
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
 
+use super::clock::Clock;
+use super::iscsi_model::IscsiService;
+
 /// Everything the simulator serves. Tests mutate it through [`SharedCluster`] while the
 /// simulator runs, to prove the gateway sees changes and pages consistently.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cluster {
     /// Cluster nodes.
     pub nodes: Vec<Node>,
@@ -14,6 +18,29 @@ pub struct Cluster {
     pub svms: Vec<Svm>,
     /// Established CIFS connections.
     pub cifs_connections: Vec<CifsConnection>,
+    /// iSCSI services, at most one per SVM.
+    pub iscsi_services: Vec<IscsiService>,
+    /// Whether the cluster holds an iSCSI license (creating a service needs one).
+    pub iscsi_licensed: bool,
+    /// Whether the cluster is an ASA r2 system, where services cannot be created or deleted.
+    pub asa_r2: bool,
+    /// Makes every metrics request fail with ONTAP's "unexpected error", for error-path tests.
+    pub metrics_failure: bool,
+}
+
+impl Default for Cluster {
+    /// Empty, licensed for iSCSI, not ASA r2, metrics working.
+    fn default() -> Cluster {
+        Cluster {
+            nodes: Vec::new(),
+            svms: Vec::new(),
+            cifs_connections: Vec::new(),
+            iscsi_services: Vec::new(),
+            iscsi_licensed: true,
+            asa_r2: false,
+            metrics_failure: false,
+        }
+    }
 }
 
 /// A cluster node.
@@ -43,6 +70,23 @@ pub struct Svm {
     pub name: String,
     /// Running or stopped.
     pub state: SvmState,
+    /// Whether the SVM's allowed protocols include iSCSI.
+    pub iscsi_allowed: bool,
+    /// Whether the SVM is configured for NVMe, which rules out an iSCSI service.
+    pub nvme_configured: bool,
+}
+
+impl Svm {
+    /// An SVM that allows iSCSI and is not configured for NVMe.
+    pub fn new(uuid: impl Into<String>, name: impl Into<String>, state: SvmState) -> Svm {
+        Svm {
+            uuid: uuid.into(),
+            name: name.into(),
+            state,
+            iscsi_allowed: true,
+            nvme_configured: false,
+        }
+    }
 }
 
 /// One established CIFS connection. Node and SVM are referenced by UUID so renaming them in a
@@ -83,6 +127,11 @@ impl Cluster {
         self.svms.iter().find(|s| s.uuid == uuid)
     }
 
+    /// The SVM with this name.
+    pub(super) fn svm_named(&self, name: &str) -> Option<&Svm> {
+        self.svms.iter().find(|s| s.name == name)
+    }
+
     /// A CIFS connection as ONTAP renders it, with every field; names are omitted when the node
     /// or SVM is unknown.
     pub(super) fn cifs_connection_json(&self, connection: &CifsConnection) -> Value {
@@ -113,18 +162,65 @@ fn reference(uuid: &str, name: Option<&str>) -> Value {
     }
 }
 
-/// A cheap, cloneable handle on the cluster the simulator serves.
+/// A cheap, cloneable handle on the cluster the simulator serves, and on its simulated clock.
 #[derive(Clone, Debug, Default)]
 pub struct SharedCluster {
     inner: Arc<Mutex<Cluster>>,
+    clock: Arc<Clock>,
 }
 
 impl SharedCluster {
-    /// Wraps a cluster for sharing.
+    /// Wraps a cluster for sharing; its clock starts now at 2026-01-01T00:00:00Z (see
+    /// [`super::CLOCK_START_UNIX_SECS`]) and runs with real time.
     pub fn new(cluster: Cluster) -> SharedCluster {
         SharedCluster {
             inner: Arc::new(Mutex::new(cluster)),
+            clock: Arc::new(Clock::default()),
         }
+    }
+
+    /// The simulated time now, which performance data is computed for.
+    pub fn now(&self) -> SystemTime {
+        self.clock.now()
+    }
+
+    /// Stops the simulated clock at `at`, so readings are exact and repeatable.
+    pub fn pin_clock(&self, at: SystemTime) {
+        self.clock.pin(at);
+    }
+
+    /// Pins the simulated clock `by` after the time it shows now.
+    pub fn advance_clock(&self, by: Duration) {
+        self.clock.advance(by);
+    }
+
+    /// Lets a pinned clock run with real time again, from the time it shows.
+    pub fn resume_clock(&self) {
+        self.clock.resume();
+    }
+
+    /// Enables or disables an SVM's iSCSI service now, as a PATCH would (counters stop growing
+    /// while it is disabled). `false` when the SVM has no service.
+    pub fn set_iscsi_enabled(&self, svm_uuid: &str, enabled: bool) -> bool {
+        let now = self.now();
+        self.with(|cluster| {
+            cluster
+                .iscsi_service_mut(svm_uuid)
+                .map(|service| service.set_enabled(enabled, now))
+                .is_some()
+        })
+    }
+
+    /// Resets an SVM's iSCSI counters to zero now; the metric sample spanning the reset reports
+    /// `negative_delta`. `false` when the SVM has no service.
+    pub fn reset_iscsi_counters(&self, svm_uuid: &str) -> bool {
+        let now = self.now();
+        self.with(|cluster| {
+            cluster
+                .iscsi_service_mut(svm_uuid)
+                .map(|service| service.reset_counters(now))
+                .is_some()
+        })
     }
 
     /// Adds a connection, as if a client had just connected.
@@ -165,12 +261,8 @@ mod tests {
                 uuid: "n1".into(),
                 name: "node1".into(),
             }],
-            svms: vec![Svm {
-                uuid: "s1".into(),
-                name: "vs1".into(),
-                state: SvmState::Running,
-            }],
-            cifs_connections: Vec::new(),
+            svms: vec![Svm::new("s1", "vs1", SvmState::Running)],
+            ..Cluster::empty()
         }
     }
 

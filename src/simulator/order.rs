@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::errors::ApiError;
 use super::schema::{FieldSpec, FieldType, Schema, values_at};
+use super::time_format;
 
 /// The parameter name, also the error target.
 pub const PARAM: &str = "order_by";
@@ -53,14 +54,33 @@ pub enum SortValue {
     Str(String),
     /// A boolean field.
     Bool(bool),
+    /// A timestamp field, in seconds since the epoch.
+    Time(i64),
 }
 
 /// The values of a record's sort fields, in sort order.
 pub type SortKey = Vec<SortValue>;
 
 impl Order {
-    /// Parses every `order_by` value (comma-separated, repeatable): `field [asc|desc]`.
+    /// Parses every `order_by` value (comma-separated, repeatable): `field [asc|desc]`. Without
+    /// any, the schema's default order applies.
     pub fn parse(schema: &Schema, values: &[String]) -> Result<Order, ApiError> {
+        let requested = values
+            .iter()
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .any(|item| !item.is_empty());
+        let defaults: Vec<String>;
+        let values = if requested {
+            values
+        } else {
+            defaults = schema
+                .default_order
+                .iter()
+                .map(|v| (*v).to_owned())
+                .collect();
+            &defaults
+        };
         let mut fields: Vec<SortField> = Vec::new();
         for item in values.iter().flat_map(|v| v.split(',')).map(str::trim) {
             if item.is_empty() {
@@ -177,6 +197,7 @@ impl Order {
                     SortValue::Int(i) => i.to_string(),
                     SortValue::Str(s) => s.clone(),
                     SortValue::Bool(b) => b.to_string(),
+                    SortValue::Time(t) => time_format::format_timestamp(*t),
                 };
                 Some((format!("{START_PREFIX}{}", f.field.path), text))
             })
@@ -193,6 +214,9 @@ fn sort_value(value: &Value, ty: FieldType) -> SortValue {
             .or_else(|| n.as_i64().map(i128::from))
             .map_or(SortValue::Null, SortValue::Int),
         (FieldType::Boolean, Value::Bool(b)) => SortValue::Bool(*b),
+        (FieldType::DateTime, Value::String(s)) => {
+            time_format::parse_timestamp(s).map_or(SortValue::Null, SortValue::Time)
+        }
         (_, Value::String(s)) => SortValue::Str(s.clone()),
         (_, other) => SortValue::Str(other.to_string()),
     }
@@ -203,6 +227,7 @@ fn parse_sort_value(text: &str, ty: FieldType) -> Option<SortValue> {
         FieldType::Integer => text.parse().ok().map(SortValue::Int),
         FieldType::String => Some(SortValue::Str(text.to_owned())),
         FieldType::Boolean => text.parse().ok().map(SortValue::Bool),
+        FieldType::DateTime => time_format::parse_timestamp(text).map(SortValue::Time),
     }
 }
 
@@ -223,7 +248,10 @@ mod tests {
         path: "/api/x",
         fields: FIELDS,
         key_fields: &["node.uuid", "identifier"],
+        default_fields: &[],
         identity: &["node.uuid", "identifier"],
+        default_order: &[],
+        parameters: &[],
         links: &[],
     };
 
@@ -356,6 +384,43 @@ mod tests {
             .parse_start(&[("identifier".to_owned(), "x".to_owned())])
             .expect_err("bad value");
         assert_eq!(error.code.as_deref(), Some("262197"));
+    }
+
+    const TIMED: Schema = Schema {
+        path: "/api/x",
+        fields: &[FieldSpec::new("timestamp", FieldType::DateTime)],
+        key_fields: &["timestamp"],
+        default_fields: &[],
+        identity: &["timestamp"],
+        default_order: &["timestamp desc"],
+        parameters: &[],
+        links: &[],
+    };
+
+    #[test]
+    fn default_order_applies_without_order_by() {
+        let order = Order::parse(&TIMED, &[]).expect("valid");
+        assert_eq!(paths(&order), [("timestamp", Direction::Desc)]);
+        let order = Order::parse(&TIMED, &["timestamp".to_owned()]).expect("valid");
+        assert_eq!(paths(&order), [("timestamp", Direction::Asc)]);
+    }
+
+    #[test]
+    fn timestamps_sort_as_instants_and_round_trip_as_start_keys() {
+        let order = Order::parse(&TIMED, &[]).expect("valid");
+        let early = order.key_of(&json!({"timestamp": "2026-01-01 00:00:00 +0000"}));
+        let late = order.key_of(&json!({"timestamp": "2026-01-01 00:00:15 +0000"}));
+        assert_eq!(order.compare(&late, &early), CmpOrdering::Less);
+        let params = order.start_params(&late);
+        assert_eq!(
+            params,
+            [(
+                "start.timestamp".to_owned(),
+                "2026-01-01 00:00:15 +0000".to_owned()
+            )]
+        );
+        let start = [("timestamp".to_owned(), params[0].1.clone())];
+        assert_eq!(order.parse_start(&start).expect("valid"), Some(late));
     }
 
     #[test]

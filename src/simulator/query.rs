@@ -2,13 +2,15 @@
 //!
 //! `a|b` alternatives, `!x` negation, `<`, `>`, `<=`, `>=` comparisons, `*` greedy wildcards,
 //! `null` / `!null`, otherwise equality. Integer fields compare as integers (i128, so every u64
-//! is exact), strings lexically and case-sensitively, booleans by equality only.
+//! is exact), strings lexically and case-sensitively, booleans by equality only, timestamps as
+//! instants (operands in ONTAP's form or RFC 3339).
 
 use std::cmp::Ordering;
 
 use serde_json::Value;
 
 use super::schema::FieldType;
+use super::time_format;
 
 /// A parsed filter: matches a record when any alternative matches any of the field's values.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,6 +45,8 @@ enum Operand {
     Int(i128),
     Str(String),
     Bool(bool),
+    /// Seconds since the epoch.
+    Time(i64),
 }
 
 impl Filter {
@@ -105,6 +109,9 @@ fn parse_term(text: &str, ty: FieldType) -> Result<Term, String> {
                 _ => return Err(format!("\"{operand}\" is not true or false")),
             }
         }
+        FieldType::DateTime => time_format::parse_timestamp(operand)
+            .map(Operand::Time)
+            .ok_or_else(|| format!("\"{operand}\" is not a timestamp"))?,
     };
     Ok(Term {
         negated,
@@ -153,6 +160,10 @@ fn compare(value: &Value, operand: &Operand) -> Option<Ordering> {
         Operand::Int(wanted) => integer_of(value).map(|have| have.cmp(wanted)),
         Operand::Str(wanted) => text_of(value).map(|have| have.as_str().cmp(wanted.as_str())),
         Operand::Bool(wanted) => value.as_bool().map(|have| have.cmp(wanted)),
+        Operand::Time(wanted) => value
+            .as_str()
+            .and_then(time_format::parse_timestamp)
+            .map(|have| have.cmp(wanted)),
     }
 }
 
@@ -309,6 +320,32 @@ mod tests {
         assert!(matches("true", FieldType::Boolean, json!(true)));
         assert!(Filter::parse("yes", FieldType::Boolean).is_err());
         assert!(Filter::parse("<true", FieldType::Boolean).is_err());
+    }
+
+    #[test]
+    fn timestamps_compare_as_instants_whatever_the_operand_form() {
+        let value = json!("2026-01-01 00:15:00 +0000");
+        assert!(matches(
+            "2026-01-01T00:15:00Z",
+            FieldType::DateTime,
+            value.clone()
+        ));
+        assert!(matches(
+            ">2026-01-01T01:14:00+01:00",
+            FieldType::DateTime,
+            value.clone()
+        ));
+        assert!(!matches(
+            "<2026-01-01 00:15:00 +0000",
+            FieldType::DateTime,
+            value.clone()
+        ));
+        assert!(matches("2026-01-01*", FieldType::DateTime, value));
+    }
+
+    #[test]
+    fn malformed_timestamp_operand_is_rejected() {
+        assert!(Filter::parse(">yesterday", FieldType::DateTime).is_err());
     }
 
     #[test]

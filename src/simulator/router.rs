@@ -6,7 +6,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::middleware::from_fn_with_state;
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{MethodRouter, get};
 use http::{HeaderMap, HeaderValue, Method, header};
 
 use super::errors::ApiError;
@@ -14,7 +14,7 @@ use super::faults::{self, Faults};
 use super::media::Media;
 use super::model::SharedCluster;
 use super::stats::{self, Stats};
-use super::{Credentials, auth, cifs};
+use super::{Credentials, auth, cifs, iscsi, iscsi_metrics};
 
 /// The complete application.
 pub fn router(
@@ -24,7 +24,26 @@ pub fn router(
     stats: Arc<Stats>,
 ) -> Router {
     Router::new()
-        .route(cifs::PATH, get(cifs::list).fallback(method_not_allowed))
+        .route(cifs::PATH, allowing(get(cifs::list), "GET, HEAD"))
+        .route(
+            iscsi::PATH,
+            allowing(get(iscsi::list).post(iscsi::create), "GET, HEAD, POST"),
+        )
+        .route(
+            iscsi::ITEM_PATH,
+            allowing(
+                get(iscsi::get).patch(iscsi::update).delete(iscsi::delete),
+                "GET, HEAD, PATCH, DELETE",
+            ),
+        )
+        .route(
+            iscsi_metrics::PATH,
+            allowing(get(iscsi_metrics::list), "GET, HEAD"),
+        )
+        .route(
+            iscsi_metrics::SAMPLE_PATH,
+            allowing(get(iscsi_metrics::get), "GET, HEAD"),
+        )
         .fallback(not_found)
         .with_state(cluster)
         .layer(from_fn_with_state(faults, faults::apply))
@@ -36,11 +55,17 @@ async fn not_found(headers: HeaderMap) -> Response {
     ApiError::not_found().into_response_as(Media::from_headers(&headers))
 }
 
-async fn method_not_allowed(method: Method, headers: HeaderMap) -> Response {
-    let mut response =
-        ApiError::method_not_allowed(&method).into_response_as(Media::from_headers(&headers));
-    response
-        .headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-    response
+/// Answers any other method with 405, an ONTAP error body, and `Allow: allow`.
+fn allowing(
+    methods: MethodRouter<SharedCluster>,
+    allow: &'static str,
+) -> MethodRouter<SharedCluster> {
+    methods.fallback(move |method: Method, headers: HeaderMap| async move {
+        let mut response =
+            ApiError::method_not_allowed(&method).into_response_as(Media::from_headers(&headers));
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static(allow));
+        response
+    })
 }

@@ -14,11 +14,10 @@ pub enum FieldType {
     /// Compared lexically.
     String,
     /// `true` / `false`; equality only.
-    #[allow(
-        dead_code,
-        reason = "no CIFS field is boolean; iSCSI's `enabled` will be"
-    )]
     Boolean,
+    /// A timestamp rendered as ONTAP writes it (`2017-01-25 11:20:13 +0000`); compared as
+    /// instants, and query operands may also be RFC 3339.
+    DateTime,
 }
 
 /// One leaf field of a record, named by its dotted path.
@@ -55,10 +54,6 @@ impl FieldSpec {
     }
 
     /// Marks the field as expensive (see [`FieldSpec::expensive`]).
-    #[allow(
-        dead_code,
-        reason = "no CIFS field is expensive; iSCSI `statistics.*` will be"
-    )]
     pub const fn expensive(self) -> FieldSpec {
         FieldSpec {
             expensive: true,
@@ -67,12 +62,15 @@ impl FieldSpec {
     }
 }
 
-/// A HAL `self` link on an object inside each record, computed from that object.
+/// A HAL `self` link on an object inside each record (or on the record itself).
 #[derive(Clone, Copy, Debug)]
 pub struct LinkSpec {
-    /// Dotted path of the object that gets `_links.self` (`""` = the record itself).
+    /// Dotted path of the object that gets `_links.self` (`""` = the record itself); the link
+    /// is added only when the response carries that object.
     pub object: &'static str,
-    /// Builds the href from the full (unprojected) object; `None` when it cannot be linked.
+    /// Builds the href from the full (unprojected) record, since a link may need values from
+    /// outside its object (a record's metrics link needs the record's SVM); `None` when it
+    /// cannot be linked.
     pub href: fn(&Value) -> Option<String>,
 }
 
@@ -88,15 +86,18 @@ pub const SVM_LINK: LinkSpec = LinkSpec {
     href: svm_href,
 };
 
-fn node_href(node: &Value) -> Option<String> {
+fn node_href(record: &Value) -> Option<String> {
     Some(format!(
         "/api/cluster/nodes/{}",
-        node.get("uuid")?.as_str()?
+        record.get("node")?.get("uuid")?.as_str()?
     ))
 }
 
-fn svm_href(svm: &Value) -> Option<String> {
-    Some(format!("/api/svm/svms/{}", svm.get("uuid")?.as_str()?))
+fn svm_href(record: &Value) -> Option<String> {
+    Some(format!(
+        "/api/svm/svms/{}",
+        record.get("svm")?.get("uuid")?.as_str()?
+    ))
 }
 
 /// Everything the engine needs to know about one collection.
@@ -108,9 +109,18 @@ pub struct Schema {
     pub fields: &'static [FieldSpec],
     /// Fields returned whatever `fields` says (ONTAP's key fields).
     pub key_fields: &'static [&'static str],
+    /// What a request without `fields` gets besides the key fields, written as `fields` values
+    /// (`"*"` for every ordinary field); empty for ONTAP's usual key-fields-only default.
+    pub default_fields: &'static [&'static str],
     /// Fields that together identify a record; they end every sort so that order is total and a
     /// continuation key names exactly one position.
     pub identity: &'static [&'static str],
+    /// The sort of a request without `order_by`, written as `order_by` values
+    /// (`"timestamp desc"`); empty to sort by the identity fields ascending.
+    pub default_order: &'static [&'static str],
+    /// Query parameters of the endpoint itself (not fields): the engine accepts them and carries
+    /// them into `_links.next`; the endpoint reads and validates them.
+    pub parameters: &'static [&'static str],
     /// HAL links on nested objects.
     pub links: &'static [LinkSpec],
 }
@@ -181,7 +191,10 @@ mod tests {
         path: "/api/x",
         fields: FIELDS,
         key_fields: &[],
+        default_fields: &[],
         identity: &[],
+        default_order: &[],
+        parameters: &[],
         links: &[],
     };
 

@@ -1,6 +1,8 @@
 //! The fixed fixture cluster. UUIDs and values are stable because README examples and tests
 //! quote them; everything is computed from indices, never from randomness or the clock.
 
+use super::clock::from_unix_secs;
+use super::iscsi_model::{IscsiService, target_name};
 use super::model::{CifsConnection, Cluster, Node, Svm, SvmState};
 
 const NODE1_UUID: &str = "1cd8a442-86d1-11e0-ae1c-123478563412";
@@ -14,10 +16,14 @@ const SVM_STOPPED_UUID: &str = "3b1e5d2a-94d7-11e8-8370-005056b48fd2";
 const CONNECTIONS_PER_NODE: u32 = 18;
 /// First session identifier, taken from the reference page's example.
 const FIRST_SESSION_ID: u64 = 625_718_873_227_788_312;
+/// When `svm2`'s iSCSI service was created: 2024-12-01T00:00:00Z, more than a year before the
+/// clock starts, so every metrics interval has a full series from the first request on.
+const SVM2_ISCSI_CREATED_UNIX_SECS: i64 = 1_733_011_200;
 
 impl Cluster {
-    /// Two nodes, four SVMs (`vs1` serving CIFS, `svm1`, `svm2`, stopped `svm_stopped`) and 36
-    /// CIFS connections on `vs1`, including the two from the reference page's example.
+    /// Two nodes, four SVMs (`vs1` serving CIFS, `svm1`, `svm2`, stopped `svm_stopped`), 36
+    /// CIFS connections on `vs1` including the two from the reference page's example, and an
+    /// enabled iSCSI service on `svm2` (the others have none, so one can be created on `svm1`).
     pub fn seed() -> Cluster {
         let nodes = vec![node(NODE1_UUID, "node1"), node(NODE2_UUID, "node2")];
         let svms = vec![
@@ -31,10 +37,19 @@ impl Cluster {
             cifs_connections.push(connection(0, k));
             cifs_connections.push(connection(1, k));
         }
+        let iscsi_services = vec![IscsiService::new(
+            SVM2_UUID,
+            target_name(SVM2_UUID, 4),
+            Some("svm2".to_owned()),
+            true,
+            from_unix_secs(SVM2_ISCSI_CREATED_UNIX_SECS),
+        )];
         Cluster {
             nodes,
             svms,
             cifs_connections,
+            iscsi_services,
+            ..Cluster::empty()
         }
     }
 }
@@ -47,11 +62,7 @@ fn node(uuid: &str, name: &str) -> Node {
 }
 
 fn svm(uuid: &str, name: &str, state: SvmState) -> Svm {
-    Svm {
-        uuid: uuid.to_owned(),
-        name: name.to_owned(),
-        state,
-    }
+    Svm::new(uuid, name, state)
 }
 
 /// The `k`th connection on node `n` (0 or 1).
@@ -190,6 +201,25 @@ mod tests {
             second.session_ids,
             [625_718_873_227_788_579, 625_718_873_227_788_577]
         );
+    }
+
+    #[test]
+    fn only_svm2_has_an_iscsi_service_and_it_is_enabled() {
+        let cluster = Cluster::seed();
+        assert_eq!(cluster.iscsi_services.len(), 1);
+        let service = &cluster.iscsi_services[0];
+        assert_eq!(service.svm_uuid, SVM2_UUID);
+        assert!(service.enabled);
+        assert_eq!(cluster.vserver_id(SVM2_UUID), Some(4));
+        assert!(service.target_name.ends_with(":vs.4"));
+        assert!(cluster.iscsi_licensed && !cluster.asa_r2 && !cluster.metrics_failure);
+    }
+
+    #[test]
+    fn svm2_service_predates_a_year_of_history() {
+        let created = Cluster::seed().iscsi_services[0].created_at;
+        let year = std::time::Duration::from_secs(365 * 86_400);
+        assert!(created + year < crate::simulator::clock::clock_start());
     }
 
     #[test]

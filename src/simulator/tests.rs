@@ -15,6 +15,9 @@ use tokio::net::TcpStream;
 
 use super::*;
 
+mod iscsi;
+mod iscsi_metrics;
+
 const CIFS: &str = "/api/protocols/cifs/connections";
 
 struct Reply {
@@ -74,6 +77,28 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
 
     async fn request(&mut self, method: &str, target: &str, headers: &[(&str, &str)]) -> Reply {
         self.send(method, target, headers).await;
+        self.read_reply().await
+    }
+
+    /// An authenticated request with a JSON body (none: an empty body).
+    async fn call(&mut self, method: &str, target: &str, body: Option<&str>) -> Reply {
+        let auth = basic("admin", "netapp1!");
+        let body = body.unwrap_or("");
+        let length = body.len().to_string();
+        self.send(
+            method,
+            target,
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+                ("Content-Length", &length),
+            ],
+        )
+        .await;
+        self.stream
+            .write_all(body.as_bytes())
+            .await
+            .expect("write body");
         self.read_reply().await
     }
 
@@ -158,6 +183,14 @@ async fn seeded() -> Simulator {
 
 async fn get(simulator: &Simulator, target: &str) -> Reply {
     Client::connect(simulator).await.get(target).await
+}
+
+/// One authenticated request with an optional JSON body, on a fresh connection.
+async fn call(simulator: &Simulator, method: &str, target: &str, body: Option<&str>) -> Reply {
+    Client::connect(simulator)
+        .await
+        .call(method, target, body)
+        .await
 }
 
 async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
@@ -483,6 +516,40 @@ async fn oversized_fault_streams_the_requested_number_of_bytes() {
     assert_eq!(reply.status, 200);
     assert_eq!(reply.header("content-type"), Some("application/hal+json"));
     assert_eq!(reply.body.len(), 300_000);
+}
+
+#[tokio::test]
+async fn disconnect_fault_closes_the_connection_short_of_the_promised_length() {
+    let simulator = seeded().await;
+    simulator.faults().push(Fault::once(FaultKind::Disconnect));
+    let mut client = Client::connect(&simulator).await;
+    let auth = basic("admin", "netapp1!");
+    client.send("GET", CIFS, &[("Authorization", &auth)]).await;
+    assert!(client.line().await.contains(" 200 "));
+    let mut promised = None;
+    loop {
+        let line = client.line().await;
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                promised = value.trim().parse::<usize>().ok();
+            }
+        }
+    }
+    let promised = promised.expect("content-length");
+    let mut chunk = [0u8; 8192];
+    while let Ok(n @ 1..) = client.stream.read(&mut chunk).await {
+        client.buffer.extend_from_slice(&chunk[..n]);
+    }
+    assert!(!client.buffer.is_empty(), "part of the body arrives");
+    assert!(client.buffer.starts_with(b"{"));
+    assert!(
+        client.buffer.len() < promised,
+        "{} of {promised}",
+        client.buffer.len()
+    );
 }
 
 #[tokio::test]

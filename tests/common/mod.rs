@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use ontap_grpc_gateway::ontap::{ClientConfig, OntapClient, TlsOptions};
 use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
+use ontap_grpc_gateway::proto::v1::iscsi_services_client::IscsiServicesClient;
 use ontap_grpc_gateway::server;
 use ontap_grpc_gateway::simulator::{Cluster, Credentials, Simulator, SimulatorConfig};
 use tokio::net::TcpListener;
@@ -22,6 +23,12 @@ use tonic_types::{ErrorDetails, StatusExt};
 pub const VS1_UUID: &str = "fc824aa8-4e60-11ea-afb1-0050568ec4e4";
 /// The seed cluster's first node.
 pub const NODE1_UUID: &str = "1cd8a442-86d1-11e0-ae1c-123478563412";
+/// The seed cluster's `svm1`, running, without an iSCSI service.
+pub const SVM1_UUID: &str = "19d04b8e-94d7-11e8-8370-005056b48fd2";
+/// The seed cluster's `svm2`, with an enabled iSCSI service.
+pub const SVM2_UUID: &str = "25f617cf-94d7-11e8-8370-005056b48fd2";
+/// The seed cluster's stopped SVM.
+pub const STOPPED_UUID: &str = "3b1e5d2a-94d7-11e8-8370-005056b48fd2";
 
 /// A gateway under test, its upstream, and a client.
 pub struct Harness {
@@ -71,6 +78,11 @@ impl Gateway {
         CifsConnectionsClient::new(self.channel().await)
     }
 
+    /// An IscsiServices client.
+    pub async fn iscsi(&self) -> IscsiServicesClient<Channel> {
+        IscsiServicesClient::new(self.channel().await)
+    }
+
     /// Stops the gateway and waits for it to drain.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
@@ -115,6 +127,11 @@ impl Harness {
     /// A CifsConnections client.
     pub async fn cifs(&self) -> CifsConnectionsClient<Channel> {
         self.gateway.cifs().await
+    }
+
+    /// An IscsiServices client.
+    pub async fn iscsi(&self) -> IscsiServicesClient<Channel> {
+        self.gateway.iscsi().await
     }
 }
 

@@ -1,0 +1,600 @@
+//! iSCSI performance data derived from a service's history and its SVM's workload: the raw
+//! counters (`statistics.*`), the live 15-second sample (`metric.*`) and the sample series of
+//! the metrics endpoint.
+//!
+//! Everything is computed from the counters, the way a client computes rates from two counter
+//! readings: a sample over `(end - duration, end]` is the counters' change divided by the
+//! duration (latency: by the change in operations). So a test that reads `statistics` at two
+//! pinned instants 15 s apart computes exactly the `metric` the simulator reports.
+
+use super::workload::{OTHER, READ, WRITE, Workload};
+
+/// The administrative history of a service, in seconds since the epoch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Timeline {
+    /// When the service was created; nothing accumulates before.
+    pub created: i64,
+    /// `(when, enabled)` for every recorded state change, oldest first.
+    pub states: Vec<(i64, bool)>,
+    /// When the counters were reset, oldest first.
+    pub resets: Vec<i64>,
+    /// The state wherever no recorded change says otherwise.
+    pub fallback: bool,
+}
+
+impl Timeline {
+    fn state_at(&self, t: i64) -> bool {
+        self.states
+            .iter()
+            .rev()
+            .find(|(at, _)| *at <= t)
+            .map_or(self.fallback, |(_, enabled)| *enabled)
+    }
+
+    /// Where the counters at `t` count from: creation or the latest reset, whichever is later.
+    fn counting_since(&self, t: i64) -> i64 {
+        self.resets
+            .iter()
+            .copied()
+            .filter(|r| *r <= t)
+            .fold(self.created, i64::max)
+    }
+
+    fn reset_within(&self, after: i64, until: i64) -> bool {
+        self.resets.iter().any(|r| after < *r && *r <= until)
+    }
+}
+
+/// A value per operation class plus the total.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PerOp {
+    /// Read operations.
+    pub read: u64,
+    /// Write operations.
+    pub write: u64,
+    /// Other (metadata) operations.
+    pub other: u64,
+    /// All operations.
+    pub total: u64,
+}
+
+impl PerOp {
+    /// Per-class counts, with the total as their sum.
+    fn summed(read: u64, write: u64, other: u64) -> PerOp {
+        PerOp {
+            read,
+            write,
+            other,
+            total: read.saturating_add(write).saturating_add(other),
+        }
+    }
+
+    fn get(&self, class: usize) -> u64 {
+        match class {
+            READ => self.read,
+            WRITE => self.write,
+            OTHER => self.other,
+            _ => self.total,
+        }
+    }
+}
+
+/// The cumulative counters at one instant, as `statistics.*_raw` shows them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Operations (`iops_raw`).
+    pub ops: PerOp,
+    /// Summed latency in microseconds (`latency_raw`).
+    pub latency_us: PerOp,
+    /// Bytes (`throughput_raw`; other operations move none).
+    pub bytes: PerOp,
+}
+
+/// Index standing for the total in [`PerOp::get`].
+const TOTAL: usize = 3;
+
+/// The counters at `t`: what accumulated while the service was enabled, from its creation or
+/// its latest counter reset (at or before `t`) until `t`.
+pub fn counters_at(workload: &Workload, timeline: &Timeline, t: i64) -> Counters {
+    let since = timeline.counting_since(t);
+    if t <= since {
+        return Counters::default();
+    }
+    let mut ops = [0.0; 3];
+    let mut latency = [0.0; 3];
+    let mut bytes = [0.0; 3];
+    let mut add = |from: i64, to: i64| {
+        let totals = workload.totals(from, to);
+        for class in [READ, WRITE, OTHER] {
+            ops[class] += totals.ops[class];
+            latency[class] += totals.latency_us[class];
+            bytes[class] += totals.bytes[class];
+        }
+    };
+    let mut cursor = since;
+    let mut enabled = timeline.state_at(since);
+    for &(at, state) in timeline
+        .states
+        .iter()
+        .filter(|(at, _)| since < *at && *at <= t)
+    {
+        if enabled {
+            add(cursor, at);
+        }
+        cursor = at;
+        enabled = state;
+    }
+    if enabled {
+        add(cursor, t);
+    }
+    let counts = |values: [f64; 3]| {
+        // `as` saturates, and the totals are finite and non-negative.
+        PerOp::summed(
+            values[READ] as u64,
+            values[WRITE] as u64,
+            values[OTHER] as u64,
+        )
+    };
+    Counters {
+        ops: counts(ops),
+        latency_us: counts(latency),
+        bytes: counts(bytes),
+    }
+}
+
+/// What ONTAP's `status` says about a sample.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SampleStatus {
+    /// Computed normally.
+    Ok,
+    /// The counters went backwards within the sample (they were reset), so no rate is known.
+    NegativeDelta,
+}
+
+impl SampleStatus {
+    /// The value ONTAP writes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SampleStatus::Ok => "ok",
+            SampleStatus::NegativeDelta => "negative_delta",
+        }
+    }
+}
+
+/// Averages over `(timestamp - duration, timestamp]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sample {
+    /// End of the sampled period, seconds since the epoch.
+    pub timestamp: i64,
+    /// Length of the sampled period in seconds.
+    pub duration: u64,
+    /// Whether the averages could be computed.
+    pub status: SampleStatus,
+    /// Operations per second.
+    pub iops: PerOp,
+    /// Microseconds per operation.
+    pub latency: PerOp,
+    /// Bytes per second.
+    pub throughput: PerOp,
+}
+
+/// The sample over `(end - duration, end]`. A counter reset within it makes the change negative:
+/// status `negative_delta` and zero rates. Divisions round down.
+pub fn sample(workload: &Workload, timeline: &Timeline, end: i64, duration: u64) -> Sample {
+    let span = i64::try_from(duration).unwrap_or(i64::MAX);
+    let start = end.saturating_sub(span);
+    let mut result = Sample {
+        timestamp: end,
+        duration,
+        status: SampleStatus::Ok,
+        iops: PerOp::default(),
+        latency: PerOp::default(),
+        throughput: PerOp::default(),
+    };
+    if timeline.reset_within(start, end) {
+        result.status = SampleStatus::NegativeDelta;
+        return result;
+    }
+    let before = counters_at(workload, timeline, start);
+    let after = counters_at(workload, timeline, end);
+    let delta = |pick: fn(&Counters) -> PerOp, class: usize| {
+        pick(&after)
+            .get(class)
+            .saturating_sub(pick(&before).get(class))
+    };
+    let rates = |pick: fn(&Counters) -> PerOp| {
+        let per = |class| delta(pick, class).checked_div(duration).unwrap_or(0);
+        PerOp {
+            read: per(READ),
+            write: per(WRITE),
+            other: per(OTHER),
+            total: per(TOTAL),
+        }
+    };
+    let latency = |class| {
+        let ops = delta(|c| c.ops, class);
+        delta(|c| c.latency_us, class).checked_div(ops).unwrap_or(0)
+    };
+    result.iops = rates(|c| c.ops);
+    result.throughput = rates(|c| c.bytes);
+    result.latency = PerOp {
+        read: latency(READ),
+        write: latency(WRITE),
+        other: latency(OTHER),
+        total: latency(TOTAL),
+    };
+    result
+}
+
+/// Length of the live sample, `metric.duration`.
+pub const LIVE_SAMPLE_SECS: u64 = 15;
+
+/// `metric.*`: the 15-second sample ending at the last 15-second boundary at or before `now`.
+pub fn live_metric(workload: &Workload, timeline: &Timeline, now: i64) -> Sample {
+    let end = floor_to(now, LIVE_SAMPLE_SECS);
+    sample(workload, timeline, end, LIVE_SAMPLE_SECS)
+}
+
+/// A time range of the metrics endpoint, with ONTAP's sample spacing for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interval {
+    /// `1h`: the last hour in 15-second samples.
+    Hour,
+    /// `1d`: the last day in 5-minute samples.
+    Day,
+    /// `1w`: the last week in 30-minute samples.
+    Week,
+    /// `1m`: the last 30 days in 2-hour samples.
+    Month,
+    /// `1y`: the last 365 days in 1-day samples.
+    Year,
+}
+
+impl Interval {
+    /// Every interval, finest spacing first.
+    pub const ALL: [Interval; 5] = [
+        Interval::Hour,
+        Interval::Day,
+        Interval::Week,
+        Interval::Month,
+        Interval::Year,
+    ];
+
+    /// Reads the `interval` parameter (`1h`, `1d`, `1w`, `1m`, `1y`).
+    pub fn parse(text: &str) -> Option<Interval> {
+        Some(match text {
+            "1h" => Interval::Hour,
+            "1d" => Interval::Day,
+            "1w" => Interval::Week,
+            "1m" => Interval::Month,
+            "1y" => Interval::Year,
+            _ => return None,
+        })
+    }
+
+    /// Seconds between samples, which is also each sample's duration.
+    pub fn spacing(self) -> u64 {
+        match self {
+            Interval::Hour => 15,
+            Interval::Day => 300,
+            Interval::Week => 1_800,
+            Interval::Month => 7_200,
+            Interval::Year => 86_400,
+        }
+    }
+
+    /// How far back the series reaches, in seconds.
+    pub fn window(self) -> u64 {
+        match self {
+            Interval::Hour => 3_600,
+            Interval::Day => 86_400,
+            Interval::Week => 7 * 86_400,
+            Interval::Month => 30 * 86_400,
+            Interval::Year => 365 * 86_400,
+        }
+    }
+
+    /// Whether this series has a sample ending at `timestamp` when it is `now`: on a spacing
+    /// boundary (UTC), within the window, and after the service was created.
+    fn holds(self, timeline: &Timeline, now: i64, timestamp: i64) -> bool {
+        let spacing = i64::try_from(self.spacing()).unwrap_or(i64::MAX);
+        let window = i64::try_from(self.window()).unwrap_or(i64::MAX);
+        timestamp.rem_euclid(spacing) == 0
+            && timestamp <= now
+            && timestamp > now.saturating_sub(window)
+            && timestamp > timeline.created
+    }
+}
+
+/// The series of `interval` at `now`, newest first; empty when the service is younger than one
+/// spacing boundary.
+pub fn history(
+    workload: &Workload,
+    timeline: &Timeline,
+    now: i64,
+    interval: Interval,
+) -> Vec<Sample> {
+    let spacing = interval.spacing();
+    let step = i64::try_from(spacing).unwrap_or(i64::MAX);
+    let mut samples = Vec::new();
+    let mut end = floor_to(now, spacing);
+    while interval.holds(timeline, now, end) {
+        samples.push(sample(workload, timeline, end, spacing));
+        end -= step;
+    }
+    samples
+}
+
+/// The sample ending at `timestamp` in the finest series that has one at `now`.
+pub fn sample_at(
+    workload: &Workload,
+    timeline: &Timeline,
+    now: i64,
+    timestamp: i64,
+) -> Option<Sample> {
+    Interval::ALL
+        .into_iter()
+        .find(|interval| interval.holds(timeline, now, timestamp))
+        .map(|interval| sample(workload, timeline, timestamp, interval.spacing()))
+}
+
+/// The latest multiple of `step` at or before `t`.
+fn floor_to(t: i64, step: u64) -> i64 {
+    let step = i64::try_from(step).unwrap_or(i64::MAX).max(1);
+    t - t.rem_euclid(step)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    const SVM: &str = "25f617cf-94d7-11e8-8370-005056b48fd2";
+    /// 2026-01-01T00:00:00Z.
+    const NOW: i64 = 1_767_225_600;
+    const DAY: i64 = 86_400;
+
+    fn workload() -> Workload {
+        Workload::for_svm(SVM)
+    }
+
+    fn always_enabled(created: i64) -> Timeline {
+        Timeline {
+            created,
+            states: vec![(created, true)],
+            resets: Vec::new(),
+            fallback: true,
+        }
+    }
+
+    #[test]
+    fn counters_are_zero_before_and_at_creation() {
+        let timeline = always_enabled(NOW);
+        assert_eq!(
+            counters_at(&workload(), &timeline, NOW - 10),
+            Counters::default()
+        );
+        assert_eq!(
+            counters_at(&workload(), &timeline, NOW),
+            Counters::default()
+        );
+    }
+
+    #[test]
+    fn counters_increase_monotonically() {
+        let workload = workload();
+        let timeline = always_enabled(NOW - 400 * DAY);
+        let mut previous = Counters::default();
+        for t in (NOW - 2 * DAY..NOW).step_by(613) {
+            let now = counters_at(&workload, &timeline, t);
+            for (a, b) in [
+                (previous.ops, now.ops),
+                (previous.latency_us, now.latency_us),
+                (previous.bytes, now.bytes),
+            ] {
+                assert!(b.read > a.read && b.write > a.write && b.total > a.total);
+            }
+            assert!(now.ops.other > previous.ops.other);
+            previous = now;
+        }
+    }
+
+    #[test]
+    fn totals_are_sums_of_the_classes() {
+        let c = counters_at(&workload(), &always_enabled(NOW - DAY), NOW);
+        assert_eq!(c.ops.total, c.ops.read + c.ops.write + c.ops.other);
+        assert_eq!(
+            c.latency_us.total,
+            c.latency_us.read + c.latency_us.write + c.latency_us.other
+        );
+        assert_eq!(c.bytes.other, 0);
+        assert_eq!(c.bytes.total, c.bytes.read + c.bytes.write);
+    }
+
+    #[test]
+    fn counters_stand_still_while_disabled() {
+        let workload = workload();
+        let timeline = Timeline {
+            states: vec![(NOW - DAY, true), (NOW - 3_600, false), (NOW - 600, true)],
+            ..always_enabled(NOW - DAY)
+        };
+        let at_disable = counters_at(&workload, &timeline, NOW - 3_600);
+        assert_eq!(counters_at(&workload, &timeline, NOW - 1_800), at_disable);
+        assert_eq!(counters_at(&workload, &timeline, NOW - 600), at_disable);
+        assert!(counters_at(&workload, &timeline, NOW).ops.total > at_disable.ops.total);
+    }
+
+    #[test]
+    fn metric_is_the_counters_change_over_fifteen_seconds() {
+        let workload = workload();
+        let timeline = always_enabled(NOW - DAY);
+        let now = NOW + 20;
+        let metric = live_metric(&workload, &timeline, now);
+        assert_eq!(metric.timestamp, NOW + 15);
+        assert_eq!(metric.duration, 15);
+        let before = counters_at(&workload, &timeline, NOW);
+        let after = counters_at(&workload, &timeline, NOW + 15);
+        assert_eq!(metric.iops.read, (after.ops.read - before.ops.read) / 15);
+        assert_eq!(metric.iops.total, (after.ops.total - before.ops.total) / 15);
+        assert_eq!(
+            metric.latency.write,
+            (after.latency_us.write - before.latency_us.write)
+                / (after.ops.write - before.ops.write)
+        );
+        assert_eq!(
+            metric.throughput.total,
+            (after.bytes.total - before.bytes.total) / 15
+        );
+        assert_eq!(metric.status, SampleStatus::Ok);
+        assert!(metric.iops.read > 0 && metric.latency.read > 0 && metric.throughput.read > 0);
+    }
+
+    #[test]
+    fn neighbouring_samples_differ() {
+        let workload = workload();
+        let timeline = always_enabled(NOW - DAY);
+        let a = sample(&workload, &timeline, NOW, 15);
+        let b = sample(&workload, &timeline, NOW + 15, 15);
+        assert_ne!(a.iops, b.iops);
+    }
+
+    #[test]
+    fn sample_spanning_a_reset_is_a_negative_delta_with_zero_rates() {
+        let workload = workload();
+        let timeline = Timeline {
+            resets: vec![NOW + 7],
+            ..always_enabled(NOW - DAY)
+        };
+        let spanning = sample(&workload, &timeline, NOW + 15, 15);
+        assert_eq!(spanning.status, SampleStatus::NegativeDelta);
+        assert_eq!(spanning.iops, PerOp::default());
+        let next = sample(&workload, &timeline, NOW + 30, 15);
+        assert_eq!(next.status, SampleStatus::Ok);
+        assert!(next.iops.total > 0);
+    }
+
+    #[test]
+    fn counters_restart_from_zero_at_a_reset() {
+        let workload = workload();
+        let timeline = Timeline {
+            resets: vec![NOW],
+            ..always_enabled(NOW - DAY)
+        };
+        assert_eq!(counters_at(&workload, &timeline, NOW), Counters::default());
+        let fresh = counters_at(&workload, &timeline, NOW + 15);
+        let untouched = counters_at(&workload, &always_enabled(NOW - DAY), NOW + 15);
+        assert!(fresh.ops.total > 0 && fresh.ops.total < untouched.ops.total);
+    }
+
+    #[test]
+    fn disabled_period_gives_zero_samples_with_status_ok() {
+        let workload = workload();
+        let timeline = Timeline {
+            states: vec![(NOW - DAY, true), (NOW - 3_600, false)],
+            ..always_enabled(NOW - DAY)
+        };
+        let quiet = sample(&workload, &timeline, NOW, 15);
+        assert_eq!(quiet.status, SampleStatus::Ok);
+        assert_eq!(quiet.iops, PerOp::default());
+        assert_eq!(quiet.latency, PerOp::default());
+    }
+
+    #[test]
+    fn each_interval_has_ontap_spacing_and_length() {
+        let workload = workload();
+        let timeline = always_enabled(NOW - 400 * DAY);
+        for (interval, count, spacing) in [
+            (Interval::Hour, 240, 15),
+            (Interval::Day, 288, 300),
+            (Interval::Week, 336, 1_800),
+            (Interval::Month, 360, 7_200),
+            (Interval::Year, 365, 86_400),
+        ] {
+            let series = history(&workload, &timeline, NOW + 7, interval);
+            assert_eq!(series.len(), count, "{interval:?}");
+            assert_eq!(series[0].timestamp, NOW, "{interval:?}");
+            for pair in series.windows(2) {
+                assert_eq!(pair[0].timestamp - pair[1].timestamp, spacing);
+            }
+            assert!(series.iter().all(|s| s.duration == spacing.unsigned_abs()));
+            assert!(series.iter().all(|s| s.timestamp % spacing == 0));
+        }
+    }
+
+    #[test]
+    fn history_starts_after_creation() {
+        let timeline = always_enabled(NOW - 100);
+        let series = history(&workload(), &timeline, NOW, Interval::Hour);
+        assert_eq!(series.len(), 7);
+        assert_eq!(series.last().map(|s| s.timestamp), Some(NOW - 90));
+    }
+
+    #[test]
+    fn brand_new_service_has_no_history() {
+        let timeline = always_enabled(NOW + 1);
+        assert!(history(&workload(), &timeline, NOW + 14, Interval::Hour).is_empty());
+        assert_eq!(
+            history(&workload(), &timeline, NOW + 15, Interval::Hour).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn sample_at_prefers_the_finest_series() {
+        let workload = workload();
+        let timeline = always_enabled(NOW - 400 * DAY);
+        let now = NOW + 60;
+        assert_eq!(
+            sample_at(&workload, &timeline, now, NOW).map(|s| s.duration),
+            Some(15)
+        );
+        assert_eq!(
+            sample_at(&workload, &timeline, now, NOW - 2 * 3_600).map(|s| s.duration),
+            Some(300)
+        );
+        assert_eq!(
+            sample_at(&workload, &timeline, now, NOW - 100 * DAY).map(|s| s.duration),
+            Some(86_400)
+        );
+        assert_eq!(sample_at(&workload, &timeline, now, NOW + 1), None);
+        assert_eq!(sample_at(&workload, &timeline, now, NOW + 75), None);
+    }
+
+    #[test]
+    fn coarse_sample_averages_its_fine_samples() {
+        let workload = workload();
+        let timeline = always_enabled(NOW - DAY);
+        let coarse = sample(&workload, &timeline, NOW, 300);
+        let fine: u64 = (0..20)
+            .map(|k| sample(&workload, &timeline, NOW - 15 * k, 15).iops.total)
+            .sum();
+        assert!(coarse.iops.total.abs_diff(fine / 20) <= 2);
+    }
+
+    #[test]
+    fn a_year_of_history_renders_fast() {
+        let workload = workload();
+        let timeline = always_enabled(NOW - 400 * DAY);
+        let started = Instant::now();
+        for interval in Interval::ALL {
+            history(&workload, &timeline, NOW, interval);
+        }
+        assert!(
+            started.elapsed().as_millis() < 50,
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[test]
+    fn interval_names_are_the_documented_ones() {
+        for (name, interval) in ["1h", "1d", "1w", "1m", "1y"]
+            .into_iter()
+            .zip(Interval::ALL)
+        {
+            assert_eq!(Interval::parse(name), Some(interval));
+        }
+        assert_eq!(Interval::parse("1H"), None);
+        assert_eq!(Interval::parse("2h"), None);
+    }
+}

@@ -1,0 +1,355 @@
+//! iSCSI performance data through the gateway: live `metric`/`statistics`
+//! that behave like a cluster's counters, and the metrics history at each
+//! interval's documented spacing.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use common::{Harness, SVM1_UUID, SVM2_UUID, bad_fields, reason};
+use ontap_grpc_gateway::proto::v1::{
+    CreateIscsiServiceRequest, GetIscsiServiceMetricRequest, GetIscsiServiceRequest, IscsiService,
+    ListIscsiServiceMetricsRequest, MetricInterval, MetricStatus, PerformanceMetric, SvmRef,
+    UpdateIscsiServiceRequest,
+};
+use prost_types::FieldMask;
+use tonic::Code;
+
+/// A 15-second boundary well after the simulator's epoch.
+fn boundary() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_767_225_600 + 3 * 86_400)
+}
+
+fn mask(paths: &[&str]) -> Option<FieldMask> {
+    Some(FieldMask {
+        paths: paths.iter().map(|p| (*p).to_owned()).collect(),
+    })
+}
+
+async fn live(h: &Harness) -> IscsiService {
+    h.iscsi()
+        .await
+        .get_iscsi_service(GetIscsiServiceRequest {
+            svm_uuid: SVM2_UUID.into(),
+            read_mask: mask(&["metric", "statistics"]),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .iscsi_service
+        .unwrap()
+}
+
+fn history(interval: MetricInterval, page_size: i32) -> ListIscsiServiceMetricsRequest {
+    ListIscsiServiceMetricsRequest {
+        svm_uuid: SVM2_UUID.into(),
+        interval: interval as i32,
+        page_size,
+        ..Default::default()
+    }
+}
+
+async fn set_enabled(h: &Harness, enabled: bool) {
+    h.iscsi()
+        .await
+        .update_iscsi_service(UpdateIscsiServiceRequest {
+            iscsi_service: Some(IscsiService {
+                svm: Some(SvmRef {
+                    uuid: Some(SVM2_UUID.into()),
+                    name: None,
+                }),
+                enabled: Some(enabled),
+                ..Default::default()
+            }),
+            update_mask: mask(&["enabled"]),
+        })
+        .await
+        .unwrap();
+}
+
+fn seconds(m: &PerformanceMetric) -> i64 {
+    m.timestamp.as_ref().unwrap().seconds
+}
+
+#[tokio::test]
+async fn each_interval_samples_at_its_documented_spacing() {
+    let h = Harness::start().await;
+    h.simulator.cluster().pin_clock(boundary());
+    for (interval, spacing) in [
+        (MetricInterval::Unspecified, 15),
+        (MetricInterval::OneHour, 15),
+        (MetricInterval::OneDay, 300),
+        (MetricInterval::OneWeek, 1800),
+        (MetricInterval::OneMonth, 7200),
+        (MetricInterval::OneYear, 86_400),
+    ] {
+        let page = h
+            .iscsi()
+            .await
+            .list_iscsi_service_metrics(history(interval, 3))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(page.metrics.len(), 3, "{interval:?}");
+        for pair in page.metrics.windows(2) {
+            assert_eq!(
+                seconds(&pair[0]) - seconds(&pair[1]),
+                spacing,
+                "{interval:?}: newest first, evenly spaced"
+            );
+        }
+        for m in &page.metrics {
+            assert_eq!(
+                m.duration.as_ref().unwrap().seconds,
+                spacing,
+                "{interval:?}"
+            );
+            assert_eq!(m.status, Some(MetricStatus::Ok as i32));
+            assert_eq!(
+                seconds(m) % spacing,
+                0,
+                "{interval:?}: on a spacing boundary"
+            );
+            assert!(m.iops.as_ref().unwrap().total.unwrap() > 0);
+        }
+    }
+}
+
+#[tokio::test]
+async fn one_hour_history_pages_through_every_sample_once() {
+    let h = Harness::start().await;
+    h.simulator.cluster().pin_clock(boundary());
+    let mut client = h.iscsi().await;
+    let mut request = history(MetricInterval::OneHour, 100);
+    let mut stamps = Vec::new();
+    loop {
+        let page = client
+            .list_iscsi_service_metrics(request.clone())
+            .await
+            .unwrap()
+            .into_inner();
+        stamps.extend(page.metrics.iter().map(seconds));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        request.page_token = page.next_page_token;
+    }
+    let unique: BTreeSet<_> = stamps.iter().collect();
+    assert_eq!(unique.len(), stamps.len());
+    assert!(
+        (239..=241).contains(&stamps.len()),
+        "an hour of 15 s samples, got {}",
+        stamps.len()
+    );
+}
+
+#[tokio::test]
+async fn history_can_be_ordered_and_filtered() {
+    let h = Harness::start().await;
+    h.simulator.cluster().pin_clock(boundary());
+    let page = h
+        .iscsi()
+        .await
+        .list_iscsi_service_metrics(ListIscsiServiceMetricsRequest {
+            order_by: vec!["timestamp asc".into()],
+            status: "ok".into(),
+            read_mask: mask(&["timestamp", "iops.total"]),
+            ..history(MetricInterval::OneDay, 5)
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        page.metrics
+            .windows(2)
+            .all(|p| seconds(&p[0]) < seconds(&p[1]))
+    );
+    let first = &page.metrics[0];
+    assert_eq!(first.duration, None, "not in the read mask");
+    assert!(first.iops.as_ref().unwrap().total.is_some());
+    assert_eq!(first.iops.as_ref().unwrap().read, None);
+}
+
+#[tokio::test]
+async fn sample_is_fetched_by_its_exact_timestamp() {
+    let h = Harness::start().await;
+    h.simulator.cluster().pin_clock(boundary());
+    let mut client = h.iscsi().await;
+    let listed = client
+        .list_iscsi_service_metrics(history(MetricInterval::OneDay, 20))
+        .await
+        .unwrap()
+        .into_inner();
+    // 95 minutes old: no finer series than the day's 5-minute one covers it.
+    let wanted = listed.metrics[19].clone();
+    let got = client
+        .get_iscsi_service_metric(GetIscsiServiceMetricRequest {
+            svm_uuid: SVM2_UUID.into(),
+            timestamp: wanted.timestamp,
+            read_mask: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .metric
+        .unwrap();
+    assert_eq!(got.timestamp, wanted.timestamp);
+    assert_eq!(got.iops, wanted.iops);
+    assert_eq!(got.duration, wanted.duration);
+}
+
+#[tokio::test]
+async fn instant_without_a_sample_is_not_found() {
+    let h = Harness::start().await;
+    h.simulator.cluster().pin_clock(boundary());
+    let at = boundary().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64 - 7;
+    let status = h
+        .iscsi()
+        .await
+        .get_iscsi_service_metric(GetIscsiServiceMetricRequest {
+            svm_uuid: SVM2_UUID.into(),
+            timestamp: Some(prost_types::Timestamp {
+                seconds: at,
+                nanos: 0,
+            }),
+            read_mask: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::NotFound);
+    assert_eq!(reason(&status), "METRICS_NOT_AVAILABLE");
+}
+
+#[tokio::test]
+async fn history_of_an_svm_without_a_service_is_not_found() {
+    let h = Harness::start().await;
+    let status = h
+        .iscsi()
+        .await
+        .list_iscsi_service_metrics(ListIscsiServiceMetricsRequest {
+            svm_uuid: SVM1_UUID.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(reason(&status), "ISCSI_SERVICE_NOT_FOUND");
+}
+
+#[tokio::test]
+async fn history_of_a_service_created_just_now_is_not_found() {
+    let h = Harness::start().await;
+    h.simulator.cluster().pin_clock(boundary());
+    let mut client = h.iscsi().await;
+    client
+        .create_iscsi_service(CreateIscsiServiceRequest {
+            iscsi_service: Some(IscsiService {
+                svm: Some(SvmRef {
+                    name: Some("svm1".into()),
+                    uuid: None,
+                }),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    let status = client
+        .list_iscsi_service_metrics(ListIscsiServiceMetricsRequest {
+            svm_uuid: SVM1_UUID.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::NotFound);
+    assert_eq!(reason(&status), "METRICS_NOT_AVAILABLE");
+}
+
+#[tokio::test]
+async fn failing_metrics_collection_is_internal() {
+    let h = Harness::start().await;
+    h.simulator.cluster().with(|c| c.metrics_failure = true);
+    let status = h
+        .iscsi()
+        .await
+        .list_iscsi_service_metrics(history(MetricInterval::OneHour, 5))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Internal);
+    assert_eq!(reason(&status), "METRICS_RETRIEVAL_FAILED");
+}
+
+#[tokio::test]
+async fn unknown_interval_value_is_invalid_argument() {
+    let h = Harness::start().await;
+    let mut request = history(MetricInterval::OneHour, 5);
+    request.interval = 42;
+    let status = h
+        .iscsi()
+        .await
+        .list_iscsi_service_metrics(request)
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&status), ["interval"]);
+}
+
+#[tokio::test]
+async fn counters_grow_while_enabled_and_freeze_while_disabled() {
+    let h = Harness::start().await;
+    let cluster = h.simulator.cluster();
+    cluster.pin_clock(boundary());
+    let before = live(&h).await.statistics.unwrap();
+    cluster.advance_clock(Duration::from_secs(60));
+    let grown = live(&h).await.statistics.unwrap();
+    for (a, b) in [
+        (&before.iops_raw, &grown.iops_raw),
+        (&before.latency_raw, &grown.latency_raw),
+        (&before.throughput_raw, &grown.throughput_raw),
+    ] {
+        assert!(b.as_ref().unwrap().total > a.as_ref().unwrap().total);
+    }
+    set_enabled(&h, false).await;
+    let frozen_at = live(&h).await.statistics.unwrap();
+    cluster.advance_clock(Duration::from_secs(600));
+    let later = live(&h).await.statistics.unwrap();
+    assert_eq!(later.iops_raw, frozen_at.iops_raw);
+    assert_eq!(later.throughput_raw, frozen_at.throughput_raw);
+    assert!(later.timestamp.unwrap().seconds > frozen_at.timestamp.unwrap().seconds);
+}
+
+#[tokio::test]
+async fn live_metric_is_the_15_second_average_of_the_counters() {
+    let h = Harness::start().await;
+    let cluster = h.simulator.cluster();
+    cluster.pin_clock(boundary());
+    let start = live(&h).await.statistics.unwrap();
+    cluster.advance_clock(Duration::from_secs(15));
+    let now = live(&h).await;
+    let (end, metric) = (now.statistics.unwrap(), now.metric.unwrap());
+    assert_eq!(metric.duration.unwrap().seconds, 15);
+    assert_eq!(metric.timestamp, end.timestamp);
+    let delta = |a: &Option<ontap_grpc_gateway::proto::v1::IoTypeMetric>,
+                 b: &Option<ontap_grpc_gateway::proto::v1::IoTypeMetric>| {
+        b.as_ref().unwrap().total.unwrap() - a.as_ref().unwrap().total.unwrap()
+    };
+    let ops = delta(&start.iops_raw, &end.iops_raw);
+    let latency = delta(&start.latency_raw, &end.latency_raw);
+    let bytes = delta(&start.throughput_raw, &end.throughput_raw);
+    let close = |got: i64, want: i64| (got - want).abs() <= 1 + want / 1000;
+    assert!(close(metric.iops.unwrap().total.unwrap(), ops / 15));
+    assert!(close(
+        metric.latency.unwrap().total.unwrap(),
+        latency / ops.max(1)
+    ));
+    assert!(close(metric.throughput.unwrap().total.unwrap(), bytes / 15));
+}
+
+#[tokio::test]
+async fn counter_reset_is_reported_as_negative_delta() {
+    let h = Harness::start().await;
+    let cluster = h.simulator.cluster();
+    cluster.pin_clock(boundary());
+    cluster.reset_iscsi_counters(SVM2_UUID);
+    cluster.advance_clock(Duration::from_secs(5));
+    let metric = live(&h).await.metric.unwrap();
+    assert_eq!(metric.status, Some(MetricStatus::NegativeDelta as i32));
+}
