@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Harness, reason, with_deadline};
+use common::{Harness, eventually, reason, with_deadline};
 use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
 use ontap_grpc_gateway::simulator::{Cluster, Fault, FaultKind};
 use tonic::Code;
@@ -95,16 +95,10 @@ async fn expired_deadline_cancels_the_upstream_request() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::DeadlineExceeded);
-    for _ in 0..50 {
-        if h.simulator.stats().aborted_requests >= 1 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!(
-        "the simulator never saw the request abandoned: {:?}",
-        h.simulator.stats()
-    );
+    eventually("the simulator sees the upstream request abandoned", || {
+        h.simulator.stats().aborted_requests >= 1
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -115,23 +109,15 @@ async fn client_going_away_cancels_the_upstream_request() {
         .push(Fault::always(FaultKind::Delay(Duration::from_secs(5))));
     let mut client = h.cifs().await;
     let call = tokio::spawn(async move { client.list_cifs_connections(list()).await });
-    for _ in 0..50 {
-        if h.simulator.stats().in_flight == 1 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually("the request reaches the simulator", || {
+        h.simulator.stats().in_flight == 1
+    })
+    .await;
     call.abort();
-    for _ in 0..100 {
-        if h.simulator.stats().aborted_requests >= 1 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!(
-        "the upstream request outlived the call: {:?}",
-        h.simulator.stats()
-    );
+    eventually("the upstream request ends with the call", || {
+        h.simulator.stats().aborted_requests >= 1
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! ListCifsConnections onto `GET /api/protocols/cifs/connections`.
 
 use super::GatewayError;
-use super::list::{self, ListRequest};
+use super::list::{self, list_request};
 use super::schema::{Field, Schema, Selection, ValueKind};
 use crate::ontap::cifs::{CONNECTIONS, CifsConnectionRecord};
 use crate::ontap::{Deadline, ObjectRef, OntapClient};
@@ -74,28 +74,18 @@ pub async fn list(
     request: &ListCifsConnectionsRequest,
     deadline: Deadline,
 ) -> Result<ListCifsConnectionsResponse, GatewayError> {
-    let r = request;
-    let list_request = ListRequest {
-        extra: Vec::new(),
-        filters: vec![
-            ("sessions.identifier", r.sessions_identifier.as_str()),
-            ("svm.name", r.svm_name.as_str()),
-            ("svm.uuid", r.svm_uuid.as_str()),
-            ("server_ip", r.server_ip.as_str()),
-            ("node.name", r.node_name.as_str()),
-            ("node.uuid", r.node_uuid.as_str()),
-            ("identifier", r.identifier.as_str()),
-            ("network_context_id", r.network_context_id.as_str()),
-            ("client_ip", r.client_ip.as_str()),
-            ("client_port", r.client_port.as_str()),
-        ],
-        read_mask: r.read_mask.as_ref().map_or(&[], |m| m.paths.as_slice()),
-        order_by: &r.order_by,
-        page_size: r.page_size,
-        page_token: &r.page_token,
-        return_timeout_seconds: r.return_timeout_seconds,
-        count_only: r.count_only,
-    };
+    let list_request = list_request!(request, extra: Vec::new(), filters: [
+        "sessions.identifier" => sessions_identifier,
+        "svm.name" => svm_name,
+        "svm.uuid" => svm_uuid,
+        "server_ip" => server_ip,
+        "node.name" => node_name,
+        "node.uuid" => node_uuid,
+        "identifier" => identifier,
+        "network_context_id" => network_context_id,
+        "client_ip" => client_ip,
+        "client_port" => client_port,
+    ]);
     let path = CONNECTIONS.path();
     let page = list::fetch::<CifsConnectionRecord>(client, &SCHEMA, &path, &list_request, deadline)
         .await?;

@@ -4,7 +4,7 @@
 use http::Method;
 
 use super::expression::is_uuid;
-use super::list::{self, ListRequest};
+use super::list::{self, list_request};
 use super::perf::{self, STATUS_WORDS};
 use super::schema::{Field, Schema, Selection, ValueKind};
 use super::{FieldViolation, GatewayError};
@@ -287,89 +287,40 @@ pub async fn list(
     request: &ListIscsiServicesRequest,
     deadline: Deadline,
 ) -> Result<ListIscsiServicesResponse, GatewayError> {
-    let r = request;
-    let list_request = ListRequest {
-        extra: Vec::new(),
-        filters: vec![
-            ("svm.name", r.svm_name.as_str()),
-            ("svm.uuid", r.svm_uuid.as_str()),
-            ("enabled", r.enabled.as_str()),
-            ("target.name", r.target_name.as_str()),
-            ("target.alias", r.target_alias.as_str()),
-            ("metric.iops.read", r.metric_iops_read.as_str()),
-            ("metric.iops.write", r.metric_iops_write.as_str()),
-            ("metric.iops.other", r.metric_iops_other.as_str()),
-            ("metric.iops.total", r.metric_iops_total.as_str()),
-            ("metric.latency.read", r.metric_latency_read.as_str()),
-            ("metric.latency.write", r.metric_latency_write.as_str()),
-            ("metric.latency.other", r.metric_latency_other.as_str()),
-            ("metric.latency.total", r.metric_latency_total.as_str()),
-            ("metric.throughput.read", r.metric_throughput_read.as_str()),
-            (
-                "metric.throughput.write",
-                r.metric_throughput_write.as_str(),
-            ),
-            (
-                "metric.throughput.total",
-                r.metric_throughput_total.as_str(),
-            ),
-            ("metric.timestamp", r.metric_timestamp.as_str()),
-            ("metric.status", r.metric_status.as_str()),
-            ("metric.duration", r.metric_duration.as_str()),
-            (
-                "statistics.iops_raw.read",
-                r.statistics_iops_raw_read.as_str(),
-            ),
-            (
-                "statistics.iops_raw.write",
-                r.statistics_iops_raw_write.as_str(),
-            ),
-            (
-                "statistics.iops_raw.other",
-                r.statistics_iops_raw_other.as_str(),
-            ),
-            (
-                "statistics.iops_raw.total",
-                r.statistics_iops_raw_total.as_str(),
-            ),
-            (
-                "statistics.latency_raw.read",
-                r.statistics_latency_raw_read.as_str(),
-            ),
-            (
-                "statistics.latency_raw.write",
-                r.statistics_latency_raw_write.as_str(),
-            ),
-            (
-                "statistics.latency_raw.other",
-                r.statistics_latency_raw_other.as_str(),
-            ),
-            (
-                "statistics.latency_raw.total",
-                r.statistics_latency_raw_total.as_str(),
-            ),
-            (
-                "statistics.throughput_raw.read",
-                r.statistics_throughput_raw_read.as_str(),
-            ),
-            (
-                "statistics.throughput_raw.write",
-                r.statistics_throughput_raw_write.as_str(),
-            ),
-            (
-                "statistics.throughput_raw.total",
-                r.statistics_throughput_raw_total.as_str(),
-            ),
-            ("statistics.timestamp", r.statistics_timestamp.as_str()),
-            ("statistics.status", r.statistics_status.as_str()),
-        ],
-        read_mask: r.read_mask.as_ref().map_or(&[], |m| m.paths.as_slice()),
-        order_by: &r.order_by,
-        page_size: r.page_size,
-        page_token: &r.page_token,
-        return_timeout_seconds: r.return_timeout_seconds,
-        count_only: r.count_only,
-    };
+    let list_request = list_request!(request, extra: Vec::new(), filters: [
+        "svm.name" => svm_name,
+        "svm.uuid" => svm_uuid,
+        "enabled" => enabled,
+        "target.name" => target_name,
+        "target.alias" => target_alias,
+        "metric.iops.read" => metric_iops_read,
+        "metric.iops.write" => metric_iops_write,
+        "metric.iops.other" => metric_iops_other,
+        "metric.iops.total" => metric_iops_total,
+        "metric.latency.read" => metric_latency_read,
+        "metric.latency.write" => metric_latency_write,
+        "metric.latency.other" => metric_latency_other,
+        "metric.latency.total" => metric_latency_total,
+        "metric.throughput.read" => metric_throughput_read,
+        "metric.throughput.write" => metric_throughput_write,
+        "metric.throughput.total" => metric_throughput_total,
+        "metric.timestamp" => metric_timestamp,
+        "metric.status" => metric_status,
+        "metric.duration" => metric_duration,
+        "statistics.iops_raw.read" => statistics_iops_raw_read,
+        "statistics.iops_raw.write" => statistics_iops_raw_write,
+        "statistics.iops_raw.other" => statistics_iops_raw_other,
+        "statistics.iops_raw.total" => statistics_iops_raw_total,
+        "statistics.latency_raw.read" => statistics_latency_raw_read,
+        "statistics.latency_raw.write" => statistics_latency_raw_write,
+        "statistics.latency_raw.other" => statistics_latency_raw_other,
+        "statistics.latency_raw.total" => statistics_latency_raw_total,
+        "statistics.throughput_raw.read" => statistics_throughput_raw_read,
+        "statistics.throughput_raw.write" => statistics_throughput_raw_write,
+        "statistics.throughput_raw.total" => statistics_throughput_raw_total,
+        "statistics.timestamp" => statistics_timestamp,
+        "statistics.status" => statistics_status,
+    ]);
     let path = iscsi::SERVICES.path();
     let page =
         list::fetch::<IscsiServiceRecord>(client, &SERVICE_SCHEMA, &path, &list_request, deadline)
@@ -520,31 +471,23 @@ pub async fn list_metrics(
         }
     };
     reject(violations)?;
-    let list_request = ListRequest {
-        extra: interval.map(|i| ("interval", i)).into_iter().collect(),
-        filters: vec![
-            ("iops.read", r.iops_read.as_str()),
-            ("iops.write", r.iops_write.as_str()),
-            ("iops.other", r.iops_other.as_str()),
-            ("iops.total", r.iops_total.as_str()),
-            ("latency.read", r.latency_read.as_str()),
-            ("latency.write", r.latency_write.as_str()),
-            ("latency.other", r.latency_other.as_str()),
-            ("latency.total", r.latency_total.as_str()),
-            ("throughput.read", r.throughput_read.as_str()),
-            ("throughput.write", r.throughput_write.as_str()),
-            ("throughput.total", r.throughput_total.as_str()),
-            ("timestamp", r.timestamp.as_str()),
-            ("status", r.status.as_str()),
-            ("duration", r.duration.as_str()),
-        ],
-        read_mask: r.read_mask.as_ref().map_or(&[], |m| m.paths.as_slice()),
-        order_by: &r.order_by,
-        page_size: r.page_size,
-        page_token: &r.page_token,
-        return_timeout_seconds: r.return_timeout_seconds,
-        count_only: r.count_only,
-    };
+    let extra = interval.map(|i| ("interval", i)).into_iter().collect();
+    let list_request = list_request!(request, extra: extra, filters: [
+        "iops.read" => iops_read,
+        "iops.write" => iops_write,
+        "iops.other" => iops_other,
+        "iops.total" => iops_total,
+        "latency.read" => latency_read,
+        "latency.write" => latency_write,
+        "latency.other" => latency_other,
+        "latency.total" => latency_total,
+        "throughput.read" => throughput_read,
+        "throughput.write" => throughput_write,
+        "throughput.total" => throughput_total,
+        "timestamp" => timestamp,
+        "status" => status,
+        "duration" => duration,
+    ]);
     let path = iscsi::metrics(&r.svm_uuid);
     let page =
         list::fetch::<MetricRecord>(client, &METRIC_SCHEMA, &path, &list_request, deadline).await?;

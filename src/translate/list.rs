@@ -41,6 +41,26 @@ pub struct ListRequest<'a> {
     pub count_only: bool,
 }
 
+/// Borrows a List request's shared fields (read_mask, order_by, page_size,
+/// page_token, return_timeout_seconds, count_only) and its filters, given
+/// as `"rest.path" => proto_field` pairs, into a [`ListRequest`].
+macro_rules! list_request {
+    ($request:expr, extra: $extra:expr, filters: [$($path:literal => $field:ident),* $(,)?]) => {{
+        let r = $request;
+        $crate::translate::list::ListRequest {
+            extra: $extra,
+            filters: vec![$(($path, r.$field.as_str())),*],
+            read_mask: r.read_mask.as_ref().map_or(&[], |m| m.paths.as_slice()),
+            order_by: &r.order_by,
+            page_size: r.page_size,
+            page_token: &r.page_token,
+            return_timeout_seconds: r.return_timeout_seconds,
+            count_only: r.count_only,
+        }
+    }};
+}
+pub(super) use list_request;
+
 /// One page of records, decoded but not yet mapped to proto.
 #[derive(Debug)]
 pub struct Page<T> {

@@ -181,3 +181,14 @@ pub async fn closed_port() -> SocketAddr {
     drop(listener);
     addr
 }
+
+/// Waits up to two seconds for `check` to hold, then fails naming `what`.
+pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
+    for _ in 0..100 {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting until {what}");
+}
