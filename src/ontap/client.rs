@@ -119,18 +119,27 @@ impl Response {
     /// Decodes the body into a documented wire shape. A syntax error or a
     /// field of the wrong type names the JSON path, e.g. `records[3].client_port`.
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, OntapError> {
+        // Tracking the path costs on every field; failures are rare, so
+        // decode plainly and re-decode with the path only to explain one.
+        serde_json::from_slice(&self.body).map_err(|_| self.explain_malformed::<T>())
+    }
+
+    fn explain_malformed<T: serde::de::DeserializeOwned>(&self) -> OntapError {
         let mut de = serde_json::Deserializer::from_slice(&self.body);
-        let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            if path == "." {
-                OntapError::Malformed(inner.to_string())
-            } else {
-                OntapError::Malformed(format!("field `{path}`: {inner}"))
-            }
-        })?;
-        de.end().map_err(|e| OntapError::Malformed(e.to_string()))?;
-        Ok(value)
+        let error = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+            Ok(_) => match de.end() {
+                Ok(()) => return OntapError::Malformed("the body does not decode".into()),
+                Err(e) => return OntapError::Malformed(e.to_string()),
+            },
+            Err(e) => e,
+        };
+        let path = error.path().to_string();
+        let inner = error.into_inner();
+        if path == "." {
+            OntapError::Malformed(inner.to_string())
+        } else {
+            OntapError::Malformed(format!("field `{path}`: {inner}"))
+        }
     }
 }
 
@@ -393,6 +402,24 @@ mod tests {
         let shown = format!("{config:?}");
         assert!(!shown.contains("s3cret!"));
         assert!(shown.contains("<redacted>"));
+    }
+
+    #[test]
+    fn decoding_failure_names_the_json_path() {
+        #[derive(Debug, serde::Deserialize)]
+        struct Record {
+            #[allow(dead_code)]
+            port: Option<u32>,
+        }
+        let response = Response {
+            status: 200,
+            location: None,
+            body: Bytes::from_static(br#"{"records": [{"port": 1}, {"port": "x"}]}"#),
+        };
+        let err = response
+            .json::<super::super::Collection<Record>>()
+            .unwrap_err();
+        assert!(err.to_string().contains("records[1].port"), "{err}");
     }
 
     #[test]
