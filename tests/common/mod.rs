@@ -46,12 +46,20 @@ pub struct Gateway {
 impl Gateway {
     /// Starts a gateway onto `config`'s cluster on an ephemeral loopback port.
     pub async fn start(config: ClientConfig) -> Gateway {
+        Self::start_serving(config, None).await
+    }
+
+    /// Like [`Gateway::start`], serving gRPC over TLS with `identity`.
+    pub async fn start_serving(
+        config: ClientConfig,
+        tls: Option<tonic::transport::Identity>,
+    ) -> Gateway {
         let client = OntapClient::new(config).expect("client config is valid");
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            server::serve(listener, client, None, async {
+            server::serve(listener, client, tls, async {
                 let _ = stopped.await;
             })
             .await
@@ -191,4 +199,12 @@ pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     panic!("timed out waiting until {what}");
+}
+
+/// A self-signed certificate for 127.0.0.1/localhost: (certificate PEM, key PEM).
+pub fn self_signed_identity() -> (String, String) {
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+            .unwrap();
+    (certified.cert.pem(), certified.signing_key.serialize_pem())
 }

@@ -37,14 +37,27 @@ pub fn grpcurl(args: &[&str]) -> Output {
 
 /// Runs a script under `tests/python/` with the venv's interpreter.
 pub fn python(script: &str, args: &[&str]) -> Output {
+    python_command(script, args).output().expect("python runs")
+}
+
+/// Like [`python`], but without the machine's CA-bundle overrides, so a
+/// script's own `verify=<CA file>` decides what it trusts.
+pub fn python_trusting_only_its_ca(script: &str, args: &[&str]) -> Output {
+    python_command(script, args)
+        .env_remove("REQUESTS_CA_BUNDLE")
+        .env_remove("CURL_CA_BUNDLE")
+        .env_remove("SSL_CERT_FILE")
+        .output()
+        .expect("python runs")
+}
+
+fn python_command(script: &str, args: &[&str]) -> Command {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/python")
         .join(script);
-    Command::new(find("python3"))
-        .arg(path)
-        .args(args)
-        .output()
-        .expect("python runs")
+    let mut command = Command::new(find("python3"));
+    command.arg(path).args(args);
+    command
 }
 
 /// Stdout as text, failing the test with stderr when the command failed.
