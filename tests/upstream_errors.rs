@@ -61,202 +61,40 @@ macro_rules! maps {
     };
 }
 
-maps!(
-    ontap_code_4_is_not_found,
-    404,
-    Some("4"),
-    Code::NotFound,
-    "ENTRY_NOT_FOUND"
-);
-maps!(
-    ontap_code_1115127_is_failed_precondition,
-    400,
-    Some("1115127"),
-    Code::FailedPrecondition,
-    "ISCSI_LICENSE_MISSING"
-);
-maps!(
-    ontap_code_2621462_is_not_found,
-    404,
-    Some("2621462"),
-    Code::NotFound,
-    "SVM_NOT_FOUND"
-);
-maps!(
-    ontap_code_2621507_is_failed_precondition,
-    400,
-    Some("2621507"),
-    Code::FailedPrecondition,
-    "PROTOCOL_NOT_ALLOWED"
-);
-maps!(
-    ontap_code_2621706_is_invalid_argument,
-    400,
-    Some("2621706"),
-    Code::InvalidArgument,
-    "SVM_UUID_NAME_MISMATCH"
-);
-maps!(
-    ontap_code_2621707_is_invalid_argument,
-    400,
-    Some("2621707"),
-    Code::InvalidArgument,
-    "SVM_NOT_SPECIFIED"
-);
-maps!(
-    ontap_code_5373960_is_failed_precondition,
-    409,
-    Some("5373960"),
-    Code::FailedPrecondition,
-    "ISCSI_SERVICE_ENABLED"
-);
-maps!(
-    ontap_code_5373966_is_failed_precondition,
-    400,
-    Some("5373966"),
-    Code::FailedPrecondition,
-    "SVM_CONFIGURED_FOR_NVME"
-);
-maps!(
-    ontap_code_5374077_is_already_exists,
-    409,
-    Some("5374077"),
-    Code::AlreadyExists,
-    "ISCSI_SERVICE_EXISTS"
-);
-maps!(
-    ontap_code_5374078_is_not_found,
-    404,
-    Some("5374078"),
-    Code::NotFound,
-    "ISCSI_SERVICE_NOT_FOUND"
-);
-maps!(
-    ontap_code_5374893_is_failed_precondition,
-    400,
-    Some("5374893"),
-    Code::FailedPrecondition,
-    "SVM_STOPPED"
-);
-maps!(
-    ontap_code_5376452_is_unimplemented,
-    405,
-    Some("5376452"),
-    Code::Unimplemented,
-    "NOT_SUPPORTED_ON_ASA_R2"
-);
-maps!(
-    ontap_code_8585947_is_not_found,
-    404,
-    Some("8585947"),
-    Code::NotFound,
-    "METRICS_NOT_AVAILABLE"
-);
-maps!(
-    ontap_code_8586225_is_internal,
-    500,
-    Some("8586225"),
-    Code::Internal,
-    "METRICS_RETRIEVAL_FAILED"
-);
-maps!(
-    ontap_code_262179_is_invalid_argument,
-    400,
-    Some("262179"),
-    Code::InvalidArgument,
-    "UNEXPECTED_ARGUMENT"
-);
-maps!(
-    ontap_code_262197_is_invalid_argument,
-    400,
-    Some("262197"),
-    Code::InvalidArgument,
-    "INVALID_ARGUMENT_VALUE"
-);
-maps!(
-    http_400_is_invalid_argument,
-    400,
-    None,
-    Code::InvalidArgument,
-    "BAD_REQUEST"
-);
-maps!(
-    http_401_is_unauthenticated,
-    401,
-    None,
-    Code::Unauthenticated,
-    "AUTHENTICATION_FAILED"
-);
-maps!(
-    http_403_is_permission_denied,
-    403,
-    None,
-    Code::PermissionDenied,
-    "PERMISSION_DENIED"
-);
-maps!(
-    http_404_is_not_found,
-    404,
-    None,
-    Code::NotFound,
-    "NOT_FOUND"
-);
-maps!(
-    http_405_is_unimplemented,
-    405,
-    None,
-    Code::Unimplemented,
-    "METHOD_NOT_ALLOWED"
-);
-maps!(
-    http_409_is_already_exists,
-    409,
-    None,
-    Code::AlreadyExists,
-    "CONFLICT"
-);
-maps!(
-    http_429_is_resource_exhausted,
-    429,
-    None,
-    Code::ResourceExhausted,
-    "TOO_MANY_REQUESTS"
-);
-maps!(
-    http_500_is_internal,
-    500,
-    None,
-    Code::Internal,
-    "ONTAP_INTERNAL_ERROR"
-);
-maps!(
-    http_502_is_unavailable,
-    502,
-    None,
-    Code::Unavailable,
-    "BAD_GATEWAY"
-);
-maps!(
-    http_503_is_unavailable,
-    503,
-    None,
-    Code::Unavailable,
-    "SERVICE_UNAVAILABLE"
-);
-maps!(
-    http_504_is_deadline_exceeded,
-    504,
-    None,
-    Code::DeadlineExceeded,
-    "GATEWAY_TIMEOUT"
-);
-maps!(
-    unlisted_http_status_is_unknown,
-    418,
-    None,
-    Code::Unknown,
-    "UNEXPECTED_HTTP_STATUS"
-);
+/// One test per row of the error table reachable by an ONTAP error body.
+#[rustfmt::skip]
+mod rows {
+    use super::*;
+
+    maps!(ontap_code_4_is_not_found, 404, Some("4"), Code::NotFound, "ENTRY_NOT_FOUND");
+    maps!(ontap_code_1115127_is_failed_precondition, 400, Some("1115127"), Code::FailedPrecondition, "ISCSI_LICENSE_MISSING");
+    maps!(ontap_code_2621462_is_not_found, 404, Some("2621462"), Code::NotFound, "SVM_NOT_FOUND");
+    maps!(ontap_code_2621507_is_failed_precondition, 400, Some("2621507"), Code::FailedPrecondition, "PROTOCOL_NOT_ALLOWED");
+    maps!(ontap_code_2621706_is_invalid_argument, 400, Some("2621706"), Code::InvalidArgument, "SVM_UUID_NAME_MISMATCH");
+    maps!(ontap_code_2621707_is_invalid_argument, 400, Some("2621707"), Code::InvalidArgument, "SVM_NOT_SPECIFIED");
+    maps!(ontap_code_5373960_is_failed_precondition, 409, Some("5373960"), Code::FailedPrecondition, "ISCSI_SERVICE_ENABLED");
+    maps!(ontap_code_5373966_is_failed_precondition, 400, Some("5373966"), Code::FailedPrecondition, "SVM_CONFIGURED_FOR_NVME");
+    maps!(ontap_code_5374077_is_already_exists, 409, Some("5374077"), Code::AlreadyExists, "ISCSI_SERVICE_EXISTS");
+    maps!(ontap_code_5374078_is_not_found, 404, Some("5374078"), Code::NotFound, "ISCSI_SERVICE_NOT_FOUND");
+    maps!(ontap_code_5374893_is_failed_precondition, 400, Some("5374893"), Code::FailedPrecondition, "SVM_STOPPED");
+    maps!(ontap_code_5376452_is_unimplemented, 405, Some("5376452"), Code::Unimplemented, "NOT_SUPPORTED_ON_ASA_R2");
+    maps!(ontap_code_8585947_is_not_found, 404, Some("8585947"), Code::NotFound, "METRICS_NOT_AVAILABLE");
+    maps!(ontap_code_8586225_is_internal, 500, Some("8586225"), Code::Internal, "METRICS_RETRIEVAL_FAILED");
+    maps!(ontap_code_262179_is_invalid_argument, 400, Some("262179"), Code::InvalidArgument, "UNEXPECTED_ARGUMENT");
+    maps!(ontap_code_262197_is_invalid_argument, 400, Some("262197"), Code::InvalidArgument, "INVALID_ARGUMENT_VALUE");
+    maps!(http_400_is_invalid_argument, 400, None, Code::InvalidArgument, "BAD_REQUEST");
+    maps!(http_401_is_unauthenticated, 401, None, Code::Unauthenticated, "AUTHENTICATION_FAILED");
+    maps!(http_403_is_permission_denied, 403, None, Code::PermissionDenied, "PERMISSION_DENIED");
+    maps!(http_404_is_not_found, 404, None, Code::NotFound, "NOT_FOUND");
+    maps!(http_405_is_unimplemented, 405, None, Code::Unimplemented, "METHOD_NOT_ALLOWED");
+    maps!(http_409_is_already_exists, 409, None, Code::AlreadyExists, "CONFLICT");
+    maps!(http_429_is_resource_exhausted, 429, None, Code::ResourceExhausted, "TOO_MANY_REQUESTS");
+    maps!(http_500_is_internal, 500, None, Code::Internal, "ONTAP_INTERNAL_ERROR");
+    maps!(http_502_is_unavailable, 502, None, Code::Unavailable, "BAD_GATEWAY");
+    maps!(http_503_is_unavailable, 503, None, Code::Unavailable, "SERVICE_UNAVAILABLE");
+    maps!(http_504_is_deadline_exceeded, 504, None, Code::DeadlineExceeded, "GATEWAY_TIMEOUT");
+    maps!(unlisted_http_status_is_unknown, 418, None, Code::Unknown, "UNEXPECTED_HTTP_STATUS");
+}
 
 #[tokio::test]
 async fn ontap_error_target_is_reported_as_the_request_field() {

@@ -13,58 +13,19 @@ use crate::proto::v1::{
 /// The fields of a `cifs_connection` (ontap-rest/cifs-connections.txt).
 pub static SCHEMA: Schema = Schema {
     fields: &[
-        Field {
-            path: "client_ip",
-            kind: ValueKind::IpAddress,
-        },
-        Field {
-            path: "client_port",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "identifier",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "network_context_id",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "node",
-            kind: ValueKind::Object,
-        },
-        Field {
-            path: "node.name",
-            kind: ValueKind::Text,
-        },
-        Field {
-            path: "node.uuid",
-            kind: ValueKind::Uuid,
-        },
-        Field {
-            path: "server_ip",
-            kind: ValueKind::IpAddress,
-        },
-        Field {
-            path: "sessions",
-            kind: ValueKind::Object,
-        },
-        Field {
-            path: "sessions.identifier",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "svm",
-            kind: ValueKind::Object,
-        },
-        Field {
-            path: "svm.name",
-            kind: ValueKind::Text,
-        },
-        Field {
-            path: "svm.uuid",
-            kind: ValueKind::Uuid,
-        },
+        Field::new("client_ip", ValueKind::IpAddress),
+        Field::new("client_port", ValueKind::Unsigned),
+        Field::new("identifier", ValueKind::Unsigned),
+        Field::new("network_context_id", ValueKind::Unsigned),
+        Field::new("node", ValueKind::Object),
+        Field::new("node.name", ValueKind::Text),
+        Field::new("node.uuid", ValueKind::Uuid),
+        Field::new("server_ip", ValueKind::IpAddress),
+        Field::new("sessions", ValueKind::Object),
+        Field::new("sessions.identifier", ValueKind::Unsigned),
+        Field::new("svm", ValueKind::Object),
+        Field::new("svm.name", ValueKind::Text),
+        Field::new("svm.uuid", ValueKind::Uuid),
     ],
 };
 

@@ -25,256 +25,73 @@ use crate::proto::v1::{
 /// The fields of an `iscsi_service` (ontap-rest/iscsi-services.txt).
 pub static SERVICE_SCHEMA: Schema = Schema {
     fields: &[
-        Field {
-            path: "svm",
-            kind: ValueKind::Object,
-        },
-        Field {
-            path: "svm.name",
-            kind: ValueKind::Text,
-        },
-        Field {
-            path: "svm.uuid",
-            kind: ValueKind::Uuid,
-        },
-        Field {
-            path: "enabled",
-            kind: ValueKind::Boolean,
-        },
-        Field {
-            path: "target",
-            kind: ValueKind::Object,
-        },
-        Field {
-            path: "target.name",
-            kind: ValueKind::Text,
-        },
-        Field {
-            path: "target.alias",
-            kind: ValueKind::Text,
-        },
-        Field {
-            path: "metric",
-            kind: ValueKind::Object,
-        },
-        Field {
-            path: "metric.timestamp",
-            kind: ValueKind::Timestamp,
-        },
-        Field {
-            path: "metric.duration",
-            kind: ValueKind::Duration,
-        },
-        Field {
-            path: "metric.status",
-            kind: ValueKind::Enum(STATUS_WORDS),
-        },
-        Field {
-            path: "metric.iops",
-            kind: ValueKind::Object,
-        },
-        Field {
-            path: "metric.iops.read",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "metric.iops.write",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "metric.iops.other",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "metric.iops.total",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "metric.latency",
-            kind: ValueKind::Object,
-        },
-        Field {
-            path: "metric.latency.read",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "metric.latency.write",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "metric.latency.other",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "metric.latency.total",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "metric.throughput",
-            kind: ValueKind::Object,
-        },
-        Field {
-            path: "metric.throughput.read",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "metric.throughput.write",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "metric.throughput.total",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "statistics",
-            kind: ValueKind::Object,
-        },
-        Field {
-            path: "statistics.timestamp",
-            kind: ValueKind::Timestamp,
-        },
-        Field {
-            path: "statistics.status",
-            kind: ValueKind::Enum(STATUS_WORDS),
-        },
-        Field {
-            path: "statistics.iops_raw",
-            kind: ValueKind::Object,
-        },
-        Field {
-            path: "statistics.iops_raw.read",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "statistics.iops_raw.write",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "statistics.iops_raw.other",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "statistics.iops_raw.total",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "statistics.latency_raw",
-            kind: ValueKind::Object,
-        },
-        Field {
-            path: "statistics.latency_raw.read",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "statistics.latency_raw.write",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "statistics.latency_raw.other",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "statistics.latency_raw.total",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "statistics.throughput_raw",
-            kind: ValueKind::Object,
-        },
-        Field {
-            path: "statistics.throughput_raw.read",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "statistics.throughput_raw.write",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "statistics.throughput_raw.total",
-            kind: ValueKind::Unsigned,
-        },
+        Field::new("svm", ValueKind::Object),
+        Field::new("svm.name", ValueKind::Text),
+        Field::new("svm.uuid", ValueKind::Uuid),
+        Field::new("enabled", ValueKind::Boolean),
+        Field::new("target", ValueKind::Object),
+        Field::new("target.name", ValueKind::Text),
+        Field::new("target.alias", ValueKind::Text),
+        Field::new("metric", ValueKind::Object),
+        Field::new("metric.timestamp", ValueKind::Timestamp),
+        Field::new("metric.duration", ValueKind::Duration),
+        Field::new("metric.status", ValueKind::Enum(STATUS_WORDS)),
+        Field::new("metric.iops", ValueKind::Object),
+        Field::new("metric.iops.read", ValueKind::Unsigned),
+        Field::new("metric.iops.write", ValueKind::Unsigned),
+        Field::new("metric.iops.other", ValueKind::Unsigned),
+        Field::new("metric.iops.total", ValueKind::Unsigned),
+        Field::new("metric.latency", ValueKind::Object),
+        Field::new("metric.latency.read", ValueKind::Unsigned),
+        Field::new("metric.latency.write", ValueKind::Unsigned),
+        Field::new("metric.latency.other", ValueKind::Unsigned),
+        Field::new("metric.latency.total", ValueKind::Unsigned),
+        Field::new("metric.throughput", ValueKind::Object),
+        Field::new("metric.throughput.read", ValueKind::Unsigned),
+        Field::new("metric.throughput.write", ValueKind::Unsigned),
+        Field::new("metric.throughput.total", ValueKind::Unsigned),
+        Field::new("statistics", ValueKind::Object),
+        Field::new("statistics.timestamp", ValueKind::Timestamp),
+        Field::new("statistics.status", ValueKind::Enum(STATUS_WORDS)),
+        Field::new("statistics.iops_raw", ValueKind::Object),
+        Field::new("statistics.iops_raw.read", ValueKind::Unsigned),
+        Field::new("statistics.iops_raw.write", ValueKind::Unsigned),
+        Field::new("statistics.iops_raw.other", ValueKind::Unsigned),
+        Field::new("statistics.iops_raw.total", ValueKind::Unsigned),
+        Field::new("statistics.latency_raw", ValueKind::Object),
+        Field::new("statistics.latency_raw.read", ValueKind::Unsigned),
+        Field::new("statistics.latency_raw.write", ValueKind::Unsigned),
+        Field::new("statistics.latency_raw.other", ValueKind::Unsigned),
+        Field::new("statistics.latency_raw.total", ValueKind::Unsigned),
+        Field::new("statistics.throughput_raw", ValueKind::Object),
+        Field::new("statistics.throughput_raw.read", ValueKind::Unsigned),
+        Field::new("statistics.throughput_raw.write", ValueKind::Unsigned),
+        Field::new("statistics.throughput_raw.total", ValueKind::Unsigned),
     ],
 };
 
 /// The fields of a metrics history record.
 pub static METRIC_SCHEMA: Schema = Schema {
     fields: &[
-        Field {
-            path: "timestamp",
-            kind: ValueKind::Timestamp,
-        },
-        Field {
-            path: "duration",
-            kind: ValueKind::Duration,
-        },
-        Field {
-            path: "status",
-            kind: ValueKind::Enum(STATUS_WORDS),
-        },
-        Field {
-            path: "iops",
-            kind: ValueKind::Object,
-        },
-        Field {
-            path: "iops.read",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "iops.write",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "iops.other",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "iops.total",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "latency",
-            kind: ValueKind::Object,
-        },
-        Field {
-            path: "latency.read",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "latency.write",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "latency.other",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "latency.total",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "throughput",
-            kind: ValueKind::Object,
-        },
-        Field {
-            path: "throughput.read",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "throughput.write",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "throughput.total",
-            kind: ValueKind::Unsigned,
-        },
-        Field {
-            path: "svm",
-            kind: ValueKind::Object,
-        },
-        Field {
-            path: "svm.uuid",
-            kind: ValueKind::Uuid,
-        },
+        Field::new("timestamp", ValueKind::Timestamp),
+        Field::new("duration", ValueKind::Duration),
+        Field::new("status", ValueKind::Enum(STATUS_WORDS)),
+        Field::new("iops", ValueKind::Object),
+        Field::new("iops.read", ValueKind::Unsigned),
+        Field::new("iops.write", ValueKind::Unsigned),
+        Field::new("iops.other", ValueKind::Unsigned),
+        Field::new("iops.total", ValueKind::Unsigned),
+        Field::new("latency", ValueKind::Object),
+        Field::new("latency.read", ValueKind::Unsigned),
+        Field::new("latency.write", ValueKind::Unsigned),
+        Field::new("latency.other", ValueKind::Unsigned),
+        Field::new("latency.total", ValueKind::Unsigned),
+        Field::new("throughput", ValueKind::Object),
+        Field::new("throughput.read", ValueKind::Unsigned),
+        Field::new("throughput.write", ValueKind::Unsigned),
+        Field::new("throughput.total", ValueKind::Unsigned),
+        Field::new("svm", ValueKind::Object),
+        Field::new("svm.uuid", ValueKind::Uuid),
     ],
 };
 

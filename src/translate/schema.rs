@@ -42,6 +42,13 @@ pub struct Field {
     pub kind: ValueKind,
 }
 
+impl Field {
+    /// A field at `path` holding `kind` values.
+    pub const fn new(path: &'static str, kind: ValueKind) -> Self {
+        Self { path, kind }
+    }
+}
+
 /// The fields of one REST resource.
 #[derive(Debug)]
 pub struct Schema {
