@@ -41,6 +41,14 @@ pub fn to_status(err: GatewayError) -> Status {
             }
         }
     }
+    // Failures on the way to ONTAP are the operator's concern; a caller's
+    // bad request is the caller's, so it is logged quietly.
+    match &err {
+        GatewayError::InvalidRequest(_) => tracing::debug!(reason = row.reason, "{err}"),
+        GatewayError::Upstream { .. } => {
+            tracing::warn!(reason = row.reason, code = ?row.code, "{err}")
+        }
+    }
     let mut details = ErrorDetails::new();
     details.set_error_info(row.reason, ERROR_DOMAIN, metadata);
     if !violations.is_empty() {
