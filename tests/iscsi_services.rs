@@ -9,6 +9,7 @@ use ontap_grpc_gateway::proto::v1::{
     CreateIscsiServiceRequest, DeleteIscsiServiceRequest, GetIscsiServiceRequest, IscsiService,
     IscsiTarget, ListIscsiServicesRequest, SvmRef, UpdateIscsiServiceRequest,
 };
+use ontap_grpc_gateway::simulator::Svm;
 use prost_types::FieldMask;
 use tonic::Code;
 
@@ -63,6 +64,22 @@ fn delete(uuid: &str) -> DeleteIscsiServiceRequest {
     DeleteIscsiServiceRequest {
         svm_uuid: uuid.into(),
     }
+}
+
+/// Creates a service for `svm`, expecting the call to fail.
+async fn create_fails(h: &Harness, svm: Option<SvmRef>) -> tonic::Status {
+    h.iscsi()
+        .await
+        .create_iscsi_service(create(svm))
+        .await
+        .unwrap_err()
+}
+
+/// Changes the seed's `svm1` in the running simulator.
+fn change_svm1(h: &Harness, change: impl FnOnce(&mut Svm)) {
+    h.simulator.cluster().with(|c| {
+        change(c.svms.iter_mut().find(|s| s.name == "svm1").unwrap());
+    });
 }
 
 fn assert_error(status: &tonic::Status, code: Code, why: &str) {
@@ -131,12 +148,7 @@ async fn create_by_uuid_with_alias_and_disabled_keeps_them() {
 #[tokio::test]
 async fn second_create_for_the_same_svm_is_already_exists() {
     let h = Harness::start().await;
-    let status = h
-        .iscsi()
-        .await
-        .create_iscsi_service(create(by_name("svm2")))
-        .await
-        .unwrap_err();
+    let status = create_fails(&h, by_name("svm2")).await;
     assert_error(&status, Code::AlreadyExists, "ISCSI_SERVICE_EXISTS");
     assert_eq!(
         error_metadata(&status, "ontap_code").as_deref(),
@@ -147,12 +159,7 @@ async fn second_create_for_the_same_svm_is_already_exists() {
 #[tokio::test]
 async fn create_for_an_unknown_svm_is_not_found() {
     let h = Harness::start().await;
-    let status = h
-        .iscsi()
-        .await
-        .create_iscsi_service(create(by_name("nosuch")))
-        .await
-        .unwrap_err();
+    let status = create_fails(&h, by_name("nosuch")).await;
     assert_error(&status, Code::NotFound, "SVM_NOT_FOUND");
 }
 
@@ -163,24 +170,14 @@ async fn create_with_name_and_uuid_of_different_svms_is_invalid_argument() {
         name: Some("svm1".into()),
         uuid: Some(SVM2_UUID.into()),
     });
-    let status = h
-        .iscsi()
-        .await
-        .create_iscsi_service(create(svm))
-        .await
-        .unwrap_err();
+    let status = create_fails(&h, svm).await;
     assert_error(&status, Code::InvalidArgument, "SVM_UUID_NAME_MISMATCH");
 }
 
 #[tokio::test]
 async fn create_on_a_stopped_svm_is_failed_precondition() {
     let h = Harness::start().await;
-    let status = h
-        .iscsi()
-        .await
-        .create_iscsi_service(create(by_uuid(STOPPED_UUID)))
-        .await
-        .unwrap_err();
+    let status = create_fails(&h, by_uuid(STOPPED_UUID)).await;
     assert_error(&status, Code::FailedPrecondition, "SVM_STOPPED");
 }
 
@@ -188,50 +185,23 @@ async fn create_on_a_stopped_svm_is_failed_precondition() {
 async fn create_without_an_iscsi_license_is_failed_precondition() {
     let h = Harness::start().await;
     h.simulator.cluster().with(|c| c.iscsi_licensed = false);
-    let status = h
-        .iscsi()
-        .await
-        .create_iscsi_service(create(by_name("svm1")))
-        .await
-        .unwrap_err();
+    let status = create_fails(&h, by_name("svm1")).await;
     assert_error(&status, Code::FailedPrecondition, "ISCSI_LICENSE_MISSING");
 }
 
 #[tokio::test]
 async fn create_where_iscsi_is_not_allowed_is_failed_precondition() {
     let h = Harness::start().await;
-    h.simulator.cluster().with(|c| {
-        c.svms
-            .iter_mut()
-            .find(|s| s.name == "svm1")
-            .unwrap()
-            .iscsi_allowed = false;
-    });
-    let status = h
-        .iscsi()
-        .await
-        .create_iscsi_service(create(by_name("svm1")))
-        .await
-        .unwrap_err();
+    change_svm1(&h, |svm| svm.iscsi_allowed = false);
+    let status = create_fails(&h, by_name("svm1")).await;
     assert_error(&status, Code::FailedPrecondition, "PROTOCOL_NOT_ALLOWED");
 }
 
 #[tokio::test]
 async fn create_on_an_nvme_svm_is_failed_precondition() {
     let h = Harness::start().await;
-    h.simulator.cluster().with(|c| {
-        c.svms
-            .iter_mut()
-            .find(|s| s.name == "svm1")
-            .unwrap()
-            .nvme_configured = true;
-    });
-    let status = h
-        .iscsi()
-        .await
-        .create_iscsi_service(create(by_name("svm1")))
-        .await
-        .unwrap_err();
+    change_svm1(&h, |svm| svm.nvme_configured = true);
+    let status = create_fails(&h, by_name("svm1")).await;
     assert_error(&status, Code::FailedPrecondition, "SVM_CONFIGURED_FOR_NVME");
 }
 
@@ -239,24 +209,14 @@ async fn create_on_an_nvme_svm_is_failed_precondition() {
 async fn create_on_asa_r2_is_unimplemented() {
     let h = Harness::start().await;
     h.simulator.cluster().with(|c| c.asa_r2 = true);
-    let status = h
-        .iscsi()
-        .await
-        .create_iscsi_service(create(by_name("svm1")))
-        .await
-        .unwrap_err();
+    let status = create_fails(&h, by_name("svm1")).await;
     assert_error(&status, Code::Unimplemented, "NOT_SUPPORTED_ON_ASA_R2");
 }
 
 #[tokio::test]
 async fn create_without_an_svm_is_rejected_before_going_upstream() {
     let h = Harness::start().await;
-    let status = h
-        .iscsi()
-        .await
-        .create_iscsi_service(create(None))
-        .await
-        .unwrap_err();
+    let status = create_fails(&h, None).await;
     assert_error(&status, Code::InvalidArgument, "INVALID_REQUEST");
     assert_eq!(bad_fields(&status), ["iscsi_service.svm"]);
     assert_eq!(h.simulator.stats().requests, 0);
