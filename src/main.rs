@@ -115,19 +115,11 @@ async fn main() -> ExitCode {
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
     let (config, simulator) = if args.simulate {
-        let credentials = Credentials::default();
-        let simulator = Simulator::start(
-            SimulatorConfig {
-                credentials: Credentials {
-                    username: credentials.username.clone(),
-                    password: credentials.password.clone(),
-                },
-                ..SimulatorConfig::default()
-            },
-            Cluster::seed(),
-        )
-        .await
-        .map_err(|e| format!("starting the simulator: {e}"))?;
+        let simulator_config = SimulatorConfig::default();
+        let credentials = simulator_config.credentials.clone();
+        let simulator = Simulator::start(simulator_config, Cluster::seed())
+            .await
+            .map_err(|e| format!("starting the simulator: {e}"))?;
         tracing::info!(url = %simulator.base_url(), "embedded ONTAP simulator serving the seed cluster");
         let config = ClientConfig::new(
             simulator.base_url(),

@@ -34,6 +34,17 @@ pub struct Href {
     pub href: String,
 }
 
+impl<T> Default for Collection<T> {
+    /// An empty collection: what a bodiless success amounts to.
+    fn default() -> Self {
+        Self {
+            records: Vec::new(),
+            num_records: None,
+            links: None,
+        }
+    }
+}
+
 impl<T> Collection<T> {
     /// The next-batch link, if ONTAP gave one.
     pub fn next_href(&self) -> Option<&str> {

@@ -2,12 +2,12 @@
 
 use super::GatewayError;
 use super::list::{self, list_request};
+use super::refs;
 use super::schema::{Field, Schema, Selection, ValueKind};
 use crate::ontap::cifs::{CONNECTIONS, CifsConnectionRecord};
-use crate::ontap::{Deadline, ObjectRef, OntapClient};
+use crate::ontap::{Deadline, OntapClient};
 use crate::proto::v1::{
-    CifsConnection, CifsSession, ListCifsConnectionsRequest, ListCifsConnectionsResponse, NodeRef,
-    SvmRef,
+    CifsConnection, CifsSession, ListCifsConnectionsRequest, ListCifsConnectionsResponse,
 };
 
 /// The fields of a `cifs_connection` (ontap-rest/cifs-connections.txt).
@@ -74,10 +74,7 @@ pub fn to_proto(record: CifsConnectionRecord, selection: &Selection) -> CifsConn
         network_context_id: record
             .network_context_id
             .filter(|_| keep("network_context_id")),
-        node: record.node.filter(|_| keep("node")).map(|n| {
-            let (uuid, name) = object_ref(n, ["node.uuid", "node.name"], selection);
-            NodeRef { uuid, name }
-        }),
+        node: refs::node(record.node, selection),
         server_ip: record.server_ip.filter(|_| keep("server_ip")),
         sessions: record
             .sessions
@@ -88,19 +85,6 @@ pub fn to_proto(record: CifsConnectionRecord, selection: &Selection) -> CifsConn
                 identifier: s.identifier,
             })
             .collect(),
-        svm: record.svm.filter(|_| keep("svm")).map(|s| {
-            let (uuid, name) = object_ref(s, ["svm.uuid", "svm.name"], selection);
-            SvmRef { uuid, name }
-        }),
+        svm: refs::svm(record.svm, selection),
     }
-}
-
-fn object_ref(
-    object: ObjectRef,
-    [uuid_path, name_path]: [&str; 2],
-    selection: &Selection,
-) -> (Option<String>, Option<String>) {
-    let uuid = object.uuid.filter(|_| selection.includes(uuid_path));
-    let name = object.name.filter(|_| selection.includes(name_path));
-    (uuid, name)
 }

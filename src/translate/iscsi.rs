@@ -6,7 +6,8 @@ use http::Method;
 use super::expression::is_uuid;
 use super::list::{self, list_request};
 use super::perf::{self, STATUS_WORDS};
-use super::schema::{Field, Schema, Selection, ValueKind};
+use super::refs;
+use super::schema::{Field, Schema, Selection, ValueKind, mask_paths};
 use super::{FieldViolation, GatewayError};
 use crate::ontap::iscsi::{
     self, CreateBody, IscsiServiceRecord, MetricRecord, SvmSelector, TargetBody, UpdateBody,
@@ -18,7 +19,7 @@ use crate::proto::v1::{
     DeleteIscsiServiceResponse, GetIscsiServiceMetricRequest, GetIscsiServiceMetricResponse,
     GetIscsiServiceRequest, GetIscsiServiceResponse, IscsiService, IscsiTarget,
     ListIscsiServiceMetricsRequest, ListIscsiServiceMetricsResponse, ListIscsiServicesRequest,
-    ListIscsiServicesResponse, MetricInterval, SvmRef, UpdateIscsiServiceRequest,
+    ListIscsiServicesResponse, MetricInterval, UpdateIscsiServiceRequest,
     UpdateIscsiServiceResponse,
 };
 
@@ -162,11 +163,11 @@ pub async fn get(
 ) -> Result<GetIscsiServiceResponse, GatewayError> {
     let mut violations = Vec::new();
     check_uuid("svm_uuid", &request.svm_uuid, &mut violations);
-    let mask = request
-        .read_mask
-        .as_ref()
-        .map_or(&[][..], |m| m.paths.as_slice());
-    let selection = SERVICE_SCHEMA.selection(mask, "read_mask", &mut violations);
+    let selection = SERVICE_SCHEMA.selection(
+        mask_paths(request.read_mask.as_ref()),
+        "read_mask",
+        &mut violations,
+    );
     reject(violations)?;
     let record = fetch_service(client, &request.svm_uuid, &selection, deadline).await?;
     Ok(GetIscsiServiceResponse {
@@ -195,11 +196,7 @@ pub async fn create(
         .map_err(blame_body_field)?;
     let created: Collection<IscsiServiceRecord> =
         if response.body.iter().all(u8::is_ascii_whitespace) {
-            Collection {
-                records: Vec::new(),
-                num_records: None,
-                links: None,
-            }
+            Collection::default()
         } else {
             response.json()?
         };
@@ -347,11 +344,11 @@ pub async fn get_metric(
             }
         },
     };
-    let mask = request
-        .read_mask
-        .as_ref()
-        .map_or(&[][..], |m| m.paths.as_slice());
-    let selection = METRIC_SCHEMA.selection(mask, "read_mask", &mut violations);
+    let selection = METRIC_SCHEMA.selection(
+        mask_paths(request.read_mask.as_ref()),
+        "read_mask",
+        &mut violations,
+    );
     let (Some(instant), true) = (instant, violations.is_empty()) else {
         return Err(GatewayError::InvalidRequest(violations));
     };
@@ -384,10 +381,7 @@ async fn fetch_service(
 pub fn service(record: IscsiServiceRecord, selection: &Selection) -> IscsiService {
     let keep = |path: &str| selection.includes(path);
     IscsiService {
-        svm: record.svm.filter(|_| keep("svm")).map(|svm| SvmRef {
-            uuid: svm.uuid.filter(|_| keep("svm.uuid")),
-            name: svm.name.filter(|_| keep("svm.name")),
-        }),
+        svm: refs::svm(record.svm, selection),
         enabled: record.enabled.filter(|_| keep("enabled")),
         target: record
             .target
@@ -605,7 +599,7 @@ fn json<T: serde::Serialize>(body: &T) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::v1::IscsiTarget;
+    use crate::proto::v1::{IscsiTarget, SvmRef};
     use prost_types::FieldMask;
 
     const UUID: &str = "19d04b8e-94d7-11e8-8370-005056b48fd2";

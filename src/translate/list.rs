@@ -50,7 +50,7 @@ macro_rules! list_request {
         $crate::translate::list::ListRequest {
             extra: $extra,
             filters: vec![$(($path, r.$field.as_str())),*],
-            read_mask: r.read_mask.as_ref().map_or(&[], |m| m.paths.as_slice()),
+            read_mask: $crate::translate::schema::mask_paths(r.read_mask.as_ref()),
             order_by: &r.order_by,
             page_size: r.page_size,
             page_token: &r.page_token,

@@ -9,6 +9,7 @@ pub mod iscsi;
 mod list;
 mod page_token;
 mod perf;
+mod refs;
 mod schema;
 
 use crate::ontap::OntapError;

@@ -1,12 +1,11 @@
 //! Performance blocks, shared by a service's live `metric`/`statistics`
 //! and its metrics history: ONTAP's JSON onto the common proto messages.
 
+use super::refs;
 use super::schema::Selection;
 use crate::ontap::iscsi::{IoTypeRecord, MetricRecord, StatisticsRecord};
 use crate::ontap::time::Instant;
-use crate::proto::v1::{
-    IoTypeMetric, MetricStatus, PerformanceMetric, PerformanceMetricRaw, SvmRef,
-};
+use crate::proto::v1::{IoTypeMetric, MetricStatus, PerformanceMetric, PerformanceMetricRaw};
 
 /// Every status word the pages and notes document.
 pub const STATUS_WORDS: &[&str] = &[
@@ -69,10 +68,7 @@ pub fn metric(record: MetricRecord, selection: &Selection) -> PerformanceMetric 
         iops: io(record.iops, "iops", selection),
         latency: io(record.latency, "latency", selection),
         throughput: io(record.throughput, "throughput", selection),
-        svm: record.svm.filter(|_| keep("svm")).map(|svm| SvmRef {
-            uuid: svm.uuid.filter(|_| keep("svm.uuid")),
-            name: svm.name.filter(|_| keep("svm.name")),
-        }),
+        svm: refs::svm(record.svm, selection),
     }
 }
 

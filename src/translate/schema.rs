@@ -87,6 +87,11 @@ impl Schema {
     }
 }
 
+/// A read mask's paths; an absent mask has none.
+pub fn mask_paths(mask: Option<&prost_types::FieldMask>) -> &[String] {
+    mask.map_or(&[], |m| m.paths.as_slice())
+}
+
 /// The request field that filters on `path`.
 pub fn filter_field_name(path: &str) -> String {
     path.replace('.', "_")
