@@ -406,10 +406,51 @@ async fn count_only_returns_the_number_of_matches_and_no_records() {
         .into_inner();
     assert!(page.cifs_connections.is_empty());
     assert!(page.next_page_token.is_empty());
-    assert_eq!(
-        page.num_records as usize,
-        expected(&h, |c| c.client_ip.starts_with("10.74.")).len()
-    );
+    assert_eq!(page.num_records, 0, "no records on this page");
+    let matching = expected(&h, |c| c.client_ip.starts_with("10.74.")).len();
+    assert_eq!(page.total_size, Some(i32::try_from(matching).unwrap()));
+}
+
+#[tokio::test]
+async fn a_page_of_records_carries_no_total_size() {
+    let h = Harness::start().await;
+    let page = h
+        .cifs()
+        .await
+        .list_cifs_connections(ListCifsConnectionsRequest {
+            page_size: 3,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(page.num_records, 3);
+    assert_eq!(page.total_size, None);
+}
+
+#[tokio::test]
+async fn page_size_above_the_maximum_is_served_at_the_maximum() {
+    let mut cluster = Cluster::seed();
+    let template = cluster.cifs_connections[0].clone();
+    cluster
+        .cifs_connections
+        .extend((0..1001).map(|i| SimConnection {
+            identifier: 500_000 + i,
+            ..template.clone()
+        }));
+    let h = Harness::start_with(cluster, |_| {}).await;
+    let page = h
+        .cifs()
+        .await
+        .list_cifs_connections(ListCifsConnectionsRequest {
+            page_size: i32::MAX,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(page.cifs_connections.len(), 1000);
+    assert!(!page.next_page_token.is_empty());
 }
 
 #[tokio::test]

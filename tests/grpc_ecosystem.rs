@@ -189,7 +189,7 @@ async fn grpcurl_runs_the_iscsi_example_story() {
             &format!("{svc}/CreateIscsiService"),
             r#"{"iscsi_service":{"svm":{"name":"svm1"}}}"#,
         );
-        let service = &created["iscsiService"];
+        let service = &created;
         assert_eq!(service["enabled"], true);
         assert_eq!(service["target"]["alias"], "svm1");
         let uuid = service["svm"]["uuid"].as_str().unwrap().to_owned();
@@ -211,21 +211,21 @@ async fn grpcurl_runs_the_iscsi_example_story() {
         assert!(names.contains(&"svm1".to_owned()) && names.contains(&"svm2".to_owned()), "{names:?}");
 
         let got = grpcurl_json(&addr, &format!("{svc}/GetIscsiService"), &format!(r#"{{"svm_uuid":"{uuid}"}}"#));
-        assert_eq!(got["iscsiService"]["enabled"], true);
+        assert_eq!(got["enabled"], true);
 
         let disabled = grpcurl_json(
             &addr,
             &format!("{svc}/UpdateIscsiService"),
             &format!(r#"{{"iscsi_service":{{"svm":{{"uuid":"{uuid}"}},"enabled":false}},"update_mask":{{"paths":["enabled"]}}}}"#),
         );
-        assert_eq!(disabled["iscsiService"]["enabled"], false);
+        assert_eq!(disabled["enabled"], false);
 
         let masked = grpcurl_json(
             &addr,
             &format!("{svc}/GetIscsiService"),
             &format!(r#"{{"svm_uuid":"{uuid}","read_mask":{{"paths":["enabled"]}}}}"#),
         );
-        assert_eq!(masked, serde_json::json!({"iscsiService": {"enabled": false}}));
+        assert_eq!(masked, serde_json::json!({"enabled": false}));
 
         let deleted = grpcurl_json(&addr, &format!("{svc}/DeleteIscsiService"), &format!(r#"{{"svm_uuid":"{uuid}"}}"#));
         assert_eq!(deleted, serde_json::json!({}));

@@ -8,13 +8,15 @@ use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{Harness, SVM1_UUID, SVM2_UUID, bad_fields, reason};
+use ontap_grpc_gateway::proto::v1::iscsi_services_client::IscsiServicesClient;
 use ontap_grpc_gateway::proto::v1::{
-    CreateIscsiServiceRequest, GetIscsiServiceMetricRequest, GetIscsiServiceRequest, IscsiService,
-    ListIscsiServiceMetricsRequest, MetricInterval, MetricStatus, PerformanceMetric, SvmRef,
-    UpdateIscsiServiceRequest,
+    CreateIscsiServiceRequest, GetIscsiServiceMetricRequest, GetIscsiServiceRequest, IoTypeCounter,
+    IscsiService, ListIscsiServiceMetricsRequest, MetricInterval, MetricStatus, PerformanceMetric,
+    SvmRef, UpdateIscsiServiceRequest,
 };
 use prost_types::FieldMask;
 use tonic::Code;
+use tonic::transport::Channel;
 
 /// A 15-second boundary well after the simulator's epoch.
 fn boundary() -> SystemTime {
@@ -37,8 +39,6 @@ async fn live(h: &Harness) -> IscsiService {
         .await
         .unwrap()
         .into_inner()
-        .iscsi_service
-        .unwrap()
 }
 
 fn history(interval: MetricInterval, page_size: i32) -> ListIscsiServiceMetricsRequest {
@@ -191,9 +191,7 @@ async fn sample_is_fetched_by_its_exact_timestamp() {
         })
         .await
         .unwrap()
-        .into_inner()
-        .metric
-        .unwrap();
+        .into_inner();
     assert_eq!(got.timestamp, wanted.timestamp);
     assert_eq!(got.iops, wanted.iops);
     assert_eq!(got.duration, wanted.duration);
@@ -236,11 +234,7 @@ async fn history_of_an_svm_without_a_service_is_not_found() {
     assert_eq!(reason(&status), "ISCSI_SERVICE_NOT_FOUND");
 }
 
-#[tokio::test]
-async fn history_of_a_service_created_just_now_is_not_found() {
-    let h = Harness::start().await;
-    h.simulator.cluster().pin_clock(boundary());
-    let mut client = h.iscsi().await;
+async fn create_svm1_service(client: &mut IscsiServicesClient<Channel>) {
     client
         .create_iscsi_service(CreateIscsiServiceRequest {
             iscsi_service: Some(IscsiService {
@@ -253,10 +247,60 @@ async fn history_of_a_service_created_just_now_is_not_found() {
         })
         .await
         .unwrap();
-    let status = client
+}
+
+#[tokio::test]
+async fn history_of_a_service_created_just_now_is_an_empty_page() {
+    let h = Harness::start().await;
+    h.simulator.cluster().pin_clock(boundary());
+    let mut client = h.iscsi().await;
+    create_svm1_service(&mut client).await;
+    let page = client
         .list_iscsi_service_metrics(ListIscsiServiceMetricsRequest {
             svm_uuid: SVM1_UUID.into(),
             ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(page.metrics.is_empty());
+    assert_eq!(page.num_records, 0);
+    assert!(page.next_page_token.is_empty());
+}
+
+#[tokio::test]
+async fn count_of_a_history_not_yet_started_is_zero() {
+    let h = Harness::start().await;
+    h.simulator.cluster().pin_clock(boundary());
+    let mut client = h.iscsi().await;
+    create_svm1_service(&mut client).await;
+    let page = client
+        .list_iscsi_service_metrics(ListIscsiServiceMetricsRequest {
+            svm_uuid: SVM1_UUID.into(),
+            count_only: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(page.total_size, Some(0));
+}
+
+#[tokio::test]
+async fn sample_of_a_history_not_yet_started_is_not_found() {
+    let h = Harness::start().await;
+    h.simulator.cluster().pin_clock(boundary());
+    let mut client = h.iscsi().await;
+    create_svm1_service(&mut client).await;
+    let status = client
+        .get_iscsi_service_metric(GetIscsiServiceMetricRequest {
+            svm_uuid: SVM1_UUID.into(),
+            timestamp: Some(prost_types::Timestamp {
+                seconds: i64::try_from(boundary().duration_since(UNIX_EPOCH).unwrap().as_secs())
+                    .unwrap(),
+                nanos: 0,
+            }),
+            read_mask: None,
         })
         .await
         .unwrap_err();
@@ -327,9 +371,9 @@ async fn live_metric_is_the_15_second_average_of_the_counters() {
     let (end, metric) = (now.statistics.unwrap(), now.metric.unwrap());
     assert_eq!(metric.duration.unwrap().seconds, 15);
     assert_eq!(metric.timestamp, end.timestamp);
-    let delta = |a: &Option<ontap_grpc_gateway::proto::v1::IoTypeMetric>,
-                 b: &Option<ontap_grpc_gateway::proto::v1::IoTypeMetric>| {
-        b.as_ref().unwrap().total.unwrap() - a.as_ref().unwrap().total.unwrap()
+    let delta = |a: &Option<IoTypeCounter>, b: &Option<IoTypeCounter>| {
+        let total = |c: &Option<IoTypeCounter>| c.as_ref().unwrap().total.unwrap();
+        i64::try_from(total(b) - total(a)).unwrap()
     };
     let ops = delta(&start.iops_raw, &end.iops_raw);
     let latency = delta(&start.latency_raw, &end.latency_raw);

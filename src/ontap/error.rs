@@ -32,6 +32,16 @@ pub enum OntapError {
     Malformed(String),
 }
 
+impl OntapError {
+    /// ONTAP's error code, when ONTAP answered with one.
+    pub fn ontap_code(&self) -> Option<&str> {
+        match self {
+            OntapError::Api { error, .. } => error.code.as_deref(),
+            _ => None,
+        }
+    }
+}
+
 /// ONTAP's `returned_error` object.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct ApiError {

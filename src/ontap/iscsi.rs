@@ -71,13 +71,13 @@ pub struct MetricRecord {
     pub status: Option<String>,
     /// Operations per second.
     #[serde(default)]
-    pub iops: Option<IoTypeRecord>,
+    pub iops: Option<IoTypeRecord<i64>>,
     /// Microseconds per operation.
     #[serde(default)]
-    pub latency: Option<IoTypeRecord>,
+    pub latency: Option<IoTypeRecord<i64>>,
     /// Bytes per second.
     #[serde(default)]
-    pub throughput: Option<IoTypeRecord>,
+    pub throughput: Option<IoTypeRecord<i64>>,
     /// The SVM (history records).
     #[serde(default)]
     pub svm: Option<ObjectRef>,
@@ -94,30 +94,37 @@ pub struct StatisticsRecord {
     pub status: Option<String>,
     /// Operation counts.
     #[serde(default)]
-    pub iops_raw: Option<IoTypeRecord>,
+    pub iops_raw: Option<IoTypeRecord<u64>>,
     /// Summed latency in microseconds.
     #[serde(default)]
-    pub latency_raw: Option<IoTypeRecord>,
+    pub latency_raw: Option<IoTypeRecord<u64>>,
     /// Byte counts.
     #[serde(default)]
-    pub throughput_raw: Option<IoTypeRecord>,
+    pub throughput_raw: Option<IoTypeRecord<u64>>,
 }
 
-/// `{read, write, other, total}`.
+/// `{read, write, other, total}`: signed rates in `metric`, unsigned 64-bit
+/// counters in `statistics` (which may exceed 2^63).
 #[derive(Debug, Default, Deserialize)]
-pub struct IoTypeRecord {
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
+pub struct IoTypeRecord<T> {
     /// Read operations.
-    #[serde(default)]
-    pub read: Option<i64>,
+    #[serde(default = "none")]
+    pub read: Option<T>,
     /// Write operations.
-    #[serde(default)]
-    pub write: Option<i64>,
+    #[serde(default = "none")]
+    pub write: Option<T>,
     /// Other operations.
-    #[serde(default)]
-    pub other: Option<i64>,
+    #[serde(default = "none")]
+    pub other: Option<T>,
     /// All operations.
-    #[serde(default)]
-    pub total: Option<i64>,
+    #[serde(default = "none")]
+    pub total: Option<T>,
+}
+
+/// An absent field, for any `T` (serde's plain `default` would ask `T: Default`).
+fn none<T>() -> Option<T> {
+    None
 }
 
 /// The body of POST: the SVM by name and/or UUID, and the optional settings.
@@ -187,6 +194,13 @@ mod tests {
     fn malformed_timestamp_fails_decoding() {
         let r: Result<MetricRecord, _> = serde_json::from_str(r#"{"timestamp": "yesterday"}"#);
         assert!(r.is_err());
+    }
+
+    #[test]
+    fn raw_counters_above_two_to_the_63_decode() {
+        let r: StatisticsRecord =
+            serde_json::from_str(r#"{"iops_raw": {"total": 18446744073709551615}}"#).unwrap();
+        assert_eq!(r.iops_raw.unwrap().total, Some(u64::MAX));
     }
 
     #[test]

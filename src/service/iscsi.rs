@@ -5,11 +5,10 @@ use tonic::{Request, Response, Status};
 use crate::ontap::OntapClient;
 use crate::proto::v1::iscsi_services_server::IscsiServices;
 use crate::proto::v1::{
-    CreateIscsiServiceRequest, CreateIscsiServiceResponse, DeleteIscsiServiceRequest,
-    DeleteIscsiServiceResponse, GetIscsiServiceMetricRequest, GetIscsiServiceMetricResponse,
-    GetIscsiServiceRequest, GetIscsiServiceResponse, ListIscsiServiceMetricsRequest,
+    CreateIscsiServiceRequest, DeleteIscsiServiceRequest, GetIscsiServiceMetricRequest,
+    GetIscsiServiceRequest, IscsiService, ListIscsiServiceMetricsRequest,
     ListIscsiServiceMetricsResponse, ListIscsiServicesRequest, ListIscsiServicesResponse,
-    UpdateIscsiServiceRequest, UpdateIscsiServiceResponse,
+    PerformanceMetric, UpdateIscsiServiceRequest,
 };
 use crate::translate::iscsi;
 
@@ -38,28 +37,28 @@ impl IscsiServices for IscsiServicesService {
     async fn get_iscsi_service(
         &self,
         request: Request<GetIscsiServiceRequest>,
-    ) -> Result<Response<GetIscsiServiceResponse>, Status> {
+    ) -> Result<Response<IscsiService>, Status> {
         handle!(self, request, iscsi::get)
     }
 
     async fn create_iscsi_service(
         &self,
         request: Request<CreateIscsiServiceRequest>,
-    ) -> Result<Response<CreateIscsiServiceResponse>, Status> {
+    ) -> Result<Response<IscsiService>, Status> {
         handle!(self, request, iscsi::create)
     }
 
     async fn update_iscsi_service(
         &self,
         request: Request<UpdateIscsiServiceRequest>,
-    ) -> Result<Response<UpdateIscsiServiceResponse>, Status> {
+    ) -> Result<Response<IscsiService>, Status> {
         handle!(self, request, iscsi::update)
     }
 
     async fn delete_iscsi_service(
         &self,
         request: Request<DeleteIscsiServiceRequest>,
-    ) -> Result<Response<DeleteIscsiServiceResponse>, Status> {
+    ) -> Result<Response<()>, Status> {
         handle!(self, request, iscsi::delete)
     }
 
@@ -73,7 +72,7 @@ impl IscsiServices for IscsiServicesService {
     async fn get_iscsi_service_metric(
         &self,
         request: Request<GetIscsiServiceMetricRequest>,
-    ) -> Result<Response<GetIscsiServiceMetricResponse>, Status> {
+    ) -> Result<Response<PerformanceMetric>, Status> {
         handle!(self, request, iscsi::get_metric)
     }
 }

@@ -35,6 +35,14 @@ pub fn to_status(err: GatewayError) -> Status {
                 if let Some(target) = &error.target {
                     metadata.insert("target".to_owned(), target.clone());
                 }
+                for (i, argument) in error.arguments.iter().enumerate() {
+                    if let Some(message) = &argument.message {
+                        metadata.insert(format!("argument_{i}"), message.clone());
+                    }
+                    if let Some(code) = argument.code.as_deref().filter(|c| !c.is_empty()) {
+                        metadata.insert(format!("argument_{i}_code"), code.to_owned());
+                    }
+                }
                 if let Some(field) = field {
                     violations.push(FieldViolation::new(field.clone(), error.message.clone()));
                 }

@@ -59,6 +59,7 @@ pub async fn list(
             .collect(),
         next_page_token: page.next_page_token,
         num_records: page.num_records,
+        total_size: page.total_size,
     })
 }
 

@@ -3,37 +3,48 @@
 //! percent-encoded either way; validating here turns a typo into a clear
 //! INVALID_ARGUMENT naming the field instead of an opaque ONTAP 400.
 
-use super::schema::ValueKind;
+use std::borrow::Cow;
+
+use super::schema::{EnumWords, ValueKind};
 
 /// The longest filter the gateway forwards.
 const MAX_LEN: usize = 1024;
 
-/// Checks one filter value against the kind of field it filters.
-pub fn validate(kind: ValueKind, expression: &str) -> Result<(), String> {
+/// Checks one filter value against the kind of field it filters, and
+/// returns it as ONTAP takes it: enum words are spelled ONTAP's way
+/// (`METRIC_STATUS_OK` and `OK` become `ok`); anything else is unchanged.
+pub fn normalize(kind: ValueKind, expression: &str) -> Result<Cow<'_, str>, String> {
     if expression.len() > MAX_LEN {
         return Err(format!("longer than {MAX_LEN} characters"));
     }
     if let Some(c) = expression.chars().find(|c| c.is_control()) {
         return Err(format!("contains the control character {c:?}"));
     }
+    let mut rewritten = Vec::new();
     for alternative in expression.split('|') {
-        validate_alternative(kind, alternative)?;
+        rewritten.push(normalize_alternative(kind, alternative)?);
     }
-    Ok(())
+    if rewritten.iter().all(|a| matches!(a, Cow::Borrowed(_))) {
+        Ok(Cow::Borrowed(expression))
+    } else {
+        Ok(Cow::Owned(rewritten.join("|")))
+    }
 }
 
-fn validate_alternative(kind: ValueKind, alternative: &str) -> Result<(), String> {
+fn normalize_alternative(kind: ValueKind, alternative: &str) -> Result<Cow<'_, str>, String> {
+    let negated = alternative.starts_with('!');
     let positive = alternative.strip_prefix('!').unwrap_or(alternative);
     if positive == "null" {
-        return Ok(());
+        return Ok(Cow::Borrowed(alternative));
     }
-    let (operand, comparison) = match ["<=", ">=", "<", ">"]
-        .iter()
-        .find_map(|op| positive.strip_prefix(op))
+    let (operator, operand) = match ["<=", ">=", "<", ">"]
+        .into_iter()
+        .find_map(|op| Some((op, positive.strip_prefix(op)?)))
     {
-        Some(rest) => (rest, true),
-        None => (positive, false),
+        Some((op, rest)) => (op, rest),
+        None => ("", positive),
     };
+    let comparison = !operator.is_empty();
     if operand.is_empty() {
         return Err(if alternative.is_empty() {
             "has an empty alternative (`||` or a leading or trailing `|`)".into()
@@ -42,82 +53,111 @@ fn validate_alternative(kind: ValueKind, alternative: &str) -> Result<(), String
         });
     }
     let plain = operand.replace('*', "");
-    match kind {
-        ValueKind::Object => Err("is not a filterable field".into()),
-        ValueKind::Text => Ok(()),
-        ValueKind::Unsigned => {
-            if !plain.chars().all(|c| c.is_ascii_digit()) {
-                Err(format!("`{operand}` is not an unsigned integer"))
-            } else if !operand.contains('*') && operand.parse::<u64>().is_err() {
-                Err(format!("`{operand}` is out of range"))
-            } else {
-                Ok(())
+    let checked =
+        match kind {
+            ValueKind::Object => Err("is not a filterable field".into()),
+            ValueKind::Text => Ok(()),
+            ValueKind::BoundedText { max_chars } => {
+                if operand.chars().count() > max_chars {
+                    Err(format!("`{operand}` is longer than {max_chars} characters"))
+                } else {
+                    Ok(())
+                }
             }
-        }
-        ValueKind::Uuid => {
-            if comparison {
-                Err(format!(
-                    "`{alternative}`: a UUID cannot be compared with < or >"
-                ))
-            } else if !plain.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
-                || operand.len() > 36
-            {
-                Err(format!("`{operand}` is not a UUID or UUID pattern"))
-            } else {
-                Ok(())
+            ValueKind::Unsigned => {
+                if !plain.chars().all(|c| c.is_ascii_digit()) {
+                    Err(format!("`{operand}` is not an unsigned integer"))
+                } else if !operand.contains('*') && operand.parse::<u64>().is_err() {
+                    Err(format!("`{operand}` is out of range"))
+                } else {
+                    Ok(())
+                }
             }
-        }
-        ValueKind::IpAddress => {
-            if plain
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() || c == '.' || c == ':')
-            {
-                Ok(())
-            } else {
-                Err(format!("`{operand}` is not an IP address or pattern"))
+            ValueKind::Uuid => {
+                if comparison {
+                    Err(format!(
+                        "`{alternative}`: a UUID cannot be compared with < or >"
+                    ))
+                } else if !plain.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+                    || operand.len() > 36
+                {
+                    Err(format!("`{operand}` is not a UUID or UUID pattern"))
+                } else {
+                    Ok(())
+                }
             }
-        }
-        ValueKind::Boolean => match operand {
-            "true" | "false" if !comparison => Ok(()),
-            _ => Err(format!("`{alternative}` is not true or false")),
-        },
-        ValueKind::Timestamp => {
-            if plain
-                .chars()
-                .all(|c| c.is_ascii_digit() || matches!(c, '-' | ':' | ' ' | '+' | 'T' | 'Z' | '.'))
-            {
-                Ok(())
-            } else {
-                Err(format!(
-                    "`{operand}` is not a timestamp like `2017-01-25 11:20:13 +0000`"
-                ))
+            ValueKind::IpAddress => {
+                if plain
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() || c == '.' || c == ':')
+                {
+                    Ok(())
+                } else {
+                    Err(format!("`{operand}` is not an IP address or pattern"))
+                }
             }
-        }
-        ValueKind::Duration => {
-            if plain
-                .chars()
-                .all(|c| c.is_ascii_digit() || matches!(c, 'P' | 'T' | 'W' | 'D' | 'H' | 'M' | 'S'))
-            {
-                Ok(())
-            } else {
-                Err(format!(
-                    "`{operand}` is not an ISO-8601 duration like `PT15S`"
-                ))
+            ValueKind::Boolean => match operand {
+                "true" | "false" if !comparison => Ok(()),
+                _ => Err(format!("`{alternative}` is not true or false")),
+            },
+            ValueKind::Timestamp => {
+                if plain.chars().all(|c| {
+                    c.is_ascii_digit() || matches!(c, '-' | ':' | ' ' | '+' | 'T' | 'Z' | '.')
+                }) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "`{operand}` is not a timestamp like `2017-01-25T11:20:13Z`"
+                    ))
+                }
             }
-        }
-        ValueKind::Enum(words) => {
-            let pattern =
-                operand.contains('*') && plain.chars().all(|c| c.is_ascii_lowercase() || c == '_');
-            if comparison {
-                Err(format!(
-                    "`{alternative}`: this field cannot be compared with < or >"
-                ))
-            } else if words.contains(&operand) || pattern {
-                Ok(())
-            } else {
-                Err(format!("`{operand}` is not one of {}", words.join(", ")))
+            ValueKind::Duration => {
+                if plain.chars().all(|c| {
+                    c.is_ascii_digit() || matches!(c, 'P' | 'T' | 'W' | 'D' | 'H' | 'M' | 'S')
+                }) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "`{operand}` is not an ISO-8601 duration like `PT15S`"
+                    ))
+                }
             }
-        }
+            ValueKind::Enum(words) => {
+                if comparison {
+                    return Err(format!(
+                        "`{alternative}`: this field cannot be compared with < or >"
+                    ));
+                }
+                let word = enum_word(words, operand)?;
+                if word == operand {
+                    Ok(())
+                } else {
+                    let bang = if negated { "!" } else { "" };
+                    return Ok(Cow::Owned(format!("{bang}{word}")));
+                }
+            }
+        };
+    checked.map(|()| Cow::Borrowed(alternative))
+}
+
+/// ONTAP's spelling of an enum filter operand: one of `words` or a `*`
+/// pattern over them, in any case, optionally with the proto enum's prefix.
+fn enum_word(words: &EnumWords, operand: &str) -> Result<String, String> {
+    let lower = operand.to_ascii_lowercase();
+    let prefix = words.proto_prefix.to_ascii_lowercase();
+    let word = lower.strip_prefix(&prefix).unwrap_or(&lower);
+    let is_pattern = word.contains('*')
+        && word
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || matches!(c, '_' | '*'));
+    if words.words.contains(&word) || is_pattern {
+        Ok(word.to_owned())
+    } else {
+        Err(format!(
+            "`{operand}` is not one of {} (or their {}* names)",
+            words.words.join(", "),
+            words.proto_prefix
+        ))
     }
 }
 
@@ -134,6 +174,15 @@ pub fn is_uuid(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn validate(kind: ValueKind, expression: &str) -> Result<(), String> {
+        normalize(kind, expression).map(|_| ())
+    }
+
+    const STATUS: &EnumWords = &EnumWords {
+        words: &["ok", "error", "partial_no_data"],
+        proto_prefix: "METRIC_STATUS_",
+    };
 
     #[test]
     fn documented_operators_are_accepted() {
@@ -199,10 +248,56 @@ mod tests {
 
     #[test]
     fn enum_filter_takes_listed_words_and_patterns() {
-        const WORDS: &[&str] = &["ok", "error"];
-        assert_eq!(validate(ValueKind::Enum(WORDS), "ok|!error"), Ok(()));
-        assert_eq!(validate(ValueKind::Enum(WORDS), "partial_*"), Ok(()));
-        assert!(validate(ValueKind::Enum(WORDS), "fine").is_err());
+        assert_eq!(validate(ValueKind::Enum(STATUS), "ok|!error"), Ok(()));
+        assert_eq!(validate(ValueKind::Enum(STATUS), "partial_*"), Ok(()));
+        assert!(validate(ValueKind::Enum(STATUS), "fine").is_err());
+    }
+
+    #[test]
+    fn enum_filter_in_ontap_spelling_is_sent_unchanged() {
+        assert!(matches!(
+            normalize(ValueKind::Enum(STATUS), "ok|!error"),
+            Ok(Cow::Borrowed("ok|!error"))
+        ));
+    }
+
+    #[test]
+    fn enum_filter_accepts_any_case_and_the_proto_names() {
+        assert_eq!(
+            normalize(
+                ValueKind::Enum(STATUS),
+                "OK|!Error|metric_status_partial_no_data"
+            )
+            .unwrap(),
+            "ok|!error|partial_no_data"
+        );
+        assert_eq!(
+            normalize(ValueKind::Enum(STATUS), "!METRIC_STATUS_PARTIAL_*").unwrap(),
+            "!partial_*"
+        );
+    }
+
+    #[test]
+    fn enum_filter_refuses_comparisons() {
+        assert!(validate(ValueKind::Enum(STATUS), ">ok").is_err());
+    }
+
+    #[test]
+    fn bounded_text_filter_allows_its_limit_per_value() {
+        let kind = ValueKind::BoundedText { max_chars: 128 };
+        let at_limit = "é".repeat(128);
+        assert_eq!(validate(kind, &at_limit), Ok(()));
+        assert_eq!(validate(kind, &format!("{at_limit}|x")), Ok(()));
+        assert!(validate(kind, &"x".repeat(129)).is_err());
+        assert!(validate(kind, &format!("!{}", "x".repeat(129))).is_err());
+    }
+
+    #[test]
+    fn other_kinds_are_sent_unchanged() {
+        assert!(matches!(
+            normalize(ValueKind::Text, "Vs1|!VS2"),
+            Ok(Cow::Borrowed("Vs1|!VS2"))
+        ));
     }
 
     #[test]

@@ -5,7 +5,7 @@ use http::Method;
 
 use super::expression::is_uuid;
 use super::list::{self, list_request};
-use super::perf::{self, STATUS_WORDS};
+use super::perf;
 use super::refs;
 use super::schema::{Field, Schema, Selection, ValueKind, mask_paths};
 use super::{FieldViolation, GatewayError};
@@ -15,12 +15,10 @@ use crate::ontap::iscsi::{
 use crate::ontap::time::Instant;
 use crate::ontap::{Collection, Deadline, OntapClient, OntapError, Query};
 use crate::proto::v1::{
-    CreateIscsiServiceRequest, CreateIscsiServiceResponse, DeleteIscsiServiceRequest,
-    DeleteIscsiServiceResponse, GetIscsiServiceMetricRequest, GetIscsiServiceMetricResponse,
-    GetIscsiServiceRequest, GetIscsiServiceResponse, IscsiService, IscsiTarget,
-    ListIscsiServiceMetricsRequest, ListIscsiServiceMetricsResponse, ListIscsiServicesRequest,
-    ListIscsiServicesResponse, MetricInterval, UpdateIscsiServiceRequest,
-    UpdateIscsiServiceResponse,
+    CreateIscsiServiceRequest, DeleteIscsiServiceRequest, GetIscsiServiceMetricRequest,
+    GetIscsiServiceRequest, IscsiService, IscsiTarget, ListIscsiServiceMetricsRequest,
+    ListIscsiServiceMetricsResponse, ListIscsiServicesRequest, ListIscsiServicesResponse,
+    MetricInterval, PerformanceMetric, SvmRef, UpdateIscsiServiceRequest,
 };
 
 /// The fields of an `iscsi_service` (ontap-rest/iscsi-services.txt).
@@ -31,12 +29,22 @@ pub static SERVICE_SCHEMA: Schema = Schema {
         Field::new("svm.uuid", ValueKind::Uuid),
         Field::new("enabled", ValueKind::Boolean),
         Field::new("target", ValueKind::Object),
-        Field::new("target.name", ValueKind::Text),
-        Field::new("target.alias", ValueKind::Text),
+        Field::new(
+            "target.name",
+            ValueKind::BoundedText {
+                max_chars: MAX_TARGET_CHARS,
+            },
+        ),
+        Field::new(
+            "target.alias",
+            ValueKind::BoundedText {
+                max_chars: MAX_TARGET_CHARS,
+            },
+        ),
         Field::new("metric", ValueKind::Object),
         Field::new("metric.timestamp", ValueKind::Timestamp),
         Field::new("metric.duration", ValueKind::Duration),
-        Field::new("metric.status", ValueKind::Enum(STATUS_WORDS)),
+        Field::new("metric.status", ValueKind::Enum(&perf::STATUS)),
         Field::new("metric.iops", ValueKind::Object),
         Field::new("metric.iops.read", ValueKind::Unsigned),
         Field::new("metric.iops.write", ValueKind::Unsigned),
@@ -53,7 +61,7 @@ pub static SERVICE_SCHEMA: Schema = Schema {
         Field::new("metric.throughput.total", ValueKind::Unsigned),
         Field::new("statistics", ValueKind::Object),
         Field::new("statistics.timestamp", ValueKind::Timestamp),
-        Field::new("statistics.status", ValueKind::Enum(STATUS_WORDS)),
+        Field::new("statistics.status", ValueKind::Enum(&perf::STATUS)),
         Field::new("statistics.iops_raw", ValueKind::Object),
         Field::new("statistics.iops_raw.read", ValueKind::Unsigned),
         Field::new("statistics.iops_raw.write", ValueKind::Unsigned),
@@ -76,7 +84,7 @@ pub static METRIC_SCHEMA: Schema = Schema {
     fields: &[
         Field::new("timestamp", ValueKind::Timestamp),
         Field::new("duration", ValueKind::Duration),
-        Field::new("status", ValueKind::Enum(STATUS_WORDS)),
+        Field::new("status", ValueKind::Enum(&perf::STATUS)),
         Field::new("iops", ValueKind::Object),
         Field::new("iops.read", ValueKind::Unsigned),
         Field::new("iops.write", ValueKind::Unsigned),
@@ -96,8 +104,15 @@ pub static METRIC_SCHEMA: Schema = Schema {
     ],
 };
 
-/// The longest alias ONTAP accepts.
-const MAX_ALIAS_LEN: usize = 128;
+/// The pages' maxLength of `target.name` and `target.alias`.
+const MAX_TARGET_CHARS: usize = 128;
+
+/// ONTAP's error code for "no metrics are available for the requested
+/// object", which the metrics collection answers before its first sample.
+const NO_METRICS_YET: &str = "8585947";
+
+/// The update_mask paths ONTAP can change, which `*` stands for.
+const UPDATABLE: &[&str] = &["enabled", "target.alias"];
 
 /// Lists one page of iSCSI services.
 pub async fn list(
@@ -152,6 +167,7 @@ pub async fn list(
             .collect(),
         next_page_token: page.next_page_token,
         num_records: page.num_records,
+        total_size: page.total_size,
     })
 }
 
@@ -160,7 +176,7 @@ pub async fn get(
     client: &OntapClient,
     request: &GetIscsiServiceRequest,
     deadline: Deadline,
-) -> Result<GetIscsiServiceResponse, GatewayError> {
+) -> Result<IscsiService, GatewayError> {
     let mut violations = Vec::new();
     check_uuid("svm_uuid", &request.svm_uuid, &mut violations);
     let selection = SERVICE_SCHEMA.selection(
@@ -170,17 +186,19 @@ pub async fn get(
     );
     reject(violations)?;
     let record = fetch_service(client, &request.svm_uuid, &selection, deadline).await?;
-    Ok(GetIscsiServiceResponse {
-        iscsi_service: Some(service(record, &selection)),
-    })
+    Ok(service(record, &selection))
 }
 
 /// Creates an SVM's iSCSI service and returns it as ONTAP reports it.
+///
+/// Once ONTAP has accepted the POST the service exists, so a reply without
+/// the record, or a read-back that fails, still succeeds: with what the
+/// gateway knows (the request and ONTAP's documented defaults), logged.
 pub async fn create(
     client: &OntapClient,
     request: &CreateIscsiServiceRequest,
     deadline: Deadline,
-) -> Result<CreateIscsiServiceResponse, GatewayError> {
+) -> Result<IscsiService, GatewayError> {
     let body = create_body(request).map_err(GatewayError::InvalidRequest)?;
     let mut query = Query::new();
     query.push("return_records", "true");
@@ -194,39 +212,78 @@ pub async fn create(
         )
         .await
         .map_err(blame_body_field)?;
-    let created: Collection<IscsiServiceRecord> =
-        if response.body.iter().all(u8::is_ascii_whitespace) {
-            Collection::default()
-        } else {
-            response.json()?
-        };
-    let record = match created.records.into_iter().next() {
-        Some(record) => record,
-        None => {
-            // ONTAP answered without the record (202, or an older release):
-            // read it back by the SVM's UUID.
-            let uuid = body
-                .svm
-                .uuid
-                .clone()
-                .or_else(|| response.location.as_deref().and_then(uuid_from_location))
-                .ok_or_else(|| {
-                    OntapError::Malformed("the create response names no SVM UUID".into())
-                })?;
-            fetch_service(client, &uuid, &Selection::All, deadline).await?
-        }
+    if let Some(record) = created_record(&response.body) {
+        return Ok(service(record, &Selection::All));
+    }
+    let uuid = body
+        .svm
+        .uuid
+        .clone()
+        .or_else(|| response.location.as_deref().and_then(uuid_from_location));
+    let read_back = match &uuid {
+        Some(uuid) => fetch_service(client, uuid, &Selection::All, deadline)
+            .await
+            .map_err(|e| e.to_string()),
+        None => Err("the reply names no SVM UUID to read the service back by".to_owned()),
     };
-    Ok(CreateIscsiServiceResponse {
-        iscsi_service: Some(service(record, &Selection::All)),
-    })
+    match read_back {
+        Ok(record) => Ok(service(record, &Selection::All)),
+        Err(why) => {
+            tracing::warn!(
+                svm_uuid = uuid.as_deref().unwrap_or(""),
+                "iSCSI service created, but not read back ({why}); answering from the request"
+            );
+            Ok(as_created(body, uuid))
+        }
+    }
+}
+
+/// The record in a create reply with `return_records=true`; `None` when
+/// ONTAP sent none (202, an older release) or the body is unreadable.
+fn created_record(body: &[u8]) -> Option<IscsiServiceRecord> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return None;
+    }
+    match serde_json::from_slice::<Collection<IscsiServiceRecord>>(body) {
+        Ok(created) => created.records.into_iter().next(),
+        Err(e) => {
+            tracing::warn!("iSCSI service created, but the reply is unreadable: {e}");
+            None
+        }
+    }
+}
+
+/// A created service as the request and ONTAP's documented defaults
+/// describe it: enabled unless told otherwise, aliased after the SVM name.
+fn as_created(body: CreateBody, uuid: Option<String>) -> IscsiService {
+    let alias = body
+        .target
+        .map(|t| t.alias)
+        .or_else(|| body.svm.name.clone());
+    IscsiService {
+        svm: Some(SvmRef {
+            uuid,
+            name: body.svm.name,
+        }),
+        enabled: Some(body.enabled.unwrap_or(true)),
+        target: alias.map(|alias| IscsiTarget {
+            name: None,
+            alias: Some(alias),
+        }),
+        metric: None,
+        statistics: None,
+    }
 }
 
 /// Applies the update mask and returns the service after the change.
+///
+/// Once ONTAP has accepted the PATCH the change is made, so a read-back
+/// that fails still succeeds, with what the gateway knows, logged.
 pub async fn update(
     client: &OntapClient,
     request: &UpdateIscsiServiceRequest,
     deadline: Deadline,
-) -> Result<UpdateIscsiServiceResponse, GatewayError> {
+) -> Result<IscsiService, GatewayError> {
     let (uuid, body) = update_body(request).map_err(GatewayError::InvalidRequest)?;
     client
         .send(
@@ -238,10 +295,33 @@ pub async fn update(
         )
         .await
         .map_err(blame_body_field)?;
-    let record = fetch_service(client, &uuid, &Selection::All, deadline).await?;
-    Ok(UpdateIscsiServiceResponse {
-        iscsi_service: Some(service(record, &Selection::All)),
-    })
+    match fetch_service(client, &uuid, &Selection::All, deadline).await {
+        Ok(record) => Ok(service(record, &Selection::All)),
+        Err(e) => {
+            tracing::warn!(
+                svm_uuid = %uuid,
+                "iSCSI service updated, but not read back ({e}); answering from the request"
+            );
+            Ok(as_updated(uuid, body))
+        }
+    }
+}
+
+/// An updated service as far as the PATCH describes it.
+fn as_updated(uuid: String, body: UpdateBody) -> IscsiService {
+    IscsiService {
+        svm: Some(SvmRef {
+            uuid: Some(uuid),
+            name: None,
+        }),
+        enabled: body.enabled,
+        target: body.target.map(|t| IscsiTarget {
+            name: None,
+            alias: Some(t.alias),
+        }),
+        metric: None,
+        statistics: None,
+    }
 }
 
 /// Deletes an SVM's iSCSI service.
@@ -249,7 +329,7 @@ pub async fn delete(
     client: &OntapClient,
     request: &DeleteIscsiServiceRequest,
     deadline: Deadline,
-) -> Result<DeleteIscsiServiceResponse, GatewayError> {
+) -> Result<(), GatewayError> {
     let mut violations = Vec::new();
     check_uuid("svm_uuid", &request.svm_uuid, &mut violations);
     reject(violations)?;
@@ -262,7 +342,7 @@ pub async fn delete(
             deadline,
         )
         .await?;
-    Ok(DeleteIscsiServiceResponse {})
+    Ok(())
 }
 
 /// Lists one page of a service's metrics history.
@@ -303,8 +383,15 @@ pub async fn list_metrics(
         "duration" => duration,
     ]);
     let path = iscsi::metrics(&r.svm_uuid);
-    let page =
-        list::fetch::<MetricRecord>(client, &METRIC_SCHEMA, &path, &list_request, deadline).await?;
+    let page = list::fetch_or_empty::<MetricRecord>(
+        client,
+        &METRIC_SCHEMA,
+        &path,
+        &list_request,
+        deadline,
+        |e| e.ontap_code() == Some(NO_METRICS_YET),
+    )
+    .await?;
     let selection = &page.selection;
     Ok(ListIscsiServiceMetricsResponse {
         metrics: page
@@ -314,6 +401,7 @@ pub async fn list_metrics(
             .collect(),
         next_page_token: page.next_page_token,
         num_records: page.num_records,
+        total_size: page.total_size,
     })
 }
 
@@ -322,7 +410,7 @@ pub async fn get_metric(
     client: &OntapClient,
     request: &GetIscsiServiceMetricRequest,
     deadline: Deadline,
-) -> Result<GetIscsiServiceMetricResponse, GatewayError> {
+) -> Result<PerformanceMetric, GatewayError> {
     let mut violations = Vec::new();
     check_uuid("svm_uuid", &request.svm_uuid, &mut violations);
     let instant = match &request.timestamp {
@@ -358,9 +446,7 @@ pub async fn get_metric(
         .get(&iscsi::metric(&request.svm_uuid, instant), &query, deadline)
         .await?;
     let record: MetricRecord = response.json()?;
-    Ok(GetIscsiServiceMetricResponse {
-        metric: Some(perf::metric(record, &selection)),
-    })
+    Ok(perf::metric(record, &selection))
 }
 
 async fn fetch_service(
@@ -401,6 +487,8 @@ pub fn service(record: IscsiServiceRecord, selection: &Selection) -> IscsiServic
     }
 }
 
+/// The POST body. Output-only fields (`target.name`, `metric`,
+/// `statistics`) are ignored, as AIP-203 asks.
 fn create_body(request: &CreateIscsiServiceRequest) -> Result<CreateBody, Vec<FieldViolation>> {
     let mut violations = Vec::new();
     let Some(service) = &request.iscsi_service else {
@@ -419,17 +507,10 @@ fn create_body(request: &CreateIscsiServiceRequest) -> Result<CreateBody, Vec<Fi
     if let Some(name) = &svm.name {
         check_name("iscsi_service.svm.name", name, &mut violations);
     }
-    let target = service.target.clone().unwrap_or_default();
-    if target.name.is_some() {
-        violations.push(FieldViolation::new(
-            "iscsi_service.target.name",
-            "is generated by ONTAP and cannot be set",
-        ));
-    }
-    if let Some(alias) = &target.alias {
+    let alias = service.target.as_ref().and_then(|t| t.alias.clone());
+    if let Some(alias) = &alias {
         check_alias("iscsi_service.target.alias", alias, false, &mut violations);
     }
-    read_only_performance(service, &mut violations);
     if !violations.is_empty() {
         return Err(violations);
     }
@@ -439,10 +520,14 @@ fn create_body(request: &CreateIscsiServiceRequest) -> Result<CreateBody, Vec<Fi
             uuid: svm.uuid,
         },
         enabled: service.enabled,
-        target: target.alias.map(|alias| TargetBody { alias }),
+        target: alias.map(|alias| TargetBody { alias }),
     })
 }
 
+/// The SVM UUID and PATCH body. The mask may name `enabled`,
+/// `target.alias`, `target` (its updatable fields) or `*` (every updatable
+/// field); an empty mask updates what is set. Output-only fields in the
+/// service are ignored, but a mask that names one is refused.
 fn update_body(
     request: &UpdateIscsiServiceRequest,
 ) -> Result<(String, UpdateBody), Vec<FieldViolation>> {
@@ -457,44 +542,49 @@ fn update_body(
         .unwrap_or_default();
     check_uuid("iscsi_service.svm.uuid", &uuid, &mut violations);
     let alias = service.target.as_ref().and_then(|t| t.alias.clone());
-    let paths: Vec<String> = match &request.update_mask {
-        Some(mask) if !mask.paths.is_empty() => mask.paths.clone(),
+    let mut paths: Vec<&str> = Vec::new();
+    match &request.update_mask {
+        Some(mask) if !mask.paths.is_empty() => {
+            for (i, path) in mask.paths.iter().enumerate() {
+                match expand_update_path(path) {
+                    Ok(expanded) => paths.extend_from_slice(expanded),
+                    Err(why) => {
+                        violations.push(FieldViolation::new(format!("update_mask.paths[{i}]"), why))
+                    }
+                }
+            }
+        }
         _ => {
-            let mut implied = Vec::new();
             if service.enabled.is_some() {
-                implied.push("enabled".to_owned());
+                paths.push("enabled");
             }
             if alias.is_some() {
-                implied.push("target.alias".to_owned());
+                paths.push("target.alias");
             }
-            if implied.is_empty() {
+            if paths.is_empty() {
                 violations.push(FieldViolation::new(
                     "update_mask",
                     "names nothing to update: set enabled and/or target.alias",
                 ));
             }
-            implied
         }
-    };
+    }
+    paths.sort_unstable();
+    paths.dedup();
     let mut body = UpdateBody::default();
-    for (i, path) in paths.iter().enumerate() {
-        match path.as_str() {
-            "enabled" => match service.enabled {
+    for path in paths {
+        if path == "enabled" {
+            match service.enabled {
                 Some(enabled) => body.enabled = Some(enabled),
                 None => violations.push(FieldViolation::new(
                     "iscsi_service.enabled",
                     "is in update_mask but not set",
                 )),
-            },
-            "target.alias" => {
-                let alias = alias.clone().unwrap_or_default();
-                check_alias("iscsi_service.target.alias", &alias, true, &mut violations);
-                body.target = Some(TargetBody { alias });
             }
-            other => violations.push(FieldViolation::new(
-                format!("update_mask.paths[{i}]"),
-                format!("`{other}` cannot be updated; only enabled and target.alias can"),
-            )),
+        } else {
+            let alias = alias.clone().unwrap_or_default();
+            check_alias("iscsi_service.target.alias", &alias, true, &mut violations);
+            body.target = Some(TargetBody { alias });
         }
     }
     if violations.is_empty() {
@@ -504,15 +594,24 @@ fn update_body(
     }
 }
 
-fn read_only_performance(service: &IscsiService, violations: &mut Vec<FieldViolation>) {
-    if service.metric.is_some() {
-        violations.push(FieldViolation::new("iscsi_service.metric", "is read-only"));
-    }
-    if service.statistics.is_some() {
-        violations.push(FieldViolation::new(
-            "iscsi_service.statistics",
-            "is read-only",
-        ));
+/// The updatable fields an update_mask path stands for, or why it names
+/// none.
+fn expand_update_path(path: &str) -> Result<&'static [&'static str], String> {
+    match path {
+        "*" => Ok(UPDATABLE),
+        "enabled" => Ok(&UPDATABLE[..1]),
+        "target" | "target.alias" => Ok(&UPDATABLE[1..]),
+        _ => match SERVICE_SCHEMA.field(path) {
+            Some(field) if field.path.starts_with("svm") => Err(format!(
+                "`{path}` identifies the service and cannot be changed"
+            )),
+            Some(_) => Err(format!(
+                "`{path}` is output only; only enabled and target.alias can be updated"
+            )),
+            None => Err(format!(
+                "`{path}` is not a field of IscsiService; only enabled and target.alias can be updated"
+            )),
+        },
     }
 }
 
@@ -537,21 +636,22 @@ fn check_name(field: &str, value: &str, violations: &mut Vec<FieldViolation>) {
 }
 
 /// The page: 1 to 128 characters, any printable character except space;
-/// in an update, an empty alias clears it.
+/// in an update, an empty alias clears it. "Space" is read as any Unicode
+/// whitespace (a no-break space too), which is what the simulator enforces.
 fn check_alias(field: &str, alias: &str, may_clear: bool, violations: &mut Vec<FieldViolation>) {
     let length = alias.chars().count();
     if length == 0 && may_clear {
         return;
     }
-    if length == 0 || length > MAX_ALIAS_LEN {
+    if length == 0 || length > MAX_TARGET_CHARS {
         violations.push(FieldViolation::new(
             field,
-            format!("must be 1 to {MAX_ALIAS_LEN} characters"),
+            format!("must be 1 to {MAX_TARGET_CHARS} characters"),
         ));
-    } else if alias.chars().any(|c| c == ' ' || c.is_control()) {
+    } else if alias.chars().any(|c| c.is_whitespace() || c.is_control()) {
         violations.push(FieldViolation::new(
             field,
-            "must be printable characters without spaces",
+            "must be printable characters without whitespace",
         ));
     }
 }
@@ -695,19 +795,128 @@ mod tests {
     }
 
     #[test]
-    fn create_needs_an_svm_and_refuses_the_target_name() {
+    fn create_needs_an_svm() {
         let err = create_body(&CreateIscsiServiceRequest {
+            iscsi_service: Some(IscsiService::default()),
+        })
+        .unwrap_err();
+        let fields: Vec<_> = err.into_iter().map(|v| v.field).collect();
+        assert_eq!(fields, ["iscsi_service.svm"]);
+    }
+
+    #[test]
+    fn create_ignores_output_only_fields() {
+        let body = create_body(&CreateIscsiServiceRequest {
             iscsi_service: Some(IscsiService {
+                svm: svm(),
                 target: Some(IscsiTarget {
                     name: Some("iqn.x".into()),
                     alias: None,
                 }),
+                metric: Some(PerformanceMetric::default()),
+                statistics: Some(crate::proto::v1::PerformanceMetricRaw::default()),
                 ..Default::default()
             }),
         })
-        .unwrap_err();
-        let fields: Vec<_> = err.into_iter().map(|v| v.field).collect();
-        assert_eq!(fields, ["iscsi_service.svm", "iscsi_service.target.name"]);
+        .unwrap();
+        assert_eq!(
+            serde_json::to_string(&body).unwrap(),
+            format!(r#"{{"svm":{{"uuid":"{UUID}"}}}}"#)
+        );
+    }
+
+    fn full_service() -> IscsiService {
+        IscsiService {
+            svm: svm(),
+            enabled: Some(true),
+            target: Some(IscsiTarget {
+                name: Some("iqn.ignored".into()),
+                alias: Some("new".into()),
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn star_mask_updates_every_updatable_field() {
+        let (_, body) = update(full_service(), &["*"]).unwrap();
+        assert_eq!(
+            serde_json::to_string(&body).unwrap(),
+            r#"{"enabled":true,"target":{"alias":"new"}}"#
+        );
+    }
+
+    #[test]
+    fn star_mask_needs_enabled_and_clears_an_unset_alias() {
+        let service = IscsiService {
+            svm: svm(),
+            ..Default::default()
+        };
+        assert_eq!(
+            update(service.clone(), &["*"]).unwrap_err(),
+            ["iscsi_service.enabled"]
+        );
+        let (_, body) = update(
+            IscsiService {
+                enabled: Some(false),
+                ..service
+            },
+            &["*"],
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_string(&body).unwrap(),
+            r#"{"enabled":false,"target":{"alias":""}}"#
+        );
+    }
+
+    #[test]
+    fn target_mask_updates_the_alias_only() {
+        let (_, body) = update(full_service(), &["target"]).unwrap();
+        assert_eq!(
+            serde_json::to_string(&body).unwrap(),
+            r#"{"target":{"alias":"new"}}"#
+        );
+    }
+
+    #[test]
+    fn mask_naming_an_output_only_field_is_refused() {
+        for path in ["target.name", "metric", "statistics.iops_raw.read"] {
+            assert_eq!(
+                update(full_service(), &["enabled", path]).unwrap_err(),
+                ["update_mask.paths[1]"],
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
+    fn mask_naming_the_svm_or_an_unknown_field_is_refused() {
+        assert_eq!(
+            update(full_service(), &["svm.name", "nope"]).unwrap_err(),
+            ["update_mask.paths[0]", "update_mask.paths[1]"]
+        );
+    }
+
+    #[test]
+    fn empty_mask_ignores_output_only_fields() {
+        let service = IscsiService {
+            svm: svm(),
+            target: Some(IscsiTarget {
+                name: Some("iqn.ignored".into()),
+                alias: None,
+            }),
+            metric: Some(PerformanceMetric::default()),
+            ..Default::default()
+        };
+        assert_eq!(update(service, &[]).unwrap_err(), ["update_mask"]);
+    }
+
+    #[test]
+    fn alias_with_a_no_break_space_is_rejected() {
+        let mut violations = Vec::new();
+        check_alias("a", "my\u{a0}alias", false, &mut violations);
+        assert_eq!(violations.len(), 1);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! What every List RPC shares: filters, read mask, ordering, paging,
 //! count-only and return_timeout, translated onto an ONTAP collection GET.
 
+use std::borrow::Cow;
+
 use serde::de::DeserializeOwned;
 
 use super::expression;
@@ -11,8 +13,8 @@ use crate::ontap::{ApiPath, Collection, Deadline, OntapClient, OntapError, Query
 
 /// Records per page when the caller does not say.
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
-/// The most records one page may ask for, so one call cannot make ONTAP
-/// assemble an unbounded response.
+/// The most records one page holds, so one call cannot make ONTAP assemble
+/// an unbounded response; a larger page_size is reduced to it (AIP-158).
 pub const MAX_PAGE_SIZE: u32 = 1000;
 /// ONTAP's documented ceiling for `return_timeout`.
 pub const MAX_RETURN_TIMEOUT_SECONDS: u32 = 120;
@@ -68,10 +70,25 @@ pub struct Page<T> {
     pub records: Vec<T>,
     /// Empty on the last page.
     pub next_page_token: String,
-    /// Records in this page, or the count with count_only.
+    /// Records in this page.
     pub num_records: u32,
+    /// The number of matching records, when count_only asked for it.
+    pub total_size: Option<i32>,
     /// The fields the response may carry.
     pub selection: Selection,
+}
+
+impl<T> Page<T> {
+    /// A page without records: the end of a collection that has none.
+    fn empty(selection: Selection) -> Self {
+        Page {
+            records: Vec::new(),
+            next_page_token: String::new(),
+            num_records: 0,
+            total_size: None,
+            selection,
+        }
+    }
 }
 
 /// Validates `request`, fetches one page from the collection at `path`,
@@ -83,21 +100,47 @@ pub async fn fetch<T: DeserializeOwned>(
     request: &ListRequest<'_>,
     deadline: Deadline,
 ) -> Result<Page<T>, GatewayError> {
+    fetch_or_empty(client, schema, path, request, deadline, |_| false).await
+}
+
+/// Like [`fetch`], but an ONTAP failure for which `means_empty` holds is an
+/// empty page: some collections answer an error where they have no records
+/// yet (a metrics history before its first sample).
+pub async fn fetch_or_empty<T: DeserializeOwned>(
+    client: &OntapClient,
+    schema: &Schema,
+    path: &ApiPath,
+    request: &ListRequest<'_>,
+    deadline: Deadline,
+    means_empty: impl Fn(&OntapError) -> bool,
+) -> Result<Page<T>, GatewayError> {
     let plan = plan(schema, path, request, deadline)?;
-    let response = client
-        .get(path, &plan.query, deadline)
-        .await
-        .map_err(|e| blame(e, request))?;
+    let response = match client.get(path, &plan.query, deadline).await {
+        Ok(response) => response,
+        Err(e) if means_empty(&e) => {
+            let mut page = Page::empty(plan.selection);
+            page.total_size = request.count_only.then_some(0);
+            return Ok(page);
+        }
+        Err(e) => return Err(blame(e, request)),
+    };
     let collection: Collection<T> = response.json()?;
     let next_page_token = collection
         .next_href()
         .map(|href| page_token::encode(href, &plan.fingerprint))
         .unwrap_or_default();
-    let count = collection
-        .num_records
-        .unwrap_or(collection.records.len() as u64);
+    let (num_records, total_size) = if request.count_only {
+        let total = collection.num_records.unwrap_or(0);
+        (0, Some(i32::try_from(total).unwrap_or(i32::MAX)))
+    } else {
+        (
+            u32::try_from(collection.records.len()).unwrap_or(u32::MAX),
+            None,
+        )
+    };
     Ok(Page {
-        num_records: u32::try_from(count).unwrap_or(u32::MAX),
+        num_records,
+        total_size,
         records: collection.records,
         next_page_token,
         selection: plan.selection,
@@ -120,29 +163,27 @@ fn plan(
 ) -> Result<Plan, GatewayError> {
     let mut violations = Vec::new();
 
-    let mut filters = Vec::new();
+    let mut filters: Vec<(&str, Cow<'_, str>)> = Vec::new();
     for &(field, expression) in &request.filters {
         if expression.is_empty() {
             continue;
         }
         let kind = schema.field(field).map_or(ValueKind::Text, |f| f.kind);
-        match expression::validate(kind, expression) {
-            Ok(()) => filters.push((field, expression)),
+        match expression::normalize(kind, expression) {
+            Ok(normalized) => filters.push((field, normalized)),
             Err(why) => violations.push(FieldViolation::new(filter_field_name(field), why)),
         }
     }
+    let filters: Vec<(&str, &str)> = filters.iter().map(|(f, e)| (*f, e.as_ref())).collect();
 
     let selection = schema.selection(request.read_mask, "read_mask", &mut violations);
     let order_by = order_by(schema, request.order_by, &mut violations);
 
     let page_size = match u32::try_from(request.page_size) {
         Ok(0) => None,
-        Ok(n) if n <= MAX_PAGE_SIZE => Some(n),
-        _ => {
-            violations.push(FieldViolation::new(
-                "page_size",
-                format!("must be between 0 and {MAX_PAGE_SIZE}"),
-            ));
+        Ok(n) => Some(n.min(MAX_PAGE_SIZE)),
+        Err(_) => {
+            violations.push(FieldViolation::new("page_size", "must not be negative"));
             None
         }
     };
@@ -365,10 +406,28 @@ mod tests {
     }
 
     #[test]
-    fn page_size_above_the_maximum_is_rejected() {
+    fn page_size_above_the_maximum_is_reduced_to_it() {
+        let q = query(ListRequest {
+            page_size: 1001,
+            ..ListRequest::default()
+        });
+        assert_eq!(q.get("max_records"), Some("1000"));
+    }
+
+    #[test]
+    fn page_size_at_the_maximum_is_kept() {
+        let q = query(ListRequest {
+            page_size: 1000,
+            ..ListRequest::default()
+        });
+        assert_eq!(q.get("max_records"), Some("1000"));
+    }
+
+    #[test]
+    fn negative_page_size_is_rejected() {
         assert_eq!(
             violations(ListRequest {
-                page_size: 1001,
+                page_size: -1,
                 ..ListRequest::default()
             }),
             ["page_size"]

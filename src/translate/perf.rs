@@ -2,13 +2,21 @@
 //! and its metrics history: ONTAP's JSON onto the common proto messages.
 
 use super::refs;
-use super::schema::Selection;
+use super::schema::{EnumWords, Selection};
 use crate::ontap::iscsi::{IoTypeRecord, MetricRecord, StatisticsRecord};
 use crate::ontap::time::Instant;
-use crate::proto::v1::{IoTypeMetric, MetricStatus, PerformanceMetric, PerformanceMetricRaw};
+use crate::proto::v1::{
+    IoTypeCounter, IoTypeMetric, MetricStatus, PerformanceMetric, PerformanceMetricRaw,
+};
+
+/// The status words, for filters: ONTAP's spelling or MetricStatus names.
+pub static STATUS: EnumWords = EnumWords {
+    words: STATUS_WORDS,
+    proto_prefix: "METRIC_STATUS_",
+};
 
 /// Every status word the pages and notes document.
-pub const STATUS_WORDS: &[&str] = &[
+const STATUS_WORDS: &[&str] = &[
     "ok",
     "error",
     "partial_no_data",
@@ -23,7 +31,7 @@ pub const STATUS_WORDS: &[&str] = &[
 ];
 
 /// ONTAP's status word; a word this gateway does not know yet is
-/// UNSPECIFIED rather than a failed call.
+/// UNSPECIFIED rather than a failed call (and kept as `status_text`).
 pub fn status(word: &str) -> MetricStatus {
     match word {
         "ok" => MetricStatus::Ok,
@@ -52,6 +60,7 @@ pub fn timestamp(instant: Instant) -> prost_types::Timestamp {
 /// A sample, keeping only what `selection` (relative to the sample) holds.
 pub fn metric(record: MetricRecord, selection: &Selection) -> PerformanceMetric {
     let keep = |path: &str| selection.includes(path);
+    let status_word = record.status.filter(|_| keep("status"));
     PerformanceMetric {
         timestamp: record
             .timestamp
@@ -61,13 +70,11 @@ pub fn metric(record: MetricRecord, selection: &Selection) -> PerformanceMetric 
             .duration
             .filter(|_| keep("duration"))
             .map(|seconds| prost_types::Duration { seconds, nanos: 0 }),
-        status: record
-            .status
-            .filter(|_| keep("status"))
-            .map(|w| status(&w) as i32),
-        iops: io(record.iops, "iops", selection),
-        latency: io(record.latency, "latency", selection),
-        throughput: io(record.throughput, "throughput", selection),
+        status: status_word.as_deref().map(|w| status(w) as i32),
+        status_text: status_word,
+        iops: io(record.iops, "iops", selection, rate),
+        latency: io(record.latency, "latency", selection, rate),
+        throughput: io(record.throughput, "throughput", selection, rate),
         svm: refs::svm(record.svm, selection),
     }
 }
@@ -75,31 +82,55 @@ pub fn metric(record: MetricRecord, selection: &Selection) -> PerformanceMetric 
 /// Raw counters, keeping only what `selection` (relative to them) holds.
 pub fn statistics(record: StatisticsRecord, selection: &Selection) -> PerformanceMetricRaw {
     let keep = |path: &str| selection.includes(path);
+    let status_word = record.status.filter(|_| keep("status"));
     PerformanceMetricRaw {
         timestamp: record
             .timestamp
             .filter(|_| keep("timestamp"))
             .map(timestamp),
-        status: record
-            .status
-            .filter(|_| keep("status"))
-            .map(|w| status(&w) as i32),
-        iops_raw: io(record.iops_raw, "iops_raw", selection),
-        latency_raw: io(record.latency_raw, "latency_raw", selection),
-        throughput_raw: io(record.throughput_raw, "throughput_raw", selection),
+        status: status_word.as_deref().map(|w| status(w) as i32),
+        status_text: status_word,
+        iops_raw: io(record.iops_raw, "iops_raw", selection, counter),
+        latency_raw: io(record.latency_raw, "latency_raw", selection, counter),
+        throughput_raw: io(record.throughput_raw, "throughput_raw", selection, counter),
     }
 }
 
-fn io(record: Option<IoTypeRecord>, at: &str, selection: &Selection) -> Option<IoTypeMetric> {
+/// The four I/O types of the block at `at`, keeping only what `selection`
+/// holds, built into `M` (a rate or a counter message).
+fn io<T, M>(
+    record: Option<IoTypeRecord<T>>,
+    at: &str,
+    selection: &Selection,
+    build: fn([Option<T>; 4]) -> M,
+) -> Option<M> {
     let record = record.filter(|_| selection.includes(at))?;
     let selection = selection.scoped(at);
     let keep = |path: &str| selection.includes(path);
-    Some(IoTypeMetric {
-        read: record.read.filter(|_| keep("read")),
-        write: record.write.filter(|_| keep("write")),
-        other: record.other.filter(|_| keep("other")),
-        total: record.total.filter(|_| keep("total")),
-    })
+    Some(build([
+        record.read.filter(|_| keep("read")),
+        record.write.filter(|_| keep("write")),
+        record.other.filter(|_| keep("other")),
+        record.total.filter(|_| keep("total")),
+    ]))
+}
+
+fn rate([read, write, other, total]: [Option<i64>; 4]) -> IoTypeMetric {
+    IoTypeMetric {
+        read,
+        write,
+        other,
+        total,
+    }
+}
+
+fn counter([read, write, other, total]: [Option<u64>; 4]) -> IoTypeCounter {
+    IoTypeCounter {
+        read,
+        write,
+        other,
+        total,
+    }
 }
 
 #[cfg(test)]
@@ -118,6 +149,40 @@ mod tests {
     #[test]
     fn unknown_future_status_is_unspecified() {
         assert_eq!(status("quantum_flux"), MetricStatus::Unspecified);
+    }
+
+    #[test]
+    fn unknown_status_word_is_kept_as_text() {
+        let record = MetricRecord {
+            status: Some("quantum_flux".into()),
+            ..MetricRecord::default()
+        };
+        let m = metric(record, &Selection::All);
+        assert_eq!(m.status, Some(MetricStatus::Unspecified as i32));
+        assert_eq!(m.status_text.as_deref(), Some("quantum_flux"));
+    }
+
+    #[test]
+    fn unselected_status_leaves_both_fields_absent() {
+        let record = StatisticsRecord {
+            status: Some("ok".into()),
+            ..StatisticsRecord::default()
+        };
+        let s = statistics(record, &Selection::Paths(vec!["timestamp"]));
+        assert_eq!((s.status, s.status_text), (None, None));
+    }
+
+    #[test]
+    fn counters_above_two_to_the_63_are_kept() {
+        let record = StatisticsRecord {
+            iops_raw: Some(IoTypeRecord {
+                total: Some(u64::MAX),
+                ..IoTypeRecord::default()
+            }),
+            ..StatisticsRecord::default()
+        };
+        let s = statistics(record, &Selection::All);
+        assert_eq!(s.iops_raw.unwrap().total, Some(u64::MAX));
     }
 
     #[test]

@@ -17,6 +17,11 @@ pub enum ValueKind {
     Object,
     /// Free text.
     Text,
+    /// Free text whose every value is 1 to `max_chars` characters.
+    BoundedText {
+        /// The documented maxLength.
+        max_chars: usize,
+    },
     /// A UUID.
     Uuid,
     /// An IPv4 or IPv6 address.
@@ -25,12 +30,22 @@ pub enum ValueKind {
     Unsigned,
     /// `true` or `false`.
     Boolean,
-    /// An ONTAP timestamp, `2017-01-25 11:20:13 +0000`.
+    /// An ONTAP timestamp, `2017-01-25T11:20:13Z`.
     Timestamp,
     /// An ISO-8601 duration, `PT15S`.
     Duration,
     /// One of a fixed set of words.
-    Enum(&'static [&'static str]),
+    Enum(&'static EnumWords),
+}
+
+/// The words of an ONTAP enum and the prefix of the proto enum that mirrors
+/// it, so a filter may name a value either way.
+#[derive(Debug, PartialEq, Eq)]
+pub struct EnumWords {
+    /// ONTAP's words, as it sends and takes them.
+    pub words: &'static [&'static str],
+    /// The proto enum's value prefix (`METRIC_STATUS_`).
+    pub proto_prefix: &'static str,
 }
 
 /// One field of a resource.
