@@ -7,26 +7,20 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{Harness, SVM1_UUID, SVM2_UUID, bad_fields, reason};
+use common::{Harness, SVM1_UUID, SVM2_UUID, bad_fields, mask, reason};
 use ontap_grpc_gateway::proto::v1::iscsi_services_client::IscsiServicesClient;
 use ontap_grpc_gateway::proto::v1::{
     CreateIscsiServiceRequest, GetIscsiServiceMetricRequest, GetIscsiServiceRequest, IoTypeCounter,
-    IscsiService, ListIscsiServiceMetricsRequest, MetricInterval, MetricStatus, PerformanceMetric,
-    SvmRef, UpdateIscsiServiceRequest,
+    IscsiService, ListIscsiServiceMetricsRequest, ListIscsiServicesRequest, MetricInterval,
+    MetricStatus, PerformanceMetric, SvmRef, UpdateIscsiServiceRequest,
 };
-use prost_types::FieldMask;
+use ontap_grpc_gateway::simulator::{Fault, FaultKind};
 use tonic::Code;
 use tonic::transport::Channel;
 
 /// A 15-second boundary well after the simulator's epoch.
 fn boundary() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_767_225_600 + 3 * 86_400)
-}
-
-fn mask(paths: &[&str]) -> Option<FieldMask> {
-    Some(FieldMask {
-        paths: paths.iter().map(|p| (*p).to_owned()).collect(),
-    })
 }
 
 async fn live(h: &Harness) -> IscsiService {
@@ -396,4 +390,66 @@ async fn counter_reset_is_reported_as_negative_delta() {
     cluster.advance_clock(Duration::from_secs(5));
     let metric = live(&h).await.metric.unwrap();
     assert_eq!(metric.status, Some(MetricStatus::NegativeDelta as i32));
+}
+
+/// One service record as ONTAP sends it, with `statistics` and `metric`
+/// given in full.
+fn one_service_page(statistics: &str, metric: &str) -> FaultKind {
+    FaultKind::Raw {
+        status: 200,
+        content_type: "application/hal+json".into(),
+        body: format!(
+            r#"{{"records": [{{"svm": {{"uuid": "{SVM2_UUID}", "name": "svm2"}},
+                "statistics": {statistics}, "metric": {metric}}}], "num_records": 1}}"#
+        )
+        .into_bytes(),
+    }
+}
+
+async fn list_performance(h: &Harness) -> IscsiService {
+    let page = h
+        .iscsi()
+        .await
+        .list_iscsi_services(ListIscsiServicesRequest {
+            read_mask: mask(&["statistics", "metric"]),
+            ..Default::default()
+        })
+        .await
+        .expect("the page is served")
+        .into_inner();
+    page.iscsi_services.into_iter().next().unwrap()
+}
+
+#[tokio::test]
+async fn raw_counters_above_two_to_the_63_are_served_in_a_page() {
+    let h = Harness::start().await;
+    let big = (1u64 << 63) + 12_345;
+    h.simulator.faults().push(Fault::once(one_service_page(
+        &format!(
+            r#"{{"timestamp": "2026-01-04T00:00:00Z", "status": "ok",
+                "iops_raw": {{"read": {big}, "write": 1, "other": 2, "total": {}}},
+                "latency_raw": {{"total": 18446744073709551615}}}}"#,
+            big + 3
+        ),
+        "{}",
+    )));
+    let statistics = list_performance(&h).await.statistics.unwrap();
+    assert_eq!(statistics.iops_raw.unwrap().read, Some(big));
+    assert_eq!(statistics.latency_raw.unwrap().total, Some(u64::MAX));
+}
+
+#[tokio::test]
+async fn metric_status_the_gateway_does_not_know_is_kept_as_text() {
+    let h = Harness::start().await;
+    h.simulator.faults().push(Fault::once(one_service_page(
+        r#"{"status": "ok"}"#,
+        r#"{"timestamp": "2026-01-04T00:00:00Z", "status": "quantum_flux", "duration": "PT15S"}"#,
+    )));
+    let service = list_performance(&h).await;
+    let metric = service.metric.unwrap();
+    assert_eq!(metric.status, Some(MetricStatus::Unspecified as i32));
+    assert_eq!(metric.status_text.as_deref(), Some("quantum_flux"));
+    let statistics = service.statistics.unwrap();
+    assert_eq!(statistics.status, Some(MetricStatus::Ok as i32));
+    assert_eq!(statistics.status_text.as_deref(), Some("ok"));
 }

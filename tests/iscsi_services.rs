@@ -4,28 +4,16 @@
 
 mod common;
 
-use common::{Harness, STOPPED_UUID, SVM1_UUID, SVM2_UUID, bad_fields, error_metadata, reason};
+use common::{
+    Harness, STOPPED_UUID, SVM1_UUID, SVM2_UUID, bad_fields, error_metadata, mask, reason,
+    svm_named, svm_with_uuid,
+};
 use ontap_grpc_gateway::proto::v1::{
     CreateIscsiServiceRequest, DeleteIscsiServiceRequest, GetIscsiServiceRequest, IscsiService,
     IscsiTarget, ListIscsiServicesRequest, SvmRef, UpdateIscsiServiceRequest,
 };
 use ontap_grpc_gateway::simulator::Svm;
-use prost_types::FieldMask;
 use tonic::Code;
-
-fn by_name(name: &str) -> Option<SvmRef> {
-    Some(SvmRef {
-        name: Some(name.into()),
-        uuid: None,
-    })
-}
-
-fn by_uuid(uuid: &str) -> Option<SvmRef> {
-    Some(SvmRef {
-        uuid: Some(uuid.into()),
-        name: None,
-    })
-}
 
 fn create(svm: Option<SvmRef>) -> CreateIscsiServiceRequest {
     CreateIscsiServiceRequest {
@@ -43,16 +31,10 @@ fn get(uuid: &str) -> GetIscsiServiceRequest {
     }
 }
 
-fn mask(paths: &[&str]) -> Option<FieldMask> {
-    Some(FieldMask {
-        paths: paths.iter().map(|p| (*p).to_owned()).collect(),
-    })
-}
-
 fn disable(uuid: &str) -> UpdateIscsiServiceRequest {
     UpdateIscsiServiceRequest {
         iscsi_service: Some(IscsiService {
-            svm: by_uuid(uuid),
+            svm: svm_with_uuid(uuid),
             enabled: Some(false),
             ..Default::default()
         }),
@@ -93,7 +75,7 @@ async fn create_by_name_returns_an_enabled_service_with_the_documented_defaults(
     let created = h
         .iscsi()
         .await
-        .create_iscsi_service(create(by_name("svm1")))
+        .create_iscsi_service(create(svm_named("svm1")))
         .await
         .unwrap()
         .into_inner();
@@ -120,7 +102,7 @@ async fn create_by_uuid_with_alias_and_disabled_keeps_them() {
     let h = Harness::start().await;
     let request = CreateIscsiServiceRequest {
         iscsi_service: Some(IscsiService {
-            svm: by_uuid(SVM1_UUID),
+            svm: svm_with_uuid(SVM1_UUID),
             enabled: Some(false),
             target: Some(IscsiTarget {
                 alias: Some("lab-target_01".into()),
@@ -146,7 +128,7 @@ async fn create_by_uuid_with_alias_and_disabled_keeps_them() {
 #[tokio::test]
 async fn second_create_for_the_same_svm_is_already_exists() {
     let h = Harness::start().await;
-    let status = create_fails(&h, by_name("svm2")).await;
+    let status = create_fails(&h, svm_named("svm2")).await;
     assert_error(&status, Code::AlreadyExists, "ISCSI_SERVICE_EXISTS");
     assert_eq!(
         error_metadata(&status, "ontap_code").as_deref(),
@@ -157,7 +139,7 @@ async fn second_create_for_the_same_svm_is_already_exists() {
 #[tokio::test]
 async fn create_for_an_unknown_svm_is_not_found() {
     let h = Harness::start().await;
-    let status = create_fails(&h, by_name("nosuch")).await;
+    let status = create_fails(&h, svm_named("nosuch")).await;
     assert_error(&status, Code::NotFound, "SVM_NOT_FOUND");
 }
 
@@ -175,7 +157,7 @@ async fn create_with_name_and_uuid_of_different_svms_is_invalid_argument() {
 #[tokio::test]
 async fn create_on_a_stopped_svm_is_failed_precondition() {
     let h = Harness::start().await;
-    let status = create_fails(&h, by_uuid(STOPPED_UUID)).await;
+    let status = create_fails(&h, svm_with_uuid(STOPPED_UUID)).await;
     assert_error(&status, Code::FailedPrecondition, "SVM_STOPPED");
 }
 
@@ -183,7 +165,7 @@ async fn create_on_a_stopped_svm_is_failed_precondition() {
 async fn create_without_an_iscsi_license_is_failed_precondition() {
     let h = Harness::start().await;
     h.simulator.cluster().with(|c| c.iscsi_licensed = false);
-    let status = create_fails(&h, by_name("svm1")).await;
+    let status = create_fails(&h, svm_named("svm1")).await;
     assert_error(&status, Code::FailedPrecondition, "ISCSI_LICENSE_MISSING");
 }
 
@@ -191,7 +173,7 @@ async fn create_without_an_iscsi_license_is_failed_precondition() {
 async fn create_where_iscsi_is_not_allowed_is_failed_precondition() {
     let h = Harness::start().await;
     change_svm1(&h, |svm| svm.iscsi_allowed = false);
-    let status = create_fails(&h, by_name("svm1")).await;
+    let status = create_fails(&h, svm_named("svm1")).await;
     assert_error(&status, Code::FailedPrecondition, "PROTOCOL_NOT_ALLOWED");
 }
 
@@ -199,7 +181,7 @@ async fn create_where_iscsi_is_not_allowed_is_failed_precondition() {
 async fn create_on_an_nvme_svm_is_failed_precondition() {
     let h = Harness::start().await;
     change_svm1(&h, |svm| svm.nvme_configured = true);
-    let status = create_fails(&h, by_name("svm1")).await;
+    let status = create_fails(&h, svm_named("svm1")).await;
     assert_error(&status, Code::FailedPrecondition, "SVM_CONFIGURED_FOR_NVME");
 }
 
@@ -207,7 +189,7 @@ async fn create_on_an_nvme_svm_is_failed_precondition() {
 async fn create_on_asa_r2_is_unimplemented() {
     let h = Harness::start().await;
     h.simulator.cluster().with(|c| c.asa_r2 = true);
-    let status = create_fails(&h, by_name("svm1")).await;
+    let status = create_fails(&h, svm_named("svm1")).await;
     assert_error(&status, Code::Unimplemented, "NOT_SUPPORTED_ON_ASA_R2");
 }
 
@@ -225,7 +207,7 @@ async fn create_with_an_alias_containing_a_space_is_rejected_before_going_upstre
     let h = Harness::start().await;
     let request = CreateIscsiServiceRequest {
         iscsi_service: Some(IscsiService {
-            svm: by_name("svm1"),
+            svm: svm_named("svm1"),
             target: Some(IscsiTarget {
                 alias: Some("has space".into()),
                 name: None,
@@ -291,7 +273,7 @@ async fn list_filters_on_enabled_and_statistics() {
     let h = Harness::start().await;
     let mut client = h.iscsi().await;
     client
-        .create_iscsi_service(create(by_name("svm1")))
+        .create_iscsi_service(create(svm_named("svm1")))
         .await
         .unwrap();
     client
@@ -436,7 +418,7 @@ async fn empty_alias_in_the_update_mask_clears_the_alias() {
     let h = Harness::start().await;
     let request = UpdateIscsiServiceRequest {
         iscsi_service: Some(IscsiService {
-            svm: by_uuid(SVM2_UUID),
+            svm: svm_with_uuid(SVM2_UUID),
             ..Default::default()
         }),
         update_mask: mask(&["target.alias"]),
@@ -456,7 +438,7 @@ async fn alias_update_is_returned() {
     let h = Harness::start().await;
     let request = UpdateIscsiServiceRequest {
         iscsi_service: Some(IscsiService {
-            svm: by_uuid(SVM2_UUID),
+            svm: svm_with_uuid(SVM2_UUID),
             target: Some(IscsiTarget {
                 alias: Some("renamed".into()),
                 name: None,
@@ -480,7 +462,7 @@ async fn update_mask_outside_enabled_and_alias_is_invalid_argument_naming_the_pa
     let h = Harness::start().await;
     let request = UpdateIscsiServiceRequest {
         iscsi_service: Some(IscsiService {
-            svm: by_uuid(SVM2_UUID),
+            svm: svm_with_uuid(SVM2_UUID),
             ..Default::default()
         }),
         update_mask: mask(&["enabled", "svm.name"]),
@@ -576,4 +558,89 @@ async fn delete_on_asa_r2_is_unimplemented() {
         .await
         .unwrap_err();
     assert_error(&status, Code::Unimplemented, "NOT_SUPPORTED_ON_ASA_R2");
+}
+
+/// The SVM names of the services a list request finds.
+async fn listed_names(h: &Harness, request: ListIscsiServicesRequest) -> Vec<String> {
+    h.iscsi()
+        .await
+        .list_iscsi_services(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .iscsi_services
+        .into_iter()
+        .map(|s| s.svm.unwrap().name.unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn status_filter_takes_the_enum_names_in_any_case() {
+    let h = Harness::start().await;
+    let by_word = listed_names(
+        &h,
+        ListIscsiServicesRequest {
+            metric_status: "ok".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(by_word, ["svm2"]);
+    for spelling in ["METRIC_STATUS_OK", "OK", "Ok|Error"] {
+        let names = listed_names(
+            &h,
+            ListIscsiServicesRequest {
+                metric_status: spelling.into(),
+                ..Default::default()
+            },
+        )
+        .await;
+        assert_eq!(names, by_word, "{spelling}");
+    }
+}
+
+#[tokio::test]
+async fn negated_status_filter_in_enum_spelling_excludes_it() {
+    let h = Harness::start().await;
+    let names = listed_names(
+        &h,
+        ListIscsiServicesRequest {
+            statistics_status: "!METRIC_STATUS_OK".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(names.is_empty(), "{names:?}");
+}
+
+#[tokio::test]
+async fn target_filters_longer_than_128_characters_never_go_upstream() {
+    let h = Harness::start().await;
+    let mut client = h.iscsi().await;
+    let before = h.simulator.stats().requests;
+    let status = client
+        .list_iscsi_services(ListIscsiServicesRequest {
+            target_alias: "a".repeat(129),
+            target_name: format!("iqn.x|{}", "n".repeat(129)),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(bad_fields(&status), ["target_name", "target_alias"]);
+    assert_eq!(h.simulator.stats().requests, before);
+}
+
+#[tokio::test]
+async fn target_filter_of_128_characters_is_sent() {
+    let h = Harness::start().await;
+    let names = listed_names(
+        &h,
+        ListIscsiServicesRequest {
+            target_alias: "a".repeat(128),
+            ..Default::default()
+        },
+    )
+    .await;
+    assert!(names.is_empty());
 }

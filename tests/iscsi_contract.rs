@@ -1,0 +1,262 @@
+//! The gRPC contract's conventions (Google's AIPs) for IscsiServices, end to
+//! end: output-only fields, update masks, and what a write answers when ONTAP
+//! made the change but reading it back failed.
+
+mod common;
+
+use common::{Harness, SVM2_UUID, bad_fields, mask, svm_named, svm_with_uuid};
+use http::Method;
+use ontap_grpc_gateway::proto::v1::{
+    CreateIscsiServiceRequest, GetIscsiServiceRequest, IscsiService, IscsiTarget,
+    PerformanceMetric, PerformanceMetricRaw, UpdateIscsiServiceRequest,
+};
+use ontap_grpc_gateway::simulator::{Fault, FaultKind};
+use tonic::Code;
+
+const SERVICES: &str = "/api/protocols/san/iscsi/services";
+
+/// A fault on the next request with `method` under `path`.
+fn once_on(method: Method, path: &str, kind: FaultKind) -> Fault {
+    Fault {
+        method: Some(method),
+        path_prefix: Some(path.to_owned()),
+        kind,
+        times: Some(1),
+    }
+}
+
+/// What the simulator holds for an SVM's service: (enabled, alias).
+fn stored(h: &Harness, svm_uuid: &str) -> (bool, Option<String>) {
+    h.simulator.cluster().with(|c| {
+        let s = c
+            .iscsi_services
+            .iter()
+            .find(|s| s.svm_uuid == svm_uuid)
+            .expect("the service exists");
+        (s.enabled, s.alias.clone())
+    })
+}
+
+fn target(name: Option<&str>, alias: Option<&str>) -> Option<IscsiTarget> {
+    Some(IscsiTarget {
+        name: name.map(str::to_owned),
+        alias: alias.map(str::to_owned),
+    })
+}
+
+fn update(service: IscsiService, paths: &[&str]) -> UpdateIscsiServiceRequest {
+    UpdateIscsiServiceRequest {
+        iscsi_service: Some(service),
+        update_mask: mask(paths),
+    }
+}
+
+#[tokio::test]
+async fn create_ignores_output_only_fields() {
+    let h = Harness::start().await;
+    let created = h
+        .iscsi()
+        .await
+        .create_iscsi_service(CreateIscsiServiceRequest {
+            iscsi_service: Some(IscsiService {
+                svm: svm_named("svm1"),
+                target: target(Some("iqn.chosen-by-the-caller"), None),
+                metric: Some(PerformanceMetric::default()),
+                statistics: Some(PerformanceMetricRaw::default()),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let name = created.target.unwrap().name.unwrap();
+    assert!(
+        name.starts_with("iqn.1992-08.com.netapp:sn.19d04b8e94d711e88370005056b48fd2:vs."),
+        "ONTAP generated the name: {name}"
+    );
+}
+
+#[tokio::test]
+async fn update_ignores_output_only_fields_it_is_sent() {
+    let h = Harness::start().await;
+    let updated = h
+        .iscsi()
+        .await
+        .update_iscsi_service(update(
+            IscsiService {
+                svm: svm_with_uuid(SVM2_UUID),
+                enabled: Some(false),
+                target: target(Some("iqn.chosen-by-the-caller"), None),
+                metric: Some(PerformanceMetric::default()),
+                ..Default::default()
+            },
+            &["enabled"],
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(updated.enabled, Some(false));
+    assert_ne!(
+        updated.target.unwrap().name.as_deref(),
+        Some("iqn.chosen-by-the-caller")
+    );
+}
+
+#[tokio::test]
+async fn star_update_mask_sets_every_updatable_field() {
+    let h = Harness::start().await;
+    let updated = h
+        .iscsi()
+        .await
+        .update_iscsi_service(update(
+            IscsiService {
+                svm: svm_with_uuid(SVM2_UUID),
+                enabled: Some(false),
+                target: target(None, Some("starred")),
+                ..Default::default()
+            },
+            &["*"],
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(updated.enabled, Some(false));
+    assert_eq!(updated.target.unwrap().alias.as_deref(), Some("starred"));
+    assert_eq!(stored(&h, SVM2_UUID), (false, Some("starred".to_owned())));
+}
+
+#[tokio::test]
+async fn target_update_mask_changes_the_alias_and_nothing_else() {
+    let h = Harness::start().await;
+    h.iscsi()
+        .await
+        .update_iscsi_service(update(
+            IscsiService {
+                svm: svm_with_uuid(SVM2_UUID),
+                enabled: Some(false),
+                target: target(None, Some("parent-path")),
+                ..Default::default()
+            },
+            &["target"],
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        stored(&h, SVM2_UUID),
+        (true, Some("parent-path".to_owned()))
+    );
+}
+
+#[tokio::test]
+async fn update_mask_naming_an_output_only_field_is_invalid_argument_and_never_goes_upstream() {
+    let h = Harness::start().await;
+    let mut client = h.iscsi().await;
+    let before = h.simulator.stats().requests;
+    let status = client
+        .update_iscsi_service(update(
+            IscsiService {
+                svm: svm_with_uuid(SVM2_UUID),
+                target: target(Some("iqn.x"), None),
+                ..Default::default()
+            },
+            &["target.name"],
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(bad_fields(&status), ["update_mask.paths[0]"]);
+    assert_eq!(h.simulator.stats().requests, before);
+}
+
+#[tokio::test]
+async fn update_succeeds_when_only_the_read_back_fails() {
+    let h = Harness::start().await;
+    h.simulator.faults().push(once_on(
+        Method::GET,
+        SERVICES,
+        FaultKind::Error {
+            status: 500,
+            code: None,
+            message: "read-back failed".into(),
+            target: None,
+        },
+    ));
+    let updated = h
+        .iscsi()
+        .await
+        .update_iscsi_service(update(
+            IscsiService {
+                svm: svm_with_uuid(SVM2_UUID),
+                enabled: Some(false),
+                ..Default::default()
+            },
+            &["enabled"],
+        ))
+        .await
+        .expect("the change was made, so the call succeeds")
+        .into_inner();
+    assert_eq!(updated.enabled, Some(false));
+    assert_eq!(updated.svm.unwrap().uuid.as_deref(), Some(SVM2_UUID));
+    assert!(!stored(&h, SVM2_UUID).0, "ONTAP applied the PATCH");
+}
+
+#[tokio::test]
+async fn create_answers_from_the_request_when_ontap_returns_neither_record_nor_location() {
+    let h = Harness::start().await;
+    h.simulator.faults().push(once_on(
+        Method::POST,
+        SERVICES,
+        FaultKind::Raw {
+            status: 201,
+            content_type: "application/hal+json".into(),
+            body: Vec::new(),
+        },
+    ));
+    let created = h
+        .iscsi()
+        .await
+        .create_iscsi_service(CreateIscsiServiceRequest {
+            iscsi_service: Some(IscsiService {
+                svm: svm_named("svm1"),
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("ONTAP accepted the POST, so the call succeeds")
+        .into_inner();
+    assert_eq!(created.svm.unwrap().name.as_deref(), Some("svm1"));
+    assert_eq!(created.enabled, Some(true), "ONTAP's documented default");
+    assert_eq!(
+        created.target.unwrap().alias.as_deref(),
+        Some("svm1"),
+        "ONTAP's documented default alias is the SVM name"
+    );
+}
+
+#[tokio::test]
+async fn create_reads_the_service_back_when_the_reply_has_no_record() {
+    let h = Harness::start().await;
+    h.simulator.faults().push(once_on(
+        Method::POST,
+        SERVICES,
+        FaultKind::Raw {
+            status: 201,
+            content_type: "application/hal+json".into(),
+            body: br#"{"num_records": 0}"#.to_vec(),
+        },
+    ));
+    let created = h
+        .iscsi()
+        .await
+        .create_iscsi_service(CreateIscsiServiceRequest {
+            iscsi_service: Some(IscsiService {
+                svm: svm_with_uuid(SVM2_UUID),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let name = created.target.unwrap().name.unwrap_or_default();
+    assert!(name.starts_with("iqn."), "read back from ONTAP: {name:?}");
+}
