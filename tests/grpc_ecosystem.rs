@@ -4,7 +4,7 @@
 mod common;
 
 use common::Harness;
-use common::tools::{grpcurl, python, stdout_of};
+use common::tools::{bash, grpcurl, python, stdout_of};
 use tokio_stream::StreamExt;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -239,6 +239,37 @@ async fn grpcurl_runs_the_iscsi_example_story() {
         ]);
         let text = String::from_utf8_lossy(&gone.stderr).into_owned() + &String::from_utf8_lossy(&gone.stdout);
         assert!(text.contains("NotFound") && text.contains("ISCSI_SERVICE_NOT_FOUND"), "{text}");
+    })
+    .await
+    .unwrap();
+}
+
+/// The shell blocks of the README's "Try it" section.
+fn readme_try_it_blocks() -> Vec<String> {
+    let readme = include_str!("../README.md");
+    let section = readme
+        .split("\n## Try it\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("the README has a Try it section");
+    section
+        .split("```sh\n")
+        .skip(1)
+        .map(|block| block.split("```").next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn readme_try_it_commands_work_as_pasted() {
+    let h = Harness::start().await;
+    let addr = h.gateway.addr.to_string();
+    let blocks = readme_try_it_blocks();
+    assert_eq!(blocks.len(), 3, "the section's shell blocks");
+    tokio::task::spawn_blocking(move || {
+        for block in blocks {
+            let out = bash(&block.replace("127.0.0.1:50051", &addr));
+            stdout_of(&out);
+        }
     })
     .await
     .unwrap();

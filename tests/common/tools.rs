@@ -103,3 +103,16 @@ pub fn node(script: &str, args: &[&str]) -> Output {
         .output()
         .expect("node runs")
 }
+
+/// Runs `script` with bash (`set -euo pipefail`), the venv's tools first on
+/// the PATH, as a user who followed the README would.
+pub fn bash(script: &str) -> Output {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut dirs = vec![venv_bin("")];
+    dirs.extend(std::env::split_paths(&path));
+    Command::new("bash")
+        .args(["-c", &format!("set -euo pipefail\n{script}")])
+        .env("PATH", std::env::join_paths(dirs).expect("PATH joins"))
+        .output()
+        .expect("bash runs")
+}
