@@ -7,8 +7,8 @@ mod common;
 use common::{Harness, SVM2_UUID, bad_fields, mask, svm_named, svm_with_uuid};
 use http::Method;
 use ontap_grpc_gateway::proto::v1::{
-    CreateIscsiServiceRequest, GetIscsiServiceRequest, IscsiService, IscsiTarget,
-    PerformanceMetric, PerformanceMetricRaw, UpdateIscsiServiceRequest,
+    CreateIscsiServiceRequest, IscsiService, IscsiTarget, PerformanceMetric, PerformanceMetricRaw,
+    UpdateIscsiServiceRequest,
 };
 use ontap_grpc_gateway::simulator::{Fault, FaultKind};
 use tonic::Code;
