@@ -51,6 +51,28 @@ fn update(service: IscsiService, paths: &[&str]) -> UpdateIscsiServiceRequest {
     }
 }
 
+/// Updates svm2's service to `enabled` and `alias` under `paths`.
+async fn update_svm2(
+    h: &Harness,
+    enabled: bool,
+    alias: &str,
+    paths: &[&str],
+) -> Result<IscsiService, tonic::Status> {
+    h.iscsi()
+        .await
+        .update_iscsi_service(update(
+            IscsiService {
+                svm: svm_with_uuid(SVM2_UUID),
+                enabled: Some(enabled),
+                target: target(None, Some(alias)),
+                ..Default::default()
+            },
+            paths,
+        ))
+        .await
+        .map(tonic::Response::into_inner)
+}
+
 #[tokio::test]
 async fn create_ignores_output_only_fields() {
     let h = Harness::start().await;
@@ -105,21 +127,7 @@ async fn update_ignores_output_only_fields_it_is_sent() {
 #[tokio::test]
 async fn star_update_mask_sets_every_updatable_field() {
     let h = Harness::start().await;
-    let updated = h
-        .iscsi()
-        .await
-        .update_iscsi_service(update(
-            IscsiService {
-                svm: svm_with_uuid(SVM2_UUID),
-                enabled: Some(false),
-                target: target(None, Some("starred")),
-                ..Default::default()
-            },
-            &["*"],
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let updated = update_svm2(&h, false, "starred", &["*"]).await.unwrap();
     assert_eq!(updated.enabled, Some(false));
     assert_eq!(updated.target.unwrap().alias.as_deref(), Some("starred"));
     assert_eq!(stored(&h, SVM2_UUID), (false, Some("starred".to_owned())));
@@ -128,17 +136,7 @@ async fn star_update_mask_sets_every_updatable_field() {
 #[tokio::test]
 async fn target_update_mask_changes_the_alias_and_nothing_else() {
     let h = Harness::start().await;
-    h.iscsi()
-        .await
-        .update_iscsi_service(update(
-            IscsiService {
-                svm: svm_with_uuid(SVM2_UUID),
-                enabled: Some(false),
-                target: target(None, Some("parent-path")),
-                ..Default::default()
-            },
-            &["target"],
-        ))
+    update_svm2(&h, false, "parent-path", &["target"])
         .await
         .unwrap();
     assert_eq!(

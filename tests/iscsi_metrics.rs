@@ -228,7 +228,12 @@ async fn history_of_an_svm_without_a_service_is_not_found() {
     assert_eq!(reason(&status), "ISCSI_SERVICE_NOT_FOUND");
 }
 
-async fn create_svm1_service(client: &mut IscsiServicesClient<Channel>) {
+/// The seed at a pinned instant, with a service just created for svm1 (so
+/// no sample of it exists yet), and a client.
+async fn svm1_service_created_just_now() -> (Harness, IscsiServicesClient<Channel>) {
+    let h = Harness::start().await;
+    h.simulator.cluster().pin_clock(boundary());
+    let mut client = h.iscsi().await;
     client
         .create_iscsi_service(CreateIscsiServiceRequest {
             iscsi_service: Some(IscsiService {
@@ -241,14 +246,12 @@ async fn create_svm1_service(client: &mut IscsiServicesClient<Channel>) {
         })
         .await
         .unwrap();
+    (h, client)
 }
 
 #[tokio::test]
 async fn history_of_a_service_created_just_now_is_an_empty_page() {
-    let h = Harness::start().await;
-    h.simulator.cluster().pin_clock(boundary());
-    let mut client = h.iscsi().await;
-    create_svm1_service(&mut client).await;
+    let (_h, mut client) = svm1_service_created_just_now().await;
     let page = client
         .list_iscsi_service_metrics(ListIscsiServiceMetricsRequest {
             svm_uuid: SVM1_UUID.into(),
@@ -264,10 +267,7 @@ async fn history_of_a_service_created_just_now_is_an_empty_page() {
 
 #[tokio::test]
 async fn count_of_a_history_not_yet_started_is_zero() {
-    let h = Harness::start().await;
-    h.simulator.cluster().pin_clock(boundary());
-    let mut client = h.iscsi().await;
-    create_svm1_service(&mut client).await;
+    let (_h, mut client) = svm1_service_created_just_now().await;
     let page = client
         .list_iscsi_service_metrics(ListIscsiServiceMetricsRequest {
             svm_uuid: SVM1_UUID.into(),
@@ -282,10 +282,7 @@ async fn count_of_a_history_not_yet_started_is_zero() {
 
 #[tokio::test]
 async fn sample_of_a_history_not_yet_started_is_not_found() {
-    let h = Harness::start().await;
-    h.simulator.cluster().pin_clock(boundary());
-    let mut client = h.iscsi().await;
-    create_svm1_service(&mut client).await;
+    let (_h, mut client) = svm1_service_created_just_now().await;
     let status = client
         .get_iscsi_service_metric(GetIscsiServiceMetricRequest {
             svm_uuid: SVM1_UUID.into(),
