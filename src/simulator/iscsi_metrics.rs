@@ -49,8 +49,7 @@ const FIELDS: &[FieldSpec] = &[
     FieldSpec::new("svm.uuid", FieldType::String),
 ];
 
-/// `_links.self` of a sample: its own endpoint, the timestamp in RFC 3339 so the path has no
-/// spaces.
+/// `_links.self` of a sample: its own endpoint, named by the sample's RFC 3339 timestamp.
 const SAMPLE_LINK: LinkSpec = LinkSpec {
     object: "",
     href: sample_href,
@@ -115,7 +114,7 @@ pub async fn get(
         let Path((svm_uuid, timestamp)) = path.map_err(|rejection| {
             ApiError::invalid_value("timestamp", "", &rejection.body_text())
         })?;
-        let at = time_format::parse_timestamp(&timestamp).ok_or_else(|| {
+        let at = time_format::parse_path_timestamp(&timestamp).ok_or_else(|| {
             ApiError::invalid_value("timestamp", &timestamp, "expected a date-time")
         })?;
         let (workload, timeline, now) = performance(&cluster, &svm_uuid)?;
@@ -189,7 +188,7 @@ mod tests {
     fn sample_link_names_the_sample_in_rfc3339() {
         let record = json!({
             "svm": {"uuid": "u"},
-            "timestamp": "2026-01-01 00:15:00 +0000",
+            "timestamp": "2026-01-01T00:15:00Z",
         });
         assert_eq!(
             sample_href(&record).as_deref(),

@@ -191,7 +191,7 @@ impl Cluster {
 /// operations move no data, and the page lists only read, write and total.
 pub(super) fn sample_json(sample: &Sample) -> Value {
     json!({
-        "timestamp": time_format::format_timestamp(sample.timestamp),
+        "timestamp": time_format::format_rfc3339(sample.timestamp),
         "duration": time_format::format_duration(sample.duration),
         "status": sample.status.as_str(),
         "iops": per_op_json(&sample.iops, true),
@@ -202,7 +202,7 @@ pub(super) fn sample_json(sample: &Sample) -> Value {
 
 fn statistics_json(counters: &Counters, now: i64) -> Value {
     json!({
-        "timestamp": time_format::format_timestamp(now),
+        "timestamp": time_format::format_rfc3339(now),
         "status": "ok",
         "iops_raw": per_op_json(&counters.ops, true),
         "latency_raw": per_op_json(&counters.latency_us, true),
@@ -291,10 +291,10 @@ mod tests {
         let json = cluster.iscsi_service_json(&cluster.iscsi_services[0], now);
         assert_eq!(json["metric"]["duration"], "PT15S");
         assert_eq!(json["metric"]["status"], "ok");
-        assert_eq!(json["metric"]["timestamp"], "2026-01-01 00:01:30 +0000");
+        assert_eq!(json["metric"]["timestamp"], "2026-01-01T00:01:30Z");
         assert!(json["metric"]["iops"]["other"].is_u64());
         assert!(json["metric"]["throughput"].get("other").is_none());
-        assert_eq!(json["statistics"]["timestamp"], "2026-01-01 00:01:40 +0000");
+        assert_eq!(json["statistics"]["timestamp"], "2026-01-01T00:01:40Z");
         assert!(json["statistics"]["iops_raw"]["total"].as_u64() > Some(0));
         assert!(json["statistics"]["throughput_raw"].get("other").is_none());
     }

@@ -15,8 +15,9 @@ pub enum FieldType {
     String,
     /// `true` / `false`; equality only.
     Boolean,
-    /// A timestamp rendered as ONTAP writes it (`2017-01-25 11:20:13 +0000`); compared as
-    /// instants, and query operands may also be RFC 3339.
+    /// A timestamp, rendered in RFC 3339 (`2017-01-25T11:20:13Z`) as clusters send it; filters and
+    /// `order_by` compare instants, not text, so an operand may be in either the pages' form
+    /// (`2017-01-25 11:20:13 +0000`) or RFC 3339, with any offset.
     DateTime,
 }
 

@@ -193,6 +193,19 @@ async fn call(simulator: &Simulator, method: &str, target: &str, body: Option<&s
         .await
 }
 
+/// `YYYY-MM-DDTHH:MM:SSZ`, the only timestamp form responses carry.
+fn is_rfc3339_utc(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 20
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b'T',
+            13 | 16 => *c == b':',
+            19 => *c == b'Z',
+            _ => c.is_ascii_digit(),
+        })
+}
+
 async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
     for _ in 0..500 {
         if condition() {

@@ -94,7 +94,7 @@ async fn fields_metric_returns_the_live_sample_with_its_link() {
     let metric = &record["metric"];
     assert_eq!(metric["duration"], "PT15S");
     assert_eq!(metric["status"], "ok");
-    assert_eq!(metric["timestamp"], "2026-01-01 00:00:00 +0000");
+    assert_eq!(metric["timestamp"], "2026-01-01T00:00:00Z");
     assert!(metric["iops"]["read"].as_u64() > Some(0));
     assert!(metric["latency"]["total"].as_u64() > Some(0));
     assert!(metric["throughput"]["write"].as_u64() > Some(0));
@@ -132,7 +132,7 @@ async fn double_star_returns_statistics_and_metric() {
     );
     let statistics = &record["statistics"];
     assert_eq!(statistics["status"], "ok");
-    assert_eq!(statistics["timestamp"], "2026-01-01 00:00:00 +0000");
+    assert_eq!(statistics["timestamp"], "2026-01-01T00:00:00Z");
     assert_eq!(
         keys(&statistics["iops_raw"]),
         ["other", "read", "total", "write"]
@@ -772,8 +772,23 @@ async fn statistics_timestamp_is_the_simulated_clock() {
         .cluster()
         .advance_clock(Duration::from_secs(3_723));
     let body = statistics(&simulator).await;
-    assert_eq!(body["statistics"]["timestamp"], "2026-01-01 01:02:03 +0000");
-    assert_eq!(body["metric"]["timestamp"], "2026-01-01 01:02:00 +0000");
+    assert_eq!(body["statistics"]["timestamp"], "2026-01-01T01:02:03Z");
+    assert_eq!(body["metric"]["timestamp"], "2026-01-01T01:02:00Z");
+}
+
+#[tokio::test]
+async fn every_timestamp_in_service_bodies_is_rfc3339_utc() {
+    let simulator = pinned().await;
+    simulator.cluster().advance_clock(Duration::from_secs(7));
+    let listed = get(&simulator, &format!("{SERVICES}?fields=statistics,metric"))
+        .await
+        .json()["records"][0]
+        .clone();
+    let single = statistics(&simulator).await;
+    for body in [&listed, &single] {
+        assert_eq!(body["metric"]["timestamp"], "2026-01-01T00:00:00Z");
+        assert_eq!(body["statistics"]["timestamp"], "2026-01-01T00:00:07Z");
+    }
 }
 
 #[tokio::test]
@@ -783,7 +798,7 @@ async fn metric_equals_the_change_of_two_statistics_readings_15_s_apart() {
     simulator.cluster().advance_clock(Duration::from_secs(15));
     let after = statistics(&simulator).await;
     let metric = &after["metric"];
-    assert_eq!(metric["timestamp"], "2026-01-01 00:00:15 +0000");
+    assert_eq!(metric["timestamp"], "2026-01-01T00:00:15Z");
     for class in ["read", "write", "other", "total"] {
         let ops = raw(&after, "iops_raw", class) - raw(&before, "iops_raw", class);
         let latency = raw(&after, "latency_raw", class) - raw(&before, "latency_raw", class);

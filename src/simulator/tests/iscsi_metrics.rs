@@ -47,7 +47,7 @@ async fn default_is_the_last_hour_newest_first_with_every_field() {
     let body = reply.json();
     assert_eq!(body["num_records"], 240);
     let first = &records(&body)[0];
-    assert_eq!(first["timestamp"], "2026-01-01 00:00:00 +0000");
+    assert_eq!(first["timestamp"], "2026-01-01T00:00:00Z");
     assert_eq!(first["duration"], "PT15S");
     assert_eq!(first["status"], "ok");
     assert_eq!(first["svm"]["uuid"], SVM2);
@@ -61,18 +61,18 @@ async fn default_is_the_last_hour_newest_first_with_every_field() {
         first["_links"]["self"]["href"],
         format!("{METRICS}/2026-01-01T00:00:00Z")
     );
-    assert_eq!(timestamps(&body)[239], "2025-12-31 23:00:15 +0000");
+    assert_eq!(timestamps(&body)[239], "2025-12-31T23:00:15Z");
 }
 
 #[tokio::test]
 async fn each_interval_has_ontap_sample_spacing() {
     let simulator = pinned().await;
     for (interval, count, duration, oldest) in [
-        ("1h", 240, "PT15S", "2025-12-31 23:00:15 +0000"),
-        ("1d", 288, "PT5M", "2025-12-31 00:05:00 +0000"),
-        ("1w", 336, "PT30M", "2025-12-25 00:30:00 +0000"),
-        ("1m", 360, "PT2H", "2025-12-02 02:00:00 +0000"),
-        ("1y", 365, "P1D", "2025-01-02 00:00:00 +0000"),
+        ("1h", 240, "PT15S", "2025-12-31T23:00:15Z"),
+        ("1d", 288, "PT5M", "2025-12-31T00:05:00Z"),
+        ("1w", 336, "PT30M", "2025-12-25T00:30:00Z"),
+        ("1m", 360, "PT2H", "2025-12-02T02:00:00Z"),
+        ("1y", 365, "P1D", "2025-01-02T00:00:00Z"),
     ] {
         let body = get(&simulator, &format!("{METRICS}?interval={interval}"))
             .await
@@ -99,17 +99,18 @@ async fn max_records_pages_a_day_with_next_links_keeping_the_interval() {
     assert_eq!(
         timestamps(&body),
         [
-            "2026-01-01 00:00:00 +0000",
-            "2025-12-31 23:55:00 +0000",
-            "2025-12-31 23:50:00 +0000"
+            "2026-01-01T00:00:00Z",
+            "2025-12-31T23:55:00Z",
+            "2025-12-31T23:50:00Z"
         ]
     );
     let next = body["_links"]["next"]["href"].as_str().expect("next");
-    assert!(next.starts_with(&format!(
-        "{METRICS}?interval=1d&max_records=3&start.timestamp="
-    )));
+    assert_eq!(
+        next,
+        format!("{METRICS}?interval=1d&max_records=3&start.timestamp=2025-12-31T23%3A50%3A00Z")
+    );
     let second = get(&simulator, next).await.json();
-    assert_eq!(timestamps(&second)[0], "2025-12-31 23:45:00 +0000");
+    assert_eq!(timestamps(&second)[0], "2025-12-31T23:45:00Z");
     assert!(records(&second).iter().all(|r| r["duration"] == "PT5M"));
 }
 
@@ -155,7 +156,43 @@ async fn timestamp_filter_takes_rfc3339_and_ontap_forms() {
     )
     .await
     .json();
-    assert_eq!(timestamps(&body), ["2025-12-31 23:59:45 +0000"]);
+    assert_eq!(timestamps(&body), ["2025-12-31T23:59:45Z"]);
+}
+
+#[tokio::test]
+async fn every_timestamp_in_a_series_body_is_rfc3339_utc() {
+    let simulator = pinned().await;
+    for interval in ["1h", "1d", "1w", "1m", "1y"] {
+        let body = get(&simulator, &format!("{METRICS}?interval={interval}"))
+            .await
+            .json();
+        for timestamp in timestamps(&body) {
+            assert!(is_rfc3339_utc(timestamp), "{interval}: {timestamp}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn timestamp_order_and_filters_compare_instants_across_offsets() {
+    let simulator = pinned().await;
+    let body = get(
+        &simulator,
+        &format!(
+            "{METRICS}?order_by=timestamp%20asc&fields=timestamp\
+             &timestamp=%3E2025-12-31T19:59:00-04:00"
+        ),
+    )
+    .await
+    .json();
+    assert_eq!(
+        timestamps(&body),
+        [
+            "2025-12-31T23:59:15Z",
+            "2025-12-31T23:59:30Z",
+            "2025-12-31T23:59:45Z",
+            "2026-01-01T00:00:00Z"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -301,16 +338,17 @@ async fn one_sample_is_found_by_its_rfc3339_timestamp() {
 }
 
 #[tokio::test]
-async fn one_sample_accepts_offsets_and_ontap_form_url_encoded() {
+async fn one_sample_accepts_offsets_the_pages_form_and_pythons_quote_plus() {
     let simulator = pinned().await;
     for timestamp in [
         "2026-01-01T00:00:00%2B00:00",
         "2026-01-01T01:00:00+01:00",
         "2026-01-01%2000:00:00%20%2B0000",
+        "2026-01-01+00%3A00%3A00%2B00%3A00",
     ] {
         let reply = get(&simulator, &format!("{METRICS}/{timestamp}")).await;
         assert_eq!(reply.status, 200, "{timestamp}");
-        assert_eq!(reply.json()["timestamp"], "2026-01-01 00:00:00 +0000");
+        assert_eq!(reply.json()["timestamp"], "2026-01-01T00:00:00Z");
     }
 }
 
