@@ -8,7 +8,7 @@ use axum::response::Response;
 use http::{HeaderMap, StatusCode, Uri};
 use serde_json::{Map, Value, json};
 
-use super::errors::ApiError;
+use super::errors::{ApiError, Unexpected};
 use super::fields::{self, Selection};
 use super::media::Media;
 use super::order::{self, Order, START_PREFIX, SortKey};
@@ -97,10 +97,10 @@ impl CollectionRequest {
                         continue;
                     }
                     let Some(field) = schema.field(name) else {
-                        return Err(ApiError::unexpected_argument(name));
+                        return Err(ApiError::unexpected_argument(name, Unexpected::Unknown));
                     };
                     let filter = Filter::parse(value, field.ty)
-                        .map_err(|why| ApiError::invalid_value(name, value, &why))?;
+                        .map_err(|why| ApiError::invalid_value(name.as_str(), value, &why))?;
                     filters.push((field, filter));
                 }
             }

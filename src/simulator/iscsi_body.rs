@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value};
 
-use super::errors::ApiError;
+use super::errors::{ApiError, Unexpected};
 
 /// Most characters a target alias may have.
 const ALIAS_MAX_CHARS: usize = 128;
@@ -44,14 +44,17 @@ pub fn parse_create(body: &[u8]) -> Result<CreateBody, ApiError> {
                         "name" => create.svm_name = Some(string("svm.name", value)?),
                         "uuid" => create.svm_uuid = Some(string("svm.uuid", value)?),
                         other => {
-                            return Err(ApiError::unexpected_argument(&format!("svm.{other}")));
+                            return Err(ApiError::unexpected_argument(
+                                &format!("svm.{other}"),
+                                Unexpected::Unknown,
+                            ));
                         }
                     }
                 }
             }
             "enabled" => create.enabled = Some(boolean("enabled", value)?),
             "target" => create.alias = target_alias(value, false)?,
-            other => return Err(ApiError::unexpected_argument(other)),
+            other => return Err(ApiError::unexpected_argument(other, Unexpected::Unknown)),
         }
     }
     Ok(create)
@@ -67,14 +70,11 @@ pub fn parse_update(body: &[u8]) -> Result<UpdateBody, ApiError> {
                     Some(member) => format!("svm.{member}"),
                     None => "svm".to_owned(),
                 };
-                return Err(ApiError::field_not_settable(
-                    &path,
-                    "cannot be specified in a PATCH method",
-                ));
+                return Err(ApiError::unexpected_argument(&path, Unexpected::NotInPatch));
             }
             "enabled" => update.enabled = Some(boolean("enabled", value)?),
             "target" => update.alias = target_alias(value, true)?,
-            other => return Err(ApiError::unexpected_argument(other)),
+            other => return Err(ApiError::unexpected_argument(other, Unexpected::Unknown)),
         }
     }
     Ok(update)
@@ -83,8 +83,8 @@ pub fn parse_update(body: &[u8]) -> Result<UpdateBody, ApiError> {
 fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::malformed_body("expected an object")),
-        Err(error) => Err(ApiError::malformed_body(&error.to_string())),
+        Ok(_) => Err(ApiError::invalid_value(None, "", "expected an object")),
+        Err(error) => Err(ApiError::invalid_value(None, "", &error.to_string())),
     }
 }
 
@@ -98,8 +98,18 @@ fn target_alias(value: &Value, patch: bool) -> Result<Option<String>, ApiError> 
                 check_alias(&text, patch)?;
                 alias = Some(text);
             }
-            "name" => return Err(ApiError::field_not_settable("target.name", "is read-only")),
-            other => return Err(ApiError::unexpected_argument(&format!("target.{other}"))),
+            "name" => {
+                return Err(ApiError::unexpected_argument(
+                    "target.name",
+                    Unexpected::ReadOnly,
+                ));
+            }
+            other => {
+                return Err(ApiError::unexpected_argument(
+                    &format!("target.{other}"),
+                    Unexpected::Unknown,
+                ));
+            }
         }
     }
     Ok(alias)

@@ -7,12 +7,12 @@
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use http::{HeaderMap, StatusCode, Uri};
+use http::{HeaderMap, Uri};
 use serde_json::{Value, json};
 
 use super::clock::unix_secs;
 use super::collection;
-use super::errors::{ApiError, iscsi as codes};
+use super::errors::ApiError;
 use super::instance;
 use super::iscsi::{self, PATH as SERVICES};
 use super::iscsi_model::sample_json;
@@ -94,7 +94,7 @@ pub async fn list(
         let (workload, timeline, now) = performance(&cluster, &svm_uuid)?;
         let series = perf::history(&workload, &timeline, now, interval);
         if series.is_empty() {
-            return Err(no_metrics());
+            return Err(ApiError::no_metrics());
         }
         Ok(series
             .iter()
@@ -120,7 +120,7 @@ pub async fn get(
         let (workload, timeline, now) = performance(&cluster, &svm_uuid)?;
         perf::sample_at(&workload, &timeline, now, at)
             .map(|sample| record(&svm_uuid, &sample))
-            .ok_or_else(no_metrics)
+            .ok_or_else(ApiError::no_metrics)
     })
 }
 
@@ -133,11 +133,7 @@ fn performance(
     cluster.with(|c| {
         let service = iscsi::existing(c, svm_uuid)?;
         if c.metrics_failure {
-            return Err(ApiError::documented(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                codes::METRICS_FAILED,
-                None,
-            ));
+            return Err(ApiError::metrics_failed());
         }
         Ok((service.workload(), service.timeline(), now))
     })
@@ -149,10 +145,6 @@ fn record(svm_uuid: &str, sample: &perf::Sample) -> Value {
         map.insert("svm".to_owned(), json!({ "uuid": svm_uuid }));
     }
     record
-}
-
-fn no_metrics() -> ApiError {
-    ApiError::documented(StatusCode::NOT_FOUND, codes::NO_METRICS, None)
 }
 
 /// The `interval` parameter (the last one wins if repeated).

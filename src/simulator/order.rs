@@ -9,7 +9,7 @@ use std::cmp::Ordering as CmpOrdering;
 
 use serde_json::Value;
 
-use super::errors::ApiError;
+use super::errors::{ApiError, Unexpected};
 use super::schema::{FieldSpec, FieldType, Schema, values_at};
 use super::time_format;
 
@@ -162,9 +162,10 @@ impl Order {
         }
         for (path, _) in start {
             if !self.fields.iter().any(|f| f.field.path == path) {
-                return Err(ApiError::unexpected_argument(&format!(
-                    "{START_PREFIX}{path}"
-                )));
+                return Err(ApiError::unexpected_argument(
+                    &format!("{START_PREFIX}{path}"),
+                    Unexpected::Unknown,
+                ));
             }
         }
         self.fields
@@ -176,7 +177,7 @@ impl Order {
                 };
                 parse_sort_value(text, f.field.ty).ok_or_else(|| {
                     ApiError::invalid_value(
-                        &format!("{START_PREFIX}{}", f.field.path),
+                        format!("{START_PREFIX}{}", f.field.path).as_str(),
                         text,
                         "not a value of that field",
                     )

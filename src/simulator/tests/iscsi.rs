@@ -43,6 +43,21 @@ fn assert_error(reply: &Reply, status: u16, code: &str) {
     assert!(reply.json()["error"]["message"].is_string());
 }
 
+/// The `message` of every error argument, in order; every argument carries the error's code.
+fn arguments(reply: &Reply) -> Vec<String> {
+    let body = reply.json();
+    let code = body["error"]["code"].clone();
+    body["error"]["arguments"]
+        .as_array()
+        .expect("arguments")
+        .iter()
+        .map(|argument| {
+            assert_eq!(argument["code"], code, "{argument}");
+            argument["message"].as_str().expect("message").to_owned()
+        })
+        .collect()
+}
+
 async fn create(simulator: &Simulator, body: &str) -> Reply {
     call(simulator, "POST", SERVICES, Some(body)).await
 }
@@ -246,6 +261,7 @@ async fn return_timeout_is_accepted_within_its_bounds() {
     );
     let reply = get(&simulator, &format!("{SERVICES}?return_timeout=121")).await;
     assert_error(&reply, 400, "262197");
+    assert_eq!(arguments(&reply), ["121", "return_timeout"]);
 }
 
 #[tokio::test]
@@ -254,6 +270,7 @@ async fn unknown_filter_on_services_is_400_unexpected_argument() {
     let reply = get(&simulator, &format!("{SERVICES}?target.colour=red")).await;
     assert_error(&reply, 400, "262179");
     assert_eq!(reply.json()["error"]["target"], "target.colour");
+    assert_eq!(arguments(&reply), ["target.colour"]);
 }
 
 #[tokio::test]
@@ -315,6 +332,7 @@ async fn get_one_for_an_unknown_svm_is_404_2621462() {
     let simulator = pinned().await;
     let reply = get(&simulator, &item("00000000-0000-0000-0000-000000000000")).await;
     assert_error(&reply, 404, "2621462");
+    assert_eq!(arguments(&reply), ["00000000-0000-0000-0000-000000000000"]);
     assert_eq!(
         reply.json()["error"]["message"],
         "An SVM with the specified UUID does not exist."
@@ -326,6 +344,7 @@ async fn get_one_for_an_svm_without_a_service_is_404_5374078() {
     let simulator = pinned().await;
     let reply = get(&simulator, &item(SVM1)).await;
     assert_error(&reply, 404, "5374078");
+    assert_eq!(arguments(&reply), [SVM1]);
     assert_eq!(
         reply.json()["error"]["message"],
         "The SVM does not have an iSCSI service."
@@ -420,6 +439,7 @@ async fn create_for_an_unknown_svm_is_400_2621462_targeting_the_field() {
     let simulator = pinned().await;
     let reply = create(&simulator, r#"{"svm": {"name": "nope"}}"#).await;
     assert_error(&reply, 400, "2621462");
+    assert_eq!(arguments(&reply), ["nope"]);
     assert_eq!(reply.json()["error"]["target"], "svm.name");
     assert_eq!(
         reply.json()["error"]["message"],
@@ -436,6 +456,7 @@ async fn create_with_name_and_uuid_of_different_svms_is_400_2621706() {
     )
     .await;
     assert_error(&reply, 400, "2621706");
+    assert_eq!(arguments(&reply), [SVM1, "vs1"]);
 }
 
 #[tokio::test]
@@ -479,6 +500,7 @@ async fn create_on_a_stopped_svm_is_400_5374893() {
     )
     .await;
     assert_error(&reply, 400, "5374893");
+    assert_eq!(arguments(&reply), ["svm_stopped"]);
 }
 
 #[tokio::test]
@@ -492,8 +514,9 @@ async fn create_on_asa_r2_is_400_5376452() {
 #[tokio::test]
 async fn second_create_for_an_svm_is_409_5374077() {
     let simulator = pinned().await;
-    let reply = create(&simulator, r#"{"svm": {"name": "svm2"}}"#).await;
+    let reply = create(&simulator, &format!(r#"{{"svm": {{"uuid": "{SVM2}"}}}}"#)).await;
     assert_error(&reply, 409, "5374077");
+    assert_eq!(arguments(&reply), ["svm2"]);
 }
 
 #[tokio::test]
@@ -502,6 +525,7 @@ async fn create_with_an_unknown_body_field_is_400_262179() {
     let reply = create(&simulator, r#"{"svm": {"name": "svm1"}, "colour": "red"}"#).await;
     assert_error(&reply, 400, "262179");
     assert_eq!(reply.json()["error"]["target"], "colour");
+    assert_eq!(arguments(&reply), ["colour"]);
 }
 
 #[tokio::test]
@@ -522,6 +546,7 @@ async fn create_with_a_wrongly_typed_value_is_400_262197() {
     let reply = create(&simulator, r#"{"svm": {"name": "svm1"}, "enabled": 1}"#).await;
     assert_error(&reply, 400, "262197");
     assert_eq!(reply.json()["error"]["target"], "enabled");
+    assert_eq!(arguments(&reply), ["1", "enabled"]);
 }
 
 #[tokio::test]
@@ -534,6 +559,7 @@ async fn create_with_a_spaced_alias_is_400_262197() {
     .await;
     assert_error(&reply, 400, "262197");
     assert_eq!(reply.json()["error"]["target"], "target.alias");
+    assert_eq!(arguments(&reply), ["my alias", "target.alias"]);
 }
 
 #[tokio::test]
@@ -644,6 +670,7 @@ async fn patch_with_svm_in_the_body_is_400() {
     .await;
     assert_error(&reply, 400, "262179");
     assert_eq!(reply.json()["error"]["target"], "svm.name");
+    assert_eq!(arguments(&reply), ["svm.name"]);
 }
 
 #[tokio::test]
@@ -678,6 +705,7 @@ async fn patch_for_an_unknown_svm_is_404_2621462() {
     )
     .await;
     assert_error(&reply, 404, "2621462");
+    assert_eq!(arguments(&reply), ["nope"]);
 }
 
 #[tokio::test]
@@ -700,6 +728,7 @@ async fn delete_of_an_enabled_service_is_409_5373960() {
     let simulator = pinned().await;
     let reply = call(&simulator, "DELETE", &item(SVM2), None).await;
     assert_error(&reply, 409, "5373960");
+    assert_eq!(arguments(&reply), [SVM2]);
 }
 
 #[tokio::test]
@@ -723,6 +752,7 @@ async fn delete_for_an_svm_without_a_service_is_404_5374078() {
     let simulator = pinned().await;
     let reply = call(&simulator, "DELETE", &item(VS1), None).await;
     assert_error(&reply, 404, "5374078");
+    assert_eq!(arguments(&reply), [VS1]);
 }
 
 #[tokio::test]
