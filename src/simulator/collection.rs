@@ -13,7 +13,7 @@ use super::fields::{self, Selection};
 use super::media::Media;
 use super::order::{self, Order, START_PREFIX, SortKey};
 use super::params;
-use super::query::Filter;
+use super::query::{self, Filter};
 use super::schema::{FieldSpec, Schema, values_at};
 
 const MAX_RECORDS: &str = "max_records";
@@ -100,6 +100,7 @@ impl CollectionRequest {
                         return Err(ApiError::unexpected_argument(name, Unexpected::Unknown));
                     };
                     let filter = Filter::parse(value, field.ty)
+                        .and_then(|filter| within_length(field, value).map(|()| filter))
                         .map_err(|why| ApiError::invalid_value(name.as_str(), value, &why))?;
                     filters.push((field, filter));
                 }
@@ -213,6 +214,21 @@ fn object_at_mut<'v>(value: &'v mut Value, path: &str) -> Option<&'v mut Value> 
         return Some(value);
     }
     path.split('.').try_fold(value, |v, key| v.get_mut(key))
+}
+
+/// Every operand of a filter on a length-bounded field is within the bounds.
+fn within_length(field: &FieldSpec, expression: &str) -> Result<(), String> {
+    let Some((min, max)) = field.length else {
+        return Ok(());
+    };
+    if query::operands(expression).all(|operand| (min..=max).contains(&operand.chars().count())) {
+        Ok(())
+    } else {
+        Err(format!(
+            "a value of {} has {min} to {max} characters",
+            field.path
+        ))
+    }
 }
 
 fn parse_max_records(value: &str) -> Result<usize, ApiError> {
@@ -354,6 +370,32 @@ mod tests {
         assert_eq!(error.code.as_deref(), Some("262197"));
         assert_eq!(error.target.as_deref(), Some("identifier"));
         assert!(error.message.contains("abc"));
+    }
+
+    #[test]
+    fn filter_operand_outside_a_fields_length_bounds_is_invalid() {
+        const BOUNDED: &[FieldSpec] = &[
+            FieldSpec::new("identifier", FieldType::Integer),
+            FieldSpec::new("node.uuid", FieldType::String),
+            FieldSpec::new("client_ip", FieldType::String).length(1, 4),
+        ];
+        let schema = Schema {
+            fields: BOUNDED,
+            links: &[],
+            ..SCHEMA
+        };
+        let parse = |query: &str| CollectionRequest::parse(&schema, &params::decode(Some(query)));
+        assert!(parse("client_ip=abcd|!wxyz|null").is_ok());
+        for query in [
+            "client_ip=abcde",
+            "client_ip=a|abcde",
+            "client_ip=",
+            "client_ip=>abcde",
+        ] {
+            let error = parse(query).expect_err(query);
+            assert_eq!(error.code.as_deref(), Some("262197"), "{query}");
+            assert_eq!(error.target.as_deref(), Some("client_ip"), "{query}");
+        }
     }
 
     #[test]

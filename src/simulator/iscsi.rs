@@ -16,7 +16,7 @@ use super::collection;
 use super::errors::{ApiError, SvmNamed, Unexpected};
 use super::fields::Selection;
 use super::instance;
-use super::iscsi_body::{self, CreateBody};
+use super::iscsi_body::{self, ALIAS_MAX_CHARS, CreateBody};
 use super::iscsi_model::{IscsiService, target_name};
 use super::media::Media;
 use super::model::{Cluster, SharedCluster, SvmState};
@@ -30,13 +30,16 @@ pub const ITEM_PATH: &str = "/api/protocols/san/iscsi/services/{svm_uuid}";
 
 const RETURN_RECORDS: &str = "return_records";
 
+/// The pages' maxLength of `target.name` and `target.alias` (minLength is 1).
+const TARGET_MAX_CHARS: usize = ALIAS_MAX_CHARS;
+
 /// Every documented field; `metric.*` and `statistics.*` are expensive.
 const FIELDS: &[FieldSpec] = &[
     FieldSpec::new("svm.name", FieldType::String),
     FieldSpec::new("svm.uuid", FieldType::String),
     FieldSpec::new("enabled", FieldType::Boolean),
-    FieldSpec::new("target.name", FieldType::String),
-    FieldSpec::new("target.alias", FieldType::String),
+    FieldSpec::new("target.name", FieldType::String).length(1, TARGET_MAX_CHARS),
+    FieldSpec::new("target.alias", FieldType::String).length(1, TARGET_MAX_CHARS),
     FieldSpec::new("metric.timestamp", FieldType::DateTime).expensive(),
     FieldSpec::new("metric.duration", FieldType::String).expensive(),
     FieldSpec::new("metric.status", FieldType::String).expensive(),

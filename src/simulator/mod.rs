@@ -45,6 +45,7 @@ use tokio::net::TcpListener;
 
 pub use clock::{CLOCK_START_UNIX_SECS, clock_start};
 pub use faults::{Fault, FaultKind, Faults};
+pub use iscsi_body::{ALIAS_MAX_CHARS, is_valid_alias};
 pub use iscsi_model::{IscsiEvent, IscsiEventKind, IscsiService};
 pub use model::{CifsConnection, Cluster, Node, SharedCluster, Svm, SvmState};
 pub use stats::StatsSnapshot;

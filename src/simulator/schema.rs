@@ -33,6 +33,9 @@ pub struct FieldSpec {
     pub repeated: bool,
     /// Costly for ONTAP to compute, so returned only when asked for by name or with `fields=**`.
     pub expensive: bool,
+    /// The documented minLength and maxLength of the field's values, in characters; each operand
+    /// of a filter on the field must keep within them.
+    pub length: Option<(usize, usize)>,
 }
 
 impl FieldSpec {
@@ -43,6 +46,15 @@ impl FieldSpec {
             ty,
             repeated: false,
             expensive: false,
+            length: None,
+        }
+    }
+
+    /// Bounds the length of the field's values (see [`FieldSpec::length`]).
+    pub const fn length(self, min: usize, max: usize) -> FieldSpec {
+        FieldSpec {
+            length: Some((min, max)),
+            ..self
         }
     }
 

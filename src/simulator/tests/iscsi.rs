@@ -205,6 +205,30 @@ async fn filter_on_target_alias_accepts_wildcards() {
 }
 
 #[tokio::test]
+async fn target_filters_take_the_documented_1_to_128_characters() {
+    let simulator = pinned().await;
+    for field in ["target.name", "target.alias"] {
+        let longest = get(
+            &simulator,
+            &format!("{SERVICES}?{field}={}", "a".repeat(128)),
+        )
+        .await;
+        assert_eq!(longest.status, 200, "{field}");
+        assert_eq!(longest.json()["num_records"], 0, "{field}");
+        for value in [
+            "a".repeat(129),
+            String::new(),
+            format!("svm2|{}", "é".repeat(129)),
+        ] {
+            let reply = get(&simulator, &format!("{SERVICES}?{field}={value}")).await;
+            assert_error(&reply, 400, "262197");
+            assert_eq!(reply.json()["error"]["target"], field);
+            assert_eq!(arguments(&reply), [value.as_str(), field]);
+        }
+    }
+}
+
+#[tokio::test]
 async fn filter_on_metric_timestamp_takes_rfc3339() {
     let simulator = pinned().await;
     let body = get(
@@ -692,6 +716,39 @@ async fn patch_with_an_overlong_alias_is_400_262197() {
     let body = format!(r#"{{"target": {{"alias": "{}"}}}}"#, "a".repeat(129));
     let reply = call(&simulator, "PATCH", &item(SVM2), Some(&body)).await;
     assert_error(&reply, 400, "262197");
+}
+
+#[tokio::test]
+async fn patch_with_a_no_break_space_in_the_alias_is_400_262197() {
+    let simulator = pinned().await;
+    let reply = call(
+        &simulator,
+        "PATCH",
+        &item(SVM2),
+        Some(r#"{"target": {"alias": "lab\u00a0a"}}"#),
+    )
+    .await;
+    assert_error(&reply, 400, "262197");
+    assert_eq!(reply.json()["error"]["target"], "target.alias");
+    assert!(!is_valid_alias("lab\u{a0}a"));
+}
+
+#[tokio::test]
+async fn patch_with_a_128_character_alias_sets_it() {
+    let simulator = pinned().await;
+    let alias = "ä".repeat(128);
+    assert!(is_valid_alias(&alias));
+    let body = format!(r#"{{"target": {{"alias": "{alias}"}}}}"#);
+    assert_eq!(
+        call(&simulator, "PATCH", &item(SVM2), Some(&body))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        get(&simulator, &item(SVM2)).await.json()["target"]["alias"],
+        alias
+    );
 }
 
 #[tokio::test]
