@@ -135,7 +135,7 @@ fn performance(
         if c.metrics_failure {
             return Err(ApiError::metrics_failed());
         }
-        Ok((service.workload(), service.timeline(), now))
+        Ok((service.workload(), c.iscsi_timeline(service), now))
     })
 }
 

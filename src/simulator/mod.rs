@@ -21,6 +21,7 @@ mod iscsi_body;
 mod iscsi_metrics;
 mod iscsi_model;
 mod media;
+mod metric_status;
 mod model;
 mod order;
 mod params;
@@ -47,7 +48,8 @@ pub use clock::{CLOCK_START_UNIX_SECS, clock_start};
 pub use faults::{Fault, FaultKind, Faults};
 pub use iscsi_body::{ALIAS_MAX_CHARS, is_valid_alias};
 pub use iscsi_model::{IscsiEvent, IscsiEventKind, IscsiService};
-pub use model::{CifsConnection, Cluster, Node, SharedCluster, Svm, SvmState};
+pub use metric_status::MetricStatus;
+pub use model::{CifsConnection, Cluster, Node, NodeOutage, SharedCluster, Svm, SvmState};
 pub use stats::StatsSnapshot;
 
 use server::Server;

@@ -5,8 +5,10 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
 
-use super::clock::Clock;
+use super::clock::{Clock, from_unix_secs, unix_secs};
 use super::iscsi_model::IscsiService;
+use super::metric_status::MetricStatus;
+use super::perf::{COLLECTION_SECS, ceil_to};
 
 /// Everything the simulator serves. Tests mutate it through [`SharedCluster`] while the
 /// simulator runs, to prove the gateway sees changes and pages consistently.
@@ -26,6 +28,10 @@ pub struct Cluster {
     pub asa_r2: bool,
     /// Makes every metrics request fail with ONTAP's "unexpected error", for error-path tests.
     pub metrics_failure: bool,
+    /// Periods in which a node did not answer the performance collector, oldest first.
+    pub node_outages: Vec<NodeOutage>,
+    /// Collection instants the performance collector missed and made up later.
+    pub backfilled_collections: Vec<SystemTime>,
 }
 
 impl Default for Cluster {
@@ -39,6 +45,8 @@ impl Default for Cluster {
             iscsi_licensed: true,
             asa_r2: false,
             metrics_failure: false,
+            node_outages: Vec::new(),
+            backfilled_collections: Vec::new(),
         }
     }
 }
@@ -50,6 +58,20 @@ pub struct Node {
     pub uuid: String,
     /// Node name.
     pub name: String,
+}
+
+/// A period in which a node did not answer the performance collector. Every iSCSI service
+/// aggregates over all nodes, so while it lasts every service's samples are partial
+/// (`partial_no_response`), and the first sample after it spans a longer time on that node than
+/// on the others (`inconsistent_delta_time`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeOutage {
+    /// UUID of the silent node.
+    pub node_uuid: String,
+    /// When it stopped answering.
+    pub from: SystemTime,
+    /// When it answered again; `None` while it is still silent.
+    pub until: Option<SystemTime>,
 }
 
 /// Whether an SVM is serving data.
@@ -223,6 +245,67 @@ impl SharedCluster {
         })
     }
 
+    /// Makes a node stop (`false`) or resume (`true`) answering the performance collector now
+    /// (see [`NodeOutage`]). `false` when there is no such node; asking for the state the node is
+    /// already in changes nothing.
+    pub fn set_node_responding(&self, node_uuid: &str, responding: bool) -> bool {
+        let now = self.now();
+        self.with(|cluster| {
+            if cluster.node(node_uuid).is_none() {
+                return false;
+            }
+            let open = cluster
+                .node_outages
+                .iter_mut()
+                .find(|o| o.node_uuid == node_uuid && o.until.is_none());
+            match (open, responding) {
+                (Some(outage), true) => outage.until = Some(now),
+                (None, false) => cluster.node_outages.push(NodeOutage {
+                    node_uuid: node_uuid.to_owned(),
+                    from: now,
+                    until: None,
+                }),
+                _ => {}
+            }
+            true
+        })
+    }
+
+    /// Makes the performance collector miss the collection due at the next 15-second boundary
+    /// after now and make it up later, so every sample holding that instant reports
+    /// `backfilled_data`. Returns the instant.
+    pub fn backfill_next_collection(&self) -> SystemTime {
+        let next = from_unix_secs(ceil_to(unix_secs(self.now()) + 1, COLLECTION_SECS));
+        self.with(|cluster| cluster.backfilled_collections.push(next));
+        next
+    }
+
+    /// Makes every sample of an SVM's iSCSI service (`metric`, each metrics history record, the
+    /// sample at a timestamp) and its `statistics` report `status` instead of their own, until
+    /// [`SharedCluster::clear_iscsi_status`]. Any word works, documented or not: `"ok"`,
+    /// [`MetricStatus::PartialNoUuid`], `"some_future_status"`. The numbers stay as computed.
+    /// `false` when the SVM has no service.
+    pub fn force_iscsi_status(&self, svm_uuid: &str, status: impl Into<MetricStatus>) -> bool {
+        let status = status.into();
+        self.with(|cluster| {
+            cluster
+                .iscsi_service_mut(svm_uuid)
+                .map(|service| service.forced_status = Some(status))
+                .is_some()
+        })
+    }
+
+    /// Lets an SVM's iSCSI samples report their own status again. `false` when the SVM has no
+    /// service.
+    pub fn clear_iscsi_status(&self, svm_uuid: &str) -> bool {
+        self.with(|cluster| {
+            cluster
+                .iscsi_service_mut(svm_uuid)
+                .map(|service| service.forced_status = None)
+                .is_some()
+        })
+    }
+
     /// Adds a connection, as if a client had just connected.
     pub fn add_cifs_connection(&self, c: CifsConnection) {
         self.with(|cluster| cluster.cifs_connections.push(c));
@@ -304,6 +387,42 @@ mod tests {
         assert_eq!(
             cluster().cifs_connection_json(&c)["node"],
             json!({"uuid": "gone"})
+        );
+    }
+
+    #[test]
+    fn node_outage_opens_and_closes_at_the_simulated_time() {
+        let shared = SharedCluster::new(cluster());
+        let start = crate::simulator::clock::clock_start();
+        shared.pin_clock(start);
+        assert!(shared.set_node_responding("n1", false));
+        assert!(shared.set_node_responding("n1", false));
+        shared.advance_clock(Duration::from_secs(40));
+        assert!(shared.set_node_responding("n1", true));
+        assert!(!shared.set_node_responding("nope", false));
+        assert_eq!(
+            shared.with(|c| c.node_outages.clone()),
+            [NodeOutage {
+                node_uuid: "n1".into(),
+                from: start,
+                until: Some(start + Duration::from_secs(40)),
+            }]
+        );
+    }
+
+    #[test]
+    fn backfilled_collection_is_the_next_boundary_strictly_after_now() {
+        let shared = SharedCluster::new(cluster());
+        let start = crate::simulator::clock::clock_start();
+        shared.pin_clock(start);
+        assert_eq!(
+            shared.backfill_next_collection(),
+            start + Duration::from_secs(15)
+        );
+        shared.advance_clock(Duration::from_secs(16));
+        assert_eq!(
+            shared.backfill_next_collection(),
+            start + Duration::from_secs(30)
         );
     }
 

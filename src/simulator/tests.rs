@@ -17,6 +17,7 @@ use super::*;
 
 mod iscsi;
 mod iscsi_metrics;
+mod statuses;
 
 const CIFS: &str = "/api/protocols/cifs/connections";
 
