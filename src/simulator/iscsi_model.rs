@@ -38,6 +38,9 @@ pub struct IscsiService {
     /// A status every sample, history record and `statistics` reading of the service reports
     /// instead of its own, so a client can be tested against each status (and an unknown one).
     pub forced_status: Option<MetricStatus>,
+    /// Where the raw counters started at creation, so tests can serve counters above 2^63 (see
+    /// [`super::SharedCluster::set_iscsi_counter_base`]).
+    pub counter_base: u64,
 }
 
 /// Something that happened to a service at a point in simulated time.
@@ -80,6 +83,7 @@ impl IscsiService {
                 kind: state_event(enabled),
             }],
             forced_status: None,
+            counter_base: 0,
         }
     }
 
@@ -123,6 +127,7 @@ impl IscsiService {
             unanswered: Vec::new(),
             backfilled: Vec::new(),
             forced_status: self.forced_status.clone(),
+            counter_base: self.counter_base,
         }
     }
 

@@ -306,6 +306,19 @@ impl SharedCluster {
         })
     }
 
+    /// Makes an SVM's raw iSCSI counters (`statistics.*_raw`, totals included) count from `base`
+    /// instead of zero, for every reading until the next counter reset, which restarts them from
+    /// zero. The counters are unsigned 64-bit and wrap past `u64::MAX`; rates and samples are
+    /// unchanged. `false` when the SVM has no service.
+    pub fn set_iscsi_counter_base(&self, svm_uuid: &str, base: u64) -> bool {
+        self.with(|cluster| {
+            cluster
+                .iscsi_service_mut(svm_uuid)
+                .map(|service| service.counter_base = base)
+                .is_some()
+        })
+    }
+
     /// Adds a connection, as if a client had just connected.
     pub fn add_cifs_connection(&self, c: CifsConnection) {
         self.with(|cluster| cluster.cifs_connections.push(c));

@@ -32,6 +32,8 @@ pub struct Timeline {
     pub backfilled: Vec<i64>,
     /// A status every sample and reading reports instead of its own, for tests.
     pub forced_status: Option<MetricStatus>,
+    /// Where the counters started at creation (see [`counters_at`]).
+    pub counter_base: u64,
 }
 
 impl Timeline {
@@ -130,6 +132,16 @@ impl PerOp {
         }
     }
 
+    /// Every value, the total included, moved up by `base` (wrapping at 2^64).
+    fn offset(self, base: u64) -> PerOp {
+        PerOp {
+            read: self.read.wrapping_add(base),
+            write: self.write.wrapping_add(base),
+            other: self.other.wrapping_add(base),
+            total: self.total.wrapping_add(base),
+        }
+    }
+
     fn get(&self, class: usize) -> u64 {
         match class {
             READ => self.read,
@@ -154,9 +166,28 @@ pub struct Counters {
 /// Index standing for the total in [`PerOp::get`].
 const TOTAL: usize = 3;
 
-/// The counters at `t`: what accumulated while the service was enabled, from its creation or
-/// its latest counter reset (at or before `t`) until `t`.
+/// The counters at `t`: the counter base plus what accumulated while the service was enabled,
+/// from its creation until `t`; from the latest counter reset at or before `t` there is no base,
+/// the counters restart from zero. The base is added to every counter, totals included, with
+/// wrapping: counters are unsigned 64-bit values that wrap as a cluster's do, and every rate is
+/// computed from a wrapping difference, so a base near `u64::MAX` changes no rate.
 pub fn counters_at(workload: &Workload, timeline: &Timeline, t: i64) -> Counters {
+    let base = if timeline.resets.iter().any(|r| *r <= t) {
+        0
+    } else {
+        timeline.counter_base
+    };
+    let counters = accumulated(workload, timeline, t);
+    Counters {
+        ops: counters.ops.offset(base),
+        latency_us: counters.latency_us.offset(base),
+        bytes: counters.bytes.offset(base),
+    }
+}
+
+/// What accumulated while the service was enabled, from its creation or its latest counter reset
+/// (at or before `t`) until `t`.
+fn accumulated(workload: &Workload, timeline: &Timeline, t: i64) -> Counters {
     let since = timeline.counting_since(t);
     if t <= since {
         return Counters::default();
@@ -243,7 +274,7 @@ pub fn sample(workload: &Workload, timeline: &Timeline, end: i64, duration: u64)
     let delta = |pick: fn(&Counters) -> PerOp, class: usize| {
         pick(&after)
             .get(class)
-            .saturating_sub(pick(&before).get(class))
+            .wrapping_sub(pick(&before).get(class))
     };
     let rates = |pick: fn(&Counters) -> PerOp| {
         let per = |class| delta(pick, class).checked_div(duration).unwrap_or(0);
@@ -420,6 +451,7 @@ mod tests {
             unanswered: Vec::new(),
             backfilled: Vec::new(),
             forced_status: None,
+            counter_base: 0,
         }
     }
 
@@ -568,6 +600,61 @@ mod tests {
         );
         assert_eq!(c.bytes.other, 0);
         assert_eq!(c.bytes.total, c.bytes.read + c.bytes.write);
+    }
+
+    #[test]
+    fn counter_base_offsets_every_counter_until_a_reset_and_no_rate() {
+        let workload = workload();
+        let plain = always_enabled(NOW - DAY);
+        let based = Timeline {
+            counter_base: (1 << 63) + 12_345,
+            ..plain.clone()
+        };
+        let (a, b) = (
+            counters_at(&workload, &plain, NOW),
+            counters_at(&workload, &based, NOW),
+        );
+        assert_eq!(b.ops.read, a.ops.read + (1 << 63) + 12_345);
+        assert_eq!(b.latency_us.total, a.latency_us.total + (1 << 63) + 12_345);
+        assert_eq!(
+            sample(&workload, &based, NOW, 300),
+            sample(&workload, &plain, NOW, 300)
+        );
+        let reset = Timeline {
+            resets: vec![NOW - 60],
+            ..based
+        };
+        assert!(counters_at(&workload, &reset, NOW).ops.total < 1 << 63);
+    }
+
+    #[test]
+    fn counters_wrap_at_two_to_the_64_without_changing_a_rate() {
+        let workload = workload();
+        let plain = always_enabled(NOW - DAY);
+        let near_the_top = Timeline {
+            counter_base: u64::MAX - 5,
+            ..plain.clone()
+        };
+        let wrapped = counters_at(&workload, &near_the_top, NOW);
+        assert_eq!(
+            wrapped.ops.total,
+            counters_at(&workload, &plain, NOW).ops.total - 6
+        );
+        assert_eq!(
+            sample(&workload, &near_the_top, NOW, 15),
+            sample(&workload, &plain, NOW, 15)
+        );
+    }
+
+    #[test]
+    fn a_base_applies_before_creation_too_so_the_first_sample_is_a_plain_rate() {
+        let workload = workload();
+        let fresh = Timeline {
+            counter_base: 1 << 63,
+            ..always_enabled(NOW + 5)
+        };
+        let first = sample(&workload, &fresh, NOW + 15, 15);
+        assert!(first.iops.total < 1_000_000, "{first:?}");
     }
 
     #[test]

@@ -983,3 +983,58 @@ async fn set_iscsi_enabled_hook_reports_whether_a_service_exists() {
         .json();
     assert_eq!(body["enabled"], false);
 }
+
+#[tokio::test]
+async fn raw_counters_above_2_pow_63_are_served_as_unsigned_integers_and_filter_exactly() {
+    let simulator = pinned().await;
+    let plain = statistics(&simulator).await;
+    let base: u64 = (1 << 63) + 12_345;
+    assert!(simulator.cluster().set_iscsi_counter_base(SVM2, base));
+    let based = statistics(&simulator).await;
+    let total = raw(&based, "iops_raw", "total");
+    assert_eq!(total, raw(&plain, "iops_raw", "total") + base);
+    assert_eq!(
+        raw(&based, "throughput_raw", "read"),
+        raw(&plain, "throughput_raw", "read") + base
+    );
+    assert_eq!(based["metric"], plain["metric"]);
+    for (filter, count) in [
+        (format!("{total}"), 1),
+        (format!("{}", total - 1), 0),
+        ("%3E9223372036854775808".to_owned(), 1),
+        ("%3C9223372036854775808".to_owned(), 0),
+        (format!("%3E%3D{total}"), 1),
+    ] {
+        let body = get(
+            &simulator,
+            &format!("{SERVICES}?statistics.iops_raw.total={filter}"),
+        )
+        .await
+        .json();
+        assert_eq!(body["num_records"], count, "{filter}");
+    }
+}
+
+#[tokio::test]
+async fn counters_based_near_2_pow_64_wrap_without_disturbing_the_metric() {
+    let simulator = pinned().await;
+    let plain = statistics(&simulator).await;
+    simulator.cluster().set_iscsi_counter_base(SVM2, u64::MAX);
+    let wrapped = statistics(&simulator).await;
+    assert_eq!(
+        raw(&wrapped, "iops_raw", "total"),
+        raw(&plain, "iops_raw", "total") - 1
+    );
+    assert_eq!(wrapped["metric"], plain["metric"]);
+}
+
+#[tokio::test]
+async fn a_counter_reset_restarts_based_counters_from_zero() {
+    let simulator = pinned().await;
+    simulator.cluster().set_iscsi_counter_base(SVM2, 1 << 63);
+    simulator.cluster().reset_iscsi_counters(SVM2);
+    simulator.cluster().advance_clock(Duration::from_secs(30));
+    let body = statistics(&simulator).await;
+    assert!(raw(&body, "iops_raw", "total") < 1 << 32);
+    assert!(!simulator.cluster().set_iscsi_counter_base(SVM1, 1));
+}
