@@ -107,7 +107,8 @@ fn metrics_href(record: &Value) -> Option<String> {
 
 /// Lists the services.
 pub async fn list(State(cluster): State<SharedCluster>, uri: Uri, headers: HeaderMap) -> Response {
-    collection::get(&SCHEMA, &uri, &headers, || {
+    let record_cost = cluster.iteration_cost(uri.path());
+    collection::get(&SCHEMA, &uri, &headers, record_cost, || {
         let now = unix_secs(cluster.now());
         cluster.with(|c| {
             c.iscsi_services

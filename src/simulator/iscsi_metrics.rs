@@ -89,7 +89,8 @@ pub async fn list(
         Ok(interval) => interval,
         Err(error) => return error.into_response_as(Media::from_headers(&headers)),
     };
-    collection::get_with(&SCHEMA, &uri, &headers, || {
+    let record_cost = cluster.iteration_cost(uri.path());
+    collection::get_with(&SCHEMA, &uri, &headers, record_cost, || {
         let svm_uuid = iscsi::svm_uuid_from(path)?;
         let (workload, timeline, now) = performance(&cluster, &svm_uuid)?;
         let series = perf::history(&workload, &timeline, now, interval);

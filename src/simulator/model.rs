@@ -1,5 +1,6 @@
 //! The simulated cluster's state and its JSON rendering.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
@@ -184,11 +185,20 @@ fn reference(uuid: &str, name: Option<&str>) -> Value {
     }
 }
 
-/// A cheap, cloneable handle on the cluster the simulator serves, and on its simulated clock.
+/// A cheap, cloneable handle on the cluster the simulator serves, on its simulated clock, and on
+/// how long iterating its collections takes.
 #[derive(Clone, Debug, Default)]
 pub struct SharedCluster {
     inner: Arc<Mutex<Cluster>>,
     clock: Arc<Clock>,
+    iteration_costs: Arc<Mutex<IterationCosts>>,
+}
+
+/// Simulated time per record gathered while iterating a collection.
+#[derive(Clone, Debug, Default)]
+struct IterationCosts {
+    default: Duration,
+    by_path: BTreeMap<String, Duration>,
 }
 
 impl SharedCluster {
@@ -198,6 +208,7 @@ impl SharedCluster {
         SharedCluster {
             inner: Arc::new(Mutex::new(cluster)),
             clock: Arc::new(Clock::default()),
+            iteration_costs: Arc::default(),
         }
     }
 
@@ -219,6 +230,38 @@ impl SharedCluster {
     /// Lets a pinned clock run with real time again, from the time it shows.
     pub fn resume_clock(&self) {
         self.clock.resume();
+    }
+
+    /// Makes iterating the collection at `collection_path` (a request path as sent, without the
+    /// query: `/api/protocols/cifs/connections`, or a metrics history such as
+    /// `/api/protocols/san/iscsi/services/<svm uuid>/metrics`) take `per_record` of simulated time
+    /// per record gathered. A page then holds only what fits in the request's `return_timeout`
+    /// (default 15 s), at least one record, and links the rest with `_links.next`, as ONTAP
+    /// returns early; no real time passes. It overrides the default
+    /// ([`SharedCluster::set_default_iteration_cost`]) for that path, `Duration::ZERO` included.
+    pub fn set_iteration_cost(&self, collection_path: &str, per_record: Duration) {
+        self.costs()
+            .by_path
+            .insert(collection_path.to_owned(), per_record);
+    }
+
+    /// The iteration cost of every collection without one of its own (initially zero: pages are
+    /// never cut short).
+    pub fn set_default_iteration_cost(&self, per_record: Duration) {
+        self.costs().default = per_record;
+    }
+
+    /// The simulated time one record of the collection at `path` takes to gather.
+    pub(super) fn iteration_cost(&self, path: &str) -> Duration {
+        let costs = self.costs();
+        costs.by_path.get(path).copied().unwrap_or(costs.default)
+    }
+
+    /// Plain values, so usable after a panic elsewhere.
+    fn costs(&self) -> MutexGuard<'_, IterationCosts> {
+        self.iteration_costs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Enables or disables an SVM's iSCSI service now, as a PATCH would (counters stop growing

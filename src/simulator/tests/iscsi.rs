@@ -289,6 +289,33 @@ async fn return_timeout_is_accepted_within_its_bounds() {
 }
 
 #[tokio::test]
+async fn a_slow_services_listing_returns_one_service_a_page_when_one_exceeds_the_timeout() {
+    let simulator = pinned().await;
+    create(&simulator, r#"{"svm": {"name": "svm1"}}"#).await;
+    create(&simulator, r#"{"svm": {"name": "vs1"}}"#).await;
+    simulator
+        .cluster()
+        .set_iteration_cost(SERVICES, Duration::from_secs(20));
+    let mut target = format!("{SERVICES}?order_by=svm.name");
+    let mut names = Vec::new();
+    loop {
+        let body = get(&simulator, &target).await.json();
+        assert_eq!(body["num_records"], 1);
+        names.push(
+            body["records"][0]["svm"]["name"]
+                .as_str()
+                .expect("name")
+                .to_owned(),
+        );
+        match body["_links"]["next"]["href"].as_str() {
+            Some(next) => target = next.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(names, ["svm1", "svm2", "vs1"]);
+}
+
+#[tokio::test]
 async fn unknown_filter_on_services_is_400_unexpected_argument() {
     let simulator = pinned().await;
     let reply = get(&simulator, &format!("{SERVICES}?target.colour=red")).await;

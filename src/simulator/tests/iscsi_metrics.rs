@@ -133,6 +133,32 @@ async fn following_every_next_link_visits_the_whole_series_once() {
 }
 
 #[tokio::test]
+async fn a_slow_history_returns_early_and_its_next_links_visit_every_sample_once() {
+    let simulator = pinned().await;
+    simulator
+        .cluster()
+        .set_iteration_cost(METRICS, Duration::from_secs(1));
+    let mut client = Client::connect(&simulator).await;
+    let mut target = format!("{METRICS}?interval=1h&return_timeout=100&fields=timestamp");
+    let (mut seen, mut pages) = (Vec::new(), Vec::new());
+    loop {
+        let body = client.get(&target).await.json();
+        pages.push(body["num_records"].as_u64().expect("count"));
+        seen.extend(timestamps(&body).iter().map(|t| (*t).to_owned()));
+        match body["_links"]["next"]["href"].as_str() {
+            Some(next) => target = next.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(pages, [100, 100, 40]);
+    assert_eq!(seen.len(), 240);
+    assert!(
+        seen.windows(2).all(|w| w[0] > w[1]),
+        "newest first, no repeats"
+    );
+}
+
+#[tokio::test]
 async fn unknown_interval_is_400_262197() {
     let simulator = pinned().await;
     let reply = get(&simulator, &format!("{METRICS}?interval=2h")).await;
