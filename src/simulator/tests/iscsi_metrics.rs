@@ -341,6 +341,34 @@ async fn metrics_of_a_service_created_just_now_are_404_8585947() {
 }
 
 #[tokio::test]
+async fn a_new_service_has_no_metrics_at_any_interval_until_its_first_sample() {
+    let simulator = pinned().await;
+    call(
+        &simulator,
+        "POST",
+        "/api/protocols/san/iscsi/services",
+        Some(r#"{"svm": {"name": "svm1"}}"#),
+    )
+    .await;
+    let series = format!("/api/protocols/san/iscsi/services/{SVM1}/metrics");
+    for interval in ["1h", "1d", "1w", "1m", "1y"] {
+        let reply = get(&simulator, &format!("{series}?interval={interval}")).await;
+        assert_error(&reply, 404, "8585947");
+    }
+    let at_creation = get(&simulator, &format!("{series}/2026-01-01T00:00:15Z")).await;
+    assert_error(&at_creation, 404, "8585947");
+    simulator.cluster().advance_clock(Duration::from_secs(8));
+    assert_eq!(
+        get(&simulator, &format!("{series}?interval=1h"))
+            .await
+            .json()["num_records"],
+        1
+    );
+    let day = get(&simulator, &format!("{series}?interval=1d")).await;
+    assert_error(&day, 404, "8585947");
+}
+
+#[tokio::test]
 async fn metrics_failure_switch_makes_metrics_500_8586225() {
     let simulator = pinned().await;
     simulator.cluster().with(|c| c.metrics_failure = true);
