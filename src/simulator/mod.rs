@@ -4,7 +4,10 @@
 //! (query expressions, `fields`, `order_by`, paging with continuation keys, HAL links, error
 //! bodies), so the gateway can be tested end to end and demonstrated without a cluster. Tests
 //! reach into it while it runs: mutate the cluster, inject faults, read connection counters,
-//! and pin or advance the simulated clock that iSCSI performance data is computed from.
+//! pin or advance the simulated clock that iSCSI performance data is computed from, make the
+//! performance collector miss collections or nodes stop answering (or force any sample status),
+//! start raw counters above 2^63, and make collections slow enough for `return_timeout` to cut
+//! pages short (all through [`SharedCluster`]).
 //!
 //! It depends on nothing else in the crate; only the binary and tests depend on it.
 
