@@ -45,7 +45,8 @@ pub const SCHEMA: Schema = Schema {
 
 /// Lists the connections.
 pub async fn list(State(cluster): State<SharedCluster>, uri: Uri, headers: HeaderMap) -> Response {
-    collection::get(&SCHEMA, &uri, &headers, || {
+    let record_cost = cluster.iteration_cost(uri.path());
+    collection::get(&SCHEMA, &uri, &headers, record_cost, || {
         cluster.with(|c| {
             c.cifs_connections
                 .iter()

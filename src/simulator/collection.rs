@@ -4,16 +4,18 @@
 //! Parsing is separate from answering so a bad request is rejected before any cluster state is
 //! touched.
 
+use std::time::Duration;
+
 use axum::response::Response;
 use http::{HeaderMap, StatusCode, Uri};
 use serde_json::{Map, Value, json};
 
-use super::errors::ApiError;
+use super::errors::{ApiError, Unexpected};
 use super::fields::{self, Selection};
 use super::media::Media;
 use super::order::{self, Order, START_PREFIX, SortKey};
 use super::params;
-use super::query::Filter;
+use super::query::{self, Filter};
 use super::schema::{FieldSpec, Schema, values_at};
 
 const MAX_RECORDS: &str = "max_records";
@@ -21,16 +23,21 @@ const RETURN_TIMEOUT: &str = "return_timeout";
 const RETURN_RECORDS: &str = "return_records";
 /// Documented bounds of `return_timeout`, in seconds.
 const RETURN_TIMEOUT_MAX: u64 = 120;
+/// Documented default of `return_timeout`.
+const RETURN_TIMEOUT_DEFAULT: Duration = Duration::from_secs(15);
 
 /// Answers a collection GET end to end, so an endpoint is just a schema plus its records. The
 /// query is validated before `records` runs, so a bad request never touches cluster state.
+/// `record_cost` is the simulated time iterating one record takes (see
+/// [`CollectionRequest::with_record_cost`]).
 pub fn get(
     schema: &Schema,
     uri: &Uri,
     headers: &HeaderMap,
+    record_cost: Duration,
     records: impl FnOnce() -> Vec<Value>,
 ) -> Response {
-    get_with(schema, uri, headers, || Ok(records()))
+    get_with(schema, uri, headers, record_cost, || Ok(records()))
 }
 
 /// [`get`] for a collection that may fail once the query is known to be valid (its parent
@@ -39,11 +46,12 @@ pub fn get_with(
     schema: &Schema,
     uri: &Uri,
     headers: &HeaderMap,
+    record_cost: Duration,
     records: impl FnOnce() -> Result<Vec<Value>, ApiError>,
 ) -> Response {
     let media = Media::from_headers(headers);
     let request = match CollectionRequest::parse(schema, &params::decode(uri.query())) {
-        Ok(request) => request,
+        Ok(request) => request.with_record_cost(record_cost),
         Err(error) => return error.into_response_as(media),
     };
     let records = match records() {
@@ -63,6 +71,8 @@ pub struct CollectionRequest {
     order: Order,
     start: Option<SortKey>,
     max_records: Option<usize>,
+    return_timeout: Duration,
+    record_cost: Duration,
     return_records: bool,
     /// The request's parameters except `start.*`, carried into `_links.next` as they came.
     carried: Vec<(String, String)>,
@@ -81,6 +91,7 @@ impl CollectionRequest {
         let mut order_values = Vec::new();
         let mut start = Vec::new();
         let mut max_records = None;
+        let mut return_timeout = RETURN_TIMEOUT_DEFAULT;
         let mut return_records = true;
         let mut carried = Vec::new();
         for (name, value) in pairs {
@@ -88,7 +99,7 @@ impl CollectionRequest {
                 fields::PARAM => field_values.push(value.clone()),
                 order::PARAM => order_values.push(value.clone()),
                 MAX_RECORDS => max_records = Some(parse_max_records(value)?),
-                RETURN_TIMEOUT => parse_return_timeout(value)?,
+                RETURN_TIMEOUT => return_timeout = parse_return_timeout(value)?,
                 RETURN_RECORDS => return_records = parse_bool(RETURN_RECORDS, value)?,
                 _ if schema.parameters.contains(&name.as_str()) => {}
                 _ => {
@@ -97,10 +108,11 @@ impl CollectionRequest {
                         continue;
                     }
                     let Some(field) = schema.field(name) else {
-                        return Err(ApiError::unexpected_argument(name));
+                        return Err(ApiError::unexpected_argument(name, Unexpected::Unknown));
                     };
                     let filter = Filter::parse(value, field.ty)
-                        .map_err(|why| ApiError::invalid_value(name, value, &why))?;
+                        .and_then(|filter| within_length(field, value).map(|()| filter))
+                        .map_err(|why| ApiError::invalid_value(name.as_str(), value, &why))?;
                     filters.push((field, filter));
                 }
             }
@@ -115,9 +127,32 @@ impl CollectionRequest {
             order,
             start,
             max_records,
+            return_timeout,
+            record_cost: Duration::ZERO,
             return_records,
             carried,
         })
+    }
+
+    /// Makes iterating each record take `cost` of simulated time, as on a busy cluster: a page
+    /// then holds only the records gathered within `return_timeout` (at least one, so paging
+    /// always progresses) and links the rest with `_links.next`, as ONTAP returns early. No real
+    /// time passes. The cost is per record gathered (matching the filters, after `start.*`);
+    /// `return_records=false` still counts every record.
+    pub fn with_record_cost(self, cost: Duration) -> CollectionRequest {
+        CollectionRequest {
+            record_cost: cost,
+            ..self
+        }
+    }
+
+    /// How many records iterating can gather before `return_timeout` runs out.
+    fn gathered_in_time(&self) -> usize {
+        if self.record_cost.is_zero() {
+            return usize::MAX;
+        }
+        let fit = self.return_timeout.as_nanos() / self.record_cost.as_nanos();
+        usize::try_from(fit).unwrap_or(usize::MAX).max(1)
     }
 
     /// Answers the request over `records` (each rendered with every field, expensive included).
@@ -151,7 +186,10 @@ impl CollectionRequest {
             return Value::Object(body);
         }
 
-        let limit = self.max_records.unwrap_or(usize::MAX);
+        let limit = self
+            .max_records
+            .unwrap_or(usize::MAX)
+            .min(self.gathered_in_time());
         if rows.len() > limit {
             rows.truncate(limit);
             if let Some((last, _)) = rows.last() {
@@ -215,6 +253,21 @@ fn object_at_mut<'v>(value: &'v mut Value, path: &str) -> Option<&'v mut Value> 
     path.split('.').try_fold(value, |v, key| v.get_mut(key))
 }
 
+/// Every operand of a filter on a length-bounded field is within the bounds.
+fn within_length(field: &FieldSpec, expression: &str) -> Result<(), String> {
+    let Some((min, max)) = field.length else {
+        return Ok(());
+    };
+    if query::operands(expression).all(|operand| (min..=max).contains(&operand.chars().count())) {
+        Ok(())
+    } else {
+        Err(format!(
+            "a value of {} has {min} to {max} characters",
+            field.path
+        ))
+    }
+}
+
 fn parse_max_records(value: &str) -> Result<usize, ApiError> {
     match value.parse::<usize>() {
         Ok(n) if n > 0 => Ok(n),
@@ -226,10 +279,9 @@ fn parse_max_records(value: &str) -> Result<usize, ApiError> {
     }
 }
 
-/// Validated only: the simulator never iterates long enough for the timeout to cut a page short.
-fn parse_return_timeout(value: &str) -> Result<(), ApiError> {
+fn parse_return_timeout(value: &str) -> Result<Duration, ApiError> {
     match value.parse::<u64>() {
-        Ok(n) if n <= RETURN_TIMEOUT_MAX => Ok(()),
+        Ok(n) if n <= RETURN_TIMEOUT_MAX => Ok(Duration::from_secs(n)),
         _ => Err(ApiError::invalid_value(
             RETURN_TIMEOUT,
             value,
@@ -357,6 +409,32 @@ mod tests {
     }
 
     #[test]
+    fn filter_operand_outside_a_fields_length_bounds_is_invalid() {
+        const BOUNDED: &[FieldSpec] = &[
+            FieldSpec::new("identifier", FieldType::Integer),
+            FieldSpec::new("node.uuid", FieldType::String),
+            FieldSpec::new("client_ip", FieldType::String).length(1, 4),
+        ];
+        let schema = Schema {
+            fields: BOUNDED,
+            links: &[],
+            ..SCHEMA
+        };
+        let parse = |query: &str| CollectionRequest::parse(&schema, &params::decode(Some(query)));
+        assert!(parse("client_ip=abcd|!wxyz|null").is_ok());
+        for query in [
+            "client_ip=abcde",
+            "client_ip=a|abcde",
+            "client_ip=",
+            "client_ip=>abcde",
+        ] {
+            let error = parse(query).expect_err(query);
+            assert_eq!(error.code.as_deref(), Some("262197"), "{query}");
+            assert_eq!(error.target.as_deref(), Some("client_ip"), "{query}");
+        }
+    }
+
+    #[test]
     fn non_numeric_max_records_is_invalid() {
         let error = get("max_records=ten").expect_err("invalid");
         assert_eq!(error.target.as_deref(), Some("max_records"));
@@ -425,6 +503,79 @@ mod tests {
             }
         }
         assert_eq!(seen, [5, 4, 3, 2, 1]);
+    }
+
+    fn slow_get(query: &str, cost_ms: u64) -> Value {
+        let pairs = params::decode(Some(query));
+        CollectionRequest::parse(&SCHEMA, &pairs)
+            .expect("valid")
+            .with_record_cost(Duration::from_millis(cost_ms))
+            .respond(
+                &SCHEMA,
+                records(),
+                &format!("/api/things?{query}"),
+                Media::Json,
+            )
+    }
+
+    #[test]
+    fn slow_iteration_returns_what_fits_in_return_timeout_and_links_the_rest() {
+        let body = slow_get("return_timeout=2", 1_000);
+        assert_eq!(identifiers(&body), [1, 2]);
+        assert_eq!(body["num_records"], 2);
+        assert!(
+            next_query(&body)
+                .expect("next")
+                .starts_with("return_timeout=2&start.")
+        );
+    }
+
+    #[test]
+    fn return_timeout_defaults_to_15_seconds() {
+        assert_eq!(identifiers(&slow_get("", 4_000)), [1, 2, 3]);
+    }
+
+    #[test]
+    fn a_page_holds_at_least_one_record_however_slow() {
+        let body = slow_get("return_timeout=0", 60_000);
+        assert_eq!(identifiers(&body), [1]);
+        assert!(next_query(&body).is_some());
+    }
+
+    #[test]
+    fn max_records_below_what_fits_in_time_wins() {
+        assert_eq!(
+            identifiers(&slow_get("return_timeout=4&max_records=1", 1_000)),
+            [1]
+        );
+    }
+
+    #[test]
+    fn everything_fits_when_iteration_is_fast_enough() {
+        let body = slow_get("return_timeout=5", 1_000);
+        assert_eq!(identifiers(&body).len(), 5);
+        assert!(next_query(&body).is_none());
+    }
+
+    #[test]
+    fn following_early_returns_visits_every_record_once_in_order() {
+        let mut query = "return_timeout=2&order_by=client_ip".to_owned();
+        let mut seen = Vec::new();
+        loop {
+            let body = slow_get(&query, 1_000);
+            seen.extend(identifiers(&body));
+            match next_query(&body) {
+                Some(next) => query = next,
+                None => break,
+            }
+        }
+        assert_eq!(seen, [5, 4, 3, 2, 1]);
+    }
+
+    #[test]
+    fn counting_is_not_cut_short() {
+        let body = slow_get("return_timeout=0&return_records=false", 60_000);
+        assert_eq!(body["num_records"], 5);
     }
 
     #[test]

@@ -113,7 +113,21 @@ pub mod iscsi {
     };
 }
 
+/// One entry of an error body's `arguments`: a value the message was built from, so a client can
+/// show or act on it without parsing the message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorArgument {
+    /// Argument code.
+    pub code: String,
+    /// The argument's value.
+    pub message: String,
+}
+
 /// An error answered with an ONTAP error body.
+///
+/// Every ONTAP code the simulator sends has exactly one constructor below, which decides the HTTP
+/// status, message, target and arguments of that code, so a body is the same wherever the error
+/// arises.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiError {
     /// HTTP status of the response.
@@ -124,92 +138,239 @@ pub struct ApiError {
     pub message: String,
     /// The parameter or field to blame, when there is one.
     pub target: Option<String>,
+    /// The values the message names, in the order it names them; left out of the body when empty.
+    pub arguments: Vec<ErrorArgument>,
+}
+
+/// Why a named argument (query parameter or body field) is unexpected: ONTAP answers all three
+/// with the same code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unexpected {
+    /// The endpoint has no such parameter or field.
+    Unknown,
+    /// The field exists but ONTAP generates it.
+    ReadOnly,
+    /// The field exists but may not be given in a PATCH.
+    NotInPatch,
+}
+
+/// How a request named the SVM that does not exist; decides status, wording and target of code
+/// 2621462.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SvmNamed<'a> {
+    /// By UUID in the URL path (GET, PATCH, DELETE, metrics): 404.
+    InPath(&'a str),
+    /// By `svm.uuid` in a POST body: 400.
+    ByUuid(&'a str),
+    /// By `svm.name` in a POST body: 400.
+    ByName(&'a str),
 }
 
 impl ApiError {
-    /// A request naming a query parameter the endpoint does not have.
-    pub fn unexpected_argument(name: &str) -> ApiError {
-        ApiError {
-            status: StatusCode::BAD_REQUEST,
-            code: Some(codes::UNEXPECTED_ARGUMENT.to_owned()),
-            message: format!("Unexpected argument \"{name}\"."),
-            target: Some(name.to_owned()),
-        }
-    }
-
-    /// A parameter whose value cannot be used; `why` says what is wrong with it.
-    pub fn invalid_value(parameter: &str, value: &str, why: &str) -> ApiError {
-        ApiError {
-            status: StatusCode::BAD_REQUEST,
-            code: Some(codes::INVALID_VALUE.to_owned()),
-            message: format!("\"{value}\" is an invalid value for field \"{parameter}\": {why}"),
-            target: Some(parameter.to_owned()),
-        }
-    }
-
-    /// A documented error, blaming `target` when given.
-    pub fn documented(status: StatusCode, error: Documented, target: Option<&str>) -> ApiError {
+    fn new(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
-            code: Some(error.code.to_owned()),
-            message: error.message.to_owned(),
-            target: target.map(str::to_owned),
-        }
-    }
-
-    /// A request body field that exists but may not be given here (read-only, or not in a
-    /// PATCH); ONTAP rejects it like an unknown field.
-    pub fn field_not_settable(path: &str, why: &str) -> ApiError {
-        ApiError {
-            status: StatusCode::BAD_REQUEST,
-            code: Some(codes::UNEXPECTED_ARGUMENT.to_owned()),
-            message: format!("Field \"{path}\" {why}."),
-            target: Some(path.to_owned()),
-        }
-    }
-
-    /// A request body that is not a JSON object. No ONTAP code is documented for this; the
-    /// invalid-value code is the closest (unverified against a real cluster).
-    pub fn malformed_body(why: &str) -> ApiError {
-        ApiError {
-            status: StatusCode::BAD_REQUEST,
-            code: Some(codes::INVALID_VALUE.to_owned()),
-            message: format!("The request body is not a valid JSON object: {why}"),
+            code: Some(code.to_owned()),
+            message: message.into(),
             target: None,
+            arguments: Vec::new(),
         }
     }
 
-    /// A path that names no API.
+    fn documented(status: StatusCode, error: Documented) -> ApiError {
+        ApiError::new(status, error.code, error.message)
+    }
+
+    fn targeting(mut self, target: &str) -> ApiError {
+        self.target = Some(target.to_owned());
+        self
+    }
+
+    /// Adds arguments, coded with the error's own code. *Unverified*: the reference pages show
+    /// the shape (`{"code", "message"}`) but not which code a cluster puts in an argument; this
+    /// is the one place to change once that is checked.
+    fn with_arguments(mut self, values: &[&str]) -> ApiError {
+        let code = self.code.clone().unwrap_or_default();
+        self.arguments = values
+            .iter()
+            .map(|value| ErrorArgument {
+                code: code.clone(),
+                message: (*value).to_owned(),
+            })
+            .collect();
+        self
+    }
+
+    /// 4, 404: a path that names no API. ONTAP sends no arguments with it.
     pub fn not_found() -> ApiError {
-        ApiError {
-            status: StatusCode::NOT_FOUND,
-            code: Some(codes::ENTRY_DOESNT_EXIST.to_owned()),
-            message: "entry doesn't exist".to_owned(),
-            target: None,
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            codes::ENTRY_DOESNT_EXIST,
+            "entry doesn't exist",
+        )
+    }
+
+    /// 262179, 400: an argument (query parameter or body field, named by its dotted path) the
+    /// request may not give. Argument: the name.
+    pub fn unexpected_argument(name: &str, why: Unexpected) -> ApiError {
+        let message = match why {
+            Unexpected::Unknown => format!("Unexpected argument \"{name}\"."),
+            Unexpected::ReadOnly => format!("Field \"{name}\" is read-only."),
+            Unexpected::NotInPatch => {
+                format!("Field \"{name}\" cannot be specified in a PATCH method.")
+            }
+        };
+        ApiError::new(StatusCode::BAD_REQUEST, codes::UNEXPECTED_ARGUMENT, message)
+            .targeting(name)
+            .with_arguments(&[name])
+    }
+
+    /// 262197, 400: a value that cannot be used; `why` says what is wrong with it. `field` names
+    /// the parameter or body field; `None` means the request body as a whole, which is not a JSON
+    /// object (no ONTAP code is documented for that; this is the closest, unverified).
+    /// Arguments: the value, then the field, in the message's order.
+    pub fn invalid_value<'a>(
+        field: impl Into<Option<&'a str>>,
+        value: &str,
+        why: &str,
+    ) -> ApiError {
+        match field.into() {
+            Some(field) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                codes::INVALID_VALUE,
+                format!("\"{value}\" is an invalid value for field \"{field}\": {why}"),
+            )
+            .targeting(field)
+            .with_arguments(&[value, field]),
+            None => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                codes::INVALID_VALUE,
+                format!("The request body is not a valid JSON object: {why}"),
+            )
+            .with_arguments(&[why]),
         }
     }
 
-    /// A method the resource does not support. No ONTAP code is known for this, so none is sent.
+    /// 1115127, 400: POST on a cluster without an iSCSI license.
+    pub fn not_licensed() -> ApiError {
+        ApiError::documented(StatusCode::BAD_REQUEST, iscsi::NOT_LICENSED)
+    }
+
+    /// 2621462: the SVM does not exist. Argument: the UUID or name the request gave.
+    pub fn svm_does_not_exist(named: SvmNamed<'_>) -> ApiError {
+        let (error, status, target, value) = match named {
+            SvmNamed::InPath(uuid) => (
+                iscsi::SVM_UUID_MISSING,
+                StatusCode::NOT_FOUND,
+                "svm.uuid",
+                uuid,
+            ),
+            SvmNamed::ByUuid(uuid) => (
+                iscsi::SUPPLIED_SVM_MISSING,
+                StatusCode::BAD_REQUEST,
+                "svm.uuid",
+                uuid,
+            ),
+            SvmNamed::ByName(name) => (
+                iscsi::SUPPLIED_SVM_MISSING,
+                StatusCode::BAD_REQUEST,
+                "svm.name",
+                name,
+            ),
+        };
+        ApiError::documented(status, error)
+            .targeting(target)
+            .with_arguments(&[value])
+    }
+
+    /// 2621507, 400: the SVM's allowed protocols exclude iSCSI. Argument: the SVM's name.
+    pub fn protocol_not_allowed(svm_name: &str) -> ApiError {
+        ApiError::documented(StatusCode::BAD_REQUEST, iscsi::PROTOCOL_NOT_ALLOWED)
+            .with_arguments(&[svm_name])
+    }
+
+    /// 2621706, 400: `svm.uuid` and `svm.name` name different SVMs. Arguments: both, as given.
+    pub fn svm_mismatch(svm_uuid: &str, svm_name: &str) -> ApiError {
+        ApiError::documented(StatusCode::BAD_REQUEST, iscsi::SVM_MISMATCH)
+            .with_arguments(&[svm_uuid, svm_name])
+    }
+
+    /// 2621707, 400: POST naming no SVM; there is nothing to name in arguments.
+    pub fn svm_not_specified() -> ApiError {
+        ApiError::documented(StatusCode::BAD_REQUEST, iscsi::SVM_NOT_SPECIFIED)
+    }
+
+    /// 5373960, 409: DELETE of an enabled service. Argument: the SVM's UUID from the path.
+    pub fn service_enabled(svm_uuid: &str) -> ApiError {
+        ApiError::documented(StatusCode::CONFLICT, iscsi::SERVICE_ENABLED)
+            .with_arguments(&[svm_uuid])
+    }
+
+    /// 5373966, 400: POST on an SVM configured for NVMe. Argument: the SVM's name.
+    pub fn svm_has_nvme(svm_name: &str) -> ApiError {
+        ApiError::documented(StatusCode::BAD_REQUEST, iscsi::SVM_HAS_NVME)
+            .with_arguments(&[svm_name])
+    }
+
+    /// 5374077, 409: POST for an SVM that has a service. Argument: the SVM's name.
+    pub fn service_exists(svm_name: &str) -> ApiError {
+        ApiError::documented(StatusCode::CONFLICT, iscsi::SERVICE_EXISTS)
+            .with_arguments(&[svm_name])
+    }
+
+    /// 5374078, 404: the SVM in the path has no service. Argument: the SVM's UUID.
+    pub fn no_service(svm_uuid: &str) -> ApiError {
+        ApiError::documented(StatusCode::NOT_FOUND, iscsi::NO_SERVICE)
+            .targeting("svm.uuid")
+            .with_arguments(&[svm_uuid])
+    }
+
+    /// 5374893, 400: POST on a stopped SVM. Argument: the SVM's name.
+    pub fn svm_stopped(svm_name: &str) -> ApiError {
+        ApiError::documented(StatusCode::BAD_REQUEST, iscsi::SVM_STOPPED)
+            .with_arguments(&[svm_name])
+    }
+
+    /// 5376452, 400: POST or DELETE on an ASA r2 cluster.
+    pub fn not_on_asa_r2() -> ApiError {
+        ApiError::documented(StatusCode::BAD_REQUEST, iscsi::NOT_ON_ASA_R2)
+    }
+
+    /// 8585947, 404: no sample exists for the request (a brand-new service, a timestamp on no
+    /// series).
+    pub fn no_metrics() -> ApiError {
+        ApiError::documented(StatusCode::NOT_FOUND, iscsi::NO_METRICS)
+    }
+
+    /// 8586225, 500: the samples could not be produced.
+    pub fn metrics_failed() -> ApiError {
+        ApiError::documented(StatusCode::INTERNAL_SERVER_ERROR, iscsi::METRICS_FAILED)
+    }
+
+    /// 405: a method the resource does not support. No ONTAP code is known for this, so none is
+    /// sent.
     pub fn method_not_allowed(method: &http::Method) -> ApiError {
         ApiError {
             status: StatusCode::METHOD_NOT_ALLOWED,
             code: None,
             message: format!("The method \"{method}\" is not supported on this resource."),
             target: None,
+            arguments: Vec::new(),
         }
     }
 
-    /// Failed or missing Basic authentication; ONTAP sends a message and no code.
+    /// 401: failed or missing Basic authentication; ONTAP sends a message and no code.
     pub fn unauthorized() -> ApiError {
         ApiError {
             status: StatusCode::UNAUTHORIZED,
             code: None,
             message: "User is not authorized.".to_owned(),
             target: None,
+            arguments: Vec::new(),
         }
     }
 
-    /// The JSON body: `{"error": {"message", "code"?, "target"?}}`.
+    /// The JSON body: `{"error": {"message", "code"?, "target"?, "arguments"?}}`.
     pub fn body(&self) -> Value {
         let mut error = Map::new();
         if let Some(code) = &self.code {
@@ -218,6 +379,14 @@ impl ApiError {
         error.insert("message".to_owned(), json!(self.message));
         if let Some(target) = &self.target {
             error.insert("target".to_owned(), json!(target));
+        }
+        if !self.arguments.is_empty() {
+            let arguments: Vec<Value> = self
+                .arguments
+                .iter()
+                .map(|a| json!({ "code": a.code, "message": a.message }))
+                .collect();
+            error.insert("arguments".to_owned(), Value::Array(arguments));
         }
         json!({ "error": error })
     }
@@ -232,12 +401,77 @@ impl ApiError {
 mod tests {
     use super::*;
 
+    fn arguments(error: &ApiError) -> Value {
+        error.body()["error"]["arguments"].clone()
+    }
+
     #[test]
-    fn unexpected_argument_names_the_parameter_in_message_and_target() {
-        let body = ApiError::unexpected_argument("foo").body();
+    fn unexpected_argument_names_the_parameter_in_message_target_and_arguments() {
+        let body = ApiError::unexpected_argument("foo", Unexpected::Unknown).body();
         assert_eq!(body["error"]["code"], "262179");
         assert_eq!(body["error"]["message"], "Unexpected argument \"foo\".");
         assert_eq!(body["error"]["target"], "foo");
+        assert_eq!(
+            body["error"]["arguments"],
+            json!([{"code": "262179", "message": "foo"}])
+        );
+    }
+
+    #[test]
+    fn invalid_value_arguments_are_the_value_then_the_field() {
+        let error = ApiError::invalid_value("max_records", "ten", "expected a positive integer");
+        assert_eq!(
+            arguments(&error),
+            json!([
+                {"code": "262197", "message": "ten"},
+                {"code": "262197", "message": "max_records"},
+            ])
+        );
+        assert_eq!(error.target.as_deref(), Some("max_records"));
+    }
+
+    #[test]
+    fn malformed_body_blames_no_field() {
+        let error = ApiError::invalid_value(None, "", "expected an object");
+        assert_eq!(error.code.as_deref(), Some("262197"));
+        assert_eq!(error.target, None);
+    }
+
+    #[test]
+    fn svm_does_not_exist_wording_status_and_target_follow_how_the_svm_was_named() {
+        let path = ApiError::svm_does_not_exist(SvmNamed::InPath("u1"));
+        assert_eq!(path.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            path.message,
+            "An SVM with the specified UUID does not exist."
+        );
+        assert_eq!(path.target.as_deref(), Some("svm.uuid"));
+        assert_eq!(
+            arguments(&path),
+            json!([{"code": "2621462", "message": "u1"}])
+        );
+        let by_name = ApiError::svm_does_not_exist(SvmNamed::ByName("vs9"));
+        assert_eq!(by_name.status, StatusCode::BAD_REQUEST);
+        assert_eq!(by_name.message, "The supplied SVM does not exist.");
+        assert_eq!(by_name.target.as_deref(), Some("svm.name"));
+        assert_eq!(
+            arguments(&by_name),
+            json!([{"code": "2621462", "message": "vs9"}])
+        );
+    }
+
+    #[test]
+    fn errors_with_nothing_to_name_have_no_arguments_member() {
+        for error in [
+            ApiError::not_found(),
+            ApiError::svm_not_specified(),
+            ApiError::no_metrics(),
+        ] {
+            assert!(
+                error.body()["error"].get("arguments").is_none(),
+                "{error:?}"
+            );
+        }
     }
 
     #[test]

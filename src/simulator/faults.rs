@@ -179,6 +179,7 @@ fn respond(kind: FaultKind, media: Media) -> Response {
             code,
             message,
             target,
+            arguments: Vec::new(),
         }
         .into_response_as(media),
         FaultKind::Raw {

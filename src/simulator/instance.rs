@@ -6,7 +6,7 @@ use http::{HeaderMap, StatusCode, Uri};
 use serde_json::Value;
 
 use super::collection;
-use super::errors::ApiError;
+use super::errors::{ApiError, Unexpected};
 use super::fields::{self, Selection};
 use super::media::Media;
 use super::params;
@@ -41,7 +41,7 @@ fn parse(schema: &Schema, uri: &Uri) -> Result<Selection, ApiError> {
     let mut values = Vec::new();
     for (name, value) in params::decode(uri.query()) {
         if name != fields::PARAM {
-            return Err(ApiError::unexpected_argument(&name));
+            return Err(ApiError::unexpected_argument(&name, Unexpected::Unknown));
         }
         values.push(value);
     }

@@ -13,10 +13,10 @@ use serde_json::{Value, json};
 
 use super::clock::unix_secs;
 use super::collection;
-use super::errors::{ApiError, iscsi};
+use super::errors::{ApiError, SvmNamed, Unexpected};
 use super::fields::Selection;
 use super::instance;
-use super::iscsi_body::{self, CreateBody};
+use super::iscsi_body::{self, ALIAS_MAX_CHARS, CreateBody};
 use super::iscsi_model::{IscsiService, target_name};
 use super::media::Media;
 use super::model::{Cluster, SharedCluster, SvmState};
@@ -30,13 +30,16 @@ pub const ITEM_PATH: &str = "/api/protocols/san/iscsi/services/{svm_uuid}";
 
 const RETURN_RECORDS: &str = "return_records";
 
+/// The pages' maxLength of `target.name` and `target.alias` (minLength is 1).
+const TARGET_MAX_CHARS: usize = ALIAS_MAX_CHARS;
+
 /// Every documented field; `metric.*` and `statistics.*` are expensive.
 const FIELDS: &[FieldSpec] = &[
     FieldSpec::new("svm.name", FieldType::String),
     FieldSpec::new("svm.uuid", FieldType::String),
     FieldSpec::new("enabled", FieldType::Boolean),
-    FieldSpec::new("target.name", FieldType::String),
-    FieldSpec::new("target.alias", FieldType::String),
+    FieldSpec::new("target.name", FieldType::String).length(1, TARGET_MAX_CHARS),
+    FieldSpec::new("target.alias", FieldType::String).length(1, TARGET_MAX_CHARS),
     FieldSpec::new("metric.timestamp", FieldType::DateTime).expensive(),
     FieldSpec::new("metric.duration", FieldType::String).expensive(),
     FieldSpec::new("metric.status", FieldType::String).expensive(),
@@ -104,7 +107,8 @@ fn metrics_href(record: &Value) -> Option<String> {
 
 /// Lists the services.
 pub async fn list(State(cluster): State<SharedCluster>, uri: Uri, headers: HeaderMap) -> Response {
-    collection::get(&SCHEMA, &uri, &headers, || {
+    let record_cost = cluster.iteration_cost(uri.path());
+    collection::get(&SCHEMA, &uri, &headers, record_cost, || {
         let now = unix_secs(cluster.now());
         cluster.with(|c| {
             c.iscsi_services
@@ -191,15 +195,13 @@ fn create_service(
 /// iSCSI, is not configured for NVMe and is running, the cluster is not ASA r2, and the SVM has
 /// no service yet. Returns the SVM's UUID.
 fn validate_create(cluster: &Cluster, body: &CreateBody) -> Result<String, ApiError> {
-    let bad =
-        |error, target: Option<&str>| ApiError::documented(StatusCode::BAD_REQUEST, error, target);
     let by_uuid = body
         .svm_uuid
         .as_deref()
         .map(|uuid| {
             cluster
                 .svm(uuid)
-                .ok_or_else(|| bad(iscsi::SUPPLIED_SVM_MISSING, Some("svm.uuid")))
+                .ok_or_else(|| ApiError::svm_does_not_exist(SvmNamed::ByUuid(uuid)))
         })
         .transpose()?;
     let by_name = body
@@ -208,35 +210,33 @@ fn validate_create(cluster: &Cluster, body: &CreateBody) -> Result<String, ApiEr
         .map(|name| {
             cluster
                 .svm_named(name)
-                .ok_or_else(|| bad(iscsi::SUPPLIED_SVM_MISSING, Some("svm.name")))
+                .ok_or_else(|| ApiError::svm_does_not_exist(SvmNamed::ByName(name)))
         })
         .transpose()?;
     let svm = match (by_uuid, by_name) {
-        (Some(a), Some(b)) if a.uuid != b.uuid => return Err(bad(iscsi::SVM_MISMATCH, None)),
+        (Some(a), Some(b)) if a.uuid != b.uuid => {
+            return Err(ApiError::svm_mismatch(&a.uuid, &b.name));
+        }
         (Some(svm), _) | (None, Some(svm)) => svm,
-        (None, None) => return Err(bad(iscsi::SVM_NOT_SPECIFIED, None)),
+        (None, None) => return Err(ApiError::svm_not_specified()),
     };
     if !cluster.iscsi_licensed {
-        return Err(bad(iscsi::NOT_LICENSED, None));
+        return Err(ApiError::not_licensed());
     }
     if !svm.iscsi_allowed {
-        return Err(bad(iscsi::PROTOCOL_NOT_ALLOWED, None));
+        return Err(ApiError::protocol_not_allowed(&svm.name));
     }
     if svm.nvme_configured {
-        return Err(bad(iscsi::SVM_HAS_NVME, None));
+        return Err(ApiError::svm_has_nvme(&svm.name));
     }
     if svm.state != SvmState::Running {
-        return Err(bad(iscsi::SVM_STOPPED, None));
+        return Err(ApiError::svm_stopped(&svm.name));
     }
     if cluster.asa_r2 {
-        return Err(bad(iscsi::NOT_ON_ASA_R2, None));
+        return Err(ApiError::not_on_asa_r2());
     }
     if cluster.iscsi_service(&svm.uuid).is_some() {
-        return Err(ApiError::documented(
-            StatusCode::CONFLICT,
-            iscsi::SERVICE_EXISTS,
-            None,
-        ));
+        return Err(ApiError::service_exists(&svm.name));
     }
     Ok(svm.uuid.clone())
 }
@@ -258,7 +258,7 @@ pub async fn update(
         cluster.with(|c| {
             existing(c, &svm_uuid)?;
             let Some(service) = c.iscsi_service_mut(&svm_uuid) else {
-                return Err(no_service());
+                return Err(ApiError::no_service(&svm_uuid));
             };
             if let Some(enabled) = update.enabled {
                 service.set_enabled(enabled, now);
@@ -287,21 +287,13 @@ pub async fn delete(
         let svm_uuid = svm_uuid_from(path)?;
         cluster.with(|c| {
             if c.svm(&svm_uuid).is_none() {
-                return Err(svm_missing());
+                return Err(ApiError::svm_does_not_exist(SvmNamed::InPath(&svm_uuid)));
             }
             if c.asa_r2 {
-                return Err(ApiError::documented(
-                    StatusCode::BAD_REQUEST,
-                    iscsi::NOT_ON_ASA_R2,
-                    None,
-                ));
+                return Err(ApiError::not_on_asa_r2());
             }
             if existing(c, &svm_uuid)?.enabled {
-                return Err(ApiError::documented(
-                    StatusCode::CONFLICT,
-                    iscsi::SERVICE_ENABLED,
-                    None,
-                ));
+                return Err(ApiError::service_enabled(&svm_uuid));
             }
             c.iscsi_services.retain(|s| s.svm_uuid != svm_uuid);
             Ok(())
@@ -316,21 +308,11 @@ pub async fn delete(
 /// The service of the SVM named in a path: 404 when the SVM or its service does not exist.
 pub fn existing<'c>(cluster: &'c Cluster, svm_uuid: &str) -> Result<&'c IscsiService, ApiError> {
     if cluster.svm(svm_uuid).is_none() {
-        return Err(svm_missing());
+        return Err(ApiError::svm_does_not_exist(SvmNamed::InPath(svm_uuid)));
     }
-    cluster.iscsi_service(svm_uuid).ok_or_else(no_service)
-}
-
-fn svm_missing() -> ApiError {
-    ApiError::documented(
-        StatusCode::NOT_FOUND,
-        iscsi::SVM_UUID_MISSING,
-        Some("svm.uuid"),
-    )
-}
-
-fn no_service() -> ApiError {
-    ApiError::documented(StatusCode::NOT_FOUND, iscsi::NO_SERVICE, Some("svm.uuid"))
+    cluster
+        .iscsi_service(svm_uuid)
+        .ok_or_else(|| ApiError::no_service(svm_uuid))
 }
 
 /// The `{svm_uuid}` path segment; axum only fails to extract it when it is not valid UTF-8.
@@ -340,7 +322,7 @@ pub fn svm_uuid_from(path: Result<Path<String>, PathRejection>) -> Result<String
 }
 
 fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
-    body.map_err(|rejection| ApiError::malformed_body(&rejection.body_text()))
+    body.map_err(|rejection| ApiError::invalid_value(None, "", &rejection.body_text()))
 }
 
 /// POST takes only `return_records` (default false).
@@ -348,7 +330,7 @@ fn return_records(uri: &Uri) -> Result<bool, ApiError> {
     let mut wanted = false;
     for (name, value) in params::decode(uri.query()) {
         if name != RETURN_RECORDS {
-            return Err(ApiError::unexpected_argument(&name));
+            return Err(ApiError::unexpected_argument(&name, Unexpected::Unknown));
         }
         wanted = match value.as_str() {
             "true" => true,
@@ -368,7 +350,7 @@ fn return_records(uri: &Uri) -> Result<bool, ApiError> {
 /// PATCH and DELETE take no query parameters.
 fn no_parameters(uri: &Uri) -> Result<(), ApiError> {
     match params::decode(uri.query()).first() {
-        Some((name, _)) => Err(ApiError::unexpected_argument(name)),
+        Some((name, _)) => Err(ApiError::unexpected_argument(name, Unexpected::Unknown)),
         None => Ok(()),
     }
 }

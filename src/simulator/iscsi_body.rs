@@ -6,10 +6,10 @@
 
 use serde_json::{Map, Value};
 
-use super::errors::ApiError;
+use super::errors::{ApiError, Unexpected};
 
-/// Most characters a target alias may have.
-const ALIAS_MAX_CHARS: usize = 128;
+/// Most characters a target alias may have (the pages' maxLength).
+pub const ALIAS_MAX_CHARS: usize = 128;
 
 /// A valid POST body.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -44,14 +44,17 @@ pub fn parse_create(body: &[u8]) -> Result<CreateBody, ApiError> {
                         "name" => create.svm_name = Some(string("svm.name", value)?),
                         "uuid" => create.svm_uuid = Some(string("svm.uuid", value)?),
                         other => {
-                            return Err(ApiError::unexpected_argument(&format!("svm.{other}")));
+                            return Err(ApiError::unexpected_argument(
+                                &format!("svm.{other}"),
+                                Unexpected::Unknown,
+                            ));
                         }
                     }
                 }
             }
             "enabled" => create.enabled = Some(boolean("enabled", value)?),
             "target" => create.alias = target_alias(value, false)?,
-            other => return Err(ApiError::unexpected_argument(other)),
+            other => return Err(ApiError::unexpected_argument(other, Unexpected::Unknown)),
         }
     }
     Ok(create)
@@ -67,14 +70,11 @@ pub fn parse_update(body: &[u8]) -> Result<UpdateBody, ApiError> {
                     Some(member) => format!("svm.{member}"),
                     None => "svm".to_owned(),
                 };
-                return Err(ApiError::field_not_settable(
-                    &path,
-                    "cannot be specified in a PATCH method",
-                ));
+                return Err(ApiError::unexpected_argument(&path, Unexpected::NotInPatch));
             }
             "enabled" => update.enabled = Some(boolean("enabled", value)?),
             "target" => update.alias = target_alias(value, true)?,
-            other => return Err(ApiError::unexpected_argument(other)),
+            other => return Err(ApiError::unexpected_argument(other, Unexpected::Unknown)),
         }
     }
     Ok(update)
@@ -83,8 +83,8 @@ pub fn parse_update(body: &[u8]) -> Result<UpdateBody, ApiError> {
 fn parse_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::malformed_body("expected an object")),
-        Err(error) => Err(ApiError::malformed_body(&error.to_string())),
+        Ok(_) => Err(ApiError::invalid_value(None, "", "expected an object")),
+        Err(error) => Err(ApiError::invalid_value(None, "", &error.to_string())),
     }
 }
 
@@ -98,34 +98,44 @@ fn target_alias(value: &Value, patch: bool) -> Result<Option<String>, ApiError> 
                 check_alias(&text, patch)?;
                 alias = Some(text);
             }
-            "name" => return Err(ApiError::field_not_settable("target.name", "is read-only")),
-            other => return Err(ApiError::unexpected_argument(&format!("target.{other}"))),
+            "name" => {
+                return Err(ApiError::unexpected_argument(
+                    "target.name",
+                    Unexpected::ReadOnly,
+                ));
+            }
+            other => {
+                return Err(ApiError::unexpected_argument(
+                    &format!("target.{other}"),
+                    Unexpected::Unknown,
+                ));
+            }
         }
     }
     Ok(alias)
 }
 
-/// One to 128 printable characters, no space; a PATCH may send `""` to clear the alias.
+/// Whether `alias` may be set as an iSCSI target alias in a POST or PATCH: 1 to 128 characters
+/// (Unicode scalar values), none of them whitespace (which includes U+00A0 no-break space) or a
+/// control character. The pages say "any printable character except space"; this reading is the
+/// simulator's, kept in one function so the gateway's own check can be compared against it. (A
+/// PATCH may also send `""`, which is not an alias but clears it.)
+pub fn is_valid_alias(alias: &str) -> bool {
+    let length = alias.chars().count();
+    (1..=ALIAS_MAX_CHARS).contains(&length)
+        && !alias.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// A valid alias, or in a PATCH the empty alias that clears it.
 fn check_alias(alias: &str, patch: bool) -> Result<(), ApiError> {
-    if alias.is_empty() && patch {
+    if (alias.is_empty() && patch) || is_valid_alias(alias) {
         return Ok(());
     }
-    let length = alias.chars().count();
-    if length == 0 || length > ALIAS_MAX_CHARS {
-        return Err(ApiError::invalid_value(
-            "target.alias",
-            alias,
-            "an alias has 1 to 128 characters",
-        ));
-    }
-    if alias.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(ApiError::invalid_value(
-            "target.alias",
-            alias,
-            "an alias is printable characters other than space",
-        ));
-    }
-    Ok(())
+    Err(ApiError::invalid_value(
+        "target.alias",
+        alias,
+        "an alias has 1 to 128 printable characters other than space",
+    ))
 }
 
 fn members<'v>(path: &str, value: &'v Value) -> Result<&'v Map<String, Value>, ApiError> {
@@ -255,6 +265,39 @@ mod tests {
                 (Some("262197"), Some("target.alias"))
             );
         }
+    }
+
+    #[test]
+    fn alias_rule_rejects_every_kind_of_whitespace_and_control_character() {
+        for alias in [
+            "a b",
+            "a\u{a0}b",
+            "a\u{2003}b",
+            "a\nb",
+            "a\u{7f}b",
+            "a\u{85}b",
+        ] {
+            assert!(!is_valid_alias(alias), "{alias:?}");
+        }
+        for alias in [
+            "svm1",
+            "lab-a_1.x",
+            "äöü",
+            "日本",
+            "a/b:c",
+            &"é".repeat(128),
+        ] {
+            assert!(is_valid_alias(alias), "{alias:?}");
+        }
+        assert!(!is_valid_alias(""));
+        assert!(!is_valid_alias(&"é".repeat(129)));
+    }
+
+    #[test]
+    fn no_break_space_alias_is_rejected_in_post_and_patch() {
+        let body = r#"{"target": {"alias": "a\u00a0b"}}"#;
+        assert!(create(body).is_err());
+        assert!(update(body).is_err());
     }
 
     #[test]

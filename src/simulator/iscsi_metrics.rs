@@ -7,12 +7,12 @@
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::response::Response;
-use http::{HeaderMap, StatusCode, Uri};
+use http::{HeaderMap, Uri};
 use serde_json::{Value, json};
 
 use super::clock::unix_secs;
 use super::collection;
-use super::errors::{ApiError, iscsi as codes};
+use super::errors::ApiError;
 use super::instance;
 use super::iscsi::{self, PATH as SERVICES};
 use super::iscsi_model::sample_json;
@@ -49,8 +49,7 @@ const FIELDS: &[FieldSpec] = &[
     FieldSpec::new("svm.uuid", FieldType::String),
 ];
 
-/// `_links.self` of a sample: its own endpoint, the timestamp in RFC 3339 so the path has no
-/// spaces.
+/// `_links.self` of a sample: its own endpoint, named by the sample's RFC 3339 timestamp.
 const SAMPLE_LINK: LinkSpec = LinkSpec {
     object: "",
     href: sample_href,
@@ -90,12 +89,13 @@ pub async fn list(
         Ok(interval) => interval,
         Err(error) => return error.into_response_as(Media::from_headers(&headers)),
     };
-    collection::get_with(&SCHEMA, &uri, &headers, || {
+    let record_cost = cluster.iteration_cost(uri.path());
+    collection::get_with(&SCHEMA, &uri, &headers, record_cost, || {
         let svm_uuid = iscsi::svm_uuid_from(path)?;
         let (workload, timeline, now) = performance(&cluster, &svm_uuid)?;
         let series = perf::history(&workload, &timeline, now, interval);
         if series.is_empty() {
-            return Err(no_metrics());
+            return Err(ApiError::no_metrics());
         }
         Ok(series
             .iter()
@@ -115,13 +115,13 @@ pub async fn get(
         let Path((svm_uuid, timestamp)) = path.map_err(|rejection| {
             ApiError::invalid_value("timestamp", "", &rejection.body_text())
         })?;
-        let at = time_format::parse_timestamp(&timestamp).ok_or_else(|| {
+        let at = time_format::parse_path_timestamp(&timestamp).ok_or_else(|| {
             ApiError::invalid_value("timestamp", &timestamp, "expected a date-time")
         })?;
         let (workload, timeline, now) = performance(&cluster, &svm_uuid)?;
         perf::sample_at(&workload, &timeline, now, at)
             .map(|sample| record(&svm_uuid, &sample))
-            .ok_or_else(no_metrics)
+            .ok_or_else(ApiError::no_metrics)
     })
 }
 
@@ -134,13 +134,9 @@ fn performance(
     cluster.with(|c| {
         let service = iscsi::existing(c, svm_uuid)?;
         if c.metrics_failure {
-            return Err(ApiError::documented(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                codes::METRICS_FAILED,
-                None,
-            ));
+            return Err(ApiError::metrics_failed());
         }
-        Ok((service.workload(), service.timeline(), now))
+        Ok((service.workload(), c.iscsi_timeline(service), now))
     })
 }
 
@@ -150,10 +146,6 @@ fn record(svm_uuid: &str, sample: &perf::Sample) -> Value {
         map.insert("svm".to_owned(), json!({ "uuid": svm_uuid }));
     }
     record
-}
-
-fn no_metrics() -> ApiError {
-    ApiError::documented(StatusCode::NOT_FOUND, codes::NO_METRICS, None)
 }
 
 /// The `interval` parameter (the last one wins if repeated).
@@ -189,7 +181,7 @@ mod tests {
     fn sample_link_names_the_sample_in_rfc3339() {
         let record = json!({
             "svm": {"uuid": "u"},
-            "timestamp": "2026-01-01 00:15:00 +0000",
+            "timestamp": "2026-01-01T00:15:00Z",
         });
         assert_eq!(
             sample_href(&record).as_deref(),

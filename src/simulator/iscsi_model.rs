@@ -10,6 +10,7 @@ use std::time::SystemTime;
 use serde_json::{Map, Value, json};
 
 use super::clock::unix_secs;
+use super::metric_status::MetricStatus;
 use super::model::Cluster;
 use super::perf::{self, Counters, PerOp, Sample, Timeline};
 use super::time_format;
@@ -34,6 +35,12 @@ pub struct IscsiService {
     pub created_at: SystemTime,
     /// State changes and counter resets, oldest first; creation records the initial state.
     pub history: Vec<IscsiEvent>,
+    /// A status every sample, history record and `statistics` reading of the service reports
+    /// instead of its own, so a client can be tested against each status (and an unknown one).
+    pub forced_status: Option<MetricStatus>,
+    /// Where the raw counters started at creation, so tests can serve counters above 2^63 (see
+    /// [`super::SharedCluster::set_iscsi_counter_base`]).
+    pub counter_base: u64,
 }
 
 /// Something that happened to a service at a point in simulated time.
@@ -75,6 +82,8 @@ impl IscsiService {
                 at: created_at,
                 kind: state_event(enabled),
             }],
+            forced_status: None,
+            counter_base: 0,
         }
     }
 
@@ -97,8 +106,9 @@ impl IscsiService {
         self.history.insert(index, IscsiEvent { at, kind });
     }
 
-    /// The history in the form the performance model reads.
-    pub(super) fn timeline(&self) -> Timeline {
+    /// The service's own history in the form the performance model reads; the collector's part
+    /// is the cluster's (see [`Cluster::iscsi_timeline`]).
+    fn timeline(&self) -> Timeline {
         let mut states = Vec::new();
         let mut resets = Vec::new();
         for event in &self.history {
@@ -114,6 +124,10 @@ impl IscsiService {
             states,
             resets,
             fallback: self.enabled,
+            unanswered: Vec::new(),
+            backfilled: Vec::new(),
+            forced_status: self.forced_status.clone(),
+            counter_base: self.counter_base,
         }
     }
 
@@ -162,6 +176,25 @@ impl Cluster {
             .map(|index| index + 2)
     }
 
+    /// Everything the service's performance data is computed from: its own history plus the
+    /// collector's (nodes that did not answer, collections made up later), which every service
+    /// shares because each aggregates over all nodes.
+    pub(super) fn iscsi_timeline(&self, service: &IscsiService) -> Timeline {
+        let mut timeline = service.timeline();
+        timeline.unanswered = self
+            .node_outages
+            .iter()
+            .map(|outage| (unix_secs(outage.from), outage.until.map(unix_secs)))
+            .collect();
+        timeline.backfilled = self
+            .backfilled_collections
+            .iter()
+            .copied()
+            .map(unix_secs)
+            .collect();
+        timeline
+    }
+
     /// A service with every field, expensive ones included, as of `now` (seconds since the
     /// epoch); the SVM's name is left out when the SVM is unknown.
     pub(super) fn iscsi_service_json(&self, service: &IscsiService, now: i64) -> Value {
@@ -176,13 +209,14 @@ impl Cluster {
             target.insert("alias".to_owned(), json!(alias));
         }
         let workload = service.workload();
-        let timeline = service.timeline();
+        let timeline = self.iscsi_timeline(service);
+        let counters = perf::counters_at(&workload, &timeline, now);
         json!({
             "svm": svm,
             "enabled": service.enabled,
             "target": target,
             "metric": sample_json(&perf::live_metric(&workload, &timeline, now)),
-            "statistics": statistics_json(&perf::counters_at(&workload, &timeline, now), now),
+            "statistics": statistics_json(&counters, &timeline.statistics_status(now), now),
         })
     }
 }
@@ -191,7 +225,7 @@ impl Cluster {
 /// operations move no data, and the page lists only read, write and total.
 pub(super) fn sample_json(sample: &Sample) -> Value {
     json!({
-        "timestamp": time_format::format_timestamp(sample.timestamp),
+        "timestamp": time_format::format_rfc3339(sample.timestamp),
         "duration": time_format::format_duration(sample.duration),
         "status": sample.status.as_str(),
         "iops": per_op_json(&sample.iops, true),
@@ -200,10 +234,10 @@ pub(super) fn sample_json(sample: &Sample) -> Value {
     })
 }
 
-fn statistics_json(counters: &Counters, now: i64) -> Value {
+fn statistics_json(counters: &Counters, status: &MetricStatus, now: i64) -> Value {
     json!({
-        "timestamp": time_format::format_timestamp(now),
-        "status": "ok",
+        "timestamp": time_format::format_rfc3339(now),
+        "status": status.as_str(),
         "iops_raw": per_op_json(&counters.ops, true),
         "latency_raw": per_op_json(&counters.latency_us, true),
         "throughput_raw": per_op_json(&counters.bytes, false),
@@ -291,10 +325,10 @@ mod tests {
         let json = cluster.iscsi_service_json(&cluster.iscsi_services[0], now);
         assert_eq!(json["metric"]["duration"], "PT15S");
         assert_eq!(json["metric"]["status"], "ok");
-        assert_eq!(json["metric"]["timestamp"], "2026-01-01 00:01:30 +0000");
+        assert_eq!(json["metric"]["timestamp"], "2026-01-01T00:01:30Z");
         assert!(json["metric"]["iops"]["other"].is_u64());
         assert!(json["metric"]["throughput"].get("other").is_none());
-        assert_eq!(json["statistics"]["timestamp"], "2026-01-01 00:01:40 +0000");
+        assert_eq!(json["statistics"]["timestamp"], "2026-01-01T00:01:40Z");
         assert!(json["statistics"]["iops_raw"]["total"].as_u64() > Some(0));
         assert!(json["statistics"]["throughput_raw"].get("other").is_none());
     }

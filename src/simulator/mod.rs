@@ -4,7 +4,10 @@
 //! (query expressions, `fields`, `order_by`, paging with continuation keys, HAL links, error
 //! bodies), so the gateway can be tested end to end and demonstrated without a cluster. Tests
 //! reach into it while it runs: mutate the cluster, inject faults, read connection counters,
-//! and pin or advance the simulated clock that iSCSI performance data is computed from.
+//! pin or advance the simulated clock that iSCSI performance data is computed from, make the
+//! performance collector miss collections or nodes stop answering (or force any sample status),
+//! start raw counters above 2^63, and make collections slow enough for `return_timeout` to cut
+//! pages short (all through [`SharedCluster`]).
 //!
 //! It depends on nothing else in the crate; only the binary and tests depend on it.
 
@@ -21,6 +24,7 @@ mod iscsi_body;
 mod iscsi_metrics;
 mod iscsi_model;
 mod media;
+mod metric_status;
 mod model;
 mod order;
 mod params;
@@ -45,8 +49,10 @@ use tokio::net::TcpListener;
 
 pub use clock::{CLOCK_START_UNIX_SECS, clock_start};
 pub use faults::{Fault, FaultKind, Faults};
+pub use iscsi_body::{ALIAS_MAX_CHARS, is_valid_alias};
 pub use iscsi_model::{IscsiEvent, IscsiEventKind, IscsiService};
-pub use model::{CifsConnection, Cluster, Node, SharedCluster, Svm, SvmState};
+pub use metric_status::MetricStatus;
+pub use model::{CifsConnection, Cluster, Node, NodeOutage, SharedCluster, Svm, SvmState};
 pub use stats::StatsSnapshot;
 
 use server::Server;

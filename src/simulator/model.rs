@@ -1,12 +1,15 @@
 //! The simulated cluster's state and its JSON rendering.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
 
-use super::clock::Clock;
+use super::clock::{Clock, from_unix_secs, unix_secs};
 use super::iscsi_model::IscsiService;
+use super::metric_status::MetricStatus;
+use super::perf::{COLLECTION_SECS, ceil_to};
 
 /// Everything the simulator serves. Tests mutate it through [`SharedCluster`] while the
 /// simulator runs, to prove the gateway sees changes and pages consistently.
@@ -26,6 +29,10 @@ pub struct Cluster {
     pub asa_r2: bool,
     /// Makes every metrics request fail with ONTAP's "unexpected error", for error-path tests.
     pub metrics_failure: bool,
+    /// Periods in which a node did not answer the performance collector, oldest first.
+    pub node_outages: Vec<NodeOutage>,
+    /// Collection instants the performance collector missed and made up later.
+    pub backfilled_collections: Vec<SystemTime>,
 }
 
 impl Default for Cluster {
@@ -39,6 +46,8 @@ impl Default for Cluster {
             iscsi_licensed: true,
             asa_r2: false,
             metrics_failure: false,
+            node_outages: Vec::new(),
+            backfilled_collections: Vec::new(),
         }
     }
 }
@@ -50,6 +59,20 @@ pub struct Node {
     pub uuid: String,
     /// Node name.
     pub name: String,
+}
+
+/// A period in which a node did not answer the performance collector. Every iSCSI service
+/// aggregates over all nodes, so while it lasts every service's samples are partial
+/// (`partial_no_response`), and the first sample after it spans a longer time on that node than
+/// on the others (`inconsistent_delta_time`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeOutage {
+    /// UUID of the silent node.
+    pub node_uuid: String,
+    /// When it stopped answering.
+    pub from: SystemTime,
+    /// When it answered again; `None` while it is still silent.
+    pub until: Option<SystemTime>,
 }
 
 /// Whether an SVM is serving data.
@@ -162,11 +185,20 @@ fn reference(uuid: &str, name: Option<&str>) -> Value {
     }
 }
 
-/// A cheap, cloneable handle on the cluster the simulator serves, and on its simulated clock.
+/// A cheap, cloneable handle on the cluster the simulator serves, on its simulated clock, and on
+/// how long iterating its collections takes.
 #[derive(Clone, Debug, Default)]
 pub struct SharedCluster {
     inner: Arc<Mutex<Cluster>>,
     clock: Arc<Clock>,
+    iteration_costs: Arc<Mutex<IterationCosts>>,
+}
+
+/// Simulated time per record gathered while iterating a collection.
+#[derive(Clone, Debug, Default)]
+struct IterationCosts {
+    default: Duration,
+    by_path: BTreeMap<String, Duration>,
 }
 
 impl SharedCluster {
@@ -176,6 +208,7 @@ impl SharedCluster {
         SharedCluster {
             inner: Arc::new(Mutex::new(cluster)),
             clock: Arc::new(Clock::default()),
+            iteration_costs: Arc::default(),
         }
     }
 
@@ -199,6 +232,38 @@ impl SharedCluster {
         self.clock.resume();
     }
 
+    /// Makes iterating the collection at `collection_path` (a request path as sent, without the
+    /// query: `/api/protocols/cifs/connections`, or a metrics history such as
+    /// `/api/protocols/san/iscsi/services/<svm uuid>/metrics`) take `per_record` of simulated time
+    /// per record gathered. A page then holds only what fits in the request's `return_timeout`
+    /// (default 15 s), at least one record, and links the rest with `_links.next`, as ONTAP
+    /// returns early; no real time passes. It overrides the default
+    /// ([`SharedCluster::set_default_iteration_cost`]) for that path, `Duration::ZERO` included.
+    pub fn set_iteration_cost(&self, collection_path: &str, per_record: Duration) {
+        self.costs()
+            .by_path
+            .insert(collection_path.to_owned(), per_record);
+    }
+
+    /// The iteration cost of every collection without one of its own (initially zero: pages are
+    /// never cut short).
+    pub fn set_default_iteration_cost(&self, per_record: Duration) {
+        self.costs().default = per_record;
+    }
+
+    /// The simulated time one record of the collection at `path` takes to gather.
+    pub(super) fn iteration_cost(&self, path: &str) -> Duration {
+        let costs = self.costs();
+        costs.by_path.get(path).copied().unwrap_or(costs.default)
+    }
+
+    /// Plain values, so usable after a panic elsewhere.
+    fn costs(&self) -> MutexGuard<'_, IterationCosts> {
+        self.iteration_costs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// Enables or disables an SVM's iSCSI service now, as a PATCH would (counters stop growing
     /// while it is disabled). `false` when the SVM has no service.
     pub fn set_iscsi_enabled(&self, svm_uuid: &str, enabled: bool) -> bool {
@@ -219,6 +284,80 @@ impl SharedCluster {
             cluster
                 .iscsi_service_mut(svm_uuid)
                 .map(|service| service.reset_counters(now))
+                .is_some()
+        })
+    }
+
+    /// Makes a node stop (`false`) or resume (`true`) answering the performance collector now
+    /// (see [`NodeOutage`]). `false` when there is no such node; asking for the state the node is
+    /// already in changes nothing.
+    pub fn set_node_responding(&self, node_uuid: &str, responding: bool) -> bool {
+        let now = self.now();
+        self.with(|cluster| {
+            if cluster.node(node_uuid).is_none() {
+                return false;
+            }
+            let open = cluster
+                .node_outages
+                .iter_mut()
+                .find(|o| o.node_uuid == node_uuid && o.until.is_none());
+            match (open, responding) {
+                (Some(outage), true) => outage.until = Some(now),
+                (None, false) => cluster.node_outages.push(NodeOutage {
+                    node_uuid: node_uuid.to_owned(),
+                    from: now,
+                    until: None,
+                }),
+                _ => {}
+            }
+            true
+        })
+    }
+
+    /// Makes the performance collector miss the collection due at the next 15-second boundary
+    /// after now and make it up later, so every sample holding that instant reports
+    /// `backfilled_data`. Returns the instant.
+    pub fn backfill_next_collection(&self) -> SystemTime {
+        let next = from_unix_secs(ceil_to(unix_secs(self.now()) + 1, COLLECTION_SECS));
+        self.with(|cluster| cluster.backfilled_collections.push(next));
+        next
+    }
+
+    /// Makes every sample of an SVM's iSCSI service (`metric`, each metrics history record, the
+    /// sample at a timestamp) and its `statistics` report `status` instead of their own, until
+    /// [`SharedCluster::clear_iscsi_status`]. Any word works, documented or not: `"ok"`,
+    /// [`MetricStatus::PartialNoUuid`], `"some_future_status"`. The numbers stay as computed.
+    /// `false` when the SVM has no service.
+    pub fn force_iscsi_status(&self, svm_uuid: &str, status: impl Into<MetricStatus>) -> bool {
+        let status = status.into();
+        self.with(|cluster| {
+            cluster
+                .iscsi_service_mut(svm_uuid)
+                .map(|service| service.forced_status = Some(status))
+                .is_some()
+        })
+    }
+
+    /// Lets an SVM's iSCSI samples report their own status again. `false` when the SVM has no
+    /// service.
+    pub fn clear_iscsi_status(&self, svm_uuid: &str) -> bool {
+        self.with(|cluster| {
+            cluster
+                .iscsi_service_mut(svm_uuid)
+                .map(|service| service.forced_status = None)
+                .is_some()
+        })
+    }
+
+    /// Makes an SVM's raw iSCSI counters (`statistics.*_raw`, totals included) count from `base`
+    /// instead of zero, for every reading until the next counter reset, which restarts them from
+    /// zero. The counters are unsigned 64-bit and wrap past `u64::MAX`; rates and samples are
+    /// unchanged. `false` when the SVM has no service.
+    pub fn set_iscsi_counter_base(&self, svm_uuid: &str, base: u64) -> bool {
+        self.with(|cluster| {
+            cluster
+                .iscsi_service_mut(svm_uuid)
+                .map(|service| service.counter_base = base)
                 .is_some()
         })
     }
@@ -304,6 +443,42 @@ mod tests {
         assert_eq!(
             cluster().cifs_connection_json(&c)["node"],
             json!({"uuid": "gone"})
+        );
+    }
+
+    #[test]
+    fn node_outage_opens_and_closes_at_the_simulated_time() {
+        let shared = SharedCluster::new(cluster());
+        let start = crate::simulator::clock::clock_start();
+        shared.pin_clock(start);
+        assert!(shared.set_node_responding("n1", false));
+        assert!(shared.set_node_responding("n1", false));
+        shared.advance_clock(Duration::from_secs(40));
+        assert!(shared.set_node_responding("n1", true));
+        assert!(!shared.set_node_responding("nope", false));
+        assert_eq!(
+            shared.with(|c| c.node_outages.clone()),
+            [NodeOutage {
+                node_uuid: "n1".into(),
+                from: start,
+                until: Some(start + Duration::from_secs(40)),
+            }]
+        );
+    }
+
+    #[test]
+    fn backfilled_collection_is_the_next_boundary_strictly_after_now() {
+        let shared = SharedCluster::new(cluster());
+        let start = crate::simulator::clock::clock_start();
+        shared.pin_clock(start);
+        assert_eq!(
+            shared.backfill_next_collection(),
+            start + Duration::from_secs(15)
+        );
+        shared.advance_clock(Duration::from_secs(16));
+        assert_eq!(
+            shared.backfill_next_collection(),
+            start + Duration::from_secs(30)
         );
     }
 

@@ -9,7 +9,7 @@ use std::cmp::Ordering as CmpOrdering;
 
 use serde_json::Value;
 
-use super::errors::ApiError;
+use super::errors::{ApiError, Unexpected};
 use super::schema::{FieldSpec, FieldType, Schema, values_at};
 use super::time_format;
 
@@ -162,9 +162,10 @@ impl Order {
         }
         for (path, _) in start {
             if !self.fields.iter().any(|f| f.field.path == path) {
-                return Err(ApiError::unexpected_argument(&format!(
-                    "{START_PREFIX}{path}"
-                )));
+                return Err(ApiError::unexpected_argument(
+                    &format!("{START_PREFIX}{path}"),
+                    Unexpected::Unknown,
+                ));
             }
         }
         self.fields
@@ -176,7 +177,7 @@ impl Order {
                 };
                 parse_sort_value(text, f.field.ty).ok_or_else(|| {
                     ApiError::invalid_value(
-                        &format!("{START_PREFIX}{}", f.field.path),
+                        format!("{START_PREFIX}{}", f.field.path).as_str(),
                         text,
                         "not a value of that field",
                     )
@@ -197,7 +198,7 @@ impl Order {
                     SortValue::Int(i) => i.to_string(),
                     SortValue::Str(s) => s.clone(),
                     SortValue::Bool(b) => b.to_string(),
-                    SortValue::Time(t) => time_format::format_timestamp(*t),
+                    SortValue::Time(t) => time_format::format_rfc3339(*t),
                 };
                 Some((format!("{START_PREFIX}{}", f.field.path), text))
             })
@@ -408,15 +409,15 @@ mod tests {
     #[test]
     fn timestamps_sort_as_instants_and_round_trip_as_start_keys() {
         let order = Order::parse(&TIMED, &[]).expect("valid");
-        let early = order.key_of(&json!({"timestamp": "2026-01-01 00:00:00 +0000"}));
-        let late = order.key_of(&json!({"timestamp": "2026-01-01 00:00:15 +0000"}));
+        let early = order.key_of(&json!({"timestamp": "2026-01-01T00:30:00Z"}));
+        let late = order.key_of(&json!({"timestamp": "2026-01-01T00:00:15-01:00"}));
         assert_eq!(order.compare(&late, &early), CmpOrdering::Less);
         let params = order.start_params(&late);
         assert_eq!(
             params,
             [(
                 "start.timestamp".to_owned(),
-                "2026-01-01 00:00:15 +0000".to_owned()
+                "2026-01-01T01:00:15Z".to_owned()
             )]
         );
         let start = [("timestamp".to_owned(), params[0].1.clone())];

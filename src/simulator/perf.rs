@@ -7,9 +7,14 @@
 //! duration (latency: by the change in operations). So a test that reads `statistics` at two
 //! pinned instants 15 s apart computes exactly the `metric` the simulator reports.
 
+use super::metric_status::MetricStatus;
 use super::workload::{OTHER, READ, WRITE, Workload};
 
-/// The administrative history of a service, in seconds since the epoch.
+/// Seconds between the collector's runs: every sample ends on a multiple of this, and coarser
+/// samples consolidate the 15-second ones.
+pub const COLLECTION_SECS: u64 = 15;
+
+/// The history of a service and of the collector that samples it, in seconds since the epoch.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Timeline {
     /// When the service was created; nothing accumulates before.
@@ -20,6 +25,15 @@ pub struct Timeline {
     pub resets: Vec<i64>,
     /// The state wherever no recorded change says otherwise.
     pub fallback: bool,
+    /// `[from, until)` periods in which some node did not answer the collector (`None`: still
+    /// not answering).
+    pub unanswered: Vec<(i64, Option<i64>)>,
+    /// Collection instants the collector missed and made up later.
+    pub backfilled: Vec<i64>,
+    /// A status every sample and reading reports instead of its own, for tests.
+    pub forced_status: Option<MetricStatus>,
+    /// Where the counters started at creation (see [`counters_at`]).
+    pub counter_base: u64,
 }
 
 impl Timeline {
@@ -42,6 +56,55 @@ impl Timeline {
 
     fn reset_within(&self, after: i64, until: i64) -> bool {
         self.resets.iter().any(|r| after < *r && *r <= until)
+    }
+
+    /// Whether some node was not answering at `t`.
+    fn unanswered_at(&self, t: i64) -> bool {
+        self.unanswered
+            .iter()
+            .any(|&(from, until)| from <= t && until.is_none_or(|until| t < until))
+    }
+
+    /// Whether some node missed a collection at an instant in `[from, until)`.
+    fn collection_unanswered_within(&self, from: i64, until: i64) -> bool {
+        self.unanswered.iter().any(|&(down, up)| {
+            let first = ceil_to(from.max(down), COLLECTION_SECS);
+            first < until && up.is_none_or(|up| first < up)
+        })
+    }
+
+    /// The status of the sample over `(start, end]`, collected at `end`, by the first that
+    /// applies: the forced status; `negative_delta` when the counters were reset within it;
+    /// `partial_no_response` when a node did not answer the collection at `end`;
+    /// `inconsistent_delta_time` when a node answered at `end` but missed an earlier collection
+    /// the sample spans (its delta covers a longer time than the other nodes'); `backfilled_data`
+    /// when a collection within it was made up later; otherwise `ok`.
+    fn sample_status(&self, start: i64, end: i64) -> MetricStatus {
+        if let Some(forced) = &self.forced_status {
+            forced.clone()
+        } else if self.reset_within(start, end) {
+            MetricStatus::NegativeDelta
+        } else if self.unanswered_at(end) {
+            MetricStatus::PartialNoResponse
+        } else if self.collection_unanswered_within(start, end) {
+            MetricStatus::InconsistentDeltaTime
+        } else if self.backfilled.iter().any(|b| start < *b && *b <= end) {
+            MetricStatus::BackfilledData
+        } else {
+            MetricStatus::Ok
+        }
+    }
+
+    /// `statistics.status` at `now`: the forced status; `partial_no_response` while a node is
+    /// not answering (its share is missing from the aggregate); otherwise `ok`.
+    pub fn statistics_status(&self, now: i64) -> MetricStatus {
+        if let Some(forced) = &self.forced_status {
+            forced.clone()
+        } else if self.unanswered_at(now) {
+            MetricStatus::PartialNoResponse
+        } else {
+            MetricStatus::Ok
+        }
     }
 }
 
@@ -69,6 +132,16 @@ impl PerOp {
         }
     }
 
+    /// Every value, the total included, moved up by `base` (wrapping at 2^64).
+    fn offset(self, base: u64) -> PerOp {
+        PerOp {
+            read: self.read.wrapping_add(base),
+            write: self.write.wrapping_add(base),
+            other: self.other.wrapping_add(base),
+            total: self.total.wrapping_add(base),
+        }
+    }
+
     fn get(&self, class: usize) -> u64 {
         match class {
             READ => self.read,
@@ -93,9 +166,28 @@ pub struct Counters {
 /// Index standing for the total in [`PerOp::get`].
 const TOTAL: usize = 3;
 
-/// The counters at `t`: what accumulated while the service was enabled, from its creation or
-/// its latest counter reset (at or before `t`) until `t`.
+/// The counters at `t`: the counter base plus what accumulated while the service was enabled,
+/// from its creation until `t`; from the latest counter reset at or before `t` there is no base,
+/// the counters restart from zero. The base is added to every counter, totals included, with
+/// wrapping: counters are unsigned 64-bit values that wrap as a cluster's do, and every rate is
+/// computed from a wrapping difference, so a base near `u64::MAX` changes no rate.
 pub fn counters_at(workload: &Workload, timeline: &Timeline, t: i64) -> Counters {
+    let base = if timeline.resets.iter().any(|r| *r <= t) {
+        0
+    } else {
+        timeline.counter_base
+    };
+    let counters = accumulated(workload, timeline, t);
+    Counters {
+        ops: counters.ops.offset(base),
+        latency_us: counters.latency_us.offset(base),
+        bytes: counters.bytes.offset(base),
+    }
+}
+
+/// What accumulated while the service was enabled, from its creation or its latest counter reset
+/// (at or before `t`) until `t`.
+fn accumulated(workload: &Workload, timeline: &Timeline, t: i64) -> Counters {
     let since = timeline.counting_since(t);
     if t <= since {
         return Counters::default();
@@ -142,34 +234,15 @@ pub fn counters_at(workload: &Workload, timeline: &Timeline, t: i64) -> Counters
     }
 }
 
-/// What ONTAP's `status` says about a sample.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SampleStatus {
-    /// Computed normally.
-    Ok,
-    /// The counters went backwards within the sample (they were reset), so no rate is known.
-    NegativeDelta,
-}
-
-impl SampleStatus {
-    /// The value ONTAP writes.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SampleStatus::Ok => "ok",
-            SampleStatus::NegativeDelta => "negative_delta",
-        }
-    }
-}
-
 /// Averages over `(timestamp - duration, timestamp]`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sample {
     /// End of the sampled period, seconds since the epoch.
     pub timestamp: i64,
     /// Length of the sampled period in seconds.
     pub duration: u64,
-    /// Whether the averages could be computed.
-    pub status: SampleStatus,
+    /// What the collector says about the sample.
+    pub status: MetricStatus,
     /// Operations per second.
     pub iops: PerOp,
     /// Microseconds per operation.
@@ -178,21 +251,22 @@ pub struct Sample {
     pub throughput: PerOp,
 }
 
-/// The sample over `(end - duration, end]`. A counter reset within it makes the change negative:
-/// status `negative_delta` and zero rates. Divisions round down.
+/// The sample over `(end - duration, end]`, with the status [`Timeline::sample_status`] gives
+/// it. A counter reset within it makes the change negative, so its rates are zero. Other statuses
+/// leave the rates as computed: the simulator does not split traffic by node, so a partial
+/// sample still carries the whole workload. Divisions round down.
 pub fn sample(workload: &Workload, timeline: &Timeline, end: i64, duration: u64) -> Sample {
     let span = i64::try_from(duration).unwrap_or(i64::MAX);
     let start = end.saturating_sub(span);
     let mut result = Sample {
         timestamp: end,
         duration,
-        status: SampleStatus::Ok,
+        status: timeline.sample_status(start, end),
         iops: PerOp::default(),
         latency: PerOp::default(),
         throughput: PerOp::default(),
     };
     if timeline.reset_within(start, end) {
-        result.status = SampleStatus::NegativeDelta;
         return result;
     }
     let before = counters_at(workload, timeline, start);
@@ -200,7 +274,7 @@ pub fn sample(workload: &Workload, timeline: &Timeline, end: i64, duration: u64)
     let delta = |pick: fn(&Counters) -> PerOp, class: usize| {
         pick(&after)
             .get(class)
-            .saturating_sub(pick(&before).get(class))
+            .wrapping_sub(pick(&before).get(class))
     };
     let rates = |pick: fn(&Counters) -> PerOp| {
         let per = |class| delta(pick, class).checked_div(duration).unwrap_or(0);
@@ -227,7 +301,7 @@ pub fn sample(workload: &Workload, timeline: &Timeline, end: i64, duration: u64)
 }
 
 /// Length of the live sample, `metric.duration`.
-pub const LIVE_SAMPLE_SECS: u64 = 15;
+pub const LIVE_SAMPLE_SECS: u64 = COLLECTION_SECS;
 
 /// `metric.*`: the 15-second sample ending at the last 15-second boundary at or before `now`.
 pub fn live_metric(workload: &Workload, timeline: &Timeline, now: i64) -> Sample {
@@ -344,6 +418,16 @@ fn floor_to(t: i64, step: u64) -> i64 {
     t - t.rem_euclid(step)
 }
 
+/// The earliest multiple of `step` at or after `t`.
+pub fn ceil_to(t: i64, step: u64) -> i64 {
+    let floor = floor_to(t, step);
+    if floor == t {
+        t
+    } else {
+        floor.saturating_add(i64::try_from(step).unwrap_or(i64::MAX))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,7 +448,114 @@ mod tests {
             states: vec![(created, true)],
             resets: Vec::new(),
             fallback: true,
+            unanswered: Vec::new(),
+            backfilled: Vec::new(),
+            forced_status: None,
+            counter_base: 0,
         }
+    }
+
+    fn statuses(timeline: &Timeline, ends: std::ops::RangeInclusive<i64>) -> Vec<String> {
+        ends.step_by(15)
+            .map(|end| sample(&workload(), timeline, end, 15).status.to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_node_not_answering_makes_samples_partial_then_the_next_inconsistent() {
+        let timeline = Timeline {
+            unanswered: vec![(NOW + 20, Some(NOW + 50))],
+            ..always_enabled(NOW - DAY)
+        };
+        assert_eq!(
+            statuses(&timeline, NOW + 15..=NOW + 75),
+            [
+                "ok",
+                "partial_no_response",
+                "partial_no_response",
+                "inconsistent_delta_time",
+                "ok"
+            ]
+        );
+        assert_eq!(timeline.statistics_status(NOW + 19), MetricStatus::Ok);
+        assert_eq!(
+            timeline.statistics_status(NOW + 20),
+            MetricStatus::PartialNoResponse
+        );
+        assert_eq!(timeline.statistics_status(NOW + 50), MetricStatus::Ok);
+    }
+
+    #[test]
+    fn a_node_silent_between_two_collections_changes_nothing() {
+        let timeline = Timeline {
+            unanswered: vec![(NOW + 16, Some(NOW + 29))],
+            ..always_enabled(NOW - DAY)
+        };
+        assert_eq!(statuses(&timeline, NOW + 15..=NOW + 45), ["ok", "ok", "ok"]);
+    }
+
+    #[test]
+    fn a_node_still_silent_keeps_every_later_sample_partial() {
+        let timeline = Timeline {
+            unanswered: vec![(NOW, None)],
+            ..always_enabled(NOW - DAY)
+        };
+        assert_eq!(
+            statuses(&timeline, NOW - 15..=NOW + 30),
+            [
+                "ok",
+                "partial_no_response",
+                "partial_no_response",
+                "partial_no_response"
+            ]
+        );
+        let day = sample(&workload(), &timeline, NOW + 300, 300);
+        assert_eq!(day.status, MetricStatus::PartialNoResponse);
+    }
+
+    #[test]
+    fn a_backfilled_collection_tags_every_sample_holding_it() {
+        let timeline = Timeline {
+            backfilled: vec![NOW + 30],
+            ..always_enabled(NOW - DAY)
+        };
+        assert_eq!(
+            statuses(&timeline, NOW + 15..=NOW + 45),
+            ["ok", "backfilled_data", "ok"]
+        );
+        let coarse = sample(&workload(), &timeline, NOW + 300, 300);
+        assert_eq!(coarse.status, MetricStatus::BackfilledData);
+        assert!(coarse.iops.total > 0);
+    }
+
+    #[test]
+    fn forced_status_wins_everywhere_and_keeps_the_rates() {
+        let timeline = Timeline {
+            forced_status: Some(MetricStatus::from("made_up")),
+            resets: vec![NOW + 20],
+            ..always_enabled(NOW - DAY)
+        };
+        let forced = sample(&workload(), &timeline, NOW + 15, 15);
+        assert_eq!(forced.status.as_str(), "made_up");
+        assert!(forced.iops.total > 0);
+        assert_eq!(
+            sample(&workload(), &timeline, NOW + 30, 15).status.as_str(),
+            "made_up"
+        );
+        assert_eq!(timeline.statistics_status(NOW).as_str(), "made_up");
+    }
+
+    #[test]
+    fn a_reset_outranks_a_silent_node() {
+        let timeline = Timeline {
+            resets: vec![NOW + 20],
+            unanswered: vec![(NOW, None)],
+            ..always_enabled(NOW - DAY)
+        };
+        assert_eq!(
+            sample(&workload(), &timeline, NOW + 30, 15).status,
+            MetricStatus::NegativeDelta
+        );
     }
 
     #[test]
@@ -412,6 +603,61 @@ mod tests {
     }
 
     #[test]
+    fn counter_base_offsets_every_counter_until_a_reset_and_no_rate() {
+        let workload = workload();
+        let plain = always_enabled(NOW - DAY);
+        let based = Timeline {
+            counter_base: (1 << 63) + 12_345,
+            ..plain.clone()
+        };
+        let (a, b) = (
+            counters_at(&workload, &plain, NOW),
+            counters_at(&workload, &based, NOW),
+        );
+        assert_eq!(b.ops.read, a.ops.read + (1 << 63) + 12_345);
+        assert_eq!(b.latency_us.total, a.latency_us.total + (1 << 63) + 12_345);
+        assert_eq!(
+            sample(&workload, &based, NOW, 300),
+            sample(&workload, &plain, NOW, 300)
+        );
+        let reset = Timeline {
+            resets: vec![NOW - 60],
+            ..based
+        };
+        assert!(counters_at(&workload, &reset, NOW).ops.total < 1 << 63);
+    }
+
+    #[test]
+    fn counters_wrap_at_two_to_the_64_without_changing_a_rate() {
+        let workload = workload();
+        let plain = always_enabled(NOW - DAY);
+        let near_the_top = Timeline {
+            counter_base: u64::MAX - 5,
+            ..plain.clone()
+        };
+        let wrapped = counters_at(&workload, &near_the_top, NOW);
+        assert_eq!(
+            wrapped.ops.total,
+            counters_at(&workload, &plain, NOW).ops.total - 6
+        );
+        assert_eq!(
+            sample(&workload, &near_the_top, NOW, 15),
+            sample(&workload, &plain, NOW, 15)
+        );
+    }
+
+    #[test]
+    fn a_base_applies_before_creation_too_so_the_first_sample_is_a_plain_rate() {
+        let workload = workload();
+        let fresh = Timeline {
+            counter_base: 1 << 63,
+            ..always_enabled(NOW + 5)
+        };
+        let first = sample(&workload, &fresh, NOW + 15, 15);
+        assert!(first.iops.total < 1_000_000, "{first:?}");
+    }
+
+    #[test]
     fn counters_stand_still_while_disabled() {
         let workload = workload();
         let timeline = Timeline {
@@ -445,7 +691,7 @@ mod tests {
             metric.throughput.total,
             (after.bytes.total - before.bytes.total) / 15
         );
-        assert_eq!(metric.status, SampleStatus::Ok);
+        assert_eq!(metric.status, MetricStatus::Ok);
         assert!(metric.iops.read > 0 && metric.latency.read > 0 && metric.throughput.read > 0);
     }
 
@@ -466,10 +712,10 @@ mod tests {
             ..always_enabled(NOW - DAY)
         };
         let spanning = sample(&workload, &timeline, NOW + 15, 15);
-        assert_eq!(spanning.status, SampleStatus::NegativeDelta);
+        assert_eq!(spanning.status, MetricStatus::NegativeDelta);
         assert_eq!(spanning.iops, PerOp::default());
         let next = sample(&workload, &timeline, NOW + 30, 15);
-        assert_eq!(next.status, SampleStatus::Ok);
+        assert_eq!(next.status, MetricStatus::Ok);
         assert!(next.iops.total > 0);
     }
 
@@ -494,7 +740,7 @@ mod tests {
             ..always_enabled(NOW - DAY)
         };
         let quiet = sample(&workload, &timeline, NOW, 15);
-        assert_eq!(quiet.status, SampleStatus::Ok);
+        assert_eq!(quiet.status, MetricStatus::Ok);
         assert_eq!(quiet.iops, PerOp::default());
         assert_eq!(quiet.latency, PerOp::default());
     }

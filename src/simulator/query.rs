@@ -74,6 +74,16 @@ impl Filter {
     }
 }
 
+/// The operands of an expression: each alternative without its `!` and comparison operator,
+/// leaving out the `null` keyword, which names no value.
+pub fn operands(expression: &str) -> impl Iterator<Item = &str> {
+    expression.split('|').filter_map(|alternative| {
+        let rest = alternative.strip_prefix('!').unwrap_or(alternative);
+        let (op, operand) = split_operator(rest);
+        (op != Op::Eq || operand != "null").then_some(operand)
+    })
+}
+
 fn parse_term(text: &str, ty: FieldType) -> Result<Term, String> {
     let (negated, rest) = match text.strip_prefix('!') {
         Some(rest) => (true, rest),
@@ -324,9 +334,9 @@ mod tests {
 
     #[test]
     fn timestamps_compare_as_instants_whatever_the_operand_form() {
-        let value = json!("2026-01-01 00:15:00 +0000");
+        let value = json!("2026-01-01T00:15:00Z");
         assert!(matches(
-            "2026-01-01T00:15:00Z",
+            "2026-01-01 00:15:00 +0000",
             FieldType::DateTime,
             value.clone()
         ));
@@ -340,12 +350,23 @@ mod tests {
             FieldType::DateTime,
             value.clone()
         ));
+        assert!(!matches(
+            "<2026-01-01T00:16:00+01:00",
+            FieldType::DateTime,
+            value.clone()
+        ));
         assert!(matches("2026-01-01*", FieldType::DateTime, value));
     }
 
     #[test]
     fn malformed_timestamp_operand_is_rejected() {
         assert!(Filter::parse(">yesterday", FieldType::DateTime).is_err());
+    }
+
+    #[test]
+    fn operands_are_the_alternatives_without_operators_or_null() {
+        let found: Vec<&str> = operands("a|!b|<=c|>d*|null|!null|").collect();
+        assert_eq!(found, ["a", "b", "c", "d*", ""]);
     }
 
     #[test]

@@ -15,8 +15,9 @@ pub enum FieldType {
     String,
     /// `true` / `false`; equality only.
     Boolean,
-    /// A timestamp rendered as ONTAP writes it (`2017-01-25 11:20:13 +0000`); compared as
-    /// instants, and query operands may also be RFC 3339.
+    /// A timestamp, rendered in RFC 3339 (`2017-01-25T11:20:13Z`) as clusters send it; filters and
+    /// `order_by` compare instants, not text, so an operand may be in either the pages' form
+    /// (`2017-01-25 11:20:13 +0000`) or RFC 3339, with any offset.
     DateTime,
 }
 
@@ -32,6 +33,9 @@ pub struct FieldSpec {
     pub repeated: bool,
     /// Costly for ONTAP to compute, so returned only when asked for by name or with `fields=**`.
     pub expensive: bool,
+    /// The documented minLength and maxLength of the field's values, in characters; each operand
+    /// of a filter on the field must keep within them.
+    pub length: Option<(usize, usize)>,
 }
 
 impl FieldSpec {
@@ -42,6 +46,15 @@ impl FieldSpec {
             ty,
             repeated: false,
             expensive: false,
+            length: None,
+        }
+    }
+
+    /// Bounds the length of the field's values (see [`FieldSpec::length`]).
+    pub const fn length(self, min: usize, max: usize) -> FieldSpec {
+        FieldSpec {
+            length: Some((min, max)),
+            ..self
         }
     }
 

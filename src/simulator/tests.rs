@@ -17,6 +17,7 @@ use super::*;
 
 mod iscsi;
 mod iscsi_metrics;
+mod statuses;
 
 const CIFS: &str = "/api/protocols/cifs/connections";
 
@@ -193,6 +194,19 @@ async fn call(simulator: &Simulator, method: &str, target: &str, body: Option<&s
         .await
 }
 
+/// `YYYY-MM-DDTHH:MM:SSZ`, the only timestamp form responses carry.
+fn is_rfc3339_utc(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 20
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b'T',
+            13 | 16 => *c == b':',
+            19 => *c == b'Z',
+            _ => c.is_ascii_digit(),
+        })
+}
+
 async fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
     for _ in 0..500 {
         if condition() {
@@ -327,6 +341,85 @@ async fn following_next_links_pages_through_every_record_once() {
     assert_eq!(unique.len(), 36);
     assert!(seen.windows(2).all(|w| w[0].0 >= w[1].0), "client_ip desc");
     assert_eq!(simulator.stats().connections_accepted, 1);
+}
+
+/// Every `(node, identifier)` seen following next links from `target`, and the page sizes.
+async fn follow(simulator: &Simulator, target: &str) -> (Vec<(String, u64)>, Vec<usize>) {
+    let mut client = Client::connect(simulator).await;
+    let mut target = target.to_owned();
+    let (mut seen, mut pages) = (Vec::new(), Vec::new());
+    loop {
+        let body = client.get(&target).await.json();
+        let records = body["records"].as_array().expect("records");
+        assert_eq!(body["num_records"], records.len());
+        pages.push(records.len());
+        for record in records {
+            seen.push((
+                record["node"]["uuid"].as_str().expect("node").to_owned(),
+                record["identifier"].as_u64().expect("identifier"),
+            ));
+        }
+        match body["_links"]["next"]["href"].as_str() {
+            Some(next) => target = next.to_owned(),
+            None => return (seen, pages),
+        }
+    }
+}
+
+#[tokio::test]
+async fn slow_iteration_returns_early_with_a_next_link_and_loses_nothing() {
+    let simulator = seeded().await;
+    simulator
+        .cluster()
+        .set_iteration_cost(CIFS, Duration::from_secs(1));
+    let (seen, pages) = follow(&simulator, &format!("{CIFS}?return_timeout=10")).await;
+    assert_eq!(pages, [10, 10, 10, 6]);
+    assert_eq!(seen.len(), 36);
+    assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 36);
+}
+
+#[tokio::test]
+async fn slow_iteration_uses_the_default_return_timeout_of_15_seconds() {
+    let simulator = seeded().await;
+    simulator
+        .cluster()
+        .set_default_iteration_cost(Duration::from_millis(1_500));
+    let (seen, pages) = follow(&simulator, CIFS).await;
+    assert_eq!(pages, [10, 10, 10, 6]);
+    assert_eq!(seen.len(), 36);
+}
+
+#[tokio::test]
+async fn a_collection_slower_than_its_timeout_still_returns_a_record_a_page() {
+    let simulator = seeded().await;
+    simulator
+        .cluster()
+        .set_iteration_cost(CIFS, Duration::from_secs(121));
+    let (seen, pages) = follow(
+        &simulator,
+        &format!("{CIFS}?return_timeout=120&svm.name=vs1&client_ip=10.140.*"),
+    )
+    .await;
+    assert!(pages.iter().all(|n| *n == 1), "{pages:?}");
+    assert_eq!(seen.len(), pages.len());
+    assert_eq!(seen.iter().collect::<HashSet<_>>().len(), seen.len());
+}
+
+#[tokio::test]
+async fn without_an_iteration_cost_return_timeout_cuts_nothing_short() {
+    let simulator = seeded().await;
+    let (_, pages) = follow(&simulator, &format!("{CIFS}?return_timeout=0")).await;
+    assert_eq!(pages, [36]);
+}
+
+#[tokio::test]
+async fn a_cost_on_one_path_leaves_other_collections_alone() {
+    let simulator = seeded().await;
+    let cluster = simulator.cluster();
+    cluster.set_default_iteration_cost(Duration::from_secs(60));
+    cluster.set_iteration_cost(CIFS, Duration::ZERO);
+    let (_, pages) = follow(&simulator, &format!("{CIFS}?return_timeout=1")).await;
+    assert_eq!(pages, [36]);
 }
 
 #[tokio::test]

@@ -1,23 +1,19 @@
 //! ONTAP's timestamp and duration text.
 //!
-//! ONTAP writes timestamps as `2017-01-25 11:20:13 +0000` and durations in ISO 8601 (`PT15S`).
-//! Clients also send RFC 3339 (`2017-01-25T11:20:13Z`, `+00:00`), in path segments and filters,
-//! so both are read. Times are whole seconds since the Unix epoch (UTC): ONTAP's performance
-//! samples have no sub-second part, so a fractional second other than zero names no sample and is
-//! rejected rather than silently rounded.
+//! The reference pages print timestamps as `2017-01-25 11:20:13 +0000`, but clusters send RFC 3339
+//! (`2017-01-25T11:20:13Z`), and NetApp's own `netapp-ontap` client rejects the pages' form when it
+//! validates a response: so responses carry RFC 3339 only, while requests (path segments and
+//! filters) may use either form, with any offset. Durations are ISO 8601 (`PT15S`). Times are
+//! whole seconds since the Unix epoch (UTC): ONTAP's performance samples have no sub-second part,
+//! so a fractional second other than zero names no sample and is rejected rather than silently
+//! rounded.
 
 const SECONDS_PER_MINUTE: i64 = 60;
 const SECONDS_PER_HOUR: i64 = 3_600;
 const SECONDS_PER_DAY: i64 = 86_400;
 
-/// ONTAP's form, always in UTC: `2017-01-25 11:20:13 +0000`. Sorting these strings sorts the
-/// instants (for years 0 to 9999), which is what lets them be compared as text too.
-pub fn format_timestamp(secs: i64) -> String {
-    let (date, time) = split(secs);
-    format!("{date} {time} +0000")
-}
-
-/// RFC 3339 in UTC, `2017-01-25T11:20:13Z`: no spaces, so it fits a URL path segment as is.
+/// RFC 3339 in UTC, `2017-01-25T11:20:13Z`, the form every response carries: what clusters send,
+/// and without spaces, so it also fits a URL path segment as is.
 pub fn format_rfc3339(secs: i64) -> String {
     let (date, time) = split(secs);
     format!("{date}T{time}Z")
@@ -38,7 +34,24 @@ fn split(secs: i64) -> (String, String) {
     )
 }
 
-/// Reads ONTAP's form or RFC 3339: `YYYY-MM-DD`, `T` or a space, `HH:MM:SS`, optional fraction
+/// A timestamp in a URL path segment. NetApp's Python client writes the segment with
+/// `quote_plus(str(datetime))`, which turns the space between date and time into `+`
+/// (`2026-01-01+00:00:00+00:00`); a `+` there can be nothing else, so it is read as that space.
+pub fn parse_path_timestamp(segment: &str) -> Option<i64> {
+    match segment.as_bytes().get(DATE_LEN) {
+        Some(b'+') => parse_timestamp(&format!(
+            "{} {}",
+            &segment[..DATE_LEN],
+            &segment[DATE_LEN + 1..]
+        )),
+        _ => parse_timestamp(segment),
+    }
+}
+
+/// Length of `YYYY-MM-DD`.
+const DATE_LEN: usize = 10;
+
+/// Reads the pages' form or RFC 3339: `YYYY-MM-DD`, `T` or a space, `HH:MM:SS`, optional fraction
 /// (zeros only), optional spaces, then `Z` or an offset `±HH:MM` / `±HHMM`. `None` when it is
 /// neither.
 pub fn parse_timestamp(text: &str) -> Option<i64> {
@@ -217,19 +230,14 @@ mod tests {
     const NEW_YEAR_2026: i64 = 1_767_225_600;
 
     #[test]
-    fn timestamp_is_written_like_the_reference_page() {
-        assert_eq!(format_timestamp(1_485_343_213), "2017-01-25 11:20:13 +0000");
-        assert_eq!(format_timestamp(NEW_YEAR_2026), "2026-01-01 00:00:00 +0000");
-    }
-
-    #[test]
-    fn rfc3339_is_written_in_utc_with_z() {
+    fn timestamps_are_written_in_rfc3339_utc_with_z() {
+        assert_eq!(format_rfc3339(1_485_343_213), "2017-01-25T11:20:13Z");
         assert_eq!(format_rfc3339(NEW_YEAR_2026 + 900), "2026-01-01T00:15:00Z");
     }
 
     #[test]
     fn times_before_the_epoch_are_written_too() {
-        assert_eq!(format_timestamp(-1), "1969-12-31 23:59:59 +0000");
+        assert_eq!(format_rfc3339(-1), "1969-12-31T23:59:59Z");
     }
 
     #[test]
@@ -250,9 +258,27 @@ mod tests {
     #[test]
     fn written_timestamps_parse_back() {
         for secs in [0, NEW_YEAR_2026, NEW_YEAR_2026 + 86_399, 951_782_400] {
-            assert_eq!(parse_timestamp(&format_timestamp(secs)), Some(secs));
             assert_eq!(parse_timestamp(&format_rfc3339(secs)), Some(secs));
         }
+    }
+
+    #[test]
+    fn path_segment_reads_a_plus_between_date_and_time_as_the_space_quote_plus_encoded() {
+        for segment in [
+            "2026-01-01+00:15:00+00:00",
+            "2026-01-01+00:15:00Z",
+            "2026-01-01T00:15:00Z",
+            "2026-01-01T01:15:00+01:00",
+            "2026-01-01 00:15:00 +0000",
+        ] {
+            assert_eq!(
+                parse_path_timestamp(segment),
+                Some(NEW_YEAR_2026 + 900),
+                "{segment}"
+            );
+        }
+        assert_eq!(parse_path_timestamp("2026-01-01++00:15:00Z"), None);
+        assert_eq!(parse_path_timestamp("2026-01-0é+00:15:00Z"), None);
     }
 
     #[test]

@@ -43,6 +43,21 @@ fn assert_error(reply: &Reply, status: u16, code: &str) {
     assert!(reply.json()["error"]["message"].is_string());
 }
 
+/// The `message` of every error argument, in order; every argument carries the error's code.
+fn arguments(reply: &Reply) -> Vec<String> {
+    let body = reply.json();
+    let code = body["error"]["code"].clone();
+    body["error"]["arguments"]
+        .as_array()
+        .expect("arguments")
+        .iter()
+        .map(|argument| {
+            assert_eq!(argument["code"], code, "{argument}");
+            argument["message"].as_str().expect("message").to_owned()
+        })
+        .collect()
+}
+
 async fn create(simulator: &Simulator, body: &str) -> Reply {
     call(simulator, "POST", SERVICES, Some(body)).await
 }
@@ -94,7 +109,7 @@ async fn fields_metric_returns_the_live_sample_with_its_link() {
     let metric = &record["metric"];
     assert_eq!(metric["duration"], "PT15S");
     assert_eq!(metric["status"], "ok");
-    assert_eq!(metric["timestamp"], "2026-01-01 00:00:00 +0000");
+    assert_eq!(metric["timestamp"], "2026-01-01T00:00:00Z");
     assert!(metric["iops"]["read"].as_u64() > Some(0));
     assert!(metric["latency"]["total"].as_u64() > Some(0));
     assert!(metric["throughput"]["write"].as_u64() > Some(0));
@@ -132,7 +147,7 @@ async fn double_star_returns_statistics_and_metric() {
     );
     let statistics = &record["statistics"];
     assert_eq!(statistics["status"], "ok");
-    assert_eq!(statistics["timestamp"], "2026-01-01 00:00:00 +0000");
+    assert_eq!(statistics["timestamp"], "2026-01-01T00:00:00Z");
     assert_eq!(
         keys(&statistics["iops_raw"]),
         ["other", "read", "total", "write"]
@@ -187,6 +202,30 @@ async fn filter_on_target_alias_accepts_wildcards() {
         .json();
     assert_eq!(body["num_records"], 1);
     assert_eq!(body["records"][0]["svm"]["uuid"], SVM1);
+}
+
+#[tokio::test]
+async fn target_filters_take_the_documented_1_to_128_characters() {
+    let simulator = pinned().await;
+    for field in ["target.name", "target.alias"] {
+        let longest = get(
+            &simulator,
+            &format!("{SERVICES}?{field}={}", "a".repeat(128)),
+        )
+        .await;
+        assert_eq!(longest.status, 200, "{field}");
+        assert_eq!(longest.json()["num_records"], 0, "{field}");
+        for value in [
+            "a".repeat(129),
+            String::new(),
+            format!("svm2|{}", "é".repeat(129)),
+        ] {
+            let reply = get(&simulator, &format!("{SERVICES}?{field}={value}")).await;
+            assert_error(&reply, 400, "262197");
+            assert_eq!(reply.json()["error"]["target"], field);
+            assert_eq!(arguments(&reply), [value.as_str(), field]);
+        }
+    }
 }
 
 #[tokio::test]
@@ -246,6 +285,34 @@ async fn return_timeout_is_accepted_within_its_bounds() {
     );
     let reply = get(&simulator, &format!("{SERVICES}?return_timeout=121")).await;
     assert_error(&reply, 400, "262197");
+    assert_eq!(arguments(&reply), ["121", "return_timeout"]);
+}
+
+#[tokio::test]
+async fn a_slow_services_listing_returns_one_service_a_page_when_one_exceeds_the_timeout() {
+    let simulator = pinned().await;
+    create(&simulator, r#"{"svm": {"name": "svm1"}}"#).await;
+    create(&simulator, r#"{"svm": {"name": "vs1"}}"#).await;
+    simulator
+        .cluster()
+        .set_iteration_cost(SERVICES, Duration::from_secs(20));
+    let mut target = format!("{SERVICES}?order_by=svm.name");
+    let mut names = Vec::new();
+    loop {
+        let body = get(&simulator, &target).await.json();
+        assert_eq!(body["num_records"], 1);
+        names.push(
+            body["records"][0]["svm"]["name"]
+                .as_str()
+                .expect("name")
+                .to_owned(),
+        );
+        match body["_links"]["next"]["href"].as_str() {
+            Some(next) => target = next.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(names, ["svm1", "svm2", "vs1"]);
 }
 
 #[tokio::test]
@@ -254,6 +321,7 @@ async fn unknown_filter_on_services_is_400_unexpected_argument() {
     let reply = get(&simulator, &format!("{SERVICES}?target.colour=red")).await;
     assert_error(&reply, 400, "262179");
     assert_eq!(reply.json()["error"]["target"], "target.colour");
+    assert_eq!(arguments(&reply), ["target.colour"]);
 }
 
 #[tokio::test]
@@ -315,6 +383,7 @@ async fn get_one_for_an_unknown_svm_is_404_2621462() {
     let simulator = pinned().await;
     let reply = get(&simulator, &item("00000000-0000-0000-0000-000000000000")).await;
     assert_error(&reply, 404, "2621462");
+    assert_eq!(arguments(&reply), ["00000000-0000-0000-0000-000000000000"]);
     assert_eq!(
         reply.json()["error"]["message"],
         "An SVM with the specified UUID does not exist."
@@ -326,6 +395,7 @@ async fn get_one_for_an_svm_without_a_service_is_404_5374078() {
     let simulator = pinned().await;
     let reply = get(&simulator, &item(SVM1)).await;
     assert_error(&reply, 404, "5374078");
+    assert_eq!(arguments(&reply), [SVM1]);
     assert_eq!(
         reply.json()["error"]["message"],
         "The SVM does not have an iSCSI service."
@@ -420,6 +490,7 @@ async fn create_for_an_unknown_svm_is_400_2621462_targeting_the_field() {
     let simulator = pinned().await;
     let reply = create(&simulator, r#"{"svm": {"name": "nope"}}"#).await;
     assert_error(&reply, 400, "2621462");
+    assert_eq!(arguments(&reply), ["nope"]);
     assert_eq!(reply.json()["error"]["target"], "svm.name");
     assert_eq!(
         reply.json()["error"]["message"],
@@ -436,6 +507,7 @@ async fn create_with_name_and_uuid_of_different_svms_is_400_2621706() {
     )
     .await;
     assert_error(&reply, 400, "2621706");
+    assert_eq!(arguments(&reply), [SVM1, "vs1"]);
 }
 
 #[tokio::test]
@@ -479,6 +551,7 @@ async fn create_on_a_stopped_svm_is_400_5374893() {
     )
     .await;
     assert_error(&reply, 400, "5374893");
+    assert_eq!(arguments(&reply), ["svm_stopped"]);
 }
 
 #[tokio::test]
@@ -492,8 +565,9 @@ async fn create_on_asa_r2_is_400_5376452() {
 #[tokio::test]
 async fn second_create_for_an_svm_is_409_5374077() {
     let simulator = pinned().await;
-    let reply = create(&simulator, r#"{"svm": {"name": "svm2"}}"#).await;
+    let reply = create(&simulator, &format!(r#"{{"svm": {{"uuid": "{SVM2}"}}}}"#)).await;
     assert_error(&reply, 409, "5374077");
+    assert_eq!(arguments(&reply), ["svm2"]);
 }
 
 #[tokio::test]
@@ -502,6 +576,7 @@ async fn create_with_an_unknown_body_field_is_400_262179() {
     let reply = create(&simulator, r#"{"svm": {"name": "svm1"}, "colour": "red"}"#).await;
     assert_error(&reply, 400, "262179");
     assert_eq!(reply.json()["error"]["target"], "colour");
+    assert_eq!(arguments(&reply), ["colour"]);
 }
 
 #[tokio::test]
@@ -522,6 +597,7 @@ async fn create_with_a_wrongly_typed_value_is_400_262197() {
     let reply = create(&simulator, r#"{"svm": {"name": "svm1"}, "enabled": 1}"#).await;
     assert_error(&reply, 400, "262197");
     assert_eq!(reply.json()["error"]["target"], "enabled");
+    assert_eq!(arguments(&reply), ["1", "enabled"]);
 }
 
 #[tokio::test]
@@ -534,6 +610,7 @@ async fn create_with_a_spaced_alias_is_400_262197() {
     .await;
     assert_error(&reply, 400, "262197");
     assert_eq!(reply.json()["error"]["target"], "target.alias");
+    assert_eq!(arguments(&reply), ["my alias", "target.alias"]);
 }
 
 #[tokio::test]
@@ -644,6 +721,7 @@ async fn patch_with_svm_in_the_body_is_400() {
     .await;
     assert_error(&reply, 400, "262179");
     assert_eq!(reply.json()["error"]["target"], "svm.name");
+    assert_eq!(arguments(&reply), ["svm.name"]);
 }
 
 #[tokio::test]
@@ -668,6 +746,39 @@ async fn patch_with_an_overlong_alias_is_400_262197() {
 }
 
 #[tokio::test]
+async fn patch_with_a_no_break_space_in_the_alias_is_400_262197() {
+    let simulator = pinned().await;
+    let reply = call(
+        &simulator,
+        "PATCH",
+        &item(SVM2),
+        Some(r#"{"target": {"alias": "lab\u00a0a"}}"#),
+    )
+    .await;
+    assert_error(&reply, 400, "262197");
+    assert_eq!(reply.json()["error"]["target"], "target.alias");
+    assert!(!is_valid_alias("lab\u{a0}a"));
+}
+
+#[tokio::test]
+async fn patch_with_a_128_character_alias_sets_it() {
+    let simulator = pinned().await;
+    let alias = "ä".repeat(128);
+    assert!(is_valid_alias(&alias));
+    let body = format!(r#"{{"target": {{"alias": "{alias}"}}}}"#);
+    assert_eq!(
+        call(&simulator, "PATCH", &item(SVM2), Some(&body))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        get(&simulator, &item(SVM2)).await.json()["target"]["alias"],
+        alias
+    );
+}
+
+#[tokio::test]
 async fn patch_for_an_unknown_svm_is_404_2621462() {
     let simulator = pinned().await;
     let reply = call(
@@ -678,6 +789,7 @@ async fn patch_for_an_unknown_svm_is_404_2621462() {
     )
     .await;
     assert_error(&reply, 404, "2621462");
+    assert_eq!(arguments(&reply), ["nope"]);
 }
 
 #[tokio::test]
@@ -700,6 +812,7 @@ async fn delete_of_an_enabled_service_is_409_5373960() {
     let simulator = pinned().await;
     let reply = call(&simulator, "DELETE", &item(SVM2), None).await;
     assert_error(&reply, 409, "5373960");
+    assert_eq!(arguments(&reply), [SVM2]);
 }
 
 #[tokio::test]
@@ -723,6 +836,7 @@ async fn delete_for_an_svm_without_a_service_is_404_5374078() {
     let simulator = pinned().await;
     let reply = call(&simulator, "DELETE", &item(VS1), None).await;
     assert_error(&reply, 404, "5374078");
+    assert_eq!(arguments(&reply), [VS1]);
 }
 
 #[tokio::test]
@@ -772,8 +886,23 @@ async fn statistics_timestamp_is_the_simulated_clock() {
         .cluster()
         .advance_clock(Duration::from_secs(3_723));
     let body = statistics(&simulator).await;
-    assert_eq!(body["statistics"]["timestamp"], "2026-01-01 01:02:03 +0000");
-    assert_eq!(body["metric"]["timestamp"], "2026-01-01 01:02:00 +0000");
+    assert_eq!(body["statistics"]["timestamp"], "2026-01-01T01:02:03Z");
+    assert_eq!(body["metric"]["timestamp"], "2026-01-01T01:02:00Z");
+}
+
+#[tokio::test]
+async fn every_timestamp_in_service_bodies_is_rfc3339_utc() {
+    let simulator = pinned().await;
+    simulator.cluster().advance_clock(Duration::from_secs(7));
+    let listed = get(&simulator, &format!("{SERVICES}?fields=statistics,metric"))
+        .await
+        .json()["records"][0]
+        .clone();
+    let single = statistics(&simulator).await;
+    for body in [&listed, &single] {
+        assert_eq!(body["metric"]["timestamp"], "2026-01-01T00:00:00Z");
+        assert_eq!(body["statistics"]["timestamp"], "2026-01-01T00:00:07Z");
+    }
 }
 
 #[tokio::test]
@@ -783,7 +912,7 @@ async fn metric_equals_the_change_of_two_statistics_readings_15_s_apart() {
     simulator.cluster().advance_clock(Duration::from_secs(15));
     let after = statistics(&simulator).await;
     let metric = &after["metric"];
-    assert_eq!(metric["timestamp"], "2026-01-01 00:00:15 +0000");
+    assert_eq!(metric["timestamp"], "2026-01-01T00:00:15Z");
     for class in ["read", "write", "other", "total"] {
         let ops = raw(&after, "iops_raw", class) - raw(&before, "iops_raw", class);
         let latency = raw(&after, "latency_raw", class) - raw(&before, "latency_raw", class);
@@ -880,4 +1009,59 @@ async fn set_iscsi_enabled_hook_reports_whether_a_service_exists() {
         .await
         .json();
     assert_eq!(body["enabled"], false);
+}
+
+#[tokio::test]
+async fn raw_counters_above_2_pow_63_are_served_as_unsigned_integers_and_filter_exactly() {
+    let simulator = pinned().await;
+    let plain = statistics(&simulator).await;
+    let base: u64 = (1 << 63) + 12_345;
+    assert!(simulator.cluster().set_iscsi_counter_base(SVM2, base));
+    let based = statistics(&simulator).await;
+    let total = raw(&based, "iops_raw", "total");
+    assert_eq!(total, raw(&plain, "iops_raw", "total") + base);
+    assert_eq!(
+        raw(&based, "throughput_raw", "read"),
+        raw(&plain, "throughput_raw", "read") + base
+    );
+    assert_eq!(based["metric"], plain["metric"]);
+    for (filter, count) in [
+        (format!("{total}"), 1),
+        (format!("{}", total - 1), 0),
+        ("%3E9223372036854775808".to_owned(), 1),
+        ("%3C9223372036854775808".to_owned(), 0),
+        (format!("%3E%3D{total}"), 1),
+    ] {
+        let body = get(
+            &simulator,
+            &format!("{SERVICES}?statistics.iops_raw.total={filter}"),
+        )
+        .await
+        .json();
+        assert_eq!(body["num_records"], count, "{filter}");
+    }
+}
+
+#[tokio::test]
+async fn counters_based_near_2_pow_64_wrap_without_disturbing_the_metric() {
+    let simulator = pinned().await;
+    let plain = statistics(&simulator).await;
+    simulator.cluster().set_iscsi_counter_base(SVM2, u64::MAX);
+    let wrapped = statistics(&simulator).await;
+    assert_eq!(
+        raw(&wrapped, "iops_raw", "total"),
+        raw(&plain, "iops_raw", "total") - 1
+    );
+    assert_eq!(wrapped["metric"], plain["metric"]);
+}
+
+#[tokio::test]
+async fn a_counter_reset_restarts_based_counters_from_zero() {
+    let simulator = pinned().await;
+    simulator.cluster().set_iscsi_counter_base(SVM2, 1 << 63);
+    simulator.cluster().reset_iscsi_counters(SVM2);
+    simulator.cluster().advance_clock(Duration::from_secs(30));
+    let body = statistics(&simulator).await;
+    assert!(raw(&body, "iops_raw", "total") < 1 << 32);
+    assert!(!simulator.cluster().set_iscsi_counter_base(SVM1, 1));
 }

@@ -47,7 +47,7 @@ async fn default_is_the_last_hour_newest_first_with_every_field() {
     let body = reply.json();
     assert_eq!(body["num_records"], 240);
     let first = &records(&body)[0];
-    assert_eq!(first["timestamp"], "2026-01-01 00:00:00 +0000");
+    assert_eq!(first["timestamp"], "2026-01-01T00:00:00Z");
     assert_eq!(first["duration"], "PT15S");
     assert_eq!(first["status"], "ok");
     assert_eq!(first["svm"]["uuid"], SVM2);
@@ -61,18 +61,18 @@ async fn default_is_the_last_hour_newest_first_with_every_field() {
         first["_links"]["self"]["href"],
         format!("{METRICS}/2026-01-01T00:00:00Z")
     );
-    assert_eq!(timestamps(&body)[239], "2025-12-31 23:00:15 +0000");
+    assert_eq!(timestamps(&body)[239], "2025-12-31T23:00:15Z");
 }
 
 #[tokio::test]
 async fn each_interval_has_ontap_sample_spacing() {
     let simulator = pinned().await;
     for (interval, count, duration, oldest) in [
-        ("1h", 240, "PT15S", "2025-12-31 23:00:15 +0000"),
-        ("1d", 288, "PT5M", "2025-12-31 00:05:00 +0000"),
-        ("1w", 336, "PT30M", "2025-12-25 00:30:00 +0000"),
-        ("1m", 360, "PT2H", "2025-12-02 02:00:00 +0000"),
-        ("1y", 365, "P1D", "2025-01-02 00:00:00 +0000"),
+        ("1h", 240, "PT15S", "2025-12-31T23:00:15Z"),
+        ("1d", 288, "PT5M", "2025-12-31T00:05:00Z"),
+        ("1w", 336, "PT30M", "2025-12-25T00:30:00Z"),
+        ("1m", 360, "PT2H", "2025-12-02T02:00:00Z"),
+        ("1y", 365, "P1D", "2025-01-02T00:00:00Z"),
     ] {
         let body = get(&simulator, &format!("{METRICS}?interval={interval}"))
             .await
@@ -99,17 +99,18 @@ async fn max_records_pages_a_day_with_next_links_keeping_the_interval() {
     assert_eq!(
         timestamps(&body),
         [
-            "2026-01-01 00:00:00 +0000",
-            "2025-12-31 23:55:00 +0000",
-            "2025-12-31 23:50:00 +0000"
+            "2026-01-01T00:00:00Z",
+            "2025-12-31T23:55:00Z",
+            "2025-12-31T23:50:00Z"
         ]
     );
     let next = body["_links"]["next"]["href"].as_str().expect("next");
-    assert!(next.starts_with(&format!(
-        "{METRICS}?interval=1d&max_records=3&start.timestamp="
-    )));
+    assert_eq!(
+        next,
+        format!("{METRICS}?interval=1d&max_records=3&start.timestamp=2025-12-31T23%3A50%3A00Z")
+    );
     let second = get(&simulator, next).await.json();
-    assert_eq!(timestamps(&second)[0], "2025-12-31 23:45:00 +0000");
+    assert_eq!(timestamps(&second)[0], "2025-12-31T23:45:00Z");
     assert!(records(&second).iter().all(|r| r["duration"] == "PT5M"));
 }
 
@@ -129,6 +130,32 @@ async fn following_every_next_link_visits_the_whole_series_once() {
     }
     assert_eq!(seen.len(), 336);
     assert!(seen.windows(2).all(|w| w[0] > w[1]));
+}
+
+#[tokio::test]
+async fn a_slow_history_returns_early_and_its_next_links_visit_every_sample_once() {
+    let simulator = pinned().await;
+    simulator
+        .cluster()
+        .set_iteration_cost(METRICS, Duration::from_secs(1));
+    let mut client = Client::connect(&simulator).await;
+    let mut target = format!("{METRICS}?interval=1h&return_timeout=100&fields=timestamp");
+    let (mut seen, mut pages) = (Vec::new(), Vec::new());
+    loop {
+        let body = client.get(&target).await.json();
+        pages.push(body["num_records"].as_u64().expect("count"));
+        seen.extend(timestamps(&body).iter().map(|t| (*t).to_owned()));
+        match body["_links"]["next"]["href"].as_str() {
+            Some(next) => target = next.to_owned(),
+            None => break,
+        }
+    }
+    assert_eq!(pages, [100, 100, 40]);
+    assert_eq!(seen.len(), 240);
+    assert!(
+        seen.windows(2).all(|w| w[0] > w[1]),
+        "newest first, no repeats"
+    );
 }
 
 #[tokio::test]
@@ -155,7 +182,43 @@ async fn timestamp_filter_takes_rfc3339_and_ontap_forms() {
     )
     .await
     .json();
-    assert_eq!(timestamps(&body), ["2025-12-31 23:59:45 +0000"]);
+    assert_eq!(timestamps(&body), ["2025-12-31T23:59:45Z"]);
+}
+
+#[tokio::test]
+async fn every_timestamp_in_a_series_body_is_rfc3339_utc() {
+    let simulator = pinned().await;
+    for interval in ["1h", "1d", "1w", "1m", "1y"] {
+        let body = get(&simulator, &format!("{METRICS}?interval={interval}"))
+            .await
+            .json();
+        for timestamp in timestamps(&body) {
+            assert!(is_rfc3339_utc(timestamp), "{interval}: {timestamp}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn timestamp_order_and_filters_compare_instants_across_offsets() {
+    let simulator = pinned().await;
+    let body = get(
+        &simulator,
+        &format!(
+            "{METRICS}?order_by=timestamp%20asc&fields=timestamp\
+             &timestamp=%3E2025-12-31T19:59:00-04:00"
+        ),
+    )
+    .await
+    .json();
+    assert_eq!(
+        timestamps(&body),
+        [
+            "2025-12-31T23:59:15Z",
+            "2025-12-31T23:59:30Z",
+            "2025-12-31T23:59:45Z",
+            "2026-01-01T00:00:00Z"
+        ]
+    );
 }
 
 #[tokio::test]
@@ -278,6 +341,34 @@ async fn metrics_of_a_service_created_just_now_are_404_8585947() {
 }
 
 #[tokio::test]
+async fn a_new_service_has_no_metrics_at_any_interval_until_its_first_sample() {
+    let simulator = pinned().await;
+    call(
+        &simulator,
+        "POST",
+        "/api/protocols/san/iscsi/services",
+        Some(r#"{"svm": {"name": "svm1"}}"#),
+    )
+    .await;
+    let series = format!("/api/protocols/san/iscsi/services/{SVM1}/metrics");
+    for interval in ["1h", "1d", "1w", "1m", "1y"] {
+        let reply = get(&simulator, &format!("{series}?interval={interval}")).await;
+        assert_error(&reply, 404, "8585947");
+    }
+    let at_creation = get(&simulator, &format!("{series}/2026-01-01T00:00:15Z")).await;
+    assert_error(&at_creation, 404, "8585947");
+    simulator.cluster().advance_clock(Duration::from_secs(8));
+    assert_eq!(
+        get(&simulator, &format!("{series}?interval=1h"))
+            .await
+            .json()["num_records"],
+        1
+    );
+    let day = get(&simulator, &format!("{series}?interval=1d")).await;
+    assert_error(&day, 404, "8585947");
+}
+
+#[tokio::test]
 async fn metrics_failure_switch_makes_metrics_500_8586225() {
     let simulator = pinned().await;
     simulator.cluster().with(|c| c.metrics_failure = true);
@@ -301,16 +392,17 @@ async fn one_sample_is_found_by_its_rfc3339_timestamp() {
 }
 
 #[tokio::test]
-async fn one_sample_accepts_offsets_and_ontap_form_url_encoded() {
+async fn one_sample_accepts_offsets_the_pages_form_and_pythons_quote_plus() {
     let simulator = pinned().await;
     for timestamp in [
         "2026-01-01T00:00:00%2B00:00",
         "2026-01-01T01:00:00+01:00",
         "2026-01-01%2000:00:00%20%2B0000",
+        "2026-01-01+00%3A00%3A00%2B00%3A00",
     ] {
         let reply = get(&simulator, &format!("{METRICS}/{timestamp}")).await;
         assert_eq!(reply.status, 200, "{timestamp}");
-        assert_eq!(reply.json()["timestamp"], "2026-01-01 00:00:00 +0000");
+        assert_eq!(reply.json()["timestamp"], "2026-01-01T00:00:00Z");
     }
 }
 
