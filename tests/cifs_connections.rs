@@ -560,3 +560,68 @@ async fn page_size_may_change_between_pages() {
             .all(|c| !firsts.contains(&key_of(c)))
     );
 }
+
+/// Makes the simulator take a simulated second per connection it gathers.
+fn one_second_per_connection(h: &Harness) {
+    h.simulator.cluster().set_iteration_cost(
+        "/api/protocols/cifs/connections",
+        std::time::Duration::from_secs(1),
+    );
+}
+
+#[tokio::test]
+async fn slow_collection_returns_what_fits_in_return_timeout_with_a_token() {
+    let h = Harness::start().await;
+    one_second_per_connection(&h);
+    let page = h
+        .cifs()
+        .await
+        .list_cifs_connections(ListCifsConnectionsRequest {
+            page_size: 10,
+            return_timeout_seconds: Some(3),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(page.cifs_connections.len(), 3, "ONTAP returned early");
+    assert_eq!(page.num_records, 3);
+    assert!(!page.next_page_token.is_empty());
+}
+
+#[tokio::test]
+async fn slow_collection_without_return_timeout_stops_at_ontaps_default_of_15_seconds() {
+    let h = Harness::start().await;
+    one_second_per_connection(&h);
+    let page = h
+        .cifs()
+        .await
+        .list_cifs_connections(ListCifsConnectionsRequest {
+            page_size: 20,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(page.cifs_connections.len(), 15);
+    assert!(!page.next_page_token.is_empty());
+}
+
+#[tokio::test]
+async fn partial_pages_of_a_slow_collection_page_through_every_connection_once() {
+    let h = Harness::start().await;
+    one_second_per_connection(&h);
+    let listed = list_all(
+        &h,
+        ListCifsConnectionsRequest {
+            page_size: 10,
+            return_timeout_seconds: Some(4),
+            ..Default::default()
+        },
+    )
+    .await;
+    let keys: Vec<Key> = listed.iter().map(key_of).collect();
+    let distinct: BTreeSet<Key> = keys.iter().cloned().collect();
+    assert_eq!(keys.len(), distinct.len(), "no connection twice");
+    assert_eq!(distinct, expected(&h, |_| true));
+}

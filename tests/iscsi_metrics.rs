@@ -14,7 +14,7 @@ use ontap_grpc_gateway::proto::v1::{
     IscsiService, ListIscsiServiceMetricsRequest, ListIscsiServicesRequest, MetricInterval,
     MetricStatus, PerformanceMetric, SvmRef, UpdateIscsiServiceRequest,
 };
-use ontap_grpc_gateway::simulator::{Fault, FaultKind};
+use ontap_grpc_gateway::simulator::{Fault, FaultKind, MetricStatus as OntapStatus};
 use tonic::Code;
 use tonic::transport::Channel;
 
@@ -436,17 +436,93 @@ async fn raw_counters_above_two_to_the_63_are_served_in_a_page() {
 }
 
 #[tokio::test]
-async fn metric_status_the_gateway_does_not_know_is_kept_as_text() {
+async fn every_documented_status_reaches_the_caller_as_its_enum_value_and_word() {
     let h = Harness::start().await;
-    h.simulator.faults().push(Fault::once(one_service_page(
-        r#"{"status": "ok"}"#,
-        r#"{"timestamp": "2026-01-04T00:00:00Z", "status": "quantum_flux", "duration": "PT15S"}"#,
-    )));
-    let service = list_performance(&h).await;
-    let metric = service.metric.unwrap();
-    assert_eq!(metric.status, Some(MetricStatus::Unspecified as i32));
-    assert_eq!(metric.status_text.as_deref(), Some("quantum_flux"));
-    let statistics = service.statistics.unwrap();
-    assert_eq!(statistics.status, Some(MetricStatus::Ok as i32));
-    assert_eq!(statistics.status_text.as_deref(), Some("ok"));
+    h.simulator.cluster().pin_clock(boundary());
+    for status in OntapStatus::DOCUMENTED {
+        let word = status.as_str().to_owned();
+        assert!(h.simulator.cluster().force_iscsi_status(SVM2_UUID, status));
+        let service = live(&h).await;
+        let expected =
+            MetricStatus::from_str_name(&format!("METRIC_STATUS_{}", word.to_uppercase()))
+                .unwrap_or_else(|| panic!("MetricStatus has no value for `{word}`"));
+        let metric = service.metric.unwrap();
+        assert_eq!(metric.status, Some(expected as i32), "{word}");
+        assert_eq!(metric.status_text.as_deref(), Some(word.as_str()));
+        let statistics = service.statistics.unwrap();
+        assert_eq!(statistics.status, Some(expected as i32), "{word}");
+        assert_eq!(statistics.status_text.as_deref(), Some(word.as_str()));
+    }
+}
+
+#[tokio::test]
+async fn status_the_gateway_does_not_know_is_kept_as_text_in_the_history() {
+    let h = Harness::start().await;
+    h.simulator.cluster().pin_clock(boundary());
+    h.simulator
+        .cluster()
+        .force_iscsi_status(SVM2_UUID, "quantum_flux");
+    let page = h
+        .iscsi()
+        .await
+        .list_iscsi_service_metrics(history(MetricInterval::OneHour, 3))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(page.metrics.len(), 3);
+    for sample in page.metrics {
+        assert_eq!(sample.status, Some(MetricStatus::Unspecified as i32));
+        assert_eq!(sample.status_text.as_deref(), Some("quantum_flux"));
+    }
+}
+
+#[tokio::test]
+async fn silent_node_makes_the_live_sample_partial() {
+    let h = Harness::start().await;
+    let cluster = h.simulator.cluster();
+    cluster.pin_clock(boundary());
+    let node = cluster.with(|c| c.nodes[0].uuid.clone());
+    assert!(cluster.set_node_responding(&node, false));
+    cluster.advance_clock(Duration::from_secs(30));
+    let metric = live(&h).await.metric.unwrap();
+    assert_eq!(metric.status, Some(MetricStatus::PartialNoResponse as i32));
+}
+
+#[tokio::test]
+async fn history_filter_on_status_takes_the_enum_name() {
+    let h = Harness::start().await;
+    h.simulator.cluster().pin_clock(boundary());
+    h.simulator
+        .cluster()
+        .force_iscsi_status(SVM2_UUID, OntapStatus::BackfilledData);
+    let filtered = |status: &str| {
+        let mut request = history(MetricInterval::OneHour, 5);
+        request.status = status.into();
+        request
+    };
+    let mut client = h.iscsi().await;
+    let backfilled = client
+        .list_iscsi_service_metrics(filtered("METRIC_STATUS_BACKFILLED_DATA"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(backfilled.metrics.len(), 5);
+    let ok = client
+        .list_iscsi_service_metrics(filtered("Ok"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(ok.metrics.is_empty());
+}
+
+#[tokio::test]
+async fn raw_counters_past_two_to_the_63_are_served_as_unsigned() {
+    let h = Harness::start().await;
+    let cluster = h.simulator.cluster();
+    cluster.pin_clock(boundary());
+    let base = 1u64 << 63;
+    assert!(cluster.set_iscsi_counter_base(SVM2_UUID, base));
+    let statistics = list_performance(&h).await.statistics.unwrap();
+    let total = statistics.iops_raw.unwrap().total.unwrap();
+    assert!(total > base, "{total}");
 }

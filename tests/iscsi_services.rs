@@ -644,3 +644,58 @@ async fn target_filter_of_128_characters_is_sent() {
     .await;
     assert!(names.is_empty());
 }
+
+#[tokio::test]
+async fn gateway_and_simulator_agree_on_what_a_valid_alias_is() {
+    let h = Harness::start().await;
+    let mut client = h.iscsi().await;
+    let longest = "x".repeat(128);
+    let too_long = "x".repeat(129);
+    for alias in [
+        "a",
+        "lab-01_é",
+        "emoji😀",
+        longest.as_str(),
+        too_long.as_str(),
+        "two words",
+        "no\u{a0}break",
+        "tab\there",
+        "ideographic\u{3000}space",
+        "line\u{2028}separator",
+        "bell\u{7}",
+    ] {
+        let result = client
+            .update_iscsi_service(UpdateIscsiServiceRequest {
+                iscsi_service: Some(IscsiService {
+                    svm: svm_with_uuid(SVM2_UUID),
+                    target: Some(IscsiTarget {
+                        name: None,
+                        alias: Some(alias.to_owned()),
+                    }),
+                    ..Default::default()
+                }),
+                update_mask: mask(&["target.alias"]),
+            })
+            .await;
+        let valid = ontap_grpc_gateway::simulator::is_valid_alias(alias);
+        match result {
+            Ok(_) => assert!(valid, "the gateway let {alias:?} through to be refused"),
+            Err(status) => {
+                assert!(!valid, "the gateway refused {alias:?}, which ONTAP takes");
+                assert_eq!(reason(&status), "INVALID_REQUEST", "{alias:?}: {status:?}");
+                assert_eq!(bad_fields(&status), ["iscsi_service.target.alias"]);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn ontap_error_arguments_name_the_missing_svm() {
+    let h = Harness::start().await;
+    let status = create_fails(&h, svm_named("no_such_svm")).await;
+    assert_eq!(reason(&status), "SVM_NOT_FOUND");
+    assert_eq!(
+        error_metadata(&status, "argument_0").as_deref(),
+        Some("no_such_svm")
+    );
+}
