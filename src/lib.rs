@@ -1,10 +1,12 @@
 //! ontap-grpc-gateway: a typed gRPC face on the NetApp ONTAP REST API.
 //!
-//! Dependencies run one way: [`service`] (gRPC handlers) -> [`translate`]
-//! (request/response and error mapping) -> [`ontap`] (the REST client).
+//! Dependencies run one way: [`layers`] (cross-cutting tower layers) ->
+//! [`service`] (gRPC handlers) -> [`translate`] (request/response and error
+//! mapping) -> [`ontap`] (the REST client).
 //! [`simulator`] is a separate tree that depends on none of them; only the
 //! binary wires it in for `serve --simulate`.
 
+pub mod layers;
 pub mod ontap;
 pub mod proto;
 pub mod server;

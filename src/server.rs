@@ -8,6 +8,7 @@ use tokio::net::TcpListener;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 
+use crate::layers;
 use crate::ontap::OntapClient;
 use crate::proto::v1::cifs_connections_server::CifsConnectionsServer;
 use crate::proto::v1::iscsi_services_server::IscsiServicesServer;
@@ -40,7 +41,7 @@ pub async fn serve(
         .set_serving::<IscsiServicesServer<IscsiServicesService>>()
         .await;
 
-    let mut builder = Server::builder();
+    let mut builder = Server::builder().layer(layers::stack(client.base_url()));
     if let Some(identity) = tls {
         builder = builder.tls_config(ServerTlsConfig::new().identity(identity))?;
     }

@@ -47,7 +47,10 @@ async fn call_that_cannot_get_a_slot_within_its_deadline_is_resource_exhausted()
         .push(Fault::once(FaultKind::Delay(Duration::from_secs(2))));
     let mut slow = h.cifs().await;
     let hog = tokio::spawn(async move { slow.list_cifs_connections(list()).await });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    eventually("the first call holds the only upstream slot", || {
+        h.simulator.stats().in_flight == 1
+    })
+    .await;
     let status = h
         .cifs()
         .await
@@ -71,7 +74,10 @@ async fn call_without_deadline_waits_at_most_the_queue_timeout() {
         .push(Fault::once(FaultKind::Delay(Duration::from_secs(2))));
     let mut slow = h.cifs().await;
     let hog = tokio::spawn(async move { slow.list_cifs_connections(list()).await });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    eventually("the first call holds the only upstream slot", || {
+        h.simulator.stats().in_flight == 1
+    })
+    .await;
     let status = h
         .cifs()
         .await

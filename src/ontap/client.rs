@@ -89,7 +89,12 @@ impl Deadline {
 
     /// A deadline `timeout` from now.
     pub fn after(timeout: Duration) -> Self {
-        Self(Some(Instant::now() + timeout))
+        Self::at(Instant::now() + timeout)
+    }
+
+    /// A deadline at `instant`.
+    pub fn at(instant: Instant) -> Self {
+        Self(Some(instant))
     }
 
     /// Time left, if there is a deadline.

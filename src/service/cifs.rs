@@ -26,6 +26,6 @@ impl CifsConnections for CifsConnectionsService {
         &self,
         request: Request<ListCifsConnectionsRequest>,
     ) -> Result<Response<ListCifsConnectionsResponse>, Status> {
-        handle!(self, request, cifs::list)
+        super::call(&self.client, request, cifs::list).await
     }
 }

@@ -31,48 +31,48 @@ impl IscsiServices for IscsiServicesService {
         &self,
         request: Request<ListIscsiServicesRequest>,
     ) -> Result<Response<ListIscsiServicesResponse>, Status> {
-        handle!(self, request, iscsi::list)
+        super::call(&self.client, request, iscsi::list).await
     }
 
     async fn get_iscsi_service(
         &self,
         request: Request<GetIscsiServiceRequest>,
     ) -> Result<Response<IscsiService>, Status> {
-        handle!(self, request, iscsi::get)
+        super::call(&self.client, request, iscsi::get).await
     }
 
     async fn create_iscsi_service(
         &self,
         request: Request<CreateIscsiServiceRequest>,
     ) -> Result<Response<IscsiService>, Status> {
-        handle!(self, request, iscsi::create)
+        super::call(&self.client, request, iscsi::create).await
     }
 
     async fn update_iscsi_service(
         &self,
         request: Request<UpdateIscsiServiceRequest>,
     ) -> Result<Response<IscsiService>, Status> {
-        handle!(self, request, iscsi::update)
+        super::call(&self.client, request, iscsi::update).await
     }
 
     async fn delete_iscsi_service(
         &self,
         request: Request<DeleteIscsiServiceRequest>,
     ) -> Result<Response<()>, Status> {
-        handle!(self, request, iscsi::delete)
+        super::call(&self.client, request, iscsi::delete).await
     }
 
     async fn list_iscsi_service_metrics(
         &self,
         request: Request<ListIscsiServiceMetricsRequest>,
     ) -> Result<Response<ListIscsiServiceMetricsResponse>, Status> {
-        handle!(self, request, iscsi::list_metrics)
+        super::call(&self.client, request, iscsi::list_metrics).await
     }
 
     async fn get_iscsi_service_metric(
         &self,
         request: Request<GetIscsiServiceMetricRequest>,
     ) -> Result<Response<PerformanceMetric>, Status> {
-        handle!(self, request, iscsi::get_metric)
+        super::call(&self.client, request, iscsi::get_metric).await
     }
 }

@@ -1,24 +1,34 @@
-//! The gRPC edge: handlers that read the call's deadline, hand the request
-//! to the translator, and turn its typed errors into `tonic::Status`.
-
-/// Runs one translator call with the request's deadline and maps its error
-/// at the edge.
-macro_rules! handle {
-    ($self:ident, $request:ident, $translate:path) => {{
-        let deadline = $crate::service::deadline_of($request.metadata());
-        $translate(&$self.client, $request.get_ref(), deadline)
-            .await
-            .map(tonic::Response::new)
-            .map_err($crate::service::to_status)
-    }};
-}
+//! The gRPC edge: handlers that hand each request, with the deadline the
+//! deadline layer read on arrival, to the translator, and turn its typed
+//! errors into `tonic::Status`.
 
 mod cifs;
-mod deadline;
 mod iscsi;
 mod status;
 
+use tonic::{Request, Response, Status};
+
+use crate::ontap::{Deadline, OntapClient};
+use crate::translate::GatewayError;
+
 pub use cifs::CifsConnectionsService;
-pub use deadline::deadline_of;
 pub use iscsi::IscsiServicesService;
 pub use status::to_status;
+
+/// Runs one translator call and maps its error at the edge. A request that
+/// did not pass the deadline layer has no deadline.
+async fn call<Req, Resp>(
+    client: &OntapClient,
+    request: Request<Req>,
+    translate: impl AsyncFnOnce(&OntapClient, &Req, Deadline) -> Result<Resp, GatewayError>,
+) -> Result<Response<Resp>, Status> {
+    let deadline = request
+        .extensions()
+        .get::<Deadline>()
+        .copied()
+        .unwrap_or(Deadline::NONE);
+    translate(client, request.get_ref(), deadline)
+        .await
+        .map(Response::new)
+        .map_err(to_status)
+}

@@ -1,0 +1,180 @@
+//! The layers every call passes through, seen from outside: the request id
+//! a caller sends comes back (or one is made up), and each call leaves one
+//! access line with its outcome.
+//!
+//! This test binary installs a global tracing subscriber that writes into
+//! memory; each test finds its own lines by the request id it sent.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use common::{Harness, SVM1_UUID, eventually};
+use ontap_grpc_gateway::proto::v1::{GetIscsiServiceRequest, ListCifsConnectionsRequest};
+use tonic::Code;
+use tonic::metadata::MetadataValue;
+
+/// Everything logged in this test binary.
+fn logs() -> &'static Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&logs);
+        tracing_subscriber::fmt()
+            .with_env_filter("access=info")
+            .with_ansi(false)
+            .with_writer(move || Sink(Arc::clone(&sink)))
+            .init();
+        logs
+    })
+}
+
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The access lines logged for `request_id`.
+fn access_lines(request_id: &str) -> Vec<String> {
+    let needle = format!("request_id={request_id} ");
+    String::from_utf8_lossy(&logs().lock().unwrap())
+        .lines()
+        .filter(|l| l.contains(" access: ") && l.contains(&needle))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Waits for the one access line of `request_id`.
+async fn access_line(request_id: &str) -> String {
+    eventually(&format!("{request_id} is logged"), || {
+        !access_lines(request_id).is_empty()
+    })
+    .await;
+    let lines = access_lines(request_id);
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    lines.into_iter().next().unwrap()
+}
+
+fn with_request_id<T>(message: T, id: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request
+        .metadata_mut()
+        .insert("x-request-id", MetadataValue::try_from(id).unwrap());
+    request
+}
+
+#[tokio::test]
+async fn successful_call_leaves_one_access_line() {
+    logs();
+    let h = Harness::start().await;
+    h.cifs()
+        .await
+        .list_cifs_connections(with_request_id(
+            ListCifsConnectionsRequest::default(),
+            "ok-call",
+        ))
+        .await
+        .unwrap();
+    let line = access_line("ok-call").await;
+    for field in [
+        "service=\"ontap.v1.CifsConnections\"",
+        "method=\"ListCifsConnections\"",
+        "code=Ok",
+        "duration_ms=",
+        &format!("cluster={}", h.simulator.base_url()),
+    ] {
+        assert!(line.contains(field), "{field} in {line}");
+    }
+}
+
+#[tokio::test]
+async fn failed_call_logs_its_reason_upstream_status_and_ontap_code() {
+    logs();
+    let h = Harness::start().await;
+    let status = h
+        .iscsi()
+        .await
+        .get_iscsi_service(with_request_id(
+            GetIscsiServiceRequest {
+                svm_uuid: SVM1_UUID.into(),
+                read_mask: None,
+            },
+            "not-found-call",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::NotFound);
+    let line = access_line("not-found-call").await;
+    for field in [
+        "method=\"GetIscsiService\"",
+        "code=NotFound",
+        "reason=ISCSI_SERVICE_NOT_FOUND",
+        "upstream_status=404",
+        "ontap_code=5374078",
+    ] {
+        assert!(line.contains(field), "{field} in {line}");
+    }
+}
+
+#[tokio::test]
+async fn rejected_request_logs_no_upstream() {
+    logs();
+    let h = Harness::start().await;
+    h.cifs()
+        .await
+        .list_cifs_connections(with_request_id(
+            ListCifsConnectionsRequest {
+                page_size: -1,
+                ..Default::default()
+            },
+            "rejected-call",
+        ))
+        .await
+        .unwrap_err();
+    let line = access_line("rejected-call").await;
+    assert!(line.contains("code=InvalidArgument"), "{line}");
+    assert!(line.contains("upstream_status=- ontap_code=-"), "{line}");
+}
+
+#[tokio::test]
+async fn callers_request_id_comes_back() {
+    let h = Harness::start().await;
+    let response = h
+        .cifs()
+        .await
+        .list_cifs_connections(with_request_id(
+            ListCifsConnectionsRequest::default(),
+            "echo-me",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(response.metadata().get("x-request-id").unwrap(), "echo-me");
+}
+
+#[tokio::test]
+async fn call_without_a_request_id_gets_a_uuid() {
+    let h = Harness::start().await;
+    let response = h
+        .cifs()
+        .await
+        .list_cifs_connections(ListCifsConnectionsRequest::default())
+        .await
+        .unwrap();
+    let id = response
+        .metadata()
+        .get("x-request-id")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    let groups: Vec<usize> = id.split('-').map(str::len).collect();
+    assert_eq!(groups, [8, 4, 4, 4, 12], "{id}");
+}
