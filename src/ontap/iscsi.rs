@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use super::ObjectRef;
 use super::path::{ApiPath, CollectionPath};
-use super::time::{Instant, optional_duration, optional_instant};
+use jiff::Timestamp;
+
+use super::time::{optional_duration, optional_timestamp};
 
 /// The iSCSI services collection.
 pub const SERVICES: CollectionPath = ApiPath::collection("protocols/san/iscsi/services");
@@ -21,7 +23,7 @@ pub fn metrics(svm_uuid: &str) -> ApiPath {
 }
 
 /// One sample of a service's metrics history, by its RFC 3339 timestamp.
-pub fn metric(svm_uuid: &str, timestamp: Instant) -> ApiPath {
+pub fn metric(svm_uuid: &str, timestamp: Timestamp) -> ApiPath {
     metrics(svm_uuid).segment(&timestamp.to_string())
 }
 
@@ -61,8 +63,8 @@ pub struct TargetRecord {
 #[derive(Debug, Default, Deserialize)]
 pub struct MetricRecord {
     /// When the sample was taken.
-    #[serde(default, deserialize_with = "optional_instant")]
-    pub timestamp: Option<Instant>,
+    #[serde(default, deserialize_with = "optional_timestamp")]
+    pub timestamp: Option<Timestamp>,
     /// The averaging period, in seconds.
     #[serde(default, deserialize_with = "optional_duration")]
     pub duration: Option<i64>,
@@ -87,8 +89,8 @@ pub struct MetricRecord {
 #[derive(Debug, Default, Deserialize)]
 pub struct StatisticsRecord {
     /// When the counters were read.
-    #[serde(default, deserialize_with = "optional_instant")]
-    pub timestamp: Option<Instant>,
+    #[serde(default, deserialize_with = "optional_timestamp")]
+    pub timestamp: Option<Timestamp>,
     /// ONTAP's status string.
     #[serde(default)]
     pub status: Option<String>,
@@ -183,7 +185,7 @@ mod tests {
 
     #[test]
     fn metric_path_carries_an_encoded_rfc3339_timestamp() {
-        let t = Instant::parse("2017-01-25 11:20:15 +0000").unwrap();
+        let t = super::super::time::parse_timestamp("2017-01-25 11:20:15 +0000").unwrap();
         assert_eq!(
             metric("u", t).as_str(),
             "/api/protocols/san/iscsi/services/u/metrics/2017-01-25T11%3A20%3A15Z"

@@ -12,7 +12,6 @@ use super::{FieldViolation, GatewayError};
 use crate::ontap::iscsi::{
     self, CreateBody, IscsiServiceRecord, MetricRecord, SvmSelector, TargetBody, UpdateBody,
 };
-use crate::ontap::time::Instant;
 use crate::ontap::{Collection, Deadline, OntapClient, OntapError, Query};
 use crate::proto::v1::{
     CreateIscsiServiceRequest, DeleteIscsiServiceRequest, GetIscsiServiceMetricRequest,
@@ -418,15 +417,12 @@ pub async fn get_metric(
             violations.push(FieldViolation::new("timestamp", "is required"));
             None
         }
-        Some(t) => match u32::try_from(t.nanos) {
-            Ok(nanos) if nanos < 1_000_000_000 => Some(Instant {
-                seconds: t.seconds,
-                nanos,
-            }),
+        Some(t) => match jiff::Timestamp::new(t.seconds, t.nanos) {
+            Ok(instant) if t.nanos >= 0 => Some(instant),
             _ => {
                 violations.push(FieldViolation::new(
                     "timestamp",
-                    "nanos must be within 0..1e9",
+                    "must be a valid instant (nanos within 0..1e9, years 0001 to 9999)",
                 ));
                 None
             }

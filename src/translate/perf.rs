@@ -4,7 +4,6 @@
 use super::refs;
 use super::schema::{EnumWords, Selection};
 use crate::ontap::iscsi::{IoTypeRecord, MetricRecord, StatisticsRecord};
-use crate::ontap::time::Instant;
 use crate::proto::v1::{
     IoTypeCounter, IoTypeMetric, MetricStatus, PerformanceMetric, PerformanceMetricRaw,
 };
@@ -30,30 +29,19 @@ const STATUS_WORDS: &[&str] = &[
     "partial_no_uuid",
 ];
 
-/// ONTAP's status word; a word this gateway does not know yet is
-/// UNSPECIFIED rather than a failed call (and kept as `status_text`).
+/// ONTAP's status word as the enum value of the same name; a word this
+/// gateway does not know yet is UNSPECIFIED rather than a failed call (and
+/// is kept as `status_text`).
 pub fn status(word: &str) -> MetricStatus {
-    match word {
-        "ok" => MetricStatus::Ok,
-        "error" => MetricStatus::Error,
-        "partial_no_data" => MetricStatus::PartialNoData,
-        "partial_no_response" => MetricStatus::PartialNoResponse,
-        "partial_other_error" => MetricStatus::PartialOtherError,
-        "negative_delta" => MetricStatus::NegativeDelta,
-        "not_found" => MetricStatus::NotFound,
-        "backfilled_data" => MetricStatus::BackfilledData,
-        "inconsistent_delta_time" => MetricStatus::InconsistentDeltaTime,
-        "inconsistent_old_data" => MetricStatus::InconsistentOldData,
-        "partial_no_uuid" => MetricStatus::PartialNoUuid,
-        _ => MetricStatus::Unspecified,
-    }
+    let name = format!("METRIC_STATUS_{}", word.to_ascii_uppercase());
+    MetricStatus::from_str_name(&name).unwrap_or(MetricStatus::Unspecified)
 }
 
 /// A timestamp for the proto.
-pub fn timestamp(instant: Instant) -> prost_types::Timestamp {
+pub fn timestamp(instant: jiff::Timestamp) -> prost_types::Timestamp {
     prost_types::Timestamp {
-        seconds: instant.seconds,
-        nanos: i32::try_from(instant.nanos).unwrap_or(0),
+        seconds: instant.as_second(),
+        nanos: instant.subsec_nanosecond(),
     }
 }
 
