@@ -158,12 +158,18 @@ mod tests {
         (row.code, row.reason)
     }
 
-    macro_rules! row_test {
-        ($name:ident, $err:expr, $code:expr, $reason:expr) => {
-            #[test]
-            fn $name() {
-                assert_eq!(classified($err), ($code, $reason));
-            }
+    /// One test per row, and the list of reasons they cover.
+    macro_rules! row_tests {
+        ($($name:ident, $err:expr, $code:expr, $reason:expr;)*) => {
+            $(
+                #[test]
+                fn $name() {
+                    assert_eq!(classified($err), ($code, $reason));
+                }
+            )*
+
+            /// The reasons the tests above reach.
+            pub const TESTED: &[&str] = &[$($reason),*];
         };
     }
 
@@ -172,73 +178,105 @@ mod tests {
     mod rows {
         use super::*;
 
-        row_test!(code_4_is_not_found, api(404, Some("4")), Code::NotFound, "ENTRY_NOT_FOUND");
-        row_test!(code_1115127_is_failed_precondition, api(400, Some("1115127")), Code::FailedPrecondition, "ISCSI_LICENSE_MISSING");
-        row_test!(code_2621462_is_not_found, api(404, Some("2621462")), Code::NotFound, "SVM_NOT_FOUND");
-        row_test!(code_2621507_is_failed_precondition, api(400, Some("2621507")), Code::FailedPrecondition, "PROTOCOL_NOT_ALLOWED");
-        row_test!(code_2621706_is_invalid_argument, api(400, Some("2621706")), Code::InvalidArgument, "SVM_UUID_NAME_MISMATCH");
-        row_test!(code_2621707_is_invalid_argument, api(400, Some("2621707")), Code::InvalidArgument, "SVM_NOT_SPECIFIED");
-        row_test!(code_5373960_is_failed_precondition, api(409, Some("5373960")), Code::FailedPrecondition, "ISCSI_SERVICE_ENABLED");
-        row_test!(code_5373966_is_failed_precondition, api(400, Some("5373966")), Code::FailedPrecondition, "SVM_CONFIGURED_FOR_NVME");
-        row_test!(code_5374077_is_already_exists, api(409, Some("5374077")), Code::AlreadyExists, "ISCSI_SERVICE_EXISTS");
-        row_test!(code_5374078_is_not_found, api(404, Some("5374078")), Code::NotFound, "ISCSI_SERVICE_NOT_FOUND");
-        row_test!(code_5374893_is_failed_precondition, api(400, Some("5374893")), Code::FailedPrecondition, "SVM_STOPPED");
-        row_test!(code_5376452_is_unimplemented, api(405, Some("5376452")), Code::Unimplemented, "NOT_SUPPORTED_ON_ASA_R2");
-        row_test!(code_8585947_is_not_found, api(404, Some("8585947")), Code::NotFound, "METRICS_NOT_AVAILABLE");
-        row_test!(code_8586225_is_internal, api(500, Some("8586225")), Code::Internal, "METRICS_RETRIEVAL_FAILED");
-        row_test!(code_262179_is_invalid_argument, api(400, Some("262179")), Code::InvalidArgument, "UNEXPECTED_ARGUMENT");
-        row_test!(code_262197_is_invalid_argument, api(400, Some("262197")), Code::InvalidArgument, "INVALID_ARGUMENT_VALUE");
-        row_test!(http_400_is_invalid_argument, api(400, None), Code::InvalidArgument, "BAD_REQUEST");
-        row_test!(http_401_is_unauthenticated, api(401, None), Code::Unauthenticated, "AUTHENTICATION_FAILED");
-        row_test!(http_403_is_permission_denied, api(403, None), Code::PermissionDenied, "PERMISSION_DENIED");
-        row_test!(http_404_is_not_found, api(404, None), Code::NotFound, "NOT_FOUND");
-        row_test!(http_405_is_unimplemented, api(405, None), Code::Unimplemented, "METHOD_NOT_ALLOWED");
-        row_test!(http_409_is_already_exists, api(409, None), Code::AlreadyExists, "CONFLICT");
-        row_test!(http_429_is_resource_exhausted, api(429, None), Code::ResourceExhausted, "TOO_MANY_REQUESTS");
-        row_test!(http_500_is_internal, api(500, None), Code::Internal, "ONTAP_INTERNAL_ERROR");
-        row_test!(http_502_is_unavailable, api(502, None), Code::Unavailable, "BAD_GATEWAY");
-        row_test!(http_503_is_unavailable, api(503, None), Code::Unavailable, "SERVICE_UNAVAILABLE");
-        row_test!(http_504_is_deadline_exceeded, api(504, None), Code::DeadlineExceeded, "GATEWAY_TIMEOUT");
-        row_test!(unlisted_http_status_is_unknown, api(418, None), Code::Unknown, "UNEXPECTED_HTTP_STATUS");
-        row_test!(unlisted_ontap_code_falls_back_to_http_status, api(404, Some("999999")), Code::NotFound, "NOT_FOUND");
-        row_test!(invalid_request_is_invalid_argument, GatewayError::InvalidRequest(vec![]), Code::InvalidArgument, "INVALID_REQUEST");
-        row_test!(unreachable_is_unavailable, OntapError::Unreachable("refused".into()).into(), Code::Unavailable, "UPSTREAM_UNREACHABLE");
-        row_test!(connection_lost_is_unavailable, OntapError::ConnectionLost("reset".into()).into(), Code::Unavailable, "UPSTREAM_CONNECTION_LOST");
-        row_test!(timeout_is_deadline_exceeded, OntapError::Timeout(Duration::ZERO).into(), Code::DeadlineExceeded, "UPSTREAM_TIMEOUT");
-        row_test!(overloaded_is_resource_exhausted, OntapError::Overloaded { limit: 1, waited: Duration::ZERO } .into(), Code::ResourceExhausted, "UPSTREAM_CONCURRENCY_LIMIT");
-        row_test!(too_large_is_resource_exhausted, OntapError::ResponseTooLarge { limit: 1 }.into(), Code::ResourceExhausted, "UPSTREAM_RESPONSE_TOO_LARGE");
-        row_test!(malformed_is_internal, OntapError::Malformed("x".into()).into(), Code::Internal, "UPSTREAM_MALFORMED_RESPONSE");
+        row_tests! {
+            code_4_is_not_found, api(404, Some("4")), Code::NotFound, "ENTRY_NOT_FOUND";
+            code_1115127_is_failed_precondition, api(400, Some("1115127")), Code::FailedPrecondition, "ISCSI_LICENSE_MISSING";
+            code_2621462_is_not_found, api(404, Some("2621462")), Code::NotFound, "SVM_NOT_FOUND";
+            code_2621507_is_failed_precondition, api(400, Some("2621507")), Code::FailedPrecondition, "PROTOCOL_NOT_ALLOWED";
+            code_2621706_is_invalid_argument, api(400, Some("2621706")), Code::InvalidArgument, "SVM_UUID_NAME_MISMATCH";
+            code_2621707_is_invalid_argument, api(400, Some("2621707")), Code::InvalidArgument, "SVM_NOT_SPECIFIED";
+            code_5373960_is_failed_precondition, api(409, Some("5373960")), Code::FailedPrecondition, "ISCSI_SERVICE_ENABLED";
+            code_5373966_is_failed_precondition, api(400, Some("5373966")), Code::FailedPrecondition, "SVM_CONFIGURED_FOR_NVME";
+            code_5374077_is_already_exists, api(409, Some("5374077")), Code::AlreadyExists, "ISCSI_SERVICE_EXISTS";
+            code_5374078_is_not_found, api(404, Some("5374078")), Code::NotFound, "ISCSI_SERVICE_NOT_FOUND";
+            code_5374893_is_failed_precondition, api(400, Some("5374893")), Code::FailedPrecondition, "SVM_STOPPED";
+            code_5376452_is_unimplemented, api(405, Some("5376452")), Code::Unimplemented, "NOT_SUPPORTED_ON_ASA_R2";
+            code_8585947_is_not_found, api(404, Some("8585947")), Code::NotFound, "METRICS_NOT_AVAILABLE";
+            code_8586225_is_internal, api(500, Some("8586225")), Code::Internal, "METRICS_RETRIEVAL_FAILED";
+            code_262179_is_invalid_argument, api(400, Some("262179")), Code::InvalidArgument, "UNEXPECTED_ARGUMENT";
+            code_262197_is_invalid_argument, api(400, Some("262197")), Code::InvalidArgument, "INVALID_ARGUMENT_VALUE";
+            http_400_is_invalid_argument, api(400, None), Code::InvalidArgument, "BAD_REQUEST";
+            http_401_is_unauthenticated, api(401, None), Code::Unauthenticated, "AUTHENTICATION_FAILED";
+            http_403_is_permission_denied, api(403, None), Code::PermissionDenied, "PERMISSION_DENIED";
+            http_404_is_not_found, api(404, None), Code::NotFound, "NOT_FOUND";
+            http_405_is_unimplemented, api(405, None), Code::Unimplemented, "METHOD_NOT_ALLOWED";
+            http_409_is_already_exists, api(409, None), Code::AlreadyExists, "CONFLICT";
+            http_429_is_resource_exhausted, api(429, None), Code::ResourceExhausted, "TOO_MANY_REQUESTS";
+            http_500_is_internal, api(500, None), Code::Internal, "ONTAP_INTERNAL_ERROR";
+            http_502_is_unavailable, api(502, None), Code::Unavailable, "BAD_GATEWAY";
+            http_503_is_unavailable, api(503, None), Code::Unavailable, "SERVICE_UNAVAILABLE";
+            http_504_is_deadline_exceeded, api(504, None), Code::DeadlineExceeded, "GATEWAY_TIMEOUT";
+            unlisted_http_status_is_unknown, api(418, None), Code::Unknown, "UNEXPECTED_HTTP_STATUS";
+            unlisted_ontap_code_falls_back_to_http_status, api(404, Some("999999")), Code::NotFound, "NOT_FOUND";
+            invalid_request_is_invalid_argument, GatewayError::InvalidRequest(vec![]), Code::InvalidArgument, "INVALID_REQUEST";
+            unreachable_is_unavailable, OntapError::Unreachable("refused".into()).into(), Code::Unavailable, "UPSTREAM_UNREACHABLE";
+            connection_lost_is_unavailable, OntapError::ConnectionLost("reset".into()).into(), Code::Unavailable, "UPSTREAM_CONNECTION_LOST";
+            timeout_is_deadline_exceeded, OntapError::Timeout(Duration::ZERO).into(), Code::DeadlineExceeded, "UPSTREAM_TIMEOUT";
+            overloaded_is_resource_exhausted, OntapError::Overloaded { limit: 1, waited: Duration::ZERO } .into(), Code::ResourceExhausted, "UPSTREAM_CONCURRENCY_LIMIT";
+            too_large_is_resource_exhausted, OntapError::ResponseTooLarge { limit: 1 }.into(), Code::ResourceExhausted, "UPSTREAM_RESPONSE_TOO_LARGE";
+            malformed_is_internal, OntapError::Malformed("x".into()).into(), Code::Internal, "UPSTREAM_MALFORMED_RESPONSE";
+        }
     }
 
     #[test]
     fn every_row_has_a_test_above() {
-        let source = include_str!("error_table.rs");
         for row in TABLE {
-            let needle = format!("\"{}\"", row.reason);
             assert!(
-                source.matches(&needle).count() >= 2,
-                "row {} has no row_test",
+                rows::TESTED.contains(&row.reason),
+                "row {} has no test",
                 row.reason
             );
         }
     }
 
-    #[test]
-    fn readme_lists_every_row() {
+    /// `NotFound` -> `NOT_FOUND`, as gRPC names its codes.
+    fn grpc_name(code: Code) -> String {
+        let mut name = String::new();
+        for (i, c) in format!("{code:?}").chars().enumerate() {
+            if c.is_ascii_uppercase() && i > 0 {
+                name.push('_');
+            }
+            name.push(c.to_ascii_uppercase());
+        }
+        name
+    }
+
+    /// The README's error table: (what matches, gRPC code, reason) per row.
+    fn readme_rows() -> Vec<(String, String, String)> {
         let readme = include_str!("../../README.md");
-        for row in TABLE {
-            let code = format!("{:?}", row.code);
-            let line = readme
-                .lines()
-                .find(|l| l.contains(&format!("`{}`", row.reason)))
-                .unwrap_or_else(|| panic!("README lacks a row for {}", row.reason));
-            assert!(
-                line.to_ascii_lowercase()
-                    .replace('_', "")
-                    .contains(&code.to_ascii_lowercase()),
-                "README row for {} does not say {code}",
-                row.reason
-            );
+        let section = readme
+            .split("\n## Errors\n")
+            .nth(1)
+            .expect("README has an Errors section");
+        section
+            .lines()
+            .skip_while(|l| !l.starts_with("| matches |"))
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .map(|l| {
+                let cells: Vec<&str> = l.trim_matches('|').split(" | ").map(str::trim).collect();
+                assert_eq!(cells.len(), 3, "{l}");
+                let reason = cells[2].trim_matches('`');
+                (cells[0].to_owned(), cells[1].to_owned(), reason.to_owned())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn readme_table_is_this_table() {
+        let readme = readme_rows();
+        assert_eq!(readme.len(), TABLE.len(), "one README row per table row");
+        for ((matches, code, reason), row) in readme.iter().zip(TABLE) {
+            assert_eq!(reason, row.reason);
+            assert_eq!(*code, grpc_name(row.code), "{reason}");
+            let says = match row.matches {
+                Match::OntapCode(c) => Some(format!("ONTAP code {c} ")),
+                Match::HttpStatus(s) => Some(format!("HTTP {s}")),
+                _ => None,
+            };
+            if let Some(says) = says {
+                assert!(matches.starts_with(&says), "{reason}: `{matches}`");
+            }
         }
     }
 
