@@ -91,3 +91,21 @@ impl ApiError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ontap_code_is_the_code_of_an_api_error_only() {
+        let api = OntapError::Api {
+            status: 404,
+            error: Box::new(ApiError {
+                code: Some("8585947".into()),
+                ..ApiError::default()
+            }),
+        };
+        assert_eq!(api.ontap_code(), Some("8585947"));
+        assert_eq!(OntapError::Malformed("x".into()).ontap_code(), None);
+    }
+}

@@ -14,7 +14,7 @@ mod tls;
 
 pub use client::{ClientConfig, ConfigError, Deadline, OntapClient, Response};
 pub use collection::{Collection, Href, ObjectRef};
-pub use error::{ApiError, OntapError};
+pub use error::{ApiError, ApiErrorArgument, OntapError};
 pub use path::ApiPath;
 pub use query::Query;
 pub use tls::TlsOptions;

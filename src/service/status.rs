@@ -64,3 +64,39 @@ pub fn to_status(err: GatewayError) -> Status {
     }
     Status::with_error_details(row.code, err.to_string(), details)
 }
+
+#[cfg(test)]
+mod tests {
+    use tonic_types::StatusExt;
+
+    use super::*;
+    use crate::ontap::{ApiError, ApiErrorArgument};
+
+    #[test]
+    fn ontap_arguments_become_numbered_error_info_metadata() {
+        let err = GatewayError::from(OntapError::Api {
+            status: 400,
+            error: Box::new(ApiError {
+                code: Some("262197".into()),
+                message: "invalid value".into(),
+                target: None,
+                arguments: vec![
+                    ApiErrorArgument {
+                        code: Some(String::new()),
+                        message: Some("vs9".into()),
+                    },
+                    ApiErrorArgument {
+                        code: Some("7".into()),
+                        message: None,
+                    },
+                ],
+            }),
+        });
+        let info = to_status(err).get_details_error_info().unwrap();
+        let get = |k: &str| info.metadata.get(k).map(String::as_str);
+        assert_eq!(get("argument_0"), Some("vs9"));
+        assert_eq!(get("argument_0_code"), None, "an empty code is left out");
+        assert_eq!(get("argument_1"), None);
+        assert_eq!(get("argument_1_code"), Some("7"));
+    }
+}

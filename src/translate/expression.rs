@@ -213,6 +213,14 @@ mod tests {
     }
 
     #[test]
+    fn uuid_filter_takes_patterns_up_to_a_uuids_length() {
+        assert_eq!(validate(ValueKind::Uuid, "fc824aa8-*"), Ok(()));
+        let uuid = "fc824aa8-4e60-11ea-afb1-0050568ec4e4";
+        assert_eq!(validate(ValueKind::Uuid, uuid), Ok(()));
+        assert!(validate(ValueKind::Uuid, &format!("{uuid}0")).is_err());
+    }
+
+    #[test]
     fn uuid_filter_rejects_non_hex() {
         assert!(validate(ValueKind::Uuid, "not-a-uuid").is_err());
     }
