@@ -1,32 +1,13 @@
 //! ListCifsConnections onto `GET /api/protocols/cifs/connections`.
 
 use super::GatewayError;
-use super::list::{self, list_request};
+use super::list::{self, ListRequest, ListRequestFields};
 use super::refs;
-use super::schema::{Field, Schema, Selection, ValueKind};
+use super::schema::Selection;
 use crate::ontap::cifs::{CONNECTIONS, CifsConnectionRecord};
 use crate::ontap::{Deadline, OntapClient};
 use crate::proto::v1::{
     CifsConnection, CifsSession, ListCifsConnectionsRequest, ListCifsConnectionsResponse,
-};
-
-/// The fields of a `cifs_connection` (ontap-rest/cifs-connections.txt).
-pub static SCHEMA: Schema = Schema {
-    fields: &[
-        Field::new("client_ip", ValueKind::IpAddress),
-        Field::new("client_port", ValueKind::Unsigned),
-        Field::new("identifier", ValueKind::Unsigned),
-        Field::new("network_context_id", ValueKind::Unsigned),
-        Field::new("node", ValueKind::Object),
-        Field::new("node.name", ValueKind::Text),
-        Field::new("node.uuid", ValueKind::Uuid),
-        Field::new("server_ip", ValueKind::IpAddress),
-        Field::new("sessions", ValueKind::Object),
-        Field::new("sessions.identifier", ValueKind::Unsigned),
-        Field::new("svm", ValueKind::Object),
-        Field::new("svm.name", ValueKind::Text),
-        Field::new("svm.uuid", ValueKind::Uuid),
-    ],
 };
 
 /// Lists one page of CIFS connections.
@@ -35,21 +16,16 @@ pub async fn list(
     request: &ListCifsConnectionsRequest,
     deadline: Deadline,
 ) -> Result<ListCifsConnectionsResponse, GatewayError> {
-    let list_request = list_request!(request, extra: Vec::new(), filters: [
-        "sessions.identifier" => sessions_identifier,
-        "svm.name" => svm_name,
-        "svm.uuid" => svm_uuid,
-        "server_ip" => server_ip,
-        "node.name" => node_name,
-        "node.uuid" => node_uuid,
-        "identifier" => identifier,
-        "network_context_id" => network_context_id,
-        "client_ip" => client_ip,
-        "client_port" => client_port,
-    ]);
+    let list_request = ListRequest::of(request, Vec::new());
     let path = CONNECTIONS.path();
-    let page = list::fetch::<CifsConnectionRecord>(client, &SCHEMA, &path, &list_request, deadline)
-        .await?;
+    let page = list::fetch::<CifsConnectionRecord>(
+        client,
+        ListCifsConnectionsRequest::SCHEMA,
+        &path,
+        &list_request,
+        deadline,
+    )
+    .await?;
     let selection = &page.selection;
     Ok(ListCifsConnectionsResponse {
         cifs_connections: page

@@ -4,10 +4,11 @@
 use http::Method;
 
 use super::expression::is_uuid;
-use super::list::{self, list_request};
+use super::list::{self, ListRequest};
 use super::perf;
 use super::refs;
-use super::schema::{Field, Schema, Selection, ValueKind, mask_paths};
+use super::resources::{ISCSI_SERVICE as SERVICE_SCHEMA, PERFORMANCE_METRIC as METRIC_SCHEMA};
+use super::schema::{Selection, ValueKind, mask_paths};
 use super::{FieldViolation, GatewayError};
 use crate::ontap::iscsi::{
     self, CreateBody, IscsiServiceRecord, MetricRecord, SvmSelector, TargetBody, UpdateBody,
@@ -19,92 +20,6 @@ use crate::proto::v1::{
     ListIscsiServiceMetricsResponse, ListIscsiServicesRequest, ListIscsiServicesResponse,
     MetricInterval, PerformanceMetric, SvmRef, UpdateIscsiServiceRequest,
 };
-
-/// The fields of an `iscsi_service` (ontap-rest/iscsi-services.txt).
-pub static SERVICE_SCHEMA: Schema = Schema {
-    fields: &[
-        Field::new("svm", ValueKind::Object),
-        Field::new("svm.name", ValueKind::Text),
-        Field::new("svm.uuid", ValueKind::Uuid),
-        Field::new("enabled", ValueKind::Boolean),
-        Field::new("target", ValueKind::Object),
-        Field::new(
-            "target.name",
-            ValueKind::BoundedText {
-                max_chars: MAX_TARGET_CHARS,
-            },
-        ),
-        Field::new(
-            "target.alias",
-            ValueKind::BoundedText {
-                max_chars: MAX_TARGET_CHARS,
-            },
-        ),
-        Field::new("metric", ValueKind::Object),
-        Field::new("metric.timestamp", ValueKind::Timestamp),
-        Field::new("metric.duration", ValueKind::Duration),
-        Field::new("metric.status", ValueKind::Enum(&perf::STATUS)),
-        Field::new("metric.iops", ValueKind::Object),
-        Field::new("metric.iops.read", ValueKind::Unsigned),
-        Field::new("metric.iops.write", ValueKind::Unsigned),
-        Field::new("metric.iops.other", ValueKind::Unsigned),
-        Field::new("metric.iops.total", ValueKind::Unsigned),
-        Field::new("metric.latency", ValueKind::Object),
-        Field::new("metric.latency.read", ValueKind::Unsigned),
-        Field::new("metric.latency.write", ValueKind::Unsigned),
-        Field::new("metric.latency.other", ValueKind::Unsigned),
-        Field::new("metric.latency.total", ValueKind::Unsigned),
-        Field::new("metric.throughput", ValueKind::Object),
-        Field::new("metric.throughput.read", ValueKind::Unsigned),
-        Field::new("metric.throughput.write", ValueKind::Unsigned),
-        Field::new("metric.throughput.total", ValueKind::Unsigned),
-        Field::new("statistics", ValueKind::Object),
-        Field::new("statistics.timestamp", ValueKind::Timestamp),
-        Field::new("statistics.status", ValueKind::Enum(&perf::STATUS)),
-        Field::new("statistics.iops_raw", ValueKind::Object),
-        Field::new("statistics.iops_raw.read", ValueKind::Unsigned),
-        Field::new("statistics.iops_raw.write", ValueKind::Unsigned),
-        Field::new("statistics.iops_raw.other", ValueKind::Unsigned),
-        Field::new("statistics.iops_raw.total", ValueKind::Unsigned),
-        Field::new("statistics.latency_raw", ValueKind::Object),
-        Field::new("statistics.latency_raw.read", ValueKind::Unsigned),
-        Field::new("statistics.latency_raw.write", ValueKind::Unsigned),
-        Field::new("statistics.latency_raw.other", ValueKind::Unsigned),
-        Field::new("statistics.latency_raw.total", ValueKind::Unsigned),
-        Field::new("statistics.throughput_raw", ValueKind::Object),
-        Field::new("statistics.throughput_raw.read", ValueKind::Unsigned),
-        Field::new("statistics.throughput_raw.write", ValueKind::Unsigned),
-        Field::new("statistics.throughput_raw.total", ValueKind::Unsigned),
-    ],
-};
-
-/// The fields of a metrics history record.
-pub static METRIC_SCHEMA: Schema = Schema {
-    fields: &[
-        Field::new("timestamp", ValueKind::Timestamp),
-        Field::new("duration", ValueKind::Duration),
-        Field::new("status", ValueKind::Enum(&perf::STATUS)),
-        Field::new("iops", ValueKind::Object),
-        Field::new("iops.read", ValueKind::Unsigned),
-        Field::new("iops.write", ValueKind::Unsigned),
-        Field::new("iops.other", ValueKind::Unsigned),
-        Field::new("iops.total", ValueKind::Unsigned),
-        Field::new("latency", ValueKind::Object),
-        Field::new("latency.read", ValueKind::Unsigned),
-        Field::new("latency.write", ValueKind::Unsigned),
-        Field::new("latency.other", ValueKind::Unsigned),
-        Field::new("latency.total", ValueKind::Unsigned),
-        Field::new("throughput", ValueKind::Object),
-        Field::new("throughput.read", ValueKind::Unsigned),
-        Field::new("throughput.write", ValueKind::Unsigned),
-        Field::new("throughput.total", ValueKind::Unsigned),
-        Field::new("svm", ValueKind::Object),
-        Field::new("svm.uuid", ValueKind::Uuid),
-    ],
-};
-
-/// The pages' maxLength of `target.name` and `target.alias`.
-const MAX_TARGET_CHARS: usize = 128;
 
 /// ONTAP's error code for "no metrics are available for the requested
 /// object", which the metrics collection answers before its first sample.
@@ -119,40 +34,7 @@ pub async fn list(
     request: &ListIscsiServicesRequest,
     deadline: Deadline,
 ) -> Result<ListIscsiServicesResponse, GatewayError> {
-    let list_request = list_request!(request, extra: Vec::new(), filters: [
-        "svm.name" => svm_name,
-        "svm.uuid" => svm_uuid,
-        "enabled" => enabled,
-        "target.name" => target_name,
-        "target.alias" => target_alias,
-        "metric.iops.read" => metric_iops_read,
-        "metric.iops.write" => metric_iops_write,
-        "metric.iops.other" => metric_iops_other,
-        "metric.iops.total" => metric_iops_total,
-        "metric.latency.read" => metric_latency_read,
-        "metric.latency.write" => metric_latency_write,
-        "metric.latency.other" => metric_latency_other,
-        "metric.latency.total" => metric_latency_total,
-        "metric.throughput.read" => metric_throughput_read,
-        "metric.throughput.write" => metric_throughput_write,
-        "metric.throughput.total" => metric_throughput_total,
-        "metric.timestamp" => metric_timestamp,
-        "metric.status" => metric_status,
-        "metric.duration" => metric_duration,
-        "statistics.iops_raw.read" => statistics_iops_raw_read,
-        "statistics.iops_raw.write" => statistics_iops_raw_write,
-        "statistics.iops_raw.other" => statistics_iops_raw_other,
-        "statistics.iops_raw.total" => statistics_iops_raw_total,
-        "statistics.latency_raw.read" => statistics_latency_raw_read,
-        "statistics.latency_raw.write" => statistics_latency_raw_write,
-        "statistics.latency_raw.other" => statistics_latency_raw_other,
-        "statistics.latency_raw.total" => statistics_latency_raw_total,
-        "statistics.throughput_raw.read" => statistics_throughput_raw_read,
-        "statistics.throughput_raw.write" => statistics_throughput_raw_write,
-        "statistics.throughput_raw.total" => statistics_throughput_raw_total,
-        "statistics.timestamp" => statistics_timestamp,
-        "statistics.status" => statistics_status,
-    ]);
+    let list_request = ListRequest::of(request, Vec::new());
     let path = iscsi::SERVICES.path();
     let page =
         list::fetch::<IscsiServiceRecord>(client, &SERVICE_SCHEMA, &path, &list_request, deadline)
@@ -365,22 +247,7 @@ pub async fn list_metrics(
     };
     reject(violations)?;
     let extra = interval.map(|i| ("interval", i)).into_iter().collect();
-    let list_request = list_request!(request, extra: extra, filters: [
-        "iops.read" => iops_read,
-        "iops.write" => iops_write,
-        "iops.other" => iops_other,
-        "iops.total" => iops_total,
-        "latency.read" => latency_read,
-        "latency.write" => latency_write,
-        "latency.other" => latency_other,
-        "latency.total" => latency_total,
-        "throughput.read" => throughput_read,
-        "throughput.write" => throughput_write,
-        "throughput.total" => throughput_total,
-        "timestamp" => timestamp,
-        "status" => status,
-        "duration" => duration,
-    ]);
+    let list_request = ListRequest::of(request, extra);
     let path = iscsi::metrics(&r.svm_uuid);
     let page = list::fetch_or_empty::<MetricRecord>(
         client,
@@ -635,20 +502,29 @@ fn check_name(field: &str, value: &str, violations: &mut Vec<FieldViolation>) {
 /// in an update, an empty alias clears it. "Space" is read as any Unicode
 /// whitespace (a no-break space too), which is what the simulator enforces.
 fn check_alias(field: &str, alias: &str, may_clear: bool, violations: &mut Vec<FieldViolation>) {
+    let max = alias_max_chars();
     let length = alias.chars().count();
     if length == 0 && may_clear {
         return;
     }
-    if length == 0 || length > MAX_TARGET_CHARS {
+    if length == 0 || length > max {
         violations.push(FieldViolation::new(
             field,
-            format!("must be 1 to {MAX_TARGET_CHARS} characters"),
+            format!("must be 1 to {max} characters"),
         ));
     } else if alias.chars().any(|c| c.is_whitespace() || c.is_control()) {
         violations.push(FieldViolation::new(
             field,
             "must be printable characters without whitespace",
         ));
+    }
+}
+
+/// The alias's maxLength, as `iscsi_services.proto` annotates it.
+fn alias_max_chars() -> usize {
+    match SERVICE_SCHEMA.field("target.alias").map(|f| f.kind) {
+        Some(ValueKind::BoundedText { max_chars }) => max_chars,
+        other => unreachable!("target.alias is annotated with a max_length, not {other:?}"),
     }
 }
 

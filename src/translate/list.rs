@@ -21,14 +21,21 @@ pub const MAX_RETURN_TIMEOUT_SECONDS: u32 = 120;
 /// ONTAP's documented default `return_timeout`.
 const DEFAULT_RETURN_TIMEOUT_SECONDS: u64 = 15;
 
-/// The list parameters of a request, borrowed from the proto message.
-#[derive(Debug, Default)]
-pub struct ListRequest<'a> {
-    /// Parameters the resource itself needs (`interval` for metrics),
-    /// already validated; part of the query a page token is bound to.
-    pub extra: Vec<(&'static str, &'a str)>,
-    /// `(REST path, expression)` for every filter field; empty ones are skipped.
-    pub filters: Vec<(&'static str, &'a str)>,
+/// What the build derives for each List request from the descriptors
+/// (`build/resources.rs`, generated into [`super::resources`]): the
+/// resource it lists, and which REST field each filter field filters.
+pub trait ListRequestFields {
+    /// The listed resource's fields.
+    const SCHEMA: &'static Schema;
+    /// `(REST path, expression)` per filter field; empty ones included.
+    fn filters(&self) -> Vec<(&'static str, &str)>;
+    /// The fields every List request has.
+    fn shared(&self) -> SharedListFields<'_>;
+}
+
+/// The fields every List request has, borrowed from the proto message.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SharedListFields<'a> {
     /// The read mask's paths; empty means every field.
     pub read_mask: &'a [String],
     /// `field [asc|desc]` entries.
@@ -43,25 +50,28 @@ pub struct ListRequest<'a> {
     pub count_only: bool,
 }
 
-/// Borrows a List request's shared fields (read_mask, order_by, page_size,
-/// page_token, return_timeout_seconds, count_only) and its filters, given
-/// as `"rest.path" => proto_field` pairs, into a [`ListRequest`].
-macro_rules! list_request {
-    ($request:expr, extra: $extra:expr, filters: [$($path:literal => $field:ident),* $(,)?]) => {{
-        let r = $request;
-        $crate::translate::list::ListRequest {
-            extra: $extra,
-            filters: vec![$(($path, r.$field.as_str())),*],
-            read_mask: $crate::translate::schema::mask_paths(r.read_mask.as_ref()),
-            order_by: &r.order_by,
-            page_size: r.page_size,
-            page_token: &r.page_token,
-            return_timeout_seconds: r.return_timeout_seconds,
-            count_only: r.count_only,
-        }
-    }};
+/// The list parameters of a request, borrowed from the proto message.
+#[derive(Debug, Default)]
+pub struct ListRequest<'a> {
+    /// Parameters the resource itself needs (`interval` for metrics),
+    /// already validated; part of the query a page token is bound to.
+    pub extra: Vec<(&'static str, &'a str)>,
+    /// `(REST path, expression)` for every filter field; empty ones are skipped.
+    pub filters: Vec<(&'static str, &'a str)>,
+    /// The fields every List request has.
+    pub shared: SharedListFields<'a>,
 }
-pub(super) use list_request;
+
+impl<'a> ListRequest<'a> {
+    /// The list parameters of `request`, with the resource's own `extra`.
+    pub fn of<R: ListRequestFields>(request: &'a R, extra: Vec<(&'static str, &'a str)>) -> Self {
+        Self {
+            extra,
+            filters: request.filters(),
+            shared: request.shared(),
+        }
+    }
+}
 
 /// One page of records, decoded but not yet mapped to proto.
 #[derive(Debug)]
@@ -119,7 +129,7 @@ pub async fn fetch_or_empty<T: DeserializeOwned>(
         Ok(response) => response,
         Err(e) if means_empty(&e) => {
             let mut page = Page::empty(plan.selection);
-            page.total_size = request.count_only.then_some(0);
+            page.total_size = request.shared.count_only.then_some(0);
             return Ok(page);
         }
         Err(e) => return Err(blame(e, request)),
@@ -129,7 +139,7 @@ pub async fn fetch_or_empty<T: DeserializeOwned>(
         .next_href()
         .map(|href| page_token::encode(href, &plan.fingerprint))
         .unwrap_or_default();
-    let (num_records, total_size) = if request.count_only {
+    let (num_records, total_size) = if request.shared.count_only {
         let total = collection.num_records.unwrap_or(0);
         (0, Some(i32::try_from(total).unwrap_or(i32::MAX)))
     } else {
@@ -176,10 +186,10 @@ fn plan(
     }
     let filters: Vec<(&str, &str)> = filters.iter().map(|(f, e)| (*f, e.as_ref())).collect();
 
-    let selection = schema.selection(request.read_mask, "read_mask", &mut violations);
-    let order_by = order_by(schema, request.order_by, &mut violations);
+    let selection = schema.selection(request.shared.read_mask, "read_mask", &mut violations);
+    let order_by = order_by(schema, request.shared.order_by, &mut violations);
 
-    let page_size = match u32::try_from(request.page_size) {
+    let page_size = match u32::try_from(request.shared.page_size) {
         Ok(0) => None,
         Ok(n) => Some(n.min(MAX_PAGE_SIZE)),
         Err(_) => {
@@ -188,6 +198,7 @@ fn plan(
         }
     };
     if request
+        .shared
         .return_timeout_seconds
         .is_some_and(|s| s > MAX_RETURN_TIMEOUT_SECONDS)
     {
@@ -196,7 +207,7 @@ fn plan(
             format!("must be between 0 and {MAX_RETURN_TIMEOUT_SECONDS}"),
         ));
     }
-    if request.count_only && !request.page_token.is_empty() {
+    if request.shared.count_only && !request.shared.page_token.is_empty() {
         violations.push(FieldViolation::new(
             "page_token",
             "cannot be combined with count_only",
@@ -213,12 +224,12 @@ fn plan(
             .chain([("fields", fields.as_str()), ("order_by", order_by.as_str())]),
     );
 
-    let mut query = if request.page_token.is_empty() {
+    let mut query = if request.shared.page_token.is_empty() {
         let mut query = Query::new();
         for &(key, value) in request.extra.iter().chain(&filters) {
             query.push(key, value);
         }
-        if !request.count_only {
+        if !request.shared.count_only {
             query.push("fields", fields);
         }
         if !order_by.is_empty() {
@@ -226,7 +237,7 @@ fn plan(
         }
         query
     } else {
-        match page_token::decode(request.page_token, path, &fingerprint) {
+        match page_token::decode(request.shared.page_token, path, &fingerprint) {
             Ok(query) => query,
             Err(why) => {
                 violations.push(FieldViolation::new("page_token", why));
@@ -238,14 +249,14 @@ fn plan(
         return Err(GatewayError::InvalidRequest(violations));
     }
 
-    if request.count_only {
+    if request.shared.count_only {
         query.set("return_records", "false");
     } else if let Some(n) = page_size {
         query.set("max_records", n.to_string());
     } else if query.get("max_records").is_none() {
         query.set("max_records", DEFAULT_PAGE_SIZE.to_string());
     }
-    match return_timeout(request.return_timeout_seconds, deadline) {
+    match return_timeout(request.shared.return_timeout_seconds, deadline) {
         Some(seconds) => query.set("return_timeout", seconds.to_string()),
         None => query.remove("return_timeout"),
     };
@@ -332,7 +343,7 @@ mod tests {
 
     use super::*;
     use crate::ontap::cifs::CONNECTIONS;
-    use crate::translate::cifs::SCHEMA;
+    use crate::translate::resources::CIFS_CONNECTION as SCHEMA;
 
     fn violations(request: ListRequest<'_>) -> Vec<String> {
         match plan(&SCHEMA, &CONNECTIONS.path(), &request, Deadline::NONE) {
@@ -351,8 +362,11 @@ mod tests {
     fn first_page_sends_filters_fields_order_and_default_page_size() {
         let order = ["client_ip desc".to_owned()];
         let q = query(ListRequest {
+            shared: SharedListFields {
+                order_by: &order,
+                ..SharedListFields::default()
+            },
             filters: vec![("svm.name", "vs1"), ("client_ip", "")],
-            order_by: &order,
             ..ListRequest::default()
         });
         assert_eq!(
@@ -365,7 +379,10 @@ mod tests {
     fn read_mask_becomes_fields() {
         let mask = ["client_ip".to_owned(), "node.name".to_owned()];
         let q = query(ListRequest {
-            read_mask: &mask,
+            shared: SharedListFields {
+                read_mask: &mask,
+                ..SharedListFields::default()
+            },
             ..ListRequest::default()
         });
         assert_eq!(q.get("fields"), Some("client_ip,node.name"));
@@ -374,7 +391,10 @@ mod tests {
     #[test]
     fn count_only_asks_for_no_records() {
         let q = query(ListRequest {
-            count_only: true,
+            shared: SharedListFields {
+                count_only: true,
+                ..SharedListFields::default()
+            },
             ..ListRequest::default()
         });
         assert_eq!(q.encode(), "return_records=false");
@@ -385,11 +405,14 @@ mod tests {
         let mask = ["client_ip".to_owned(), "nope".to_owned()];
         let order = ["identifier sideways".to_owned()];
         let fields = violations(ListRequest {
+            shared: SharedListFields {
+                read_mask: &mask,
+                order_by: &order,
+                page_size: -1,
+                return_timeout_seconds: Some(121),
+                ..SharedListFields::default()
+            },
             filters: vec![("client_port", ">abc"), ("svm.uuid", "zz")],
-            read_mask: &mask,
-            order_by: &order,
-            page_size: -1,
-            return_timeout_seconds: Some(121),
             ..ListRequest::default()
         });
         assert_eq!(
@@ -408,7 +431,10 @@ mod tests {
     #[test]
     fn page_size_above_the_maximum_is_reduced_to_it() {
         let q = query(ListRequest {
-            page_size: 1001,
+            shared: SharedListFields {
+                page_size: 1001,
+                ..SharedListFields::default()
+            },
             ..ListRequest::default()
         });
         assert_eq!(q.get("max_records"), Some("1000"));
@@ -417,7 +443,10 @@ mod tests {
     #[test]
     fn page_size_at_the_maximum_is_kept() {
         let q = query(ListRequest {
-            page_size: 1000,
+            shared: SharedListFields {
+                page_size: 1000,
+                ..SharedListFields::default()
+            },
             ..ListRequest::default()
         });
         assert_eq!(q.get("max_records"), Some("1000"));
@@ -427,7 +456,10 @@ mod tests {
     fn negative_page_size_is_rejected() {
         assert_eq!(
             violations(ListRequest {
-                page_size: -1,
+                shared: SharedListFields {
+                    page_size: -1,
+                    ..SharedListFields::default()
+                },
                 ..ListRequest::default()
             }),
             ["page_size"]
@@ -439,7 +471,10 @@ mod tests {
         let order = ["node".to_owned()];
         assert_eq!(
             violations(ListRequest {
-                order_by: &order,
+                shared: SharedListFields {
+                    order_by: &order,
+                    ..SharedListFields::default()
+                },
                 ..ListRequest::default()
             }),
             ["order_by[0]"]

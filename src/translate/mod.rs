@@ -10,6 +10,7 @@ mod list;
 mod page_token;
 mod perf;
 mod refs;
+pub mod resources;
 mod schema;
 
 use crate::ontap::OntapError;

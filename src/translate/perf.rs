@@ -2,32 +2,12 @@
 //! and its metrics history: ONTAP's JSON onto the common proto messages.
 
 use super::refs;
-use super::schema::{EnumWords, Selection};
+use super::schema::Selection;
 use crate::ontap::iscsi::{IoTypeRecord, MetricRecord, StatisticsRecord};
 use crate::proto::v1::{
     IoTypeCounter, IoTypeMetric, MetricStatus, PerformanceMetric, PerformanceMetricRaw,
+    ThroughputCounter, ThroughputMetric,
 };
-
-/// The status words, for filters: ONTAP's spelling or MetricStatus names.
-pub static STATUS: EnumWords = EnumWords {
-    words: STATUS_WORDS,
-    proto_prefix: "METRIC_STATUS_",
-};
-
-/// Every status word the pages and notes document.
-const STATUS_WORDS: &[&str] = &[
-    "ok",
-    "error",
-    "partial_no_data",
-    "partial_no_response",
-    "partial_other_error",
-    "negative_delta",
-    "not_found",
-    "backfilled_data",
-    "inconsistent_delta_time",
-    "inconsistent_old_data",
-    "partial_no_uuid",
-];
 
 /// ONTAP's status word as the enum value of the same name; a word this
 /// gateway does not know yet is UNSPECIFIED rather than a failed call (and
@@ -62,7 +42,7 @@ pub fn metric(record: MetricRecord, selection: &Selection) -> PerformanceMetric 
         status_text: status_word,
         iops: io(record.iops, "iops", selection, rate),
         latency: io(record.latency, "latency", selection, rate),
-        throughput: io(record.throughput, "throughput", selection, rate),
+        throughput: io(record.throughput, "throughput", selection, byte_rate),
         svm: refs::svm(record.svm, selection),
     }
 }
@@ -80,7 +60,12 @@ pub fn statistics(record: StatisticsRecord, selection: &Selection) -> Performanc
         status_text: status_word,
         iops_raw: io(record.iops_raw, "iops_raw", selection, counter),
         latency_raw: io(record.latency_raw, "latency_raw", selection, counter),
-        throughput_raw: io(record.throughput_raw, "throughput_raw", selection, counter),
+        throughput_raw: io(
+            record.throughput_raw,
+            "throughput_raw",
+            selection,
+            byte_counter,
+        ),
     }
 }
 
@@ -121,17 +106,26 @@ fn counter([read, write, other, total]: [Option<u64>; 4]) -> IoTypeCounter {
     }
 }
 
+fn byte_rate([read, write, _, total]: [Option<i64>; 4]) -> ThroughputMetric {
+    ThroughputMetric { read, write, total }
+}
+
+fn byte_counter([read, write, _, total]: [Option<u64>; 4]) -> ThroughputCounter {
+    ThroughputCounter { read, write, total }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn every_documented_status_has_its_own_value() {
-        let mut seen: Vec<i32> = STATUS_WORDS.iter().map(|w| status(w) as i32).collect();
+        let words = crate::translate::resources::METRIC_STATUS.words;
+        let mut seen: Vec<i32> = words.iter().map(|w| status(w) as i32).collect();
         assert!(!seen.contains(&(MetricStatus::Unspecified as i32)));
         seen.sort_unstable();
         seen.dedup();
-        assert_eq!(seen.len(), STATUS_WORDS.len());
+        assert_eq!(seen.len(), words.len());
     }
 
     #[test]
