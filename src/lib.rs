@@ -2,12 +2,11 @@
 //!
 //! Dependencies run one way: [`service`] (gRPC handlers) -> [`translate`]
 //! (request/response and error mapping) -> [`ontap`] (the REST client).
-//! [`simulator`] is a separate tree that depends on none of them; only the
-//! binary wires it in for `serve --simulate`.
+//! The ONTAP simulator is a separate crate (`ontap-simulator`) that depends
+//! on none of them; only the binary wires it in for `serve --simulate`.
 
 pub mod ontap;
 pub mod proto;
 pub mod server;
 pub mod service;
-pub mod simulator;
 pub mod translate;
