@@ -196,3 +196,19 @@ impl Simulator {
         self.shutdown().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_keep_the_password_out_of_debug_output() {
+        let credentials = Credentials {
+            username: "admin".to_owned(),
+            password: SecretString::from("hunter2"),
+        };
+        let debug = format!("{credentials:?}");
+        assert!(debug.contains("admin"), "{debug}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+    }
+}

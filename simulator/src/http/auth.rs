@@ -5,8 +5,8 @@ use std::sync::Arc;
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use headers::authorization::Basic;
+use headers::{Authorization, HeaderMapExt};
 use http::{HeaderMap, HeaderValue, header};
 use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
@@ -38,35 +38,26 @@ pub async fn require(
 }
 
 fn authorized(headers: &HeaderMap, credentials: &Credentials) -> bool {
-    let Some(value) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
-    let Some((scheme, encoded)) = value.trim().split_once(' ') else {
-        return false;
-    };
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return false;
-    }
-    let Ok(decoded) = STANDARD.decode(encoded.trim()) else {
-        return false;
-    };
-    let Ok(decoded) = String::from_utf8(decoded) else {
-        return false;
-    };
-    decoded.split_once(':').is_some_and(|(username, password)| {
-        let username = username.as_bytes().ct_eq(credentials.username.as_bytes());
-        let password = password
-            .as_bytes()
-            .ct_eq(credentials.password.expose_secret().as_bytes());
-        bool::from(username & password)
-    })
+    headers
+        .typed_get::<Authorization<Basic>>()
+        .is_some_and(|Authorization(given)| {
+            let username = given
+                .username()
+                .as_bytes()
+                .ct_eq(credentials.username.as_bytes());
+            let password = given
+                .password()
+                .as_bytes()
+                .ct_eq(credentials.password.expose_secret().as_bytes());
+            bool::from(username & password)
+        })
 }
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+
     use super::*;
 
     fn with_authorization(value: &str) -> HeaderMap {
@@ -86,6 +77,23 @@ mod tests {
     fn default_credentials_are_accepted() {
         assert!(authorized(
             &basic("admin:netapp1!"),
+            &Credentials::default()
+        ));
+    }
+
+    #[test]
+    fn the_scheme_is_case_insensitive() {
+        let value = format!("basic {}", STANDARD.encode("admin:netapp1!"));
+        assert!(authorized(
+            &with_authorization(&value),
+            &Credentials::default()
+        ));
+    }
+
+    #[test]
+    fn wrong_user_is_rejected() {
+        assert!(!authorized(
+            &basic("root:netapp1!"),
             &Credentials::default()
         ));
     }

@@ -15,7 +15,9 @@ pub enum Media {
 }
 
 impl Media {
-    /// Reads the `Accept` header; anything that does not prefer plain JSON gets HAL.
+    /// Reads the `Accept` header; anything that does not prefer plain JSON gets HAL. Hand-written
+    /// because ONTAP's rule ignores q-values (HAL wins wherever it is named), unlike negotiation
+    /// crates.
     pub fn from_headers(headers: &HeaderMap) -> Media {
         let mut json = false;
         for value in headers.get_all(header::ACCEPT) {

@@ -6,6 +6,9 @@
 //! readings: a sample over `(end - duration, end]` is the counters' change divided by the
 //! duration (latency: by the change in operations). So a test that reads `statistics` at two
 //! pinned instants 15 s apart computes exactly the `metric` the simulator reports.
+//!
+//! The module is public, unlike the rest of the simulator's insides, so benches and a client's
+//! tests can compute the same series the simulator serves without going through HTTP.
 
 pub mod metric_status;
 pub mod workload;

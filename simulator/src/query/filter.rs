@@ -197,7 +197,8 @@ fn text_of(value: &Value) -> Option<String> {
     }
 }
 
-/// Greedy `*` matching: `parts` is the pattern split on `*`.
+/// Greedy `*` matching: `parts` is the pattern split on `*`. Hand-written because ONTAP's only
+/// wildcard is `*` (a `?` is literal), which glob crates read differently.
 fn wildcard_match(parts: &[String], text: &str) -> bool {
     let (Some(first), Some(last)) = (parts.first(), parts.last()) else {
         return text.is_empty();

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::{Value, json};
 
-use crate::perf::metric_status::MetricStatus;
+use crate::perf::MetricStatus;
 use crate::perf::{COLLECTION_SECS, ceil_to};
 use crate::resources::iscsi::service::IscsiService;
 use crate::time::clock::{Clock, from_unix_secs, unix_secs};

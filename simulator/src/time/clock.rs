@@ -93,7 +93,8 @@ impl Clock {
     }
 }
 
-/// Whole seconds since the Unix epoch, rounded down (also before the epoch).
+/// Whole seconds since the Unix epoch, rounded down (also before the epoch). Plain `std`
+/// arithmetic: jiff's conversion from `SystemTime` is fallible and truncates toward zero.
 pub fn unix_secs(time: SystemTime) -> i64 {
     match time.duration_since(UNIX_EPOCH) {
         Ok(after) => i64::try_from(after.as_secs()).unwrap_or(i64::MAX),

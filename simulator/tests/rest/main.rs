@@ -67,15 +67,9 @@ async fn stats_reach(
         .unwrap_or_else(|_| panic!("the simulator never reached: {what}"))
 }
 
-/// `YYYY-MM-DDTHH:MM:SSZ`, the only timestamp form responses carry.
+/// `YYYY-MM-DDTHH:MM:SSZ`, the only timestamp form responses carry: RFC 3339 in UTC, whole
+/// seconds, exactly as jiff writes the instant it reads.
 fn is_rfc3339_utc(text: &str) -> bool {
-    let b = text.as_bytes();
-    b.len() == 20
-        && b.iter().enumerate().all(|(i, c)| match i {
-            4 | 7 => *c == b'-',
-            10 => *c == b'T',
-            13 | 16 => *c == b':',
-            19 => *c == b'Z',
-            _ => c.is_ascii_digit(),
-        })
+    text.parse::<jiff::Timestamp>()
+        .is_ok_and(|instant| instant.to_string() == text)
 }

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use serde_json::{Map, Value, json};
 
-use crate::perf::metric_status::MetricStatus;
+use crate::perf::MetricStatus;
 use crate::perf::workload::Workload;
 use crate::perf::{self, Counters, PerOp, Sample, Timeline};
 use crate::resources::model::Cluster;
