@@ -2,9 +2,10 @@
 //!
 //! Every rate is a constant plus a few sinusoids (a daily and a weekly cycle, then shorter ones
 //! that make neighbouring 15-second samples differ), with sizes and phases drawn from a generator
-//! seeded with a hash of the SVM's UUID. Sinusoids integrate in closed form, so the totals over any interval cost the
-//! same whether it lasts fifteen seconds or a year, and the same interval always gives the same
-//! numbers. Every rate stays above a fifth of its mean, so counters strictly increase.
+//! seeded with a hash of the SVM's UUID. Sinusoids integrate in closed form, so the totals over
+//! any interval cost the same whether it lasts fifteen seconds or a year, and the same interval
+//! always gives the same numbers. Every rate stays above a fifth of its mean, so counters
+//! strictly increase.
 
 use std::f64::consts::TAU;
 use std::hash::Hasher;

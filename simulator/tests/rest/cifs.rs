@@ -1,4 +1,5 @@
-//! The CIFS connections collection: ONTAP's listing, `fields`, filters, ordering, paging with next links, `return_timeout`, and its errors.
+//! The CIFS connections collection: ONTAP's listing, `fields`, filters, ordering, paging with next
+//! links, `return_timeout`, and its errors.
 
 use super::*;
 
