@@ -61,12 +61,9 @@ fn over_http(c: &mut Criterion) {
                 .header(http::header::AUTHORIZATION, AUTHORIZATION)
                 .body(Empty::<Bytes>::new())
                 .expect("request");
-            let response = sender
-                .lock()
-                .await
-                .send_request(request)
-                .await
-                .expect("response");
+            let mut sender = sender.lock().await;
+            sender.ready().await.expect("connection ready");
+            let response = sender.send_request(request).await.expect("response");
             assert_eq!(response.status(), http::StatusCode::OK);
             black_box(response.into_body().collect().await.expect("body"))
         })
