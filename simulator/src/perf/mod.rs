@@ -274,10 +274,11 @@ pub struct Sample {
     pub throughput: PerOp,
 }
 
-/// The sample over `(end - duration, end]`, with the status [`Timeline::sample_status`] gives
-/// it. A counter reset within it makes the change negative, so its rates are zero. Other statuses
-/// leave the rates as computed: the simulator does not split traffic by node, so a partial
-/// sample still carries the whole workload. Divisions round down.
+/// The sample over `(end - duration, end]`, with the status its timeline gives it (by the first
+/// that applies: a forced status, a counter reset, a silent node, a missed collection, a backfill,
+/// otherwise `ok`). A counter reset within it makes the change negative, so its rates are zero.
+/// Other statuses leave the rates as computed: the simulator does not split traffic by node, so a
+/// partial sample still carries the whole workload. Divisions round down.
 pub fn sample(workload: &Workload, timeline: &Timeline, end: i64, duration: u64) -> Sample {
     let span = i64::try_from(duration).unwrap_or(i64::MAX);
     let start = end.saturating_sub(span);
