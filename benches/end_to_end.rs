@@ -10,7 +10,7 @@ use ontap_grpc_gateway::ontap::{ClientConfig, Deadline, OntapClient, Query};
 use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
 use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
 use ontap_grpc_gateway::server;
-use ontap_grpc_gateway::simulator::{Cluster, Credentials, Simulator, SimulatorConfig};
+use ontap_simulator::{Cluster, Credentials, ExposeSecret, Simulator, SimulatorConfig};
 use tokio::net::TcpListener;
 use tonic::transport::Channel;
 
@@ -36,7 +36,7 @@ fn list_pages(c: &mut Criterion) {
         let config = ClientConfig::new(
             simulator.base_url(),
             credentials.username,
-            credentials.password,
+            credentials.password.expose_secret(),
         );
         let ontap = OntapClient::new(config).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -78,7 +78,7 @@ fn list_pages(c: &mut Criterion) {
     let rest = OntapClient::new(ClientConfig::new(
         simulator.base_url(),
         credentials.username,
-        credentials.password,
+        credentials.password.expose_secret(),
     ))
     .unwrap();
     let mut group = c.benchmark_group("list_cifs_connections_rest_only");

@@ -2,8 +2,8 @@
 //!
 //! Dependencies run one way: [`layers`] (cross-cutting tower layers) ->
 //! [`service`] (gRPC handlers) -> [`translate`] (request/response and error
-//! mapping) -> [`ontap`] (the REST client).
-//! [`simulator`] is a separate tree that depends on none of them; only the
+//! mapping) -> [`ontap`] (the REST client). The ONTAP simulator is a
+//! separate crate (`ontap-simulator`) that depends on none of them; only the
 //! binary wires it in for `serve --simulate`.
 
 pub mod layers;
@@ -11,5 +11,4 @@ pub mod ontap;
 pub mod proto;
 pub mod server;
 pub mod service;
-pub mod simulator;
 pub mod translate;

@@ -10,7 +10,10 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use ontap_grpc_gateway::ontap::{ClientConfig, OntapClient, TlsOptions};
 use ontap_grpc_gateway::server;
-use ontap_grpc_gateway::simulator::{Cluster, Credentials, Simulator, SimulatorConfig};
+#[cfg(feature = "simulator")]
+use ontap_simulator::{
+    Cluster, Credentials, ExposeSecret, SecretString, Simulator, SimulatorConfig,
+};
 use tokio::net::TcpListener;
 use tonic::transport::Identity;
 
@@ -115,17 +118,7 @@ async fn main() -> ExitCode {
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
     let (config, simulator) = if args.simulate {
-        let simulator_config = SimulatorConfig::default();
-        let credentials = simulator_config.credentials.clone();
-        let simulator = Simulator::start(simulator_config, Cluster::seed())
-            .await
-            .map_err(|e| format!("starting the simulator: {e}"))?;
-        tracing::info!(url = %simulator.base_url(), "embedded ONTAP simulator serving the seed cluster");
-        let config = ClientConfig::new(
-            simulator.base_url(),
-            credentials.username,
-            credentials.password,
-        );
+        let (config, simulator) = embedded_simulator().await?;
         (config, Some(simulator))
     } else {
         let url = args.ontap_url.clone().unwrap_or_default();
@@ -184,13 +177,32 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// Starts the simulator on the seed cluster for `serve --simulate`, and the client settings that
+/// reach it.
+#[cfg(feature = "simulator")]
+async fn embedded_simulator() -> Result<(ClientConfig, Simulator), String> {
+    let simulator_config = SimulatorConfig::default();
+    let credentials = simulator_config.credentials.clone();
+    let simulator = Simulator::start(simulator_config, Cluster::seed())
+        .await
+        .map_err(|e| format!("starting the simulator: {e}"))?;
+    tracing::info!(url = %simulator.base_url(), "embedded ONTAP simulator serving the seed cluster");
+    let config = ClientConfig::new(
+        simulator.base_url(),
+        credentials.username,
+        credentials.password.expose_secret(),
+    );
+    Ok((config, simulator))
+}
+
+#[cfg(feature = "simulator")]
 async fn simulate(args: SimulateArgs) -> Result<(), String> {
     let simulator = Simulator::start(
         SimulatorConfig {
             listen: args.listen,
             credentials: Credentials {
                 username: args.username,
-                password: args.password,
+                password: SecretString::from(args.password),
             },
             tls: args.tls,
         },
@@ -205,6 +217,34 @@ async fn simulate(args: SimulateArgs) -> Result<(), String> {
     tracing::info!(url = %simulator.base_url(), "ONTAP REST simulator serving the seed cluster");
     simulator.run_until(shutdown_signal()).await;
     Ok(())
+}
+
+/// Why `serve --simulate` and `simulate` cannot run in a build without the simulator; the flags
+/// stay in every build so the answer is this message rather than an unknown-argument error.
+#[cfg(not(feature = "simulator"))]
+const NO_SIMULATOR: &str =
+    "this build has no ONTAP simulator: rebuild with the `simulator` feature (on by default)";
+
+/// Stands in for the simulator in a build without it: the gateway never starts.
+#[cfg(not(feature = "simulator"))]
+async fn embedded_simulator() -> Result<(ClientConfig, NoSimulator), String> {
+    Err(NO_SIMULATOR.to_owned())
+}
+
+#[cfg(not(feature = "simulator"))]
+async fn simulate(_: SimulateArgs) -> Result<(), String> {
+    Err(NO_SIMULATOR.to_owned())
+}
+
+/// The simulator a build without one never has.
+#[cfg(not(feature = "simulator"))]
+enum NoSimulator {}
+
+#[cfg(not(feature = "simulator"))]
+impl NoSimulator {
+    async fn shutdown(self) {
+        match self {}
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM, so in-flight calls drain on either.

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use common::{Harness, NODE1_UUID, VS1_UUID, bad_fields, reason};
 use ontap_grpc_gateway::proto::v1::{CifsConnection, ListCifsConnectionsRequest};
-use ontap_grpc_gateway::simulator::{CifsConnection as SimConnection, Cluster};
+use ontap_simulator::{CifsConnection as SimConnection, Cluster};
 use prost_types::FieldMask;
 use tonic::Code;
 

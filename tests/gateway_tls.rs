@@ -6,7 +6,7 @@ mod common;
 use common::{Gateway, client_config, self_signed_identity, simulator_with};
 use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
 use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
-use ontap_grpc_gateway::simulator::{Cluster, Simulator};
+use ontap_simulator::{Cluster, Simulator};
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 
 /// The simulator (kept alive by the caller), a TLS gateway onto it, and the

@@ -13,6 +13,7 @@ use ontap_grpc_gateway::proto::FILE_DESCRIPTOR_SET;
 use prost::Message;
 
 const CONTRACT: &[&str] = &[
+    "proto/ontap/v1/annotations.proto",
     "proto/ontap/v1/common.proto",
     "proto/ontap/v1/cifs_connections.proto",
     "proto/ontap/v1/iscsi_services.proto",

@@ -10,7 +10,7 @@ use ontap_grpc_gateway::proto::v1::{
     CreateIscsiServiceRequest, IscsiService, IscsiTarget, PerformanceMetric, PerformanceMetricRaw,
     UpdateIscsiServiceRequest,
 };
-use ontap_grpc_gateway::simulator::{Fault, FaultKind};
+use ontap_simulator::{Fault, FaultKind};
 use tonic::Code;
 
 const SERVICES: &str = "/api/protocols/san/iscsi/services";

@@ -14,7 +14,7 @@ use ontap_grpc_gateway::proto::v1::{
     IscsiService, ListIscsiServiceMetricsRequest, ListIscsiServicesRequest, MetricInterval,
     MetricStatus, PerformanceMetric, PerformanceMetricRaw, SvmRef, UpdateIscsiServiceRequest,
 };
-use ontap_grpc_gateway::simulator::{Fault, FaultKind, MetricStatus as OntapStatus};
+use ontap_simulator::{Fault, FaultKind, MetricStatus as OntapStatus};
 use tonic::Code;
 use tonic::transport::Channel;
 

@@ -12,7 +12,7 @@ use ontap_grpc_gateway::proto::v1::{
     CreateIscsiServiceRequest, DeleteIscsiServiceRequest, GetIscsiServiceRequest, IscsiService,
     IscsiTarget, ListIscsiServicesRequest, SvmRef, UpdateIscsiServiceRequest,
 };
-use ontap_grpc_gateway::simulator::Svm;
+use ontap_simulator::Svm;
 use tonic::Code;
 
 fn create(svm: Option<SvmRef>) -> CreateIscsiServiceRequest {
@@ -677,7 +677,7 @@ async fn gateway_and_simulator_agree_on_what_a_valid_alias_is() {
                 update_mask: mask(&["target.alias"]),
             })
             .await;
-        let valid = ontap_grpc_gateway::simulator::is_valid_alias(alias);
+        let valid = ontap_simulator::is_valid_alias(alias);
         match result {
             Ok(_) => assert!(valid, "the gateway let {alias:?} through to be refused"),
             Err(status) => {

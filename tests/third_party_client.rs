@@ -9,7 +9,7 @@ mod common;
 use std::time::Duration;
 
 use common::tools::{python_trusting_only_its_ca, stdout_of};
-use ontap_grpc_gateway::simulator::{Cluster, Simulator, SimulatorConfig, clock_start};
+use ontap_simulator::{Cluster, Simulator, SimulatorConfig, clock_start};
 use serde_json::{Value, json};
 
 const SVM2: &str = "25f617cf-94d7-11e8-8370-005056b48fd2";

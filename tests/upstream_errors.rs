@@ -11,7 +11,7 @@ use common::{
 };
 use ontap_grpc_gateway::ontap::ClientConfig;
 use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
-use ontap_grpc_gateway::simulator::{Cluster, Fault, FaultKind};
+use ontap_simulator::{Cluster, Fault, FaultKind};
 use tonic::Code;
 
 fn list() -> ListCifsConnectionsRequest {

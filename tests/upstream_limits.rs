@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::{Harness, eventually, reason, with_deadline};
 use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
-use ontap_grpc_gateway::simulator::{Cluster, Fault, FaultKind};
+use ontap_simulator::{Cluster, Fault, FaultKind};
 use tonic::Code;
 
 fn list() -> ListCifsConnectionsRequest {

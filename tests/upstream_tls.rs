@@ -6,7 +6,7 @@ mod common;
 use common::{Gateway, client_config, reason, trust};
 use ontap_grpc_gateway::ontap::TlsOptions;
 use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
-use ontap_grpc_gateway::simulator::{Cluster, Simulator, SimulatorConfig};
+use ontap_simulator::{Cluster, Simulator, SimulatorConfig};
 use tonic::Code;
 
 async fn tls_simulator() -> Simulator {

@@ -13,7 +13,7 @@ use ontap_grpc_gateway::proto::v1::SvmRef;
 use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
 use ontap_grpc_gateway::proto::v1::iscsi_services_client::IscsiServicesClient;
 use ontap_grpc_gateway::server;
-use ontap_grpc_gateway::simulator::{Cluster, Credentials, Simulator, SimulatorConfig};
+use ontap_simulator::{Cluster, Credentials, ExposeSecret, Simulator, SimulatorConfig};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -107,7 +107,7 @@ pub fn client_config(simulator: &Simulator) -> ClientConfig {
     ClientConfig::new(
         simulator.base_url(),
         credentials.username,
-        credentials.password,
+        credentials.password.expose_secret(),
     )
 }
 

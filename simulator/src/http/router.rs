@@ -1,0 +1,73 @@
+//! Routes and the middleware stack: stats (outermost, so 401s count too), then authentication,
+//! then faults (so a fault never masks a 401), then the endpoints.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::middleware::from_fn_with_state;
+use axum::response::Response;
+use axum::routing::{MethodRouter, get};
+use http::{HeaderMap, HeaderValue, Method, header};
+
+use crate::Credentials;
+use crate::errors::ApiError;
+use crate::faults::{self, Faults};
+use crate::http::auth;
+use crate::http::media::Media;
+use crate::http::stats::{self, Stats};
+use crate::resources::iscsi::{self, metrics as iscsi_metrics};
+use crate::resources::{cifs, model::SharedCluster};
+
+/// The complete application.
+pub fn router(
+    cluster: SharedCluster,
+    credentials: Credentials,
+    faults: Faults,
+    stats: Arc<Stats>,
+) -> Router {
+    Router::new()
+        .route(cifs::PATH, allowing(get(cifs::list), "GET, HEAD"))
+        .route(
+            iscsi::PATH,
+            allowing(get(iscsi::list).post(iscsi::create), "GET, HEAD, POST"),
+        )
+        .route(
+            iscsi::ITEM_PATH,
+            allowing(
+                get(iscsi::get).patch(iscsi::update).delete(iscsi::delete),
+                "GET, HEAD, PATCH, DELETE",
+            ),
+        )
+        .route(
+            iscsi_metrics::PATH,
+            allowing(get(iscsi_metrics::list), "GET, HEAD"),
+        )
+        .route(
+            iscsi_metrics::SAMPLE_PATH,
+            allowing(get(iscsi_metrics::get), "GET, HEAD"),
+        )
+        .fallback(not_found)
+        .with_state(cluster)
+        .layer(from_fn_with_state(faults, faults::apply))
+        .layer(from_fn_with_state(Arc::new(credentials), auth::require))
+        .layer(from_fn_with_state(stats, stats::track))
+}
+
+async fn not_found(headers: HeaderMap) -> Response {
+    ApiError::not_found().into_response_as(Media::from_headers(&headers))
+}
+
+/// Answers any other method with 405, an ONTAP error body, and `Allow: allow`.
+fn allowing(
+    methods: MethodRouter<SharedCluster>,
+    allow: &'static str,
+) -> MethodRouter<SharedCluster> {
+    methods.fallback(move |method: Method, headers: HeaderMap| async move {
+        let mut response =
+            ApiError::method_not_allowed(&method).into_response_as(Media::from_headers(&headers));
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static(allow));
+        response
+    })
+}

@@ -1,0 +1,214 @@
+//! Embedded ONTAP REST simulator.
+//!
+//! Serves a small, deterministic slice of the ONTAP REST API with ONTAP's collection semantics
+//! (query expressions, `fields`, `order_by`, paging with continuation keys, HAL links, error
+//! bodies), so the gateway can be tested end to end and demonstrated without a cluster. Tests
+//! reach into it while it runs: mutate the cluster, inject faults, read connection counters,
+//! pin or advance the simulated clock that iSCSI performance data is computed from, make the
+//! performance collector miss collections or nodes stop answering (or force any sample status),
+//! start raw counters above 2^63, and make collections slow enough for `return_timeout` to cut
+//! pages short (all through [`SharedCluster`]).
+//!
+//! It is its own crate so the compiler holds the rule that it depends on nothing of the gateway;
+//! the gateway's binary embeds it behind the `simulator` feature, and the gateway's tests and
+//! benches drive it.
+//!
+//! The modules follow a request inward: `http` accepts connections and runs the middleware
+//! (stats, authentication, faults), `resources` holds the cluster model and its endpoints, which
+//! use `query` for ONTAP's collection semantics and [`perf`] for performance data, all on the
+//! simulated clock of `time`. `errors` holds every ONTAP error code the simulator answers with.
+
+mod errors;
+mod faults;
+mod http;
+pub mod perf;
+mod query;
+mod resources;
+mod time;
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+pub use crate::http::stats::StatsSnapshot;
+pub use faults::{Fault, FaultKind, Faults};
+pub use perf::MetricStatus;
+pub use resources::iscsi::bodies::{ALIAS_MAX_CHARS, is_valid_alias};
+pub use resources::iscsi::service::{IscsiEvent, IscsiEventKind, IscsiService};
+pub use resources::model::{
+    CifsConnection, Cluster, Node, NodeOutage, SharedCluster, Svm, SvmState,
+};
+/// Re-exported so a caller can build and read [`Credentials`] without depending on `secrecy`.
+pub use secrecy::{ExposeSecret, SecretString};
+pub use time::clock::{CLOCK_START_UNIX_SECS, clock_start};
+
+use crate::http::server::Server;
+use crate::http::stats::Stats;
+use crate::http::tls::Tls;
+
+/// The user the simulator accepts (ONTAP uses HTTP Basic authentication). The password is a
+/// [`SecretString`], so it stays out of `Debug` output and logs.
+#[derive(Clone, Debug)]
+pub struct Credentials {
+    /// User name.
+    pub username: String,
+    /// Password.
+    pub password: SecretString,
+}
+
+impl Default for Credentials {
+    /// The lab-default `admin` / `netapp1!`, which the README examples use.
+    fn default() -> Credentials {
+        Credentials {
+            username: "admin".to_owned(),
+            password: SecretString::from("netapp1!"),
+        }
+    }
+}
+
+/// How to run the simulator.
+#[derive(Clone, Debug)]
+pub struct SimulatorConfig {
+    /// Address to bind; port 0 picks a free port (see [`Simulator::local_addr`]).
+    pub listen: SocketAddr,
+    /// The accepted user.
+    pub credentials: Credentials,
+    /// Serve HTTPS with a freshly generated self-signed certificate.
+    pub tls: bool,
+}
+
+impl Default for SimulatorConfig {
+    /// Loopback, any free port, default credentials, plain HTTP.
+    fn default() -> SimulatorConfig {
+        SimulatorConfig {
+            listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
+            credentials: Credentials::default(),
+            tls: false,
+        }
+    }
+}
+
+/// A running simulator. Dropping it stops the server in the background; [`Simulator::shutdown`]
+/// also waits for in-flight requests to finish.
+#[derive(Debug)]
+pub struct Simulator {
+    local_addr: SocketAddr,
+    tls: Option<Tls>,
+    cluster: SharedCluster,
+    faults: Faults,
+    stats: Arc<Stats>,
+    server: Server,
+}
+
+impl Simulator {
+    /// Binds, starts serving `cluster`, and returns once the socket is listening, so a client can
+    /// connect immediately.
+    pub async fn start(config: SimulatorConfig, cluster: Cluster) -> std::io::Result<Simulator> {
+        let tls = if config.tls {
+            Some(Tls::self_signed()?)
+        } else {
+            None
+        };
+        let listener = TcpListener::bind(config.listen).await?;
+        let local_addr = listener.local_addr()?;
+        let cluster = SharedCluster::new(cluster);
+        let faults = Faults::default();
+        let stats = Arc::new(Stats::default());
+        let app = crate::http::router::router(
+            cluster.clone(),
+            config.credentials,
+            faults.clone(),
+            Arc::clone(&stats),
+        );
+        let acceptor = tls.as_ref().map(|t| t.acceptor.clone());
+        let server = Server::spawn(listener, app, acceptor, Arc::clone(&stats));
+        tracing::info!(%local_addr, tls = config.tls, "ONTAP simulator listening");
+        Ok(Simulator {
+            local_addr,
+            tls,
+            cluster,
+            faults,
+            stats,
+            server,
+        })
+    }
+
+    /// The bound address (with the real port when port 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// `http://host:port` or `https://host:port`, no trailing slash. An unspecified bind address
+    /// (`0.0.0.0`, `::`) is given as the matching loopback address, which clients can reach and
+    /// the certificate names.
+    pub fn base_url(&self) -> String {
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        let ip = match self.local_addr.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ip => ip,
+        };
+        format!("{scheme}://{}", SocketAddr::new(ip, self.local_addr.port()))
+    }
+
+    /// The self-signed certificate (PEM) when serving TLS, for a client to trust; its subject
+    /// alternative names are 127.0.0.1, ::1 and localhost.
+    pub fn ca_certificate_pem(&self) -> Option<String> {
+        self.tls.as_ref().map(|t| t.certificate_pem.clone())
+    }
+
+    /// A handle on the served cluster; changes show up in the next response.
+    pub fn cluster(&self) -> SharedCluster {
+        self.cluster.clone()
+    }
+
+    /// A handle on the fault list.
+    pub fn faults(&self) -> Faults {
+        self.faults.clone()
+    }
+
+    /// The connection and request counters now.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.stats.snapshot()
+    }
+
+    /// The counters once `condition` holds for them (for example, once a request is in flight,
+    /// or once a client's connection has closed). Every change wakes the check, so a test waits
+    /// exactly as long as the state takes to arrive, with no polling; bound it with
+    /// `tokio::time::timeout` if the state might never come.
+    pub async fn wait_for_stats(
+        &self,
+        condition: impl FnMut(&StatsSnapshot) -> bool,
+    ) -> StatsSnapshot {
+        self.stats.wait_until(condition).await
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish, and returns when done.
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
+    }
+
+    /// Serves until `signal` completes, then shuts down gracefully (for the standalone
+    /// `simulate` subcommand, with e.g. Ctrl-C as the signal).
+    pub async fn run_until(self, signal: impl Future<Output = ()>) {
+        signal.await;
+        self.shutdown().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_keep_the_password_out_of_debug_output() {
+        let credentials = Credentials {
+            username: "admin".to_owned(),
+            password: SecretString::from("hunter2"),
+        };
+        let debug = format!("{credentials:?}");
+        assert!(debug.contains("admin"), "{debug}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+    }
+}

@@ -1,0 +1,11 @@
+//! ONTAP's collection semantics, independent of any resource: an endpoint declares a
+//! [`schema::Schema`] and renders its records as JSON, and gets filters (query expressions),
+//! `fields`, `order_by`, paging with continuation keys, `return_records`, `return_timeout` and
+//! HAL links from here.
+
+pub mod collection;
+pub mod fields;
+pub mod filter;
+pub mod instance;
+pub mod order;
+pub mod schema;

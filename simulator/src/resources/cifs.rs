@@ -1,0 +1,69 @@
+//! `GET /api/protocols/cifs/connections`.
+
+use axum::extract::State;
+use axum::response::Response;
+use http::{HeaderMap, Uri};
+
+use crate::query::collection;
+use crate::query::schema::{FieldSpec, FieldType, NODE_LINK, SVM_LINK, Schema};
+use crate::resources::model::SharedCluster;
+
+/// Path of the collection.
+pub const PATH: &str = "/api/protocols/cifs/connections";
+
+const FIELDS: &[FieldSpec] = &[
+    FieldSpec::new("client_ip", FieldType::String),
+    FieldSpec::new("client_port", FieldType::Integer),
+    FieldSpec::new("identifier", FieldType::Integer),
+    FieldSpec::new("network_context_id", FieldType::Integer),
+    FieldSpec::new("node.name", FieldType::String),
+    FieldSpec::new("node.uuid", FieldType::String),
+    FieldSpec::new("server_ip", FieldType::String),
+    FieldSpec::new("sessions.identifier", FieldType::Integer).repeated(),
+    FieldSpec::new("svm.name", FieldType::String),
+    FieldSpec::new("svm.uuid", FieldType::String),
+];
+
+/// The CIFS connections collection. A connection has no endpoint of its own, so only its node
+/// and SVM carry HAL links.
+pub const SCHEMA: Schema = Schema {
+    path: PATH,
+    fields: FIELDS,
+    key_fields: &[
+        "node.uuid",
+        "node.name",
+        "svm.uuid",
+        "svm.name",
+        "identifier",
+    ],
+    default_fields: &[],
+    identity: &["node.uuid", "svm.uuid", "identifier"],
+    default_order: &[],
+    parameters: &[],
+    links: &[NODE_LINK, SVM_LINK],
+};
+
+/// Lists the connections.
+pub async fn list(State(cluster): State<SharedCluster>, uri: Uri, headers: HeaderMap) -> Response {
+    let record_cost = cluster.iteration_cost(uri.path());
+    collection::get(&SCHEMA, &uri, &headers, record_cost, || {
+        cluster.with(|c| {
+            c.cifs_connections
+                .iter()
+                .map(|connection| c.cifs_connection_json(connection))
+                .collect()
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_and_identity_fields_are_declared_fields() {
+        for path in SCHEMA.key_fields.iter().chain(SCHEMA.identity) {
+            assert!(SCHEMA.field(path).is_some(), "{path}");
+        }
+    }
+}

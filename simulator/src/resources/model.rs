@@ -1,0 +1,494 @@
+//! The simulated cluster's state and its JSON rendering.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+use serde_json::{Value, json};
+
+use crate::perf::MetricStatus;
+use crate::perf::{COLLECTION_SECS, ceil_to};
+use crate::resources::iscsi::service::IscsiService;
+use crate::time::clock::{Clock, from_unix_secs, unix_secs};
+
+/// Everything the simulator serves. Tests mutate it through [`SharedCluster`] while the
+/// simulator runs, to prove the gateway sees changes and pages consistently.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cluster {
+    /// Cluster nodes.
+    pub nodes: Vec<Node>,
+    /// Storage VMs.
+    pub svms: Vec<Svm>,
+    /// Established CIFS connections.
+    pub cifs_connections: Vec<CifsConnection>,
+    /// iSCSI services, at most one per SVM.
+    pub iscsi_services: Vec<IscsiService>,
+    /// Whether the cluster holds an iSCSI license (creating a service needs one).
+    pub iscsi_licensed: bool,
+    /// Whether the cluster is an ASA r2 system, where services cannot be created or deleted.
+    pub asa_r2: bool,
+    /// Makes every metrics request fail with ONTAP's "unexpected error", for error-path tests.
+    pub metrics_failure: bool,
+    /// Periods in which a node did not answer the performance collector, oldest first.
+    pub node_outages: Vec<NodeOutage>,
+    /// Collection instants the performance collector missed and made up later.
+    pub backfilled_collections: Vec<SystemTime>,
+}
+
+impl Default for Cluster {
+    /// Empty, licensed for iSCSI, not ASA r2, metrics working.
+    fn default() -> Cluster {
+        Cluster {
+            nodes: Vec::new(),
+            svms: Vec::new(),
+            cifs_connections: Vec::new(),
+            iscsi_services: Vec::new(),
+            iscsi_licensed: true,
+            asa_r2: false,
+            metrics_failure: false,
+            node_outages: Vec::new(),
+            backfilled_collections: Vec::new(),
+        }
+    }
+}
+
+/// A cluster node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Node {
+    /// Node UUID.
+    pub uuid: String,
+    /// Node name.
+    pub name: String,
+}
+
+/// A period in which a node did not answer the performance collector. Every iSCSI service
+/// aggregates over all nodes, so while it lasts every service's samples are partial
+/// (`partial_no_response`), and the first sample after it spans a longer time on that node than
+/// on the others (`inconsistent_delta_time`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeOutage {
+    /// UUID of the silent node.
+    pub node_uuid: String,
+    /// When it stopped answering.
+    pub from: SystemTime,
+    /// When it answered again; `None` while it is still silent.
+    pub until: Option<SystemTime>,
+}
+
+/// Whether an SVM is serving data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SvmState {
+    /// Serving data.
+    Running,
+    /// Administratively stopped.
+    Stopped,
+}
+
+/// A storage VM.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Svm {
+    /// SVM UUID.
+    pub uuid: String,
+    /// SVM name.
+    pub name: String,
+    /// Running or stopped.
+    pub state: SvmState,
+    /// Whether the SVM's allowed protocols include iSCSI.
+    pub iscsi_allowed: bool,
+    /// Whether the SVM is configured for NVMe, which rules out an iSCSI service.
+    pub nvme_configured: bool,
+}
+
+impl Svm {
+    /// An SVM that allows iSCSI and is not configured for NVMe.
+    pub fn new(uuid: impl Into<String>, name: impl Into<String>, state: SvmState) -> Svm {
+        Svm {
+            uuid: uuid.into(),
+            name: name.into(),
+            state,
+            iscsi_allowed: true,
+            nvme_configured: false,
+        }
+    }
+}
+
+/// One established CIFS connection. Node and SVM are referenced by UUID so renaming them in a
+/// test shows up in every connection; names are looked up when rendering.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CifsConnection {
+    /// UUID of the node holding the connection.
+    pub node_uuid: String,
+    /// UUID of the SVM serving it.
+    pub svm_uuid: String,
+    /// Connection ID, unique per node.
+    pub identifier: u32,
+    /// Network context ID.
+    pub network_context_id: u32,
+    /// Client address.
+    pub client_ip: String,
+    /// Client port.
+    pub client_port: u32,
+    /// Address of the SVM's LIF the client connected to.
+    pub server_ip: String,
+    /// SMB session identifiers on this connection.
+    pub session_ids: Vec<u64>,
+}
+
+impl Cluster {
+    /// A cluster with nothing in it.
+    pub fn empty() -> Cluster {
+        Cluster::default()
+    }
+
+    /// The node with this UUID.
+    pub(crate) fn node(&self, uuid: &str) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.uuid == uuid)
+    }
+
+    /// The SVM with this UUID.
+    pub(crate) fn svm(&self, uuid: &str) -> Option<&Svm> {
+        self.svms.iter().find(|s| s.uuid == uuid)
+    }
+
+    /// The SVM with this name.
+    pub(crate) fn svm_named(&self, name: &str) -> Option<&Svm> {
+        self.svms.iter().find(|s| s.name == name)
+    }
+
+    /// A CIFS connection as ONTAP renders it, with every field; names are omitted when the node
+    /// or SVM is unknown.
+    pub(crate) fn cifs_connection_json(&self, connection: &CifsConnection) -> Value {
+        let node_name = self.node(&connection.node_uuid).map(|n| n.name.as_str());
+        let svm_name = self.svm(&connection.svm_uuid).map(|s| s.name.as_str());
+        let sessions: Vec<Value> = connection
+            .session_ids
+            .iter()
+            .map(|id| json!({ "identifier": id }))
+            .collect();
+        json!({
+            "client_ip": connection.client_ip,
+            "client_port": connection.client_port,
+            "identifier": connection.identifier,
+            "network_context_id": connection.network_context_id,
+            "node": reference(&connection.node_uuid, node_name),
+            "server_ip": connection.server_ip,
+            "sessions": sessions,
+            "svm": reference(&connection.svm_uuid, svm_name),
+        })
+    }
+}
+
+fn reference(uuid: &str, name: Option<&str>) -> Value {
+    match name {
+        Some(name) => json!({ "name": name, "uuid": uuid }),
+        None => json!({ "uuid": uuid }),
+    }
+}
+
+/// A cheap, cloneable handle on the cluster the simulator serves, on its simulated clock, and on
+/// how long iterating its collections takes.
+#[derive(Clone, Debug, Default)]
+pub struct SharedCluster {
+    inner: Arc<Mutex<Cluster>>,
+    clock: Arc<Clock>,
+    iteration_costs: Arc<Mutex<IterationCosts>>,
+}
+
+/// Simulated time per record gathered while iterating a collection.
+#[derive(Clone, Debug, Default)]
+struct IterationCosts {
+    default: Duration,
+    by_path: BTreeMap<String, Duration>,
+}
+
+impl SharedCluster {
+    /// Wraps a cluster for sharing; its clock starts now at 2026-01-01T00:00:00Z (see
+    /// [`crate::CLOCK_START_UNIX_SECS`]) and runs with real time.
+    pub fn new(cluster: Cluster) -> SharedCluster {
+        SharedCluster {
+            inner: Arc::new(Mutex::new(cluster)),
+            clock: Arc::new(Clock::default()),
+            iteration_costs: Arc::default(),
+        }
+    }
+
+    /// The simulated time now, which performance data is computed for.
+    pub fn now(&self) -> SystemTime {
+        self.clock.now()
+    }
+
+    /// Stops the simulated clock at `at`, so readings are exact and repeatable.
+    pub fn pin_clock(&self, at: SystemTime) {
+        self.clock.pin(at);
+    }
+
+    /// Pins the simulated clock `by` after the time it shows now.
+    pub fn advance_clock(&self, by: Duration) {
+        self.clock.advance(by);
+    }
+
+    /// Lets a pinned clock run with real time again, from the time it shows.
+    pub fn resume_clock(&self) {
+        self.clock.resume();
+    }
+
+    /// Makes iterating the collection at `collection_path` (a request path as sent, without the
+    /// query: `/api/protocols/cifs/connections`, or a metrics history such as
+    /// `/api/protocols/san/iscsi/services/<svm uuid>/metrics`) take `per_record` of simulated time
+    /// per record gathered. A page then holds only what fits in the request's `return_timeout`
+    /// (default 15 s), at least one record, and links the rest with `_links.next`, as ONTAP
+    /// returns early; no real time passes. It overrides the default
+    /// ([`SharedCluster::set_default_iteration_cost`]) for that path, `Duration::ZERO` included.
+    pub fn set_iteration_cost(&self, collection_path: &str, per_record: Duration) {
+        self.costs()
+            .by_path
+            .insert(collection_path.to_owned(), per_record);
+    }
+
+    /// The iteration cost of every collection without one of its own (initially zero: pages are
+    /// never cut short).
+    pub fn set_default_iteration_cost(&self, per_record: Duration) {
+        self.costs().default = per_record;
+    }
+
+    /// The simulated time one record of the collection at `path` takes to gather.
+    pub(crate) fn iteration_cost(&self, path: &str) -> Duration {
+        let costs = self.costs();
+        costs.by_path.get(path).copied().unwrap_or(costs.default)
+    }
+
+    /// Plain values, so usable after a panic elsewhere.
+    fn costs(&self) -> MutexGuard<'_, IterationCosts> {
+        self.iteration_costs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Enables or disables an SVM's iSCSI service now, as a PATCH would (counters stop growing
+    /// while it is disabled). `false` when the SVM has no service.
+    pub fn set_iscsi_enabled(&self, svm_uuid: &str, enabled: bool) -> bool {
+        let now = self.now();
+        self.with(|cluster| {
+            cluster
+                .iscsi_service_mut(svm_uuid)
+                .map(|service| service.set_enabled(enabled, now))
+                .is_some()
+        })
+    }
+
+    /// Resets an SVM's iSCSI counters to zero now; the metric sample spanning the reset reports
+    /// `negative_delta`. `false` when the SVM has no service.
+    pub fn reset_iscsi_counters(&self, svm_uuid: &str) -> bool {
+        let now = self.now();
+        self.with(|cluster| {
+            cluster
+                .iscsi_service_mut(svm_uuid)
+                .map(|service| service.reset_counters(now))
+                .is_some()
+        })
+    }
+
+    /// Makes a node stop (`false`) or resume (`true`) answering the performance collector now
+    /// (see [`NodeOutage`]). `false` when there is no such node; asking for the state the node is
+    /// already in changes nothing.
+    pub fn set_node_responding(&self, node_uuid: &str, responding: bool) -> bool {
+        let now = self.now();
+        self.with(|cluster| {
+            if cluster.node(node_uuid).is_none() {
+                return false;
+            }
+            let open = cluster
+                .node_outages
+                .iter_mut()
+                .find(|o| o.node_uuid == node_uuid && o.until.is_none());
+            match (open, responding) {
+                (Some(outage), true) => outage.until = Some(now),
+                (None, false) => cluster.node_outages.push(NodeOutage {
+                    node_uuid: node_uuid.to_owned(),
+                    from: now,
+                    until: None,
+                }),
+                _ => {}
+            }
+            true
+        })
+    }
+
+    /// Makes the performance collector miss the collection due at the next 15-second boundary
+    /// after now and make it up later, so every sample holding that instant reports
+    /// `backfilled_data`. Returns the instant.
+    pub fn backfill_next_collection(&self) -> SystemTime {
+        let next = from_unix_secs(ceil_to(unix_secs(self.now()) + 1, COLLECTION_SECS));
+        self.with(|cluster| cluster.backfilled_collections.push(next));
+        next
+    }
+
+    /// Makes every sample of an SVM's iSCSI service (`metric`, each metrics history record, the
+    /// sample at a timestamp) and its `statistics` report `status` instead of their own, until
+    /// [`SharedCluster::clear_iscsi_status`]. Any word works, documented or not: `"ok"`,
+    /// [`MetricStatus::PartialNoUuid`], `"some_future_status"`. The numbers stay as computed.
+    /// `false` when the SVM has no service.
+    pub fn force_iscsi_status(&self, svm_uuid: &str, status: impl Into<MetricStatus>) -> bool {
+        let status = status.into();
+        self.with(|cluster| {
+            cluster
+                .iscsi_service_mut(svm_uuid)
+                .map(|service| service.forced_status = Some(status))
+                .is_some()
+        })
+    }
+
+    /// Lets an SVM's iSCSI samples report their own status again. `false` when the SVM has no
+    /// service.
+    pub fn clear_iscsi_status(&self, svm_uuid: &str) -> bool {
+        self.with(|cluster| {
+            cluster
+                .iscsi_service_mut(svm_uuid)
+                .map(|service| service.forced_status = None)
+                .is_some()
+        })
+    }
+
+    /// Makes an SVM's raw iSCSI counters (`statistics.*_raw`, totals included) count from `base`
+    /// instead of zero, for every reading until the next counter reset, which restarts them from
+    /// zero. The counters are unsigned 64-bit and wrap past `u64::MAX`; rates and samples are
+    /// unchanged. `false` when the SVM has no service.
+    pub fn set_iscsi_counter_base(&self, svm_uuid: &str, base: u64) -> bool {
+        self.with(|cluster| {
+            cluster
+                .iscsi_service_mut(svm_uuid)
+                .map(|service| service.counter_base = base)
+                .is_some()
+        })
+    }
+
+    /// Adds a connection, as if a client had just connected.
+    pub fn add_cifs_connection(&self, c: CifsConnection) {
+        self.with(|cluster| cluster.cifs_connections.push(c));
+    }
+
+    /// Removes the connections matching `pred`, returning how many went.
+    pub fn remove_cifs_connections(&self, pred: impl Fn(&CifsConnection) -> bool) -> usize {
+        self.with(|cluster| {
+            let before = cluster.cifs_connections.len();
+            cluster.cifs_connections.retain(|c| !pred(c));
+            before - cluster.cifs_connections.len()
+        })
+    }
+
+    /// Runs `f` with exclusive access to the cluster.
+    pub fn with<R>(&self, f: impl FnOnce(&mut Cluster) -> R) -> R {
+        f(&mut self.lock())
+    }
+
+    /// A panic in some other holder must not take the simulator down with it: the data is plain
+    /// values, so it is still usable.
+    fn lock(&self) -> MutexGuard<'_, Cluster> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cluster() -> Cluster {
+        Cluster {
+            nodes: vec![Node {
+                uuid: "n1".into(),
+                name: "node1".into(),
+            }],
+            svms: vec![Svm::new("s1", "vs1", SvmState::Running)],
+            ..Cluster::empty()
+        }
+    }
+
+    fn connection(identifier: u32) -> CifsConnection {
+        CifsConnection {
+            node_uuid: "n1".into(),
+            svm_uuid: "s1".into(),
+            identifier,
+            network_context_id: 3,
+            client_ip: "10.74.7.182".into(),
+            client_port: 12345,
+            server_ip: "10.140.70.197".into(),
+            session_ids: vec![625_718_873_227_788_312],
+        }
+    }
+
+    #[test]
+    fn connection_renders_in_the_documented_shape() {
+        let rendered = cluster().cifs_connection_json(&connection(91842));
+        assert_eq!(
+            rendered,
+            json!({
+                "client_ip": "10.74.7.182",
+                "client_port": 12345,
+                "identifier": 91842,
+                "network_context_id": 3,
+                "node": {"name": "node1", "uuid": "n1"},
+                "server_ip": "10.140.70.197",
+                "sessions": [{"identifier": 625_718_873_227_788_312_u64}],
+                "svm": {"name": "vs1", "uuid": "s1"},
+            })
+        );
+    }
+
+    #[test]
+    fn unknown_node_renders_without_a_name() {
+        let mut c = connection(1);
+        c.node_uuid = "gone".into();
+        assert_eq!(
+            cluster().cifs_connection_json(&c)["node"],
+            json!({"uuid": "gone"})
+        );
+    }
+
+    #[test]
+    fn node_outage_opens_and_closes_at_the_simulated_time() {
+        let shared = SharedCluster::new(cluster());
+        let start = crate::time::clock::clock_start();
+        shared.pin_clock(start);
+        assert!(shared.set_node_responding("n1", false));
+        assert!(shared.set_node_responding("n1", false));
+        shared.advance_clock(Duration::from_secs(40));
+        assert!(shared.set_node_responding("n1", true));
+        assert!(!shared.set_node_responding("nope", false));
+        assert_eq!(
+            shared.with(|c| c.node_outages.clone()),
+            [NodeOutage {
+                node_uuid: "n1".into(),
+                from: start,
+                until: Some(start + Duration::from_secs(40)),
+            }]
+        );
+    }
+
+    #[test]
+    fn backfilled_collection_is_the_next_boundary_strictly_after_now() {
+        let shared = SharedCluster::new(cluster());
+        let start = crate::time::clock::clock_start();
+        shared.pin_clock(start);
+        assert_eq!(
+            shared.backfill_next_collection(),
+            start + Duration::from_secs(15)
+        );
+        shared.advance_clock(Duration::from_secs(16));
+        assert_eq!(
+            shared.backfill_next_collection(),
+            start + Duration::from_secs(30)
+        );
+    }
+
+    #[test]
+    fn remove_cifs_connections_reports_how_many_went() {
+        let shared = SharedCluster::new(cluster());
+        shared.add_cifs_connection(connection(1));
+        shared.add_cifs_connection(connection(2));
+        shared.add_cifs_connection(connection(3));
+        assert_eq!(shared.remove_cifs_connections(|c| c.identifier >= 2), 2);
+        assert_eq!(shared.with(|c| c.cifs_connections.len()), 1);
+    }
+}

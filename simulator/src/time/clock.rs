@@ -1,0 +1,181 @@
+//! The simulated clock.
+//!
+//! Performance data is a function of time, so the clock decides what a response says. It starts
+//! at a fixed instant, so every run sees the same dates, and moves with real time so a client
+//! polling twice sees counters grow; a test pins it to make readings exact.
+//!
+//! Real time is read from tokio's clock, which a test can pause and advance by exact steps
+//! (`tokio::time::pause`); outside a paused runtime it is the monotonic system clock.
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use tokio::time::Instant;
+
+/// Where every simulator's clock starts: 2026-01-01T00:00:00Z, in seconds since the Unix epoch.
+pub const CLOCK_START_UNIX_SECS: u64 = 1_767_225_600;
+
+/// The clock's start as a [`SystemTime`].
+pub fn clock_start() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(CLOCK_START_UNIX_SECS)
+}
+
+/// A clock that runs from [`clock_start`] with real time until pinned.
+#[derive(Debug)]
+pub struct Clock {
+    state: Mutex<State>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum State {
+    /// Shows `at` plus the real time elapsed since `since`.
+    Running { since: Instant, at: SystemTime },
+    /// Stands still.
+    Pinned(SystemTime),
+}
+
+impl Default for Clock {
+    /// Starts now, at [`clock_start`].
+    fn default() -> Clock {
+        Clock::running_from(clock_start())
+    }
+}
+
+impl Clock {
+    fn running_from(at: SystemTime) -> Clock {
+        Clock {
+            state: Mutex::new(State::Running {
+                since: Instant::now(),
+                at,
+            }),
+        }
+    }
+
+    /// The simulated time now.
+    pub fn now(&self) -> SystemTime {
+        match *self.lock() {
+            State::Running { since, at } => at + since.elapsed(),
+            State::Pinned(at) => at,
+        }
+    }
+
+    /// Stops the clock at `at` (which may be earlier than now).
+    pub fn pin(&self, at: SystemTime) {
+        *self.lock() = State::Pinned(at);
+    }
+
+    /// Pins the clock `by` after the time it shows now.
+    pub fn advance(&self, by: Duration) {
+        let mut state = self.lock();
+        let now = match *state {
+            State::Running { since, at } => at + since.elapsed(),
+            State::Pinned(at) => at,
+        };
+        *state = State::Pinned(now + by);
+    }
+
+    /// Lets the clock run with real time again from the time it shows now.
+    pub fn resume(&self) {
+        let mut state = self.lock();
+        if let State::Pinned(at) = *state {
+            *state = State::Running {
+                since: Instant::now(),
+                at,
+            };
+        }
+    }
+
+    /// The state is two plain values, so a panic elsewhere leaves it usable.
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Whole seconds since the Unix epoch, rounded down (also before the epoch). Plain `std`
+/// arithmetic: jiff's conversion from `SystemTime` is fallible and truncates toward zero.
+pub fn unix_secs(time: SystemTime) -> i64 {
+    match time.duration_since(UNIX_EPOCH) {
+        Ok(after) => i64::try_from(after.as_secs()).unwrap_or(i64::MAX),
+        Err(before) => {
+            let before = before.duration();
+            let whole = i64::try_from(before.as_secs()).unwrap_or(i64::MAX);
+            if before.subsec_nanos() > 0 {
+                -whole - 1
+            } else {
+                -whole
+            }
+        }
+    }
+}
+
+/// The instant `secs` seconds after (or before) the Unix epoch.
+pub fn from_unix_secs(secs: i64) -> SystemTime {
+    let magnitude = Duration::from_secs(secs.unsigned_abs());
+    if secs >= 0 {
+        UNIX_EPOCH + magnitude
+    } else {
+        UNIX_EPOCH - magnitude
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A step of real time, exactly, on a paused tokio clock.
+    async fn let_real_time_pass(by: Duration) {
+        tokio::time::advance(by).await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn clock_starts_at_new_year_2026_and_runs_with_real_time() {
+        let clock = Clock::default();
+        assert_eq!(clock.now(), clock_start());
+        let_real_time_pass(Duration::from_millis(20)).await;
+        assert_eq!(clock.now(), clock_start() + Duration::from_millis(20));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pinned_clock_stands_still() {
+        let clock = Clock::default();
+        let at = clock_start() + Duration::from_secs(3_600);
+        clock.pin(at);
+        let_real_time_pass(Duration::from_secs(5)).await;
+        assert_eq!(clock.now(), at);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn advance_pins_at_now_plus_the_step() {
+        let clock = Clock::default();
+        let_real_time_pass(Duration::from_secs(2)).await;
+        clock.advance(Duration::from_secs(15));
+        clock.advance(Duration::from_secs(15));
+        let_real_time_pass(Duration::from_secs(2)).await;
+        assert_eq!(clock.now(), clock_start() + Duration::from_secs(32));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn resume_runs_on_from_the_pinned_time() {
+        let clock = Clock::default();
+        let at = clock_start() + Duration::from_secs(86_400);
+        clock.pin(at);
+        let_real_time_pass(Duration::from_secs(60)).await;
+        clock.resume();
+        let_real_time_pass(Duration::from_millis(5)).await;
+        assert_eq!(clock.now(), at + Duration::from_millis(5));
+    }
+
+    #[test]
+    fn unix_seconds_round_down_on_both_sides_of_the_epoch() {
+        assert_eq!(unix_secs(clock_start()), 1_767_225_600);
+        assert_eq!(
+            unix_secs(clock_start() + Duration::from_millis(999)),
+            1_767_225_600
+        );
+        assert_eq!(unix_secs(UNIX_EPOCH - Duration::from_millis(1)), -1);
+        assert_eq!(unix_secs(UNIX_EPOCH - Duration::from_secs(2)), -2);
+        assert_eq!(unix_secs(from_unix_secs(-5)), -5);
+    }
+}
