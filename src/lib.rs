@@ -9,6 +9,7 @@
 pub mod layers;
 pub mod ontap;
 pub mod proto;
+pub mod routes;
 pub mod server;
 pub mod service;
 pub mod translate;

@@ -12,6 +12,7 @@ use crate::layers;
 use crate::ontap::OntapClient;
 use crate::proto::v1::cifs_connections_server::CifsConnectionsServer;
 use crate::proto::v1::iscsi_services_server::IscsiServicesServer;
+use crate::routes::Routes;
 use crate::service::{CifsConnectionsService, IscsiServicesService};
 
 /// A failure to start or run the server.
@@ -45,15 +46,16 @@ pub async fn serve(
     if let Some(identity) = tls {
         builder = builder.tls_config(ServerTlsConfig::new().identity(identity))?;
     }
-    builder
-        .add_service(health_service)
-        .add_service(reflection().build_v1()?)
-        .add_service(reflection().build_v1alpha()?)
-        .add_service(CifsConnectionsServer::new(CifsConnectionsService::new(
+    let routes = Routes::default()
+        .add(health_service)
+        .add(reflection().build_v1()?)
+        .add(reflection().build_v1alpha()?)
+        .add(CifsConnectionsServer::new(CifsConnectionsService::new(
             client.clone(),
         )))
-        .add_service(IscsiServicesServer::new(IscsiServicesService::new(client)))
-        .serve_with_incoming_shutdown(incoming(listener), shutdown)
+        .add(IscsiServicesServer::new(IscsiServicesService::new(client)));
+    builder
+        .serve_with_incoming_shutdown(routes, incoming(listener), shutdown)
         .await?;
     Ok(())
 }

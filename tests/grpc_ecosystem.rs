@@ -274,3 +274,30 @@ async fn readme_try_it_commands_work_as_pasted() {
     .await
     .unwrap();
 }
+
+/// A unary call with an empty body to `path`.
+async fn call_path(h: &Harness, path: &'static str) -> tonic::Status {
+    let mut grpc = tonic::client::Grpc::new(h.gateway.channel().await);
+    grpc.ready().await.unwrap();
+    grpc.unary(
+        tonic::Request::new(()),
+        http::uri::PathAndQuery::from_static(path),
+        tonic_prost::ProstCodec::<(), ()>::default(),
+    )
+    .await
+    .unwrap_err()
+}
+
+#[tokio::test]
+async fn call_to_an_unknown_service_is_unimplemented() {
+    let h = Harness::start().await;
+    let status = call_path(&h, "/ontap.v1.NoSuchService/Get").await;
+    assert_eq!(status.code(), tonic::Code::Unimplemented);
+}
+
+#[tokio::test]
+async fn call_to_an_unknown_method_of_a_known_service_is_unimplemented() {
+    let h = Harness::start().await;
+    let status = call_path(&h, "/ontap.v1.IscsiServices/NoSuchMethod").await;
+    assert_eq!(status.code(), tonic::Code::Unimplemented);
+}
