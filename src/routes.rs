@@ -27,7 +27,7 @@ pub struct Routes {
 
 impl Routes {
     /// Adds `service` under its gRPC name.
-    pub fn add<S>(mut self, service: S) -> Self
+    pub fn with<S>(mut self, service: S) -> Self
     where
         S: Service<http::Request<Body>, Response = http::Response<Body>, Error = Infallible>
             + NamedService

@@ -47,13 +47,13 @@ pub async fn serve(
         builder = builder.tls_config(ServerTlsConfig::new().identity(identity))?;
     }
     let routes = Routes::default()
-        .add(health_service)
-        .add(reflection().build_v1()?)
-        .add(reflection().build_v1alpha()?)
-        .add(CifsConnectionsServer::new(CifsConnectionsService::new(
+        .with(health_service)
+        .with(reflection().build_v1()?)
+        .with(reflection().build_v1alpha()?)
+        .with(CifsConnectionsServer::new(CifsConnectionsService::new(
             client.clone(),
         )))
-        .add(IscsiServicesServer::new(IscsiServicesService::new(client)));
+        .with(IscsiServicesServer::new(IscsiServicesService::new(client)));
     builder
         .serve_with_incoming_shutdown(routes, incoming(listener), shutdown)
         .await?;
