@@ -771,6 +771,14 @@ mod tests {
     }
 
     #[test]
+    fn mask_naming_the_svm_says_it_identifies_the_service() {
+        let why = expand_update_path("svm.uuid").unwrap_err();
+        assert!(why.contains("identifies the service"), "{why}");
+        let why = expand_update_path("target.name").unwrap_err();
+        assert!(why.contains("output only"), "{why}");
+    }
+
+    #[test]
     fn empty_mask_ignores_output_only_fields() {
         let service = IscsiService {
             svm: svm(),
@@ -796,7 +804,8 @@ mod tests {
         let mut violations = Vec::new();
         check_alias("a", &"x".repeat(129), false, &mut violations);
         check_alias("b", &"x".repeat(128), false, &mut violations);
-        assert_eq!(violations.len(), 1);
+        let fields: Vec<_> = violations.into_iter().map(|v| v.field).collect();
+        assert_eq!(fields, ["a"]);
     }
 
     #[test]
