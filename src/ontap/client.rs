@@ -13,20 +13,22 @@ use http::{HeaderValue, Method};
 use tokio::sync::Semaphore;
 use url::Url;
 
+use secrecy::{ExposeSecret, SecretString};
+
 use super::error::{ApiError, OntapError};
 use super::path::ApiPath;
 use super::query::Query;
 use super::tls::TlsOptions;
 
 /// How to reach one cluster, and how hard the gateway may press it.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct ClientConfig {
     /// `https://cluster-mgmt` (scheme, host and port only).
     pub base_url: String,
     /// ONTAP user.
     pub username: String,
-    /// ONTAP password; never logged, never echoed.
-    pub password: String,
+    /// ONTAP password; its Debug form is redacted, so it is never logged.
+    pub password: SecretString,
     /// Certificate trust.
     pub tls: TlsOptions,
     /// The bound on concurrent requests, and so on open connections (HTTP/1.1
@@ -52,7 +54,7 @@ impl ClientConfig {
         Self {
             base_url: base_url.into(),
             username: username.into(),
-            password: password.into(),
+            password: SecretString::from(password.into()),
             tls: TlsOptions::default(),
             max_in_flight: 8,
             queue_timeout: Duration::from_secs(10),
@@ -60,22 +62,6 @@ impl ClientConfig {
             request_timeout: Duration::from_secs(130),
             max_response_bytes: 64 * 1024 * 1024,
         }
-    }
-}
-
-impl fmt::Debug for ClientConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ClientConfig")
-            .field("base_url", &self.base_url)
-            .field("username", &self.username)
-            .field("password", &"<redacted>")
-            .field("tls", &self.tls)
-            .field("max_in_flight", &self.max_in_flight)
-            .field("queue_timeout", &self.queue_timeout)
-            .field("connect_timeout", &self.connect_timeout)
-            .field("request_timeout", &self.request_timeout)
-            .field("max_response_bytes", &self.max_response_bytes)
-            .finish()
     }
 }
 
@@ -195,7 +181,7 @@ impl OntapClient {
             .user_agent(concat!("ontap-grpc-gateway/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ConfigError(describe(&e)))?;
-        let authorization = basic_auth(&config.username, &config.password)?;
+        let authorization = basic_auth(&config.username, config.password.expose_secret())?;
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
@@ -406,7 +392,7 @@ mod tests {
         let config = ClientConfig::new("https://cluster", "admin", "s3cret!");
         let shown = format!("{config:?}");
         assert!(!shown.contains("s3cret!"));
-        assert!(shown.contains("<redacted>"));
+        assert!(shown.contains("REDACTED"), "{shown}");
     }
 
     #[test]
