@@ -7,7 +7,9 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::{Harness, NODE1_UUID, VS1_UUID, bad_fields, reason};
-use ontap_grpc_gateway::proto::v1::{CifsConnection, ListCifsConnectionsRequest};
+use ontap_grpc_gateway::proto::v1::{
+    CifsConnection, ListCifsConnectionsRequest, ListCifsConnectionsResponse,
+};
 use ontap_simulator::{CifsConnection as SimConnection, Cluster};
 use prost_types::FieldMask;
 use tonic::Code;
@@ -57,6 +59,16 @@ async fn list_all(h: &Harness, request: ListCifsConnectionsRequest) -> Vec<CifsC
     panic!("paging did not end");
 }
 
+/// One page for `request`, which must succeed.
+async fn one_page(h: &Harness, request: ListCifsConnectionsRequest) -> ListCifsConnectionsResponse {
+    h.cifs()
+        .await
+        .list_cifs_connections(request)
+        .await
+        .expect("list succeeds")
+        .into_inner()
+}
+
 async fn keys(h: &Harness, request: ListCifsConnectionsRequest) -> BTreeSet<Key> {
     list_all(h, request).await.iter().map(key_of).collect()
 }
@@ -64,17 +76,15 @@ async fn keys(h: &Harness, request: ListCifsConnectionsRequest) -> BTreeSet<Key>
 #[tokio::test]
 async fn first_page_holds_page_size_connections_with_every_field_and_a_token() {
     let h = Harness::start().await;
-    let page = h
-        .cifs()
-        .await
-        .list_cifs_connections(ListCifsConnectionsRequest {
+    let page = one_page(
+        &h,
+        ListCifsConnectionsRequest {
             svm_name: "vs1".into(),
             page_size: 5,
             ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    )
+    .await;
     assert_eq!(page.cifs_connections.len(), 5);
     assert_eq!(page.num_records, 5);
     assert!(!page.next_page_token.is_empty());
@@ -322,19 +332,17 @@ async fn read_mask_returns_only_the_named_fields() {
 #[tokio::test]
 async fn read_mask_on_a_nested_leaf_keeps_only_that_leaf() {
     let h = Harness::start().await;
-    let page = h
-        .cifs()
-        .await
-        .list_cifs_connections(ListCifsConnectionsRequest {
+    let page = one_page(
+        &h,
+        ListCifsConnectionsRequest {
             read_mask: Some(FieldMask {
                 paths: vec!["node.name".into(), "sessions".into()],
             }),
             page_size: 3,
             ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    )
+    .await;
     for c in page.cifs_connections {
         let node = c.node.expect("node carries its name");
         assert!(node.name.is_some());
@@ -393,17 +401,15 @@ async fn order_by_several_fields_orders_by_each_in_turn() {
 #[tokio::test]
 async fn count_only_returns_the_number_of_matches_and_no_records() {
     let h = Harness::start().await;
-    let page = h
-        .cifs()
-        .await
-        .list_cifs_connections(ListCifsConnectionsRequest {
+    let page = one_page(
+        &h,
+        ListCifsConnectionsRequest {
             client_ip: "10.74.*".into(),
             count_only: true,
             ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    )
+    .await;
     assert!(page.cifs_connections.is_empty());
     assert!(page.next_page_token.is_empty());
     assert_eq!(page.num_records, 0, "no records on this page");
@@ -414,16 +420,14 @@ async fn count_only_returns_the_number_of_matches_and_no_records() {
 #[tokio::test]
 async fn a_page_of_records_carries_no_total_size() {
     let h = Harness::start().await;
-    let page = h
-        .cifs()
-        .await
-        .list_cifs_connections(ListCifsConnectionsRequest {
+    let page = one_page(
+        &h,
+        ListCifsConnectionsRequest {
             page_size: 3,
             ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    )
+    .await;
     assert_eq!(page.num_records, 3);
     assert_eq!(page.total_size, None);
 }
@@ -439,16 +443,14 @@ async fn page_size_above_the_maximum_is_served_at_the_maximum() {
             ..template.clone()
         }));
     let h = Harness::start_with(cluster, |_| {}).await;
-    let page = h
-        .cifs()
-        .await
-        .list_cifs_connections(ListCifsConnectionsRequest {
+    let page = one_page(
+        &h,
+        ListCifsConnectionsRequest {
             page_size: i32::MAX,
             ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    )
+    .await;
     assert_eq!(page.cifs_connections.len(), 1000);
     assert!(!page.next_page_token.is_empty());
 }
@@ -573,17 +575,15 @@ fn one_second_per_connection(h: &Harness) {
 async fn slow_collection_returns_what_fits_in_return_timeout_with_a_token() {
     let h = Harness::start().await;
     one_second_per_connection(&h);
-    let page = h
-        .cifs()
-        .await
-        .list_cifs_connections(ListCifsConnectionsRequest {
+    let page = one_page(
+        &h,
+        ListCifsConnectionsRequest {
             page_size: 10,
             return_timeout_seconds: Some(3),
             ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    )
+    .await;
     assert_eq!(page.cifs_connections.len(), 3, "ONTAP returned early");
     assert_eq!(page.num_records, 3);
     assert!(!page.next_page_token.is_empty());
@@ -593,16 +593,14 @@ async fn slow_collection_returns_what_fits_in_return_timeout_with_a_token() {
 async fn slow_collection_without_return_timeout_stops_at_ontaps_default_of_15_seconds() {
     let h = Harness::start().await;
     one_second_per_connection(&h);
-    let page = h
-        .cifs()
-        .await
-        .list_cifs_connections(ListCifsConnectionsRequest {
+    let page = one_page(
+        &h,
+        ListCifsConnectionsRequest {
             page_size: 20,
             ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    )
+    .await;
     assert_eq!(page.cifs_connections.len(), 15);
     assert!(!page.next_page_token.is_empty());
 }

@@ -25,6 +25,19 @@ fn once_on(method: Method, path: &str, kind: FaultKind) -> Fault {
     }
 }
 
+/// A 201 to the next POST of a service, with `body`, and no `Location`.
+fn created_without_location(body: &[u8]) -> Fault {
+    once_on(
+        Method::POST,
+        SERVICES,
+        FaultKind::Raw {
+            status: 201,
+            content_type: "application/hal+json".into(),
+            body: body.to_vec(),
+        },
+    )
+}
+
 /// What the simulator holds for an SVM's service: (enabled, alias).
 fn stored(h: &Harness, svm_uuid: &str) -> (bool, Option<String>) {
     h.simulator.cluster().with(|c| {
@@ -201,15 +214,7 @@ async fn update_succeeds_when_only_the_read_back_fails() {
 #[tokio::test]
 async fn create_answers_from_the_request_when_ontap_returns_neither_record_nor_location() {
     let h = Harness::start().await;
-    h.simulator.faults().push(once_on(
-        Method::POST,
-        SERVICES,
-        FaultKind::Raw {
-            status: 201,
-            content_type: "application/hal+json".into(),
-            body: Vec::new(),
-        },
-    ));
+    h.simulator.faults().push(created_without_location(b""));
     let created = h
         .iscsi()
         .await
@@ -234,15 +239,9 @@ async fn create_answers_from_the_request_when_ontap_returns_neither_record_nor_l
 #[tokio::test]
 async fn create_reads_the_service_back_when_the_reply_has_no_record() {
     let h = Harness::start().await;
-    h.simulator.faults().push(once_on(
-        Method::POST,
-        SERVICES,
-        FaultKind::Raw {
-            status: 201,
-            content_type: "application/hal+json".into(),
-            body: br#"{"num_records": 0}"#.to_vec(),
-        },
-    ));
+    h.simulator
+        .faults()
+        .push(created_without_location(br#"{"num_records": 0}"#));
     let created = h
         .iscsi()
         .await
