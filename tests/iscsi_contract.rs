@@ -257,3 +257,32 @@ async fn create_reads_the_service_back_when_the_reply_has_no_record() {
     let name = created.target.unwrap().name.unwrap_or_default();
     assert!(name.starts_with("iqn."), "read back from ONTAP: {name:?}");
 }
+
+#[tokio::test]
+async fn create_answers_with_the_record_ontap_returned_without_reading_it_back() {
+    let h = Harness::start().await;
+    h.simulator.faults().push(once_on(
+        Method::GET,
+        SERVICES,
+        FaultKind::Error {
+            status: 500,
+            code: None,
+            message: "no read-back expected".into(),
+            target: None,
+        },
+    ));
+    let created = h
+        .iscsi()
+        .await
+        .create_iscsi_service(CreateIscsiServiceRequest {
+            iscsi_service: Some(IscsiService {
+                svm: svm_named("svm1"),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let name = created.target.unwrap().name.unwrap_or_default();
+    assert!(name.starts_with("iqn."), "the POST's own record: {name:?}");
+}

@@ -528,3 +528,23 @@ async fn raw_counters_past_two_to_the_63_are_served_as_unsigned() {
     let total = statistics.iops_raw.unwrap().total.unwrap();
     assert!(total > base, "{total}");
 }
+
+#[tokio::test]
+async fn sample_timestamp_with_nanos_outside_a_second_is_invalid_argument() {
+    let h = Harness::start().await;
+    let mut client = h.iscsi().await;
+    for nanos in [-1, 1_000_000_000] {
+        let status = client
+            .get_iscsi_service_metric(GetIscsiServiceMetricRequest {
+                svm_uuid: SVM2_UUID.into(),
+                timestamp: Some(prost_types::Timestamp {
+                    seconds: 1_767_225_600,
+                    nanos,
+                }),
+                read_mask: None,
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(bad_fields(&status), ["timestamp"], "nanos {nanos}");
+    }
+}
