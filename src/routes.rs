@@ -69,9 +69,3 @@ impl Service<http::Request<Body>> for Routes {
         }
     }
 }
-
-impl std::fmt::Debug for Routes {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_set().entries(self.services.keys()).finish()
-    }
-}
