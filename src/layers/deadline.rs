@@ -111,6 +111,14 @@ mod tests {
     }
 
     #[test]
+    fn takes_the_longest_value_the_spec_allows() {
+        assert_eq!(
+            parse_grpc_timeout("99999999S"),
+            Some(Duration::from_secs(99_999_999))
+        );
+    }
+
+    #[test]
     fn rejects_malformed_values() {
         for bad in ["", "S", "10", "123456789S", "1x", "-1S"] {
             assert_eq!(parse_grpc_timeout(bad), None, "{bad}");
