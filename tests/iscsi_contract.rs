@@ -25,6 +25,20 @@ fn once_on(method: Method, path: &str, kind: FaultKind) -> Fault {
     }
 }
 
+/// A 500 to the next GET of a service.
+fn next_read_fails() -> Fault {
+    once_on(
+        Method::GET,
+        SERVICES,
+        FaultKind::Error {
+            status: 500,
+            code: None,
+            message: "the read failed".into(),
+            target: None,
+        },
+    )
+}
+
 /// A 201 to the next POST of a service, with `body`, and no `Location`.
 fn created_without_location(body: &[u8]) -> Fault {
     once_on(
@@ -182,16 +196,7 @@ async fn update_mask_naming_an_output_only_field_is_invalid_argument_and_never_g
 #[tokio::test]
 async fn update_succeeds_when_only_the_read_back_fails() {
     let h = Harness::start().await;
-    h.simulator.faults().push(once_on(
-        Method::GET,
-        SERVICES,
-        FaultKind::Error {
-            status: 500,
-            code: None,
-            message: "read-back failed".into(),
-            target: None,
-        },
-    ));
+    h.simulator.faults().push(next_read_fails());
     let updated = h
         .iscsi()
         .await
@@ -261,16 +266,7 @@ async fn create_reads_the_service_back_when_the_reply_has_no_record() {
 #[tokio::test]
 async fn create_answers_with_the_record_ontap_returned_without_reading_it_back() {
     let h = Harness::start().await;
-    h.simulator.faults().push(once_on(
-        Method::GET,
-        SERVICES,
-        FaultKind::Error {
-            status: 500,
-            code: None,
-            message: "no read-back expected".into(),
-            target: None,
-        },
-    ));
+    h.simulator.faults().push(next_read_fails());
     let created = h
         .iscsi()
         .await
