@@ -2,10 +2,10 @@
 //! the gateway's per-page CPU cost on top of the network.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ontap_grpc_gateway::ontap::cifs::CifsConnectionRecord;
 use ontap_grpc_gateway::ontap::{Collection, Response};
+use ontap_grpc_gateway::proto::v1::CifsConnection;
 use ontap_grpc_gateway::translate::Selection;
-use ontap_grpc_gateway::translate::cifs::to_proto;
+use ontap_grpc_gateway::translate::wire::{OntapJson, OntapRecord};
 use std::hint::black_box;
 
 /// A page shaped like ONTAP's, with HAL links on every nested object.
@@ -52,11 +52,14 @@ fn translate_page(c: &mut Criterion) {
                 location: None,
                 body: body.clone(),
             };
-            let collection: Collection<CifsConnectionRecord> = response.json().unwrap();
+            let collection: Collection<OntapJson<CifsConnection>> = response.json().unwrap();
             let protos: Vec<_> = collection
                 .records
                 .into_iter()
-                .map(|r| to_proto(r, &Selection::All))
+                .map(|OntapJson(mut r)| {
+                    r.select(&Selection::All);
+                    r
+                })
                 .collect();
             black_box(protos)
         })

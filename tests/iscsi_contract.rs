@@ -7,8 +7,8 @@ mod common;
 use common::{Harness, SVM2_UUID, bad_fields, mask, svm_named, svm_with_uuid};
 use http::Method;
 use ontap_grpc_gateway::proto::v1::{
-    CreateIscsiServiceRequest, IscsiService, IscsiTarget, PerformanceMetric, PerformanceMetricRaw,
-    UpdateIscsiServiceRequest,
+    CreateIscsiServiceRequest, GetIscsiServiceRequest, IscsiService, IscsiTarget,
+    PerformanceMetric, PerformanceMetricRaw, UpdateIscsiServiceRequest,
 };
 use ontap_simulator::{Fault, FaultKind};
 use tonic::Code;
@@ -281,4 +281,22 @@ async fn create_answers_with_the_record_ontap_returned_without_reading_it_back()
         .into_inner();
     let name = created.target.unwrap().name.unwrap_or_default();
     assert!(name.starts_with("iqn."), "the POST's own record: {name:?}");
+}
+
+#[tokio::test]
+async fn read_mask_naming_an_svm_inside_the_live_metric_is_invalid_argument_and_never_goes_upstream()
+ {
+    let h = Harness::start().await;
+    let mut client = h.iscsi().await;
+    let before = h.simulator.stats().requests;
+    let status = client
+        .get_iscsi_service(GetIscsiServiceRequest {
+            svm_uuid: SVM2_UUID.to_owned(),
+            read_mask: mask(&["metric.iops", "metric.svm.name"]),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(bad_fields(&status), ["read_mask.paths[1]"]);
+    assert_eq!(h.simulator.stats().requests, before);
 }

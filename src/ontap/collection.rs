@@ -54,14 +54,3 @@ impl<T> Collection<T> {
             .map(|h| h.href.as_str())
     }
 }
-
-/// `{"uuid": ..., "name": ...}`: how ONTAP refers to a node or an SVM.
-#[derive(Debug, Default, Deserialize)]
-pub struct ObjectRef {
-    /// The object's UUID.
-    #[serde(default)]
-    pub uuid: Option<String>,
-    /// The object's name.
-    #[serde(default)]
-    pub name: Option<String>,
-}

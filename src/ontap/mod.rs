@@ -1,6 +1,8 @@
 //! The ONTAP REST client: one pooled, bounded HTTP client per cluster, the
-//! one place that builds request URLs, and the wire shapes of the
-//! documented JSON bodies. It knows nothing about gRPC.
+//! one place that builds request URLs, where each collection lives, the
+//! bodies the gateway sends, the collection envelope and ONTAP's time
+//! formats. It knows nothing about gRPC; records become proto messages in
+//! the translator.
 
 pub mod cifs;
 mod client;
@@ -13,7 +15,7 @@ pub mod time;
 mod tls;
 
 pub use client::{ClientConfig, ConfigError, Deadline, OntapClient, Response};
-pub use collection::{Collection, Href, ObjectRef};
+pub use collection::{Collection, Href};
 pub use error::{ApiError, ApiErrorArgument, OntapError};
 pub use path::ApiPath;
 pub use query::Query;

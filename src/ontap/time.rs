@@ -1,11 +1,13 @@
 //! ONTAP's time formats, read with `jiff`: timestamps in RFC 3339
 //! (`2017-01-25T11:20:13Z`, what clusters send) or the reference pages'
 //! `2017-01-25 11:20:13 +0000`, and ISO-8601 durations (`PT15S`, `P1D`).
-//! Kept here, at the wire, so a malformed value fails decoding with the
-//! JSON path of the field that held it.
+//! The readers of ONTAP's JSON (`translate::wire`) use these, so a malformed
+//! value fails decoding with the JSON path of the field that held it.
 
 use jiff::{SignedDuration, Span, SpanRelativeTo, Timestamp};
-use serde::{Deserialize, Deserializer};
+
+/// ISO 8601 durations, and nothing else.
+static ISO_8601_SPANS: jiff::fmt::temporal::SpanParser = jiff::fmt::temporal::SpanParser::new();
 
 /// The reference pages' form, which RFC 3339 parsers do not take.
 const PAGES_FORM: &str = "%Y-%m-%d %H:%M:%S %z";
@@ -22,7 +24,8 @@ pub fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
 /// sample durations are whole seconds, and a day is 24 hours.
 pub fn parse_duration(text: &str) -> Result<i64, String> {
     let invalid = || format!("`{text}` is not an ISO-8601 duration");
-    let span: Span = text.parse().map_err(|_| invalid())?;
+    // `str::parse` would also take jiff's friendly form (`15s`); ONTAP's is ISO 8601 only.
+    let span: Span = ISO_8601_SPANS.parse_span(text).map_err(|_| invalid())?;
     if span.get_years() != 0 || span.get_months() != 0 {
         return Err(invalid());
     }
@@ -31,20 +34,6 @@ pub fn parse_duration(text: &str) -> Result<i64, String> {
         .filter(|d: &SignedDuration| d.subsec_nanos() == 0)
         .map(|d| d.as_secs())
         .ok_or_else(invalid)
-}
-
-/// Serde adapter for optional ONTAP timestamps.
-pub fn optional_timestamp<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
-    Option::<String>::deserialize(d)?
-        .map(|s| parse_timestamp(&s).map_err(serde::de::Error::custom))
-        .transpose()
-}
-
-/// Serde adapter for optional ISO-8601 durations, in seconds.
-pub fn optional_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
-    Option::<String>::deserialize(d)?
-        .map(|s| parse_duration(&s).map_err(serde::de::Error::custom))
-        .transpose()
 }
 
 #[cfg(test)]
@@ -109,7 +98,7 @@ mod tests {
     #[test]
     fn rejects_malformed_durations() {
         for bad in [
-            "", "P", "PT", "15S", "PT15", "PTS", "PT1S2M", "P1H", "P1M", "P1Y", "PT1.5S",
+            "", "P", "PT", "15S", "15s", "PT15", "PTS", "PT1S2M", "P1H", "P1M", "P1Y", "PT1.5S",
         ] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }

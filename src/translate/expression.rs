@@ -181,6 +181,7 @@ mod tests {
 
     const STATUS: &EnumWords = &EnumWords {
         words: &["ok", "error", "partial_no_data"],
+        numbers: &[1, 2, 3],
         proto_prefix: "METRIC_STATUS_",
     };
 

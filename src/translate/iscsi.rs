@@ -4,15 +4,12 @@
 use http::Method;
 
 use super::expression::is_uuid;
-use super::list::{self, ListRequest};
-use super::perf;
-use super::refs;
+use super::list::{self, ListRequest, ListRequestFields};
 use super::resources::{ISCSI_SERVICE as SERVICE_SCHEMA, PERFORMANCE_METRIC as METRIC_SCHEMA};
 use super::schema::{Selection, ValueKind, mask_paths};
+use super::wire::{OntapJson, OntapRecord};
 use super::{FieldViolation, GatewayError};
-use crate::ontap::iscsi::{
-    self, CreateBody, IscsiServiceRecord, MetricRecord, SvmSelector, TargetBody, UpdateBody,
-};
+use crate::ontap::iscsi::{self, CreateBody, SvmSelector, TargetBody, UpdateBody};
 use crate::ontap::{Collection, Deadline, OntapClient, OntapError, Query};
 use crate::proto::v1::{
     CreateIscsiServiceRequest, DeleteIscsiServiceRequest, GetIscsiServiceMetricRequest,
@@ -34,22 +31,7 @@ pub async fn list(
     request: &ListIscsiServicesRequest,
     deadline: Deadline,
 ) -> Result<ListIscsiServicesResponse, GatewayError> {
-    let list_request = ListRequest::of(request, Vec::new());
-    let path = iscsi::SERVICES.path();
-    let page =
-        list::fetch::<IscsiServiceRecord>(client, &SERVICE_SCHEMA, &path, &list_request, deadline)
-            .await?;
-    let selection = &page.selection;
-    Ok(ListIscsiServicesResponse {
-        iscsi_services: page
-            .records
-            .into_iter()
-            .map(|record| service(record, selection))
-            .collect(),
-        next_page_token: page.next_page_token,
-        num_records: page.num_records,
-        total_size: page.total_size,
-    })
+    list::list(client, request, &iscsi::SERVICES.path(), deadline).await
 }
 
 /// Gets one SVM's iSCSI service.
@@ -66,8 +48,7 @@ pub async fn get(
         &mut violations,
     );
     reject(violations)?;
-    let record = fetch_service(client, &request.svm_uuid, &selection, deadline).await?;
-    Ok(service(record, &selection))
+    fetch_service(client, &request.svm_uuid, &selection, deadline).await
 }
 
 /// Creates an SVM's iSCSI service and returns it as ONTAP reports it.
@@ -93,8 +74,8 @@ pub async fn create(
         )
         .await
         .map_err(blame_body_field)?;
-    if let Some(record) = created_record(&response.body) {
-        return Ok(service(record, &Selection::All));
+    if let Some(service) = created_record(&response.body) {
+        return Ok(service);
     }
     let uuid = body
         .svm
@@ -108,7 +89,7 @@ pub async fn create(
         None => Err("the reply names no SVM UUID to read the service back by".to_owned()),
     };
     match read_back {
-        Ok(record) => Ok(service(record, &Selection::All)),
+        Ok(service) => Ok(service),
         Err(why) => {
             tracing::warn!(
                 svm_uuid = uuid.as_deref().unwrap_or(""),
@@ -121,12 +102,12 @@ pub async fn create(
 
 /// The record in a create reply with `return_records=true`; `None` when
 /// ONTAP sent none (202, an older release) or the body is unreadable.
-fn created_record(body: &[u8]) -> Option<IscsiServiceRecord> {
+fn created_record(body: &[u8]) -> Option<IscsiService> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return None;
     }
-    match serde_json::from_slice::<Collection<IscsiServiceRecord>>(body) {
-        Ok(created) => created.records.into_iter().next(),
+    match serde_json::from_slice::<Collection<OntapJson<IscsiService>>>(body) {
+        Ok(created) => created.records.into_iter().next().map(|r| r.0),
         Err(e) => {
             tracing::warn!("iSCSI service created, but the reply is unreadable: {e}");
             None
@@ -177,7 +158,7 @@ pub async fn update(
         .await
         .map_err(blame_body_field)?;
     match fetch_service(client, &uuid, &Selection::All, deadline).await {
-        Ok(record) => Ok(service(record, &Selection::All)),
+        Ok(service) => Ok(service),
         Err(e) => {
             tracing::warn!(
                 svm_uuid = %uuid,
@@ -249,7 +230,7 @@ pub async fn list_metrics(
     let extra = interval.map(|i| ("interval", i)).into_iter().collect();
     let list_request = ListRequest::of(request, extra);
     let path = iscsi::metrics(&r.svm_uuid);
-    let page = list::fetch_or_empty::<MetricRecord>(
+    let page = list::fetch_or_empty(
         client,
         &METRIC_SCHEMA,
         &path,
@@ -258,17 +239,7 @@ pub async fn list_metrics(
         |e| e.ontap_code() == Some(NO_METRICS_YET),
     )
     .await?;
-    let selection = &page.selection;
-    Ok(ListIscsiServiceMetricsResponse {
-        metrics: page
-            .records
-            .into_iter()
-            .map(|record| perf::metric(record, selection))
-            .collect(),
-        next_page_token: page.next_page_token,
-        num_records: page.num_records,
-        total_size: page.total_size,
-    })
+    Ok(ListIscsiServiceMetricsRequest::response(page))
 }
 
 /// Gets the history sample taken at one instant.
@@ -308,46 +279,26 @@ pub async fn get_metric(
     let response = client
         .get(&iscsi::metric(&request.svm_uuid, instant), &query, deadline)
         .await?;
-    let record: MetricRecord = response.json()?;
-    Ok(perf::metric(record, &selection))
+    let OntapJson(mut metric) = response.json::<OntapJson<PerformanceMetric>>()?;
+    metric.select(&selection);
+    Ok(metric)
 }
 
+/// One service, holding only the selected fields.
 async fn fetch_service(
     client: &OntapClient,
     svm_uuid: &str,
     selection: &Selection,
     deadline: Deadline,
-) -> Result<IscsiServiceRecord, GatewayError> {
+) -> Result<IscsiService, GatewayError> {
     let mut query = Query::new();
     query.push("fields", selection.fields_param());
     let response = client
         .get(&iscsi::service(svm_uuid), &query, deadline)
         .await?;
-    Ok(response.json()?)
-}
-
-/// A service, keeping only the selected fields.
-pub fn service(record: IscsiServiceRecord, selection: &Selection) -> IscsiService {
-    let keep = |path: &str| selection.includes(path);
-    IscsiService {
-        svm: refs::svm(record.svm, selection),
-        enabled: record.enabled.filter(|_| keep("enabled")),
-        target: record
-            .target
-            .filter(|_| keep("target"))
-            .map(|target| IscsiTarget {
-                name: target.name.filter(|_| keep("target.name")),
-                alias: target.alias.filter(|_| keep("target.alias")),
-            }),
-        metric: record
-            .metric
-            .filter(|_| keep("metric"))
-            .map(|m| perf::metric(m, &selection.scoped("metric"))),
-        statistics: record
-            .statistics
-            .filter(|_| keep("statistics"))
-            .map(|s| perf::statistics(s, &selection.scoped("statistics"))),
-    }
+    let OntapJson(mut service) = response.json::<OntapJson<IscsiService>>()?;
+    service.select(selection);
+    Ok(service)
 }
 
 /// The POST body. Output-only fields (`target.name`, `metric`,

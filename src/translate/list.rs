@@ -3,11 +3,10 @@
 
 use std::borrow::Cow;
 
-use serde::de::DeserializeOwned;
-
 use super::expression;
 use super::page_token;
 use super::schema::{Schema, Selection, ValueKind, filter_field_name};
+use super::wire::{OntapJson, OntapRecord};
 use super::{FieldViolation, GatewayError};
 use crate::ontap::{ApiPath, Collection, Deadline, OntapClient, OntapError, Query};
 
@@ -23,14 +22,21 @@ const DEFAULT_RETURN_TIMEOUT_SECONDS: u64 = 15;
 
 /// What the build derives for each List request from the descriptors
 /// (`build/resources.rs`, generated into [`super::resources`]): the
-/// resource it lists, and which REST field each filter field filters.
+/// resource it lists, which REST field each filter field filters, and the
+/// response a page becomes.
 pub trait ListRequestFields {
+    /// The listed resource.
+    type Resource: OntapRecord;
+    /// The List response.
+    type Response;
     /// The listed resource's fields.
     const SCHEMA: &'static Schema;
     /// `(REST path, expression)` per filter field; empty ones included.
     fn filters(&self) -> Vec<(&'static str, &str)>;
     /// The fields every List request has.
     fn shared(&self) -> SharedListFields<'_>;
+    /// The response holding `page`.
+    fn response(page: Page<Self::Resource>) -> Self::Response;
 }
 
 /// The fields every List request has, borrowed from the proto message.
@@ -73,7 +79,7 @@ impl<'a> ListRequest<'a> {
     }
 }
 
-/// One page of records, decoded but not yet mapped to proto.
+/// One page of records, holding only the selected fields.
 #[derive(Debug)]
 pub struct Page<T> {
     /// The records.
@@ -84,39 +90,38 @@ pub struct Page<T> {
     pub num_records: u32,
     /// The number of matching records, when count_only asked for it.
     pub total_size: Option<i32>,
-    /// The fields the response may carry.
-    pub selection: Selection,
 }
 
 impl<T> Page<T> {
     /// A page without records: the end of a collection that has none.
-    fn empty(selection: Selection) -> Self {
+    fn empty() -> Self {
         Page {
             records: Vec::new(),
             next_page_token: String::new(),
             num_records: 0,
             total_size: None,
-            selection,
         }
     }
 }
 
-/// Validates `request`, fetches one page from the collection at `path`,
-/// and decodes it.
-pub async fn fetch<T: DeserializeOwned>(
+/// Lists one page of the collection at `path`: what a List RPC is, given
+/// where its collection lives.
+pub async fn list<R: ListRequestFields>(
     client: &OntapClient,
-    schema: &Schema,
+    request: &R,
     path: &ApiPath,
-    request: &ListRequest<'_>,
     deadline: Deadline,
-) -> Result<Page<T>, GatewayError> {
-    fetch_or_empty(client, schema, path, request, deadline, |_| false).await
+) -> Result<R::Response, GatewayError> {
+    let request = ListRequest::of(request, Vec::new());
+    let page = fetch_or_empty(client, R::SCHEMA, path, &request, deadline, |_| false).await?;
+    Ok(R::response(page))
 }
 
-/// Like [`fetch`], but an ONTAP failure for which `means_empty` holds is an
+/// Validates `request`, fetches one page from the collection at `path`,
+/// and decodes it. An ONTAP failure for which `means_empty` holds is an
 /// empty page: some collections answer an error where they have no records
 /// yet (a metrics history before its first sample).
-pub async fn fetch_or_empty<T: DeserializeOwned>(
+pub async fn fetch_or_empty<T: OntapRecord>(
     client: &OntapClient,
     schema: &Schema,
     path: &ApiPath,
@@ -128,13 +133,13 @@ pub async fn fetch_or_empty<T: DeserializeOwned>(
     let response = match client.get(path, &plan.query, deadline).await {
         Ok(response) => response,
         Err(e) if means_empty(&e) => {
-            let mut page = Page::empty(plan.selection);
+            let mut page = Page::empty();
             page.total_size = request.shared.count_only.then_some(0);
             return Ok(page);
         }
         Err(e) => return Err(blame(e, request)),
     };
-    let collection: Collection<T> = response.json()?;
+    let collection: Collection<OntapJson<T>> = response.json()?;
     let next_page_token = collection
         .next_href()
         .map(|href| page_token::encode(href, &plan.fingerprint))
@@ -151,9 +156,15 @@ pub async fn fetch_or_empty<T: DeserializeOwned>(
     Ok(Page {
         num_records,
         total_size,
-        records: collection.records,
+        records: collection
+            .records
+            .into_iter()
+            .map(|OntapJson(mut record)| {
+                record.select(&plan.selection);
+                record
+            })
+            .collect(),
         next_page_token,
-        selection: plan.selection,
     })
 }
 

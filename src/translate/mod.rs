@@ -8,10 +8,9 @@ mod expression;
 pub mod iscsi;
 mod list;
 mod page_token;
-mod perf;
-mod refs;
 pub mod resources;
 mod schema;
+pub mod wire;
 
 use crate::ontap::OntapError;
 

@@ -44,8 +44,21 @@ pub enum ValueKind {
 pub struct EnumWords {
     /// ONTAP's words, as it sends and takes them.
     pub words: &'static [&'static str],
+    /// The proto enum's number for each word, in the same order.
+    pub numbers: &'static [i32],
     /// The proto enum's value prefix (`METRIC_STATUS_`).
     pub proto_prefix: &'static str,
+}
+
+impl EnumWords {
+    /// The proto enum's number for ONTAP's `word` in any case; 0
+    /// (UNSPECIFIED) for a word this gateway does not know yet.
+    pub fn number(&self, word: &str) -> i32 {
+        self.words
+            .iter()
+            .position(|w| w.eq_ignore_ascii_case(word))
+            .map_or(0, |i| self.numbers[i])
+    }
 }
 
 /// One field of a resource.
