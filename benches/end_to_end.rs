@@ -10,6 +10,7 @@ use ontap_grpc_gateway::ontap::{ClientConfig, Deadline, OntapClient, Query};
 use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
 use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
 use ontap_grpc_gateway::server;
+use ontap_grpc_gateway::translate::{PageTokenKey, Upstream};
 use ontap_simulator::{Cluster, Credentials, ExposeSecret, Simulator, SimulatorConfig};
 use tokio::net::TcpListener;
 use tonic::transport::Channel;
@@ -41,7 +42,16 @@ fn list_pages(c: &mut Criterion) {
         let ontap = OntapClient::new(config).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(server::serve(listener, ontap, None, std::future::pending()));
+        let upstream = Upstream {
+            client: ontap,
+            page_tokens: PageTokenKey::random().unwrap(),
+        };
+        tokio::spawn(server::serve(
+            listener,
+            upstream,
+            None,
+            std::future::pending(),
+        ));
         let channel = Channel::from_shared(format!("http://{addr}"))
             .unwrap()
             .connect()

@@ -10,6 +10,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use ontap_grpc_gateway::ontap::{ClientConfig, OntapClient, TlsOptions};
 use ontap_grpc_gateway::server;
+use ontap_grpc_gateway::translate::{PageTokenKey, Upstream};
 #[cfg(feature = "simulator")]
 use ontap_simulator::{
     Cluster, Credentials, ExposeSecret, SecretString, Simulator, SimulatorConfig,
@@ -67,6 +68,11 @@ struct ServeArgs {
     /// Largest upstream response accepted (bytes).
     #[arg(long, default_value_t = 64 * 1024 * 1024)]
     max_response_bytes: usize,
+    /// File holding the key (at least 32 bytes) that signs page tokens; replicas behind one
+    /// load balancer share it. Unset: a random key per process, so a token then works only on
+    /// the replica that issued it.
+    #[arg(long)]
+    page_token_key_file: Option<PathBuf>,
     /// PEM certificate chain to serve gRPC over TLS (with --tls-key).
     #[arg(long, requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -151,6 +157,15 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         ..config
     };
     let client = OntapClient::new(config).map_err(|e| e.to_string())?;
+    let page_tokens = match &args.page_token_key_file {
+        Some(path) => PageTokenKey::from_file(path),
+        None => PageTokenKey::random(),
+    }
+    .map_err(|e| e.to_string())?;
+    let upstream = Upstream {
+        client,
+        page_tokens,
+    };
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(Identity::from_pem(
             std::fs::read(cert).map_err(|e| format!("reading {}: {e}", cert.display()))?,
@@ -163,11 +178,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("listening on {}: {e}", args.listen))?;
     tracing::info!(
         listen = %listener.local_addr().map_err(|e| e.to_string())?,
-        upstream = %client.base_url(),
+        upstream = %upstream.client.base_url(),
         tls = tls.is_some(),
         "gateway serving ontap.v1 (reflection and grpc.health.v1 enabled)"
     );
-    server::serve(listener, client, tls, shutdown_signal())
+    server::serve(listener, upstream, tls, shutdown_signal())
         .await
         .map_err(|e| e.to_string())?;
     if let Some(simulator) = simulator {

@@ -9,11 +9,11 @@ use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
 
 use crate::layers;
-use crate::ontap::OntapClient;
 use crate::proto::v1::cifs_connections_server::CifsConnectionsServer;
 use crate::proto::v1::iscsi_services_server::IscsiServicesServer;
 use crate::routes::Routes;
 use crate::service::{CifsConnectionsService, IscsiServicesService};
+use crate::translate::Upstream;
 
 /// A failure to start or run the server.
 #[derive(Debug, thiserror::Error)]
@@ -30,7 +30,7 @@ pub enum ServeError {
 /// in-flight calls.
 pub async fn serve(
     listener: TcpListener,
-    client: OntapClient,
+    upstream: Upstream,
     tls: Option<Identity>,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
@@ -42,7 +42,7 @@ pub async fn serve(
         .set_serving::<IscsiServicesServer<IscsiServicesService>>()
         .await;
 
-    let mut builder = Server::builder().layer(layers::stack(client.base_url()));
+    let mut builder = Server::builder().layer(layers::stack(upstream.client.base_url()));
     if let Some(identity) = tls {
         builder = builder.tls_config(ServerTlsConfig::new().identity(identity))?;
     }
@@ -51,9 +51,11 @@ pub async fn serve(
         .with(reflection().build_v1()?)
         .with(reflection().build_v1alpha()?)
         .with(CifsConnectionsServer::new(CifsConnectionsService::new(
-            client.clone(),
+            upstream.clone(),
         )))
-        .with(IscsiServicesServer::new(IscsiServicesService::new(client)));
+        .with(IscsiServicesServer::new(IscsiServicesService::new(
+            upstream,
+        )));
     builder
         .serve_with_incoming_shutdown(routes, incoming(listener), shutdown)
         .await?;

@@ -121,6 +121,22 @@ async fn serve_without_the_password_variable_refuses_to_start() {
 }
 
 #[tokio::test]
+async fn serve_refuses_a_page_token_key_file_shorter_than_32_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("page-token.key");
+    std::fs::write(&key, "too short\n").unwrap();
+    let output = Command::new(BINARY)
+        .args(["serve", "--simulate", "--listen", "127.0.0.1:0"])
+        .arg("--page-token-key-file")
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("at least 32"), "{stderr}");
+}
+
+#[tokio::test]
 async fn standalone_simulator_serves_https_with_the_certificate_it_writes() {
     let dir = tempfile::tempdir().unwrap();
     let cert = dir.path().join("ca.pem");

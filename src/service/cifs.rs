@@ -2,21 +2,21 @@
 
 use tonic::{Request, Response, Status};
 
-use crate::ontap::OntapClient;
 use crate::proto::v1::cifs_connections_server::CifsConnections;
 use crate::proto::v1::{ListCifsConnectionsRequest, ListCifsConnectionsResponse};
+use crate::translate::Upstream;
 use crate::translate::cifs;
 
 /// Serves CIFS connections from one cluster.
 #[derive(Debug, Clone)]
 pub struct CifsConnectionsService {
-    client: OntapClient,
+    upstream: Upstream,
 }
 
 impl CifsConnectionsService {
-    /// A service backed by `client`'s cluster.
-    pub fn new(client: OntapClient) -> Self {
-        Self { client }
+    /// A service backed by `upstream`'s cluster.
+    pub fn new(upstream: Upstream) -> Self {
+        Self { upstream }
     }
 }
 
@@ -26,6 +26,6 @@ impl CifsConnections for CifsConnectionsService {
         &self,
         request: Request<ListCifsConnectionsRequest>,
     ) -> Result<Response<ListCifsConnectionsResponse>, Status> {
-        super::call(&self.client, request, cifs::list).await
+        super::call(&self.upstream, request, cifs::list).await
     }
 }

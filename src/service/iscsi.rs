@@ -2,7 +2,6 @@
 
 use tonic::{Request, Response, Status};
 
-use crate::ontap::OntapClient;
 use crate::proto::v1::iscsi_services_server::IscsiServices;
 use crate::proto::v1::{
     CreateIscsiServiceRequest, DeleteIscsiServiceRequest, GetIscsiServiceMetricRequest,
@@ -10,18 +9,19 @@ use crate::proto::v1::{
     ListIscsiServiceMetricsResponse, ListIscsiServicesRequest, ListIscsiServicesResponse,
     PerformanceMetric, UpdateIscsiServiceRequest,
 };
+use crate::translate::Upstream;
 use crate::translate::iscsi;
 
 /// Serves iSCSI services of one cluster.
 #[derive(Debug, Clone)]
 pub struct IscsiServicesService {
-    client: OntapClient,
+    upstream: Upstream,
 }
 
 impl IscsiServicesService {
-    /// A service backed by `client`'s cluster.
-    pub fn new(client: OntapClient) -> Self {
-        Self { client }
+    /// A service backed by `upstream`'s cluster.
+    pub fn new(upstream: Upstream) -> Self {
+        Self { upstream }
     }
 }
 
@@ -31,48 +31,48 @@ impl IscsiServices for IscsiServicesService {
         &self,
         request: Request<ListIscsiServicesRequest>,
     ) -> Result<Response<ListIscsiServicesResponse>, Status> {
-        super::call(&self.client, request, iscsi::list).await
+        super::call(&self.upstream, request, iscsi::list).await
     }
 
     async fn get_iscsi_service(
         &self,
         request: Request<GetIscsiServiceRequest>,
     ) -> Result<Response<IscsiService>, Status> {
-        super::call(&self.client, request, iscsi::get).await
+        super::call(&self.upstream, request, iscsi::get).await
     }
 
     async fn create_iscsi_service(
         &self,
         request: Request<CreateIscsiServiceRequest>,
     ) -> Result<Response<IscsiService>, Status> {
-        super::call(&self.client, request, iscsi::create).await
+        super::call(&self.upstream, request, iscsi::create).await
     }
 
     async fn update_iscsi_service(
         &self,
         request: Request<UpdateIscsiServiceRequest>,
     ) -> Result<Response<IscsiService>, Status> {
-        super::call(&self.client, request, iscsi::update).await
+        super::call(&self.upstream, request, iscsi::update).await
     }
 
     async fn delete_iscsi_service(
         &self,
         request: Request<DeleteIscsiServiceRequest>,
     ) -> Result<Response<()>, Status> {
-        super::call(&self.client, request, iscsi::delete).await
+        super::call(&self.upstream, request, iscsi::delete).await
     }
 
     async fn list_iscsi_service_metrics(
         &self,
         request: Request<ListIscsiServiceMetricsRequest>,
     ) -> Result<Response<ListIscsiServiceMetricsResponse>, Status> {
-        super::call(&self.client, request, iscsi::list_metrics).await
+        super::call(&self.upstream, request, iscsi::list_metrics).await
     }
 
     async fn get_iscsi_service_metric(
         &self,
         request: Request<GetIscsiServiceMetricRequest>,
     ) -> Result<Response<PerformanceMetric>, Status> {
-        super::call(&self.client, request, iscsi::get_metric).await
+        super::call(&self.upstream, request, iscsi::get_metric).await
     }
 }

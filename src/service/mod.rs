@@ -8,8 +8,8 @@ mod status;
 
 use tonic::{Request, Response, Status};
 
-use crate::ontap::{Deadline, OntapClient};
-use crate::translate::GatewayError;
+use crate::ontap::Deadline;
+use crate::translate::{GatewayError, Upstream};
 
 pub use cifs::CifsConnectionsService;
 pub use iscsi::IscsiServicesService;
@@ -18,16 +18,16 @@ pub use status::to_status;
 /// Runs one translator call and maps its error at the edge. A request that
 /// did not pass the deadline layer has no deadline.
 async fn call<Req, Resp>(
-    client: &OntapClient,
+    upstream: &Upstream,
     request: Request<Req>,
-    translate: impl AsyncFnOnce(&OntapClient, &Req, Deadline) -> Result<Resp, GatewayError>,
+    translate: impl AsyncFnOnce(&Upstream, &Req, Deadline) -> Result<Resp, GatewayError>,
 ) -> Result<Response<Resp>, Status> {
     let deadline = request
         .extensions()
         .get::<Deadline>()
         .copied()
         .unwrap_or(Deadline::NONE);
-    translate(client, request.get_ref(), deadline)
+    translate(upstream, request.get_ref(), deadline)
         .await
         .map(Response::new)
         .map_err(to_status)

@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 
 use super::schema::{EnumWords, ValueKind};
+use crate::ontap::time::{parse_duration, parse_timestamp};
 
 /// The longest filter the gateway forwards.
 const MAX_LEN: usize = 1024;
@@ -158,6 +159,34 @@ fn enum_word(words: &EnumWords, operand: &str) -> Result<String, String> {
             words.words.join(", "),
             words.proto_prefix
         ))
+    }
+}
+
+/// Checks a literal value of a field, as a page token's continuation holds
+/// one: no operators or patterns, and of the field's kind.
+pub fn check_literal(kind: ValueKind, value: &str) -> Result<(), String> {
+    if value.len() > MAX_LEN {
+        return Err(format!("longer than {MAX_LEN} characters"));
+    }
+    if let Some(c) = value.chars().find(|c| c.is_control()) {
+        return Err(format!("contains the control character {c:?}"));
+    }
+    let fits = match kind {
+        ValueKind::Object => false,
+        ValueKind::Text => true,
+        ValueKind::BoundedText { max_chars } => value.chars().count() <= max_chars,
+        ValueKind::Uuid => is_uuid(value),
+        ValueKind::IpAddress => value.parse::<std::net::IpAddr>().is_ok(),
+        ValueKind::Unsigned => value.parse::<u64>().is_ok(),
+        ValueKind::Boolean => matches!(value, "true" | "false"),
+        ValueKind::Timestamp => parse_timestamp(value).is_ok(),
+        ValueKind::Duration => parse_duration(value).is_ok(),
+        ValueKind::Enum(words) => words.words.contains(&value),
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(format!("`{value}` is not a value of this field"))
     }
 }
 

@@ -3,6 +3,7 @@
 
 use http::Method;
 
+use super::Upstream;
 use super::expression::is_uuid;
 use super::list::{self, ListRequest, ListRequestFields};
 use super::resources::{ISCSI_SERVICE as SERVICE_SCHEMA, PERFORMANCE_METRIC as METRIC_SCHEMA};
@@ -10,7 +11,7 @@ use super::schema::{Selection, ValueKind, mask_paths};
 use super::wire::{OntapJson, OntapRecord};
 use super::{FieldViolation, GatewayError};
 use crate::ontap::iscsi::{self, CreateBody, SvmSelector, TargetBody, UpdateBody};
-use crate::ontap::{Collection, Deadline, OntapClient, OntapError, Query};
+use crate::ontap::{Collection, Deadline, OntapError, Query};
 use crate::proto::v1::{
     CreateIscsiServiceRequest, DeleteIscsiServiceRequest, GetIscsiServiceMetricRequest,
     GetIscsiServiceRequest, IscsiService, IscsiTarget, ListIscsiServiceMetricsRequest,
@@ -27,16 +28,16 @@ const UPDATABLE: &[&str] = &["enabled", "target.alias"];
 
 /// Lists one page of iSCSI services.
 pub async fn list(
-    client: &OntapClient,
+    upstream: &Upstream,
     request: &ListIscsiServicesRequest,
     deadline: Deadline,
 ) -> Result<ListIscsiServicesResponse, GatewayError> {
-    list::list(client, request, &iscsi::SERVICES.path(), deadline).await
+    list::list(upstream, request, &iscsi::SERVICES.path(), deadline).await
 }
 
 /// Gets one SVM's iSCSI service.
 pub async fn get(
-    client: &OntapClient,
+    upstream: &Upstream,
     request: &GetIscsiServiceRequest,
     deadline: Deadline,
 ) -> Result<IscsiService, GatewayError> {
@@ -48,7 +49,7 @@ pub async fn get(
         &mut violations,
     );
     reject(violations)?;
-    fetch_service(client, &request.svm_uuid, &selection, deadline).await
+    fetch_service(upstream, &request.svm_uuid, &selection, deadline).await
 }
 
 /// Creates an SVM's iSCSI service and returns it as ONTAP reports it.
@@ -57,14 +58,15 @@ pub async fn get(
 /// the record, or a read-back that fails, still succeeds: with what the
 /// gateway knows (the request and ONTAP's documented defaults), logged.
 pub async fn create(
-    client: &OntapClient,
+    upstream: &Upstream,
     request: &CreateIscsiServiceRequest,
     deadline: Deadline,
 ) -> Result<IscsiService, GatewayError> {
     let body = create_body(request).map_err(GatewayError::InvalidRequest)?;
     let mut query = Query::new();
     query.push("return_records", "true");
-    let response = client
+    let response = upstream
+        .client
         .send(
             Method::POST,
             &iscsi::SERVICES.path(),
@@ -83,7 +85,7 @@ pub async fn create(
         .clone()
         .or_else(|| response.location.as_deref().and_then(uuid_from_location));
     let read_back = match &uuid {
-        Some(uuid) => fetch_service(client, uuid, &Selection::All, deadline)
+        Some(uuid) => fetch_service(upstream, uuid, &Selection::All, deadline)
             .await
             .map_err(|e| e.to_string()),
         None => Err("the reply names no SVM UUID to read the service back by".to_owned()),
@@ -142,12 +144,13 @@ fn as_created(body: CreateBody, uuid: Option<String>) -> IscsiService {
 /// Once ONTAP has accepted the PATCH the change is made, so a read-back
 /// that fails still succeeds, with what the gateway knows, logged.
 pub async fn update(
-    client: &OntapClient,
+    upstream: &Upstream,
     request: &UpdateIscsiServiceRequest,
     deadline: Deadline,
 ) -> Result<IscsiService, GatewayError> {
     let (uuid, body) = update_body(request).map_err(GatewayError::InvalidRequest)?;
-    client
+    upstream
+        .client
         .send(
             Method::PATCH,
             &iscsi::service(&uuid),
@@ -157,7 +160,7 @@ pub async fn update(
         )
         .await
         .map_err(blame_body_field)?;
-    match fetch_service(client, &uuid, &Selection::All, deadline).await {
+    match fetch_service(upstream, &uuid, &Selection::All, deadline).await {
         Ok(service) => Ok(service),
         Err(e) => {
             tracing::warn!(
@@ -188,14 +191,15 @@ fn as_updated(uuid: String, body: UpdateBody) -> IscsiService {
 
 /// Deletes an SVM's iSCSI service.
 pub async fn delete(
-    client: &OntapClient,
+    upstream: &Upstream,
     request: &DeleteIscsiServiceRequest,
     deadline: Deadline,
 ) -> Result<(), GatewayError> {
     let mut violations = Vec::new();
     check_uuid("svm_uuid", &request.svm_uuid, &mut violations);
     reject(violations)?;
-    client
+    upstream
+        .client
         .send(
             Method::DELETE,
             &iscsi::service(&request.svm_uuid),
@@ -209,7 +213,7 @@ pub async fn delete(
 
 /// Lists one page of a service's metrics history.
 pub async fn list_metrics(
-    client: &OntapClient,
+    upstream: &Upstream,
     request: &ListIscsiServiceMetricsRequest,
     deadline: Deadline,
 ) -> Result<ListIscsiServiceMetricsResponse, GatewayError> {
@@ -231,7 +235,7 @@ pub async fn list_metrics(
     let list_request = ListRequest::of(request, extra);
     let path = iscsi::metrics(&r.svm_uuid);
     let page = list::fetch_or_empty(
-        client,
+        upstream,
         &METRIC_SCHEMA,
         &path,
         &list_request,
@@ -244,7 +248,7 @@ pub async fn list_metrics(
 
 /// Gets the history sample taken at one instant.
 pub async fn get_metric(
-    client: &OntapClient,
+    upstream: &Upstream,
     request: &GetIscsiServiceMetricRequest,
     deadline: Deadline,
 ) -> Result<PerformanceMetric, GatewayError> {
@@ -276,7 +280,8 @@ pub async fn get_metric(
     };
     let mut query = Query::new();
     query.push("fields", selection.fields_param());
-    let response = client
+    let response = upstream
+        .client
         .get(&iscsi::metric(&request.svm_uuid, instant), &query, deadline)
         .await?;
     let OntapJson(mut metric) = response.json::<OntapJson<PerformanceMetric>>()?;
@@ -286,14 +291,15 @@ pub async fn get_metric(
 
 /// One service, holding only the selected fields.
 async fn fetch_service(
-    client: &OntapClient,
+    upstream: &Upstream,
     svm_uuid: &str,
     selection: &Selection,
     deadline: Deadline,
 ) -> Result<IscsiService, GatewayError> {
     let mut query = Query::new();
     query.push("fields", selection.fields_param());
-    let response = client
+    let response = upstream
+        .client
         .get(&iscsi::service(svm_uuid), &query, deadline)
         .await?;
     let OntapJson(mut service) = response.json::<OntapJson<IscsiService>>()?;

@@ -3,12 +3,13 @@
 
 use std::borrow::Cow;
 
+use super::Upstream;
 use super::expression;
-use super::page_token;
+use super::page_token::{self, PageTokenKey};
 use super::schema::{Schema, Selection, ValueKind, filter_field_name};
 use super::wire::{OntapJson, OntapRecord};
 use super::{FieldViolation, GatewayError};
-use crate::ontap::{ApiPath, Collection, Deadline, OntapClient, OntapError, Query};
+use crate::ontap::{ApiPath, Collection, Deadline, OntapError, Query};
 
 /// Records per page when the caller does not say.
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
@@ -107,13 +108,13 @@ impl<T> Page<T> {
 /// Lists one page of the collection at `path`: what a List RPC is, given
 /// where its collection lives.
 pub async fn list<R: ListRequestFields>(
-    client: &OntapClient,
+    upstream: &Upstream,
     request: &R,
     path: &ApiPath,
     deadline: Deadline,
 ) -> Result<R::Response, GatewayError> {
     let request = ListRequest::of(request, Vec::new());
-    let page = fetch_or_empty(client, R::SCHEMA, path, &request, deadline, |_| false).await?;
+    let page = fetch_or_empty(upstream, R::SCHEMA, path, &request, deadline, |_| false).await?;
     Ok(R::response(page))
 }
 
@@ -122,15 +123,15 @@ pub async fn list<R: ListRequestFields>(
 /// empty page: some collections answer an error where they have no records
 /// yet (a metrics history before its first sample).
 pub async fn fetch_or_empty<T: OntapRecord>(
-    client: &OntapClient,
+    upstream: &Upstream,
     schema: &Schema,
     path: &ApiPath,
     request: &ListRequest<'_>,
     deadline: Deadline,
     means_empty: impl Fn(&OntapError) -> bool,
 ) -> Result<Page<T>, GatewayError> {
-    let plan = plan(schema, path, request, deadline)?;
-    let response = match client.get(path, &plan.query, deadline).await {
+    let plan = plan(&upstream.page_tokens, schema, path, request, deadline)?;
+    let response = match upstream.client.get(path, &plan.query, deadline).await {
         Ok(response) => response,
         Err(e) if means_empty(&e) => {
             let mut page = Page::empty();
@@ -140,10 +141,18 @@ pub async fn fetch_or_empty<T: OntapRecord>(
         Err(e) => return Err(blame(e, request)),
     };
     let collection: Collection<OntapJson<T>> = response.json()?;
-    let next_page_token = collection
-        .next_href()
-        .map(|href| page_token::encode(href, &plan.fingerprint))
-        .unwrap_or_default();
+    let next_page_token = match collection.next_href() {
+        None => String::new(),
+        Some(href) => {
+            let start = page_token::continuation(href, path).ok_or_else(|| {
+                OntapError::Malformed(format!(
+                    "`_links.next` does not continue {} with `start.*` parameters",
+                    path.as_str()
+                ))
+            })?;
+            page_token::encode(&upstream.page_tokens, path, &plan.fingerprint, start)
+        }
+    };
     let (num_records, total_size) = if request.shared.count_only {
         let total = collection.num_records.unwrap_or(0);
         (0, Some(i32::try_from(total).unwrap_or(i32::MAX)))
@@ -177,6 +186,7 @@ struct Plan {
 }
 
 fn plan(
+    tokens: &PageTokenKey,
     schema: &Schema,
     path: &ApiPath,
     request: &ListRequest<'_>,
@@ -235,48 +245,71 @@ fn plan(
             .chain([("fields", fields.as_str()), ("order_by", order_by.as_str())]),
     );
 
-    let mut query = if request.shared.page_token.is_empty() {
-        let mut query = Query::new();
-        for &(key, value) in request.extra.iter().chain(&filters) {
-            query.push(key, value);
-        }
-        if !request.shared.count_only {
-            query.push("fields", fields);
-        }
-        if !order_by.is_empty() {
-            query.push("order_by", order_by);
-        }
-        query
+    let start = if request.shared.page_token.is_empty() {
+        Vec::new()
     } else {
-        match page_token::decode(request.shared.page_token, path, &fingerprint) {
-            Ok(query) => query,
-            Err(why) => {
+        page_token::decode(tokens, request.shared.page_token, path, &fingerprint)
+            .and_then(|start| check_start(schema, start))
+            .unwrap_or_else(|why| {
                 violations.push(FieldViolation::new("page_token", why));
-                Query::new()
-            }
-        }
+                Vec::new()
+            })
     };
     if !violations.is_empty() {
         return Err(GatewayError::InvalidRequest(violations));
     }
 
-    if request.shared.count_only {
-        query.set("return_records", "false");
-    } else if let Some(n) = page_size {
-        query.set("max_records", n.to_string());
-    } else if query.get("max_records").is_none() {
-        query.set("max_records", DEFAULT_PAGE_SIZE.to_string());
+    // Always the query this request asks for; a token adds only where to start.
+    let mut query = Query::new();
+    for &(key, value) in request.extra.iter().chain(&filters) {
+        query.push(key, value);
     }
-    match return_timeout(request.shared.return_timeout_seconds, deadline) {
-        Some(seconds) => query.set("return_timeout", seconds.to_string()),
-        None => query.remove("return_timeout"),
-    };
+    if !request.shared.count_only {
+        query.push("fields", fields);
+    }
+    if !order_by.is_empty() {
+        query.push("order_by", order_by);
+    }
+    if request.shared.count_only {
+        query.push("return_records", "false");
+    } else {
+        let max_records = page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+        query.push("max_records", max_records.to_string());
+    }
+    for (key, value) in start {
+        query.push(key, value);
+    }
+    if let Some(seconds) = return_timeout(request.shared.return_timeout_seconds, deadline) {
+        query.push("return_timeout", seconds.to_string());
+    }
 
     Ok(Plan {
         query,
         selection,
         fingerprint,
     })
+}
+
+/// A token's continuation, checked against the collection as if the key
+/// that signed it had leaked: each key a `start.` followed by a field the
+/// collection can be ordered by, at most once, each value one that field
+/// can hold.
+fn check_start(
+    schema: &Schema,
+    start: Vec<(String, String)>,
+) -> Result<Vec<(String, String)>, String> {
+    let mut seen = Vec::with_capacity(start.len());
+    for (key, value) in &start {
+        let field = page_token::start_field(key)
+            .and_then(|path| schema.field(path))
+            .filter(|field| field.kind != ValueKind::Object)
+            .filter(|field| !seen.contains(&field.path))
+            .ok_or_else(|| format!("continues at `{key}`, which this collection does not"))?;
+        seen.push(field.path);
+        expression::check_literal(field.kind, value)
+            .map_err(|why| format!("continues at `{key}` {why}"))?;
+    }
+    Ok(start)
 }
 
 /// Validates `field [asc|desc]` entries (an entry may itself hold several,
@@ -356,17 +389,102 @@ mod tests {
     use crate::ontap::cifs::CONNECTIONS;
     use crate::translate::resources::CIFS_CONNECTION as SCHEMA;
 
+    fn key() -> PageTokenKey {
+        PageTokenKey::from_bytes(&[1; 32])
+    }
+
     fn violations(request: ListRequest<'_>) -> Vec<String> {
-        match plan(&SCHEMA, &CONNECTIONS.path(), &request, Deadline::NONE) {
+        match plan(
+            &key(),
+            &SCHEMA,
+            &CONNECTIONS.path(),
+            &request,
+            Deadline::NONE,
+        ) {
             Err(GatewayError::InvalidRequest(v)) => v.into_iter().map(|v| v.field).collect(),
             other => panic!("expected violations, got {other:?}"),
         }
     }
 
     fn query(request: ListRequest<'_>) -> Query {
-        plan(&SCHEMA, &CONNECTIONS.path(), &request, Deadline::NONE)
-            .unwrap()
-            .query
+        plan(
+            &key(),
+            &SCHEMA,
+            &CONNECTIONS.path(),
+            &request,
+            Deadline::NONE,
+        )
+        .unwrap()
+        .query
+    }
+
+    /// A token continuing the first page of an unfiltered `fields=*` list at `start`.
+    fn token(start: &[(&str, &str)]) -> String {
+        let first = plan(
+            &key(),
+            &SCHEMA,
+            &CONNECTIONS.path(),
+            &ListRequest::default(),
+            Deadline::NONE,
+        )
+        .unwrap();
+        let start = start
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        page_token::encode(&key(), &CONNECTIONS.path(), &first.fingerprint, start)
+    }
+
+    fn continued(token: &str) -> ListRequest<'_> {
+        ListRequest {
+            shared: SharedListFields {
+                page_token: token,
+                ..SharedListFields::default()
+            },
+            ..ListRequest::default()
+        }
+    }
+
+    #[test]
+    fn a_token_adds_only_where_to_start() {
+        let token = token(&[
+            ("start.svm.uuid", "fc824aa8-4e60-11ea-afb1-0050568ec4e4"),
+            ("start.identifier", "91968"),
+        ]);
+        assert_eq!(
+            query(continued(&token)).encode(),
+            "fields=%2A&max_records=100&start.svm.uuid=fc824aa8-4e60-11ea-afb1-0050568ec4e4\
+             &start.identifier=91968"
+        );
+    }
+
+    #[test]
+    fn a_continuation_at_a_field_the_collection_lacks_is_refused() {
+        for start in [
+            ("start.max_records", "1000000000"),
+            ("fields", "**"),
+            ("start.node", "x"),
+            ("start.svm.name", "vs1\r\nX-Injected: 1"),
+            ("start.identifier", "1|2"),
+            ("start.svm.uuid", "not-a-uuid"),
+        ] {
+            let token = token(&[start]);
+            assert_eq!(violations(continued(&token)), ["page_token"], "{start:?}");
+        }
+    }
+
+    #[test]
+    fn a_continuation_naming_a_field_twice_is_refused() {
+        let token = token(&[("start.identifier", "1"), ("start.identifier", "2")]);
+        assert_eq!(violations(continued(&token)), ["page_token"]);
+    }
+
+    #[test]
+    fn a_token_for_another_query_is_refused() {
+        let token = token(&[("start.identifier", "1")]);
+        let mut request = continued(&token);
+        request.filters = vec![("svm.name", "vs1")];
+        assert_eq!(violations(request), ["page_token"]);
     }
 
     #[test]

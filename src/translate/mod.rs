@@ -12,10 +12,21 @@ pub mod resources;
 mod schema;
 pub mod wire;
 
-use crate::ontap::OntapError;
+use crate::ontap::{OntapClient, OntapError};
 
 pub use list::Page;
+pub use page_token::{KeyError, PageTokenKey};
 pub use schema::{Schema, Selection};
+
+/// One cluster as the translator calls it: its REST client, and the key
+/// that signs the page tokens its collections are continued with.
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    /// The cluster's pooled, bounded REST client.
+    pub client: OntapClient,
+    /// Signs and checks page tokens.
+    pub page_tokens: PageTokenKey,
+}
 
 /// One invalid request field, as reported in `google.rpc.BadRequest`.
 #[derive(Debug, Clone, PartialEq, Eq)]

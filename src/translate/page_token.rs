@@ -1,72 +1,201 @@
-//! Page tokens: opaque to callers, self-contained so any gateway replica can
-//! serve the next page, and checked on the way back in so a token can only
-//! ever continue the same query on the same collection.
+//! Page tokens: opaque to callers, self-contained so that any replica holding
+//! the same key serves the next page, and authenticated so that a token can
+//! carry nothing but ONTAP's continuation.
 //!
-//! A token is base64url(JSON) of ONTAP's `_links.next` href and a
-//! fingerprint of the query that produced it.
+//! A token is `base64url(payload) "." base64url(HMAC-SHA-256(key, payload))`.
+//! The payload names the collection, a fingerprint of the query that
+//! produced the page, and ONTAP's `start.*` continuation keys and values from
+//! its `_links.next`: never a query. The query sent upstream is always the
+//! one the gateway builds from the current request; a token adds only the
+//! continuation, each key and value checked again on the way in.
+
+use std::hash::Hasher;
+use std::path::Path;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use std::hash::Hasher;
-
+use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretSlice};
 use serde::{Deserialize, Serialize};
+use sha2::Sha256;
 use url::Url;
 
-use crate::ontap::{ApiPath, Query};
+use crate::ontap::ApiPath;
 
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
+/// The prefix of ONTAP's continuation parameters.
+const START: &str = "start.";
+/// The fewest bytes a shared key may have: HMAC-SHA-256's output size.
+pub const MIN_KEY_BYTES: usize = 32;
+/// Said of every token that does not verify, forged or foreign alike: which
+/// check failed is no business of a caller's.
+const NOT_ISSUED_HERE: &str = "is not a page token issued by this gateway (or by a replica sharing \
+     its --page-token-key-file); start again from the first page";
+
+/// The key page tokens are signed with.
+#[derive(Clone)]
+pub struct PageTokenKey(SecretSlice<u8>);
+
+impl std::fmt::Debug for PageTokenKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PageTokenKey(REDACTED)")
+    }
+}
+
+/// Why a key file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// The file could not be read.
+    #[error("reading the page token key file {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The key is too short to authenticate anything.
+    #[error(
+        "the page token key file {path} holds {len} bytes; it needs at least {MIN_KEY_BYTES} \
+         (e.g. `head -c 32 /dev/urandom | base64 > FILE`)"
+    )]
+    TooShort {
+        /// The file.
+        path: String,
+        /// Its key's length.
+        len: usize,
+    },
+    /// The operating system had no randomness to give.
+    #[error("drawing a random page token key: {0}")]
+    Random(String),
+}
+
+impl PageTokenKey {
+    /// A fresh random key: tokens then work only on this process.
+    pub fn random() -> Result<Self, KeyError> {
+        let mut key = vec![0; MIN_KEY_BYTES];
+        getrandom::fill(&mut key).map_err(|e| KeyError::Random(e.to_string()))?;
+        Ok(Self(key.into()))
+    }
+
+    /// The key in `path` (its bytes, less trailing whitespace), which
+    /// replicas share so that any of them continues any token.
+    pub fn from_file(path: &Path) -> Result<Self, KeyError> {
+        let shown = path.display().to_string();
+        let bytes = std::fs::read(path).map_err(|source| KeyError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let len = bytes.trim_ascii_end().len();
+        if len < MIN_KEY_BYTES {
+            return Err(KeyError::TooShort { path: shown, len });
+        }
+        Ok(Self(bytes[..len].to_vec().into()))
+    }
+
+    /// A key of exactly these bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Self {
+        Self(bytes.to_vec().into())
+    }
+
+    fn mac(&self, payload: &[u8]) -> Hmac<Sha256> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.0.expose_secret())
+            .expect("HMAC takes a key of any length");
+        mac.update(payload);
+        mac
+    }
+}
 
 #[derive(Serialize, Deserialize)]
-struct Token {
+struct Payload {
     v: u32,
-    next: String,
+    /// The collection's path.
+    path: String,
+    /// The fingerprint of the query that produced the page.
     query: String,
+    /// ONTAP's continuation: `start.*` keys and values.
+    start: Vec<(String, String)>,
 }
 
-/// Wraps ONTAP's next link into a token bound to the query's fingerprint.
-pub fn encode(next_href: &str, fingerprint: &str) -> String {
-    let token = Token {
-        v: VERSION,
-        next: next_href.to_owned(),
-        query: fingerprint.to_owned(),
-    };
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(&token).expect("a token always serializes"))
-}
-
-/// Unwraps a token for `collection` into ONTAP's query for the next batch,
-/// refusing anything that was not issued for this collection and this query.
-pub fn decode(token: &str, collection: &ApiPath, fingerprint: &str) -> Result<Query, String> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(token)
-        .map_err(|_| "is not a page token issued by this gateway".to_owned())?;
-    let token: Token = serde_json::from_slice(&bytes)
-        .map_err(|_| "is not a page token issued by this gateway".to_owned())?;
-    if token.v != VERSION {
-        return Err(format!("has unsupported version {}", token.v));
+/// ONTAP's continuation in its `_links.next` href: the `start.*` pairs.
+/// `None` when the link is not under `collection` or carries none (then the
+/// gateway cannot continue without following a query it did not build).
+pub fn continuation(next_href: &str, collection: &ApiPath) -> Option<Vec<(String, String)>> {
+    let origin = Url::parse("http://ontap.invalid").expect("a fixed URL parses");
+    let next = origin.join(next_href).ok()?;
+    if next.origin() != origin.origin() || next.path() != collection.as_str() {
+        return None;
     }
-    if token.query != fingerprint {
+    let start: Vec<(String, String)> = next
+        .query_pairs()
+        .filter(|(k, _)| k.starts_with(START))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    (!start.is_empty()).then_some(start)
+}
+
+/// A token continuing `collection` at `start`, for the query `fingerprint`.
+pub fn encode(
+    key: &PageTokenKey,
+    collection: &ApiPath,
+    fingerprint: &str,
+    start: Vec<(String, String)>,
+) -> String {
+    let payload = serde_json::to_vec(&Payload {
+        v: VERSION,
+        path: collection.as_str().to_owned(),
+        query: fingerprint.to_owned(),
+        start,
+    })
+    .expect("a payload always serializes");
+    let tag = key.mac(&payload).finalize().into_bytes();
+    format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(&payload),
+        URL_SAFE_NO_PAD.encode(tag)
+    )
+}
+
+/// The continuation a token holds, if `key` signed it for `collection` and
+/// the query `fingerprint`. The pairs still need checking against the
+/// collection's fields (a key that signed them once may since have leaked).
+pub fn decode(
+    key: &PageTokenKey,
+    token: &str,
+    collection: &ApiPath,
+    fingerprint: &str,
+) -> Result<Vec<(String, String)>, String> {
+    let not_issued = || NOT_ISSUED_HERE.to_owned();
+    let (payload, tag) = token.split_once('.').ok_or_else(not_issued)?;
+    let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| not_issued())?;
+    let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| not_issued())?;
+    key.mac(&payload)
+        .verify_slice(&tag)
+        .map_err(|_| not_issued())?;
+    let payload: Payload = serde_json::from_slice(&payload).map_err(|_| not_issued())?;
+    if payload.v != VERSION {
+        return Err(format!("has unsupported version {}", payload.v));
+    }
+    if payload.path != collection.as_str() {
+        return Err("continues another collection".into());
+    }
+    if payload.query != fingerprint {
         return Err(
             "was issued for a different query; repeat the original filters, read_mask and order_by"
                 .into(),
         );
     }
-    let origin = Url::parse("http://ontap.invalid").expect("a fixed URL parses");
-    let next = origin
-        .join(&token.next)
-        .map_err(|_| "does not hold a valid continuation".to_owned())?;
-    if next.origin() != origin.origin()
-        || next.path() != collection.as_str()
-        || next.fragment().is_some()
-        || !token.next.starts_with(collection.as_str())
-    {
-        return Err("does not continue this collection".into());
-    }
-    Ok(Query::parse(next.query().unwrap_or("")))
+    Ok(payload.start)
+}
+
+/// The field a continuation key names (`start.node.uuid` -> `node.uuid`).
+pub fn start_field(key: &str) -> Option<&str> {
+    key.strip_prefix(START)
 }
 
 /// A stable digest of the query parameters a token must be used with:
 /// FNV-1a, whose output is fixed by its definition, so every replica and
-/// build computes the same value (std's hasher promises no such thing).
+/// build computes the same value (std's hasher promises no such thing). The
+/// HMAC, not this digest, is what makes a token unforgeable.
 pub fn fingerprint<'a>(parts: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let mut hasher = fnv::FnvHasher::default();
     for (key, value) in parts {
@@ -83,46 +212,141 @@ mod tests {
     use super::*;
     use crate::ontap::cifs::CONNECTIONS;
 
-    #[test]
-    fn round_trips_a_next_link() {
-        let href = "/api/protocols/cifs/connections?max_records=5&start.identifier=91842";
-        let token = encode(href, "abc");
-        let c = decode(&token, &CONNECTIONS.path(), "abc").unwrap();
-        assert_eq!(c.get("start.identifier"), Some("91842"));
-        assert_eq!(c.get("max_records"), Some("5"));
+    fn key() -> PageTokenKey {
+        PageTokenKey::from_bytes(&[7; 32])
+    }
+
+    fn start() -> Vec<(String, String)> {
+        vec![("start.identifier".into(), "91842".into())]
     }
 
     #[test]
-    fn refuses_another_collection() {
-        let token = encode("/api/security/accounts?max_records=5", "abc");
-        assert!(decode(&token, &CONNECTIONS.path(), "abc").is_err());
+    fn round_trips_a_continuation() {
+        let token = encode(&key(), &CONNECTIONS.path(), "abc", start());
+        assert_eq!(
+            decode(&key(), &token, &CONNECTIONS.path(), "abc"),
+            Ok(start())
+        );
     }
 
     #[test]
-    fn refuses_another_host() {
+    fn the_continuation_is_only_the_start_pairs_of_the_next_link() {
+        let href = "/api/protocols/cifs/connections?max_records=1000000000&fields=**\
+                    &svm.name=svm1&start.svm.uuid=u%0D%0A&start.identifier=91842";
+        assert_eq!(
+            continuation(href, &CONNECTIONS.path()),
+            Some(vec![
+                ("start.svm.uuid".into(), "u\r\n".into()),
+                ("start.identifier".into(), "91842".into()),
+            ])
+        );
+    }
+
+    #[test]
+    fn a_next_link_elsewhere_or_without_start_is_no_continuation() {
         for href in [
-            "//evil.example/api/protocols/cifs/connections?x=1",
-            "https://evil.example/api/protocols/cifs/connections?x=1",
-            "/api/protocols/cifs/connections/../../security/accounts",
+            "/api/protocols/cifs/connections?max_records=5",
+            "/api/security/accounts?start.name=admin",
+            "//evil.example/api/protocols/cifs/connections?start.identifier=1",
+            "https://evil.example/api/protocols/cifs/connections?start.identifier=1",
+            "/api/protocols/cifs/connections/../../security/accounts?start.name=a",
         ] {
-            let token = encode(href, "abc");
+            assert_eq!(continuation(href, &CONNECTIONS.path()), None, "{href}");
+        }
+    }
+
+    #[test]
+    fn a_token_signed_with_another_key_is_refused() {
+        let other = PageTokenKey::from_bytes(&[8; 32]);
+        let token = encode(&other, &CONNECTIONS.path(), "abc", start());
+        let why = decode(&key(), &token, &CONNECTIONS.path(), "abc").unwrap_err();
+        assert!(
+            why.contains("not a page token issued by this gateway"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn a_token_with_a_changed_payload_is_refused() {
+        let token = encode(&key(), &CONNECTIONS.path(), "abc", start());
+        let (_, tag) = token.split_once('.').unwrap();
+        let forged = serde_json::to_vec(&Payload {
+            v: VERSION,
+            path: CONNECTIONS.path().as_str().to_owned(),
+            query: "abc".into(),
+            start: vec![("start.identifier".into(), "1".into())],
+        })
+        .unwrap();
+        let forged = format!("{}.{tag}", URL_SAFE_NO_PAD.encode(forged));
+        assert!(decode(&key(), &forged, &CONNECTIONS.path(), "abc").is_err());
+    }
+
+    #[test]
+    fn a_token_for_another_collection_is_refused() {
+        let token = encode(
+            &key(),
+            &ApiPath::collection("svm/svms").path(),
+            "abc",
+            start(),
+        );
+        assert_eq!(
+            decode(&key(), &token, &CONNECTIONS.path(), "abc"),
+            Err("continues another collection".into())
+        );
+    }
+
+    #[test]
+    fn a_token_for_a_different_query_is_refused() {
+        let token = encode(&key(), &CONNECTIONS.path(), "abc", start());
+        let why = decode(&key(), &token, &CONNECTIONS.path(), "def").unwrap_err();
+        assert!(why.contains("different query"), "{why}");
+    }
+
+    #[test]
+    fn garbage_is_refused() {
+        for token in ["not a token!", "", ".", "e30", "e30.", "e30.AAAA"] {
             assert!(
-                decode(&token, &CONNECTIONS.path(), "abc").is_err(),
-                "{href}"
+                decode(&key(), token, &CONNECTIONS.path(), "abc").is_err(),
+                "{token}"
             );
         }
     }
 
     #[test]
-    fn refuses_a_different_query() {
-        let token = encode("/api/protocols/cifs/connections?max_records=5", "abc");
-        assert!(decode(&token, &CONNECTIONS.path(), "def").is_err());
+    fn a_key_file_shorter_than_32_bytes_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        std::fs::write(&path, "short\n").unwrap();
+        let e = PageTokenKey::from_file(&path).unwrap_err();
+        assert!(e.to_string().contains("at least 32"), "{e}");
     }
 
     #[test]
-    fn refuses_garbage() {
-        assert!(decode("not a token!", &CONNECTIONS.path(), "abc").is_err());
-        assert!(decode(&URL_SAFE_NO_PAD.encode("{}"), &CONNECTIONS.path(), "abc").is_err());
+    fn a_key_file_ignores_its_trailing_newline() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        std::fs::write(&path, format!("{}\n", "k".repeat(40))).unwrap();
+        let from_file = PageTokenKey::from_file(&path).unwrap();
+        let token = encode(&from_file, &CONNECTIONS.path(), "abc", start());
+        let same = PageTokenKey::from_bytes("k".repeat(40).as_bytes());
+        assert!(decode(&same, &token, &CONNECTIONS.path(), "abc").is_ok());
+    }
+
+    #[test]
+    fn random_keys_differ() {
+        let a = PageTokenKey::random().unwrap();
+        let b = PageTokenKey::random().unwrap();
+        let token = encode(&a, &CONNECTIONS.path(), "abc", start());
+        assert!(decode(&b, &token, &CONNECTIONS.path(), "abc").is_err());
+    }
+
+    #[test]
+    fn the_key_never_shows_in_debug_output() {
+        let shown = format!(
+            "{:?}",
+            PageTokenKey::from_bytes(b"hunter2hunter2hunter2hunter2hunt")
+        );
+        assert!(!shown.contains("hunter2"), "{shown}");
     }
 
     #[test]

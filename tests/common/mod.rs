@@ -13,6 +13,7 @@ use ontap_grpc_gateway::proto::v1::SvmRef;
 use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
 use ontap_grpc_gateway::proto::v1::iscsi_services_client::IscsiServicesClient;
 use ontap_grpc_gateway::server;
+use ontap_grpc_gateway::translate::{PageTokenKey, Upstream};
 use ontap_simulator::{Cluster, Credentials, ExposeSecret, Simulator, SimulatorConfig};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -55,12 +56,30 @@ impl Gateway {
         config: ClientConfig,
         tls: Option<tonic::transport::Identity>,
     ) -> Gateway {
-        let client = OntapClient::new(config).expect("client config is valid");
+        let key = PageTokenKey::random().expect("the OS has randomness");
+        Self::start_with(config, tls, key).await
+    }
+
+    /// Like [`Gateway::start`], signing page tokens with `key`, as replicas
+    /// sharing a `--page-token-key-file` do.
+    pub async fn start_with_key(config: ClientConfig, key: PageTokenKey) -> Gateway {
+        Self::start_with(config, None, key).await
+    }
+
+    async fn start_with(
+        config: ClientConfig,
+        tls: Option<tonic::transport::Identity>,
+        page_tokens: PageTokenKey,
+    ) -> Gateway {
+        let upstream = Upstream {
+            client: OntapClient::new(config).expect("client config is valid"),
+            page_tokens,
+        };
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            server::serve(listener, client, tls, async {
+            server::serve(listener, upstream, tls, async {
                 let _ = stopped.await;
             })
             .await
