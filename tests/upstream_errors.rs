@@ -7,7 +7,8 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    Gateway, Harness, bad_fields, client_config, closed_port, error_metadata, reason, with_deadline,
+    Gateway, Harness, bad_fields, client_config, closed_port, error_metadata, reason,
+    unanswering_port, with_deadline,
 };
 use ontap_grpc_gateway::ontap::ClientConfig;
 use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
@@ -202,6 +203,24 @@ async fn upstream_down_is_unavailable() {
 }
 
 #[tokio::test]
+async fn connect_timeout_is_unavailable_whatever_the_deadline() {
+    let (_guard, addr) = unanswering_port().await;
+    let mut config = ClientConfig::new(format!("http://{addr}"), "admin", "pw");
+    config.connect_timeout = Duration::from_millis(300);
+    let gateway = Gateway::start(config).await;
+    let status = gateway
+        .cifs()
+        .await
+        .list_cifs_connections(with_deadline(list(), Duration::from_secs(30)))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Unavailable);
+    assert_eq!(reason(&status), "UPSTREAM_UNREACHABLE");
+    assert!(status.message().contains("connect"), "{}", status.message());
+    assert!(!status.message().contains("0ns"), "{}", status.message());
+}
+
+#[tokio::test]
 async fn upstream_slower_than_the_deadline_is_deadline_exceeded() {
     let (h, _) = (Harness::start().await, ());
     h.simulator
@@ -215,6 +234,11 @@ async fn upstream_slower_than_the_deadline_is_deadline_exceeded() {
         .unwrap_err();
     assert_eq!(status.code(), Code::DeadlineExceeded);
     assert_eq!(reason(&status), "UPSTREAM_TIMEOUT");
+    assert!(
+        status.message().contains("before the call's deadline"),
+        "{}",
+        status.message()
+    );
 }
 
 #[tokio::test]
@@ -233,6 +257,11 @@ async fn upstream_slower_than_the_request_timeout_is_deadline_exceeded() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::DeadlineExceeded);
+    assert!(
+        status.message().contains("request timeout"),
+        "{}",
+        status.message()
+    );
 }
 
 #[tokio::test]

@@ -40,7 +40,7 @@ async fn concurrent_calls_never_open_more_connections_than_the_bound() {
 }
 
 #[tokio::test]
-async fn call_that_cannot_get_a_slot_within_its_deadline_is_resource_exhausted() {
+async fn call_whose_deadline_passes_while_queued_is_deadline_exceeded_and_never_sent() {
     let h = Harness::start_with(Cluster::seed(), |c| c.max_in_flight = 1).await;
     h.simulator
         .faults()
@@ -57,8 +57,14 @@ async fn call_that_cannot_get_a_slot_within_its_deadline_is_resource_exhausted()
         .list_cifs_connections(with_deadline(list(), Duration::from_millis(300)))
         .await
         .unwrap_err();
-    assert_eq!(status.code(), Code::ResourceExhausted);
-    assert_eq!(reason(&status), "UPSTREAM_CONCURRENCY_LIMIT");
+    assert_eq!(status.code(), Code::DeadlineExceeded);
+    assert_eq!(reason(&status), "QUEUED_PAST_DEADLINE");
+    assert!(
+        status.message().contains("nothing was sent"),
+        "{}",
+        status.message()
+    );
+    assert_eq!(h.simulator.stats().requests, 1, "only the first call's");
     hog.await.unwrap().expect("the first call completes");
 }
 
@@ -85,6 +91,7 @@ async fn call_without_deadline_waits_at_most_the_queue_timeout() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::ResourceExhausted);
+    assert_eq!(reason(&status), "UPSTREAM_CONCURRENCY_LIMIT");
     hog.await.unwrap().unwrap();
 }
 

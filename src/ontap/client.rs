@@ -15,7 +15,7 @@ use url::Url;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::error::{ApiError, OntapError};
+use super::error::{ApiError, OntapError, TimeBound};
 use super::path::ApiPath;
 use super::query::Query;
 use super::tls::TlsOptions;
@@ -92,6 +92,12 @@ impl Deadline {
     /// `bound`, shortened to the time left.
     pub fn cap(&self, bound: Duration) -> Duration {
         self.remaining().map_or(bound, |left| left.min(bound))
+    }
+
+    /// Whether the deadline comes before `bound` from now would: then a
+    /// wait bounded by both ran out because of the caller, not the gateway.
+    pub fn binds_before(&self, bound: Duration) -> bool {
+        self.remaining().is_some_and(|left| left < bound)
     }
 }
 
@@ -224,20 +230,37 @@ impl OntapClient {
         deadline: Deadline,
     ) -> Result<Response, OntapError> {
         let inner = &*self.inner;
+        let limit = inner.config.max_in_flight;
+        let queued = Instant::now();
         let wait = deadline.cap(inner.config.queue_timeout);
+        let deadline_bounds_wait = deadline.binds_before(inner.config.queue_timeout);
         let _permit = match tokio::time::timeout(wait, inner.permits.acquire()).await {
             Ok(permit) => permit.expect("the semaphore is never closed"),
+            Err(_) if deadline_bounds_wait => {
+                return Err(OntapError::QueuedPastDeadline {
+                    limit,
+                    waited: queued.elapsed(),
+                });
+            }
             Err(_) => {
                 return Err(OntapError::Overloaded {
-                    limit: inner.config.max_in_flight,
-                    waited: wait,
+                    limit,
+                    waited: queued.elapsed(),
                 });
             }
         };
         let budget = deadline.cap(inner.config.request_timeout);
         if budget.is_zero() {
-            return Err(OntapError::Timeout(budget));
+            return Err(OntapError::QueuedPastDeadline {
+                limit,
+                waited: queued.elapsed(),
+            });
         }
+        let bound = if deadline.binds_before(inner.config.request_timeout) {
+            TimeBound::CallerDeadline
+        } else {
+            TimeBound::RequestTimeout
+        };
         let mut url = format!("{}{}", inner.base, path.as_str());
         let encoded = query.encode();
         if !encoded.is_empty() {
@@ -252,7 +275,6 @@ impl OntapClient {
         if let Some(body) = json_body {
             request = request.header(CONTENT_TYPE, "application/json").body(body);
         }
-        let started = Instant::now();
         let exchange = async {
             let response = request.send().await.map_err(classify)?;
             let status = response.status().as_u16();
@@ -277,7 +299,7 @@ impl OntapClient {
         };
         match tokio::time::timeout(budget, exchange).await {
             Ok(result) => result,
-            Err(_) => Err(OntapError::Timeout(started.elapsed())),
+            Err(_) => Err(OntapError::Timeout { budget, bound }),
         }
     }
 }
@@ -301,13 +323,14 @@ async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<B
     Ok(body.freeze())
 }
 
-/// Sorts a reqwest failure into what the error table distinguishes. The
-/// message carries the cause chain but never the URL.
+/// Sorts a reqwest failure into what the error table distinguishes: a
+/// connection that never came up (refused, DNS, TLS, or the connect timeout)
+/// is unreachable; anything after it is a lost connection (the exchange's
+/// own time budget is enforced around it, not by reqwest). The message
+/// carries the cause chain but never the URL.
 fn classify(err: reqwest::Error) -> OntapError {
     let err = err.without_url();
-    if err.is_timeout() {
-        OntapError::Timeout(Duration::ZERO)
-    } else if err.is_connect() {
+    if err.is_connect() {
         OntapError::Unreachable(describe(&err))
     } else {
         OntapError::ConnectionLost(describe(&err))

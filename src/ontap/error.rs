@@ -18,18 +18,48 @@ pub enum OntapError {
     /// The connection broke after the request was sent.
     #[error("connection to ONTAP lost: {0}")]
     ConnectionLost(String),
-    /// No answer within the call's time budget.
-    #[error("ONTAP did not answer within {0:?}")]
-    Timeout(Duration),
+    /// No answer within the call's time budget, which `bound` set.
+    #[error("ONTAP did not answer within {budget:?}, {bound}")]
+    Timeout {
+        /// How long the request was given.
+        budget: Duration,
+        /// What set that budget.
+        bound: TimeBound,
+    },
     /// Every upstream request slot stayed busy for as long as the call could wait.
     #[error("all {limit} upstream request slots stayed busy for {waited:?}")]
     Overloaded { limit: usize, waited: Duration },
+    /// The caller's deadline passed while the call waited for an upstream
+    /// request slot: nothing was sent.
+    #[error(
+        "the call's deadline passed after {waited:?} waiting for one of {limit} upstream \
+         request slots; nothing was sent to ONTAP"
+    )]
+    QueuedPastDeadline { limit: usize, waited: Duration },
     /// The response body is larger than the gateway accepts.
     #[error("ONTAP response exceeds the {limit}-byte limit")]
     ResponseTooLarge { limit: usize },
     /// The response is not the JSON the documentation describes.
     #[error("malformed ONTAP response: {0}")]
     Malformed(String),
+}
+
+/// What bounded the time an upstream request was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeBound {
+    /// The caller's deadline, less the gateway's reply margin.
+    CallerDeadline,
+    /// The gateway's own bound on one request (`--request-timeout-ms`).
+    RequestTimeout,
+}
+
+impl std::fmt::Display for TimeBound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TimeBound::CallerDeadline => "the time left before the call's deadline",
+            TimeBound::RequestTimeout => "the gateway's request timeout",
+        })
+    }
 }
 
 impl OntapError {

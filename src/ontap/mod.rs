@@ -16,7 +16,7 @@ mod tls;
 
 pub use client::{ClientConfig, ConfigError, Deadline, OntapClient, Response};
 pub use collection::{Collection, Href};
-pub use error::{ApiError, ApiErrorArgument, OntapError};
+pub use error::{ApiError, ApiErrorArgument, OntapError, TimeBound};
 pub use path::ApiPath;
 pub use query::Query;
 pub use tls::TlsOptions;

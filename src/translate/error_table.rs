@@ -30,6 +30,8 @@ pub enum Match {
     Timeout,
     /// The gateway's bound on in-flight requests stayed full.
     Overloaded,
+    /// The caller's deadline passed while waiting for an upstream slot.
+    QueuedPastDeadline,
     /// The response exceeded the gateway's size limit.
     ResponseTooLarge,
     /// The response was not the documented JSON.
@@ -97,8 +99,9 @@ pub const TABLE: &[Row] = &[
     row(Match::InvalidRequest, Code::InvalidArgument, "INVALID_REQUEST", "the gateway rejected the request before calling ONTAP"),
     row(Match::Unreachable, Code::Unavailable, "UPSTREAM_UNREACHABLE", "connection refused, DNS or TLS failure"),
     row(Match::ConnectionLost, Code::Unavailable, "UPSTREAM_CONNECTION_LOST", "the connection to ONTAP broke mid-exchange"),
-    row(Match::Timeout, Code::DeadlineExceeded, "UPSTREAM_TIMEOUT", "ONTAP did not answer within the deadline"),
-    row(Match::Overloaded, Code::ResourceExhausted, "UPSTREAM_CONCURRENCY_LIMIT", "every upstream request slot stayed busy"),
+    row(Match::Timeout, Code::DeadlineExceeded, "UPSTREAM_TIMEOUT", "ONTAP did not answer within the deadline or the gateway's request timeout"),
+    row(Match::QueuedPastDeadline, Code::DeadlineExceeded, "QUEUED_PAST_DEADLINE", "the caller's deadline passed while every upstream request slot was busy; nothing was sent"),
+    row(Match::Overloaded, Code::ResourceExhausted, "UPSTREAM_CONCURRENCY_LIMIT", "every upstream request slot stayed busy for the queue timeout"),
     row(Match::ResponseTooLarge, Code::ResourceExhausted, "UPSTREAM_RESPONSE_TOO_LARGE", "ONTAP's response exceeded the gateway's size limit"),
     row(Match::Malformed, Code::Internal, "UPSTREAM_MALFORMED_RESPONSE", "ONTAP's response was not the documented JSON"),
 ];
@@ -121,8 +124,9 @@ pub fn classify(err: &GatewayError) -> &'static Row {
             }
             OntapError::Unreachable(_) => Match::Unreachable,
             OntapError::ConnectionLost(_) => Match::ConnectionLost,
-            OntapError::Timeout(_) => Match::Timeout,
+            OntapError::Timeout { .. } => Match::Timeout,
             OntapError::Overloaded { .. } => Match::Overloaded,
+            OntapError::QueuedPastDeadline { .. } => Match::QueuedPastDeadline,
             OntapError::ResponseTooLarge { .. } => Match::ResponseTooLarge,
             OntapError::Malformed(_) => Match::Malformed,
         },
@@ -139,7 +143,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::ontap::ApiError;
+    use crate::ontap::{ApiError, TimeBound};
 
     fn api(status: u16, code: Option<&str>) -> GatewayError {
         OntapError::Api {
@@ -211,7 +215,8 @@ mod tests {
             invalid_request_is_invalid_argument, GatewayError::InvalidRequest(vec![]), Code::InvalidArgument, "INVALID_REQUEST";
             unreachable_is_unavailable, OntapError::Unreachable("refused".into()).into(), Code::Unavailable, "UPSTREAM_UNREACHABLE";
             connection_lost_is_unavailable, OntapError::ConnectionLost("reset".into()).into(), Code::Unavailable, "UPSTREAM_CONNECTION_LOST";
-            timeout_is_deadline_exceeded, OntapError::Timeout(Duration::ZERO).into(), Code::DeadlineExceeded, "UPSTREAM_TIMEOUT";
+            timeout_is_deadline_exceeded, OntapError::Timeout { budget: Duration::from_secs(1), bound: TimeBound::CallerDeadline }.into(), Code::DeadlineExceeded, "UPSTREAM_TIMEOUT";
+            queued_past_deadline_is_deadline_exceeded, OntapError::QueuedPastDeadline { limit: 1, waited: Duration::ZERO }.into(), Code::DeadlineExceeded, "QUEUED_PAST_DEADLINE";
             overloaded_is_resource_exhausted, OntapError::Overloaded { limit: 1, waited: Duration::ZERO } .into(), Code::ResourceExhausted, "UPSTREAM_CONCURRENCY_LIMIT";
             too_large_is_resource_exhausted, OntapError::ResponseTooLarge { limit: 1 }.into(), Code::ResourceExhausted, "UPSTREAM_RESPONSE_TOO_LARGE";
             malformed_is_internal, OntapError::Malformed("x".into()).into(), Code::Internal, "UPSTREAM_MALFORMED_RESPONSE";

@@ -233,6 +233,42 @@ pub async fn closed_port() -> SocketAddr {
     addr
 }
 
+/// A loopback port that never completes a TCP handshake: a listener whose
+/// one-slot accept queue is filled and never drained, so the kernel drops
+/// further SYNs and a connect can only time out. Keep the guard alive.
+pub async fn unanswering_port() -> (UnansweringPort, SocketAddr) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let listener = socket.listen(0).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut fillers = Vec::new();
+    loop {
+        let attempt = tokio::time::timeout(
+            Duration::from_millis(200),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await;
+        match attempt {
+            Ok(Ok(stream)) => fillers.push(stream),
+            Ok(Err(e)) => panic!("connecting to fill the backlog: {e}"),
+            Err(_) => break,
+        }
+    }
+    (
+        UnansweringPort {
+            _listener: listener,
+            _fillers: fillers,
+        },
+        addr,
+    )
+}
+
+/// Keeps an [`unanswering_port`] unanswering.
+pub struct UnansweringPort {
+    _listener: TcpListener,
+    _fillers: Vec<tokio::net::TcpStream>,
+}
+
 /// Waits up to two seconds for `check` to hold, then fails naming `what`.
 pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     for _ in 0..100 {
