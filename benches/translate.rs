@@ -51,6 +51,7 @@ fn translate_page(c: &mut Criterion) {
                 status: 200,
                 location: None,
                 body: body.clone(),
+                ..Response::default()
             };
             let collection: Collection<OntapJson<CifsConnection>> = response.json().unwrap();
             let protos: Vec<_> = collection

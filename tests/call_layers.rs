@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use common::{Harness, SVM1_UUID, eventually};
 use ontap_grpc_gateway::proto::v1::{GetIscsiServiceRequest, ListCifsConnectionsRequest};
+use ontap_simulator::{Credentials, ExposeSecret, Fault, FaultKind};
 use tonic::Code;
 use tonic::metadata::MetadataValue;
 
@@ -22,7 +23,7 @@ fn logs() -> &'static Arc<Mutex<Vec<u8>>> {
         let logs = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&logs);
         tracing_subscriber::fmt()
-            .with_env_filter("access=info")
+            .with_env_filter("warn,access=info,ontap_grpc_gateway::layers=info")
             .with_ansi(false)
             .with_writer(move || Sink(Arc::clone(&sink)))
             .init();
@@ -177,4 +178,40 @@ async fn call_without_a_request_id_gets_a_uuid() {
         .unwrap();
     let groups: Vec<usize> = id.split('-').map(str::len).collect();
     assert_eq!(groups, [8, 4, 4, 4, 12], "{id}");
+}
+
+#[tokio::test]
+async fn an_upstream_error_echoing_the_credentials_is_logged_scrubbed() {
+    use base64::Engine;
+    logs();
+    let h = Harness::start().await;
+    let credentials = Credentials::default();
+    let password = credentials.password.expose_secret().to_owned();
+    let token = base64::engine::general_purpose::STANDARD
+        .encode(format!("{}:{password}", credentials.username));
+    h.simulator.faults().push(Fault::always(FaultKind::Error {
+        status: 500,
+        code: None,
+        message: format!("bad Authorization: Basic {token} ({password})\nINFO forged"),
+        target: None,
+    }));
+    h.cifs()
+        .await
+        .list_cifs_connections(with_request_id(
+            ListCifsConnectionsRequest::default(),
+            "echoing-upstream",
+        ))
+        .await
+        .unwrap_err();
+    access_line("echoing-upstream").await;
+    let logged = String::from_utf8_lossy(&logs().lock().unwrap()).into_owned();
+    let warned: Vec<&str> = logged
+        .lines()
+        .filter(|l| l.contains("echoing-upstream") && l.contains("WARN"))
+        .collect();
+    assert_eq!(warned.len(), 1, "{warned:?}");
+    assert!(warned[0].contains("[REDACTED]"), "{}", warned[0]);
+    assert!(!logged.contains(&token), "the token is logged");
+    assert!(!logged.contains(&password), "the password is logged");
+    assert!(!logged.lines().any(|l| l.starts_with("INFO forged")));
 }

@@ -339,3 +339,36 @@ async fn ontap_error_arguments_are_carried_in_error_info() {
         Some("7")
     );
 }
+
+#[tokio::test]
+async fn an_upstream_error_echoing_the_credentials_reaches_the_caller_scrubbed() {
+    use base64::Engine;
+    let credentials = ontap_simulator::Credentials::default();
+    let password = ontap_simulator::ExposeSecret::expose_secret(&credentials.password).to_owned();
+    let token = base64::engine::general_purpose::STANDARD
+        .encode(format!("{}:{password}", credentials.username));
+    let (_h, status) = call_with_fault(FaultKind::Error {
+        status: 400,
+        code: Some("262197".into()),
+        message: format!("header Authorization: Basic {token} is invalid\r\nX-Forged: 1"),
+        target: Some(format!("password={password}")),
+    })
+    .await;
+    let shown = format!("{status:?}");
+    assert!(!shown.contains(&token), "{shown}");
+    assert!(!shown.contains(&password), "{shown}");
+    assert!(
+        status.message().contains("[REDACTED]"),
+        "{}",
+        status.message()
+    );
+    assert!(
+        !status.message().contains(['\r', '\n']),
+        "{}",
+        status.message()
+    );
+    assert_eq!(
+        error_metadata(&status, "target").as_deref(),
+        Some("password=[REDACTED]")
+    );
+}

@@ -19,6 +19,7 @@ use super::error::{ApiError, OntapError, TimeBound};
 use super::path::ApiPath;
 use super::query::Query;
 use super::tls::TlsOptions;
+use super::untrusted::Scrubber;
 
 /// How to reach one cluster, and how hard the gateway may press it.
 #[derive(Clone, Debug)]
@@ -102,7 +103,7 @@ impl Deadline {
 }
 
 /// A successful response.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Response {
     /// 200, 201 or 202.
     pub status: u16,
@@ -110,6 +111,8 @@ pub struct Response {
     pub location: Option<String>,
     /// The body, at most `max_response_bytes`.
     pub body: Bytes,
+    /// Scrubs what a decoding failure quotes from the body.
+    pub scrubber: Scrubber,
 }
 
 impl Response {
@@ -122,7 +125,10 @@ impl Response {
             .map_err(|e| OntapError::Malformed(format!("the body is not UTF-8: {e}")))?;
         // Tracking the path costs on every field; failures are rare, so
         // decode plainly and re-decode with the path only to explain one.
-        serde_json::from_str(text).map_err(|_| explain_malformed::<T>(text))
+        serde_json::from_str(text).map_err(|_| match explain_malformed::<T>(text) {
+            OntapError::Malformed(why) => OntapError::Malformed(self.scrubber.scrub(&why)),
+            other => other,
+        })
     }
 }
 
@@ -156,6 +162,7 @@ struct Inner {
     base: String,
     authorization: HeaderValue,
     permits: Semaphore,
+    scrubber: Scrubber,
     config: ClientConfig,
 }
 
@@ -192,13 +199,15 @@ impl OntapClient {
             .user_agent(concat!("ontap-grpc-gateway/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ConfigError(describe(&e)))?;
-        let authorization = basic_auth(&config.username, config.password.expose_secret())?;
+        let (authorization, token) = basic_auth(&config.username, config.password.expose_secret())?;
+        let scrubber = Scrubber::new([config.password.expose_secret().to_owned(), token]);
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
                 base,
                 authorization,
                 permits: Semaphore::new(config.max_in_flight),
+                scrubber,
                 config,
             }),
         })
@@ -276,24 +285,26 @@ impl OntapClient {
             request = request.header(CONTENT_TYPE, "application/json").body(body);
         }
         let exchange = async {
-            let response = request.send().await.map_err(classify)?;
+            let scrubber = &inner.scrubber;
+            let response = request.send().await.map_err(|e| classify(e, scrubber))?;
             let status = response.status().as_u16();
             let location = response
                 .headers()
                 .get(http::header::LOCATION)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
-            let body = read_limited(response, inner.config.max_response_bytes).await?;
+            let body = read_limited(response, inner.config.max_response_bytes, scrubber).await?;
             if (200..300).contains(&status) {
                 Ok(Response {
                     status,
-                    location,
+                    location: location.map(|l| scrubber.scrub(&l)),
                     body,
+                    scrubber: scrubber.clone(),
                 })
             } else {
                 Err(OntapError::Api {
                     status,
-                    error: Box::new(ApiError::from_body(status, &body)),
+                    error: Box::new(ApiError::from_body(status, &body).scrubbed(scrubber)),
                 })
             }
         };
@@ -304,7 +315,11 @@ impl OntapClient {
     }
 }
 
-async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<Bytes, OntapError> {
+async fn read_limited(
+    mut response: reqwest::Response,
+    limit: usize,
+    scrubber: &Scrubber,
+) -> Result<Bytes, OntapError> {
     let declared = response
         .headers()
         .get(CONTENT_LENGTH)
@@ -314,7 +329,7 @@ async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<B
         return Err(OntapError::ResponseTooLarge { limit });
     }
     let mut body = BytesMut::with_capacity(declared.unwrap_or(0) as usize);
-    while let Some(chunk) = response.chunk().await.map_err(classify)? {
+    while let Some(chunk) = response.chunk().await.map_err(|e| classify(e, scrubber))? {
         if body.len() + chunk.len() > limit {
             return Err(OntapError::ResponseTooLarge { limit });
         }
@@ -328,12 +343,13 @@ async fn read_limited(mut response: reqwest::Response, limit: usize) -> Result<B
 /// is unreachable; anything after it is a lost connection (the exchange's
 /// own time budget is enforced around it, not by reqwest). The message
 /// carries the cause chain but never the URL.
-fn classify(err: reqwest::Error) -> OntapError {
+fn classify(err: reqwest::Error, scrubber: &Scrubber) -> OntapError {
     let err = err.without_url();
+    let why = scrubber.scrub(&describe(&err));
     if err.is_connect() {
-        OntapError::Unreachable(describe(&err))
+        OntapError::Unreachable(why)
     } else {
-        OntapError::ConnectionLost(describe(&err))
+        OntapError::ConnectionLost(why)
     }
 }
 
@@ -348,23 +364,26 @@ fn describe(err: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-fn basic_auth(username: &str, password: &str) -> Result<HeaderValue, ConfigError> {
+/// The `Authorization` header, and its base64 token (which upstream text
+/// must never echo).
+fn basic_auth(username: &str, password: &str) -> Result<(HeaderValue, String), ConfigError> {
     use base64::Engine;
     let token = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
     let mut value = HeaderValue::from_str(&format!("Basic {token}"))
         .map_err(|_| ConfigError("credentials are not valid header text".into()))?;
     value.set_sensitive(true);
-    Ok(value)
+    Ok((value, token))
 }
 
 /// Accepts `http(s)://host[:port][/]` only: the gateway talks to one fixed
 /// cluster, so the base URL carries no path, query or credentials.
 fn normalize_base_url(raw: &str) -> Result<String, String> {
+    let raw = &redacted_url(raw);
     let url = Url::parse(raw).map_err(|e| format!("ONTAP URL `{raw}`: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!("ONTAP URL `{raw}`: scheme must be http or https"));
     }
-    if !url.username().is_empty() || url.password().is_some() {
+    if !url.username().is_empty() || url.password().is_some() || raw.contains("[REDACTED]@") {
         return Err(
             "ONTAP URL must not carry credentials; use --username and --password-env".into(),
         );
@@ -386,6 +405,20 @@ fn normalize_base_url(raw: &str) -> Result<String, String> {
         Some(port) => format!("{}://{host}:{port}", url.scheme()),
         None => format!("{}://{host}", url.scheme()),
     })
+}
+
+/// `raw` safe to echo in an error: whatever precedes an `@` in its
+/// authority is a credential.
+fn redacted_url(raw: &str) -> String {
+    let (prefix, rest) = match raw.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => (String::new(), raw),
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{prefix}[REDACTED]@{}", &rest[at + 1..]),
+        None => raw.to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -416,6 +449,19 @@ mod tests {
     }
 
     #[test]
+    fn a_malformed_url_with_credentials_is_never_echoed_with_them() {
+        for raw in [
+            "https://admin:s3cret!@clu ster",
+            "https://admin:s3cret!@cluster",
+            "admin:s3cret!@cluster",
+            "https://admin:s3cret!@[::1/api",
+        ] {
+            let why = normalize_base_url(raw).unwrap_err();
+            assert!(!why.contains("s3cret"), "{why}");
+        }
+    }
+
+    #[test]
     fn debug_output_redacts_the_password() {
         let config = ClientConfig::new("https://cluster", "admin", "s3cret!");
         let shown = format!("{config:?}");
@@ -434,6 +480,7 @@ mod tests {
             status: 200,
             location: None,
             body: Bytes::from_static(br#"{"records": [{"port": 1}, {"port": "x"}]}"#),
+            ..Response::default()
         };
         let err = response
             .json::<super::super::Collection<Record>>()
@@ -447,6 +494,7 @@ mod tests {
             status: 200,
             location: None,
             body: Bytes::from_static(b"{\"records\": [{\"name\": \"\xff\"}]}"),
+            ..Response::default()
         };
         let err = response.json::<serde_json::Value>().unwrap_err();
         assert!(matches!(err, OntapError::Malformed(_)), "{err:?}");

@@ -5,6 +5,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::untrusted::Scrubber;
+
+/// The most of ONTAP's error `arguments` kept.
+const MAX_ARGUMENTS: usize = 8;
+
 /// Why an ONTAP call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum OntapError {
@@ -101,6 +106,25 @@ pub struct ApiErrorArgument {
 }
 
 impl ApiError {
+    /// The error with every text field scrubbed: ONTAP's message may echo
+    /// what it was sent, credentials included.
+    pub fn scrubbed(self, scrubber: &Scrubber) -> Self {
+        ApiError {
+            code: self.code.map(|c| scrubber.scrub(&c)),
+            message: scrubber.scrub(&self.message),
+            target: self.target.map(|t| scrubber.scrub(&t)),
+            arguments: self
+                .arguments
+                .into_iter()
+                .take(MAX_ARGUMENTS)
+                .map(|a| ApiErrorArgument {
+                    code: a.code.map(|c| scrubber.scrub(&c)),
+                    message: a.message.map(|m| scrubber.scrub(&m)),
+                })
+                .collect(),
+        }
+    }
+
     /// Reads an error body; a body that is not ONTAP's error shape (a proxy's
     /// HTML page, say) still yields an error carrying the HTTP reason.
     pub fn from_body(status: u16, body: &[u8]) -> Self {

@@ -13,6 +13,7 @@ mod path;
 mod query;
 pub mod time;
 mod tls;
+pub mod untrusted;
 
 pub use client::{ClientConfig, ConfigError, Deadline, OntapClient, Response};
 pub use collection::{Collection, Href};

@@ -8,53 +8,116 @@ use tonic::Status;
 use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
 
 use crate::ontap::OntapError;
+use crate::ontap::untrusted::bounded;
 use crate::translate::GatewayError;
 use crate::translate::error_table;
 
 /// `google.rpc.ErrorInfo.domain` of every error the gateway returns.
 pub const ERROR_DOMAIN: &str = "ontap-grpc-gateway";
 
+// Bounds that keep a status (message and details) under 4 KiB however large
+// the values it quotes: a client's metadata limit (8 KiB in gRPC C-core)
+// must never turn a clear error into RESOURCE_EXHAUSTED.
+/// The status message, in bytes.
+const MAX_MESSAGE: usize = 320;
+/// Field violations listed; the message counts the rest.
+const MAX_VIOLATIONS: usize = 5;
+/// A violation's field path, in bytes.
+const MAX_FIELD: usize = 80;
+/// A violation's description, in bytes.
+const MAX_DESCRIPTION: usize = 200;
+/// One ErrorInfo metadata value, in bytes.
+const MAX_METADATA_VALUE: usize = 120;
+/// ONTAP error arguments carried in ErrorInfo.
+const MAX_ARGUMENTS: usize = 4;
+/// A logged error, in bytes.
+const MAX_LOGGED: usize = 1024;
+/// A quoted caller value, in characters: enough to recognise it.
+const MAX_QUOTED: usize = 40;
+
+/// `text` fit for a status: each backquoted value (the translator quotes
+/// every caller value so) cut to a recognisable prefix, control characters
+/// escaped, and at most `max` bytes in all.
+fn shown(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max));
+    for (i, part) in text.split('`').enumerate() {
+        if i > 0 {
+            out.push('`');
+        }
+        let quoted = i % 2 == 1;
+        match part.char_indices().nth(MAX_QUOTED) {
+            Some((cut, _)) if quoted => {
+                out.push_str(&part[..cut]);
+                out.push('…');
+            }
+            _ => out.push_str(part),
+        }
+        if out.len() > max {
+            break;
+        }
+    }
+    bounded(&out, max)
+}
+
 /// The status a failed call answers with.
 pub fn to_status(err: GatewayError) -> Status {
     let row = error_table::classify(&err);
     let mut metadata = HashMap::new();
     let mut violations = Vec::new();
+    let mut message = shown(&err.to_string(), MAX_MESSAGE);
+    let mut put = |key: String, value: &str| {
+        metadata.insert(key, bounded(value, MAX_METADATA_VALUE));
+    };
     match &err {
         GatewayError::InvalidRequest(list) => {
-            violations.extend(
-                list.iter()
-                    .map(|v| FieldViolation::new(v.field.clone(), v.description.clone())),
-            );
+            violations.extend(list.iter().take(MAX_VIOLATIONS).map(|v| {
+                FieldViolation::new(
+                    bounded(&v.field, MAX_FIELD),
+                    shown(&v.description, MAX_DESCRIPTION),
+                )
+            }));
+            if list.len() > MAX_VIOLATIONS {
+                let more = list.len() - MAX_VIOLATIONS;
+                message = format!(
+                    "invalid request: {} fields are invalid, the first {MAX_VIOLATIONS} \
+                     listed in BadRequest ({more} more not shown)",
+                    list.len()
+                );
+            }
         }
         GatewayError::Upstream { source, field } => {
             if let OntapError::Api { status, error } = source {
-                metadata.insert("http_status".to_owned(), status.to_string());
+                put("http_status".to_owned(), &status.to_string());
                 if let Some(code) = &error.code {
-                    metadata.insert("ontap_code".to_owned(), code.clone());
+                    put("ontap_code".to_owned(), code);
                 }
                 if let Some(target) = &error.target {
-                    metadata.insert("target".to_owned(), target.clone());
+                    put("target".to_owned(), target);
                 }
-                for (i, argument) in error.arguments.iter().enumerate() {
+                for (i, argument) in error.arguments.iter().take(MAX_ARGUMENTS).enumerate() {
                     if let Some(message) = &argument.message {
-                        metadata.insert(format!("argument_{i}"), message.clone());
+                        put(format!("argument_{i}"), message);
                     }
                     if let Some(code) = argument.code.as_deref().filter(|c| !c.is_empty()) {
-                        metadata.insert(format!("argument_{i}_code"), code.to_owned());
+                        put(format!("argument_{i}_code"), code);
                     }
                 }
                 if let Some(field) = field {
-                    violations.push(FieldViolation::new(field.clone(), error.message.clone()));
+                    violations.push(FieldViolation::new(
+                        bounded(field, MAX_FIELD),
+                        shown(&error.message, MAX_DESCRIPTION),
+                    ));
                 }
             }
         }
     }
     // Failures on the way to ONTAP are the operator's concern; a caller's
     // bad request is the caller's, so it is logged quietly.
+    let logged = shown(&err.to_string(), MAX_LOGGED);
     match &err {
-        GatewayError::InvalidRequest(_) => tracing::debug!(reason = row.reason, "{err}"),
+        GatewayError::InvalidRequest(_) => tracing::debug!(reason = row.reason, "{logged}"),
         GatewayError::Upstream { .. } => {
-            tracing::warn!(reason = row.reason, code = ?row.code, "{err}")
+            tracing::warn!(reason = row.reason, code = ?row.code, "{logged}")
         }
     }
     let mut details = ErrorDetails::new();
@@ -62,7 +125,7 @@ pub fn to_status(err: GatewayError) -> Status {
     if !violations.is_empty() {
         details.set_bad_request(violations);
     }
-    Status::with_error_details(row.code, err.to_string(), details)
+    Status::with_error_details(row.code, message, details)
 }
 
 #[cfg(test)]
@@ -71,6 +134,33 @@ mod tests {
 
     use super::*;
     use crate::ontap::{ApiError, ApiErrorArgument};
+
+    #[test]
+    fn a_quoted_value_is_cut_to_a_prefix() {
+        let text = format!("`{}` is not a UUID", "a".repeat(100));
+        assert_eq!(
+            shown(&text, 1000),
+            format!("`{}…` is not a UUID", "a".repeat(MAX_QUOTED))
+        );
+    }
+
+    #[test]
+    fn unquoted_text_is_only_bounded() {
+        assert_eq!(shown("plain words", 1000), "plain words");
+        assert_eq!(shown("`short` twice `ok`", 1000), "`short` twice `ok`");
+        assert!(shown(&"x".repeat(5000), 100).len() <= 100 + '…'.len_utf8());
+    }
+
+    #[test]
+    fn more_violations_than_listed_are_counted_in_the_message() {
+        let list = (0..12)
+            .map(|i| crate::translate::FieldViolation::new(format!("f{i}"), "bad"))
+            .collect();
+        let status = to_status(GatewayError::InvalidRequest(list));
+        let listed = status.get_details_bad_request().unwrap().field_violations;
+        assert_eq!(listed.len(), MAX_VIOLATIONS);
+        assert!(status.message().contains("7 more"), "{}", status.message());
+    }
 
     #[test]
     fn ontap_arguments_become_numbered_error_info_metadata() {

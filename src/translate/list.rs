@@ -18,6 +18,12 @@ pub const DEFAULT_PAGE_SIZE: u32 = 100;
 pub const MAX_PAGE_SIZE: u32 = 1000;
 /// ONTAP's documented ceiling for `return_timeout`.
 pub const MAX_RETURN_TIMEOUT_SECONDS: u32 = 120;
+/// The most fields one list may be ordered by.
+pub const MAX_ORDER_TERMS: usize = 16;
+/// The longest query string sent upstream: web servers in front of REST
+/// APIs commonly refuse request lines past 8 KiB, and a longer one is a
+/// caller's mistake to name, not an upstream failure to retry.
+pub const MAX_QUERY_BYTES: usize = 8 * 1024;
 /// ONTAP's documented default `return_timeout`.
 const DEFAULT_RETURN_TIMEOUT_SECONDS: u64 = 15;
 
@@ -282,6 +288,20 @@ fn plan(
     if let Some(seconds) = return_timeout(request.shared.return_timeout_seconds, deadline) {
         query.push("return_timeout", seconds.to_string());
     }
+    let length = query.encode().len();
+    if length > MAX_QUERY_BYTES {
+        let longest = filters
+            .iter()
+            .max_by_key(|(_, expression)| expression.len())
+            .map_or_else(|| "read_mask".to_owned(), |(f, _)| filter_field_name(f));
+        return Err(GatewayError::InvalidRequest(vec![FieldViolation::new(
+            longest,
+            format!(
+                "the filters, read_mask and order_by make a {length}-byte query; \
+                 ONTAP is sent at most {MAX_QUERY_BYTES}"
+            ),
+        )]));
+    }
 
     Ok(Plan {
         query,
@@ -315,6 +335,14 @@ fn check_start(
 /// Validates `field [asc|desc]` entries (an entry may itself hold several,
 /// comma-separated) and joins them the way ONTAP takes them.
 fn order_by(schema: &Schema, entries: &[String], violations: &mut Vec<FieldViolation>) -> String {
+    let count: usize = entries.iter().map(|e| e.split(',').count()).sum();
+    if count > MAX_ORDER_TERMS {
+        violations.push(FieldViolation::new(
+            "order_by",
+            format!("orders by {count} fields; at most {MAX_ORDER_TERMS}"),
+        ));
+        return String::new();
+    }
     let mut terms = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
         for term in entry.split(',') {
@@ -388,6 +416,7 @@ mod tests {
     use super::*;
     use crate::ontap::cifs::CONNECTIONS;
     use crate::translate::resources::CIFS_CONNECTION as SCHEMA;
+    use crate::translate::schema::MAX_MASK_PATHS;
 
     fn key() -> PageTokenKey {
         PageTokenKey::from_bytes(&[1; 32])
@@ -555,6 +584,61 @@ mod tests {
                 "return_timeout_seconds"
             ]
         );
+    }
+
+    #[test]
+    fn repeated_read_mask_paths_are_sent_once() {
+        let mask = ["client_ip", "node.name", "client_ip"].map(str::to_owned);
+        let q = query(ListRequest {
+            shared: SharedListFields {
+                read_mask: &mask,
+                ..SharedListFields::default()
+            },
+            ..ListRequest::default()
+        });
+        assert_eq!(q.get("fields"), Some("client_ip,node.name"));
+    }
+
+    #[test]
+    fn a_read_mask_past_the_limit_is_one_violation() {
+        let mask = vec!["client_ip".to_owned(); MAX_MASK_PATHS + 1];
+        let fields = violations(ListRequest {
+            shared: SharedListFields {
+                read_mask: &mask,
+                ..SharedListFields::default()
+            },
+            ..ListRequest::default()
+        });
+        assert_eq!(fields, ["read_mask"]);
+    }
+
+    #[test]
+    fn ordering_by_more_fields_than_the_limit_is_refused() {
+        let order = vec!["identifier".to_owned(); MAX_ORDER_TERMS + 1];
+        let fields = violations(ListRequest {
+            shared: SharedListFields {
+                order_by: &order,
+                ..SharedListFields::default()
+            },
+            ..ListRequest::default()
+        });
+        assert_eq!(fields, ["order_by"]);
+    }
+
+    #[test]
+    fn a_query_past_the_limit_names_the_longest_filter() {
+        // Each character below is percent-encoded into three bytes.
+        let (longest, long) = ("%".repeat(1010), "%".repeat(1000));
+        let stars = "*".repeat(1000);
+        let fields = violations(ListRequest {
+            filters: vec![
+                ("node.name", long.as_str()),
+                ("svm.name", longest.as_str()),
+                ("client_ip", stars.as_str()),
+            ],
+            ..ListRequest::default()
+        });
+        assert_eq!(fields, ["svm_name"]);
     }
 
     #[test]

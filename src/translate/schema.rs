@@ -101,9 +101,21 @@ impl Schema {
         if paths.is_empty() {
             return Selection::All;
         }
+        if paths.len() > MAX_MASK_PATHS {
+            violations.push(FieldViolation::new(
+                mask_field,
+                format!(
+                    "names {} paths; at most {MAX_MASK_PATHS} (this resource has {} fields)",
+                    paths.len(),
+                    self.fields.len()
+                ),
+            ));
+            return Selection::All;
+        }
         let mut selected = Vec::with_capacity(paths.len());
         for (i, path) in paths.iter().enumerate() {
             match self.field(path) {
+                Some(field) if selected.contains(&field.path) => {}
                 Some(field) => selected.push(field.path),
                 None => violations.push(FieldViolation::new(
                     format!("{mask_field}.paths[{i}]"),
@@ -114,6 +126,10 @@ impl Schema {
         Selection::Paths(selected)
     }
 }
+
+/// The most paths a read mask may name: more than any resource has fields,
+/// so only a runaway mask is refused (duplicates are dropped silently).
+pub const MAX_MASK_PATHS: usize = 64;
 
 /// A read mask's paths; an absent mask has none.
 pub fn mask_paths(mask: Option<&prost_types::FieldMask>) -> &[String] {

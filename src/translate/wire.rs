@@ -264,6 +264,22 @@ mod tests {
     }
 
     #[test]
+    fn a_record_that_is_not_an_object_says_what_was_expected() {
+        let e = read::<CifsConnection>("[3]").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("an object of ONTAP's JSON for ontap.v1.CifsConnection"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_integer_of_the_wrong_type_says_which_integer_was_expected() {
+        let e = read::<CifsConnection>(r#"{"client_port": true}"#).unwrap_err();
+        assert!(e.to_string().contains("an integer within u32"), "{e}");
+    }
+
+    #[test]
     fn raw_counters_above_two_to_the_63_read() {
         let s: PerformanceMetricRaw =
             read(r#"{"iops_raw": {"total": 18446744073709551615}}"#).unwrap();
