@@ -7,11 +7,11 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    Gateway, Harness, bad_fields, client_config, closed_port, error_metadata, reason,
+    Gateway, Harness, SVM2_UUID, bad_fields, client_config, closed_port, error_metadata, reason,
     unanswering_port, with_deadline,
 };
 use ontap_grpc_gateway::ontap::ClientConfig;
-use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
+use ontap_grpc_gateway::proto::v1::{GetIscsiServiceRequest, ListCifsConnectionsRequest};
 use ontap_simulator::{Cluster, Fault, FaultKind};
 use tonic::Code;
 
@@ -216,7 +216,11 @@ async fn connect_timeout_is_unavailable_whatever_the_deadline() {
         .unwrap_err();
     assert_eq!(status.code(), Code::Unavailable);
     assert_eq!(reason(&status), "UPSTREAM_UNREACHABLE");
-    assert!(status.message().contains("connect"), "{}", status.message());
+    assert!(
+        status.message().to_lowercase().contains("connect"),
+        "{}",
+        status.message()
+    );
     assert!(!status.message().contains("0ns"), "{}", status.message());
 }
 
@@ -371,4 +375,77 @@ async fn an_upstream_error_echoing_the_credentials_reaches_the_caller_scrubbed()
         error_metadata(&status, "target").as_deref(),
         Some("password=[REDACTED]")
     );
+}
+
+#[tokio::test]
+async fn a_200_that_is_not_a_collection_is_malformed() {
+    for body in [
+        "{}",
+        "[]",
+        "[[],3]",
+        r#"{"error": {"message": "x", "code": "4"}}"#,
+    ] {
+        let (h, status) = call_with_fault(FaultKind::Raw {
+            status: 200,
+            content_type: "application/hal+json".into(),
+            body: body.as_bytes().to_vec(),
+        })
+        .await;
+        assert_eq!(status.code(), Code::Internal, "{body}");
+        assert_eq!(reason(&status), "UPSTREAM_MALFORMED_RESPONSE", "{body}");
+        drop(h);
+    }
+}
+
+#[tokio::test]
+async fn more_records_than_the_page_asked_for_is_malformed() {
+    let h = Harness::start().await;
+    let records: Vec<String> = (0..5)
+        .map(|i| format!(r#"{{"identifier": {i}}}"#))
+        .collect();
+    h.simulator.faults().push(Fault::always(FaultKind::Raw {
+        status: 200,
+        content_type: "application/hal+json".into(),
+        body: format!(
+            r#"{{"records": [{}], "num_records": 5}}"#,
+            records.join(",")
+        )
+        .into_bytes(),
+    }));
+    let status = h
+        .cifs()
+        .await
+        .list_cifs_connections(ListCifsConnectionsRequest {
+            page_size: 2,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Internal);
+    assert!(
+        status.message().contains("max_records"),
+        "{}",
+        status.message()
+    );
+}
+
+#[tokio::test]
+async fn an_empty_object_for_one_service_is_malformed() {
+    let h = Harness::start().await;
+    h.simulator.faults().push(Fault::always(FaultKind::Raw {
+        status: 200,
+        content_type: "application/hal+json".into(),
+        body: b"{}".to_vec(),
+    }));
+    let status = h
+        .iscsi()
+        .await
+        .get_iscsi_service(GetIscsiServiceRequest {
+            svm_uuid: SVM2_UUID.into(),
+            read_mask: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Internal);
+    assert_eq!(reason(&status), "UPSTREAM_MALFORMED_RESPONSE");
 }

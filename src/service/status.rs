@@ -21,7 +21,7 @@ pub const ERROR_DOMAIN: &str = "ontap-grpc-gateway";
 /// The status message, in bytes.
 const MAX_MESSAGE: usize = 320;
 /// Field violations listed; the message counts the rest.
-const MAX_VIOLATIONS: usize = 5;
+const MAX_VIOLATIONS: usize = 8;
 /// A violation's field path, in bytes.
 const MAX_FIELD: usize = 80;
 /// A violation's description, in bytes.
@@ -159,7 +159,7 @@ mod tests {
         let status = to_status(GatewayError::InvalidRequest(list));
         let listed = status.get_details_bad_request().unwrap().field_violations;
         assert_eq!(listed.len(), MAX_VIOLATIONS);
-        assert!(status.message().contains("7 more"), "{}", status.message());
+        assert!(status.message().contains("4 more"), "{}", status.message());
     }
 
     #[test]

@@ -285,6 +285,9 @@ pub async fn get_metric(
         .get(&iscsi::metric(&request.svm_uuid, instant), &query, deadline)
         .await?;
     let OntapJson(mut metric) = response.json::<OntapJson<PerformanceMetric>>()?;
+    if metric.timestamp.is_none() {
+        return Err(OntapError::Malformed("the sample has no `timestamp`".into()).into());
+    }
     metric.select(&selection);
     Ok(metric)
 }
@@ -303,6 +306,10 @@ async fn fetch_service(
         .get(&iscsi::service(svm_uuid), &query, deadline)
         .await?;
     let OntapJson(mut service) = response.json::<OntapJson<IscsiService>>()?;
+    // ONTAP always answers a record's key, whatever `fields` asked for.
+    if service.svm.as_ref().and_then(|s| s.uuid.as_ref()).is_none() {
+        return Err(OntapError::Malformed("the service has no `svm.uuid`".into()).into());
+    }
     service.select(selection);
     Ok(service)
 }

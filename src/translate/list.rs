@@ -147,6 +147,14 @@ pub async fn fetch_or_empty<T: OntapRecord>(
         Err(e) => return Err(blame(e, request)),
     };
     let collection: Collection<OntapJson<T>> = response.json()?;
+    if collection.records.len() > plan.max_records as usize {
+        return Err(OntapError::Malformed(format!(
+            "{} records where `max_records` asked for at most {}",
+            collection.records.len(),
+            plan.max_records
+        ))
+        .into());
+    }
     let next_page_token = match collection.next_href() {
         None => String::new(),
         Some(href) => {
@@ -189,6 +197,8 @@ struct Plan {
     query: Query,
     selection: Selection,
     fingerprint: String,
+    /// The most records the page may hold.
+    max_records: u32,
 }
 
 fn plan(
@@ -265,6 +275,7 @@ fn plan(
         return Err(GatewayError::InvalidRequest(violations));
     }
 
+    let max_records = page_size.unwrap_or(DEFAULT_PAGE_SIZE);
     // Always the query this request asks for; a token adds only where to start.
     let mut query = Query::new();
     for &(key, value) in request.extra.iter().chain(&filters) {
@@ -279,7 +290,6 @@ fn plan(
     if request.shared.count_only {
         query.push("return_records", "false");
     } else {
-        let max_records = page_size.unwrap_or(DEFAULT_PAGE_SIZE);
         query.push("max_records", max_records.to_string());
     }
     for (key, value) in start {
@@ -307,6 +317,7 @@ fn plan(
         query,
         selection,
         fingerprint,
+        max_records,
     })
 }
 
