@@ -18,6 +18,9 @@ use ontap_simulator::{
 use tokio::net::TcpListener;
 use tonic::transport::Identity;
 
+/// The longest timeout flag accepted: an hour.
+const MAX_TIMEOUT_MS: u64 = 3_600_000;
+
 #[derive(Parser)]
 #[command(version, about = "A typed gRPC gateway onto the NetApp ONTAP REST API")]
 struct Cli {
@@ -56,18 +59,18 @@ struct ServeArgs {
     /// Accept any cluster certificate. For lab clusters only.
     #[arg(long)]
     insecure_skip_tls_verify: bool,
-    /// Bound on concurrent upstream requests, and so on open connections to the cluster.
-    #[arg(long, default_value_t = 8)]
-    max_in_flight: usize,
-    /// How long a call without a shorter deadline waits for a free upstream slot (ms).
-    #[arg(long, default_value_t = 10_000)]
+    /// Bound on concurrent upstream requests, and so on open connections to the cluster (1-1024).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    max_in_flight: u16,
+    /// How long a call without a shorter deadline waits for a free upstream slot (ms, up to an hour).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_MS))]
     queue_timeout_ms: u64,
-    /// Bound on one upstream request when the caller sets no shorter deadline (ms).
-    #[arg(long, default_value_t = 130_000)]
+    /// Bound on one upstream request when the caller sets no shorter deadline (ms, up to an hour).
+    #[arg(long, default_value_t = 130_000, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_MS))]
     request_timeout_ms: u64,
-    /// Largest upstream response accepted (bytes).
-    #[arg(long, default_value_t = 64 * 1024 * 1024)]
-    max_response_bytes: usize,
+    /// Largest upstream response accepted (bytes, 1 KiB to 1 GiB).
+    #[arg(long, default_value_t = 64 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..=1 << 30))]
+    max_response_bytes: u64,
     /// File holding the key (at least 32 bytes) that signs page tokens; replicas behind one
     /// load balancer share it. Unset: a random key per process, so a token then works only on
     /// the replica that issued it.
@@ -150,10 +153,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         (config, None)
     };
     let config = ClientConfig {
-        max_in_flight: args.max_in_flight,
+        max_in_flight: usize::from(args.max_in_flight),
         queue_timeout: Duration::from_millis(args.queue_timeout_ms),
         request_timeout: Duration::from_millis(args.request_timeout_ms),
-        max_response_bytes: args.max_response_bytes,
+        max_response_bytes: usize::try_from(args.max_response_bytes)
+            .map_err(|_| "--max-response-bytes does not fit this platform".to_owned())?,
         ..config
     };
     let client = OntapClient::new(config).map_err(|e| e.to_string())?;

@@ -121,6 +121,33 @@ async fn serve_without_the_password_variable_refuses_to_start() {
 }
 
 #[tokio::test]
+async fn absurd_flag_values_are_refused_with_the_flag_named() {
+    for (flag, value) in [
+        ("--max-in-flight", "100000000000"),
+        ("--max-in-flight", "0"),
+        ("--queue-timeout-ms", "0"),
+        ("--request-timeout-ms", "99999999999999"),
+        ("--max-response-bytes", "1"),
+    ] {
+        let output = Command::new(BINARY)
+            .args([
+                "serve",
+                "--simulate",
+                "--listen",
+                "127.0.0.1:0",
+                flag,
+                value,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{flag} {value}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(flag), "{flag} {value}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{flag} {value}: {stderr}");
+    }
+}
+
+#[tokio::test]
 async fn serve_refuses_a_page_token_key_file_shorter_than_32_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("page-token.key");

@@ -548,3 +548,22 @@ async fn sample_timestamp_with_nanos_outside_a_second_is_invalid_argument() {
         assert_eq!(bad_fields(&status), ["timestamp"], "nanos {nanos}");
     }
 }
+
+#[tokio::test]
+async fn sample_timestamp_outside_1970_to_9999_is_invalid_argument_and_never_sent() {
+    let h = Harness::start().await;
+    let mut client = h.iscsi().await;
+    let before = h.simulator.stats().requests;
+    for seconds in [-1, -62_135_596_800, 253_402_300_800] {
+        let status = client
+            .get_iscsi_service_metric(GetIscsiServiceMetricRequest {
+                svm_uuid: SVM2_UUID.into(),
+                timestamp: Some(prost_types::Timestamp { seconds, nanos: 0 }),
+                read_mask: None,
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(bad_fields(&status), ["timestamp"], "seconds {seconds}");
+    }
+    assert_eq!(h.simulator.stats().requests, before);
+}

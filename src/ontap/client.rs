@@ -213,6 +213,11 @@ impl OntapClient {
         })
     }
 
+    /// The longest one request may take when the caller sets no deadline.
+    pub fn request_timeout(&self) -> Duration {
+        self.inner.config.request_timeout
+    }
+
     /// The cluster's base URL (scheme, host, port).
     pub fn base_url(&self) -> &str {
         &self.inner.base

@@ -3,6 +3,9 @@
 //! field is to blame.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use tonic::Status;
 use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
@@ -57,6 +60,59 @@ fn shown(text: &str, max: usize) -> String {
         }
     }
     bounded(&out, max)
+}
+
+/// Upstream-queue rejections come in bursts under load: one warning a
+/// second says so, counting the ones it stands for.
+static QUEUE_WARNINGS: WarnLimiter = WarnLimiter::per(Duration::from_secs(1));
+
+/// Time since the first call to this, on the monotonic clock.
+fn since_start() -> Duration {
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed()
+}
+
+/// Lets one warning through per interval and counts the rest. Hand-written:
+/// two atomics; the rate-limiting crates bring clocks and middleware the
+/// gateway has no other use for.
+struct WarnLimiter {
+    interval_ms: u64,
+    /// When the next warning may go out (ms since start); 0 before the first.
+    next_ms: AtomicU64,
+    /// Warnings held back since the last one that went out.
+    suppressed: AtomicU64,
+}
+
+impl WarnLimiter {
+    const fn per(interval: Duration) -> Self {
+        Self {
+            interval_ms: interval.as_millis() as u64,
+            next_ms: AtomicU64::new(0),
+            suppressed: AtomicU64::new(0),
+        }
+    }
+
+    /// `Some(count held back since the last)` when a warning may go out at `now`.
+    fn allow(&self, now: Duration) -> Option<u64> {
+        let now_ms = u64::try_from(now.as_millis()).unwrap_or(u64::MAX);
+        let next = self.next_ms.load(Ordering::Relaxed);
+        let claimed = now_ms >= next
+            && self
+                .next_ms
+                .compare_exchange(
+                    next,
+                    now_ms.saturating_add(self.interval_ms),
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                )
+                .is_ok();
+        if claimed {
+            Some(self.suppressed.swap(0, Ordering::Relaxed))
+        } else {
+            self.suppressed.fetch_add(1, Ordering::Relaxed);
+            None
+        }
+    }
 }
 
 /// The status a failed call answers with.
@@ -116,6 +172,15 @@ pub fn to_status(err: GatewayError) -> Status {
     let logged = shown(&err.to_string(), MAX_LOGGED);
     match &err {
         GatewayError::InvalidRequest(_) => tracing::debug!(reason = row.reason, "{logged}"),
+        GatewayError::Upstream {
+            source: OntapError::Overloaded { .. } | OntapError::QueuedPastDeadline { .. },
+            ..
+        } => match QUEUE_WARNINGS.allow(since_start()) {
+            Some(suppressed) => {
+                tracing::warn!(reason = row.reason, code = ?row.code, suppressed, "{logged}")
+            }
+            None => tracing::debug!(reason = row.reason, "{logged}"),
+        },
         GatewayError::Upstream { .. } => {
             tracing::warn!(reason = row.reason, code = ?row.code, "{logged}")
         }
@@ -134,6 +199,18 @@ mod tests {
 
     use super::*;
     use crate::ontap::{ApiError, ApiErrorArgument};
+
+    #[test]
+    fn a_burst_of_warnings_lets_one_through_per_interval_and_counts_the_rest() {
+        let limiter = WarnLimiter::per(Duration::from_secs(1));
+        let at = Duration::from_millis;
+        assert_eq!(limiter.allow(at(5)), Some(0));
+        assert_eq!(limiter.allow(at(6)), None);
+        assert_eq!(limiter.allow(at(1004)), None);
+        assert_eq!(limiter.allow(at(1005)), Some(2));
+        assert_eq!(limiter.allow(at(1500)), None);
+        assert_eq!(limiter.allow(at(9000)), Some(1));
+    }
 
     #[test]
     fn a_quoted_value_is_cut_to_a_prefix() {

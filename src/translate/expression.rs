@@ -54,90 +54,95 @@ fn normalize_alternative(kind: ValueKind, alternative: &str) -> Result<Cow<'_, s
         });
     }
     let plain = operand.replace('*', "");
-    let checked =
-        match kind {
-            ValueKind::Object => Err("is not a filterable field".into()),
-            ValueKind::Text => Ok(()),
-            ValueKind::BoundedText { max_chars } => {
-                if operand.chars().count() > max_chars {
-                    Err(format!("`{operand}` is longer than {max_chars} characters"))
-                } else {
-                    Ok(())
-                }
+    let checked = match kind {
+        ValueKind::Object => Err("is not a filterable field".into()),
+        ValueKind::Text => Ok(()),
+        ValueKind::BoundedText { max_chars } => {
+            if operand.chars().count() > max_chars {
+                Err(format!("`{operand}` is longer than {max_chars} characters"))
+            } else {
+                Ok(())
             }
-            ValueKind::Unsigned => {
-                if !plain.chars().all(|c| c.is_ascii_digit()) {
-                    Err(format!("`{operand}` is not an unsigned integer"))
-                } else if !operand.contains('*') && operand.parse::<u64>().is_err() {
-                    Err(format!("`{operand}` is out of range"))
-                } else {
-                    Ok(())
-                }
+        }
+        ValueKind::Unsigned => {
+            if !plain.chars().all(|c| c.is_ascii_digit()) {
+                Err(format!("`{operand}` is not an unsigned integer"))
+            } else if !operand.contains('*') && operand.parse::<u64>().is_err() {
+                Err(format!("`{operand}` is out of range"))
+            } else {
+                Ok(())
             }
-            ValueKind::Uuid => {
-                if comparison {
-                    Err(format!(
-                        "`{alternative}`: a UUID cannot be compared with < or >"
-                    ))
-                } else if !plain.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
-                    || operand.len() > 36
-                {
-                    Err(format!("`{operand}` is not a UUID or UUID pattern"))
-                } else {
-                    Ok(())
-                }
+        }
+        ValueKind::Uuid => {
+            if comparison {
+                Err(format!(
+                    "`{alternative}`: a UUID cannot be compared with < or >"
+                ))
+            } else if !plain.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
+                || operand.len() > 36
+            {
+                Err(format!("`{operand}` is not a UUID or UUID pattern"))
+            } else {
+                Ok(())
             }
-            ValueKind::IpAddress => {
-                if plain
-                    .chars()
-                    .all(|c| c.is_ascii_hexdigit() || c == '.' || c == ':')
-                {
-                    Ok(())
-                } else {
-                    Err(format!("`{operand}` is not an IP address or pattern"))
-                }
+        }
+        ValueKind::IpAddress => {
+            if plain
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == '.' || c == ':')
+            {
+                Ok(())
+            } else {
+                Err(format!("`{operand}` is not an IP address or pattern"))
             }
-            ValueKind::Boolean => match operand {
-                "true" | "false" if !comparison => Ok(()),
-                _ => Err(format!("`{alternative}` is not true or false")),
-            },
-            ValueKind::Timestamp => {
-                if plain.chars().all(|c| {
+        }
+        ValueKind::Boolean => match operand {
+            "true" | "false" if !comparison => Ok(()),
+            _ => Err(format!("`{alternative}` is not true or false")),
+        },
+        ValueKind::Timestamp => {
+            let pattern = operand.contains('*');
+            if (pattern || parse_timestamp(operand).is_ok())
+                && plain.chars().all(|c| {
                     c.is_ascii_digit() || matches!(c, '-' | ':' | ' ' | '+' | 'T' | 'Z' | '.')
-                }) {
-                    Ok(())
-                } else {
-                    Err(format!(
-                        "`{operand}` is not a timestamp like `2017-01-25T11:20:13Z`"
-                    ))
-                }
+                })
+            {
+                Ok(())
+            } else {
+                Err(format!(
+                    "`{operand}` is not a timestamp like `2017-01-25T11:20:13Z`"
+                ))
             }
-            ValueKind::Duration => {
-                if plain.chars().all(|c| {
+        }
+        ValueKind::Duration => {
+            let pattern = operand.contains('*');
+            if (pattern || parse_duration(operand).is_ok())
+                && plain.chars().all(|c| {
                     c.is_ascii_digit() || matches!(c, 'P' | 'T' | 'W' | 'D' | 'H' | 'M' | 'S')
-                }) {
-                    Ok(())
-                } else {
-                    Err(format!(
-                        "`{operand}` is not an ISO-8601 duration like `PT15S`"
-                    ))
-                }
+                })
+            {
+                Ok(())
+            } else {
+                Err(format!(
+                    "`{operand}` is not an ISO-8601 duration like `PT15S`"
+                ))
             }
-            ValueKind::Enum(words) => {
-                if comparison {
-                    return Err(format!(
-                        "`{alternative}`: this field cannot be compared with < or >"
-                    ));
-                }
-                let word = enum_word(words, operand)?;
-                if word == operand {
-                    Ok(())
-                } else {
-                    let bang = if negated { "!" } else { "" };
-                    return Ok(Cow::Owned(format!("{bang}{word}")));
-                }
+        }
+        ValueKind::Enum(words) => {
+            if comparison {
+                return Err(format!(
+                    "`{alternative}`: this field cannot be compared with < or >"
+                ));
             }
-        };
+            let word = enum_word(words, operand)?;
+            if word == operand {
+                Ok(())
+            } else {
+                let bang = if negated { "!" } else { "" };
+                return Ok(Cow::Owned(format!("{bang}{word}")));
+            }
+        }
+    };
     checked.map(|()| Cow::Borrowed(alternative))
 }
 
@@ -272,6 +277,18 @@ mod tests {
         assert_eq!(validate(ValueKind::Boolean, "!false"), Ok(()));
         assert!(validate(ValueKind::Boolean, "yes").is_err());
         assert!(validate(ValueKind::Boolean, ">true").is_err());
+    }
+
+    #[test]
+    fn timestamp_and_duration_fragments_are_refused() {
+        for bad in ["-", ":", "2017-13-45T00:00:00Z", ">-"] {
+            assert!(validate(ValueKind::Timestamp, bad).is_err(), "{bad}");
+        }
+        for bad in ["P", "PT", "PTS", ">=P"] {
+            assert!(validate(ValueKind::Duration, bad).is_err(), "{bad}");
+        }
+        assert_eq!(validate(ValueKind::Timestamp, "2017-01-*"), Ok(()));
+        assert_eq!(validate(ValueKind::Duration, "PT*"), Ok(()));
     }
 
     #[test]

@@ -23,6 +23,10 @@ use crate::proto::v1::{
 /// object", which the metrics collection answers before its first sample.
 const NO_METRICS_YET: &str = "8585947";
 
+/// 9999-12-31T23:59:59Z: ONTAP's timestamps are Unix times with four-digit
+/// years, so a sample can be at no instant outside 1970..=9999.
+const LAST_SECOND: i64 = 253_402_300_799;
+
 /// The update_mask paths ONTAP can change, which `*` stands for.
 const UPDATABLE: &[&str] = &["enabled", "target.alias"];
 
@@ -260,11 +264,11 @@ pub async fn get_metric(
             None
         }
         Some(t) => match jiff::Timestamp::new(t.seconds, t.nanos) {
-            Ok(instant) if t.nanos >= 0 => Some(instant),
+            Ok(instant) if t.nanos >= 0 && (0..=LAST_SECOND).contains(&t.seconds) => Some(instant),
             _ => {
                 violations.push(FieldViolation::new(
                     "timestamp",
-                    "must be a valid instant (nanos within 0..1e9, years 0001 to 9999)",
+                    "must be a valid instant (nanos within 0..1e9, years 1970 to 9999)",
                 ));
                 None
             }

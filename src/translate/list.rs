@@ -2,6 +2,7 @@
 //! count-only and return_timeout, translated onto an ONTAP collection GET.
 
 use std::borrow::Cow;
+use std::time::Duration;
 
 use super::Upstream;
 use super::expression;
@@ -136,7 +137,8 @@ pub async fn fetch_or_empty<T: OntapRecord>(
     deadline: Deadline,
     means_empty: impl Fn(&OntapError) -> bool,
 ) -> Result<Page<T>, GatewayError> {
-    let plan = plan(&upstream.page_tokens, schema, path, request, deadline)?;
+    let budget = deadline.cap(upstream.client.request_timeout());
+    let plan = plan(&upstream.page_tokens, schema, path, request, budget)?;
     let response = match upstream.client.get(path, &plan.query, deadline).await {
         Ok(response) => response,
         Err(e) if means_empty(&e) => {
@@ -206,7 +208,7 @@ fn plan(
     schema: &Schema,
     path: &ApiPath,
     request: &ListRequest<'_>,
-    deadline: Deadline,
+    budget: Duration,
 ) -> Result<Plan, GatewayError> {
     let mut violations = Vec::new();
 
@@ -295,7 +297,7 @@ fn plan(
     for (key, value) in start {
         query.push(key, value);
     }
-    if let Some(seconds) = return_timeout(request.shared.return_timeout_seconds, deadline) {
+    if let Some(seconds) = return_timeout(request.shared.return_timeout_seconds, budget) {
         query.push("return_timeout", seconds.to_string());
     }
     let length = query.encode().len();
@@ -388,20 +390,18 @@ fn order_by(schema: &Schema, entries: &[String], violations: &mut Vec<FieldViola
     terms.join(",")
 }
 
-/// The `return_timeout` to send: the caller's, shortened to the deadline so
-/// ONTAP returns what it has before the caller gives up.
-fn return_timeout(requested: Option<u32>, deadline: Deadline) -> Option<u32> {
-    let by_deadline = deadline.remaining().map(|left| {
-        let seconds = left
-            .as_secs()
-            .clamp(1, u64::from(MAX_RETURN_TIMEOUT_SECONDS));
-        u32::try_from(seconds).expect("clamped to 120")
-    });
-    match (requested, by_deadline) {
-        (Some(r), Some(d)) => Some(r.min(d)),
-        (Some(r), None) => Some(r),
-        (None, Some(d)) if u64::from(d) < DEFAULT_RETURN_TIMEOUT_SECONDS => Some(d),
-        (None, _) => None,
+/// The `return_timeout` to send: the caller's, shortened to `budget` (the
+/// time the request may take: the deadline's, or the gateway's request
+/// timeout) so ONTAP returns what it has before anyone gives up on it.
+fn return_timeout(requested: Option<u32>, budget: Duration) -> Option<u32> {
+    let seconds = budget
+        .as_secs()
+        .clamp(1, u64::from(MAX_RETURN_TIMEOUT_SECONDS));
+    let by_budget = u32::try_from(seconds).expect("clamped to 120");
+    match requested {
+        Some(r) => Some(r.min(by_budget)),
+        None if u64::from(by_budget) < DEFAULT_RETURN_TIMEOUT_SECONDS => Some(by_budget),
+        None => None,
     }
 }
 
@@ -429,33 +429,24 @@ mod tests {
     use crate::translate::resources::CIFS_CONNECTION as SCHEMA;
     use crate::translate::schema::MAX_MASK_PATHS;
 
+    /// The budget of a call without a deadline: the default request timeout.
+    const NO_DEADLINE: Duration = Duration::from_secs(130);
+
     fn key() -> PageTokenKey {
         PageTokenKey::from_bytes(&[1; 32])
     }
 
     fn violations(request: ListRequest<'_>) -> Vec<String> {
-        match plan(
-            &key(),
-            &SCHEMA,
-            &CONNECTIONS.path(),
-            &request,
-            Deadline::NONE,
-        ) {
+        match plan(&key(), &SCHEMA, &CONNECTIONS.path(), &request, NO_DEADLINE) {
             Err(GatewayError::InvalidRequest(v)) => v.into_iter().map(|v| v.field).collect(),
             other => panic!("expected violations, got {other:?}"),
         }
     }
 
     fn query(request: ListRequest<'_>) -> Query {
-        plan(
-            &key(),
-            &SCHEMA,
-            &CONNECTIONS.path(),
-            &request,
-            Deadline::NONE,
-        )
-        .unwrap()
-        .query
+        plan(&key(), &SCHEMA, &CONNECTIONS.path(), &request, NO_DEADLINE)
+            .unwrap()
+            .query
     }
 
     /// A token continuing the first page of an unfiltered `fields=*` list at `start`.
@@ -465,7 +456,7 @@ mod tests {
             &SCHEMA,
             &CONNECTIONS.path(),
             &ListRequest::default(),
-            Deadline::NONE,
+            NO_DEADLINE,
         )
         .unwrap();
         let start = start
@@ -706,19 +697,16 @@ mod tests {
     }
 
     #[test]
-    fn deadline_shortens_return_timeout() {
-        assert_eq!(
-            return_timeout(None, Deadline::after(Duration::from_millis(4500))),
-            Some(4)
-        );
-        assert_eq!(
-            return_timeout(Some(10), Deadline::after(Duration::from_secs(60))),
-            Some(10)
-        );
-        assert_eq!(
-            return_timeout(None, Deadline::after(Duration::from_secs(60))),
-            None
-        );
-        assert_eq!(return_timeout(None, Deadline::NONE), None);
+    fn a_short_budget_shortens_return_timeout() {
+        assert_eq!(return_timeout(None, Duration::from_millis(4500)), Some(4));
+        assert_eq!(return_timeout(Some(30), Duration::from_secs(20)), Some(20));
+        assert_eq!(return_timeout(None, Duration::from_millis(10)), Some(1));
+    }
+
+    #[test]
+    fn a_long_budget_leaves_return_timeout_as_asked() {
+        assert_eq!(return_timeout(Some(10), Duration::from_secs(60)), Some(10));
+        assert_eq!(return_timeout(None, Duration::from_secs(60)), None);
+        assert_eq!(return_timeout(None, Duration::from_secs(130)), None);
     }
 }

@@ -274,6 +274,14 @@ mod tests {
     }
 
     #[test]
+    fn a_key_that_is_not_a_string_says_a_field_name_was_expected() {
+        let e = Key::deserialize(serde_json::json!(3))
+            .map(|_| ())
+            .unwrap_err();
+        assert!(e.to_string().contains("a field name"), "{e}");
+    }
+
+    #[test]
     fn an_integer_of_the_wrong_type_says_which_integer_was_expected() {
         let e = read::<CifsConnection>(r#"{"client_port": true}"#).unwrap_err();
         assert!(e.to_string().contains("an integer within u32"), "{e}");
