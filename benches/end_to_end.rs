@@ -9,7 +9,7 @@ use ontap_grpc_gateway::ontap::cifs::CONNECTIONS;
 use ontap_grpc_gateway::ontap::{ClientConfig, Deadline, OntapClient, Query};
 use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
 use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
-use ontap_grpc_gateway::server;
+use ontap_grpc_gateway::server::{self, ServeOptions};
 use ontap_grpc_gateway::translate::{PageTokenKey, Upstream};
 use ontap_simulator::{Cluster, Credentials, ExposeSecret, Simulator, SimulatorConfig};
 use tokio::net::TcpListener;
@@ -49,7 +49,7 @@ fn list_pages(c: &mut Criterion) {
         tokio::spawn(server::serve(
             listener,
             upstream,
-            None,
+            ServeOptions::default(),
             std::future::pending(),
         ));
         let channel = Channel::from_shared(format!("http://{addr}"))

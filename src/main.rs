@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use ontap_grpc_gateway::ontap::{ClientConfig, OntapClient, TlsOptions};
-use ontap_grpc_gateway::server;
+use ontap_grpc_gateway::server::{self, ServeOptions};
 use ontap_grpc_gateway::translate::{PageTokenKey, Upstream};
 #[cfg(feature = "simulator")]
 use ontap_simulator::{
@@ -17,6 +17,18 @@ use ontap_simulator::{
 };
 use tokio::net::TcpListener;
 use tonic::transport::Identity;
+
+/// A duration flag: jiff's friendly form (`30s`, `500ms`, `1m 30s`) or ISO
+/// 8601 (`PT30S`), from 1 ms to a day.
+fn duration_flag(text: &str) -> Result<Duration, String> {
+    let parsed: jiff::SignedDuration = text
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration like 30s, 500ms or 2m"))?;
+    Duration::try_from(parsed)
+        .ok()
+        .filter(|d| (Duration::from_millis(1)..=Duration::from_secs(86_400)).contains(d))
+        .ok_or_else(|| format!("`{text}` is outside 1ms to 24h"))
+}
 
 /// The longest timeout flag accepted: an hour.
 const MAX_TIMEOUT_MS: u64 = 3_600_000;
@@ -31,7 +43,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the gRPC gateway.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Run the ONTAP REST simulator alone (for curl, or a third-party ONTAP client).
     Simulate(SimulateArgs),
 }
@@ -76,6 +88,32 @@ struct ServeArgs {
     /// the replica that issued it.
     #[arg(long)]
     page_token_key_file: Option<PathBuf>,
+    /// After SIGTERM/SIGINT, how long in-flight calls may finish before every connection is cut
+    /// (`30s`, `500ms`, `2m`).
+    #[arg(long, default_value = "30s", value_parser = duration_flag)]
+    drain_timeout: Duration,
+    /// Open gRPC connections at once; past it a new connection is closed at once (1-100000).
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    max_connections: u32,
+    /// How long a new connection may stay silent before sending its first byte.
+    #[arg(long, default_value = "10s", value_parser = duration_flag)]
+    handshake_timeout: Duration,
+    /// Calls (HTTP/2 streams) at once on one connection (1-10000).
+    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    max_concurrent_streams: u32,
+    /// How often an HTTP/2 PING checks a connection.
+    #[arg(long, default_value = "60s", value_parser = duration_flag)]
+    keepalive_interval: Duration,
+    /// How long a PING may go unanswered before the connection is closed.
+    #[arg(long, default_value = "20s", value_parser = duration_flag)]
+    keepalive_timeout: Duration,
+    /// After this long a connection is asked to go away (GOAWAY), so idle connections do not pile
+    /// up and clients rebalance across replicas.
+    #[arg(long, default_value = "30m", value_parser = duration_flag)]
+    max_connection_age: Duration,
+    /// How long a call's request body may stall between frames.
+    #[arg(long, default_value = "10s", value_parser = duration_flag)]
+    request_body_timeout: Duration,
     /// PEM certificate chain to serve gRPC over TLS (with --tls-key).
     #[arg(long, requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -113,7 +151,7 @@ async fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let result = match Cli::parse().command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Simulate(args) => simulate(args).await,
     };
     match result {
@@ -177,6 +215,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         )),
         _ => None,
     };
+    let shutdown = shutdown_signal()?;
     let listener = TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("listening on {}: {e}", args.listen))?;
@@ -186,11 +225,29 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         tls = tls.is_some(),
         "gateway serving ontap.v1 (reflection and grpc.health.v1 enabled)"
     );
-    server::serve(listener, upstream, tls, shutdown_signal())
+    let options = ServeOptions {
+        tls,
+        drain_timeout: args.drain_timeout,
+        max_connections: args.max_connections as usize,
+        handshake_timeout: args.handshake_timeout,
+        max_concurrent_streams: args.max_concurrent_streams,
+        keepalive_interval: args.keepalive_interval,
+        keepalive_timeout: args.keepalive_timeout,
+        max_connection_age: args.max_connection_age,
+        request_body_timeout: args.request_body_timeout,
+    };
+    server::serve(listener, upstream, options, shutdown)
         .await
         .map_err(|e| e.to_string())?;
     if let Some(simulator) = simulator {
-        simulator.shutdown().await;
+        // The embedded simulator's own requests were the gateway's, now cut;
+        // it gets a moment to close, not a say in when the process exits.
+        if tokio::time::timeout(Duration::from_secs(1), simulator.shutdown())
+            .await
+            .is_err()
+        {
+            tracing::warn!("the embedded simulator did not stop within 1s; exiting anyway");
+        }
     }
     tracing::info!("gateway stopped");
     Ok(())
@@ -216,6 +273,7 @@ async fn embedded_simulator() -> Result<(ClientConfig, Simulator), String> {
 
 #[cfg(feature = "simulator")]
 async fn simulate(args: SimulateArgs) -> Result<(), String> {
+    let shutdown = shutdown_signal()?;
     let simulator = Simulator::start(
         SimulatorConfig {
             listen: args.listen,
@@ -234,7 +292,7 @@ async fn simulate(args: SimulateArgs) -> Result<(), String> {
         tracing::info!(path = %path.display(), "wrote the simulator's self-signed certificate");
     }
     tracing::info!(url = %simulator.base_url(), "ONTAP REST simulator serving the seed cluster");
-    simulator.run_until(shutdown_signal()).await;
+    simulator.run_until(shutdown).await;
     Ok(())
 }
 
@@ -266,25 +324,24 @@ impl NoSimulator {
     }
 }
 
-/// Resolves on Ctrl-C or SIGTERM, so in-flight calls drain on either.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on SIGTERM or SIGINT. The handlers are installed when this is
+/// called, not when first polled: a signal that arrives between the
+/// listener opening and the server starting must still drain, not kill.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| format!("installing the SIGTERM handler: {e}"))?;
+    #[cfg(unix)]
+    let mut interrupt = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(|e| format!("installing the SIGINT handler: {e}"))?;
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = terminate.recv() => {}
+            _ = interrupt.recv() => {}
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
-    }
-    tracing::info!("shutting down: draining in-flight calls");
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down: draining in-flight calls");
+    })
 }

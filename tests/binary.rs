@@ -98,6 +98,31 @@ async fn serve_simulate_answers_and_stops_cleanly_on_sigterm() {
 }
 
 #[tokio::test]
+async fn sigterm_exits_zero_despite_a_connection_that_never_speaks() {
+    let (mut gateway, addr) = spawn_until(
+        &[
+            "serve",
+            "--simulate",
+            "--listen",
+            "127.0.0.1:0",
+            "--drain-timeout",
+            "300ms",
+            "--handshake-timeout",
+            "10m",
+        ],
+        "listen",
+    );
+    connect(format!("http://{addr}")).await;
+    let _silent = std::net::TcpStream::connect(&addr).unwrap();
+    terminate(&gateway.0);
+    let exited = tokio::task::spawn_blocking(move || gateway.0.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(exited.success(), "{exited}");
+}
+
+#[tokio::test]
 async fn serve_without_a_cluster_or_simulate_refuses_to_start() {
     let output = Command::new(BINARY).args(["serve"]).output().unwrap();
     assert!(!output.status.success());

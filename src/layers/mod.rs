@@ -8,7 +8,10 @@
 //!    ([`access_log`]);
 //! 3. *metrics* and 4. *authentication* go here (the production issue);
 //! 5. **deadline**: the caller's `grpc-timeout`, read on arrival
-//!    ([`deadline`]).
+//!    ([`deadline`]);
+//! 6. **request body timeout**: a request body that stalls between frames
+//!    for longer than the bound fails the call (tower-http), so a
+//!    half-sent request holds nothing for good.
 //!
 //! Then tonic's router and the handlers in [`crate::service`]. Bounding
 //! upstream concurrency is the ONTAP client's own job, per cluster, so it
@@ -17,10 +20,15 @@
 pub mod access_log;
 pub mod deadline;
 
-use http::HeaderName;
+use std::time::Duration;
+
+use http::{HeaderName, Request};
+use tonic::body::Body;
 use tower::ServiceBuilder;
 use tower::layer::util::{Identity, Stack};
+use tower::util::MapRequestLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutBody};
 
 pub use access_log::AccessLogLayer;
 pub use deadline::DeadlineLayer;
@@ -28,20 +36,33 @@ pub use deadline::DeadlineLayer;
 /// The header a call's request id travels in, both ways.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// Turns the timed body back into the body type tonic's services take.
+type Rebox = fn(Request<TimeoutBody<Body>>) -> Request<Body>;
+
 /// The layers, in the order of the module documentation.
 pub type CallStack = Stack<
-    DeadlineLayer,
+    MapRequestLayer<Rebox>,
     Stack<
-        AccessLogLayer,
-        Stack<PropagateRequestIdLayer, Stack<SetRequestIdLayer<MakeRequestUuid>, Identity>>,
+        RequestBodyTimeoutLayer,
+        Stack<
+            DeadlineLayer,
+            Stack<
+                AccessLogLayer,
+                Stack<PropagateRequestIdLayer, Stack<SetRequestIdLayer<MakeRequestUuid>, Identity>>,
+            >,
+        >,
     >,
 >;
 
-/// The stack for a gateway in front of `cluster` (named in access lines).
-pub fn stack(cluster: &str) -> ServiceBuilder<CallStack> {
+/// The stack for a gateway in front of `cluster` (named in access lines),
+/// failing calls whose request body stalls for `body_timeout`.
+pub fn stack(cluster: &str, body_timeout: Duration) -> ServiceBuilder<CallStack> {
+    let rebox: Rebox = |request| request.map(Body::new);
     ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(AccessLogLayer::new(cluster))
         .layer(DeadlineLayer)
+        .layer(RequestBodyTimeoutLayer::new(body_timeout))
+        .map_request(rebox)
 }

@@ -12,7 +12,7 @@ use ontap_grpc_gateway::ontap::{ClientConfig, OntapClient, TlsOptions};
 use ontap_grpc_gateway::proto::v1::SvmRef;
 use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
 use ontap_grpc_gateway::proto::v1::iscsi_services_client::IscsiServicesClient;
-use ontap_grpc_gateway::server;
+use ontap_grpc_gateway::server::{self, ServeOptions};
 use ontap_grpc_gateway::translate::{PageTokenKey, Upstream};
 use ontap_simulator::{Cluster, Credentials, ExposeSecret, Simulator, SimulatorConfig};
 use tokio::net::TcpListener;
@@ -56,19 +56,28 @@ impl Gateway {
         config: ClientConfig,
         tls: Option<tonic::transport::Identity>,
     ) -> Gateway {
+        let options = ServeOptions {
+            tls,
+            ..ServeOptions::default()
+        };
+        Self::start_with_options(config, options).await
+    }
+
+    /// Like [`Gateway::start`], serving with `options`.
+    pub async fn start_with_options(config: ClientConfig, options: ServeOptions) -> Gateway {
         let key = PageTokenKey::random().expect("the OS has randomness");
-        Self::start_with(config, tls, key).await
+        Self::start_with(config, options, key).await
     }
 
     /// Like [`Gateway::start`], signing page tokens with `key`, as replicas
     /// sharing a `--page-token-key-file` do.
     pub async fn start_with_key(config: ClientConfig, key: PageTokenKey) -> Gateway {
-        Self::start_with(config, None, key).await
+        Self::start_with(config, ServeOptions::default(), key).await
     }
 
     async fn start_with(
         config: ClientConfig,
-        tls: Option<tonic::transport::Identity>,
+        options: ServeOptions,
         page_tokens: PageTokenKey,
     ) -> Gateway {
         let upstream = Upstream {
@@ -79,7 +88,7 @@ impl Gateway {
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            server::serve(listener, upstream, tls, async {
+            server::serve(listener, upstream, options, async {
                 let _ = stopped.await;
             })
             .await
@@ -273,6 +282,17 @@ pub struct UnansweringPort {
 pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
     for _ in 0..100 {
         if check() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("timed out waiting until {what}");
+}
+
+/// Like [`eventually`], for a check that must itself await (a call).
+pub async fn eventually_async(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    for _ in 0..100 {
+        if check().await {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;

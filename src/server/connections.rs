@@ -1,0 +1,177 @@
+//! Accepted connections, bounded: at most `max_connections` open at once
+//! (past it a new connection is closed at once, so its client fails fast
+//! and retries elsewhere, rather than waiting unseen in the backlog), and a
+//! connection that sends nothing within the handshake timeout (the
+//! HTTP/2 preface, or the TLS hello) is closed. When the drain after a
+//! shutdown runs out, every connection is cut at once, whatever its peer
+//! or its calls are doing.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Sleep;
+use tokio_stream::Stream;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
+use tonic::transport::server::{Connected, TcpConnectInfo, TcpIncoming};
+
+/// The listener's connections, each holding one of `permits`.
+pub struct BoundedIncoming {
+    listener: TcpIncoming,
+    permits: Arc<Semaphore>,
+    handshake_timeout: Duration,
+    cut: CancellationToken,
+}
+
+impl BoundedIncoming {
+    /// Connections from `listener`, at most `max_connections` at once, all
+    /// closed when `cut` is cancelled.
+    pub fn new(
+        listener: TcpIncoming,
+        max_connections: usize,
+        handshake_timeout: Duration,
+        cut: CancellationToken,
+    ) -> Self {
+        Self {
+            listener,
+            permits: Arc::new(Semaphore::new(max_connections)),
+            handshake_timeout,
+            cut,
+        }
+    }
+}
+
+impl Stream for BoundedIncoming {
+    type Item = io::Result<BoundedConnection>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        loop {
+            let stream = match Pin::new(&mut self.listener).poll_next(cx) {
+                Poll::Ready(Some(Ok(stream))) => stream,
+                Poll::Ready(Some(Err(e))) => return Poll::Ready(Some(Err(e))),
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => return Poll::Pending,
+            };
+            match Arc::clone(&self.permits).try_acquire_owned() {
+                Ok(permit) => {
+                    return Poll::Ready(Some(Ok(BoundedConnection {
+                        stream,
+                        handshake: Some(Box::pin(tokio::time::sleep(self.handshake_timeout))),
+                        cut: Box::pin(self.cut.clone().cancelled_owned()),
+                        _permit: permit,
+                    })));
+                }
+                Err(_) => {
+                    tracing::debug!(
+                        peer = ?stream.peer_addr().ok(),
+                        "connection limit reached; closing a new connection"
+                    );
+                    drop(stream);
+                }
+            }
+        }
+    }
+}
+
+/// One accepted connection, counted against the limit until it closes.
+pub struct BoundedConnection {
+    stream: TcpStream,
+    /// Until the peer's first byte: when the connection is closed unheard.
+    handshake: Option<Pin<Box<Sleep>>>,
+    /// Resolves when the drain has run out.
+    cut: Pin<Box<WaitForCancellationFutureOwned>>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl BoundedConnection {
+    /// An error once the drain has run out; the connection's task is
+    /// always reading, so this wakes it to close.
+    fn check_cut(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
+        match self.cut.as_mut().poll(cx) {
+            Poll::Ready(()) => Err(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "the shutdown drain ran out",
+            )),
+            Poll::Pending => Ok(()),
+        }
+    }
+}
+
+impl Connected for BoundedConnection {
+    type ConnectInfo = TcpConnectInfo;
+
+    fn connect_info(&self) -> TcpConnectInfo {
+        self.stream.connect_info()
+    }
+}
+
+impl AsyncRead for BoundedConnection {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let this = &mut *self;
+        this.check_cut(cx)?;
+        match Pin::new(&mut this.stream).poll_read(cx, buf) {
+            Poll::Ready(result) => {
+                if buf.filled().len() > before {
+                    this.handshake = None;
+                }
+                Poll::Ready(result)
+            }
+            Poll::Pending => {
+                let silent_too_long = this
+                    .handshake
+                    .as_mut()
+                    .is_some_and(|deadline| deadline.as_mut().poll(cx).is_ready());
+                if silent_too_long {
+                    Poll::Ready(Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "no handshake within the timeout",
+                    )))
+                } else {
+                    Poll::Pending
+                }
+            }
+        }
+    }
+}
+
+impl AsyncWrite for BoundedConnection {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.check_cut(cx)?;
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.check_cut(cx)?;
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+}

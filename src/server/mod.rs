@@ -1,0 +1,165 @@
+//! The gRPC server: the API services plus what a good citizen of the gRPC
+//! ecosystem serves (reflection v1 and v1alpha, grpc.health.v1), with
+//! optional TLS and graceful shutdown.
+
+mod connections;
+
+use std::future::Future;
+use std::time::Duration;
+
+use connections::BoundedIncoming;
+use tokio::sync::oneshot;
+use tokio_util::sync::CancellationToken;
+
+use tokio::net::TcpListener;
+use tonic::transport::server::TcpIncoming;
+use tonic::transport::{Identity, Server, ServerTlsConfig};
+
+use crate::layers;
+use crate::proto::v1::cifs_connections_server::CifsConnectionsServer;
+use crate::proto::v1::iscsi_services_server::IscsiServicesServer;
+use crate::routes::Routes;
+use crate::service::{CifsConnectionsService, IscsiServicesService};
+use crate::translate::Upstream;
+
+/// A failure to start or run the server.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// Reflection could not index the descriptor sets.
+    #[error("building the reflection service: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    /// The transport failed (TLS configuration, accept loop).
+    #[error("gRPC transport: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// How the server treats connections and shutdown. Every bound has a safe
+/// default; `serve --help` lists the flags that set them.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Serve gRPC over TLS with this identity.
+    pub tls: Option<Identity>,
+    /// After the shutdown signal, how long in-flight calls may finish
+    /// before every connection is cut.
+    pub drain_timeout: Duration,
+    /// Open connections at once; past it a new one is closed at once.
+    pub max_connections: usize,
+    /// How long a new connection may stay silent before its first byte.
+    pub handshake_timeout: Duration,
+    /// HTTP/2 streams (calls) at once on one connection.
+    pub max_concurrent_streams: u32,
+    /// How often an HTTP/2 PING checks an otherwise quiet connection.
+    pub keepalive_interval: Duration,
+    /// How long a PING may go unanswered before the connection is closed.
+    pub keepalive_timeout: Duration,
+    /// After this long a connection is asked to go away (GOAWAY), and is
+    /// closed one `keepalive_timeout` later: idle connections do not pile up,
+    /// and clients rebalance across replicas.
+    pub max_connection_age: Duration,
+    /// How long a call's request body may stall between frames.
+    pub request_body_timeout: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            tls: None,
+            drain_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+            handshake_timeout: Duration::from_secs(10),
+            max_concurrent_streams: 128,
+            keepalive_interval: Duration::from_secs(60),
+            keepalive_timeout: Duration::from_secs(20),
+            max_connection_age: Duration::from_secs(30 * 60),
+            request_body_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Serves the gateway on `listener` until `shutdown` resolves, then stops
+/// accepting (the listening socket closes), lets in-flight calls finish for
+/// up to the drain timeout, and returns, cutting whatever is left.
+pub async fn serve(
+    listener: TcpListener,
+    upstream: Upstream,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health
+        .set_serving::<CifsConnectionsServer<CifsConnectionsService>>()
+        .await;
+    health
+        .set_serving::<IscsiServicesServer<IscsiServicesService>>()
+        .await;
+
+    let mut builder = Server::builder()
+        .max_concurrent_streams(options.max_concurrent_streams)
+        .http2_keepalive_interval(Some(options.keepalive_interval))
+        .http2_keepalive_timeout(Some(options.keepalive_timeout))
+        .max_connection_age(options.max_connection_age)
+        .max_connection_age_grace(options.keepalive_timeout)
+        .layer(layers::stack(
+            upstream.client.base_url(),
+            options.request_body_timeout,
+        ));
+    if let Some(identity) = options.tls {
+        builder = builder.tls_config(ServerTlsConfig::new().identity(identity))?;
+    }
+    let routes = Routes::default()
+        .with(health_service)
+        .with(reflection().build_v1()?)
+        .with(reflection().build_v1alpha()?)
+        .with(CifsConnectionsServer::new(CifsConnectionsService::new(
+            upstream.clone(),
+        )))
+        .with(IscsiServicesServer::new(IscsiServicesService::new(
+            upstream,
+        )));
+    let cut = CancellationToken::new();
+    let incoming = BoundedIncoming::new(
+        incoming(listener),
+        options.max_connections,
+        options.handshake_timeout,
+        cut.clone(),
+    );
+    let (signalled, draining) = oneshot::channel();
+    let serving = builder.serve_with_incoming_shutdown(routes, incoming, async {
+        shutdown.await;
+        let _ = signalled.send(());
+    });
+    let drain_timeout = async {
+        match draining.await {
+            Ok(()) => tokio::time::sleep(options.drain_timeout).await,
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        served = serving => served?,
+        () = drain_timeout => {
+            tracing::warn!(
+                drain_timeout = ?options.drain_timeout,
+                "calls still in flight after the drain timeout; closing their connections"
+            );
+            cut.cancel();
+        }
+    }
+    Ok(())
+}
+
+/// Accepted connections with Nagle's algorithm off: a unary reply is one
+/// small write, and delaying it for an ACK costs the caller ~40 ms.
+fn incoming(listener: TcpListener) -> TcpIncoming {
+    TcpIncoming::from(listener)
+        .with_nodelay(Some(true))
+        .with_keepalive(Some(std::time::Duration::from_secs(60)))
+}
+
+/// Reflection over our API, the error-detail types our statuses carry (so
+/// grpcurl can print them), and health.
+fn reflection() -> tonic_reflection::server::Builder<'static> {
+    tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+}
