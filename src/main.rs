@@ -114,6 +114,9 @@ struct ServeArgs {
     /// How long a call's request body may stall between frames.
     #[arg(long, default_value = "10s", value_parser = duration_flag)]
     request_body_timeout: Duration,
+    /// The largest request message accepted (bytes, 1 KiB to 4 MiB).
+    #[arg(long, default_value_t = 1024 * 1024, value_parser = clap::value_parser!(u32).range(1024..=4 * 1024 * 1024))]
+    max_request_bytes: u32,
     /// PEM certificate chain to serve gRPC over TLS (with --tls-key).
     #[arg(long, requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -235,6 +238,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         keepalive_timeout: args.keepalive_timeout,
         max_connection_age: args.max_connection_age,
         request_body_timeout: args.request_body_timeout,
+        max_request_bytes: args.max_request_bytes as usize,
     };
     server::serve(listener, upstream, options, shutdown)
         .await

@@ -11,7 +11,10 @@
 //!    ([`deadline`]);
 //! 6. **request body timeout**: a request body that stalls between frames
 //!    for longer than the bound fails the call (tower-http), so a
-//!    half-sent request holds nothing for good.
+//!    half-sent request holds nothing for good;
+//! 7. **framing**: the whole request read, bounded, and checked to be one
+//!    gRPC message, with the spec's code for each way it is not
+//!    ([`framing`]).
 //!
 //! Then tonic's router and the handlers in [`crate::service`]. Bounding
 //! upstream concurrency is the ONTAP client's own job, per cluster, so it
@@ -19,6 +22,7 @@
 
 pub mod access_log;
 pub mod deadline;
+pub mod framing;
 
 use std::time::Duration;
 
@@ -32,6 +36,7 @@ use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutBody};
 
 pub use access_log::AccessLogLayer;
 pub use deadline::DeadlineLayer;
+pub use framing::FramingLayer;
 
 /// The header a call's request id travels in, both ways.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -41,22 +46,33 @@ type Rebox = fn(Request<TimeoutBody<Body>>) -> Request<Body>;
 
 /// The layers, in the order of the module documentation.
 pub type CallStack = Stack<
-    MapRequestLayer<Rebox>,
+    FramingLayer,
     Stack<
-        RequestBodyTimeoutLayer,
+        MapRequestLayer<Rebox>,
         Stack<
-            DeadlineLayer,
+            RequestBodyTimeoutLayer,
             Stack<
-                AccessLogLayer,
-                Stack<PropagateRequestIdLayer, Stack<SetRequestIdLayer<MakeRequestUuid>, Identity>>,
+                DeadlineLayer,
+                Stack<
+                    AccessLogLayer,
+                    Stack<
+                        PropagateRequestIdLayer,
+                        Stack<SetRequestIdLayer<MakeRequestUuid>, Identity>,
+                    >,
+                >,
             >,
         >,
     >,
 >;
 
 /// The stack for a gateway in front of `cluster` (named in access lines),
-/// failing calls whose request body stalls for `body_timeout`.
-pub fn stack(cluster: &str, body_timeout: Duration) -> ServiceBuilder<CallStack> {
+/// failing calls whose request body stalls for `body_timeout` or whose
+/// request message is larger than `max_message` bytes.
+pub fn stack(
+    cluster: &str,
+    body_timeout: Duration,
+    max_message: usize,
+) -> ServiceBuilder<CallStack> {
     let rebox: Rebox = |request| request.map(Body::new);
     ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -65,4 +81,5 @@ pub fn stack(cluster: &str, body_timeout: Duration) -> ServiceBuilder<CallStack>
         .layer(DeadlineLayer)
         .layer(RequestBodyTimeoutLayer::new(body_timeout))
         .map_request(rebox)
+        .layer(FramingLayer::new(max_message))
 }

@@ -58,6 +58,8 @@ pub struct ServeOptions {
     pub max_connection_age: Duration,
     /// How long a call's request body may stall between frames.
     pub request_body_timeout: Duration,
+    /// The largest request message accepted, in bytes.
+    pub max_request_bytes: usize,
 }
 
 impl Default for ServeOptions {
@@ -72,6 +74,7 @@ impl Default for ServeOptions {
             keepalive_timeout: Duration::from_secs(20),
             max_connection_age: Duration::from_secs(30 * 60),
             request_body_timeout: Duration::from_secs(10),
+            max_request_bytes: 1024 * 1024,
         }
     }
 }
@@ -102,6 +105,7 @@ pub async fn serve(
         .layer(layers::stack(
             upstream.client.base_url(),
             options.request_body_timeout,
+            options.max_request_bytes,
         ));
     if let Some(identity) = options.tls {
         builder = builder.tls_config(ServerTlsConfig::new().identity(identity))?;

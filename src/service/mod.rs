@@ -13,7 +13,7 @@ use crate::translate::{GatewayError, Upstream};
 
 pub use cifs::CifsConnectionsService;
 pub use iscsi::IscsiServicesService;
-pub use status::to_status;
+pub use status::{ERROR_DOMAIN, to_status};
 
 /// Runs one translator call and maps its error at the edge. A request that
 /// did not pass the deadline layer has no deadline.
