@@ -74,10 +74,13 @@ pub fn reply_margin(timeout: Duration) -> Duration {
 
 /// Parses `<1..8 digits><unit>` per the gRPC HTTP/2 protocol spec.
 fn parse_grpc_timeout(value: &str) -> Option<Duration> {
-    if value.len() < 2 || value.len() > 9 {
+    if value.len() < 2 || value.len() > 9 || !value.is_ascii() {
         return None;
     }
     let (digits, unit) = value.split_at(value.len() - 1);
+    if !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
     let amount: u64 = digits.parse().ok()?;
     Some(match unit {
         "H" => Duration::from_secs(amount.checked_mul(3600)?),
@@ -185,5 +188,30 @@ mod readiness {
         let mut service = DeadlineLayer.layer(NeverReady);
         let mut cx = Context::from_waker(std::task::Waker::noop());
         assert!(Service::<http::Request<()>>::poll_ready(&mut service, &mut cx).is_pending());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_header_value_parses_or_is_refused_without_panicking(value in ".{0,12}") {
+            let _ = parse_grpc_timeout(&value);
+        }
+
+        #[test]
+        fn every_valid_timeout_parses_to_its_duration(amount in 0u64..100_000_000, unit in "[HMSmun]") {
+            let expected = match unit.as_str() {
+                "H" => Duration::from_secs(amount * 3600),
+                "M" => Duration::from_secs(amount * 60),
+                "S" => Duration::from_secs(amount),
+                "m" => Duration::from_millis(amount),
+                "u" => Duration::from_micros(amount),
+                _ => Duration::from_nanos(amount),
+            };
+            proptest::prop_assert_eq!(parse_grpc_timeout(&format!("{amount}{unit}")), Some(expected));
+        }
+
+        #[test]
+        fn a_sign_or_space_before_the_digits_is_refused(amount in 0u64..1000, prefix in "[+ -]") {
+            proptest::prop_assert_eq!(parse_grpc_timeout(&format!("{prefix}{amount}S")), None);
+        }
     }
 }

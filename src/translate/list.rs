@@ -709,4 +709,49 @@ mod tests {
         assert_eq!(return_timeout(None, Duration::from_secs(60)), None);
         assert_eq!(return_timeout(None, Duration::from_secs(130)), None);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn the_query_holds_only_what_the_request_asked_for_all_encoded(
+            filters in proptest::collection::vec(".{0,40}", 9),
+            mask in proptest::collection::vec("[a-z_.]{0,16}|client_ip|node.name|svm", 0..4),
+            order in proptest::collection::vec(".{0,24}|identifier desc|client_ip", 0..3),
+            page_size in -5i32..2000,
+            return_timeout in proptest::option::of(0u32..200),
+            count_only in proptest::bool::ANY,
+        ) {
+            let paths = ["client_ip", "client_port", "identifier", "network_context_id",
+                "node.name", "node.uuid", "server_ip", "svm.name", "svm.uuid"];
+            let request = ListRequest {
+                extra: Vec::new(),
+                filters: paths.iter().copied().zip(filters.iter().map(String::as_str)).collect(),
+                shared: SharedListFields {
+                    read_mask: &mask,
+                    order_by: &order,
+                    page_size,
+                    page_token: "",
+                    return_timeout_seconds: return_timeout,
+                    count_only,
+                },
+            };
+            let Ok(plan) = plan(&key(), &SCHEMA, &CONNECTIONS.path(), &request, NO_DEADLINE) else {
+                return Ok(());
+            };
+            let encoded = plan.query.encode();
+            proptest::prop_assert!(
+                encoded.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%=&".contains(&b)),
+                "{}", encoded
+            );
+            for pair in encoded.split('&') {
+                let key = pair.split('=').next().unwrap();
+                let asked = paths.contains(&key)
+                    || ["fields", "order_by", "max_records", "return_records", "return_timeout"]
+                        .contains(&key);
+                proptest::prop_assert!(asked, "`{}` in {}", key, encoded);
+            }
+            if let Some(max) = plan.query.get("max_records") {
+                proptest::prop_assert!(max.parse::<u32>().unwrap() <= MAX_PAGE_SIZE);
+            }
+        }
+    }
 }

@@ -361,4 +361,32 @@ mod tests {
     fn fingerprint_separates_keys_from_values() {
         assert_ne!(fingerprint([("ab", "c")]), fingerprint([("a", "bc")]));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn no_string_decodes_without_the_key(token in ".{0,200}") {
+            proptest::prop_assert!(decode(&key(), &token, &CONNECTIONS.path(), "abc").is_err());
+        }
+
+        #[test]
+        fn no_payload_verifies_with_a_made_up_tag(
+            payload in proptest::collection::vec(proptest::num::u8::ANY, 0..200),
+            tag in proptest::collection::vec(proptest::num::u8::ANY, 0..40),
+        ) {
+            let token = format!(
+                "{}.{}",
+                URL_SAFE_NO_PAD.encode(payload),
+                URL_SAFE_NO_PAD.encode(tag)
+            );
+            proptest::prop_assert!(decode(&key(), &token, &CONNECTIONS.path(), "abc").is_err());
+        }
+
+        #[test]
+        fn every_issued_continuation_comes_back_as_issued(
+            start in proptest::collection::vec(("start\\.[a-z_.]{1,20}", ".{0,40}"), 1..5),
+        ) {
+            let token = encode(&key(), &CONNECTIONS.path(), "abc", start.clone());
+            proptest::prop_assert_eq!(decode(&key(), &token, &CONNECTIONS.path(), "abc"), Ok(start));
+        }
+    }
 }

@@ -407,4 +407,96 @@ mod tests {
         c.select(&Selection::All);
         assert_eq!(c, read(json).unwrap());
     }
+
+    /// JSON shaped like ONTAP's records, with ONTAP's keys and any values.
+    fn ontapish_json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let key = proptest::sample::select(vec![
+            "records",
+            "num_records",
+            "_links",
+            "client_ip",
+            "client_port",
+            "identifier",
+            "sessions",
+            "svm",
+            "node",
+            "uuid",
+            "name",
+            "enabled",
+            "target",
+            "alias",
+            "metric",
+            "statistics",
+            "timestamp",
+            "duration",
+            "status",
+            "iops",
+            "latency",
+            "throughput",
+            "iops_raw",
+            "read",
+            "write",
+            "other",
+            "total",
+            "error",
+        ]);
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<u64>().prop_map(serde_json::Value::from),
+            any::<f64>().prop_map(|f| serde_json::json!(f)),
+            ".{0,12}".prop_map(serde_json::Value::from),
+            Just(serde_json::Value::from("2017-01-25T11:20:13Z")),
+            Just(serde_json::Value::from("PT15S")),
+        ];
+        leaf.prop_recursive(4, 64, 6, move |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+                proptest::collection::btree_map(key.clone(), inner, 0..6).prop_map(|m| {
+                    serde_json::Value::Object(
+                        m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+                    )
+                }),
+            ]
+        })
+    }
+
+    fn decode_all(body: &[u8]) {
+        use crate::ontap::{Collection, Response};
+        let response = Response {
+            status: 200,
+            body: bytes::Bytes::copy_from_slice(body),
+            ..Response::default()
+        };
+        let _ = response.json::<Collection<OntapJson<CifsConnection>>>();
+        let _ = response.json::<Collection<OntapJson<IscsiService>>>();
+        let _ = response.json::<OntapJson<IscsiService>>();
+        let _ = response.json::<Collection<OntapJson<PerformanceMetric>>>();
+        let _ = response.json::<OntapJson<PerformanceMetricRaw>>();
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic_the_decoders(
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..512),
+        ) {
+            decode_all(&body);
+        }
+
+        #[test]
+        fn ontap_shaped_json_never_panics_the_decoders(value in ontapish_json()) {
+            decode_all(&serde_json::to_vec(&value).unwrap());
+        }
+
+        #[test]
+        fn a_decoded_record_keeps_only_what_is_selected(value in ontapish_json()) {
+            if let Ok(OntapJson(mut c)) = serde_json::from_value::<OntapJson<CifsConnection>>(value) {
+                c.select(&Selection::Paths(vec!["client_ip"]));
+                proptest::prop_assert!(c.node.is_none() && c.svm.is_none() && c.sessions.is_empty());
+                proptest::prop_assert!(c.identifier.is_none() && c.client_port.is_none());
+            }
+        }
+    }
 }
