@@ -107,7 +107,7 @@ async fn a_megabyte_value_produces_a_small_status() {
         .cifs()
         .await
         .list_cifs_connections(ListCifsConnectionsRequest {
-            svm_uuid: "z".repeat(1 << 20),
+            svm_uuid: "z".repeat(1_000_000),
             ..Default::default()
         })
         .await
