@@ -83,6 +83,10 @@ struct ServeArgs {
     /// Largest upstream response accepted (bytes, 1 KiB to 1 GiB).
     #[arg(long, default_value_t = 64 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..=1 << 30))]
     max_response_bytes: u64,
+    /// Bytes all upstream responses being read at once may hold (at least --max-response-bytes,
+    /// up to 4 GiB).
+    #[arg(long, default_value_t = 256 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..=4 << 30))]
+    max_buffered_bytes: u64,
     /// File holding the key (at least 32 bytes) that signs page tokens; replicas behind one
     /// load balancer share it. Unset: a random key per process, so a token then works only on
     /// the replica that issued it.
@@ -199,6 +203,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         request_timeout: Duration::from_millis(args.request_timeout_ms),
         max_response_bytes: usize::try_from(args.max_response_bytes)
             .map_err(|_| "--max-response-bytes does not fit this platform".to_owned())?,
+        max_buffered_bytes: usize::try_from(args.max_buffered_bytes)
+            .map_err(|_| "--max-buffered-bytes does not fit this platform".to_owned())?,
         ..config
     };
     let client = OntapClient::new(config).map_err(|e| e.to_string())?;

@@ -142,3 +142,37 @@ async fn connections_are_reused_across_calls() {
     }
     assert_eq!(h.simulator.stats().connections_accepted, 1);
 }
+
+#[tokio::test]
+async fn responses_past_the_memory_budget_fail_until_one_is_released() {
+    use ontap_grpc_gateway::ontap::cifs::CONNECTIONS;
+    use ontap_grpc_gateway::ontap::{Deadline, OntapClient, OntapError, Query};
+    let simulator = common::simulator_with(Cluster::seed()).await;
+    let mut config = common::client_config(&simulator);
+    config.max_response_bytes = 30 * 1024;
+    config.max_buffered_bytes = 30 * 1024;
+    let client = OntapClient::new(config).unwrap();
+    let mut query = Query::new();
+    query.push("fields", "*").push("max_records", "36");
+    let path = CONNECTIONS.path();
+    let page = || client.get(&path, &query, Deadline::NONE);
+    let held = page().await.expect("the first page fits the budget");
+    assert!(held.body.len() > 15 * 1024, "{} bytes", held.body.len());
+    let refused = page().await.unwrap_err();
+    assert!(
+        matches!(refused, OntapError::MemoryBudget { .. }),
+        "{refused:?}"
+    );
+    drop(held);
+    page()
+        .await
+        .expect("the budget is back once the first page is dropped");
+}
+
+#[tokio::test]
+async fn a_budget_smaller_than_one_response_is_refused_at_start() {
+    let simulator = common::simulator_with(Cluster::seed()).await;
+    let mut config = common::client_config(&simulator);
+    config.max_buffered_bytes = config.max_response_bytes - 1;
+    assert!(ontap_grpc_gateway::ontap::OntapClient::new(config).is_err());
+}

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderValue, Method};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
 use secrecy::{ExposeSecret, SecretString};
@@ -43,6 +43,9 @@ pub struct ClientConfig {
     pub request_timeout: Duration,
     /// Responses larger than this fail instead of exhausting memory.
     pub max_response_bytes: usize,
+    /// The bytes all responses being read and decoded may hold at once: the
+    /// worst case is this budget, not callers times `max_response_bytes`.
+    pub max_buffered_bytes: usize,
 }
 
 impl ClientConfig {
@@ -62,6 +65,7 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(130),
             max_response_bytes: 64 * 1024 * 1024,
+            max_buffered_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -111,6 +115,9 @@ pub struct Response {
     pub location: Option<String>,
     /// The body, at most `max_response_bytes`.
     pub body: Bytes,
+    /// The body's share of the memory budget, returned when the response
+    /// is dropped.
+    pub reservation: Reservation,
     /// Scrubs what a decoding failure quotes from the body.
     pub scrubber: Scrubber,
 }
@@ -162,6 +169,7 @@ struct Inner {
     base: String,
     authorization: HeaderValue,
     permits: Semaphore,
+    buffered: Arc<Semaphore>,
     scrubber: Scrubber,
     config: ClientConfig,
 }
@@ -186,6 +194,13 @@ impl OntapClient {
         if config.max_in_flight == 0 {
             return Err(ConfigError("max_in_flight must be at least 1".into()));
         }
+        if config.max_buffered_bytes < config.max_response_bytes {
+            return Err(ConfigError(
+                "the memory budget (max_buffered_bytes) must hold at least one largest response \
+                 (max_response_bytes)"
+                    .into(),
+            ));
+        }
         let tls = config.tls.client_config().map_err(ConfigError)?;
         let http = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
@@ -207,6 +222,7 @@ impl OntapClient {
                 base,
                 authorization,
                 permits: Semaphore::new(config.max_in_flight),
+                buffered: Arc::new(Semaphore::new(config.max_buffered_bytes)),
                 scrubber,
                 config,
             }),
@@ -298,12 +314,13 @@ impl OntapClient {
                 .get(http::header::LOCATION)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
-            let body = read_limited(response, inner.config.max_response_bytes, scrubber).await?;
+            let (body, reservation) = read_limited(response, inner, scrubber).await?;
             if (200..300).contains(&status) {
                 Ok(Response {
                     status,
                     location: location.map(|l| scrubber.scrub(&l)),
                     body,
+                    reservation,
                     scrubber: scrubber.clone(),
                 })
             } else {
@@ -320,11 +337,14 @@ impl OntapClient {
     }
 }
 
+/// Reads the body, at most `max_response_bytes` of it, each byte reserved
+/// from the memory budget before it is buffered.
 async fn read_limited(
     mut response: reqwest::Response,
-    limit: usize,
+    inner: &Inner,
     scrubber: &Scrubber,
-) -> Result<Bytes, OntapError> {
+) -> Result<(Bytes, Reservation), OntapError> {
+    let limit = inner.config.max_response_bytes;
     let declared = response
         .headers()
         .get(CONTENT_LENGTH)
@@ -333,14 +353,52 @@ async fn read_limited(
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(OntapError::ResponseTooLarge { limit });
     }
-    let mut body = BytesMut::with_capacity(declared.unwrap_or(0) as usize);
+    let declared = declared.map_or(0, |n| n as usize);
+    let mut reservation = Reservation::default();
+    reservation.grow(&inner.buffered, declared, inner.config.max_buffered_bytes)?;
+    let mut body = BytesMut::with_capacity(declared);
     while let Some(chunk) = response.chunk().await.map_err(|e| classify(e, scrubber))? {
         if body.len() + chunk.len() > limit {
             return Err(OntapError::ResponseTooLarge { limit });
         }
+        let needed = (body.len() + chunk.len()).saturating_sub(reservation.bytes());
+        reservation.grow(&inner.buffered, needed, inner.config.max_buffered_bytes)?;
         body.extend_from_slice(&chunk);
     }
-    Ok(body.freeze())
+    Ok((body.freeze(), reservation))
+}
+
+/// Bytes held against a client's memory budget; dropping it returns them.
+#[derive(Debug, Default)]
+pub struct Reservation(Option<OwnedSemaphorePermit>);
+
+impl Reservation {
+    /// The bytes reserved.
+    pub fn bytes(&self) -> usize {
+        self.0.as_ref().map_or(0, OwnedSemaphorePermit::num_permits)
+    }
+
+    /// Reserves `more` bytes now, or fails: waiting while holding a partly
+    /// read body could leave every response waiting on the others.
+    fn grow(
+        &mut self,
+        budget: &Arc<Semaphore>,
+        more: usize,
+        total: usize,
+    ) -> Result<(), OntapError> {
+        if more == 0 {
+            return Ok(());
+        }
+        let permit = u32::try_from(more)
+            .ok()
+            .and_then(|n| Arc::clone(budget).try_acquire_many_owned(n).ok())
+            .ok_or(OntapError::MemoryBudget { budget: total })?;
+        match &mut self.0 {
+            Some(held) => held.merge(permit),
+            None => self.0 = Some(permit),
+        }
+        Ok(())
+    }
 }
 
 /// Sorts a reqwest failure into what the error table distinguishes: a

@@ -41,6 +41,12 @@ pub enum OntapError {
          request slots; nothing was sent to ONTAP"
     )]
     QueuedPastDeadline { limit: usize, waited: Duration },
+    /// Buffering the response would pass the memory budget for responses
+    /// being read at once.
+    #[error(
+        "reading this ONTAP response would pass the {budget}-byte budget for responses in flight"
+    )]
+    MemoryBudget { budget: usize },
     /// The response body is larger than the gateway accepts.
     #[error("ONTAP response exceeds the {limit}-byte limit")]
     ResponseTooLarge { limit: usize },

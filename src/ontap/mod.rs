@@ -15,7 +15,7 @@ pub mod time;
 mod tls;
 pub mod untrusted;
 
-pub use client::{ClientConfig, ConfigError, Deadline, OntapClient, Response};
+pub use client::{ClientConfig, ConfigError, Deadline, OntapClient, Reservation, Response};
 pub use collection::{Collection, Href};
 pub use error::{ApiError, ApiErrorArgument, OntapError, TimeBound};
 pub use path::ApiPath;

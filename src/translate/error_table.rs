@@ -34,6 +34,8 @@ pub enum Match {
     QueuedPastDeadline,
     /// The response exceeded the gateway's size limit.
     ResponseTooLarge,
+    /// Responses in flight would exceed the gateway's memory budget.
+    MemoryBudget,
     /// The response was not the documented JSON.
     Malformed,
 }
@@ -103,6 +105,7 @@ pub const TABLE: &[Row] = &[
     row(Match::QueuedPastDeadline, Code::DeadlineExceeded, "QUEUED_PAST_DEADLINE", "the caller's deadline passed while every upstream request slot was busy; nothing was sent"),
     row(Match::Overloaded, Code::ResourceExhausted, "UPSTREAM_CONCURRENCY_LIMIT", "every upstream request slot stayed busy for the queue timeout"),
     row(Match::ResponseTooLarge, Code::ResourceExhausted, "UPSTREAM_RESPONSE_TOO_LARGE", "ONTAP's response exceeded the gateway's size limit"),
+    row(Match::MemoryBudget, Code::ResourceExhausted, "UPSTREAM_MEMORY_BUDGET", "responses being read at once would pass the gateway's memory budget"),
     row(Match::Malformed, Code::Internal, "UPSTREAM_MALFORMED_RESPONSE", "ONTAP's response was not the documented JSON"),
 ];
 
@@ -128,6 +131,7 @@ pub fn classify(err: &GatewayError) -> &'static Row {
             OntapError::Overloaded { .. } => Match::Overloaded,
             OntapError::QueuedPastDeadline { .. } => Match::QueuedPastDeadline,
             OntapError::ResponseTooLarge { .. } => Match::ResponseTooLarge,
+            OntapError::MemoryBudget { .. } => Match::MemoryBudget,
             OntapError::Malformed(_) => Match::Malformed,
         },
     };
@@ -219,6 +223,7 @@ mod tests {
             queued_past_deadline_is_deadline_exceeded, OntapError::QueuedPastDeadline { limit: 1, waited: Duration::ZERO }.into(), Code::DeadlineExceeded, "QUEUED_PAST_DEADLINE";
             overloaded_is_resource_exhausted, OntapError::Overloaded { limit: 1, waited: Duration::ZERO } .into(), Code::ResourceExhausted, "UPSTREAM_CONCURRENCY_LIMIT";
             too_large_is_resource_exhausted, OntapError::ResponseTooLarge { limit: 1 }.into(), Code::ResourceExhausted, "UPSTREAM_RESPONSE_TOO_LARGE";
+            memory_budget_is_resource_exhausted, OntapError::MemoryBudget { budget: 1 }.into(), Code::ResourceExhausted, "UPSTREAM_MEMORY_BUDGET";
             malformed_is_internal, OntapError::Malformed("x".into()).into(), Code::Internal, "UPSTREAM_MALFORMED_RESPONSE";
         }
     }
