@@ -13,10 +13,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{Gateway, client_config, eventually, eventually_async, simulator_with};
+use common::{Gateway, client_config, eventually, eventually_async, h2_sender, simulator_with};
 use http_body_util::StreamBody;
 use hyper::body::Frame;
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
 use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
 use ontap_grpc_gateway::server::ServeOptions;
@@ -160,12 +159,7 @@ async fn a_stalled_request_body_fails_the_call() {
 /// Sends a gRPC message header promising ten bytes, then nothing, and
 /// returns the call's `grpc-status`.
 async fn half_sent_call(addr: SocketAddr) -> String {
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let (mut sender, connection) =
-        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
-            .await
-            .unwrap();
-    tokio::spawn(connection);
+    let mut sender = h2_sender(addr).await;
     let (frames, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, Infallible>>(1);
     frames
         .send(Ok(Frame::data(Bytes::from_static(&[0, 0, 0, 0, 10]))))

@@ -9,9 +9,10 @@ use ontap_grpc_gateway::proto::v1::{GetIscsiServiceRequest, ListCifsConnectionsR
 use tonic::Code;
 use tonic_types::StatusExt;
 
-/// What a status costs on the wire: its message and its encoded details.
-fn status_bytes(status: &tonic::Status) -> usize {
-    status.message().len() + status.details().len()
+/// Fails unless the status (its message and its encoded details) is under 4 KiB.
+fn assert_small(status: &tonic::Status) {
+    let bytes = status.message().len() + status.details().len();
+    assert!(bytes < 4096, "{bytes} bytes");
 }
 
 #[tokio::test]
@@ -66,11 +67,7 @@ async fn thousands_of_unknown_read_mask_paths_keep_the_status_under_4_kib() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    assert!(
-        status_bytes(&status) < 4096,
-        "{} bytes",
-        status_bytes(&status)
-    );
+    assert_small(&status);
 }
 
 #[tokio::test]
@@ -93,11 +90,7 @@ async fn a_huge_uuid_is_echoed_as_a_short_prefix() {
         "{}",
         status.message()
     );
-    assert!(
-        status_bytes(&status) < 4096,
-        "{} bytes",
-        status_bytes(&status)
-    );
+    assert_small(&status);
 }
 
 #[tokio::test]
@@ -113,11 +106,7 @@ async fn a_megabyte_value_produces_a_small_status() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::InvalidArgument);
-    assert!(
-        status_bytes(&status) < 4096,
-        "{} bytes",
-        status_bytes(&status)
-    );
+    assert_small(&status);
 }
 
 #[tokio::test]

@@ -8,11 +8,9 @@ mod common;
 use std::net::SocketAddr;
 
 use bytes::Bytes;
-use common::Harness;
+use common::{Harness, h2_sender};
 use http_body_util::{BodyExt, Full};
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
-use tokio::net::TcpStream;
 use tonic::{Code, Status};
 use tonic_types::StatusExt;
 
@@ -31,12 +29,7 @@ fn framed(messages: &[&[u8]]) -> Bytes {
 
 /// Sends `body` to `path` and returns the call's status.
 async fn raw_call(addr: SocketAddr, path: &str, body: Bytes) -> Status {
-    let stream = TcpStream::connect(addr).await.unwrap();
-    let (mut sender, connection) =
-        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
-            .await
-            .unwrap();
-    tokio::spawn(connection);
+    let mut sender = h2_sender(addr).await;
     let request = http::Request::post(format!("http://{addr}{path}"))
         .header("content-type", "application/grpc")
         .header("te", "trailers")

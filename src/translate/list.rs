@@ -467,11 +467,16 @@ mod tests {
     }
 
     fn continued(token: &str) -> ListRequest<'_> {
+        with(SharedListFields {
+            page_token: token,
+            ..SharedListFields::default()
+        })
+    }
+
+    /// A request with these shared fields and no filters.
+    fn with(shared: SharedListFields<'_>) -> ListRequest<'_> {
         ListRequest {
-            shared: SharedListFields {
-                page_token: token,
-                ..SharedListFields::default()
-            },
+            shared,
             ..ListRequest::default()
         }
     }
@@ -591,39 +596,30 @@ mod tests {
     #[test]
     fn repeated_read_mask_paths_are_sent_once() {
         let mask = ["client_ip", "node.name", "client_ip"].map(str::to_owned);
-        let q = query(ListRequest {
-            shared: SharedListFields {
-                read_mask: &mask,
-                ..SharedListFields::default()
-            },
-            ..ListRequest::default()
-        });
+        let q = query(with(SharedListFields {
+            read_mask: &mask,
+            ..SharedListFields::default()
+        }));
         assert_eq!(q.get("fields"), Some("client_ip,node.name"));
     }
 
     #[test]
     fn a_read_mask_past_the_limit_is_one_violation() {
         let mask = vec!["client_ip".to_owned(); MAX_MASK_PATHS + 1];
-        let fields = violations(ListRequest {
-            shared: SharedListFields {
-                read_mask: &mask,
-                ..SharedListFields::default()
-            },
-            ..ListRequest::default()
-        });
+        let fields = violations(with(SharedListFields {
+            read_mask: &mask,
+            ..SharedListFields::default()
+        }));
         assert_eq!(fields, ["read_mask"]);
     }
 
     #[test]
     fn ordering_by_more_fields_than_the_limit_is_refused() {
         let order = vec!["identifier".to_owned(); MAX_ORDER_TERMS + 1];
-        let fields = violations(ListRequest {
-            shared: SharedListFields {
-                order_by: &order,
-                ..SharedListFields::default()
-            },
-            ..ListRequest::default()
-        });
+        let fields = violations(with(SharedListFields {
+            order_by: &order,
+            ..SharedListFields::default()
+        }));
         assert_eq!(fields, ["order_by"]);
     }
 
