@@ -9,6 +9,19 @@ use ontap_grpc_gateway::proto::v1::{GetIscsiServiceRequest, ListCifsConnectionsR
 use tonic::Code;
 use tonic_types::StatusExt;
 
+/// The error a list with `request`'s fields gets from a fresh gateway, and
+/// the number of requests that reached the upstream.
+async fn refused_list(request: ListCifsConnectionsRequest) -> (tonic::Status, u64) {
+    let h = Harness::start().await;
+    let status = h
+        .cifs()
+        .await
+        .list_cifs_connections(request)
+        .await
+        .unwrap_err();
+    (status, h.simulator.stats().requests)
+}
+
 /// Fails unless the status (its message and its encoded details) is under 4 KiB.
 fn assert_small(status: &tonic::Status) {
     let bytes = status.message().len() + status.details().len();
@@ -17,55 +30,40 @@ fn assert_small(status: &tonic::Status) {
 
 #[tokio::test]
 async fn a_read_mask_of_thousands_of_paths_is_invalid_argument_naming_it() {
-    let h = Harness::start().await;
     let paths = vec!["client_ip"; 5000];
-    let status = h
-        .cifs()
-        .await
-        .list_cifs_connections(ListCifsConnectionsRequest {
-            read_mask: mask(&paths),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
+    let (status, upstream) = refused_list(ListCifsConnectionsRequest {
+        read_mask: mask(&paths),
+        ..Default::default()
+    })
+    .await;
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(bad_fields(&status), ["read_mask"]);
-    assert_eq!(h.simulator.stats().requests, 0);
+    assert_eq!(upstream, 0);
 }
 
 #[tokio::test]
 async fn an_order_by_of_thousands_of_entries_is_invalid_argument_naming_it() {
-    let h = Harness::start().await;
-    let status = h
-        .cifs()
-        .await
-        .list_cifs_connections(ListCifsConnectionsRequest {
-            order_by: vec!["identifier desc".to_owned(); 5000],
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
+    let (status, upstream) = refused_list(ListCifsConnectionsRequest {
+        order_by: vec!["identifier desc".to_owned(); 5000],
+        ..Default::default()
+    })
+    .await;
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(bad_fields(&status), ["order_by"]);
-    assert_eq!(h.simulator.stats().requests, 0);
+    assert_eq!(upstream, 0);
 }
 
 #[tokio::test]
 async fn thousands_of_unknown_read_mask_paths_keep_the_status_under_4_kib() {
-    let h = Harness::start().await;
     let paths: Vec<String> = (0..60)
         .map(|i| format!("no_such_field_{i}_{}", "x".repeat(200)))
         .collect();
     let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
-    let status = h
-        .cifs()
-        .await
-        .list_cifs_connections(ListCifsConnectionsRequest {
-            read_mask: mask(&paths),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
+    let (status, _) = refused_list(ListCifsConnectionsRequest {
+        read_mask: mask(&paths),
+        ..Default::default()
+    })
+    .await;
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_small(&status);
 }
@@ -95,16 +93,11 @@ async fn a_huge_uuid_is_echoed_as_a_short_prefix() {
 
 #[tokio::test]
 async fn a_megabyte_value_produces_a_small_status() {
-    let h = Harness::start().await;
-    let status = h
-        .cifs()
-        .await
-        .list_cifs_connections(ListCifsConnectionsRequest {
-            svm_uuid: "z".repeat(1_000_000),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
+    let (status, _) = refused_list(ListCifsConnectionsRequest {
+        svm_uuid: "z".repeat(1_000_000),
+        ..Default::default()
+    })
+    .await;
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_small(&status);
 }
