@@ -146,6 +146,10 @@ struct SimulateArgs {
     /// Write the self-signed certificate (PEM) here, for `curl --cacert` or `serve --ca-cert`.
     #[arg(long, requires = "tls")]
     write_ca_cert: Option<PathBuf>,
+    /// Also serve the admin API (inject faults, read counters; plain HTTP, no authentication)
+    /// here, e.g. 127.0.0.1:8081. Off unless given.
+    #[arg(long)]
+    admin_listen: Option<SocketAddr>,
 }
 
 #[tokio::main]
@@ -292,11 +296,15 @@ async fn simulate(args: SimulateArgs) -> Result<(), String> {
                 password: SecretString::from(args.password),
             },
             tls: args.tls,
+            admin_listen: args.admin_listen,
         },
         Cluster::seed(),
     )
     .await
     .map_err(|e| format!("starting the simulator on {}: {e}", args.listen))?;
+    if let Some(addr) = simulator.admin_addr() {
+        tracing::info!(%addr, "simulator admin API (faults, stats) listening");
+    }
     if let (Some(path), Some(pem)) = (&args.write_ca_cert, simulator.ca_certificate_pem()) {
         std::fs::write(path, pem).map_err(|e| format!("writing {}: {e}", path.display()))?;
         tracing::info!(path = %path.display(), "wrote the simulator's self-signed certificate");

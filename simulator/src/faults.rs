@@ -2,6 +2,7 @@
 //! handling can be tested against a server that misbehaves the way real ones do.
 
 use std::convert::Infallible;
+use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ use http::{HeaderValue, Method, StatusCode, header};
 
 use crate::errors::ApiError;
 use crate::http::media::Media;
+use crate::http::server::ConnectionReset;
 
 /// One injected fault and the requests it applies to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,12 +86,32 @@ pub enum FaultKind {
     /// JSON body go out, then the connection is closed, as when a node or proxy dies
     /// mid-response.
     Disconnect,
+    /// No response at all: the connection is closed with a TCP reset as soon as the request has
+    /// been read, as when a load balancer or firewall drops it. The request counts as aborted.
+    Reset,
+    /// The normal response, but its body trickles out in chunked encoding, `chunk_bytes` at a
+    /// time with `interval` before each chunk, so a client's read timeouts and progress handling
+    /// meet a server that is slow yet never wrong.
+    Drip {
+        /// Body bytes per chunk.
+        chunk_bytes: NonZeroUsize,
+        /// Pause before each chunk.
+        interval: Duration,
+    },
 }
 
 /// The shared fault list, applied in push order.
 #[derive(Clone, Debug, Default)]
 pub struct Faults {
-    inner: Arc<Mutex<Vec<Fault>>>,
+    inner: Arc<Mutex<FaultList>>,
+}
+
+/// Faults with the ids they were pushed under; ids are never reused, so an id handed out over the
+/// admin API names one fault even after others are used up.
+#[derive(Debug, Default)]
+struct FaultList {
+    last_id: u64,
+    entries: Vec<(u64, Fault)>,
 }
 
 /// What the faults decided for one request.
@@ -100,22 +122,42 @@ struct Plan {
 }
 
 impl Faults {
-    /// Adds a fault after the existing ones.
-    pub fn push(&self, f: Fault) {
-        self.lock().push(f);
+    /// Adds a fault after the existing ones, and returns its id (1 for the first, never reused).
+    pub fn push(&self, f: Fault) -> u64 {
+        let mut list = self.lock();
+        list.last_id += 1;
+        let id = list.last_id;
+        list.entries.push((id, f));
+        id
     }
 
     /// Removes every fault.
     pub fn clear(&self) {
-        self.lock().clear();
+        self.lock().entries.clear();
+    }
+
+    /// Removes the fault pushed under `id`; false if there is none (never pushed, cleared, or
+    /// used up).
+    pub fn remove(&self, id: u64) -> bool {
+        let mut list = self.lock();
+        let before = list.entries.len();
+        list.entries.retain(|(entry, _)| *entry != id);
+        list.entries.len() != before
+    }
+
+    /// The faults still pending, in the order they apply, with their ids; `times` is what is
+    /// left of each.
+    pub fn list(&self) -> Vec<(u64, Fault)> {
+        self.lock().entries.clone()
     }
 
     /// Consumes the matching faults for one request in a single step, so concurrent requests
     /// never share a `once` fault.
     fn plan(&self, method: &Method, path: &str) -> Plan {
-        let mut faults = self.lock();
+        let mut list = self.lock();
+        let faults = &mut list.entries;
         let mut plan = Plan::default();
-        for fault in faults.iter_mut() {
+        for (_, fault) in faults.iter_mut() {
             if !fault.applies_to(method, path) {
                 continue;
             }
@@ -130,12 +172,12 @@ impl Faults {
                 }
             }
         }
-        faults.retain(|f| f.times != Some(0));
+        faults.retain(|(_, f)| f.times != Some(0));
         plan
     }
 
     /// The list is plain data, so a panic elsewhere does not make it unusable.
-    fn lock(&self) -> MutexGuard<'_, Vec<Fault>> {
+    fn lock(&self) -> MutexGuard<'_, FaultList> {
         self.inner
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -161,14 +203,20 @@ pub async fn apply(State(faults): State<Faults>, request: Request, next: Next) -
     }
     match plan.response {
         None => next.run(request).await,
-        Some(kind) => respond(kind, Media::from_headers(request.headers())),
+        Some(kind) => respond(kind, request, next).await,
     }
 }
 
-fn respond(kind: FaultKind, media: Media) -> Response {
+async fn respond(kind: FaultKind, request: Request, next: Next) -> Response {
+    let media = Media::from_headers(request.headers());
     match kind {
-        // A plan never ends in a delay; answering 500 beats panicking if that ever changes.
-        FaultKind::Delay(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        // A plan never ends in a delay, and a delay's meaning is to carry on once it is over.
+        FaultKind::Delay(_) => next.run(request).await,
+        FaultKind::Drip {
+            chunk_bytes,
+            interval,
+        } => drip(next.run(request).await, chunk_bytes, interval).await,
+        FaultKind::Reset => reset(request.extensions().get().cloned()).await,
         FaultKind::Error {
             status,
             code,
@@ -198,6 +246,39 @@ fn respond(kind: FaultKind, media: Media) -> Response {
         FaultKind::Oversized { bytes } => oversized(bytes),
         FaultKind::Disconnect => disconnect(media),
     }
+}
+
+/// Has the accept loop reset the request's connection, and never answers: the connection, and
+/// with it this future, is dropped first.
+async fn reset(connection: Option<ConnectionReset>) -> Response {
+    match connection {
+        Some(connection) => {
+            connection.trigger();
+            std::future::pending().await
+        }
+        // Only a router served outside the accept loop lacks the handle; it cannot reset.
+        None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// The whole body is read first so every chunk but the last is exactly `chunk_bytes` long, and
+/// `Content-Length` goes so that hyper frames each chunk on the wire, where a client can count
+/// them.
+async fn drip(response: Response, chunk_bytes: NonZeroUsize, interval: Duration) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let stream = futures_util::stream::unfold(body, move |mut rest| async move {
+        if rest.is_empty() {
+            return None;
+        }
+        tokio::time::sleep(interval).await;
+        let chunk = rest.split_to(chunk_bytes.get().min(rest.len()));
+        Some((Ok::<Bytes, Infallible>(chunk), rest))
+    });
+    Response::from_parts(parts, Body::from_stream(stream))
 }
 
 fn status_or_500(status: u16) -> StatusCode {
@@ -361,6 +442,41 @@ mod tests {
         });
         assert!(faults.plan(&Method::GET, "/api/b").response.is_none());
         assert!(faults.plan(&Method::GET, "/api/a").response.is_some());
+    }
+
+    #[test]
+    fn ids_name_faults_across_removals() {
+        let faults = Faults::default();
+        let first = faults.push(Fault::once(error(500)));
+        let second = faults.push(Fault::always(error(503)));
+        assert_eq!((first, second), (1, 2));
+        assert!(faults.plan(&Method::GET, "/").response.is_some());
+        let ids: Vec<u64> = faults.list().iter().map(|(id, _)| *id).collect();
+        assert_eq!(ids, [second]);
+        assert!(!faults.remove(first));
+        assert!(faults.remove(second));
+        assert!(faults.list().is_empty());
+        faults.clear();
+        assert_eq!(faults.push(Fault::once(error(500))), 3);
+    }
+
+    #[tokio::test]
+    async fn drip_sends_the_same_body_in_chunks_of_the_given_size() {
+        let body = "0123456789".repeat(10);
+        let response = (StatusCode::OK, body.clone()).into_response();
+        let chunk_bytes = NonZeroUsize::new(30).expect("non-zero");
+        let dripped = drip(response, chunk_bytes, Duration::ZERO).await;
+        assert!(dripped.headers().get(header::CONTENT_LENGTH).is_none());
+        let mut stream = dripped.into_body().into_data_stream();
+        let mut sizes = Vec::new();
+        let mut total = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.expect("chunk");
+            sizes.push(chunk.len());
+            total.extend_from_slice(&chunk);
+        }
+        assert_eq!(sizes, [30, 30, 30, 10]);
+        assert_eq!(total, body.as_bytes());
     }
 
     #[tokio::test]

@@ -7,7 +7,9 @@
 //! pin or advance the simulated clock that iSCSI performance data is computed from, make the
 //! performance collector miss collections or nodes stop answering (or force any sample status),
 //! start raw counters above 2^63, and make collections slow enough for `return_timeout` to cut
-//! pages short (all through [`SharedCluster`]).
+//! pages short (all through [`SharedCluster`]). Tests in other languages reach the faults and
+//! counters through the admin API, a small JSON API on a listener of its own
+//! ([`SimulatorConfig::admin_listen`]).
 //!
 //! It is its own crate so the compiler holds the rule that it depends on nothing of the gateway;
 //! the gateway's binary embeds it behind the `simulator` feature, and the gateway's tests and
@@ -16,8 +18,10 @@
 //! The modules follow a request inward: `http` accepts connections and runs the middleware
 //! (stats, authentication, faults), `resources` holds the cluster model and its endpoints, which
 //! use `query` for ONTAP's collection semantics and [`perf`] for performance data, all on the
-//! simulated clock of `time`. `errors` holds every ONTAP error code the simulator answers with.
+//! simulated clock of `time`. `errors` holds every ONTAP error code the simulator answers with;
+//! `admin` is the admin API, beside all of this rather than in front of it.
 
+mod admin;
 mod errors;
 mod faults;
 mod http;
@@ -26,12 +30,13 @@ mod query;
 mod resources;
 mod time;
 
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-pub use crate::http::stats::StatsSnapshot;
+pub use crate::http::stats::{PathStats, StatsSnapshot};
 pub use faults::{Fault, FaultKind, Faults};
 pub use perf::MetricStatus;
 pub use resources::iscsi::bodies::{ALIAS_MAX_CHARS, is_valid_alias};
@@ -76,15 +81,20 @@ pub struct SimulatorConfig {
     pub credentials: Credentials,
     /// Serve HTTPS with a freshly generated self-signed certificate.
     pub tls: bool,
+    /// Where to serve the admin API (faults and counters over HTTP, for tests not written in
+    /// Rust); `None`, the default, serves none. It is plain HTTP without authentication, so
+    /// anyone who can reach it can break the simulator: bind it to loopback.
+    pub admin_listen: Option<SocketAddr>,
 }
 
 impl Default for SimulatorConfig {
-    /// Loopback, any free port, default credentials, plain HTTP.
+    /// Loopback, any free port, default credentials, plain HTTP, no admin API.
     fn default() -> SimulatorConfig {
         SimulatorConfig {
             listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
             credentials: Credentials::default(),
             tls: false,
+            admin_listen: None,
         }
     }
 }
@@ -99,6 +109,7 @@ pub struct Simulator {
     faults: Faults,
     stats: Arc<Stats>,
     server: Server,
+    admin: Option<(SocketAddr, Server)>,
 }
 
 impl Simulator {
@@ -112,6 +123,10 @@ impl Simulator {
         };
         let listener = TcpListener::bind(config.listen).await?;
         let local_addr = listener.local_addr()?;
+        let admin_listener = match config.admin_listen {
+            Some(addr) => Some(TcpListener::bind(addr).await?),
+            None => None,
+        };
         let cluster = SharedCluster::new(cluster);
         let faults = Faults::default();
         let stats = Arc::new(Stats::default());
@@ -122,7 +137,15 @@ impl Simulator {
             Arc::clone(&stats),
         );
         let acceptor = tls.as_ref().map(|t| t.acceptor.clone());
-        let server = Server::spawn(listener, app, acceptor, Arc::clone(&stats));
+        let admin = match admin_listener {
+            Some(listener) => {
+                let addr = listener.local_addr()?;
+                let app = admin::router(faults.clone(), Arc::clone(&stats));
+                Some((addr, Server::spawn(listener, app, None, None)))
+            }
+            None => None,
+        };
+        let server = Server::spawn(listener, app, acceptor, Some(Arc::clone(&stats)));
         tracing::info!(%local_addr, tls = config.tls, "ONTAP simulator listening");
         Ok(Simulator {
             local_addr,
@@ -131,12 +154,19 @@ impl Simulator {
             faults,
             stats,
             server,
+            admin,
         })
     }
 
     /// The bound address (with the real port when port 0 was asked for).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The admin API's bound address, if [`SimulatorConfig::admin_listen`] asked for one (with
+    /// the real port when port 0 was asked for).
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().map(|(addr, _)| *addr)
     }
 
     /// `http://host:port` or `https://host:port`, no trailing slash. An unspecified bind address
@@ -173,6 +203,18 @@ impl Simulator {
         self.stats.snapshot()
     }
 
+    /// The request counters of each request path (without its query) requested since start or
+    /// the last [`Simulator::reset_stats`].
+    pub fn path_stats(&self) -> BTreeMap<String, PathStats> {
+        self.stats.paths()
+    }
+
+    /// Starts counting afresh, so a test can count only what one step did: totals go to zero,
+    /// peaks down to what is open or in flight now, which stays counted.
+    pub fn reset_stats(&self) {
+        self.stats.reset();
+    }
+
     /// The counters once `condition` holds for them (for example, once a request is in flight,
     /// or once a client's connection has closed). Every change wakes the check, so a test waits
     /// exactly as long as the state takes to arrive, with no polling; bound it with
@@ -184,9 +226,15 @@ impl Simulator {
         self.stats.wait_until(condition).await
     }
 
-    /// Stops accepting connections, lets in-flight requests finish, and returns when done.
+    /// Stops accepting connections (on the admin API too), lets in-flight requests finish, and
+    /// returns when done.
     pub async fn shutdown(self) {
-        self.server.shutdown().await;
+        let admin = async {
+            if let Some((_, admin)) = self.admin {
+                admin.shutdown().await;
+            }
+        };
+        tokio::join!(self.server.shutdown(), admin);
     }
 
     /// Serves until `signal` completes, then shuts down gracefully (for the standalone

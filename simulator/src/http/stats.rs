@@ -1,15 +1,17 @@
 //! Connection and request counters, so tests can prove pooling limits and upstream cancellation.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
+use serde::Serialize;
 use tokio::sync::Notify;
 
 /// A point-in-time copy of the counters.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct StatsSnapshot {
     /// TCP connections accepted since start.
     pub connections_accepted: u64,
@@ -27,6 +29,18 @@ pub struct StatsSnapshot {
     pub aborted_requests: u64,
 }
 
+/// The request counters of one request path (without its query), so a test can tell which
+/// endpoint a client called how often, and how many calls to it overlapped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PathStats {
+    /// Requests received for the path (authenticated or not).
+    pub requests: u64,
+    /// Requests for the path being handled now.
+    pub in_flight: u64,
+    /// Most requests for the path handled at once.
+    pub peak_in_flight: u64,
+}
+
 /// The live counters.
 #[derive(Debug, Default)]
 pub struct Stats {
@@ -37,6 +51,8 @@ pub struct Stats {
     in_flight: AtomicU64,
     peak_in_flight: AtomicU64,
     aborted_requests: AtomicU64,
+    /// Sorted, so listings come out the same way every time.
+    paths: Mutex<BTreeMap<String, PathStats>>,
     /// Wakes whoever waits in [`Stats::wait_until`] after any change.
     changed: Notify,
 }
@@ -53,6 +69,35 @@ impl Stats {
             peak_in_flight: self.peak_in_flight.load(Ordering::SeqCst),
             aborted_requests: self.aborted_requests.load(Ordering::SeqCst),
         }
+    }
+
+    /// Reads the counters of every path requested since start (or the last reset).
+    pub fn paths(&self) -> BTreeMap<String, PathStats> {
+        self.lock_paths().clone()
+    }
+
+    /// Starts counting afresh: totals to zero, peaks down to what is open or in flight now. Open
+    /// connections and requests in flight stay counted, so their ends still balance; a path
+    /// with nothing in flight is forgotten.
+    pub fn reset(&self) {
+        self.connections_accepted.store(0, Ordering::SeqCst);
+        self.requests.store(0, Ordering::SeqCst);
+        self.aborted_requests.store(0, Ordering::SeqCst);
+        self.peak_open_connections.store(
+            self.open_connections.load(Ordering::SeqCst),
+            Ordering::SeqCst,
+        );
+        self.peak_in_flight
+            .store(self.in_flight.load(Ordering::SeqCst), Ordering::SeqCst);
+        self.lock_paths().retain(|_, path| {
+            *path = PathStats {
+                requests: 0,
+                in_flight: path.in_flight,
+                peak_in_flight: path.in_flight,
+            };
+            path.in_flight > 0
+        });
+        self.changed.notify_waiters();
     }
 
     /// The counters once `condition` holds for them. A change in a connection or request wakes
@@ -82,15 +127,30 @@ impl Stats {
         ConnectionGuard(Arc::clone(self))
     }
 
-    fn request_started(self: &Arc<Self>) -> RequestGuard {
+    fn request_started(self: &Arc<Self>, path: &str) -> RequestGuard {
         self.requests.fetch_add(1, Ordering::SeqCst);
         let in_flight = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.peak_in_flight.fetch_max(in_flight, Ordering::SeqCst);
+        {
+            let mut paths = self.lock_paths();
+            let counters = paths.entry(path.to_owned()).or_default();
+            counters.requests += 1;
+            counters.in_flight += 1;
+            counters.peak_in_flight = counters.peak_in_flight.max(counters.in_flight);
+        }
         self.changed.notify_waiters();
         RequestGuard {
             stats: Arc::clone(self),
+            path: path.to_owned(),
             completed: false,
         }
+    }
+
+    /// The counters are plain data, so a panic elsewhere does not make them unusable.
+    fn lock_paths(&self) -> MutexGuard<'_, BTreeMap<String, PathStats>> {
+        self.paths
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -108,6 +168,7 @@ impl Drop for ConnectionGuard {
 /// Counts a request in flight; dropped without [`RequestGuard::complete`] it counts as aborted.
 struct RequestGuard {
     stats: Arc<Stats>,
+    path: String,
     completed: bool,
 }
 
@@ -120,6 +181,9 @@ impl RequestGuard {
 impl Drop for RequestGuard {
     fn drop(&mut self) {
         self.stats.in_flight.fetch_sub(1, Ordering::SeqCst);
+        if let Some(counters) = self.stats.lock_paths().get_mut(&self.path) {
+            counters.in_flight -= 1;
+        }
         if !self.completed {
             self.stats.aborted_requests.fetch_add(1, Ordering::SeqCst);
         }
@@ -130,7 +194,7 @@ impl Drop for RequestGuard {
 /// Outermost middleware: hyper drops this future when the client goes away mid-request, and the
 /// guard notices.
 pub async fn track(State(stats): State<Arc<Stats>>, request: Request, next: Next) -> Response {
-    let guard = stats.request_started();
+    let guard = stats.request_started(request.uri().path());
     let response = next.run(request).await;
     guard.complete();
     response
@@ -156,7 +220,7 @@ mod tests {
     #[test]
     fn completed_request_is_not_aborted() {
         let stats = Arc::new(Stats::default());
-        stats.request_started().complete();
+        stats.request_started("/a").complete();
         let snapshot = stats.snapshot();
         assert_eq!((snapshot.requests, snapshot.in_flight), (1, 0));
         assert_eq!(snapshot.aborted_requests, 0);
@@ -169,7 +233,7 @@ mod tests {
             let stats = Arc::clone(&stats);
             async move { stats.wait_until(|s| s.aborted_requests == 1).await }
         });
-        let request = stats.request_started();
+        let request = stats.request_started("/a");
         tokio::task::yield_now().await;
         assert!(!waiter.is_finished());
         drop(request);
@@ -184,9 +248,55 @@ mod tests {
     }
 
     #[test]
+    fn each_path_counts_its_requests_and_peak_in_flight() {
+        let stats = Arc::new(Stats::default());
+        let a1 = stats.request_started("/a");
+        let a2 = stats.request_started("/a");
+        stats.request_started("/b").complete();
+        a1.complete();
+        a2.complete();
+        let paths = stats.paths();
+        let counted = |requests, peak_in_flight| PathStats {
+            requests,
+            in_flight: 0,
+            peak_in_flight,
+        };
+        assert_eq!(paths["/a"], counted(2, 2));
+        assert_eq!(paths["/b"], counted(1, 1));
+        assert_eq!(paths.len(), 2);
+    }
+
+    #[test]
+    fn reset_zeroes_totals_and_keeps_what_is_still_open() {
+        let stats = Arc::new(Stats::default());
+        let connection = stats.connection_opened();
+        drop(stats.connection_opened());
+        stats.request_started("/done").complete();
+        let open = stats.request_started("/open");
+        stats.reset();
+        assert_eq!(
+            stats.snapshot(),
+            StatsSnapshot {
+                open_connections: 1,
+                peak_open_connections: 1,
+                in_flight: 1,
+                peak_in_flight: 1,
+                ..StatsSnapshot::default()
+            }
+        );
+        let paths = stats.paths();
+        assert_eq!(paths.keys().collect::<Vec<_>>(), ["/open"]);
+        assert_eq!(paths["/open"].requests, 0);
+        open.complete();
+        drop(connection);
+        assert_eq!(stats.snapshot().in_flight, 0);
+        assert_eq!(stats.paths()["/open"].in_flight, 0);
+    }
+
+    #[test]
     fn dropped_request_counts_as_aborted() {
         let stats = Arc::new(Stats::default());
-        drop(stats.request_started());
+        drop(stats.request_started("/a"));
         assert_eq!(stats.snapshot().aborted_requests, 1);
         assert_eq!(stats.snapshot().in_flight, 0);
     }
