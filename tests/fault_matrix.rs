@@ -1,10 +1,12 @@
-//! How the gateway answers each way an upstream can misbehave, in one table:
+//! How the gateway answers each way an upstream can misbehave, in one table
+//! (the simulator's faults, which its admin API also offers over HTTP):
 //! the gRPC code, the ErrorInfo reason, and that the answer comes by the
 //! caller's deadline (never a hang). The bound checked is the deadline plus
 //! a generous slack: a guard against hanging, not a speed measurement.
 
 mod common;
 
+use std::num::NonZeroUsize;
 use std::time::{Duration, Instant};
 
 use common::{Gateway, client_config, closed_port, reason, with_deadline};
@@ -160,6 +162,21 @@ fn table() -> Vec<Row> {
             Upstream::Faulty(raw(302, "text/html", b"moved")),
             Code::Unknown,
             "UNEXPECTED_HTTP_STATUS",
+        ),
+        row(
+            "slow drip",
+            Upstream::Faulty(FaultKind::Drip {
+                chunk_bytes: NonZeroUsize::new(16).unwrap(),
+                interval: Duration::from_millis(250),
+            }),
+            Code::DeadlineExceeded,
+            "UPSTREAM_TIMEOUT",
+        ),
+        row(
+            "connection reset without a response",
+            Upstream::Faulty(FaultKind::Reset),
+            Code::Unavailable,
+            "UPSTREAM_CONNECTION_LOST",
         ),
         row(
             "connection reset mid-body",
