@@ -149,6 +149,19 @@ mod tests {
     }
 
     #[test]
+    fn a_token_after_a_tab_colon_or_equals_sign_is_redacted() {
+        for text in [
+            "Bearer\tabc.def",
+            "basic:dXNlcjpwYXNz",
+            "bearer=abc.def",
+            "Basic : dXNlcjpwYXNz",
+        ] {
+            let scrubbed = Scrubber::default().scrub(text);
+            assert!(scrubbed.ends_with(REDACTED), "{text} -> {scrubbed}");
+        }
+    }
+
+    #[test]
     fn a_basic_credential_of_another_user_is_redacted_too() {
         let scrubbed = Scrubber::default().scrub("Authorization: Basic dXNlcjpwYXNz");
         assert_eq!(scrubbed, "Authorization: Basic [REDACTED]");
