@@ -174,6 +174,13 @@ mod tests {
     }
 
     #[test]
+    fn a_scheme_word_without_a_token_is_kept() {
+        for text in ["use Basic (not Digest)", "auth: bearer", "Bearer (none)"] {
+            assert_eq!(Scrubber::default().scrub(text), text);
+        }
+    }
+
+    #[test]
     fn newlines_and_escapes_are_escaped() {
         assert_eq!(
             Scrubber::default().scrub("line\r\nINFO forged\u{1b}[31m"),
