@@ -82,6 +82,19 @@ fn request() -> ListCifsConnectionsRequest {
     }
 }
 
+/// One call: when it started, and its outcome's code.
+async fn timed_call(
+    client: &mut CifsConnectionsClient<Channel>,
+) -> (Instant, Result<(), tonic::Code>) {
+    let started = Instant::now();
+    let outcome = client
+        .list_cifs_connections(request())
+        .await
+        .map(drop)
+        .map_err(|s| s.code());
+    (started, outcome)
+}
+
 #[derive(Default)]
 struct Tally {
     latencies_us: Vec<u64>,
@@ -173,12 +186,7 @@ async fn main() {
             let tally = Arc::clone(&tally);
             tokio::spawn(async move {
                 while Instant::now() < until {
-                    let started = Instant::now();
-                    let outcome = client
-                        .list_cifs_connections(request())
-                        .await
-                        .map(drop)
-                        .map_err(|s| s.code());
+                    let (started, outcome) = timed_call(&mut client).await;
                     tally.lock().await.record(started, outcome);
                 }
             })
@@ -193,15 +201,7 @@ async fn main() {
     let burst: Vec<_> = (0..BURST)
         .map(|_| {
             let mut client = CifsConnectionsClient::new(burst_channel.clone());
-            tokio::spawn(async move {
-                let started = Instant::now();
-                let outcome = client
-                    .list_cifs_connections(request())
-                    .await
-                    .map(drop)
-                    .map_err(|s| s.code());
-                (started, outcome)
-            })
+            tokio::spawn(async move { timed_call(&mut client).await })
         })
         .collect();
     let mut burst_tally = Tally::default();

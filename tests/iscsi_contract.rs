@@ -100,24 +100,32 @@ async fn update_svm2(
         .map(tonic::Response::into_inner)
 }
 
+/// Creates `service` through the gateway; the call must succeed.
+async fn create(h: &Harness, service: IscsiService) -> IscsiService {
+    h.iscsi()
+        .await
+        .create_iscsi_service(CreateIscsiServiceRequest {
+            iscsi_service: Some(service),
+        })
+        .await
+        .expect("the create succeeds")
+        .into_inner()
+}
+
 #[tokio::test]
 async fn create_ignores_output_only_fields() {
     let h = Harness::start().await;
-    let created = h
-        .iscsi()
-        .await
-        .create_iscsi_service(CreateIscsiServiceRequest {
-            iscsi_service: Some(IscsiService {
-                svm: svm_named("svm1"),
-                target: target(Some("iqn.chosen-by-the-caller"), None),
-                metric: Some(PerformanceMetric::default()),
-                statistics: Some(PerformanceMetricRaw::default()),
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let created = create(
+        &h,
+        IscsiService {
+            svm: svm_named("svm1"),
+            target: target(Some("iqn.chosen-by-the-caller"), None),
+            metric: Some(PerformanceMetric::default()),
+            statistics: Some(PerformanceMetricRaw::default()),
+            ..Default::default()
+        },
+    )
+    .await;
     let name = created.target.unwrap().name.unwrap();
     assert!(
         name.starts_with("iqn.1992-08.com.netapp:sn.19d04b8e94d711e88370005056b48fd2:vs."),
@@ -220,18 +228,14 @@ async fn update_succeeds_when_only_the_read_back_fails() {
 async fn create_answers_from_the_request_when_ontap_returns_neither_record_nor_location() {
     let h = Harness::start().await;
     h.simulator.faults().push(created_without_location(b""));
-    let created = h
-        .iscsi()
-        .await
-        .create_iscsi_service(CreateIscsiServiceRequest {
-            iscsi_service: Some(IscsiService {
-                svm: svm_named("svm1"),
-                ..Default::default()
-            }),
-        })
-        .await
-        .expect("ONTAP accepted the POST, so the call succeeds")
-        .into_inner();
+    let created = create(
+        &h,
+        IscsiService {
+            svm: svm_named("svm1"),
+            ..Default::default()
+        },
+    )
+    .await;
     assert_eq!(created.svm.unwrap().name.as_deref(), Some("svm1"));
     assert_eq!(created.enabled, Some(true), "ONTAP's documented default");
     assert_eq!(
@@ -247,18 +251,14 @@ async fn create_reads_the_service_back_when_the_reply_has_no_record() {
     h.simulator
         .faults()
         .push(created_without_location(br#"{"num_records": 0}"#));
-    let created = h
-        .iscsi()
-        .await
-        .create_iscsi_service(CreateIscsiServiceRequest {
-            iscsi_service: Some(IscsiService {
-                svm: svm_with_uuid(SVM2_UUID),
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let created = create(
+        &h,
+        IscsiService {
+            svm: svm_with_uuid(SVM2_UUID),
+            ..Default::default()
+        },
+    )
+    .await;
     let name = created.target.unwrap().name.unwrap_or_default();
     assert!(name.starts_with("iqn."), "read back from ONTAP: {name:?}");
 }
@@ -267,18 +267,14 @@ async fn create_reads_the_service_back_when_the_reply_has_no_record() {
 async fn create_answers_with_the_record_ontap_returned_without_reading_it_back() {
     let h = Harness::start().await;
     h.simulator.faults().push(next_read_fails());
-    let created = h
-        .iscsi()
-        .await
-        .create_iscsi_service(CreateIscsiServiceRequest {
-            iscsi_service: Some(IscsiService {
-                svm: svm_named("svm1"),
-                ..Default::default()
-            }),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let created = create(
+        &h,
+        IscsiService {
+            svm: svm_named("svm1"),
+            ..Default::default()
+        },
+    )
+    .await;
     let name = created.target.unwrap().name.unwrap_or_default();
     assert!(name.starts_with("iqn."), "the POST's own record: {name:?}");
 }

@@ -177,19 +177,18 @@ fn refuse(code: Code, reason: &str, message: String) -> Response<Body> {
 /// The codec answers an undecodable request INTERNAL with no details; the
 /// caller sent it, so it is INVALID_ARGUMENT, with ErrorInfo.
 fn undecodable_is_invalid_argument(response: Response<Body>) -> Response<Body> {
-    let undecodable = response
-        .headers()
-        .get("grpc-status")
-        .is_some_and(|s| s.as_bytes() == b"13")
-        && Status::from_header_map(response.headers())
-            .is_some_and(|s| s.message().starts_with(DECODE_FAILURE));
-    if !undecodable {
+    // Cheap test first: almost every response carries no status in its headers.
+    if response.headers().get("grpc-status").map(|s| s.as_bytes()) != Some(b"13") {
         return response;
     }
-    let why = Status::from_header_map(response.headers())
-        .map(|s| s.message().to_owned())
-        .unwrap_or_default();
-    refuse(Code::InvalidArgument, "MALFORMED_REQUEST", why)
+    match Status::from_header_map(response.headers()) {
+        Some(status) if status.message().starts_with(DECODE_FAILURE) => refuse(
+            Code::InvalidArgument,
+            "MALFORMED_REQUEST",
+            status.message().to_owned(),
+        ),
+        _ => response,
+    }
 }
 
 #[cfg(test)]

@@ -441,24 +441,25 @@ fn basic_auth(username: &str, password: &str) -> Result<(HeaderValue, String), C
 /// Accepts `http(s)://host[:port][/]` only: the gateway talks to one fixed
 /// cluster, so the base URL carries no path, query or credentials.
 fn normalize_base_url(raw: &str) -> Result<String, String> {
-    let raw = &redacted_url(raw);
-    let url = Url::parse(raw).map_err(|e| format!("ONTAP URL `{raw}`: {e}"))?;
+    // Parse what was given; echo only the redacted form.
+    let shown = redacted_url(raw);
+    let url = Url::parse(raw).map_err(|e| format!("ONTAP URL `{shown}`: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("ONTAP URL `{raw}`: scheme must be http or https"));
+        return Err(format!("ONTAP URL `{shown}`: scheme must be http or https"));
     }
-    if !url.username().is_empty() || url.password().is_some() || raw.contains("[REDACTED]@") {
+    if !url.username().is_empty() || url.password().is_some() {
         return Err(
             "ONTAP URL must not carry credentials; use --username and --password-env".into(),
         );
     }
     if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
         return Err(format!(
-            "ONTAP URL `{raw}`: give only scheme, host and port"
+            "ONTAP URL `{shown}`: give only scheme, host and port"
         ));
     }
     let host = url
         .host_str()
-        .ok_or_else(|| format!("ONTAP URL `{raw}`: no host"))?;
+        .ok_or_else(|| format!("ONTAP URL `{shown}`: no host"))?;
     let host = if host.contains(':') && !host.starts_with('[') {
         format!("[{host}]")
     } else {
