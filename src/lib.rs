@@ -6,6 +6,8 @@
 //! separate crate (`ontap-simulator`) that depends on none of them; only the
 //! binary wires it in for `serve --simulate`.
 
+#[cfg(fuzzing)]
+pub mod fuzzing;
 pub mod layers;
 pub mod ontap;
 pub mod proto;

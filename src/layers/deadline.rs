@@ -73,7 +73,7 @@ pub fn reply_margin(timeout: Duration) -> Duration {
 }
 
 /// Parses `<1..8 digits><unit>` per the gRPC HTTP/2 protocol spec.
-fn parse_grpc_timeout(value: &str) -> Option<Duration> {
+pub(crate) fn parse_grpc_timeout(value: &str) -> Option<Duration> {
     if value.len() < 2 || value.len() > 9 || !value.is_ascii() {
         return None;
     }

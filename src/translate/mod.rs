@@ -15,6 +15,10 @@ pub mod wire;
 use crate::ontap::{OntapClient, OntapError};
 
 pub use list::Page;
+#[cfg(fuzzing)]
+pub(crate) use list::check_planned_query;
+#[cfg(fuzzing)]
+pub(crate) use page_token::decode as decode_page_token;
 pub use page_token::{KeyError, PageTokenKey};
 pub use schema::{Schema, Selection};
 
