@@ -54,6 +54,11 @@ pub fn generate(pool: &DescriptorPool) -> String {
     for service in pool.services().filter(|s| s.package_name() == PACKAGE) {
         for method in service.methods() {
             let output = method.output();
+            if method.is_server_streaming() {
+                // A watch streams what a List or Get of the same service
+                // already roots; its own messages are not ONTAP records.
+                continue;
+            }
             if method.name().starts_with("List") {
                 let resource = listed_resource(&output);
                 roots.insert(resource.full_name().to_owned());

@@ -1,8 +1,9 @@
 //! ontap-grpc-gateway: a typed gRPC face on the NetApp ONTAP REST API.
 //!
 //! Dependencies run one way: [`layers`] (cross-cutting tower layers) ->
-//! [`service`] (gRPC handlers) -> [`translate`] (request/response and error
-//! mapping) -> [`ontap`] (the REST client). The ONTAP simulator is a
+//! [`service`] (gRPC handlers) -> [`watch`] (server streams over shared
+//! upstream pollers) -> [`translate`] (request/response and error mapping)
+//! -> [`ontap`] (the REST client). The ONTAP simulator is a
 //! separate crate (`ontap-simulator`) that depends on none of them; only the
 //! binary wires it in for `serve --simulate`.
 
@@ -15,3 +16,4 @@ pub mod routes;
 pub mod server;
 pub mod service;
 pub mod translate;
+pub mod watch;

@@ -5,6 +5,7 @@
 mod connections;
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use connections::BoundedIncoming;
@@ -21,6 +22,7 @@ use crate::proto::v1::iscsi_services_server::IscsiServicesServer;
 use crate::routes::Routes;
 use crate::service::{CifsConnectionsService, IscsiServicesService};
 use crate::translate::Upstream;
+use crate::watch::Watches;
 
 /// A failure to start or run the server.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +62,9 @@ pub struct ServeOptions {
     pub request_body_timeout: Duration,
     /// The largest request message accepted, in bytes.
     pub max_request_bytes: usize,
+    /// The watches' shared pollers; whoever keeps a clone can read how many
+    /// pollers and watchers are live.
+    pub watches: Arc<Watches>,
 }
 
 impl Default for ServeOptions {
@@ -75,6 +80,7 @@ impl Default for ServeOptions {
             max_connection_age: Duration::from_secs(30 * 60),
             request_body_timeout: Duration::from_secs(10),
             max_request_bytes: 1024 * 1024,
+            watches: Arc::default(),
         }
     }
 }
@@ -110,15 +116,17 @@ pub async fn serve(
     if let Some(identity) = options.tls {
         builder = builder.tls_config(ServerTlsConfig::new().identity(identity))?;
     }
+    let watches = options.watches;
     let routes = Routes::default()
         .with(health_service)
         .with(reflection().build_v1()?)
         .with(reflection().build_v1alpha()?)
         .with(CifsConnectionsServer::new(CifsConnectionsService::new(
             upstream.clone(),
+            Arc::clone(&watches),
         )))
         .with(IscsiServicesServer::new(IscsiServicesService::new(
-            upstream,
+            upstream, watches,
         )));
     let cut = CancellationToken::new();
     let incoming = BoundedIncoming::new(

@@ -1,22 +1,31 @@
 //! `ontap.v1.CifsConnections`.
 
+use std::sync::Arc;
+
 use tonic::{Request, Response, Status};
 
+use super::watch::{Messages, messages, poll_failure};
 use crate::proto::v1::cifs_connections_server::CifsConnections;
-use crate::proto::v1::{ListCifsConnectionsRequest, ListCifsConnectionsResponse};
+use crate::proto::v1::{
+    CifsConnectionEventType, ListCifsConnectionsRequest, ListCifsConnectionsResponse,
+    WatchCifsConnectionsRequest, WatchCifsConnectionsResponse,
+};
 use crate::translate::Upstream;
 use crate::translate::cifs;
+use crate::watch::{Change, ConnectionUpdate, Watches};
 
 /// Serves CIFS connections from one cluster.
 #[derive(Debug, Clone)]
 pub struct CifsConnectionsService {
     upstream: Upstream,
+    watches: Arc<Watches>,
 }
 
 impl CifsConnectionsService {
-    /// A service backed by `upstream`'s cluster.
-    pub fn new(upstream: Upstream) -> Self {
-        Self { upstream }
+    /// A service backed by `upstream`'s cluster, its watches sharing the
+    /// pollers in `watches`.
+    pub fn new(upstream: Upstream, watches: Arc<Watches>) -> Self {
+        Self { upstream, watches }
     }
 }
 
@@ -27,5 +36,44 @@ impl CifsConnections for CifsConnectionsService {
         request: Request<ListCifsConnectionsRequest>,
     ) -> Result<Response<ListCifsConnectionsResponse>, Status> {
         super::call(&self.upstream, request, cifs::list).await
+    }
+
+    type WatchCifsConnectionsStream = Messages<WatchCifsConnectionsResponse>;
+
+    async fn watch_cifs_connections(
+        &self,
+        request: Request<WatchCifsConnectionsRequest>,
+    ) -> Result<Response<Self::WatchCifsConnectionsStream>, Status> {
+        let deadline = super::deadline_of(&request);
+        let updates = self
+            .watches
+            .connections
+            .watch(&self.upstream, request.get_ref())
+            .map_err(super::to_status)?;
+        Ok(Response::new(messages(updates, deadline, event)))
+    }
+}
+
+/// One update of a connections watch as its message.
+fn event(update: ConnectionUpdate) -> WatchCifsConnectionsResponse {
+    let change = |kind: CifsConnectionEventType, connection: Arc<_>| WatchCifsConnectionsResponse {
+        r#type: kind as i32,
+        cifs_connection: Some(Arc::unwrap_or_clone(connection)),
+        poll_failure: None,
+    };
+    match update {
+        ConnectionUpdate::Change(Change::Added(c)) => change(CifsConnectionEventType::Added, c),
+        ConnectionUpdate::Change(Change::Removed(c)) => change(CifsConnectionEventType::Removed, c),
+        ConnectionUpdate::Change(Change::Modified(c)) => {
+            change(CifsConnectionEventType::Modified, c)
+        }
+        ConnectionUpdate::Synced => WatchCifsConnectionsResponse {
+            r#type: CifsConnectionEventType::Synced as i32,
+            ..WatchCifsConnectionsResponse::default()
+        },
+        ConnectionUpdate::Failed(failure) => WatchCifsConnectionsResponse {
+            poll_failure: Some(poll_failure(&failure)),
+            ..WatchCifsConnectionsResponse::default()
+        },
     }
 }

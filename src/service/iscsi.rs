@@ -1,5 +1,7 @@
 //! `ontap.v1.IscsiServices`.
 
+use std::sync::Arc;
+
 use tonic::{Request, Response, Status};
 
 use crate::proto::v1::iscsi_services_server::IscsiServices;
@@ -7,21 +9,27 @@ use crate::proto::v1::{
     CreateIscsiServiceRequest, DeleteIscsiServiceRequest, GetIscsiServiceMetricRequest,
     GetIscsiServiceRequest, IscsiService, ListIscsiServiceMetricsRequest,
     ListIscsiServiceMetricsResponse, ListIscsiServicesRequest, ListIscsiServicesResponse,
-    PerformanceMetric, UpdateIscsiServiceRequest,
+    PerformanceMetric, UpdateIscsiServiceRequest, WatchIscsiServiceMetricsRequest,
+    WatchIscsiServiceMetricsResponse,
 };
 use crate::translate::Upstream;
 use crate::translate::iscsi;
+use crate::watch::{MetricUpdate, Watches};
+
+use super::watch::{Messages, messages, poll_failure};
 
 /// Serves iSCSI services of one cluster.
 #[derive(Debug, Clone)]
 pub struct IscsiServicesService {
     upstream: Upstream,
+    watches: Arc<Watches>,
 }
 
 impl IscsiServicesService {
-    /// A service backed by `upstream`'s cluster.
-    pub fn new(upstream: Upstream) -> Self {
-        Self { upstream }
+    /// A service backed by `upstream`'s cluster, its watches sharing the
+    /// pollers in `watches`.
+    pub fn new(upstream: Upstream, watches: Arc<Watches>) -> Self {
+        Self { upstream, watches }
     }
 }
 
@@ -74,5 +82,40 @@ impl IscsiServices for IscsiServicesService {
         request: Request<GetIscsiServiceMetricRequest>,
     ) -> Result<Response<PerformanceMetric>, Status> {
         super::call(&self.upstream, request, iscsi::get_metric).await
+    }
+
+    type WatchIscsiServiceMetricsStream = Messages<WatchIscsiServiceMetricsResponse>;
+
+    async fn watch_iscsi_service_metrics(
+        &self,
+        request: Request<WatchIscsiServiceMetricsRequest>,
+    ) -> Result<Response<Self::WatchIscsiServiceMetricsStream>, Status> {
+        let deadline = super::deadline_of(&request);
+        let updates = self
+            .watches
+            .metrics
+            .watch(&self.upstream, request.get_ref(), deadline)
+            .await
+            .map_err(super::to_status)?;
+        Ok(Response::new(messages(
+            updates,
+            deadline,
+            |update| match update {
+                MetricUpdate::Sample {
+                    metric,
+                    missed_samples,
+                    replayed,
+                } => WatchIscsiServiceMetricsResponse {
+                    metric: Some(Arc::unwrap_or_clone(metric)),
+                    missed_samples,
+                    replayed,
+                    poll_failure: None,
+                },
+                MetricUpdate::Failed(failure) => WatchIscsiServiceMetricsResponse {
+                    poll_failure: Some(poll_failure(&failure)),
+                    ..WatchIscsiServiceMetricsResponse::default()
+                },
+            },
+        )))
     }
 }

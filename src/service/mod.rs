@@ -5,6 +5,7 @@
 mod cifs;
 mod iscsi;
 mod status;
+mod watch;
 
 use tonic::{Request, Response, Status};
 
@@ -15,6 +16,16 @@ pub use cifs::CifsConnectionsService;
 pub use iscsi::IscsiServicesService;
 pub use status::{ERROR_DOMAIN, to_status};
 
+/// The deadline the deadline layer read on the request's arrival; none if
+/// the request did not pass it.
+fn deadline_of<Req>(request: &Request<Req>) -> Deadline {
+    request
+        .extensions()
+        .get::<Deadline>()
+        .copied()
+        .unwrap_or(Deadline::NONE)
+}
+
 /// Runs one translator call and maps its error at the edge. A request that
 /// did not pass the deadline layer has no deadline.
 async fn call<Req, Resp>(
@@ -22,11 +33,7 @@ async fn call<Req, Resp>(
     request: Request<Req>,
     translate: impl AsyncFnOnce(&Upstream, &Req, Deadline) -> Result<Resp, GatewayError>,
 ) -> Result<Response<Resp>, Status> {
-    let deadline = request
-        .extensions()
-        .get::<Deadline>()
-        .copied()
-        .unwrap_or(Deadline::NONE);
+    let deadline = deadline_of(&request);
     translate(upstream, request.get_ref(), deadline)
         .await
         .map(Response::new)

@@ -22,7 +22,7 @@ pub const ERROR_DOMAIN: &str = "ontap-grpc-gateway";
 // the values it quotes: a client's metadata limit (8 KiB in gRPC C-core)
 // must never turn a clear error into RESOURCE_EXHAUSTED.
 /// The status message, in bytes.
-const MAX_MESSAGE: usize = 320;
+pub(super) const MAX_MESSAGE: usize = 320;
 /// Field violations listed; the message counts the rest.
 const MAX_VIOLATIONS: usize = 8;
 /// A violation's field path, in bytes.
@@ -41,7 +41,7 @@ const MAX_QUOTED: usize = 40;
 /// `text` fit for a status: each backquoted value (the translator quotes
 /// every caller value so) cut to a recognisable prefix, control characters
 /// escaped, and at most `max` bytes in all.
-fn shown(text: &str, max: usize) -> String {
+pub(super) fn shown(text: &str, max: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max));
     for (i, part) in text.split('`').enumerate() {
         if i > 0 {
@@ -115,16 +115,23 @@ impl WarnLimiter {
     }
 }
 
-/// The status a failed call answers with.
+/// The status a failed call answers with, logged.
 pub fn to_status(err: GatewayError) -> Status {
-    let row = error_table::classify(&err);
+    log(&err);
+    status_of(&err)
+}
+
+/// The status `err` answers with. A watch's failure, shared by every
+/// watcher, is logged once where it happens and becomes a status for each.
+pub fn status_of(err: &GatewayError) -> Status {
+    let row = error_table::classify(err);
     let mut metadata = HashMap::new();
     let mut violations = Vec::new();
     let mut message = shown(&err.to_string(), MAX_MESSAGE);
     let mut put = |key: String, value: &str| {
         metadata.insert(key, bounded(value, MAX_METADATA_VALUE));
     };
-    match &err {
+    match err {
         GatewayError::InvalidRequest(list) => {
             violations.extend(list.iter().take(MAX_VIOLATIONS).map(|v| {
                 FieldViolation::new(
@@ -166,12 +173,26 @@ pub fn to_status(err: GatewayError) -> Status {
                 }
             }
         }
+        GatewayError::WatchTooSlow { .. } => {}
     }
-    // Failures on the way to ONTAP are the operator's concern; a caller's
-    // bad request is the caller's, so it is logged quietly.
+    let mut details = ErrorDetails::new();
+    details.set_error_info(row.reason, ERROR_DOMAIN, metadata);
+    if !violations.is_empty() {
+        details.set_bad_request(violations);
+    }
+    Status::with_error_details(row.code, message, details)
+}
+
+/// Logs a failed call: failures on the way to ONTAP are the operator's
+/// concern; a caller's bad request or slow reading is the caller's, so it is
+/// logged quietly.
+fn log(err: &GatewayError) {
+    let row = error_table::classify(err);
     let logged = shown(&err.to_string(), MAX_LOGGED);
-    match &err {
-        GatewayError::InvalidRequest(_) => tracing::debug!(reason = row.reason, "{logged}"),
+    match err {
+        GatewayError::InvalidRequest(_) | GatewayError::WatchTooSlow { .. } => {
+            tracing::debug!(reason = row.reason, "{logged}")
+        }
         GatewayError::Upstream {
             source: OntapError::Overloaded { .. } | OntapError::QueuedPastDeadline { .. },
             ..
@@ -185,12 +206,6 @@ pub fn to_status(err: GatewayError) -> Status {
             tracing::warn!(reason = row.reason, code = ?row.code, "{logged}")
         }
     }
-    let mut details = ErrorDetails::new();
-    details.set_error_info(row.reason, ERROR_DOMAIN, metadata);
-    if !violations.is_empty() {
-        details.set_bad_request(violations);
-    }
-    Status::with_error_details(row.code, message, details)
 }
 
 #[cfg(test)]

@@ -15,3 +15,11 @@ pub async fn list(
 ) -> Result<ListCifsConnectionsResponse, GatewayError> {
     list::list(upstream, request, &CONNECTIONS.path(), deadline).await
 }
+
+/// Checks `request`'s filters as [`list`] would, without calling ONTAP.
+pub fn validate_filters(
+    upstream: &Upstream,
+    request: &ListCifsConnectionsRequest,
+) -> Result<(), GatewayError> {
+    list::validate(upstream, request, &CONNECTIONS.path())
+}

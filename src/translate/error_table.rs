@@ -38,6 +38,8 @@ pub enum Match {
     MemoryBudget,
     /// The response was not the documented JSON.
     Malformed,
+    /// A watcher fell too far behind its watch.
+    WatchTooSlow,
 }
 
 /// One row of the table.
@@ -107,12 +109,15 @@ pub const TABLE: &[Row] = &[
     row(Match::ResponseTooLarge, Code::ResourceExhausted, "UPSTREAM_RESPONSE_TOO_LARGE", "ONTAP's response exceeded the gateway's size limit"),
     row(Match::MemoryBudget, Code::ResourceExhausted, "UPSTREAM_MEMORY_BUDGET", "responses being read at once would pass the gateway's memory budget"),
     row(Match::Malformed, Code::Internal, "UPSTREAM_MALFORMED_RESPONSE", "ONTAP's response was not the documented JSON"),
+    // Failures of the gateway's own making.
+    row(Match::WatchTooSlow, Code::ResourceExhausted, "WATCH_TOO_SLOW", "a watcher read so much more slowly than its watch changed that it can no longer know what changed"),
 ];
 
 /// The row for a failure.
 pub fn classify(err: &GatewayError) -> &'static Row {
     let wanted = match err {
         GatewayError::InvalidRequest(_) => Match::InvalidRequest,
+        GatewayError::WatchTooSlow { .. } => Match::WatchTooSlow,
         GatewayError::Upstream { source, .. } => match source {
             OntapError::Api { status, error } => {
                 let by_code = error.code.as_deref().and_then(|code| {
@@ -225,6 +230,7 @@ mod tests {
             too_large_is_resource_exhausted, OntapError::ResponseTooLarge { limit: 1 }.into(), Code::ResourceExhausted, "UPSTREAM_RESPONSE_TOO_LARGE";
             memory_budget_is_resource_exhausted, OntapError::MemoryBudget { budget: 1 }.into(), Code::ResourceExhausted, "UPSTREAM_MEMORY_BUDGET";
             malformed_is_internal, OntapError::Malformed("x".into()).into(), Code::Internal, "UPSTREAM_MALFORMED_RESPONSE";
+            watch_too_slow_is_resource_exhausted, GatewayError::WatchTooSlow { missed: 3 }, Code::ResourceExhausted, "WATCH_TOO_SLOW";
         }
     }
 

@@ -446,7 +446,8 @@ fn expand_update_path(path: &str) -> Result<&'static [&'static str], String> {
     }
 }
 
-fn check_uuid(field: &str, value: &str, violations: &mut Vec<FieldViolation>) {
+/// Checks a required SVM UUID; named by `field` in the violation.
+pub(crate) fn check_uuid(field: &str, value: &str, violations: &mut Vec<FieldViolation>) {
     if value.is_empty() {
         violations.push(FieldViolation::new(field, "is required"));
     } else if !is_uuid(value) {

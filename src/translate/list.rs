@@ -125,6 +125,17 @@ pub async fn list<R: ListRequestFields>(
     Ok(R::response(page))
 }
 
+/// Checks `request` as [`list`] would, without calling ONTAP.
+pub fn validate<R: ListRequestFields>(
+    upstream: &Upstream,
+    request: &R,
+    path: &ApiPath,
+) -> Result<(), GatewayError> {
+    let request = ListRequest::of(request, Vec::new());
+    let budget = upstream.client.request_timeout();
+    plan(&upstream.page_tokens, R::SCHEMA, path, &request, budget).map(|_| ())
+}
+
 /// Validates `request`, fetches one page from the collection at `path`,
 /// and decodes it. An ONTAP failure for which `means_empty` holds is an
 /// empty page: some collections answer an error where they have no records

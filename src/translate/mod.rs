@@ -14,9 +14,9 @@ pub mod wire;
 
 use crate::ontap::{OntapClient, OntapError};
 
-pub use list::Page;
 #[cfg(fuzzing)]
 pub(crate) use list::check_planned_query;
+pub use list::{ListRequestFields, Page};
 #[cfg(fuzzing)]
 pub(crate) use page_token::decode as decode_page_token;
 pub use page_token::{KeyError, PageTokenKey};
@@ -57,6 +57,13 @@ pub enum GatewayError {
     /// The request was rejected before anything went upstream.
     #[error("invalid request: {}", describe(.0))]
     InvalidRequest(Vec<FieldViolation>),
+    /// A watcher read more slowly than its watch changed and fell so far
+    /// behind that it can no longer know what changed.
+    #[error("the watcher fell {missed} polls behind; watch again to start from a fresh list")]
+    WatchTooSlow {
+        /// Polls whose changes it missed.
+        missed: u64,
+    },
     /// ONTAP, or the way to it, failed. `field` is the request field ONTAP's
     /// error `target` corresponds to, when it names one.
     #[error("{source}")]

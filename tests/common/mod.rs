@@ -14,6 +14,7 @@ use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClien
 use ontap_grpc_gateway::proto::v1::iscsi_services_client::IscsiServicesClient;
 use ontap_grpc_gateway::server::{self, ServeOptions};
 use ontap_grpc_gateway::translate::{PageTokenKey, Upstream};
+use ontap_grpc_gateway::watch::Watches;
 use ontap_simulator::{Cluster, Credentials, ExposeSecret, Simulator, SimulatorConfig};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -324,4 +325,48 @@ pub fn self_signed_identity() -> (String, String) {
         rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
             .unwrap();
     (certified.cert.pem(), certified.signing_key.serialize_pem())
+}
+
+/// A gateway onto `simulator` whose watches' live pollers and watchers a
+/// test can count.
+pub async fn watching_gateway(simulator: &Simulator) -> (Gateway, std::sync::Arc<Watches>) {
+    let options = ServeOptions::default();
+    let watches = std::sync::Arc::clone(&options.watches);
+    let gateway = Gateway::start_with_options(client_config(simulator), options).await;
+    (gateway, watches)
+}
+
+/// How long a test waits for a stream's next message before failing: a
+/// guard against a hang, never a measure of speed.
+pub const GUARD: Duration = Duration::from_secs(60);
+
+/// The next message of a server stream; fails the test if the stream ends,
+/// fails, or stays silent past [`GUARD`].
+pub async fn next_message<T>(stream: &mut tonic::Streaming<T>) -> T {
+    match tokio::time::timeout(GUARD, stream.message()).await {
+        Ok(Ok(Some(message))) => message,
+        Ok(Ok(None)) => panic!("the stream ended"),
+        Ok(Err(status)) => panic!("the stream failed: {status:?}"),
+        Err(_) => panic!("no message within {GUARD:?}"),
+    }
+}
+
+/// The status a server stream ends with, after any messages.
+pub async fn final_status<T>(stream: &mut tonic::Streaming<T>) -> tonic::Status {
+    loop {
+        match tokio::time::timeout(GUARD, stream.message()).await {
+            Ok(Ok(Some(_))) => continue,
+            Ok(Ok(None)) => panic!("the stream ended with OK"),
+            Ok(Err(status)) => return status,
+            Err(_) => panic!("the stream did not end within {GUARD:?}"),
+        }
+    }
+}
+
+/// Requests the simulator has received for `path` (without its query).
+pub fn requests_to(simulator: &Simulator, path: &str) -> u64 {
+    simulator
+        .path_stats()
+        .get(path)
+        .map_or(0, |stats| stats.requests)
 }

@@ -1,0 +1,570 @@
+//! WatchIscsiServiceMetrics: one poller per (SVM, source, interval) reads
+//! the service's raw counters or ONTAP's latest metric and publishes each
+//! new sample; each watcher first replays history when asked, then reads
+//! the shared feed.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use prost_types::{FieldMask, Timestamp};
+use tokio::sync::broadcast;
+use tokio_stream::Stream;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+
+use super::hub::{Hub, Membership};
+use super::poll::{self, PollFailed, Source};
+use super::rates;
+use crate::ontap::Deadline;
+use crate::proto::v1::{
+    GetIscsiServiceRequest, IscsiService, ListIscsiServiceMetricsRequest, ListIscsiServicesRequest,
+    MetricInterval, PerformanceMetric, PerformanceMetricRaw, WatchIscsiServiceMetricsRequest,
+    WatchSource,
+};
+use crate::translate::{FieldViolation, GatewayError, Upstream, iscsi};
+
+/// Samples a watcher may fall behind by before it misses some: one ring for
+/// all the poller's watchers, not one per watcher.
+const FEED_CAPACITY: usize = 64;
+/// History a replay reaches back to at most: ONTAP keeps a year.
+const MAX_REPLAY: Duration = Duration::from_secs(366 * 86_400);
+
+/// What identifies one upstream poll.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MetricsKey {
+    svm_uuid: Option<String>,
+    source: WatchSource,
+    interval: Duration,
+}
+
+/// What a metrics poller publishes.
+pub struct MetricsFeed {
+    events: broadcast::Sender<FeedEvent>,
+    /// The newest sample of each SVM, which a joining watcher starts with
+    /// rather than wait up to an interval. Updated under this lock together
+    /// with sending the sample, so a watcher taking these and subscribing
+    /// under the lock sees each sample once.
+    latest: Mutex<BTreeMap<String, Arc<PerformanceMetric>>>,
+    /// Why the poller stopped, set before [`FeedEvent::Ended`] is sent, so a
+    /// watcher joining after it still learns it.
+    ended: OnceLock<Arc<GatewayError>>,
+}
+
+#[derive(Debug, Clone)]
+enum FeedEvent {
+    Sample(Arc<PerformanceMetric>),
+    Failed(Arc<PollFailed>),
+    Ended,
+}
+
+/// One message of a metrics watch.
+#[derive(Debug, Clone)]
+pub enum MetricUpdate {
+    /// A sample.
+    Sample {
+        /// The sample.
+        metric: Arc<PerformanceMetric>,
+        /// Samples this watcher missed just before this one.
+        missed_samples: u64,
+        /// From ONTAP's history rather than a live poll.
+        replayed: bool,
+    },
+    /// A poll failed; the watch goes on.
+    Failed(Arc<PollFailed>),
+}
+
+/// The metrics watches of one cluster.
+pub struct MetricsWatches {
+    hub: Hub<MetricsKey, MetricsFeed>,
+}
+
+impl MetricsWatches {
+    pub(super) fn new(hub: Hub<MetricsKey, MetricsFeed>) -> Self {
+        Self { hub }
+    }
+
+    /// Validates `request`, replays history if it asks, and joins the
+    /// shared poller for the rest.
+    pub async fn watch(
+        &self,
+        upstream: &Upstream,
+        request: &WatchIscsiServiceMetricsRequest,
+        deadline: Deadline,
+    ) -> Result<MetricUpdates, GatewayError> {
+        let key = validate(request)?;
+        let membership = self.hub.join(&key, |stop| {
+            let feed = Arc::new(MetricsFeed {
+                events: broadcast::channel(FEED_CAPACITY).0,
+                latest: Mutex::default(),
+                ended: OnceLock::new(),
+            });
+            let poller = MetricsPoller {
+                upstream: upstream.clone(),
+                key: key.clone(),
+                feed: Arc::clone(&feed),
+                baselines: HashMap::new(),
+                latest: HashMap::new(),
+            };
+            tokio::spawn(poll::run(poller, key.interval, stop));
+            feed
+        });
+        // Subscribed before the replay, so that what the poller publishes
+        // meanwhile waits in the feed: no gap between history and live.
+        let feed = &membership.poller.state;
+        let (live, latest) = {
+            let latest = feed.latest.lock().expect("no code panics holding it");
+            let live = BroadcastStream::new(feed.events.subscribe());
+            (live, latest.values().cloned().collect::<Vec<_>>())
+        };
+        let ended = feed.ended.get().cloned();
+        let mut replay = match (&key.svm_uuid, &request.start_time) {
+            (Some(svm_uuid), Some(start)) => replay(upstream, svm_uuid, start, deadline).await?,
+            _ => Vec::new(),
+        };
+        // ONTAP's own samples are the history's: live ones already replayed
+        // are skipped. Computed rates are a series of their own.
+        let skip_through = match key.source {
+            WatchSource::OntapMetric => replay.last().and_then(|m| m.timestamp),
+            _ => None,
+        };
+        let replay_len = replay.len();
+        replay.extend(latest);
+        Ok(MetricUpdates {
+            replay: replay.into_iter(),
+            replayed_count: replay_len,
+            live,
+            skip_through,
+            missed: 0,
+            finished: false,
+            ended,
+            membership,
+        })
+    }
+}
+
+/// The key a valid request polls under.
+fn validate(request: &WatchIscsiServiceMetricsRequest) -> Result<MetricsKey, GatewayError> {
+    let mut violations = Vec::new();
+    let svm_uuid = (!request.svm_uuid.is_empty()).then(|| request.svm_uuid.clone());
+    if svm_uuid.is_some() {
+        iscsi::check_uuid("svm_uuid", &request.svm_uuid, &mut violations);
+    }
+    let interval = super::poll_interval(request.poll_interval.as_ref(), &mut violations);
+    let source = match WatchSource::try_from(request.source) {
+        Ok(WatchSource::Unspecified) => WatchSource::RatesFromCounters,
+        Ok(source) => source,
+        Err(_) => {
+            violations.push(FieldViolation::new(
+                "source",
+                format!("{} is not a WatchSource", request.source),
+            ));
+            WatchSource::RatesFromCounters
+        }
+    };
+    if let Some(start) = &request.start_time {
+        if svm_uuid.is_none() {
+            violations.push(FieldViolation::new(
+                "start_time",
+                "needs svm_uuid: history is kept per service",
+            ));
+        }
+        if !(0..1_000_000_000).contains(&start.nanos) || start.seconds < 0 {
+            violations.push(FieldViolation::new(
+                "start_time",
+                "must be a valid instant after 1970 (nanos within 0..1e9)",
+            ));
+        }
+    }
+    if !violations.is_empty() {
+        return Err(GatewayError::InvalidRequest(violations));
+    }
+    Ok(MetricsKey {
+        svm_uuid,
+        source,
+        interval,
+    })
+}
+
+/// The history samples after `start`, oldest first, at the finest interval
+/// reaching back that far from ONTAP's latest sample (ONTAP's clock, not
+/// the gateway's, decides what "back" means).
+async fn replay(
+    upstream: &Upstream,
+    svm_uuid: &str,
+    start: &Timestamp,
+    deadline: Deadline,
+) -> Result<Vec<Arc<PerformanceMetric>>, GatewayError> {
+    let service = iscsi::get(
+        upstream,
+        &GetIscsiServiceRequest {
+            svm_uuid: svm_uuid.to_owned(),
+            read_mask: Some(mask(&["metric.timestamp"])),
+        },
+        deadline,
+    )
+    .await?;
+    let latest = service
+        .metric
+        .and_then(|m| m.timestamp)
+        .map_or(start.seconds, |t| t.seconds);
+    let back = Duration::from_secs(latest.saturating_sub(start.seconds).max(0) as u64);
+    let Some(interval) = finest_interval_reaching(back) else {
+        return Err(GatewayError::InvalidRequest(vec![FieldViolation::new(
+            "start_time",
+            "is more than a year before ONTAP's latest sample; ONTAP keeps a year of history",
+        )]));
+    };
+    let after = jiff::Timestamp::new(start.seconds, start.nanos)
+        .map_err(|_| {
+            GatewayError::InvalidRequest(vec![FieldViolation::new(
+                "start_time",
+                "must be a valid instant",
+            )])
+        })?
+        .to_string();
+    let mut request = ListIscsiServiceMetricsRequest {
+        svm_uuid: svm_uuid.to_owned(),
+        interval: interval as i32,
+        timestamp: format!(">{after}"),
+        order_by: vec!["timestamp asc".to_owned()],
+        page_size: 1000,
+        ..ListIscsiServiceMetricsRequest::default()
+    };
+    let mut samples = Vec::new();
+    loop {
+        let page = iscsi::list_metrics(upstream, &request, deadline).await?;
+        samples.extend(page.metrics.into_iter().map(Arc::new));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        request.page_token = page.next_page_token;
+    }
+    Ok(samples)
+}
+
+/// The history interval with the finest samples that still covers `back`.
+fn finest_interval_reaching(back: Duration) -> Option<MetricInterval> {
+    const HOUR: u64 = 3_600;
+    [
+        (HOUR, MetricInterval::OneHour),
+        (24 * HOUR, MetricInterval::OneDay),
+        (7 * 24 * HOUR, MetricInterval::OneWeek),
+        (30 * 24 * HOUR, MetricInterval::OneMonth),
+        (MAX_REPLAY.as_secs(), MetricInterval::OneYear),
+    ]
+    .into_iter()
+    .find(|(window, _)| back.as_secs() <= *window)
+    .map(|(_, interval)| interval)
+}
+
+fn mask(paths: &[&str]) -> FieldMask {
+    FieldMask {
+        paths: paths.iter().map(|p| (*p).to_owned()).collect(),
+    }
+}
+
+/// Polls the services of one key and publishes their new samples.
+struct MetricsPoller {
+    upstream: Upstream,
+    key: MetricsKey,
+    feed: Arc<MetricsFeed>,
+    /// The reading each SVM's next rates are measured from.
+    baselines: HashMap<String, PerformanceMetricRaw>,
+    /// The newest ONTAP metric published per SVM.
+    latest: HashMap<String, Timestamp>,
+}
+
+impl MetricsPoller {
+    /// The polled services, with `svm` and the source's block.
+    async fn services(&self) -> Result<Vec<IscsiService>, GatewayError> {
+        let block = match self.key.source {
+            WatchSource::OntapMetric => "metric",
+            _ => "statistics",
+        };
+        let read_mask = Some(mask(&["svm", block]));
+        if let Some(svm_uuid) = &self.key.svm_uuid {
+            let request = GetIscsiServiceRequest {
+                svm_uuid: svm_uuid.clone(),
+                read_mask,
+            };
+            return Ok(vec![
+                iscsi::get(&self.upstream, &request, Deadline::NONE).await?,
+            ]);
+        }
+        let mut request = ListIscsiServicesRequest {
+            read_mask,
+            page_size: 1000,
+            ..ListIscsiServicesRequest::default()
+        };
+        let mut services = Vec::new();
+        loop {
+            let page = iscsi::list(&self.upstream, &request, Deadline::NONE).await?;
+            services.extend(page.iscsi_services);
+            if page.next_page_token.is_empty() {
+                return Ok(services);
+            }
+            request.page_token = page.next_page_token;
+        }
+    }
+
+    fn publish(&self, svm_uuid: String, sample: PerformanceMetric) {
+        let sample = Arc::new(sample);
+        let mut latest = self.feed.latest.lock().expect("no code panics holding it");
+        latest.insert(svm_uuid, Arc::clone(&sample));
+        // No watcher listening is no error: the last may just have left.
+        let _ = self.feed.events.send(FeedEvent::Sample(sample));
+    }
+}
+
+impl Source for MetricsPoller {
+    async fn poll(&mut self) -> Result<(), GatewayError> {
+        let services = self.services().await?;
+        let mut present = HashSet::new();
+        for service in services {
+            let Some(svm) = service.svm else { continue };
+            let Some(uuid) = svm.uuid.clone() else {
+                continue;
+            };
+            present.insert(uuid.clone());
+            match self.key.source {
+                WatchSource::OntapMetric => {
+                    let Some(mut metric) = service.metric else {
+                        continue;
+                    };
+                    let Some(at) = metric.timestamp else { continue };
+                    if self
+                        .latest
+                        .get(&uuid)
+                        .is_some_and(|seen| !is_after(&at, seen))
+                    {
+                        continue;
+                    }
+                    self.latest.insert(uuid.clone(), at);
+                    metric.svm = Some(svm);
+                    self.publish(uuid, metric);
+                }
+                _ => {
+                    let Some(reading) = service.statistics else {
+                        continue;
+                    };
+                    match rates::step(self.baselines.get(&uuid), &reading) {
+                        None => {
+                            self.baselines.entry(uuid).or_insert(reading);
+                        }
+                        Some(mut sample) => {
+                            self.baselines.insert(uuid.clone(), reading);
+                            sample.svm = Some(svm);
+                            self.publish(uuid, sample);
+                        }
+                    }
+                }
+            }
+        }
+        self.baselines.retain(|uuid, _| present.contains(uuid));
+        self.latest.retain(|uuid, _| present.contains(uuid));
+        self.feed
+            .latest
+            .lock()
+            .expect("no code panics holding it")
+            .retain(|uuid, _| present.contains(uuid));
+        Ok(())
+    }
+
+    fn failed(&mut self, failure: PollFailed) {
+        tracing::debug!(error = %failure.error, consecutive = failure.consecutive, "metrics poll failed");
+        let _ = self.feed.events.send(FeedEvent::Failed(Arc::new(failure)));
+    }
+
+    fn ended(&mut self, error: GatewayError) {
+        tracing::debug!(%error, "metrics watch ended");
+        let _ = self.feed.ended.set(Arc::new(error));
+        let _ = self.feed.events.send(FeedEvent::Ended);
+    }
+}
+
+fn is_after(a: &Timestamp, b: &Timestamp) -> bool {
+    (a.seconds, a.nanos) > (b.seconds, b.nanos)
+}
+
+/// One watcher's stream: replayed history, then the shared feed, ending
+/// with the poller's terminal failure if it has one.
+pub struct MetricUpdates {
+    /// History first (the first `replayed_count`), then the newest live
+    /// sample of each SVM as of joining.
+    replay: std::vec::IntoIter<Arc<PerformanceMetric>>,
+    replayed_count: usize,
+    live: BroadcastStream<FeedEvent>,
+    skip_through: Option<Timestamp>,
+    missed: u64,
+    finished: bool,
+    ended: Option<Arc<GatewayError>>,
+    membership: Membership<MetricsKey, MetricsFeed>,
+}
+
+impl MetricUpdates {
+    /// Whether the history replay already held `metric`.
+    fn is_replayed_already(&self, metric: &PerformanceMetric) -> bool {
+        self.skip_through.as_ref().is_some_and(|through| {
+            metric
+                .timestamp
+                .as_ref()
+                .is_some_and(|t| !is_after(t, through))
+        })
+    }
+}
+
+impl Stream for MetricUpdates {
+    type Item = Result<MetricUpdate, Arc<GatewayError>>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        if this.finished {
+            return Poll::Ready(None);
+        }
+        while let Some(metric) = this.replay.next() {
+            let replayed = this.replayed_count > 0;
+            this.replayed_count = this.replayed_count.saturating_sub(1);
+            if !replayed && this.is_replayed_already(&metric) {
+                continue;
+            }
+            return Poll::Ready(Some(Ok(MetricUpdate::Sample {
+                metric,
+                missed_samples: 0,
+                replayed,
+            })));
+        }
+        if let Some(error) = this.ended.take() {
+            this.finished = true;
+            return Poll::Ready(Some(Err(error)));
+        }
+        loop {
+            let event = match ready!(Pin::new(&mut this.live).poll_next(cx)) {
+                None => {
+                    this.finished = true;
+                    return Poll::Ready(None);
+                }
+                Some(Err(BroadcastStreamRecvError::Lagged(missed))) => {
+                    this.missed += missed;
+                    continue;
+                }
+                Some(Ok(event)) => event,
+            };
+            match event {
+                FeedEvent::Sample(metric) => {
+                    if this.is_replayed_already(&metric) {
+                        continue;
+                    }
+                    return Poll::Ready(Some(Ok(MetricUpdate::Sample {
+                        metric,
+                        missed_samples: std::mem::take(&mut this.missed),
+                        replayed: false,
+                    })));
+                }
+                FeedEvent::Failed(failure) => {
+                    return Poll::Ready(Some(Ok(MetricUpdate::Failed(failure))));
+                }
+                FeedEvent::Ended => {
+                    this.finished = true;
+                    let error = this.membership.poller.state.ended.get().cloned();
+                    return Poll::Ready(error.map(Err));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request() -> WatchIscsiServiceMetricsRequest {
+        WatchIscsiServiceMetricsRequest {
+            svm_uuid: "7e5a1b8c-0000-4000-8000-000000000001".into(),
+            ..WatchIscsiServiceMetricsRequest::default()
+        }
+    }
+
+    fn fields(err: GatewayError) -> Vec<String> {
+        match err {
+            GatewayError::InvalidRequest(v) => v.into_iter().map(|v| v.field).collect(),
+            other => panic!("expected violations, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_unset_source_computes_rates_from_counters_every_15_seconds() {
+        let key = validate(&request()).unwrap();
+        assert_eq!(key.source, WatchSource::RatesFromCounters);
+        assert_eq!(key.interval, Duration::from_secs(15));
+    }
+
+    #[test]
+    fn no_svm_watches_every_service() {
+        let key = validate(&WatchIscsiServiceMetricsRequest::default()).unwrap();
+        assert_eq!(key.svm_uuid, None);
+    }
+
+    #[test]
+    fn a_malformed_svm_uuid_is_refused() {
+        let err = validate(&WatchIscsiServiceMetricsRequest {
+            svm_uuid: "../../cluster".into(),
+            ..request()
+        })
+        .unwrap_err();
+        assert_eq!(fields(err), ["svm_uuid"]);
+    }
+
+    #[test]
+    fn an_unknown_source_is_refused() {
+        let err = validate(&WatchIscsiServiceMetricsRequest {
+            source: 9,
+            ..request()
+        })
+        .unwrap_err();
+        assert_eq!(fields(err), ["source"]);
+    }
+
+    #[test]
+    fn a_replay_needs_an_svm() {
+        let err = validate(&WatchIscsiServiceMetricsRequest {
+            svm_uuid: String::new(),
+            start_time: Some(Timestamp::default()),
+            ..request()
+        })
+        .unwrap_err();
+        assert_eq!(fields(err), ["start_time"]);
+    }
+
+    #[test]
+    fn the_finest_history_reaching_back_far_enough_is_chosen() {
+        let hours = |h: u64| Duration::from_secs(h * 3_600);
+        assert_eq!(
+            finest_interval_reaching(hours(0)),
+            Some(MetricInterval::OneHour)
+        );
+        assert_eq!(
+            finest_interval_reaching(hours(1)),
+            Some(MetricInterval::OneHour)
+        );
+        assert_eq!(
+            finest_interval_reaching(hours(2)),
+            Some(MetricInterval::OneDay)
+        );
+        assert_eq!(
+            finest_interval_reaching(hours(24 * 3)),
+            Some(MetricInterval::OneWeek)
+        );
+        assert_eq!(
+            finest_interval_reaching(hours(24 * 20)),
+            Some(MetricInterval::OneMonth)
+        );
+        assert_eq!(
+            finest_interval_reaching(hours(24 * 200)),
+            Some(MetricInterval::OneYear)
+        );
+        assert_eq!(finest_interval_reaching(hours(24 * 400)), None);
+    }
+}

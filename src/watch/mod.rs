@@ -1,0 +1,142 @@
+//! Watches: gRPC server streams fed by polling ONTAP, whose REST API has no
+//! push channel. Every watcher of the same upstream query shares one poller
+//! ([`hub`]), which runs the poll loop ([`poll`]) while anyone watches and
+//! publishes into a bounded feed that slow watchers fall behind in rather
+//! than hold up.
+//!
+//! This sits between the gRPC handlers and the translator: a poller calls
+//! the translator's List and Get as a handler would, and the handlers turn
+//! the watch's typed updates and errors into messages and statuses.
+
+mod cifs;
+mod hub;
+mod iscsi;
+mod poll;
+mod rates;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use cifs::{Change, ConnectionUpdate, ConnectionUpdates, ConnectionsWatches};
+pub use hub::LiveCounts;
+pub use iscsi::{MetricUpdate, MetricUpdates, MetricsWatches};
+pub use poll::PollFailed;
+
+use crate::translate::FieldViolation;
+use hub::Hub;
+
+/// The poll interval when a request sets none: ONTAP's own sample spacing.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(15);
+/// The shortest poll interval: ONTAP's counters move in seconds, and a
+/// faster poll only loads the cluster.
+pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// The longest poll interval.
+pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(600);
+
+/// Every watch of one cluster.
+pub struct Watches {
+    /// iSCSI metrics watches.
+    pub metrics: MetricsWatches,
+    /// CIFS connection watches.
+    pub connections: ConnectionsWatches,
+    counts: Arc<LiveCounts>,
+}
+
+impl Default for Watches {
+    fn default() -> Self {
+        let counts = Arc::new(LiveCounts::default());
+        Self {
+            metrics: MetricsWatches::new(Hub::new(Arc::clone(&counts))),
+            connections: ConnectionsWatches::new(Hub::new(Arc::clone(&counts))),
+            counts,
+        }
+    }
+}
+
+impl std::fmt::Debug for Watches {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Watches")
+            .field("pollers", &self.counts.pollers())
+            .field("watchers", &self.counts.watchers())
+            .finish()
+    }
+}
+
+impl Watches {
+    /// How many pollers and watchers are live.
+    pub fn live(&self) -> &LiveCounts {
+        &self.counts
+    }
+}
+
+/// The poll interval a request asks for, or a violation of `poll_interval`.
+fn poll_interval(
+    requested: Option<&prost_types::Duration>,
+    violations: &mut Vec<FieldViolation>,
+) -> Duration {
+    let Some(requested) = requested else {
+        return DEFAULT_POLL_INTERVAL;
+    };
+    let valid = u64::try_from(requested.seconds)
+        .ok()
+        .zip(u32::try_from(requested.nanos).ok())
+        .filter(|(_, nanos)| *nanos < 1_000_000_000)
+        .map(|(seconds, nanos)| Duration::new(seconds, nanos))
+        .filter(|d| (MIN_POLL_INTERVAL..=MAX_POLL_INTERVAL).contains(d));
+    valid.unwrap_or_else(|| {
+        violations.push(FieldViolation::new(
+            "poll_interval",
+            format!(
+                "must be between {}s and {}s",
+                MIN_POLL_INTERVAL.as_secs(),
+                MAX_POLL_INTERVAL.as_secs()
+            ),
+        ));
+        DEFAULT_POLL_INTERVAL
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn interval(seconds: i64, nanos: i32) -> Result<Duration, Vec<FieldViolation>> {
+        let mut violations = Vec::new();
+        let d = poll_interval(
+            Some(&prost_types::Duration { seconds, nanos }),
+            &mut violations,
+        );
+        if violations.is_empty() {
+            Ok(d)
+        } else {
+            Err(violations)
+        }
+    }
+
+    #[test]
+    fn an_unset_poll_interval_is_15_seconds() {
+        assert_eq!(poll_interval(None, &mut Vec::new()), DEFAULT_POLL_INTERVAL);
+    }
+
+    #[test]
+    fn poll_intervals_from_1_second_to_10_minutes_are_kept() {
+        assert_eq!(interval(1, 0), Ok(Duration::from_secs(1)));
+        assert_eq!(interval(2, 500_000_000), Ok(Duration::from_millis(2_500)));
+        assert_eq!(interval(600, 0), Ok(Duration::from_secs(600)));
+    }
+
+    #[test]
+    fn poll_intervals_outside_1_second_to_10_minutes_are_refused() {
+        for (seconds, nanos) in [
+            (0, 999_999_999),
+            (600, 1),
+            (-1, 0),
+            (0, 0),
+            (5, -1),
+            (1, 1_000_000_000),
+        ] {
+            let violations = interval(seconds, nanos).unwrap_err();
+            assert_eq!(violations[0].field, "poll_interval", "{seconds}s {nanos}ns");
+        }
+    }
+}

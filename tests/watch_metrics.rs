@@ -1,0 +1,432 @@
+//! WatchIscsiServiceMetrics through the real gateway onto the simulator,
+//! whose pinned clock makes every sample exact: rates from the counters,
+//! ONTAP's own samples once each, history replayed before going live, and
+//! one shared upstream poller however many watch.
+
+mod common;
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use common::{
+    GUARD, SVM1_UUID, SVM2_UUID, bad_fields, eventually, final_status, mask, next_message, reason,
+    requests_to, simulator_with, watching_gateway,
+};
+use ontap_grpc_gateway::proto::v1::iscsi_services_client::IscsiServicesClient;
+use ontap_grpc_gateway::proto::v1::{
+    GetIscsiServiceRequest, IoTypeCounter, MetricStatus, PerformanceMetricRaw,
+    WatchIscsiServiceMetricsRequest, WatchIscsiServiceMetricsResponse, WatchSource,
+};
+use ontap_simulator::{Cluster, Fault, FaultKind, Simulator};
+use tonic::Code;
+use tonic::transport::Channel;
+
+/// The service path the watch polls for svm2.
+fn svm2_service_path() -> String {
+    format!("/api/protocols/san/iscsi/services/{SVM2_UUID}")
+}
+
+/// A 15-second boundary well after the simulator's epoch.
+fn boundary() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_767_225_600 + 3 * 86_400)
+}
+
+fn watch(source: WatchSource, poll_seconds: i64) -> WatchIscsiServiceMetricsRequest {
+    WatchIscsiServiceMetricsRequest {
+        svm_uuid: SVM2_UUID.into(),
+        poll_interval: Some(prost_types::Duration {
+            seconds: poll_seconds,
+            nanos: 0,
+        }),
+        source: source as i32,
+        start_time: None,
+    }
+}
+
+async fn statistics(client: &mut IscsiServicesClient<Channel>) -> PerformanceMetricRaw {
+    client
+        .get_iscsi_service(GetIscsiServiceRequest {
+            svm_uuid: SVM2_UUID.into(),
+            read_mask: mask(&["statistics"]),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .statistics
+        .unwrap()
+}
+
+/// Waits until the watch has polled at least `polls` times in all.
+async fn polled(simulator: &Simulator, polls: u64) {
+    let path = svm2_service_path();
+    eventually_long(&format!("{polls} polls of {path}"), || {
+        requests_to(simulator, &path) >= polls
+    })
+    .await;
+}
+
+/// [`eventually`] for what takes a few poll intervals.
+async fn eventually_long(what: &str, mut check: impl FnMut() -> bool) {
+    tokio::time::timeout(GUARD, async {
+        while !check() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("timed out waiting until {what}"));
+}
+
+fn delta_per(
+    a: &Option<IoTypeCounter>,
+    b: &Option<IoTypeCounter>,
+    pick: fn(&IoTypeCounter) -> Option<u64>,
+) -> u64 {
+    pick(b.as_ref().unwrap()).unwrap() - pick(a.as_ref().unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn rates_are_counter_deltas_over_the_seconds_between_polls() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    simulator.cluster().pin_clock(boundary());
+    let (gateway, _) = watching_gateway(&simulator).await;
+    let mut client = gateway.iscsi().await;
+    let mut stream = client
+        .watch_iscsi_service_metrics(watch(WatchSource::RatesFromCounters, 1))
+        .await
+        .unwrap()
+        .into_inner();
+    polled(&simulator, 1).await;
+    let before = statistics(&mut client).await;
+    simulator.cluster().advance_clock(Duration::from_secs(15));
+    let after = statistics(&mut client).await;
+
+    let sample = next_message(&mut stream).await.metric.unwrap();
+
+    let reads = delta_per(&before.iops_raw, &after.iops_raw, |c| c.read);
+    let writes = delta_per(&before.iops_raw, &after.iops_raw, |c| c.write);
+    let read_latency = delta_per(&before.latency_raw, &after.latency_raw, |c| c.read);
+    let bytes_read =
+        after.throughput_raw.unwrap().read.unwrap() - before.throughput_raw.unwrap().read.unwrap();
+    let per_second = |n: u64| (n as f64 / 15.0).round() as i64;
+    let iops = sample.iops.unwrap();
+    assert_eq!(iops.read, Some(per_second(reads)));
+    assert_eq!(iops.write, Some(per_second(writes)));
+    assert_eq!(
+        sample.latency.unwrap().read,
+        Some((read_latency as f64 / reads as f64).round() as i64)
+    );
+    assert_eq!(
+        sample.throughput.unwrap().read,
+        Some(per_second(bytes_read))
+    );
+    assert_eq!(sample.duration.unwrap().seconds, 15);
+    assert_eq!(sample.timestamp, after.timestamp);
+    assert_eq!(sample.svm.unwrap().uuid.as_deref(), Some(SVM2_UUID));
+    assert_eq!(sample.status, Some(MetricStatus::Ok as i32));
+}
+
+#[tokio::test]
+async fn a_counter_reset_gives_a_negative_delta_sample_then_rates_again() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let cluster = simulator.cluster();
+    cluster.pin_clock(boundary());
+    let (gateway, _) = watching_gateway(&simulator).await;
+    let mut stream = gateway
+        .iscsi()
+        .await
+        .watch_iscsi_service_metrics(watch(WatchSource::RatesFromCounters, 1))
+        .await
+        .unwrap()
+        .into_inner();
+    polled(&simulator, 1).await;
+    cluster.reset_iscsi_counters(SVM2_UUID);
+    cluster.advance_clock(Duration::from_secs(15));
+
+    let reset = next_message(&mut stream).await.metric.unwrap();
+    assert_eq!(reset.status, Some(MetricStatus::NegativeDelta as i32));
+    assert!(reset.iops.is_none() && reset.latency.is_none() && reset.throughput.is_none());
+
+    cluster.advance_clock(Duration::from_secs(15));
+    let next = next_message(&mut stream).await.metric.unwrap();
+    assert_eq!(next.status, Some(MetricStatus::Ok as i32));
+    assert!(next.iops.unwrap().total.unwrap() > 0);
+}
+
+#[tokio::test]
+async fn each_ontap_metric_sample_is_sent_once() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    simulator.cluster().pin_clock(boundary());
+    let (gateway, _) = watching_gateway(&simulator).await;
+    let mut stream = gateway
+        .iscsi()
+        .await
+        .watch_iscsi_service_metrics(watch(WatchSource::OntapMetric, 1))
+        .await
+        .unwrap()
+        .into_inner();
+    let first = next_message(&mut stream).await.metric.unwrap();
+    // Three more polls find the same sample.
+    polled(&simulator, 4).await;
+    simulator.cluster().advance_clock(Duration::from_secs(15));
+
+    let second = next_message(&mut stream).await.metric.unwrap();
+    let seconds = |m: &ontap_grpc_gateway::proto::v1::PerformanceMetric| {
+        m.timestamp.as_ref().unwrap().seconds
+    };
+    assert_eq!(seconds(&second), seconds(&first) + 15);
+    assert!(second.iops.unwrap().total.unwrap() > 0);
+}
+
+#[tokio::test]
+async fn watchers_of_one_svm_share_one_upstream_poll() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let (gateway, watches) = watching_gateway(&simulator).await;
+    let client = gateway.iscsi().await;
+    let mut streams = Vec::new();
+    for _ in 0..50 {
+        // Ten minutes between polls: all of this happens within the first.
+        let mut stream = client
+            .clone()
+            .watch_iscsi_service_metrics(watch(WatchSource::OntapMetric, 600))
+            .await
+            .unwrap()
+            .into_inner();
+        let first: WatchIscsiServiceMetricsResponse = next_message(&mut stream).await;
+        assert!(first.metric.is_some());
+        streams.push(stream);
+    }
+    assert_eq!(requests_to(&simulator, &svm2_service_path()), 1);
+    assert_eq!(
+        (watches.live().pollers(), watches.live().watchers()),
+        (1, 50)
+    );
+}
+
+#[tokio::test]
+async fn different_intervals_or_sources_poll_separately() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let (gateway, watches) = watching_gateway(&simulator).await;
+    let client = gateway.iscsi().await;
+    let mut held = Vec::new();
+    for request in [
+        watch(WatchSource::OntapMetric, 600),
+        watch(WatchSource::OntapMetric, 300),
+        watch(WatchSource::RatesFromCounters, 600),
+    ] {
+        held.push(
+            client
+                .clone()
+                .watch_iscsi_service_metrics(request)
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(
+        (watches.live().pollers(), watches.live().watchers()),
+        (3, 3)
+    );
+}
+
+#[tokio::test]
+async fn cancelling_the_last_watch_stops_its_upstream_polling() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let (gateway, watches) = watching_gateway(&simulator).await;
+    let mut stream = gateway
+        .iscsi()
+        .await
+        .watch_iscsi_service_metrics(watch(WatchSource::OntapMetric, 1))
+        .await
+        .unwrap()
+        .into_inner();
+    next_message(&mut stream).await;
+    assert_eq!(watches.live().pollers(), 1);
+
+    drop(stream);
+
+    eventually("the poller stops", || watches.live().pollers() == 0).await;
+    assert_eq!(watches.live().watchers(), 0);
+    let stopped_at = requests_to(&simulator, &svm2_service_path());
+    // Three poll intervals: a poller still running would have polled again.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(requests_to(&simulator, &svm2_service_path()), stopped_at);
+}
+
+#[tokio::test]
+async fn the_call_deadline_ends_the_watch_and_its_polling() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let (gateway, watches) = watching_gateway(&simulator).await;
+    let request = common::with_deadline(watch(WatchSource::OntapMetric, 1), Duration::from_secs(2));
+    let mut stream = gateway
+        .iscsi()
+        .await
+        .watch_iscsi_service_metrics(request)
+        .await
+        .unwrap()
+        .into_inner();
+    let status = final_status(&mut stream).await;
+    assert_eq!(status.code(), Code::DeadlineExceeded);
+    eventually("the poller stops", || watches.live().pollers() == 0).await;
+}
+
+#[tokio::test]
+async fn deleting_the_service_ends_the_watch_with_not_found() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let (gateway, _) = watching_gateway(&simulator).await;
+    let mut stream = gateway
+        .iscsi()
+        .await
+        .watch_iscsi_service_metrics(watch(WatchSource::OntapMetric, 1))
+        .await
+        .unwrap()
+        .into_inner();
+    next_message(&mut stream).await;
+    simulator
+        .cluster()
+        .with(|c| c.iscsi_services.retain(|s| s.svm_uuid != SVM2_UUID));
+
+    let status = final_status(&mut stream).await;
+    assert_eq!(status.code(), Code::NotFound);
+    assert_eq!(reason(&status), "ISCSI_SERVICE_NOT_FOUND");
+}
+
+#[tokio::test]
+async fn an_unreachable_upstream_is_reported_and_the_watch_goes_on() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let (gateway, _) = watching_gateway(&simulator).await;
+    let mut stream = gateway
+        .iscsi()
+        .await
+        .watch_iscsi_service_metrics(watch(WatchSource::OntapMetric, 1))
+        .await
+        .unwrap()
+        .into_inner();
+    next_message(&mut stream).await;
+    simulator.faults().push(Fault::once(FaultKind::Error {
+        status: 503,
+        code: None,
+        message: "ONTAP is restarting".into(),
+        target: None,
+    }));
+
+    let failure = next_message(&mut stream).await.poll_failure.unwrap();
+    assert_eq!(failure.code, Code::Unavailable as i32);
+    assert_eq!(failure.reason, "SERVICE_UNAVAILABLE");
+    assert_eq!(failure.consecutive_failures, 1);
+    assert!(failure.retry_in.unwrap().seconds >= 1);
+
+    simulator.cluster().advance_clock(Duration::from_secs(15));
+    let recovered = next_message(&mut stream).await;
+    assert!(recovered.metric.is_some() && recovered.poll_failure.is_none());
+}
+
+#[tokio::test]
+async fn a_replay_sends_history_since_start_time_then_goes_live_without_duplicates() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let cluster = simulator.cluster();
+    cluster.pin_clock(boundary());
+    let (gateway, _) = watching_gateway(&simulator).await;
+    let start = prost_types::Timestamp {
+        seconds: boundary().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64 - 120,
+        nanos: 0,
+    };
+    let mut stream = gateway
+        .iscsi()
+        .await
+        .watch_iscsi_service_metrics(WatchIscsiServiceMetricsRequest {
+            start_time: Some(start),
+            ..watch(WatchSource::OntapMetric, 1)
+        })
+        .await
+        .unwrap()
+        .into_inner();
+
+    // Two minutes of 15-second history after start: 8 samples, oldest first.
+    let mut seen = Vec::new();
+    for _ in 0..8 {
+        let message = next_message(&mut stream).await;
+        assert!(message.replayed);
+        seen.push(message.metric.unwrap().timestamp.unwrap().seconds);
+    }
+    let expected: Vec<i64> = (1..=8).map(|k| start.seconds + 15 * k).collect();
+    assert_eq!(seen, expected);
+
+    cluster.advance_clock(Duration::from_secs(15));
+    let live = next_message(&mut stream).await;
+    assert!(!live.replayed);
+    assert_eq!(
+        live.metric.unwrap().timestamp.unwrap().seconds,
+        start.seconds + 135
+    );
+}
+
+#[tokio::test]
+async fn invalid_watch_requests_name_the_field() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let (gateway, _) = watching_gateway(&simulator).await;
+    let mut client = gateway.iscsi().await;
+    let cases = [
+        (
+            WatchIscsiServiceMetricsRequest {
+                poll_interval: Some(prost_types::Duration {
+                    seconds: 0,
+                    nanos: 500_000_000,
+                }),
+                ..watch(WatchSource::OntapMetric, 1)
+            },
+            "poll_interval",
+        ),
+        (
+            WatchIscsiServiceMetricsRequest {
+                svm_uuid: "not-a-uuid".into(),
+                ..watch(WatchSource::OntapMetric, 1)
+            },
+            "svm_uuid",
+        ),
+        (
+            WatchIscsiServiceMetricsRequest {
+                source: 7,
+                ..watch(WatchSource::OntapMetric, 1)
+            },
+            "source",
+        ),
+    ];
+    for (request, field) in cases {
+        let status = client
+            .watch_iscsi_service_metrics(request)
+            .await
+            .unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument, "{field}");
+        assert_eq!(bad_fields(&status), [field]);
+    }
+    assert_eq!(simulator.stats().requests, 0, "nothing went upstream");
+}
+
+#[tokio::test]
+async fn without_an_svm_every_service_is_watched() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    simulator.cluster().pin_clock(boundary());
+    let (gateway, _) = watching_gateway(&simulator).await;
+    let mut client = gateway.iscsi().await;
+    client
+        .create_iscsi_service(ontap_grpc_gateway::proto::v1::CreateIscsiServiceRequest {
+            iscsi_service: Some(ontap_grpc_gateway::proto::v1::IscsiService {
+                svm: common::svm_with_uuid(SVM1_UUID),
+                ..Default::default()
+            }),
+        })
+        .await
+        .unwrap();
+    let mut stream = client
+        .watch_iscsi_service_metrics(WatchIscsiServiceMetricsRequest {
+            svm_uuid: String::new(),
+            ..watch(WatchSource::OntapMetric, 1)
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut svms = std::collections::BTreeSet::new();
+    for _ in 0..2 {
+        let metric = next_message(&mut stream).await.metric.unwrap();
+        svms.insert(metric.svm.unwrap().uuid.unwrap());
+    }
+    assert_eq!(svms, [SVM1_UUID.to_owned(), SVM2_UUID.to_owned()].into());
+}
