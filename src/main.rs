@@ -163,8 +163,9 @@ struct SimulateArgs {
     /// Write the self-signed certificate (PEM) here, for `curl --cacert` or `serve --ca-cert`.
     #[arg(long, requires = "tls")]
     write_ca_cert: Option<PathBuf>,
-    /// Also serve the admin API (inject faults, read counters; plain HTTP, no authentication)
-    /// here, e.g. 127.0.0.1:8081. Off unless given.
+    /// Also serve the admin API (inject faults, read counters, drive the clock, the iSCSI
+    /// counters and the CIFS connections; plain HTTP, no authentication) here, e.g.
+    /// 127.0.0.1:8081. Off unless given.
     #[arg(long)]
     admin_listen: Option<SocketAddr>,
     /// Average CIFS connection events (open, close, session change) per simulated minute;
@@ -330,7 +331,7 @@ async fn simulate(args: SimulateArgs) -> Result<(), String> {
     .await
     .map_err(|e| format!("starting the simulator on {}: {e}", args.listen))?;
     if let Some(addr) = simulator.admin_addr() {
-        tracing::info!(%addr, "simulator admin API (faults, stats) listening");
+        tracing::info!(%addr, "simulator admin API (faults, stats, clock, CIFS) listening");
     }
     if let (Some(path), Some(pem)) = (&args.write_ca_cert, simulator.ca_certificate_pem()) {
         std::fs::write(path, pem).map_err(|e| format!("writing {}: {e}", path.display()))?;

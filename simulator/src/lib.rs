@@ -9,8 +9,9 @@
 //! start raw counters above 2^63, and make collections slow enough for `return_timeout` to cut
 //! pages short (all through [`SharedCluster`]). CIFS connections can open and close by
 //! themselves over simulated time, deterministically ([`CifsChurn`]), for clients that watch
-//! them. Tests in other languages reach the faults and counters through the admin API, a small
-//! JSON API on a listener of its own ([`SimulatorConfig::admin_listen`]).
+//! them. Tests in other languages reach the faults, the counters, the clock, the CIFS connections
+//! and their churn through the admin API, a small JSON API on a listener of its own
+//! ([`SimulatorConfig::admin_listen`]).
 //!
 //! It is its own crate so the compiler holds the rule that it depends on nothing of the gateway;
 //! the gateway's binary embeds it behind the `simulator` feature, and the gateway's tests and
@@ -147,7 +148,7 @@ impl Simulator {
         let admin = match admin_listener {
             Some(listener) => {
                 let addr = listener.local_addr()?;
-                let app = admin::router(faults.clone(), Arc::clone(&stats));
+                let app = admin::router(faults.clone(), Arc::clone(&stats), cluster.clone());
                 Some((addr, Server::spawn(listener, app, None, None)))
             }
             None => None,
