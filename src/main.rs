@@ -13,7 +13,7 @@ use ontap_grpc_gateway::server::{self, ServeOptions};
 use ontap_grpc_gateway::translate::{PageTokenKey, Upstream};
 #[cfg(feature = "simulator")]
 use ontap_simulator::{
-    Cluster, Credentials, ExposeSecret, SecretString, Simulator, SimulatorConfig,
+    CifsChurn, Cluster, Credentials, ExposeSecret, SecretString, Simulator, SimulatorConfig,
 };
 use tokio::net::TcpListener;
 use tonic::transport::Identity;
@@ -72,6 +72,10 @@ struct ServeArgs {
     /// The cluster management URL, e.g. https://cluster-mgmt.
     #[arg(long, required_unless_present = "simulate")]
     ontap_url: Option<String>,
+    /// With --simulate: average CIFS connection events (open, close, session change) per
+    /// minute in the embedded simulator; 0 turns the churn off.
+    #[arg(long, default_value_t = 6.0, requires = "simulate")]
+    cifs_churn_per_minute: f64,
     /// ONTAP user name.
     #[arg(long, default_value = "admin")]
     username: String,
@@ -159,10 +163,15 @@ struct SimulateArgs {
     /// Write the self-signed certificate (PEM) here, for `curl --cacert` or `serve --ca-cert`.
     #[arg(long, requires = "tls")]
     write_ca_cert: Option<PathBuf>,
-    /// Also serve the admin API (inject faults, read counters; plain HTTP, no authentication)
-    /// here, e.g. 127.0.0.1:8081. Off unless given.
+    /// Also serve the admin API (inject faults, read counters, drive the clock, the iSCSI
+    /// counters and the CIFS connections; plain HTTP, no authentication) here, e.g.
+    /// 127.0.0.1:8081. Off unless given.
     #[arg(long)]
     admin_listen: Option<SocketAddr>,
+    /// Average CIFS connection events (open, close, session change) per simulated minute;
+    /// 0 turns the churn off.
+    #[arg(long, default_value_t = 6.0)]
+    cifs_churn_per_minute: f64,
 }
 
 #[tokio::main]
@@ -189,7 +198,7 @@ async fn main() -> ExitCode {
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
     let (config, simulator) = if args.simulate {
-        let (config, simulator) = embedded_simulator().await?;
+        let (config, simulator) = embedded_simulator(args.cifs_churn_per_minute).await?;
         (config, Some(simulator))
     } else {
         let url = args.ontap_url.clone().unwrap_or_default();
@@ -283,8 +292,13 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
 /// Starts the simulator on the seed cluster for `serve --simulate`, and the client settings that
 /// reach it.
 #[cfg(feature = "simulator")]
-async fn embedded_simulator() -> Result<(ClientConfig, Simulator), String> {
-    let simulator_config = SimulatorConfig::default();
+async fn embedded_simulator(
+    cifs_churn_per_minute: f64,
+) -> Result<(ClientConfig, Simulator), String> {
+    let simulator_config = SimulatorConfig {
+        cifs_churn: cifs_churn(cifs_churn_per_minute)?,
+        ..SimulatorConfig::default()
+    };
     let credentials = simulator_config.credentials.clone();
     let simulator = Simulator::start(simulator_config, Cluster::seed())
         .await
@@ -310,13 +324,14 @@ async fn simulate(args: SimulateArgs) -> Result<(), String> {
             },
             tls: args.tls,
             admin_listen: args.admin_listen,
+            cifs_churn: cifs_churn(args.cifs_churn_per_minute)?,
         },
         Cluster::seed(),
     )
     .await
     .map_err(|e| format!("starting the simulator on {}: {e}", args.listen))?;
     if let Some(addr) = simulator.admin_addr() {
-        tracing::info!(%addr, "simulator admin API (faults, stats) listening");
+        tracing::info!(%addr, "simulator admin API (faults, stats, clock, CIFS) listening");
     }
     if let (Some(path), Some(pem)) = (&args.write_ca_cert, simulator.ca_certificate_pem()) {
         std::fs::write(path, pem).map_err(|e| format!("writing {}: {e}", path.display()))?;
@@ -327,6 +342,13 @@ async fn simulate(args: SimulateArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// The simulator's CIFS churn at `per_minute`, with its default seed.
+#[cfg(feature = "simulator")]
+fn cifs_churn(per_minute: f64) -> Result<CifsChurn, String> {
+    CifsChurn::new(per_minute, CifsChurn::DEFAULT_SEED)
+        .map_err(|e| format!("--cifs-churn-per-minute: {e}"))
+}
+
 /// Why `serve --simulate` and `simulate` cannot run in a build without the simulator; the flags
 /// stay in every build so the answer is this message rather than an unknown-argument error.
 #[cfg(not(feature = "simulator"))]
@@ -335,7 +357,7 @@ const NO_SIMULATOR: &str =
 
 /// Stands in for the simulator in a build without it: the gateway never starts.
 #[cfg(not(feature = "simulator"))]
-async fn embedded_simulator() -> Result<(ClientConfig, NoSimulator), String> {
+async fn embedded_simulator(_: f64) -> Result<(ClientConfig, NoSimulator), String> {
     Err(NO_SIMULATOR.to_owned())
 }
 

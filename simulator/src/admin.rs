@@ -1,22 +1,36 @@
-//! The admin API: fault injection and the counters over plain HTTP and JSON, so tests in any
-//! language (and curl) can make the simulator misbehave and check what a client did, as Rust tests
-//! do through [`Faults`] and [`Stats`].
+//! The admin API: fault injection, the counters, the simulated clock and the CIFS connections
+//! over plain HTTP and JSON, so tests in any language (and curl) can make the simulator misbehave,
+//! drive what it serves and check what a client did, as Rust tests do through [`Faults`],
+//! [`Stats`] and [`SharedCluster`].
 //!
 //! It is served on a listener of its own, never on the REST port, so no ONTAP client can reach it
 //! by accident and its requests never show up in the counters it reports. It has no
 //! authentication: bind it to loopback.
 //!
-//! | Request               | Answer                                                  |
-//! |-----------------------|---------------------------------------------------------|
-//! | `POST /faults`        | 201 `{"id": N}`, `Location: /faults/N`; 400 if malformed |
-//! | `GET /faults`         | 200, the pending faults in the order they apply          |
-//! | `DELETE /faults`      | 204, every fault removed                                 |
-//! | `DELETE /faults/{id}` | 204; 404 if no pending fault has that id                 |
-//! | `GET /stats`          | 200, the counters, with `per_path` for each request path |
-//! | `POST /stats/reset`   | 204, counting starts afresh                              |
+//! | Request                                             | Answer                                                   |
+//! |-----------------------------------------------------|----------------------------------------------------------|
+//! | `POST /faults`                                      | 201 `{"id": N}`, `Location: /faults/N`; 400 if malformed |
+//! | `GET /faults`                                       | 200, the pending faults in the order they apply          |
+//! | `DELETE /faults`                                    | 204, every fault removed                                 |
+//! | `DELETE /faults/{id}`                               | 204; 404 if no pending fault has that id                 |
+//! | `GET /stats`                                        | 200, the counters, with `per_path` for each request path |
+//! | `POST /stats/reset`                                 | 204, counting starts afresh                              |
+//! | `GET /clock`                                        | 200 `{"now": "<RFC 3339>", "pinned": bool}`              |
+//! | `POST /clock`                                       | 200, the clock after the change; 400 if malformed        |
+//! | `POST /iscsi/services/{svm_uuid}/counters/reset`    | 204; 404 if the SVM has no iSCSI service                 |
+//! | `GET /cifs/connections`                             | 200, the connections as the model holds them             |
+//! | `POST /cifs/connections`                            | 201, the connection, `Location`; 400 if refused          |
+//! | `DELETE /cifs/connections/{node_uuid}/{identifier}` | 204; 404 if the node has no such connection              |
+//! | `GET /cifs/churn`                                   | 200 `{"per_minute": x, "seed": n, "events": n}`          |
+//! | `PUT /cifs/churn`                                   | 200, the churn after the change; 400 if malformed        |
 //!
 //! A fault is one JSON object: `kind`, the kind's own fields, and optionally `method`,
-//! `path_prefix` and `times` (see [`FaultRequest`] and [`KindJson`]).
+//! `path_prefix` and `times` (see [`FaultRequest`] and [`KindJson`]). The clock, iSCSI and CIFS
+//! endpoints, and the bodies they take, are in submodules of their own.
+
+mod cifs;
+mod clock;
+mod iscsi;
 
 use std::collections::BTreeMap;
 use std::num::{NonZeroU32, NonZeroUsize};
@@ -35,9 +49,10 @@ use serde_json::{Map, Value, json};
 
 use crate::faults::{Fault, FaultKind, Faults};
 use crate::http::stats::{PathStats, Stats, StatsSnapshot};
+use crate::resources::model::SharedCluster;
 
-/// The admin API's routes, on the simulator's own fault list and counters.
-pub fn router(faults: Faults, stats: Arc<Stats>) -> Router {
+/// The admin API's routes, on the simulator's own fault list, counters and cluster.
+pub fn router(faults: Faults, stats: Arc<Stats>, cluster: SharedCluster) -> Router {
     Router::new()
         .route(
             "/faults",
@@ -46,14 +61,30 @@ pub fn router(faults: Faults, stats: Arc<Stats>) -> Router {
         .route("/faults/{id}", delete(remove_fault))
         .route("/stats", get(read_stats))
         .route("/stats/reset", post(reset_stats))
+        .route("/clock", get(clock::read).post(clock::change))
+        .route(
+            "/iscsi/services/{svm_uuid}/counters/reset",
+            post(iscsi::reset_counters),
+        )
+        .route("/cifs/connections", get(cifs::list).post(cifs::add))
+        .route(
+            "/cifs/connections/{node_uuid}/{identifier}",
+            delete(cifs::remove),
+        )
+        .route("/cifs/churn", get(cifs::read_churn).put(cifs::set_churn))
         .fallback(|| async { AdminError::NoSuchEndpoint })
-        .with_state(Admin { faults, stats })
+        .with_state(Admin {
+            faults,
+            stats,
+            cluster,
+        })
 }
 
 #[derive(Clone)]
 struct Admin {
     faults: Faults,
     stats: Arc<Stats>,
+    cluster: SharedCluster,
 }
 
 /// Why an admin request failed; the body is `{"error": "<this message>"}`.
@@ -63,18 +94,59 @@ enum AdminError {
     BadFault(String),
     #[error("no pending fault has id {0}")]
     NoSuchFault(String),
-    #[error("no such admin endpoint (there are /faults, /faults/{{id}}, /stats and /stats/reset)")]
+    #[error("bad clock request: {0}")]
+    BadClock(String),
+    #[error("no iSCSI service on SVM {0:?}")]
+    NoSuchIscsiService(String),
+    #[error("bad CIFS connection: {0}")]
+    BadConnection(String),
+    #[error("node {node_uuid:?} has no CIFS connection with identifier {identifier:?}")]
+    NoSuchConnection {
+        node_uuid: String,
+        identifier: String,
+    },
+    #[error("bad CIFS churn: {0}")]
+    BadChurn(String),
+    #[error(
+        "no such admin endpoint (there are /faults, /faults/{{id}}, /stats, /stats/reset, /clock, \
+         /iscsi/services/{{svm_uuid}}/counters/reset, /cifs/connections, \
+         /cifs/connections/{{node_uuid}}/{{identifier}} and /cifs/churn)"
+    )]
     NoSuchEndpoint,
 }
 
 impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
         let status = match self {
-            AdminError::BadFault(_) => StatusCode::BAD_REQUEST,
-            AdminError::NoSuchFault(_) | AdminError::NoSuchEndpoint => StatusCode::NOT_FOUND,
+            AdminError::BadFault(_)
+            | AdminError::BadClock(_)
+            | AdminError::BadConnection(_)
+            | AdminError::BadChurn(_) => StatusCode::BAD_REQUEST,
+            AdminError::NoSuchFault(_)
+            | AdminError::NoSuchIscsiService(_)
+            | AdminError::NoSuchConnection { .. }
+            | AdminError::NoSuchEndpoint => StatusCode::NOT_FOUND,
         };
         (status, Json(json!({ "error": self.to_string() }))).into_response()
     }
+}
+
+/// Reads a request body as one JSON value of `T` and nothing after it; a refusal is serde's
+/// message, naming the field at fault.
+fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    let mut json = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut json).map_err(|error| error.to_string())?;
+    json.end().map_err(|error| error.to_string())?;
+    Ok(value)
+}
+
+/// A 201 with `body` and `Location: location`.
+fn created(location: &str, body: impl Serialize) -> Response {
+    let mut response = (StatusCode::CREATED, Json(body)).into_response();
+    if let Ok(location) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
 }
 
 /// A fault as `POST /faults` takes it. The kind's part is kept as raw JSON and read on its own, so
@@ -314,11 +386,7 @@ fn read<T: DeserializeOwned>(fields: Map<String, Value>) -> Result<T, AdminError
 
 /// Reads a fault; every refusal names the field at fault.
 fn parse_fault(body: &[u8]) -> Result<Fault, AdminError> {
-    let mut json = serde_json::Deserializer::from_slice(body);
-    let request: FaultRequest = serde_path_to_error::deserialize(&mut json)
-        .map_err(|error| AdminError::BadFault(error.to_string()))?;
-    json.end()
-        .map_err(|error| AdminError::BadFault(error.to_string()))?;
+    let request: FaultRequest = parse_body(body).map_err(AdminError::BadFault)?;
     let kind = KindJson::parse(request.kind)?;
     let method = request.method.as_deref().map(http_method).transpose()?;
     if let Some(prefix) = &request.path_prefix {
@@ -345,11 +413,7 @@ fn http_method(method: &str) -> Result<Method, AdminError> {
 
 async fn add_fault(State(admin): State<Admin>, body: Bytes) -> Result<Response, AdminError> {
     let id = admin.faults.push(parse_fault(&body)?);
-    let mut response = (StatusCode::CREATED, Json(json!({ "id": id }))).into_response();
-    if let Ok(location) = HeaderValue::from_str(&format!("/faults/{id}")) {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    Ok(response)
+    Ok(created(&format!("/faults/{id}"), json!({ "id": id })))
 }
 
 async fn list_faults(State(admin): State<Admin>) -> Json<Vec<ListedFault>> {

@@ -7,8 +7,10 @@
 //! pin or advance the simulated clock that iSCSI performance data is computed from, make the
 //! performance collector miss collections or nodes stop answering (or force any sample status),
 //! start raw counters above 2^63, and make collections slow enough for `return_timeout` to cut
-//! pages short (all through [`SharedCluster`]). Tests in other languages reach the faults and
-//! counters through the admin API, a small JSON API on a listener of its own
+//! pages short (all through [`SharedCluster`]). CIFS connections can open and close by
+//! themselves over simulated time, deterministically ([`CifsChurn`]), for clients that watch
+//! them. Tests in other languages reach the faults, the counters, the clock, the CIFS connections
+//! and their churn through the admin API, a small JSON API on a listener of its own
 //! ([`SimulatorConfig::admin_listen`]).
 //!
 //! It is its own crate so the compiler holds the rule that it depends on nothing of the gateway;
@@ -39,10 +41,11 @@ use tokio::net::TcpListener;
 pub use crate::http::stats::{PathStats, StatsSnapshot};
 pub use faults::{Fault, FaultKind, Faults};
 pub use perf::MetricStatus;
+pub use resources::churn::{CifsChurn, InvalidChurnRate};
 pub use resources::iscsi::bodies::{ALIAS_MAX_CHARS, is_valid_alias};
 pub use resources::iscsi::service::{IscsiEvent, IscsiEventKind, IscsiService};
 pub use resources::model::{
-    CifsConnection, Cluster, Node, NodeOutage, SharedCluster, Svm, SvmState,
+    CifsConnection, CifsConnectionError, Cluster, Node, NodeOutage, SharedCluster, Svm, SvmState,
 };
 /// Re-exported so a caller can build and read [`Credentials`] without depending on `secrecy`.
 pub use secrecy::{ExposeSecret, SecretString};
@@ -85,16 +88,21 @@ pub struct SimulatorConfig {
     /// Rust); `None`, the default, serves none. It is plain HTTP without authentication, so
     /// anyone who can reach it can break the simulator: bind it to loopback.
     pub admin_listen: Option<SocketAddr>,
+    /// How the CIFS connections open and close by themselves, from the instant the simulated
+    /// clock starts; off by default, so the served connections are exactly the cluster's until
+    /// something changes them.
+    pub cifs_churn: CifsChurn,
 }
 
 impl Default for SimulatorConfig {
-    /// Loopback, any free port, default credentials, plain HTTP, no admin API.
+    /// Loopback, any free port, default credentials, plain HTTP, no admin API, no CIFS churn.
     fn default() -> SimulatorConfig {
         SimulatorConfig {
             listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
             credentials: Credentials::default(),
             tls: false,
             admin_listen: None,
+            cifs_churn: CifsChurn::OFF,
         }
     }
 }
@@ -127,7 +135,7 @@ impl Simulator {
             Some(addr) => Some(TcpListener::bind(addr).await?),
             None => None,
         };
-        let cluster = SharedCluster::new(cluster);
+        let cluster = SharedCluster::with_cifs_churn(cluster, config.cifs_churn);
         let faults = Faults::default();
         let stats = Arc::new(Stats::default());
         let app = crate::http::router::router(
@@ -140,7 +148,7 @@ impl Simulator {
         let admin = match admin_listener {
             Some(listener) => {
                 let addr = listener.local_addr()?;
-                let app = admin::router(faults.clone(), Arc::clone(&stats));
+                let app = admin::router(faults.clone(), Arc::clone(&stats), cluster.clone());
                 Some((addr, Server::spawn(listener, app, None, None)))
             }
             None => None,

@@ -6,8 +6,8 @@
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// Everything but RFC 3986 unreserved characters is encoded, so a value can never be mistaken
-/// for query syntax (`&`, `=`, `+`, `|`, `*`, space, ...).
-const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+/// for query syntax (`&`, `=`, `+`, `|`, `*`, space, ...), nor for a path's `/`.
+pub(crate) const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
     .remove(b'_')

@@ -1,7 +1,8 @@
-//! What the simulator serves: the cluster model behind every endpoint, the seed cluster, and the
-//! endpoints themselves (CIFS connections; iSCSI services, their request bodies and their
-//! performance history).
+//! What the simulator serves: the cluster model behind every endpoint, the seed cluster, the churn
+//! that opens and closes CIFS connections over simulated time, and the endpoints themselves (CIFS
+//! connections; iSCSI services, their request bodies and their performance history).
 
+pub mod churn;
 pub mod cifs;
 pub mod iscsi;
 pub mod model;

@@ -8,8 +8,9 @@ use serde_json::{Value, json};
 
 use crate::perf::MetricStatus;
 use crate::perf::{COLLECTION_SECS, ceil_to};
+use crate::resources::churn::{Churner, CifsChurn};
 use crate::resources::iscsi::service::IscsiService;
-use crate::time::clock::{Clock, from_unix_secs, unix_secs};
+use crate::time::clock::{Clock, clock_start, from_unix_secs, unix_secs};
 
 /// Everything the simulator serves. Tests mutate it through [`SharedCluster`] while the
 /// simulator runs, to prove the gateway sees changes and pages consistently.
@@ -185,13 +186,47 @@ fn reference(uuid: &str, name: Option<&str>) -> Value {
     }
 }
 
-/// A cheap, cloneable handle on the cluster the simulator serves, on its simulated clock, and on
-/// how long iterating its collections takes.
-#[derive(Clone, Debug, Default)]
+/// Why a CIFS connection was not added.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CifsConnectionError {
+    /// The cluster has no node with the connection's node UUID.
+    #[error("no node has uuid {0:?}")]
+    UnknownNode(String),
+    /// The cluster has no SVM with the connection's SVM UUID.
+    #[error("no SVM has uuid {0:?}")]
+    UnknownSvm(String),
+    /// The node already holds a connection with the identifier, which must be unique per node.
+    #[error("node {node_uuid:?} already has a connection with identifier {identifier}")]
+    IdentifierInUse {
+        /// The node.
+        node_uuid: String,
+        /// The identifier.
+        identifier: u32,
+    },
+}
+
+/// A cheap, cloneable handle on the cluster the simulator serves, on its simulated clock, on the
+/// churn of its CIFS connections, and on how long iterating its collections takes.
+#[derive(Clone, Debug)]
 pub struct SharedCluster {
-    inner: Arc<Mutex<Cluster>>,
+    inner: Arc<Mutex<Served>>,
     clock: Arc<Clock>,
     iteration_costs: Arc<Mutex<IterationCosts>>,
+}
+
+/// The cluster and the churn that changes it, under one lock so every reader sees the churn
+/// applied up to its own time.
+#[derive(Debug)]
+struct Served {
+    cluster: Cluster,
+    churn: Churner,
+}
+
+impl Default for SharedCluster {
+    /// An empty cluster, without churn.
+    fn default() -> SharedCluster {
+        SharedCluster::new(Cluster::default())
+    }
 }
 
 /// Simulated time per record gathered while iterating a collection.
@@ -203,18 +238,54 @@ struct IterationCosts {
 
 impl SharedCluster {
     /// Wraps a cluster for sharing; its clock starts now at 2026-01-01T00:00:00Z (see
-    /// [`crate::CLOCK_START_UNIX_SECS`]) and runs with real time.
+    /// [`crate::CLOCK_START_UNIX_SECS`]) and runs with real time. Its CIFS connections do not
+    /// churn until [`SharedCluster::set_cifs_churn`].
     pub fn new(cluster: Cluster) -> SharedCluster {
+        SharedCluster::with_cifs_churn(cluster, CifsChurn::OFF)
+    }
+
+    /// Like [`SharedCluster::new`], with the CIFS connections churning as `churn` says from the
+    /// instant the clock starts, so the churn the clock shows at any time is the same in every
+    /// run, however long starting took in real time.
+    pub fn with_cifs_churn(cluster: Cluster, churn: CifsChurn) -> SharedCluster {
         SharedCluster {
-            inner: Arc::new(Mutex::new(cluster)),
+            inner: Arc::new(Mutex::new(Served {
+                cluster,
+                churn: Churner::new(churn, clock_start()),
+            })),
             clock: Arc::new(Clock::default()),
             iteration_costs: Arc::default(),
         }
     }
 
-    /// The simulated time now, which performance data is computed for.
+    /// The simulated time now, which performance data and CIFS churn are computed for.
     pub fn now(&self) -> SystemTime {
         self.clock.now()
+    }
+
+    /// Whether the simulated clock stands still (pinned or advanced, and not resumed since).
+    pub fn clock_pinned(&self) -> bool {
+        self.clock.is_pinned()
+    }
+
+    /// Makes the CIFS connections churn as `churn` says from now (the simulated time); the churn
+    /// due up to now under the previous setting is applied first. [`CifsChurn::OFF`] stops it.
+    /// The schedule restarts from the new seed, so setting the same churn at the same simulated
+    /// time always leads to the same connections.
+    pub fn set_cifs_churn(&self, churn: CifsChurn) {
+        let now = self.now();
+        self.caught_up_to(now).churn.restart(churn, now);
+    }
+
+    /// How the CIFS connections churn.
+    pub fn cifs_churn(&self) -> CifsChurn {
+        self.lock().churn.setting()
+    }
+
+    /// How many churn events have been applied up to now (each opened or closed a connection, or
+    /// started or ended a session in one), for a test to know whether anything happened.
+    pub fn cifs_churn_events(&self) -> u64 {
+        self.caught_up().churn.applied()
     }
 
     /// Stops the simulated clock at `at`, so readings are exact and repeatable.
@@ -362,9 +433,40 @@ impl SharedCluster {
         })
     }
 
-    /// Adds a connection, as if a client had just connected.
+    /// Adds a connection, as if a client had just connected. Nothing is checked, so a test can
+    /// add one on an unknown node or SVM; [`SharedCluster::try_add_cifs_connection`] checks.
     pub fn add_cifs_connection(&self, c: CifsConnection) {
         self.with(|cluster| cluster.cifs_connections.push(c));
+    }
+
+    /// Adds a connection if its node and SVM exist and its identifier is not in use on its node.
+    pub fn try_add_cifs_connection(&self, c: CifsConnection) -> Result<(), CifsConnectionError> {
+        self.with(|cluster| {
+            if cluster.node(&c.node_uuid).is_none() {
+                return Err(CifsConnectionError::UnknownNode(c.node_uuid));
+            }
+            if cluster.svm(&c.svm_uuid).is_none() {
+                return Err(CifsConnectionError::UnknownSvm(c.svm_uuid));
+            }
+            let in_use = cluster
+                .cifs_connections
+                .iter()
+                .any(|other| other.node_uuid == c.node_uuid && other.identifier == c.identifier);
+            if in_use {
+                return Err(CifsConnectionError::IdentifierInUse {
+                    node_uuid: c.node_uuid,
+                    identifier: c.identifier,
+                });
+            }
+            cluster.cifs_connections.push(c);
+            Ok(())
+        })
+    }
+
+    /// Removes the connection with `identifier` on the node with `node_uuid`, as if its client had
+    /// disconnected; `false` when there is none.
+    pub fn remove_cifs_connection(&self, node_uuid: &str, identifier: u32) -> bool {
+        self.remove_cifs_connections(|c| c.node_uuid == node_uuid && c.identifier == identifier) > 0
     }
 
     /// Removes the connections matching `pred`, returning how many went.
@@ -376,14 +478,27 @@ impl SharedCluster {
         })
     }
 
-    /// Runs `f` with exclusive access to the cluster.
+    /// Runs `f` with exclusive access to the cluster, with the CIFS churn due up to now applied.
     pub fn with<R>(&self, f: impl FnOnce(&mut Cluster) -> R) -> R {
-        f(&mut self.lock())
+        f(&mut self.caught_up().cluster)
+    }
+
+    /// The served state with the churn due up to now applied.
+    fn caught_up(&self) -> MutexGuard<'_, Served> {
+        self.caught_up_to(self.now())
+    }
+
+    /// The served state with the churn due up to `now` applied.
+    fn caught_up_to(&self, now: SystemTime) -> MutexGuard<'_, Served> {
+        let mut served = self.lock();
+        let Served { cluster, churn } = &mut *served;
+        churn.catch_up(cluster, now);
+        served
     }
 
     /// A panic in some other holder must not take the simulator down with it: the data is plain
     /// values, so it is still usable.
-    fn lock(&self) -> MutexGuard<'_, Cluster> {
+    fn lock(&self) -> MutexGuard<'_, Served> {
         self.inner
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -480,6 +595,137 @@ mod tests {
             shared.backfill_next_collection(),
             start + Duration::from_secs(30)
         );
+    }
+
+    const MINUTE: Duration = Duration::from_secs(60);
+
+    fn churn(per_minute: f64) -> CifsChurn {
+        CifsChurn::new(per_minute, 11).expect("a valid rate")
+    }
+
+    fn connections(shared: &SharedCluster) -> Vec<CifsConnection> {
+        shared.with(|c| c.cifs_connections.clone())
+    }
+
+    #[test]
+    fn churn_is_off_unless_set() {
+        let shared = SharedCluster::new(Cluster::seed());
+        shared.pin_clock(crate::time::clock::clock_start());
+        shared.advance_clock(MINUTE * 600);
+        assert_eq!(connections(&shared), Cluster::seed().cifs_connections);
+        assert_eq!(shared.cifs_churn_events(), 0);
+        assert!(shared.cifs_churn().is_off());
+    }
+
+    #[test]
+    fn churn_from_the_clock_start_is_the_same_in_every_run() {
+        let runs: Vec<Vec<CifsConnection>> = (0..2)
+            .map(|_| {
+                let shared = SharedCluster::with_cifs_churn(Cluster::seed(), churn(6.0));
+                shared.pin_clock(crate::time::clock::clock_start() + MINUTE * 30);
+                connections(&shared)
+            })
+            .collect();
+        assert_eq!(runs[0], runs[1]);
+        assert_ne!(runs[0], Cluster::seed().cifs_connections);
+    }
+
+    #[test]
+    fn churn_set_at_run_time_starts_from_the_simulated_time_then() {
+        let shared = SharedCluster::new(Cluster::seed());
+        let start = crate::time::clock::clock_start();
+        shared.pin_clock(start + MINUTE * 1_000);
+        shared.set_cifs_churn(churn(6.0));
+        assert_eq!(connections(&shared), Cluster::seed().cifs_connections);
+        shared.advance_clock(MINUTE * 30);
+        assert_ne!(connections(&shared), Cluster::seed().cifs_connections);
+        assert!(shared.cifs_churn_events() > 0);
+        assert_eq!(shared.cifs_churn(), churn(6.0));
+    }
+
+    #[test]
+    fn turning_churn_off_applies_what_was_due_and_then_nothing() {
+        let shared = SharedCluster::new(Cluster::seed());
+        shared.pin_clock(crate::time::clock::clock_start());
+        shared.set_cifs_churn(churn(60.0));
+        shared.advance_clock(MINUTE * 10);
+        shared.set_cifs_churn(CifsChurn::OFF);
+        let events = shared.cifs_churn_events();
+        assert!(events > 0);
+        let then = connections(&shared);
+        shared.advance_clock(MINUTE * 100);
+        assert_eq!(connections(&shared), then);
+        assert_eq!(shared.cifs_churn_events(), events);
+    }
+
+    #[test]
+    fn try_add_refuses_an_unknown_node_or_svm_and_an_identifier_in_use() {
+        let shared = SharedCluster::new(cluster());
+        assert_eq!(shared.try_add_cifs_connection(connection(1)), Ok(()));
+        let mut elsewhere = connection(2);
+        elsewhere.node_uuid = "n9".into();
+        assert_eq!(
+            shared.try_add_cifs_connection(elsewhere),
+            Err(CifsConnectionError::UnknownNode("n9".into()))
+        );
+        let mut other_svm = connection(2);
+        other_svm.svm_uuid = "s9".into();
+        assert_eq!(
+            shared.try_add_cifs_connection(other_svm),
+            Err(CifsConnectionError::UnknownSvm("s9".into()))
+        );
+        assert_eq!(
+            shared.try_add_cifs_connection(connection(1)),
+            Err(CifsConnectionError::IdentifierInUse {
+                node_uuid: "n1".into(),
+                identifier: 1,
+            })
+        );
+        assert_eq!(connections(&shared), [connection(1)]);
+    }
+
+    #[test]
+    fn remove_cifs_connection_goes_by_node_and_identifier() {
+        let shared = SharedCluster::new(cluster());
+        shared.add_cifs_connection(connection(1));
+        shared.add_cifs_connection(connection(2));
+        assert!(!shared.remove_cifs_connection("n2", 1));
+        assert!(shared.remove_cifs_connection("n1", 1));
+        assert!(!shared.remove_cifs_connection("n1", 1));
+        assert_eq!(connections(&shared), [connection(2)]);
+    }
+
+    #[test]
+    fn counter_reset_makes_the_next_statistics_reading_lower() {
+        let shared = SharedCluster::new(Cluster::seed());
+        let svm = shared.with(|c| c.iscsi_services[0].svm_uuid.clone());
+        let total = |shared: &SharedCluster| {
+            let now = unix_secs(shared.now());
+            shared.with(|c| {
+                let json = c.iscsi_service_json(&c.iscsi_services[0], now);
+                json["statistics"]["iops_raw"]["total"]
+                    .as_u64()
+                    .expect("a counter")
+            })
+        };
+        shared.pin_clock(crate::time::clock::clock_start() + MINUTE * 60);
+        let before = total(&shared);
+        assert!(shared.reset_iscsi_counters(&svm));
+        assert_eq!(total(&shared), 0);
+        shared.advance_clock(Duration::from_secs(15));
+        let after = total(&shared);
+        assert!(0 < after && after < before, "{after} after {before}");
+        assert!(!shared.reset_iscsi_counters("no-such-svm"));
+    }
+
+    #[test]
+    fn clock_reports_whether_it_is_pinned() {
+        let shared = SharedCluster::new(cluster());
+        assert!(!shared.clock_pinned());
+        shared.advance_clock(Duration::from_secs(1));
+        assert!(shared.clock_pinned());
+        shared.resume_clock();
+        assert!(!shared.clock_pinned());
     }
 
     #[test]

@@ -74,6 +74,11 @@ impl Clock {
         *state = State::Pinned(now + by);
     }
 
+    /// Whether the clock stands still (pinned or advanced, and not resumed since).
+    pub fn is_pinned(&self) -> bool {
+        matches!(*self.lock(), State::Pinned(_))
+    }
+
     /// Lets the clock run with real time again from the time it shows now.
     pub fn resume(&self) {
         let mut state = self.lock();
@@ -165,6 +170,18 @@ mod tests {
         clock.resume();
         let_real_time_pass(Duration::from_millis(5)).await;
         assert_eq!(clock.now(), at + Duration::from_millis(5));
+    }
+
+    #[test]
+    fn clock_is_pinned_from_pin_or_advance_until_resumed() {
+        let clock = Clock::default();
+        assert!(!clock.is_pinned());
+        clock.advance(Duration::from_secs(1));
+        assert!(clock.is_pinned());
+        clock.resume();
+        assert!(!clock.is_pinned());
+        clock.pin(clock_start());
+        assert!(clock.is_pinned());
     }
 
     #[test]

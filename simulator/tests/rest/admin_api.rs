@@ -12,7 +12,7 @@ use super::*;
 
 const ISCSI: &str = "/api/protocols/san/iscsi/services";
 
-async fn with_admin() -> Simulator {
+pub(super) async fn with_admin() -> Simulator {
     let config = SimulatorConfig {
         admin_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
         ..SimulatorConfig::default()
@@ -23,7 +23,12 @@ async fn with_admin() -> Simulator {
 }
 
 /// One admin request with a body (empty: none), on a fresh connection to the admin port.
-async fn admin_call(simulator: &Simulator, method: &str, target: &str, body: &str) -> Reply {
+pub(super) async fn admin_call(
+    simulator: &Simulator,
+    method: &str,
+    target: &str,
+    body: &str,
+) -> Reply {
     let addr = simulator.admin_addr().expect("an admin API");
     let stream = TcpStream::connect(addr).await.expect("connect");
     let mut client = Client::over(stream).await;

@@ -2,6 +2,7 @@
 //! simulator, through the crate's public API only.
 
 mod admin_api;
+mod admin_cluster;
 mod cifs;
 mod client;
 mod iscsi;
