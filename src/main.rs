@@ -271,6 +271,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         max_connection_age: args.max_connection_age,
         request_body_timeout: args.request_body_timeout,
         max_request_bytes: args.max_request_bytes as usize,
+        ..ServeOptions::default()
     };
     server::serve(listener, upstream, options, shutdown)
         .await

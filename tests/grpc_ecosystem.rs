@@ -301,3 +301,58 @@ async fn call_to_an_unknown_method_of_a_known_service_is_unimplemented() {
     let status = call_path(&h, "/ontap.v1.IscsiServices/NoSuchMethod").await;
     assert_eq!(status.code(), tonic::Code::Unimplemented);
 }
+
+/// The README's Watch section: the variables line, then one command a line.
+fn readme_watch_commands() -> (String, Vec<String>) {
+    let readme = include_str!("../README.md");
+    let block = readme
+        .split("\n## Watch\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```sh\n").nth(1))
+        .and_then(|rest| rest.split("```").next())
+        .expect("the README has a Watch section with a shell block");
+    let mut lines = block.lines();
+    let variables = lines.next().expect("a variables line").to_owned();
+    (variables, lines.map(str::to_owned).collect())
+}
+
+#[tokio::test]
+async fn readme_watch_commands_stream_messages_with_grpcurl() {
+    let h = Harness::start().await;
+    let addr = h.gateway.addr.to_string();
+    let (variables, commands) = readme_watch_commands();
+    assert_eq!(commands.len(), 3, "the section's watch commands");
+    let outputs = tokio::task::spawn_blocking(move || {
+        commands
+            .iter()
+            .map(|command| {
+                // A watch runs until cancelled: grpcurl's -max-time cancels it.
+                let bounded =
+                    command.replace("grpcurl -plaintext", "grpcurl -plaintext -max-time 4");
+                let script =
+                    format!("{variables}\n{bounded} || true").replace("127.0.0.1:50051", &addr);
+                String::from_utf8_lossy(&bash(&script).stdout).into_owned()
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    let rates = outputs[0].matches("\"iops\"").count();
+    assert!(
+        rates >= 2,
+        "a sample a second after the baseline: {}",
+        outputs[0]
+    );
+    assert!(outputs[1].contains("\"metric\""), "{}", outputs[1]);
+    assert!(
+        outputs[2].contains("CIFS_CONNECTION_EVENT_TYPE_SYNCED"),
+        "{}",
+        outputs[2]
+    );
+    assert_eq!(
+        outputs[2]
+            .matches("CIFS_CONNECTION_EVENT_TYPE_ADDED")
+            .count(),
+        36
+    );
+}

@@ -344,7 +344,10 @@ mod tests {
     #[test]
     fn a_new_connection_is_added_and_a_vanished_one_removed() {
         let (a, b) = (connection("n1", 1, &[]), connection("n1", 2, &[]));
-        let changes = diff(&set(&[a.clone()]), &set(&[b.clone()]));
+        let changes = diff(
+            &set(std::slice::from_ref(&a)),
+            &set(std::slice::from_ref(&b)),
+        );
         assert_eq!(changes, [Change::Removed(a), Change::Added(b)]);
     }
 
@@ -353,7 +356,7 @@ mod tests {
         let before = connection("n1", 1, &[10]);
         let after = connection("n1", 1, &[10, 11]);
         assert_eq!(
-            diff(&set(&[before]), &set(&[after.clone()])),
+            diff(&set(&[before]), &set(std::slice::from_ref(&after))),
             [Change::Modified(after)]
         );
     }

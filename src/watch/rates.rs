@@ -20,9 +20,7 @@ pub fn step(
     let (Some(baseline), Some(now)) = (baseline, reading.timestamp) else {
         return None;
     };
-    let Some(then) = baseline.timestamp else {
-        return None;
-    };
+    let then = baseline.timestamp?;
     let nanos = nanos_between(&then, &now);
     if nanos <= 0 {
         return None;
