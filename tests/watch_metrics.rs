@@ -5,18 +5,23 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{
-    GUARD, SVM1_UUID, SVM2_UUID, bad_fields, eventually, final_status, mask, next_message, reason,
-    requests_to, simulator_with, watching_gateway,
+    GUARD, Gateway, SVM1_UUID, SVM2_UUID, bad_fields, client_config, eventually, final_status,
+    mask, next_message, reason, requests_to, simulator_with, watching_gateway,
 };
 use ontap_grpc_gateway::proto::v1::iscsi_services_client::IscsiServicesClient;
 use ontap_grpc_gateway::proto::v1::{
     GetIscsiServiceRequest, IoTypeCounter, MetricStatus, PerformanceMetricRaw,
     WatchIscsiServiceMetricsRequest, WatchIscsiServiceMetricsResponse, WatchSource,
 };
-use ontap_simulator::{Cluster, Fault, FaultKind, Simulator};
+use ontap_grpc_gateway::server::ServeOptions;
+use ontap_grpc_gateway::watch::Watches;
+use ontap_simulator::{
+    Cluster, Fault, FaultKind, IscsiService, Simulator, Svm, SvmState, clock_start,
+};
 use tonic::Code;
 use tonic::transport::Channel;
 
@@ -429,4 +434,72 @@ async fn without_an_svm_every_service_is_watched() {
         svms.insert(metric.svm.unwrap().uuid.unwrap());
     }
     assert_eq!(svms, [SVM1_UUID.to_owned(), SVM2_UUID.to_owned()].into());
+}
+
+/// The seed cluster with `count` more SVMs, each with an iSCSI service.
+fn with_services(count: u32) -> Cluster {
+    let mut cluster = Cluster::seed();
+    for i in 0..count {
+        let uuid = format!("{i:08x}-0000-4000-8000-00000000b01c");
+        cluster.svms.push(Svm::new(
+            uuid.clone(),
+            format!("bulk{i}"),
+            SvmState::Running,
+        ));
+        cluster.iscsi_services.push(IscsiService::new(
+            uuid,
+            format!("iqn.1992-08.com.netapp:sn.{i}:vs.bulk"),
+            None,
+            true,
+            clock_start(),
+        ));
+    }
+    cluster
+}
+
+#[tokio::test]
+async fn a_slow_watcher_misses_samples_without_stalling_a_fast_one() {
+    let simulator = simulator_with(with_services(40)).await;
+    // Two polls kept for laggards.
+    let options = ServeOptions {
+        watches: Arc::new(Watches::with_buffer(2)),
+        ..ServeOptions::default()
+    };
+    let gateway = Gateway::start_with_options(client_config(&simulator), options).await;
+    let every_service = WatchIscsiServiceMetricsRequest {
+        svm_uuid: String::new(),
+        ..watch(WatchSource::RatesFromCounters, 1)
+    };
+    // A flow-control window of 1 KiB: unread, the stream fills it with a
+    // few samples and the gateway can send it no more.
+    let tight = tonic::transport::Endpoint::from_shared(format!("http://{}", gateway.addr))
+        .unwrap()
+        .initial_stream_window_size(1024)
+        .connect()
+        .await
+        .unwrap();
+    let mut slow = IscsiServicesClient::new(tight)
+        .watch_iscsi_service_metrics(every_service.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    let mut fast = IscsiServicesClient::new(gateway.channel().await)
+        .watch_iscsi_service_metrics(every_service)
+        .await
+        .unwrap()
+        .into_inner();
+
+    // Six polls' samples (41 services each) reach the fast watcher while
+    // the slow one reads nothing, and it misses none of them.
+    for _ in 0..6 * 41 {
+        let message = next_message(&mut fast).await;
+        assert_eq!(message.missed_samples, 0);
+    }
+
+    // Reading at last, the slow watcher is told how many it missed.
+    let mut missed = 0;
+    while missed == 0 {
+        missed = next_message(&mut slow).await.missed_samples;
+    }
+    assert!(missed >= 41, "at least a poll's samples: {missed}");
 }

@@ -21,9 +21,6 @@ use crate::ontap::Deadline;
 use crate::proto::v1::{CifsConnection, ListCifsConnectionsRequest, WatchCifsConnectionsRequest};
 use crate::translate::{GatewayError, ListRequestFields, Upstream, cifs};
 
-/// Polls a watcher may fall behind by before it is ended: past that it
-/// cannot know what changed.
-const FEED_CAPACITY: usize = 16;
 /// Connections per upstream page: ONTAP's sets can be large, and one
 /// unbounded response is what paging exists to avoid.
 const PAGE_SIZE: i32 = 1000;
@@ -93,11 +90,14 @@ pub enum ConnectionUpdate {
 /// The connection watches of one cluster.
 pub struct ConnectionsWatches {
     hub: Hub<ConnectionsKey, ConnectionsFeed>,
+    /// Polls a watcher may fall behind by before it is ended: past that it
+    /// cannot know what changed.
+    buffer: usize,
 }
 
 impl ConnectionsWatches {
-    pub(super) fn new(hub: Hub<ConnectionsKey, ConnectionsFeed>) -> Self {
-        Self { hub }
+    pub(super) fn new(hub: Hub<ConnectionsKey, ConnectionsFeed>, buffer: usize) -> Self {
+        Self { hub, buffer }
     }
 
     /// Validates `request` and joins the shared poller of its filters.
@@ -119,7 +119,7 @@ impl ConnectionsWatches {
         };
         let membership = self.hub.join(&key, |stop| {
             let feed = Arc::new(ConnectionsFeed {
-                events: broadcast::channel(FEED_CAPACITY).0,
+                events: broadcast::channel(self.buffer).0,
                 current: Mutex::new(None),
                 ended: OnceLock::new(),
             });

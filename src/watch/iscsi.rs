@@ -26,9 +26,6 @@ use crate::proto::v1::{
 };
 use crate::translate::{FieldViolation, GatewayError, Upstream, iscsi};
 
-/// Samples a watcher may fall behind by before it misses some: one ring for
-/// all the poller's watchers, not one per watcher.
-const FEED_CAPACITY: usize = 64;
 /// History a replay reaches back to at most: ONTAP keeps a year.
 const MAX_REPLAY: Duration = Duration::from_secs(366 * 86_400);
 
@@ -44,18 +41,34 @@ pub struct MetricsKey {
 pub struct MetricsFeed {
     events: broadcast::Sender<FeedEvent>,
     /// The newest sample of each SVM, which a joining watcher starts with
-    /// rather than wait up to an interval. Updated under this lock together
-    /// with sending the sample, so a watcher taking these and subscribing
-    /// under the lock sees each sample once.
-    latest: Mutex<BTreeMap<String, Arc<PerformanceMetric>>>,
+    /// rather than wait up to an interval, and the sequence number the next
+    /// sample gets. Updated under this lock together with sending the
+    /// samples, so a watcher reading these and subscribing under the lock
+    /// sees each sample once.
+    latest: Mutex<Latest>,
     /// Why the poller stopped, set before [`FeedEvent::Ended`] is sent, so a
     /// watcher joining after it still learns it.
     ended: OnceLock<Arc<GatewayError>>,
 }
 
+#[derive(Default)]
+struct Latest {
+    next: u64,
+    by_svm: BTreeMap<String, Arc<PerformanceMetric>>,
+}
+
+/// The samples of one poll, numbered from `first`: a watcher that finds a
+/// gap in the numbers missed that many samples, however many polls the
+/// shared ring dropped for it.
+#[derive(Debug)]
+struct Polled {
+    first: u64,
+    samples: Vec<Arc<PerformanceMetric>>,
+}
+
 #[derive(Debug, Clone)]
 enum FeedEvent {
-    Sample(Arc<PerformanceMetric>),
+    Samples(Arc<Polled>),
     Failed(Arc<PollFailed>),
     Ended,
 }
@@ -79,11 +92,14 @@ pub enum MetricUpdate {
 /// The metrics watches of one cluster.
 pub struct MetricsWatches {
     hub: Hub<MetricsKey, MetricsFeed>,
+    /// Polls a watcher may fall behind by before it misses samples: one
+    /// ring for all the poller's watchers, not one per watcher.
+    buffer: usize,
 }
 
 impl MetricsWatches {
-    pub(super) fn new(hub: Hub<MetricsKey, MetricsFeed>) -> Self {
-        Self { hub }
+    pub(super) fn new(hub: Hub<MetricsKey, MetricsFeed>, buffer: usize) -> Self {
+        Self { hub, buffer }
     }
 
     /// Validates `request`, replays history if it asks, and joins the
@@ -97,7 +113,7 @@ impl MetricsWatches {
         let key = validate(request)?;
         let membership = self.hub.join(&key, |stop| {
             let feed = Arc::new(MetricsFeed {
-                events: broadcast::channel(FEED_CAPACITY).0,
+                events: broadcast::channel(self.buffer).0,
                 latest: Mutex::default(),
                 ended: OnceLock::new(),
             });
@@ -114,10 +130,11 @@ impl MetricsWatches {
         // Subscribed before the replay, so that what the poller publishes
         // meanwhile waits in the feed: no gap between history and live.
         let feed = &membership.poller.state;
-        let (live, latest) = {
+        let (live, latest, next) = {
             let latest = feed.latest.lock().expect("no code panics holding it");
             let live = BroadcastStream::new(feed.events.subscribe());
-            (live, latest.values().cloned().collect::<Vec<_>>())
+            let newest: Vec<_> = latest.by_svm.values().cloned().collect();
+            (live, newest, latest.next)
         };
         let ended = feed.ended.get().cloned();
         let mut replay = match (&key.svm_uuid, &request.start_time) {
@@ -135,6 +152,8 @@ impl MetricsWatches {
         Ok(MetricUpdates {
             replay: replay.into_iter(),
             replayed_count: replay_len,
+            polled: None,
+            next,
             live,
             skip_through,
             missed: 0,
@@ -310,12 +329,27 @@ impl MetricsPoller {
         }
     }
 
-    fn publish(&self, svm_uuid: String, sample: PerformanceMetric) {
-        let sample = Arc::new(sample);
+    /// Publishes one poll's samples, and forgets SVMs no longer polled.
+    fn publish(&self, samples: Vec<(String, PerformanceMetric)>, present: &HashSet<String>) {
         let mut latest = self.feed.latest.lock().expect("no code panics holding it");
-        latest.insert(svm_uuid, Arc::clone(&sample));
+        latest.by_svm.retain(|uuid, _| present.contains(uuid));
+        if samples.is_empty() {
+            return;
+        }
+        let polled = Polled {
+            first: latest.next,
+            samples: samples
+                .into_iter()
+                .map(|(uuid, sample)| {
+                    let sample = Arc::new(sample);
+                    latest.by_svm.insert(uuid, Arc::clone(&sample));
+                    sample
+                })
+                .collect(),
+        };
+        latest.next += polled.samples.len() as u64;
         // No watcher listening is no error: the last may just have left.
-        let _ = self.feed.events.send(FeedEvent::Sample(sample));
+        let _ = self.feed.events.send(FeedEvent::Samples(Arc::new(polled)));
     }
 }
 
@@ -323,6 +357,7 @@ impl Source for MetricsPoller {
     async fn poll(&mut self) -> Result<(), GatewayError> {
         let services = self.services().await?;
         let mut present = HashSet::new();
+        let mut samples = Vec::new();
         for service in services {
             let Some(svm) = service.svm else { continue };
             let Some(uuid) = svm.uuid.clone() else {
@@ -344,7 +379,7 @@ impl Source for MetricsPoller {
                     }
                     self.latest.insert(uuid.clone(), at);
                     metric.svm = Some(svm);
-                    self.publish(uuid, metric);
+                    samples.push((uuid, metric));
                 }
                 _ => {
                     let Some(reading) = service.statistics else {
@@ -357,7 +392,7 @@ impl Source for MetricsPoller {
                         Some(mut sample) => {
                             self.baselines.insert(uuid.clone(), reading);
                             sample.svm = Some(svm);
-                            self.publish(uuid, sample);
+                            samples.push((uuid, sample));
                         }
                     }
                 }
@@ -365,11 +400,7 @@ impl Source for MetricsPoller {
         }
         self.baselines.retain(|uuid, _| present.contains(uuid));
         self.latest.retain(|uuid, _| present.contains(uuid));
-        self.feed
-            .latest
-            .lock()
-            .expect("no code panics holding it")
-            .retain(|uuid, _| present.contains(uuid));
+        self.publish(samples, &present);
         Ok(())
     }
 
@@ -396,6 +427,10 @@ pub struct MetricUpdates {
     /// sample of each SVM as of joining.
     replay: std::vec::IntoIter<Arc<PerformanceMetric>>,
     replayed_count: usize,
+    /// The poll being sent, and the index of its next sample.
+    polled: Option<(Arc<Polled>, usize)>,
+    /// The sequence number of the next sample this watcher expects.
+    next: u64,
     live: BroadcastStream<FeedEvent>,
     skip_through: Option<Timestamp>,
     missed: u64,
@@ -441,19 +476,9 @@ impl Stream for MetricUpdates {
             return Poll::Ready(Some(Err(error)));
         }
         loop {
-            let event = match ready!(Pin::new(&mut this.live).poll_next(cx)) {
-                None => {
-                    this.finished = true;
-                    return Poll::Ready(None);
-                }
-                Some(Err(BroadcastStreamRecvError::Lagged(missed))) => {
-                    this.missed += missed;
-                    continue;
-                }
-                Some(Ok(event)) => event,
-            };
-            match event {
-                FeedEvent::Sample(metric) => {
+            if let Some((polled, index)) = &mut this.polled {
+                if let Some(metric) = polled.samples.get(*index).cloned() {
+                    *index += 1;
                     if this.is_replayed_already(&metric) {
                         continue;
                     }
@@ -462,6 +487,23 @@ impl Stream for MetricUpdates {
                         missed_samples: std::mem::take(&mut this.missed),
                         replayed: false,
                     })));
+                }
+                this.polled = None;
+            }
+            let event = match ready!(Pin::new(&mut this.live).poll_next(cx)) {
+                None => {
+                    this.finished = true;
+                    return Poll::Ready(None);
+                }
+                // The sequence numbers tell how many samples were missed.
+                Some(Err(BroadcastStreamRecvError::Lagged(_))) => continue,
+                Some(Ok(event)) => event,
+            };
+            match event {
+                FeedEvent::Samples(polled) => {
+                    this.missed += polled.first.saturating_sub(this.next);
+                    this.next = polled.first + polled.samples.len() as u64;
+                    this.polled = Some((polled, 0));
                 }
                 FeedEvent::Failed(failure) => {
                     return Poll::Ready(Some(Ok(MetricUpdate::Failed(failure))));

@@ -42,14 +42,12 @@ pub struct Watches {
     counts: Arc<LiveCounts>,
 }
 
+/// Polls each poller keeps for watchers that fall behind, by default.
+pub const DEFAULT_WATCH_BUFFER: usize = 64;
+
 impl Default for Watches {
     fn default() -> Self {
-        let counts = Arc::new(LiveCounts::default());
-        Self {
-            metrics: MetricsWatches::new(Hub::new(Arc::clone(&counts))),
-            connections: ConnectionsWatches::new(Hub::new(Arc::clone(&counts))),
-            counts,
-        }
+        Self::with_buffer(DEFAULT_WATCH_BUFFER)
     }
 }
 
@@ -63,6 +61,18 @@ impl std::fmt::Debug for Watches {
 }
 
 impl Watches {
+    /// Watches whose pollers each keep `polls` polls for watchers that fall
+    /// behind (at least 1): one ring per poller, shared by its watchers.
+    pub fn with_buffer(polls: usize) -> Self {
+        let counts = Arc::new(LiveCounts::default());
+        let polls = polls.max(1);
+        Self {
+            metrics: MetricsWatches::new(Hub::new(Arc::clone(&counts)), polls),
+            connections: ConnectionsWatches::new(Hub::new(Arc::clone(&counts)), polls),
+            counts,
+        }
+    }
+
     /// How many pollers and watchers are live.
     pub fn live(&self) -> &LiveCounts {
         &self.counts

@@ -1,0 +1,179 @@
+//! A bench, not a test: many concurrent WatchIscsiServiceMetrics streams of
+//! one SVM through the gateway binary (a child process, so its memory is its
+//! own) in front of an in-process simulator. Reports the gateway's RSS per
+//! stream and the upstream requests per poll interval, which one shared
+//! poller should hold at one however many watch.
+//!
+//! `cargo bench --bench watch_streams` opens 10,000 streams (`WATCH_STREAMS`
+//! sets another count); under `cargo test` it opens 100, as a smoke run.
+//! Loopback only.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use ontap_grpc_gateway::proto::v1::iscsi_services_client::IscsiServicesClient;
+use ontap_grpc_gateway::proto::v1::{WatchIscsiServiceMetricsRequest, WatchSource};
+use ontap_simulator::{Cluster, Credentials, ExposeSecret, Simulator, SimulatorConfig};
+use tonic::transport::Channel;
+
+const SVM2_UUID: &str = "25f617cf-94d7-11e8-8370-005056b48fd2";
+/// Streams per HTTP/2 connection, as a client pool would spread them.
+const STREAMS_PER_CONNECTION: usize = 100;
+/// How long upstream requests are counted for.
+const COUNTED_INTERVALS: u64 = 10;
+
+/// Stops the gateway when the run ends, however it ends.
+struct Gateway(Child);
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Resident memory of `pid`, in KiB, from /proc.
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kib| kib.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn channel(url: &str) -> Channel {
+    for _ in 0..400 {
+        if let Ok(channel) = Channel::from_shared(url.to_owned())
+            .unwrap()
+            .connect()
+            .await
+        {
+            return channel;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the gateway never listened on {url}");
+}
+
+fn request() -> WatchIscsiServiceMetricsRequest {
+    WatchIscsiServiceMetricsRequest {
+        svm_uuid: SVM2_UUID.into(),
+        poll_interval: Some(prost_types::Duration {
+            seconds: 1,
+            nanos: 0,
+        }),
+        source: WatchSource::OntapMetric as i32,
+        start_time: None,
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let benching = std::env::args().any(|a| a == "--bench");
+    let streams: usize = std::env::var("WATCH_STREAMS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(if benching { 10_000 } else { 100 });
+    let simulator = Simulator::start(SimulatorConfig::default(), Cluster::seed())
+        .await
+        .unwrap();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let credentials = Credentials::default();
+    let gateway = Gateway(
+        Command::new(env!("CARGO_BIN_EXE_ontap-grpc-gateway"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(["--ontap-url", &simulator.base_url()])
+            .env("ONTAP_PASSWORD", credentials.password.expose_secret())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the gateway binary starts"),
+    );
+    let pid = gateway.0.id();
+
+    // One watch first, so the before figure holds a running poller.
+    let warm = channel(&url).await;
+    let mut first = IscsiServicesClient::new(warm.clone())
+        .watch_iscsi_service_metrics(request())
+        .await
+        .expect("the gateway answers")
+        .into_inner();
+    first.message().await.unwrap().expect("a first sample");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let before = rss_kib(pid);
+
+    let received = Arc::new(AtomicU64::new(0));
+    let opening = Instant::now();
+    let mut readers = Vec::with_capacity(streams);
+    let mut connections = Vec::new();
+    for i in 0..streams {
+        if i % STREAMS_PER_CONNECTION == 0 {
+            connections.push(channel(&url).await);
+        }
+        let mut stream = IscsiServicesClient::new(connections.last().unwrap().clone())
+            .watch_iscsi_service_metrics(request())
+            .await
+            .expect("a watch opens")
+            .into_inner();
+        // Each starts with the poller's newest sample: it is open.
+        stream.message().await.unwrap().expect("a first sample");
+        let received = Arc::clone(&received);
+        readers.push(tokio::spawn(async move {
+            while let Ok(Some(_)) = stream.message().await {
+                received.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    let opened_in = opening.elapsed();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let open = rss_kib(pid);
+
+    simulator.reset_stats();
+    received.store(0, Ordering::Relaxed);
+    let counting = Instant::now();
+    tokio::time::sleep(Duration::from_secs(COUNTED_INTERVALS)).await;
+    let counted_for = counting.elapsed().as_secs_f64();
+    let service_path = format!("/api/protocols/san/iscsi/services/{SVM2_UUID}");
+    let requests = simulator
+        .path_stats()
+        .get(&service_path)
+        .map_or(0, |s| s.requests);
+    let total_requests = simulator.stats().requests;
+    let messages = received.load(Ordering::Relaxed);
+
+    println!(
+        "| streams | opened in | gateway RSS before | with the streams | per stream | upstream requests per 1 s interval | messages in {COUNTED_INTERVALS} s |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    println!(
+        "| {streams} on {} connections | {:.1} s | {:.1} MiB | {:.1} MiB | {:.2} KiB | {:.2} ({requests} in {counted_for:.1} s; {total_requests} requests in all) | {messages} |",
+        connections.len(),
+        opened_in.as_secs_f64(),
+        before as f64 / 1024.0,
+        open as f64 / 1024.0,
+        (open as f64 - before as f64) / streams as f64,
+        requests as f64 / counted_for,
+    );
+    for reader in readers {
+        reader.abort();
+    }
+    drop(gateway);
+    simulator.shutdown().await;
+}
