@@ -193,7 +193,34 @@ fn undecodable_is_invalid_argument(response: Response<Body>) -> Response<Body> {
 
 #[cfg(test)]
 mod tests {
+    use std::convert::Infallible;
+
+    use http_body::Frame;
+    use http_body_util::StreamBody;
+    use tower::ServiceExt;
+
     use super::*;
+
+    const LIST: &str = "/ontap.v1.CifsConnections/ListCifsConnections";
+
+    /// The status a `Framing` with limit `max` answers `body` with, in front
+    /// of a service that answers every call it is handed with `inner()`.
+    async fn status_of(max: usize, body: Body, inner: fn() -> Status) -> Status {
+        let service = tower::service_fn(move |_: Request<Body>| async move {
+            Ok::<_, Infallible>(inner().into_http::<Body>())
+        });
+        let request = Request::post(LIST).body(body).unwrap();
+        let response = FramingLayer::new(max)
+            .layer(service)
+            .oneshot(request)
+            .await
+            .unwrap();
+        Status::from_header_map(response.headers()).expect("a trailers-only status")
+    }
+
+    fn served() -> Status {
+        Status::ok("")
+    }
 
     fn framed(messages: &[&[u8]]) -> Bytes {
         let mut out = Vec::new();
@@ -235,5 +262,56 @@ mod tests {
         let (code, _, why) = one_message(&framed(&[&[0; 11]]), 10).unwrap_err();
         assert_eq!(code, Code::ResourceExhausted);
         assert!(why.contains("10 bytes"), "{why}");
+    }
+
+    #[tokio::test]
+    async fn a_message_of_exactly_the_limit_is_served() {
+        let body = Body::new(Full::new(framed(&[&[0; 10]])));
+        assert_eq!(status_of(10, body, served).await.code(), Code::Ok);
+    }
+
+    #[tokio::test]
+    async fn a_body_longer_than_one_message_of_the_limit_is_too_large_however_it_is_framed() {
+        let body = Body::new(Full::new(framed(&[&[0; 8], &[0; 8]])));
+        let status = status_of(10, body, served).await;
+        assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    }
+
+    #[tokio::test]
+    async fn a_request_body_that_fails_midway_cancels_the_call() {
+        let frames: Vec<Result<Frame<Bytes>, std::io::Error>> = vec![
+            Ok(Frame::data(Bytes::from_static(&[0, 0, 0]))),
+            Err(std::io::Error::other("the peer reset the stream")),
+        ];
+        let body = Body::new(StreamBody::new(tokio_stream::iter(frames)));
+        let status = status_of(10, body, served).await;
+        assert_eq!(status.code(), Code::Cancelled, "{status:?}");
+    }
+
+    #[tokio::test]
+    async fn an_internal_error_other_than_an_undecodable_request_is_left_alone() {
+        let body = Body::new(Full::new(framed(&[b"\x08\x01"])));
+        let status = status_of(10, body, || Status::internal("the handler failed")).await;
+        assert_eq!(status.code(), Code::Internal, "{status:?}");
+    }
+
+    #[test]
+    fn readiness_is_the_inner_services() {
+        #[derive(Clone)]
+        struct NeverReady;
+        impl Service<Request<Body>> for NeverReady {
+            type Response = Response<Body>;
+            type Error = Infallible;
+            type Future = std::future::Ready<Result<Response<Body>, Infallible>>;
+            fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+                Poll::Pending
+            }
+            fn call(&mut self, _: Request<Body>) -> Self::Future {
+                unreachable!("never ready, so never called")
+            }
+        }
+        let mut framing = FramingLayer::new(10).layer(NeverReady);
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(framing.poll_ready(&mut cx).is_pending());
     }
 }

@@ -135,4 +135,20 @@ mod tests {
             assert!(read(body).is_err(), "{body}");
         }
     }
+
+    #[test]
+    fn the_next_link_is_read_from_links() {
+        let page =
+            read(r#"{"records": [], "_links": {"next": {"href": "/api/x?start.a=1"}}}"#).unwrap();
+        assert_eq!(page.next_href(), Some("/api/x?start.a=1"));
+    }
+
+    #[test]
+    fn a_body_of_another_type_is_told_what_was_expected() {
+        let why = read("[]").unwrap_err().to_string();
+        assert!(
+            why.contains("an ONTAP collection object with `records` or `num_records`"),
+            "{why}"
+        );
+    }
 }

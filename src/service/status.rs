@@ -244,6 +244,32 @@ mod tests {
     }
 
     #[test]
+    fn text_cut_where_a_quoted_value_ends_still_shows_it_was_cut() {
+        assert_eq!(shown("`abcd` and more", 5), "`abcd…");
+    }
+
+    #[test]
+    fn the_clock_the_warning_limiter_reads_moves_forward() {
+        let first = since_start();
+        assert!((0..10_000_000).any(|_| since_start() > first));
+    }
+
+    #[test]
+    fn as_many_violations_as_are_listed_leave_the_message_alone() {
+        let list = (0..MAX_VIOLATIONS)
+            .map(|i| crate::translate::FieldViolation::new(format!("f{i}"), "bad"))
+            .collect();
+        let status = to_status(GatewayError::InvalidRequest(list));
+        let listed = status.get_details_bad_request().unwrap().field_violations;
+        assert_eq!(listed.len(), MAX_VIOLATIONS);
+        assert!(
+            !status.message().contains("more not shown"),
+            "{}",
+            status.message()
+        );
+    }
+
+    #[test]
     fn more_violations_than_listed_are_counted_in_the_message() {
         let list = (0..12)
             .map(|i| crate::translate::FieldViolation::new(format!("f{i}"), "bad"))

@@ -322,6 +322,14 @@ mod tests {
     }
 
     #[test]
+    fn a_key_file_of_exactly_32_bytes_is_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        std::fs::write(&path, "k".repeat(MIN_KEY_BYTES)).unwrap();
+        assert!(PageTokenKey::from_file(&path).is_ok());
+    }
+
+    #[test]
     fn a_key_file_ignores_its_trailing_newline() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("key");
@@ -347,6 +355,11 @@ mod tests {
             PageTokenKey::from_bytes(b"hunter2hunter2hunter2hunter2hunt")
         );
         assert!(!shown.contains("hunter2"), "{shown}");
+    }
+
+    #[test]
+    fn the_key_shows_as_redacted_in_debug_output() {
+        assert_eq!(format!("{:?}", key()), "PageTokenKey(REDACTED)");
     }
 
     #[test]
