@@ -8,7 +8,7 @@
 //! Loopback only.
 
 use std::collections::BTreeMap;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -17,6 +17,9 @@ use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
 use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
 use ontap_simulator::{Cluster, Credentials, ExposeSecret, Simulator, SimulatorConfig};
 use tokio::sync::Mutex;
+
+mod common;
+use common::{Gateway, channel, free_port, rss_kib};
 use tonic::transport::Channel;
 
 const CALLERS: usize = 64;
@@ -24,55 +27,9 @@ const CALLER_CHANNELS: usize = 4;
 const IDLE_CONNECTIONS: usize = 1000;
 const BURST: usize = 10_000;
 
-/// Stops the gateway when the run ends, however it ends.
-struct Gateway(Child);
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Resident memory of `pid`, in KiB, from /proc.
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kib| kib.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 /// Open file descriptors of `pid` (its sockets, mostly).
 fn open_fds(pid: u32) -> usize {
     std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, Iterator::count)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn channel(url: &str) -> Channel {
-    for _ in 0..400 {
-        if let Ok(channel) = Channel::from_shared(url.to_owned())
-            .unwrap()
-            .connect()
-            .await
-        {
-            return channel;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the gateway never listened on {url}");
 }
 
 fn request() -> ListCifsConnectionsRequest {

@@ -8,7 +8,7 @@
 //! sets another count); under `cargo test` it opens 100, as a smoke run.
 //! Loopback only.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -16,59 +16,15 @@ use std::time::{Duration, Instant};
 use ontap_grpc_gateway::proto::v1::iscsi_services_client::IscsiServicesClient;
 use ontap_grpc_gateway::proto::v1::{WatchIscsiServiceMetricsRequest, WatchSource};
 use ontap_simulator::{Cluster, Credentials, ExposeSecret, Simulator, SimulatorConfig};
-use tonic::transport::Channel;
+
+mod common;
+use common::{Gateway, channel, free_port, rss_kib};
 
 const SVM2_UUID: &str = "25f617cf-94d7-11e8-8370-005056b48fd2";
 /// Streams per HTTP/2 connection, as a client pool would spread them.
 const STREAMS_PER_CONNECTION: usize = 100;
 /// How long upstream requests are counted for.
 const COUNTED_INTERVALS: u64 = 10;
-
-/// Stops the gateway when the run ends, however it ends.
-struct Gateway(Child);
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Resident memory of `pid`, in KiB, from /proc.
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kib| kib.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-async fn channel(url: &str) -> Channel {
-    for _ in 0..400 {
-        if let Ok(channel) = Channel::from_shared(url.to_owned())
-            .unwrap()
-            .connect()
-            .await
-        {
-            return channel;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the gateway never listened on {url}");
-}
 
 fn request() -> WatchIscsiServiceMetricsRequest {
     WatchIscsiServiceMetricsRequest {

@@ -1,0 +1,55 @@
+//! What the benches share: the gateway binary as a child process, its
+//! memory, and a channel that waits for it to listen.
+
+#![allow(dead_code)]
+
+use std::process::Child;
+use std::time::Duration;
+
+use tonic::transport::Channel;
+
+/// Stops the gateway when the run ends, however it ends.
+pub struct Gateway(pub Child);
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Resident memory of `pid`, in KiB, from /proc.
+pub fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kib| kib.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub async fn channel(url: &str) -> Channel {
+    for _ in 0..400 {
+        if let Ok(channel) = Channel::from_shared(url.to_owned())
+            .unwrap()
+            .connect()
+            .await
+        {
+            return channel;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the gateway never listened on {url}");
+}
