@@ -6,7 +6,9 @@
 //!
 //! `cargo bench --bench watch_streams` opens 10,000 streams (`WATCH_STREAMS`
 //! sets another count); under `cargo test` it opens 100, as a smoke run.
-//! Loopback only.
+//! The streams compute rates from the counters, so every one gets a message
+//! every second; `WATCH_SOURCE=ontap_metric` watches ONTAP's own 15-second
+//! samples instead. Loopback only.
 
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -26,14 +28,14 @@ const STREAMS_PER_CONNECTION: usize = 100;
 /// How long upstream requests are counted for.
 const COUNTED_INTERVALS: u64 = 10;
 
-fn request() -> WatchIscsiServiceMetricsRequest {
+fn request(source: WatchSource) -> WatchIscsiServiceMetricsRequest {
     WatchIscsiServiceMetricsRequest {
         svm_uuid: SVM2_UUID.into(),
         poll_interval: Some(prost_types::Duration {
             seconds: 1,
             nanos: 0,
         }),
-        source: WatchSource::OntapMetric as i32,
+        source: source as i32,
         start_time: None,
     }
 }
@@ -45,6 +47,10 @@ async fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(if benching { 10_000 } else { 100 });
+    let source = match std::env::var("WATCH_SOURCE").as_deref() {
+        Ok("ontap_metric") => WatchSource::OntapMetric,
+        _ => WatchSource::RatesFromCounters,
+    };
     let simulator = Simulator::start(SimulatorConfig::default(), Cluster::seed())
         .await
         .unwrap();
@@ -67,7 +73,7 @@ async fn main() {
     // One watch first, so the before figure holds a running poller.
     let warm = channel(&url).await;
     let mut first = IscsiServicesClient::new(warm.clone())
-        .watch_iscsi_service_metrics(request())
+        .watch_iscsi_service_metrics(request(source))
         .await
         .expect("the gateway answers")
         .into_inner();
@@ -84,7 +90,7 @@ async fn main() {
             connections.push(channel(&url).await);
         }
         let mut stream = IscsiServicesClient::new(connections.last().unwrap().clone())
-            .watch_iscsi_service_metrics(request())
+            .watch_iscsi_service_metrics(request(source))
             .await
             .expect("a watch opens")
             .into_inner();
@@ -115,12 +121,13 @@ async fn main() {
     let messages = received.load(Ordering::Relaxed);
 
     println!(
-        "| streams | opened in | gateway RSS before | with the streams | per stream | upstream requests per 1 s interval | messages in {COUNTED_INTERVALS} s |"
+        "| streams | source | opened in | gateway RSS before | with the streams | per stream | upstream requests per 1 s interval | messages in {COUNTED_INTERVALS} s |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
     println!(
-        "| {streams} on {} connections | {:.1} s | {:.1} MiB | {:.1} MiB | {:.2} KiB | {:.2} ({requests} in {counted_for:.1} s; {total_requests} requests in all) | {messages} |",
+        "| {streams} on {} connections | {} | {:.1} s | {:.1} MiB | {:.1} MiB | {:.2} KiB | {:.2} ({requests} in {counted_for:.1} s; {total_requests} requests in all) | {messages} |",
         connections.len(),
+        source.as_str_name(),
         opened_in.as_secs_f64(),
         before as f64 / 1024.0,
         open as f64 / 1024.0,

@@ -5,12 +5,14 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use ontap_grpc_gateway::ontap::{ClientConfig, OntapClient, TlsOptions};
 use ontap_grpc_gateway::server::{self, ServeOptions};
 use ontap_grpc_gateway::translate::{PageTokenKey, Upstream};
+use ontap_grpc_gateway::watch::{DEFAULT_WATCH_BUFFER, Watches};
 #[cfg(feature = "simulator")]
 use ontap_simulator::{
     CifsChurn, Cluster, Credentials, ExposeSecret, SecretString, Simulator, SimulatorConfig,
@@ -138,6 +140,10 @@ struct ServeArgs {
     /// The largest request message accepted (bytes, 1 KiB to 4 MiB).
     #[arg(long, default_value_t = 1024 * 1024, value_parser = clap::value_parser!(u32).range(1024..=4 * 1024 * 1024))]
     max_request_bytes: u32,
+    /// Polls each watch poller keeps for watchers that fall behind, shared by all its watchers
+    /// (1-4096): a metrics watcher further behind skips samples, a connections watcher is ended.
+    #[arg(long, default_value_t = DEFAULT_WATCH_BUFFER as u32, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    watch_buffer: u32,
     /// PEM certificate chain to serve gRPC over TLS (with --tls-key).
     #[arg(long, requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -271,7 +277,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         max_connection_age: args.max_connection_age,
         request_body_timeout: args.request_body_timeout,
         max_request_bytes: args.max_request_bytes as usize,
-        ..ServeOptions::default()
+        watches: Arc::new(Watches::with_buffer(args.watch_buffer as usize)),
     };
     server::serve(listener, upstream, options, shutdown)
         .await

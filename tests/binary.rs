@@ -153,6 +153,8 @@ async fn absurd_flag_values_are_refused_with_the_flag_named() {
         ("--queue-timeout-ms", "0"),
         ("--request-timeout-ms", "99999999999999"),
         ("--max-response-bytes", "1"),
+        ("--watch-buffer", "0"),
+        ("--watch-buffer", "4097"),
     ] {
         let output = Command::new(BINARY)
             .args([

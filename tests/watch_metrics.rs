@@ -9,21 +9,22 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{
-    GUARD, Gateway, SVM1_UUID, SVM2_UUID, bad_fields, client_config, eventually, final_status,
-    mask, next_message, reason, requests_to, simulator_with, watching_gateway,
+    GUARD, Gateway, SVM1_UUID, SVM2_UUID, bad_fields, client_config, eventually, eventually_within,
+    final_status, mask, next_message, reason, requests_to, simulator_with, watching_gateway,
 };
 use ontap_grpc_gateway::proto::v1::iscsi_services_client::IscsiServicesClient;
 use ontap_grpc_gateway::proto::v1::{
     GetIscsiServiceRequest, IoTypeCounter, MetricStatus, PerformanceMetricRaw,
-    WatchIscsiServiceMetricsRequest, WatchIscsiServiceMetricsResponse, WatchSource,
+    WatchCifsConnectionsRequest, WatchIscsiServiceMetricsRequest, WatchIscsiServiceMetricsResponse,
+    WatchSource,
 };
 use ontap_grpc_gateway::server::ServeOptions;
 use ontap_grpc_gateway::watch::Watches;
 use ontap_simulator::{
     Cluster, Fault, FaultKind, IscsiService, Simulator, Svm, SvmState, clock_start,
 };
-use tonic::Code;
 use tonic::transport::Channel;
+use tonic::{Code, Streaming};
 
 /// The service path the watch polls for svm2.
 fn svm2_service_path() -> String {
@@ -47,6 +48,20 @@ fn watch(source: WatchSource, poll_seconds: i64) -> WatchIscsiServiceMetricsRequ
     }
 }
 
+/// Opens a watch through `gateway`, which must accept it.
+async fn open(
+    gateway: &Gateway,
+    request: impl tonic::IntoRequest<WatchIscsiServiceMetricsRequest>,
+) -> Streaming<WatchIscsiServiceMetricsResponse> {
+    gateway
+        .iscsi()
+        .await
+        .watch_iscsi_service_metrics(request)
+        .await
+        .unwrap()
+        .into_inner()
+}
+
 async fn statistics(client: &mut IscsiServicesClient<Channel>) -> PerformanceMetricRaw {
     client
         .get_iscsi_service(GetIscsiServiceRequest {
@@ -63,21 +78,10 @@ async fn statistics(client: &mut IscsiServicesClient<Channel>) -> PerformanceMet
 /// Waits until the watch has polled at least `polls` times in all.
 async fn polled(simulator: &Simulator, polls: u64) {
     let path = svm2_service_path();
-    eventually_long(&format!("{polls} polls of {path}"), || {
+    eventually_within(GUARD, &format!("{polls} polls of {path}"), || {
         requests_to(simulator, &path) >= polls
     })
     .await;
-}
-
-/// [`eventually`] for what takes a few poll intervals.
-async fn eventually_long(what: &str, mut check: impl FnMut() -> bool) {
-    tokio::time::timeout(GUARD, async {
-        while !check() {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("timed out waiting until {what}"));
 }
 
 fn delta_per(
@@ -135,13 +139,7 @@ async fn a_counter_reset_gives_a_negative_delta_sample_then_rates_again() {
     let cluster = simulator.cluster();
     cluster.pin_clock(boundary());
     let (gateway, _) = watching_gateway(&simulator).await;
-    let mut stream = gateway
-        .iscsi()
-        .await
-        .watch_iscsi_service_metrics(watch(WatchSource::RatesFromCounters, 1))
-        .await
-        .unwrap()
-        .into_inner();
+    let mut stream = open(&gateway, watch(WatchSource::RatesFromCounters, 1)).await;
     polled(&simulator, 1).await;
     cluster.reset_iscsi_counters(SVM2_UUID);
     cluster.advance_clock(Duration::from_secs(15));
@@ -161,13 +159,7 @@ async fn each_ontap_metric_sample_is_sent_once() {
     let simulator = simulator_with(Cluster::seed()).await;
     simulator.cluster().pin_clock(boundary());
     let (gateway, _) = watching_gateway(&simulator).await;
-    let mut stream = gateway
-        .iscsi()
-        .await
-        .watch_iscsi_service_metrics(watch(WatchSource::OntapMetric, 1))
-        .await
-        .unwrap()
-        .into_inner();
+    let mut stream = open(&gateway, watch(WatchSource::OntapMetric, 1)).await;
     let first = next_message(&mut stream).await.metric.unwrap();
     // Three more polls find the same sample.
     polled(&simulator, 4).await;
@@ -235,13 +227,7 @@ async fn different_intervals_or_sources_poll_separately() {
 async fn cancelling_the_last_watch_stops_its_upstream_polling() {
     let simulator = simulator_with(Cluster::seed()).await;
     let (gateway, watches) = watching_gateway(&simulator).await;
-    let mut stream = gateway
-        .iscsi()
-        .await
-        .watch_iscsi_service_metrics(watch(WatchSource::OntapMetric, 1))
-        .await
-        .unwrap()
-        .into_inner();
+    let mut stream = open(&gateway, watch(WatchSource::OntapMetric, 1)).await;
     next_message(&mut stream).await;
     assert_eq!(watches.live().pollers(), 1);
 
@@ -250,8 +236,25 @@ async fn cancelling_the_last_watch_stops_its_upstream_polling() {
     eventually("the poller stops", || watches.live().pollers() == 0).await;
     assert_eq!(watches.live().watchers(), 0);
     let stopped_at = requests_to(&simulator, &svm2_service_path());
-    // Three poll intervals: a poller still running would have polled again.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // A CIFS watch at the same interval keeps time: after three of its
+    // polls, a metrics poller still running would have polled again.
+    let connections = "/api/protocols/cifs/connections";
+    let _witness = gateway
+        .cifs()
+        .await
+        .watch_cifs_connections(WatchCifsConnectionsRequest {
+            poll_interval: Some(prost_types::Duration {
+                seconds: 1,
+                nanos: 0,
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    eventually_within(GUARD, "three polls of the connections", || {
+        requests_to(&simulator, connections) >= 3
+    })
+    .await;
     assert_eq!(requests_to(&simulator, &svm2_service_path()), stopped_at);
 }
 
@@ -260,13 +263,7 @@ async fn the_call_deadline_ends_the_watch_and_its_polling() {
     let simulator = simulator_with(Cluster::seed()).await;
     let (gateway, watches) = watching_gateway(&simulator).await;
     let request = common::with_deadline(watch(WatchSource::OntapMetric, 1), Duration::from_secs(2));
-    let mut stream = gateway
-        .iscsi()
-        .await
-        .watch_iscsi_service_metrics(request)
-        .await
-        .unwrap()
-        .into_inner();
+    let mut stream = open(&gateway, request).await;
     let status = final_status(&mut stream).await;
     assert_eq!(status.code(), Code::DeadlineExceeded);
     eventually("the poller stops", || watches.live().pollers() == 0).await;
@@ -276,13 +273,7 @@ async fn the_call_deadline_ends_the_watch_and_its_polling() {
 async fn deleting_the_service_ends_the_watch_with_not_found() {
     let simulator = simulator_with(Cluster::seed()).await;
     let (gateway, _) = watching_gateway(&simulator).await;
-    let mut stream = gateway
-        .iscsi()
-        .await
-        .watch_iscsi_service_metrics(watch(WatchSource::OntapMetric, 1))
-        .await
-        .unwrap()
-        .into_inner();
+    let mut stream = open(&gateway, watch(WatchSource::OntapMetric, 1)).await;
     next_message(&mut stream).await;
     simulator
         .cluster()
@@ -297,13 +288,7 @@ async fn deleting_the_service_ends_the_watch_with_not_found() {
 async fn an_unreachable_upstream_is_reported_and_the_watch_goes_on() {
     let simulator = simulator_with(Cluster::seed()).await;
     let (gateway, _) = watching_gateway(&simulator).await;
-    let mut stream = gateway
-        .iscsi()
-        .await
-        .watch_iscsi_service_metrics(watch(WatchSource::OntapMetric, 1))
-        .await
-        .unwrap()
-        .into_inner();
+    let mut stream = open(&gateway, watch(WatchSource::OntapMetric, 1)).await;
     next_message(&mut stream).await;
     simulator.faults().push(Fault::once(FaultKind::Error {
         status: 503,
@@ -333,16 +318,14 @@ async fn a_replay_sends_history_since_start_time_then_goes_live_without_duplicat
         seconds: boundary().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64 - 120,
         nanos: 0,
     };
-    let mut stream = gateway
-        .iscsi()
-        .await
-        .watch_iscsi_service_metrics(WatchIscsiServiceMetricsRequest {
+    let mut stream = open(
+        &gateway,
+        WatchIscsiServiceMetricsRequest {
             start_time: Some(start),
             ..watch(WatchSource::OntapMetric, 1)
-        })
-        .await
-        .unwrap()
-        .into_inner();
+        },
+    )
+    .await;
 
     // Two minutes of 15-second history after start: 8 samples, oldest first.
     let mut seen = Vec::new();

@@ -110,7 +110,7 @@ impl MetricsWatches {
         request: &WatchIscsiServiceMetricsRequest,
         deadline: Deadline,
     ) -> Result<MetricUpdates, GatewayError> {
-        let key = validate(request)?;
+        let (key, start) = validate(request)?;
         let membership = self.hub.join(&key, |stop| {
             let feed = Arc::new(MetricsFeed {
                 events: broadcast::channel(self.buffer).0,
@@ -137,7 +137,7 @@ impl MetricsWatches {
             (live, newest, latest.next)
         };
         let ended = feed.ended.get().cloned();
-        let mut replay = match (&key.svm_uuid, &request.start_time) {
+        let mut replay = match (&key.svm_uuid, start) {
             (Some(svm_uuid), Some(start)) => replay(upstream, svm_uuid, start, deadline).await?,
             _ => Vec::new(),
         };
@@ -164,8 +164,10 @@ impl MetricsWatches {
     }
 }
 
-/// The key a valid request polls under.
-fn validate(request: &WatchIscsiServiceMetricsRequest) -> Result<MetricsKey, GatewayError> {
+/// The key a valid request polls under, and the instant it replays from.
+fn validate(
+    request: &WatchIscsiServiceMetricsRequest,
+) -> Result<(MetricsKey, Option<jiff::Timestamp>), GatewayError> {
     let mut violations = Vec::new();
     let svm_uuid = (!request.svm_uuid.is_empty()).then(|| request.svm_uuid.clone());
     if svm_uuid.is_some() {
@@ -183,28 +185,33 @@ fn validate(request: &WatchIscsiServiceMetricsRequest) -> Result<MetricsKey, Gat
             WatchSource::RatesFromCounters
         }
     };
-    if let Some(start) = &request.start_time {
+    let mut start = None;
+    if let Some(requested) = &request.start_time {
         if svm_uuid.is_none() {
             violations.push(FieldViolation::new(
                 "start_time",
                 "needs svm_uuid: history is kept per service",
             ));
         }
-        if !(0..1_000_000_000).contains(&start.nanos) || start.seconds < 0 {
+        start = jiff::Timestamp::new(requested.seconds, requested.nanos)
+            .ok()
+            .filter(|t| *t >= jiff::Timestamp::UNIX_EPOCH);
+        if start.is_none() {
             violations.push(FieldViolation::new(
                 "start_time",
-                "must be a valid instant after 1970 (nanos within 0..1e9)",
+                "must be a valid instant from 1970 to 9999 (nanos within 0..1e9)",
             ));
         }
     }
     if !violations.is_empty() {
         return Err(GatewayError::InvalidRequest(violations));
     }
-    Ok(MetricsKey {
+    let key = MetricsKey {
         svm_uuid,
         source,
         interval,
-    })
+    };
+    Ok((key, start))
 }
 
 /// The history samples after `start`, oldest first, at the finest interval
@@ -213,7 +220,7 @@ fn validate(request: &WatchIscsiServiceMetricsRequest) -> Result<MetricsKey, Gat
 async fn replay(
     upstream: &Upstream,
     svm_uuid: &str,
-    start: &Timestamp,
+    start: jiff::Timestamp,
     deadline: Deadline,
 ) -> Result<Vec<Arc<PerformanceMetric>>, GatewayError> {
     let service = iscsi::get(
@@ -228,26 +235,18 @@ async fn replay(
     let latest = service
         .metric
         .and_then(|m| m.timestamp)
-        .map_or(start.seconds, |t| t.seconds);
-    let back = Duration::from_secs(latest.saturating_sub(start.seconds).max(0) as u64);
+        .map_or(start.as_second(), |t| t.seconds);
+    let back = Duration::from_secs(latest.saturating_sub(start.as_second()).max(0) as u64);
     let Some(interval) = finest_interval_reaching(back) else {
         return Err(GatewayError::InvalidRequest(vec![FieldViolation::new(
             "start_time",
             "is more than a year before ONTAP's latest sample; ONTAP keeps a year of history",
         )]));
     };
-    let after = jiff::Timestamp::new(start.seconds, start.nanos)
-        .map_err(|_| {
-            GatewayError::InvalidRequest(vec![FieldViolation::new(
-                "start_time",
-                "must be a valid instant",
-            )])
-        })?
-        .to_string();
     let mut request = ListIscsiServiceMetricsRequest {
         svm_uuid: svm_uuid.to_owned(),
         interval: interval as i32,
-        timestamp: format!(">{after}"),
+        timestamp: format!(">{start}"),
         order_by: vec!["timestamp asc".to_owned()],
         page_size: 1000,
         ..ListIscsiServiceMetricsRequest::default()
@@ -538,14 +537,14 @@ mod tests {
 
     #[test]
     fn an_unset_source_computes_rates_from_counters_every_15_seconds() {
-        let key = validate(&request()).unwrap();
+        let (key, _) = validate(&request()).unwrap();
         assert_eq!(key.source, WatchSource::RatesFromCounters);
         assert_eq!(key.interval, Duration::from_secs(15));
     }
 
     #[test]
     fn no_svm_watches_every_service() {
-        let key = validate(&WatchIscsiServiceMetricsRequest::default()).unwrap();
+        let (key, _) = validate(&WatchIscsiServiceMetricsRequest::default()).unwrap();
         assert_eq!(key.svm_uuid, None);
     }
 
@@ -578,6 +577,31 @@ mod tests {
         })
         .unwrap_err();
         assert_eq!(fields(err), ["start_time"]);
+    }
+
+    #[test]
+    fn a_replay_starts_from_the_instant_asked_for() {
+        let (_, start) = validate(&WatchIscsiServiceMetricsRequest {
+            start_time: Some(Timestamp {
+                seconds: 1_767_225_600,
+                nanos: 5,
+            }),
+            ..request()
+        })
+        .unwrap();
+        assert_eq!(start, Some(jiff::Timestamp::new(1_767_225_600, 5).unwrap()));
+    }
+
+    #[test]
+    fn a_start_time_that_is_no_instant_from_1970_to_9999_is_refused() {
+        for (seconds, nanos) in [(-1, 0), (0, -1), (0, 1_000_000_000), (253_402_300_800, 0)] {
+            let err = validate(&WatchIscsiServiceMetricsRequest {
+                start_time: Some(Timestamp { seconds, nanos }),
+                ..request()
+            })
+            .unwrap_err();
+            assert_eq!(fields(err), ["start_time"], "{seconds}s {nanos}ns");
+        }
     }
 
     #[test]

@@ -280,14 +280,20 @@ pub struct UnansweringPort {
 }
 
 /// Waits up to two seconds for `check` to hold, then fails naming `what`.
-pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    for _ in 0..100 {
-        if check() {
-            return;
+pub async fn eventually(what: &str, check: impl FnMut() -> bool) {
+    eventually_within(Duration::from_secs(2), what, check).await;
+}
+
+/// Waits up to `bound` for `check` to hold, then fails naming `what`: for
+/// what takes a few poll intervals, [`GUARD`].
+pub async fn eventually_within(bound: Duration, what: &str, mut check: impl FnMut() -> bool) {
+    tokio::time::timeout(bound, async {
+        while !check() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    panic!("timed out waiting until {what}");
+    })
+    .await
+    .unwrap_or_else(|_| panic!("timed out waiting until {what}"));
 }
 
 /// A raw HTTP/2 connection to `addr`, for requests no gRPC client would send.
