@@ -175,3 +175,116 @@ impl AsyncWrite for BoundedConnection {
         self.stream.is_write_vectored()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::IoSlice;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+    use tokio_stream::StreamExt;
+
+    use std::net::SocketAddr;
+
+    const HANDSHAKE: Duration = Duration::from_secs(10);
+
+    /// Loopback connections bounded at `max`, and the listener's address.
+    async fn incoming(max: usize, cut: CancellationToken) -> (BoundedIncoming, SocketAddr) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        (
+            BoundedIncoming::new(TcpIncoming::from(listener), max, HANDSHAKE, cut),
+            addr,
+        )
+    }
+
+    /// One accepted connection and its peer.
+    async fn pair(cut: CancellationToken) -> (BoundedConnection, TcpStream, BoundedIncoming) {
+        let (mut incoming, addr) = incoming(4, cut).await;
+        let peer = TcpStream::connect(addr).await.unwrap();
+        let accepted = incoming.next().await.unwrap().unwrap();
+        (accepted, peer, incoming)
+    }
+
+    #[tokio::test]
+    async fn bytes_pass_both_ways() {
+        let (mut conn, mut peer, _incoming) = pair(CancellationToken::new()).await;
+        peer.write_all(b"ping").await.unwrap();
+        let mut got = [0; 4];
+        conn.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"ping");
+
+        conn.write_all(b"po").await.unwrap();
+        let written = conn
+            .write_vectored(&[IoSlice::new(b"n"), IoSlice::new(b"g")])
+            .await
+            .unwrap();
+        assert_eq!(written, 2);
+        conn.flush().await.unwrap();
+        let mut got = [0; 4];
+        peer.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"pong");
+    }
+
+    #[tokio::test]
+    async fn vectored_writes_are_as_the_socket_does_them() {
+        let (conn, _peer, _incoming) = pair(CancellationToken::new()).await;
+        assert_eq!(conn.is_write_vectored(), conn.stream.is_write_vectored());
+    }
+
+    #[tokio::test]
+    async fn shutting_down_ends_what_the_peer_reads() {
+        let (mut conn, mut peer, _incoming) = pair(CancellationToken::new()).await;
+        conn.shutdown().await.unwrap();
+        let mut rest = Vec::new();
+        assert_eq!(peer.read_to_end(&mut rest).await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn once_the_drain_runs_out_reads_and_writes_fail() {
+        let cut = CancellationToken::new();
+        let (mut conn, _peer, _incoming) = pair(cut.clone()).await;
+        cut.cancel();
+        let read = conn.read(&mut [0; 1]).await.unwrap_err();
+        assert_eq!(read.kind(), io::ErrorKind::ConnectionAborted);
+        let write = conn.write(b"x").await.unwrap_err();
+        assert_eq!(write.kind(), io::ErrorKind::ConnectionAborted);
+        let vectored = conn
+            .write_vectored(&[IoSlice::new(b"x")])
+            .await
+            .unwrap_err();
+        assert_eq!(vectored.kind(), io::ErrorKind::ConnectionAborted);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_connection_is_closed_after_the_handshake_timeout() {
+        let (mut conn, _peer, _incoming) = pair(CancellationToken::new()).await;
+        let error = conn.read(&mut [0; 1]).await.unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::TimedOut);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_that_has_spoken_outlives_the_handshake_timeout() {
+        let (mut conn, mut peer, _incoming) = pair(CancellationToken::new()).await;
+        peer.write_all(b"x").await.unwrap();
+        conn.read_exact(&mut [0; 1]).await.unwrap();
+        let next = tokio::time::timeout(HANDSHAKE * 3, conn.read(&mut [0; 1])).await;
+        assert!(next.is_err(), "still waiting for the peer: {next:?}");
+    }
+
+    #[tokio::test]
+    async fn past_the_limit_a_new_connection_is_closed_at_once() {
+        let (mut incoming, addr) = incoming(1, CancellationToken::new()).await;
+        let _first_peer = TcpStream::connect(addr).await.unwrap();
+        let _first = incoming.next().await.unwrap().unwrap();
+        let mut second_peer = TcpStream::connect(addr).await.unwrap();
+        let mut rest = Vec::new();
+        tokio::select! {
+            let_in = incoming.next() => panic!("a second connection was let in: {let_in:?}", let_in = let_in.map(|c| c.is_ok())),
+            closed = second_peer.read_to_end(&mut rest) => assert!(
+                matches!(&closed, Ok(0)) || closed.is_err(),
+                "the second connection is closed: {closed:?}"
+            ),
+        }
+    }
+}
