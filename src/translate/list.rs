@@ -691,6 +691,48 @@ mod tests {
     }
 
     #[test]
+    fn ordering_by_exactly_the_limit_is_sent() {
+        let order = vec!["identifier".to_owned(); MAX_ORDER_TERMS];
+        let q = query(with(SharedListFields {
+            order_by: &order,
+            ..SharedListFields::default()
+        }));
+        let sent = q.get("order_by").unwrap();
+        assert_eq!(sent.split(',').count(), MAX_ORDER_TERMS);
+    }
+
+    #[test]
+    fn a_query_of_exactly_the_limit_is_sent() {
+        // Percent-encoded, `%` and `*` are three bytes each; a filter value
+        // is at most 1,024 characters, so three filters reach the limit.
+        let (node, client) = ("%".repeat(1000), "*".repeat(700));
+        let request = |svm: &str| -> Query {
+            query(ListRequest {
+                filters: vec![
+                    ("node.name", node.as_str()),
+                    ("client_ip", client.as_str()),
+                    ("svm.name", svm),
+                ],
+                ..ListRequest::default()
+            })
+        };
+        let short = request("a").encode().len();
+        let missing = MAX_QUERY_BYTES - short;
+        let svm = format!("a{}{}", "%".repeat(missing / 3), "a".repeat(missing % 3));
+        assert_eq!(request(&svm).encode().len(), MAX_QUERY_BYTES);
+        let one_more = format!("{svm}a");
+        let fields = violations(ListRequest {
+            filters: vec![
+                ("node.name", node.as_str()),
+                ("client_ip", client.as_str()),
+                ("svm.name", one_more.as_str()),
+            ],
+            ..ListRequest::default()
+        });
+        assert_eq!(fields, ["svm_name"]);
+    }
+
+    #[test]
     fn a_query_past_the_limit_names_the_longest_filter() {
         // Each character below is percent-encoded into three bytes.
         let (longest, long) = ("%".repeat(1010), "%".repeat(1000));
@@ -770,6 +812,11 @@ mod tests {
     fn a_long_budget_leaves_return_timeout_as_asked() {
         assert_eq!(return_timeout(Some(10), Duration::from_secs(60)), Some(10));
         assert_eq!(return_timeout(None, Duration::from_secs(60)), None);
+        assert_eq!(
+            return_timeout(None, Duration::from_secs(DEFAULT_RETURN_TIMEOUT_SECONDS)),
+            None,
+            "ONTAP's default already fits"
+        );
         assert_eq!(return_timeout(None, Duration::from_secs(130)), None);
     }
 

@@ -124,6 +124,14 @@ mod tests {
     }
 
     #[test]
+    fn watches_show_their_live_counts_when_debugged() {
+        assert_eq!(
+            format!("{:?}", Watches::default()),
+            "Watches { pollers: 0, watchers: 0 }"
+        );
+    }
+
+    #[test]
     fn an_unset_poll_interval_is_15_seconds() {
         assert_eq!(poll_interval(None, &mut Vec::new()), DEFAULT_POLL_INTERVAL);
     }
