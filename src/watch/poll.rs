@@ -193,6 +193,56 @@ mod tests {
         );
     }
 
+    /// When each poll of `results` started, in whole seconds from the first.
+    async fn poll_times(results: Vec<Result<(), GatewayError>>) -> Vec<u64> {
+        struct Timed {
+            results: Vec<Result<(), GatewayError>>,
+            started: tokio::time::Instant,
+            times: Arc<Mutex<Vec<u64>>>,
+        }
+        impl Source for Timed {
+            async fn poll(&mut self) -> Result<(), GatewayError> {
+                let elapsed = self.started.elapsed().as_millis() as u64;
+                self.times.lock().unwrap().push(elapsed / 1_000);
+                if self.results.is_empty() {
+                    std::future::pending::<()>().await;
+                }
+                self.results.remove(0)
+            }
+            fn failed(&mut self, _: PollFailed) {}
+            fn ended(&mut self, _: GatewayError) {}
+        }
+        let times = Arc::default();
+        let source = Timed {
+            results,
+            started: tokio::time::Instant::now(),
+            times: Arc::clone(&times),
+        };
+        let stop = CancellationToken::new();
+        let running = tokio::spawn(run(source, Duration::from_secs(1), stop.clone()));
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+            tokio::time::advance(Duration::from_millis(100)).await;
+        }
+        stop.cancel();
+        let _ = running.await;
+        Arc::try_unwrap(times).unwrap().into_inner().unwrap()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn polls_start_one_interval_apart() {
+        let times = poll_times(vec![Ok(()), Ok(()), Ok(())]).await;
+        assert_eq!(times, [0, 1, 2, 3]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_poll_is_retried_no_sooner_than_one_interval() {
+        let unreachable = || Err(OntapError::Unreachable("refused".into()).into());
+        let times = poll_times(vec![unreachable(), unreachable()]).await;
+        assert_eq!(times.len(), 3, "{times:?}");
+        assert!(times[1] >= 1 && times[2] >= times[1] + 1, "{times:?}");
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_failure_polling_cannot_cure_ends_the_loop() {
         let log = script(vec![Ok(()), Err(api(404)), Ok(())]).await;

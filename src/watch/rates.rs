@@ -197,6 +197,17 @@ mod tests {
     }
 
     #[test]
+    fn latency_that_moved_without_operations_is_zero_not_infinite() {
+        // ONTAP reads each counter at its own instant: an operation still
+        // in flight adds latency before it counts as an operation.
+        let s = sample(step(
+            Some(&reading(100, 1_000, 50_000, 0)),
+            &reading(110, 1_000, 50_800, 0),
+        ));
+        assert_eq!(s.latency.unwrap().read, Some(0));
+    }
+
+    #[test]
     fn a_counter_that_went_down_gives_a_negative_delta_sample_without_rates() {
         let s = sample(step(
             Some(&reading(100, 5_000, 50_000, 0)),
