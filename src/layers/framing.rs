@@ -289,6 +289,26 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_stray_byte_after_a_message_of_the_limit_is_malformed_not_too_large() {
+        let mut bytes = framed(&[&[0; 10]]).to_vec();
+        bytes.push(0);
+        let status = status_of(10, Body::new(Full::new(Bytes::from(bytes))), served).await;
+        assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    }
+
+    #[tokio::test]
+    async fn a_request_the_codec_cannot_decode_is_invalid_argument_with_error_info() {
+        let body = Body::new(Full::new(framed(&[b"\xff"])));
+        let status = status_of(10, body, || {
+            Status::internal(format!("{DECODE_FAILURE}: invalid wire type"))
+        })
+        .await;
+        assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+        let details = status.get_error_details();
+        assert_eq!(details.error_info().unwrap().reason, "MALFORMED_REQUEST");
+    }
+
+    #[tokio::test]
     async fn an_internal_error_other_than_an_undecodable_request_is_left_alone() {
         let body = Body::new(Full::new(framed(&[b"\x08\x01"])));
         let status = status_of(10, body, || Status::internal("the handler failed")).await;
