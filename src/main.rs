@@ -99,6 +99,10 @@ struct ServeArgs {
     /// Bound on one upstream request when the caller sets no shorter deadline (ms, up to an hour).
     #[arg(long, default_value_t = 130_000, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_MS))]
     request_timeout_ms: u64,
+    /// Send every read upstream, even while an identical one is in flight (by default they
+    /// share it). For measuring.
+    #[arg(long)]
+    no_coalesce: bool,
     /// Largest upstream response accepted (bytes, 1 KiB to 1 GiB).
     #[arg(long, default_value_t = 64 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..=1 << 30))]
     max_response_bytes: u64,
@@ -237,6 +241,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             .map_err(|_| "--max-response-bytes does not fit this platform".to_owned())?,
         max_buffered_bytes: usize::try_from(args.max_buffered_bytes)
             .map_err(|_| "--max-buffered-bytes does not fit this platform".to_owned())?,
+        coalesce_reads: !args.no_coalesce,
         ..config
     };
     let client = OntapClient::new(config).map_err(|e| e.to_string())?;

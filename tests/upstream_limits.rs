@@ -11,8 +11,14 @@ use ontap_simulator::{Cluster, Fault, FaultKind};
 use tonic::Code;
 
 fn list() -> ListCifsConnectionsRequest {
+    list_of(5)
+}
+
+/// A list of `page_size` records: calls of different sizes are different
+/// reads, so each goes upstream rather than sharing one in flight.
+fn list_of(page_size: i32) -> ListCifsConnectionsRequest {
     ListCifsConnectionsRequest {
-        page_size: 5,
+        page_size,
         ..Default::default()
     }
 }
@@ -24,9 +30,9 @@ async fn concurrent_calls_never_open_more_connections_than_the_bound() {
         .faults()
         .push(Fault::always(FaultKind::Delay(Duration::from_millis(100))));
     let client = h.cifs().await;
-    let calls = (0..12).map(|_| {
+    let calls = (1..=12).map(|size| {
         let mut client = client.clone();
-        tokio::spawn(async move { client.list_cifs_connections(list()).await })
+        tokio::spawn(async move { client.list_cifs_connections(list_of(size)).await })
     });
     for call in calls.collect::<Vec<_>>() {
         call.await
@@ -54,7 +60,7 @@ async fn call_whose_deadline_passes_while_queued_is_deadline_exceeded_and_never_
     let status = h
         .cifs()
         .await
-        .list_cifs_connections(with_deadline(list(), Duration::from_millis(300)))
+        .list_cifs_connections(with_deadline(list_of(6), Duration::from_millis(300)))
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::DeadlineExceeded);
@@ -87,7 +93,7 @@ async fn call_without_deadline_waits_at_most_the_queue_timeout() {
     let status = h
         .cifs()
         .await
-        .list_cifs_connections(list())
+        .list_cifs_connections(list_of(6))
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::ResourceExhausted);

@@ -58,6 +58,7 @@ pub fn router(faults: Faults, stats: Arc<Stats>, cluster: SharedCluster) -> Rout
             "/faults",
             get(list_faults).post(add_fault).delete(clear_faults),
         )
+        .route("/faults/release", post(release_held))
         .route("/faults/{id}", delete(remove_fault))
         .route("/stats", get(read_stats))
         .route("/stats/reset", post(reset_stats))
@@ -108,7 +109,7 @@ enum AdminError {
     #[error("bad CIFS churn: {0}")]
     BadChurn(String),
     #[error(
-        "no such admin endpoint (there are /faults, /faults/{{id}}, /stats, /stats/reset, /clock, \
+        "no such admin endpoint (there are /faults, /faults/release, /faults/{{id}}, /stats, /stats/reset, /clock, \
          /iscsi/services/{{svm_uuid}}/counters/reset, /cifs/connections, \
          /cifs/connections/{{node_uuid}}/{{identifier}} and /cifs/churn)"
     )]
@@ -193,10 +194,11 @@ enum KindJson {
     Truncate,
     Drip(DripFields),
     Oversized(OversizedFields),
+    Hold,
 }
 
 /// The kinds, for the message that refuses any other.
-const KINDS: &str = "delay, error, raw, reset, truncate, drip, oversized";
+const KINDS: &str = "delay, error, raw, reset, truncate, drip, oversized, hold";
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -266,6 +268,7 @@ impl KindJson {
             "truncate" => read::<NoFields>(fields).map(|_| KindJson::Truncate)?,
             "drip" => KindJson::Drip(read(fields)?),
             "oversized" => KindJson::Oversized(read(fields)?),
+            "hold" => read::<NoFields>(fields).map(|_| KindJson::Hold)?,
             other => {
                 return Err(AdminError::BadFault(format!(
                     "kind: unknown kind {other:?}, expected one of {KINDS}"
@@ -310,6 +313,7 @@ impl KindJson {
             }
             KindJson::Reset => FaultKind::Reset,
             KindJson::Truncate => FaultKind::Disconnect,
+            KindJson::Hold => FaultKind::Hold,
             KindJson::Drip(DripFields {
                 chunk_bytes,
                 interval_ms,
@@ -354,6 +358,7 @@ impl From<&FaultKind> for KindJson {
             }
             FaultKind::Disconnect => KindJson::Truncate,
             FaultKind::Reset => KindJson::Reset,
+            FaultKind::Hold => KindJson::Hold,
             FaultKind::Drip {
                 chunk_bytes,
                 interval,
@@ -437,6 +442,11 @@ async fn clear_faults(State(admin): State<Admin>) -> StatusCode {
     StatusCode::NO_CONTENT
 }
 
+async fn release_held(State(admin): State<Admin>) -> StatusCode {
+    admin.faults.release();
+    StatusCode::NO_CONTENT
+}
+
 /// The id is taken as text so that a malformed one gets the same 404 body as an unknown one.
 async fn remove_fault(
     State(admin): State<Admin>,
@@ -512,6 +522,7 @@ mod tests {
             json!({"kind": "truncate"}),
             json!({"kind": "drip", "chunk_bytes": 16, "interval_ms": 100}),
             json!({"kind": "oversized", "bytes": 1_000_000}),
+            json!({"kind": "hold"}),
         ] {
             let fault = parse_fault(posted.to_string().as_bytes()).expect("valid");
             let listed = serde_json::to_value(KindJson::from(&fault.kind)).expect("JSON");

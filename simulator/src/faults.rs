@@ -12,6 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use http::{HeaderValue, Method, StatusCode, header};
+use tokio::sync::watch;
 
 use crate::errors::ApiError;
 use crate::http::media::Media;
@@ -98,12 +99,27 @@ pub enum FaultKind {
         /// Pause before each chunk.
         interval: Duration,
     },
+    /// Hold the request, unanswered, until [`Faults::release`] (or [`Faults::clear`]), then
+    /// carry on normally (later faults still apply): a test decides when the answer comes
+    /// instead of guessing a delay long enough for everything else to happen meanwhile.
+    Hold,
 }
 
 /// The shared fault list, applied in push order.
 #[derive(Clone, Debug, Default)]
 pub struct Faults {
     inner: Arc<Mutex<FaultList>>,
+    releases: Arc<Releases>,
+}
+
+/// Counts releases of held requests; a held request waits for the next.
+#[derive(Debug)]
+struct Releases(watch::Sender<u64>);
+
+impl Default for Releases {
+    fn default() -> Self {
+        Self(watch::channel(0).0)
+    }
 }
 
 /// Faults with the ids they were pushed under; ids are never reused, so an id handed out over the
@@ -115,9 +131,11 @@ struct FaultList {
 }
 
 /// What the faults decided for one request.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default)]
 struct Plan {
     delays: Vec<Duration>,
+    /// Held until the next release after the plan was made.
+    held: Option<watch::Receiver<u64>>,
     response: Option<FaultKind>,
 }
 
@@ -131,9 +149,15 @@ impl Faults {
         id
     }
 
-    /// Removes every fault.
+    /// Removes every fault, and releases every held request.
     pub fn clear(&self) {
         self.lock().entries.clear();
+        self.release();
+    }
+
+    /// Lets every request a [`FaultKind::Hold`] holds carry on.
+    pub fn release(&self) {
+        self.releases.0.send_modify(|released| *released += 1);
     }
 
     /// Removes the fault pushed under `id`; false if there is none (never pushed, cleared, or
@@ -166,6 +190,9 @@ impl Faults {
             }
             match &fault.kind {
                 FaultKind::Delay(duration) => plan.delays.push(*duration),
+                // Subscribed under the list's lock, so a release racing this
+                // request is either before the hold applies or ends it.
+                FaultKind::Hold => plan.held = Some(self.releases.0.subscribe()),
                 other => {
                     plan.response = Some(other.clone());
                     break;
@@ -198,6 +225,10 @@ impl Fault {
 /// Runs after authentication, so a fault never masks a 401.
 pub async fn apply(State(faults): State<Faults>, request: Request, next: Next) -> Response {
     let plan = faults.plan(request.method(), request.uri().path());
+    if let Some(mut held) = plan.held {
+        // The sender lives as long as the fault list this request was planned from.
+        let _ = held.changed().await;
+    }
     for delay in plan.delays {
         tokio::time::sleep(delay).await;
     }
@@ -210,8 +241,8 @@ pub async fn apply(State(faults): State<Faults>, request: Request, next: Next) -
 async fn respond(kind: FaultKind, request: Request, next: Next) -> Response {
     let media = Media::from_headers(request.headers());
     match kind {
-        // A plan never ends in a delay, and a delay's meaning is to carry on once it is over.
-        FaultKind::Delay(_) => next.run(request).await,
+        // A plan never ends in a delay or a hold: both carry on once they are over.
+        FaultKind::Delay(_) | FaultKind::Hold => next.run(request).await,
         FaultKind::Drip {
             chunk_bytes,
             interval,
@@ -398,6 +429,27 @@ mod tests {
         faults.push(Fault::once(error(503)));
         assert_eq!(faults.plan(&Method::GET, "/").response, Some(error(502)));
         assert_eq!(faults.plan(&Method::GET, "/").response, Some(error(503)));
+    }
+
+    #[tokio::test]
+    async fn a_held_request_waits_for_the_release() {
+        let faults = Faults::default();
+        faults.push(Fault::always(FaultKind::Hold));
+        let plan = faults.plan(&Method::GET, "/");
+        let mut held = plan.held.expect("held");
+        assert!(!held.has_changed().unwrap(), "not released yet");
+        faults.release();
+        held.changed().await.unwrap();
+        assert_eq!(plan.response, None, "then answered normally");
+    }
+
+    #[tokio::test]
+    async fn clearing_the_faults_releases_held_requests() {
+        let faults = Faults::default();
+        faults.push(Fault::always(FaultKind::Hold));
+        let mut held = faults.plan(&Method::GET, "/").held.unwrap();
+        faults.clear();
+        held.changed().await.unwrap();
     }
 
     #[test]

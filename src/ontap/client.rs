@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
+use futures_util::FutureExt;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderValue, Method};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -15,6 +16,7 @@ use url::Url;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use super::coalesce::{Coalescing, Flights, Progress};
 use super::error::{ApiError, OntapError, TimeBound};
 use super::path::ApiPath;
 use super::query::Query;
@@ -46,6 +48,8 @@ pub struct ClientConfig {
     /// The bytes all responses being read and decoded may hold at once: the
     /// worst case is this budget, not callers times `max_response_bytes`.
     pub max_buffered_bytes: usize,
+    /// Identical GETs in flight at once share one upstream request.
+    pub coalesce_reads: bool,
 }
 
 impl ClientConfig {
@@ -66,6 +70,7 @@ impl ClientConfig {
             request_timeout: Duration::from_secs(130),
             max_response_bytes: 64 * 1024 * 1024,
             max_buffered_bytes: 256 * 1024 * 1024,
+            coalesce_reads: true,
         }
     }
 }
@@ -106,8 +111,8 @@ impl Deadline {
     }
 }
 
-/// A successful response.
-#[derive(Debug, Default)]
+/// A successful response; clones share one body (a coalesced read's).
+#[derive(Debug, Default, Clone)]
 pub struct Response {
     /// 200, 201 or 202.
     pub status: u16,
@@ -115,9 +120,9 @@ pub struct Response {
     pub location: Option<String>,
     /// The body, at most `max_response_bytes`.
     pub body: Bytes,
-    /// The body's share of the memory budget, returned when the response
-    /// is dropped.
-    pub reservation: Reservation,
+    /// The body's share of the memory budget, returned when the last
+    /// clone of the response is dropped.
+    pub reservation: Arc<Reservation>,
     /// Scrubs what a decoding failure quotes from the body.
     pub scrubber: Scrubber,
 }
@@ -171,6 +176,7 @@ struct Inner {
     permits: Semaphore,
     buffered: Arc<Semaphore>,
     scrubber: Scrubber,
+    flights: Flights,
     config: ClientConfig,
 }
 
@@ -224,6 +230,7 @@ impl OntapClient {
                 permits: Semaphore::new(config.max_in_flight),
                 buffered: Arc::new(Semaphore::new(config.max_buffered_bytes)),
                 scrubber,
+                flights: Flights::default(),
                 config,
             }),
         })
@@ -239,14 +246,38 @@ impl OntapClient {
         &self.inner.base
     }
 
-    /// `GET path?query`.
+    /// Reads in flight that callers share, now.
+    pub fn coalescing(&self) -> Coalescing {
+        self.inner.flights.coalescing()
+    }
+
+    /// `GET path?query`, shared with identical reads in flight unless
+    /// coalescing is off. The shared read is bounded by the client's own
+    /// timeouts, not by any one caller's deadline: each caller stops waiting
+    /// at its own, and the read is cancelled when the last caller leaves.
     pub async fn get(
         &self,
         path: &ApiPath,
         query: &Query,
         deadline: Deadline,
     ) -> Result<Response, OntapError> {
-        self.send(Method::GET, path, query, None, deadline).await
+        let url = self.url(path, query);
+        if !self.inner.config.coalesce_reads {
+            return self.exchange(Method::GET, url, None, deadline, None).await;
+        }
+        let key = url.clone();
+        let joined = self.inner.flights.join(&key, |progress| {
+            let client = self.clone();
+            async move {
+                client
+                    .exchange(Method::GET, url, None, Deadline::NONE, Some(progress))
+                    .await
+            }
+            .boxed()
+        });
+        joined
+            .answer(deadline, self.inner.config.max_in_flight)
+            .await
     }
 
     /// Sends one request through the bounded pool and reads the whole body.
@@ -258,6 +289,30 @@ impl OntapClient {
         query: &Query,
         json_body: Option<Vec<u8>>,
         deadline: Deadline,
+    ) -> Result<Response, OntapError> {
+        let url = self.url(path, query);
+        self.exchange(method, url, json_body, deadline, None).await
+    }
+
+    fn url(&self, path: &ApiPath, query: &Query) -> String {
+        let mut url = format!("{}{}", self.inner.base, path.as_str());
+        let encoded = query.encode();
+        if !encoded.is_empty() {
+            url.push('?');
+            url.push_str(&encoded);
+        }
+        url
+    }
+
+    /// Waits for a slot within the deadline, then sends `url` and reads the
+    /// answer, telling `progress` when the request goes out.
+    async fn exchange(
+        &self,
+        method: Method,
+        url: String,
+        json_body: Option<Vec<u8>>,
+        deadline: Deadline,
+        progress: Option<Arc<Progress>>,
     ) -> Result<Response, OntapError> {
         let inner = &*self.inner;
         let limit = inner.config.max_in_flight;
@@ -279,6 +334,9 @@ impl OntapClient {
                 });
             }
         };
+        if let Some(progress) = progress {
+            progress.sent();
+        }
         let budget = deadline.cap(inner.config.request_timeout);
         if budget.is_zero() {
             return Err(OntapError::QueuedPastDeadline {
@@ -291,12 +349,6 @@ impl OntapClient {
         } else {
             TimeBound::RequestTimeout
         };
-        let mut url = format!("{}{}", inner.base, path.as_str());
-        let encoded = query.encode();
-        if !encoded.is_empty() {
-            url.push('?');
-            url.push_str(&encoded);
-        }
         let mut request = inner
             .http
             .request(method, url)
@@ -320,7 +372,7 @@ impl OntapClient {
                     status,
                     location: location.map(|l| scrubber.scrub(&l)),
                     body,
-                    reservation,
+                    reservation: Arc::new(reservation),
                     scrubber: scrubber.clone(),
                 })
             } else {

@@ -11,7 +11,7 @@ use super::untrusted::Scrubber;
 const MAX_ARGUMENTS: usize = 8;
 
 /// Why an ONTAP call failed.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum OntapError {
     /// ONTAP answered with an error status; `error` is its documented error
     /// body (boxed: it is the largest variant by far).

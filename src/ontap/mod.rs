@@ -1,11 +1,12 @@
-//! The ONTAP REST client: one pooled, bounded HTTP client per cluster, the
-//! one place that builds request URLs, where each collection lives, the
-//! bodies the gateway sends, the collection envelope and ONTAP's time
-//! formats. It knows nothing about gRPC; records become proto messages in
+//! The ONTAP REST client: one pooled, bounded HTTP client per cluster that
+//! shares identical reads in flight, the one place that builds request
+//! URLs, where each collection lives, the bodies the gateway sends, the
+//! collection envelope and ONTAP's time formats. It knows nothing about gRPC; records become proto messages in
 //! the translator.
 
 pub mod cifs;
 mod client;
+mod coalesce;
 mod collection;
 mod error;
 pub mod iscsi;
@@ -16,6 +17,7 @@ mod tls;
 pub mod untrusted;
 
 pub use client::{ClientConfig, ConfigError, Deadline, OntapClient, Reservation, Response};
+pub use coalesce::Coalescing;
 pub use collection::{Collection, Href};
 pub use error::{ApiError, ApiErrorArgument, OntapError, TimeBound};
 pub use path::ApiPath;

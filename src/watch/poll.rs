@@ -240,7 +240,7 @@ mod tests {
         let unreachable = || Err(OntapError::Unreachable("refused".into()).into());
         let times = poll_times(vec![unreachable(), unreachable()]).await;
         assert_eq!(times.len(), 3, "{times:?}");
-        assert!(times[1] >= 1 && times[2] >= times[1] + 1, "{times:?}");
+        assert!(times[1] >= 1 && times[2] > times[1], "{times:?}");
     }
 
     #[tokio::test(start_paused = true)]

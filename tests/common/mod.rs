@@ -42,6 +42,9 @@ pub struct Harness {
 /// A running gateway.
 pub struct Gateway {
     pub addr: SocketAddr,
+    /// The gateway's client of the cluster, shared with the server, to read
+    /// what it has in flight.
+    pub upstream: OntapClient,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
 }
@@ -81,8 +84,9 @@ impl Gateway {
         options: ServeOptions,
         page_tokens: PageTokenKey,
     ) -> Gateway {
+        let client = OntapClient::new(config).expect("client config is valid");
         let upstream = Upstream {
-            client: OntapClient::new(config).expect("client config is valid"),
+            client: client.clone(),
             page_tokens,
         };
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -97,6 +101,7 @@ impl Gateway {
         });
         Gateway {
             addr,
+            upstream: client,
             stop: Some(stop),
             task,
         }

@@ -493,3 +493,17 @@ async fn shutdown_closes_the_admin_listener() {
     simulator.shutdown().await;
     assert!(TcpStream::connect(admin_addr).await.is_err());
 }
+
+#[tokio::test]
+async fn a_held_request_is_answered_once_released() {
+    let simulator = with_admin().await;
+    post_fault(&simulator, json!({"kind": "hold", "times": 1})).await;
+    let mut client = Client::connect(&simulator).await;
+    let held = send_get(&mut client, CIFS).await;
+    let stats = stats_reach(&simulator, "the request held", |s| s.in_flight == 1).await;
+    assert_eq!(stats.requests, 1, "received, and not answered");
+
+    let reply = admin_call(&simulator, "POST", "/faults/release", "").await;
+    assert_eq!(reply.status, 204);
+    assert_eq!(Reply::read(held.await).await.status, 200);
+}
