@@ -11,7 +11,7 @@ use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClien
 use ontap_grpc_gateway::proto::v1::{
     CifsConnectionEventType as Event, WatchCifsConnectionsRequest, WatchCifsConnectionsResponse,
 };
-use ontap_simulator::{CifsConnection, Cluster};
+use ontap_simulator::{CifsConnection, Cluster, Fault, FaultKind};
 use tonic::Code;
 use tonic::transport::Channel;
 
@@ -102,6 +102,33 @@ async fn a_new_connection_is_added_and_a_closed_one_removed() {
     let removed = next_message(&mut stream).await;
     assert_eq!(kind(&removed), Event::Removed);
     assert_eq!(removed.cifs_connection.unwrap().identifier, Some(5_000));
+}
+
+#[tokio::test]
+async fn a_failing_upstream_is_reported_and_the_watch_goes_on() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let (gateway, _) = watching_gateway(&simulator).await;
+    let (mut stream, _) = synced_watch(&mut gateway.cifs().await, every_second()).await;
+    simulator.faults().push(Fault::once(FaultKind::Error {
+        status: 503,
+        code: None,
+        message: "ONTAP is restarting".into(),
+        target: None,
+    }));
+
+    let failed = next_message(&mut stream).await;
+    assert_eq!(kind(&failed), Event::Unspecified, "no connection changed");
+    assert!(failed.cifs_connection.is_none());
+    let failure = failed.poll_failure.expect("the failure is reported");
+    assert_eq!(failure.code, Code::Unavailable as i32);
+    assert_eq!(failure.consecutive_failures, 1);
+
+    simulator
+        .cluster()
+        .add_cifs_connection(new_connection(5_001));
+    let added = next_message(&mut stream).await;
+    assert_eq!(kind(&added), Event::Added);
+    assert!(added.poll_failure.is_none());
 }
 
 #[tokio::test]
