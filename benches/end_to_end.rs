@@ -42,10 +42,7 @@ fn list_pages(c: &mut Criterion) {
         let ontap = OntapClient::new(config).unwrap();
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let upstream = Upstream {
-            client: ontap,
-            page_tokens: PageTokenKey::random().unwrap(),
-        };
+        let upstream = Upstream::new(ontap, PageTokenKey::random().unwrap());
         tokio::spawn(server::serve(
             listener,
             upstream,

@@ -250,10 +250,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         None => PageTokenKey::random(),
     }
     .map_err(|e| e.to_string())?;
-    let upstream = Upstream {
-        client,
-        page_tokens,
-    };
+    let upstream = Upstream::new(client, page_tokens);
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(Identity::from_pem(
             std::fs::read(cert).map_err(|e| format!("reading {}: {e}", cert.display()))?,

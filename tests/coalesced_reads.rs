@@ -41,7 +41,7 @@ fn hold(h: &Harness) {
 async fn in_flight(h: &Harness, flights: usize, callers: usize) {
     let expected = Coalescing { flights, callers };
     eventually_within(GUARD, &format!("{expected:?}"), || {
-        h.gateway.upstream.coalescing() == expected
+        h.gateway.upstream.client.coalescing() == expected
     })
     .await;
 }
@@ -74,7 +74,7 @@ async fn identical_concurrent_reads_share_one_upstream_request() {
     assert!(pages.iter().all(|page| *page == pages[0]));
     assert_eq!(h.simulator.stats().requests, 1);
     assert_eq!(
-        h.gateway.upstream.coalescing(),
+        h.gateway.upstream.client.coalescing(),
         Coalescing {
             flights: 0,
             callers: 0

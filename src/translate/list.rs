@@ -148,16 +148,38 @@ pub async fn fetch_or_empty<T: OntapRecord>(
     deadline: Deadline,
     means_empty: impl Fn(&OntapError) -> bool,
 ) -> Result<Page<T>, GatewayError> {
-    let budget = deadline.cap(upstream.client.request_timeout());
-    let plan = plan(&upstream.page_tokens, schema, path, request, budget)?;
-    let response = match upstream.client.get(path, &plan.query, deadline).await {
-        Ok(response) => response,
-        Err(e) if means_empty(&e) => {
-            let mut page = Page::empty();
-            page.total_size = request.shared.count_only.then_some(0);
-            return Ok(page);
+    let collection_path = path.as_str();
+    let sizes = &upstream.page_sizes;
+    // A 504 means ONTAP could not gather the page in time: one retry, at
+    // the halved size, while the deadline allows.
+    let mut retried = false;
+    let (plan, response) = loop {
+        let budget = deadline.cap(upstream.client.request_timeout());
+        let max_page = sizes.limit(collection_path);
+        let plan = plan_within(
+            &upstream.page_tokens,
+            schema,
+            path,
+            request,
+            budget,
+            max_page,
+        )?;
+        match upstream.client.get(path, &plan.query, deadline).await {
+            Ok(response) => break (plan, response),
+            Err(e) if means_empty(&e) => {
+                let mut page = Page::empty();
+                page.total_size = request.shared.count_only.then_some(0);
+                return Ok(page);
+            }
+            Err(e) if is_gateway_timeout(&e) && !request.shared.count_only => {
+                let shrank = sizes.cut_short(collection_path, plan.max_records, "HTTP 504");
+                if retried || !shrank || deadline.remaining().is_some_and(|left| left.is_zero()) {
+                    return Err(blame(e, request));
+                }
+                retried = true;
+            }
+            Err(e) => return Err(blame(e, request)),
         }
-        Err(e) => return Err(blame(e, request)),
     };
     let collection: Collection<OntapJson<T>> = response.json()?;
     if collection.records.len() > plan.max_records as usize {
@@ -167,6 +189,17 @@ pub async fn fetch_or_empty<T: OntapRecord>(
             plan.max_records
         ))
         .into());
+    }
+    if !request.shared.count_only {
+        // Fewer records than asked for, with more to come: `return_timeout`
+        // cut the page short.
+        let cut_short = collection.records.len() < plan.max_records as usize
+            && collection.next_href().is_some();
+        if cut_short {
+            sizes.cut_short(collection_path, plan.max_records, "return_timeout");
+        } else {
+            sizes.gathered(collection_path);
+        }
     }
     let next_page_token = match collection.next_href() {
         None => String::new(),
@@ -220,6 +253,19 @@ fn plan(
     path: &ApiPath,
     request: &ListRequest<'_>,
     budget: Duration,
+) -> Result<Plan, GatewayError> {
+    plan_within(tokens, schema, path, request, budget, MAX_PAGE_SIZE)
+}
+
+/// [`plan`], asking for at most `max_page` records whatever the request's
+/// page size: what the collection's adaptive page size allows.
+fn plan_within(
+    tokens: &PageTokenKey,
+    schema: &Schema,
+    path: &ApiPath,
+    request: &ListRequest<'_>,
+    budget: Duration,
+    max_page: u32,
 ) -> Result<Plan, GatewayError> {
     let mut violations = Vec::new();
 
@@ -288,7 +334,7 @@ fn plan(
         return Err(GatewayError::InvalidRequest(violations));
     }
 
-    let max_records = page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+    let max_records = page_size.unwrap_or(DEFAULT_PAGE_SIZE).min(max_page);
     // Always the query this request asks for; a token adds only where to start.
     let mut query = Query::new();
     for &(key, value) in request.extra.iter().chain(&filters) {
@@ -414,6 +460,11 @@ fn return_timeout(requested: Option<u32>, budget: Duration) -> Option<u32> {
         None if u64::from(by_budget) < DEFAULT_RETURN_TIMEOUT_SECONDS => Some(by_budget),
         None => None,
     }
+}
+
+/// ONTAP's answer when it could not gather a page in time.
+fn is_gateway_timeout(error: &OntapError) -> bool {
+    matches!(error, OntapError::Api { status: 504, .. })
 }
 
 /// Names the request field an ONTAP 400 blames, for `google.rpc.BadRequest`.

@@ -8,9 +8,12 @@ mod expression;
 pub mod iscsi;
 mod list;
 mod page_token;
+mod paging;
 pub mod resources;
 mod schema;
 pub mod wire;
+
+use std::sync::Arc;
 
 use crate::ontap::{OntapClient, OntapError};
 
@@ -20,6 +23,7 @@ pub use list::{ListRequestFields, Page};
 #[cfg(fuzzing)]
 pub(crate) use page_token::decode as decode_page_token;
 pub use page_token::{KeyError, PageTokenKey};
+pub use paging::{FULL_PAGES_TO_GROW, MIN_ADAPTIVE_PAGE_SIZE, PageSizeChanges, PageSizes};
 pub use schema::{Schema, Selection};
 
 /// One cluster as the translator calls it: its REST client, and the key
@@ -30,6 +34,19 @@ pub struct Upstream {
     pub client: OntapClient,
     /// Signs and checks page tokens.
     pub page_tokens: PageTokenKey,
+    /// How many records each of the cluster's collections is asked for.
+    pub page_sizes: Arc<PageSizes>,
+}
+
+impl Upstream {
+    /// The cluster behind `client`, its page tokens signed with `page_tokens`.
+    pub fn new(client: OntapClient, page_tokens: PageTokenKey) -> Self {
+        Self {
+            client,
+            page_tokens,
+            page_sizes: Arc::default(),
+        }
+    }
 }
 
 /// One invalid request field, as reported in `google.rpc.BadRequest`.

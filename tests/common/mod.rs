@@ -42,9 +42,9 @@ pub struct Harness {
 /// A running gateway.
 pub struct Gateway {
     pub addr: SocketAddr,
-    /// The gateway's client of the cluster, shared with the server, to read
-    /// what it has in flight.
-    pub upstream: OntapClient,
+    /// The gateway's view of the cluster, shared with the server, to read
+    /// what it has in flight and the page sizes it asks for.
+    pub upstream: Upstream,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<()>,
 }
@@ -85,15 +85,13 @@ impl Gateway {
         page_tokens: PageTokenKey,
     ) -> Gateway {
         let client = OntapClient::new(config).expect("client config is valid");
-        let upstream = Upstream {
-            client: client.clone(),
-            page_tokens,
-        };
+        let upstream = Upstream::new(client, page_tokens);
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
+        let serving = upstream.clone();
         let task = tokio::spawn(async move {
-            server::serve(listener, upstream, options, async {
+            server::serve(listener, serving, options, async {
                 let _ = stopped.await;
             })
             .await
@@ -101,7 +99,7 @@ impl Gateway {
         });
         Gateway {
             addr,
-            upstream: client,
+            upstream,
             stop: Some(stop),
             task,
         }
