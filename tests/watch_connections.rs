@@ -156,6 +156,26 @@ async fn a_connection_whose_sessions_change_is_modified() {
 }
 
 #[tokio::test]
+async fn watches_of_the_same_filter_with_other_values_poll_separately() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let (gateway, watches) = watching_gateway(&simulator).await;
+    let mut client = gateway.cifs().await;
+    let one = WatchCifsConnectionsRequest {
+        identifier: "91842".into(),
+        ..every_second()
+    };
+    let none = WatchCifsConnectionsRequest {
+        identifier: "1".into(),
+        ..every_second()
+    };
+    let (_one, listed_one) = synced_watch(&mut client, one).await;
+    let (_none, listed_none) = synced_watch(&mut client, none).await;
+    assert_eq!(listed_one, [91_842]);
+    assert_eq!(listed_none, Vec::<u32>::new());
+    assert_eq!(watches.live().pollers(), 2);
+}
+
+#[tokio::test]
 async fn the_watch_sees_only_what_its_filters_match() {
     let simulator = simulator_with(Cluster::seed()).await;
     let (gateway, _) = watching_gateway(&simulator).await;
