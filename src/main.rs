@@ -9,7 +9,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use ontap_grpc_gateway::ontap::{ClientConfig, OntapClient, TlsOptions};
+use ontap_grpc_gateway::ontap::{
+    BreakerConfig, ClientConfig, OntapClient, RetryPolicy, TlsOptions,
+};
 use ontap_grpc_gateway::server::{self, ServeOptions};
 use ontap_grpc_gateway::translate::{PageTokenKey, Upstream};
 use ontap_grpc_gateway::watch::{DEFAULT_WATCH_BUFFER, Watches};
@@ -103,6 +105,23 @@ struct ServeArgs {
     /// share it). For measuring.
     #[arg(long)]
     no_coalesce: bool,
+    /// Retries of a read that ONTAP answered 429 or 503 (after its `Retry-After`) or that could
+    /// not connect (0-5; 0: none). Writes are never retried.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=5))]
+    retries: u32,
+    /// The most the first retry waits (a random share of it, doubled for each retry after).
+    #[arg(long, default_value = "100ms", value_parser = duration_flag)]
+    retry_base_delay: Duration,
+    /// The most any retry waits, unless ONTAP's `Retry-After` asks for longer.
+    #[arg(long, default_value = "2s", value_parser = duration_flag)]
+    retry_max_delay: Duration,
+    /// Failures of the cluster in a row after which calls fail at once (UNAVAILABLE
+    /// UPSTREAM_CIRCUIT_OPEN) until a probe succeeds (0-1000; 0: never).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=1000))]
+    breaker_failures: u32,
+    /// How long the circuit stays open before one call probes the cluster.
+    #[arg(long, default_value = "10s", value_parser = duration_flag)]
+    breaker_open_for: Duration,
     /// Largest upstream response accepted (bytes, 1 KiB to 1 GiB).
     #[arg(long, default_value_t = 64 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..=1 << 30))]
     max_response_bytes: u64,
@@ -242,6 +261,15 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         max_buffered_bytes: usize::try_from(args.max_buffered_bytes)
             .map_err(|_| "--max-buffered-bytes does not fit this platform".to_owned())?,
         coalesce_reads: !args.no_coalesce,
+        retry: RetryPolicy {
+            max_retries: args.retries,
+            base_delay: args.retry_base_delay,
+            max_delay: args.retry_max_delay,
+        },
+        breaker: BreakerConfig {
+            failures_to_open: args.breaker_failures,
+            open_for: args.breaker_open_for,
+        },
         ..config
     };
     let client = OntapClient::new(config).map_err(|e| e.to_string())?;

@@ -116,7 +116,7 @@ async fn an_upstream_error_reaches_every_caller_of_the_shared_read() {
     let h = Harness::start().await;
     hold(&h);
     h.simulator.faults().push(Fault::always(FaultKind::Error {
-        status: 503,
+        status: 500,
         code: None,
         message: "busy".into(),
         target: None,
@@ -132,7 +132,7 @@ async fn an_upstream_error_reaches_every_caller_of_the_shared_read() {
     h.simulator.faults().release();
     for call in calls {
         let status = call.await.unwrap().unwrap_err();
-        assert_eq!(status.code(), Code::Unavailable, "{status:?}");
+        assert_eq!(status.code(), Code::Internal, "{status:?}");
     }
     assert_eq!(h.simulator.stats().requests, 1);
 }

@@ -109,12 +109,16 @@ async fn a_failing_upstream_is_reported_and_the_watch_goes_on() {
     let simulator = simulator_with(Cluster::seed()).await;
     let (gateway, _) = watching_gateway(&simulator).await;
     let (mut stream, _) = synced_watch(&mut gateway.cifs().await, every_second()).await;
-    simulator.faults().push(Fault::once(FaultKind::Error {
-        status: 503,
-        code: None,
-        message: "ONTAP is restarting".into(),
-        target: None,
-    }));
+    // The first try and the client's two retries of the read.
+    simulator.faults().push(Fault {
+        times: Some(3),
+        ..Fault::always(FaultKind::Error {
+            status: 503,
+            code: None,
+            message: "ONTAP is restarting".into(),
+            target: None,
+        })
+    });
 
     let failed = next_message(&mut stream).await;
     assert_eq!(kind(&failed), Event::Unspecified, "no connection changed");

@@ -290,12 +290,16 @@ async fn an_unreachable_upstream_is_reported_and_the_watch_goes_on() {
     let (gateway, _) = watching_gateway(&simulator).await;
     let mut stream = open(&gateway, watch(WatchSource::OntapMetric, 1)).await;
     next_message(&mut stream).await;
-    simulator.faults().push(Fault::once(FaultKind::Error {
-        status: 503,
-        code: None,
-        message: "ONTAP is restarting".into(),
-        target: None,
-    }));
+    // The first try and the client's two retries of the read.
+    simulator.faults().push(Fault {
+        times: Some(3),
+        ..Fault::always(FaultKind::Error {
+            status: 503,
+            code: None,
+            message: "ONTAP is restarting".into(),
+            target: None,
+        })
+    });
 
     let failure = next_message(&mut stream).await.poll_failure.unwrap();
     assert_eq!(failure.code, Code::Unavailable as i32);

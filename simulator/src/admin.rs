@@ -195,10 +195,11 @@ enum KindJson {
     Drip(DripFields),
     Oversized(OversizedFields),
     Hold,
+    Busy(BusyFields),
 }
 
 /// The kinds, for the message that refuses any other.
-const KINDS: &str = "delay, error, raw, reset, truncate, drip, oversized, hold";
+const KINDS: &str = "delay, error, raw, reset, truncate, drip, oversized, hold, busy";
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -243,6 +244,14 @@ struct OversizedFields {
     bytes: usize,
 }
 
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BusyFields {
+    status: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retry_after_s: Option<u64>,
+}
+
 impl KindJson {
     /// Dispatches on `kind` by hand rather than through serde's internal tagging, which buffers
     /// the fields and so loses the name of the one that failed.
@@ -269,6 +278,7 @@ impl KindJson {
             "drip" => KindJson::Drip(read(fields)?),
             "oversized" => KindJson::Oversized(read(fields)?),
             "hold" => read::<NoFields>(fields).map(|_| KindJson::Hold)?,
+            "busy" => KindJson::Busy(read(fields)?),
             other => {
                 return Err(AdminError::BadFault(format!(
                     "kind: unknown kind {other:?}, expected one of {KINDS}"
@@ -314,6 +324,13 @@ impl KindJson {
             KindJson::Reset => FaultKind::Reset,
             KindJson::Truncate => FaultKind::Disconnect,
             KindJson::Hold => FaultKind::Hold,
+            KindJson::Busy(BusyFields {
+                status,
+                retry_after_s,
+            }) => FaultKind::Busy {
+                status: http_status(status)?,
+                retry_after: retry_after_s.map(Duration::from_secs),
+            },
             KindJson::Drip(DripFields {
                 chunk_bytes,
                 interval_ms,
@@ -359,6 +376,13 @@ impl From<&FaultKind> for KindJson {
             FaultKind::Disconnect => KindJson::Truncate,
             FaultKind::Reset => KindJson::Reset,
             FaultKind::Hold => KindJson::Hold,
+            FaultKind::Busy {
+                status,
+                retry_after,
+            } => KindJson::Busy(BusyFields {
+                status: *status,
+                retry_after_s: retry_after.map(|wait| wait.as_secs()),
+            }),
             FaultKind::Drip {
                 chunk_bytes,
                 interval,
@@ -523,6 +547,8 @@ mod tests {
             json!({"kind": "drip", "chunk_bytes": 16, "interval_ms": 100}),
             json!({"kind": "oversized", "bytes": 1_000_000}),
             json!({"kind": "hold"}),
+            json!({"kind": "busy", "status": 503, "retry_after_s": 2}),
+            json!({"kind": "busy", "status": 429}),
         ] {
             let fault = parse_fault(posted.to_string().as_bytes()).expect("valid");
             let listed = serde_json::to_value(KindJson::from(&fault.kind)).expect("JSON");

@@ -99,6 +99,15 @@ pub enum FaultKind {
         /// Pause before each chunk.
         interval: Duration,
     },
+    /// ONTAP's answer when its request queue is full: this status (429 or 503, as a cluster or
+    /// the proxy in front of it sends) with an error body and, when set, `Retry-After` in whole
+    /// seconds.
+    Busy {
+        /// HTTP status (an invalid one becomes 500).
+        status: u16,
+        /// How long the client is asked to wait.
+        retry_after: Option<Duration>,
+    },
     /// Hold the request, unanswered, until [`Faults::release`] (or [`Faults::clear`]), then
     /// carry on normally (later faults still apply): a test decides when the answer comes
     /// instead of guessing a delay long enough for everything else to happen meanwhile.
@@ -275,6 +284,26 @@ async fn respond(kind: FaultKind, request: Request, next: Next) -> Response {
             response
         }
         FaultKind::Oversized { bytes } => oversized(bytes),
+        FaultKind::Busy {
+            status,
+            retry_after,
+        } => {
+            let mut response = ApiError {
+                status: status_or_500(status),
+                code: None,
+                message: "the request queue is full; try again later".to_owned(),
+                target: None,
+                arguments: Vec::new(),
+            }
+            .into_response_as(media);
+            if let Some(wait) = retry_after {
+                let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            }
+            response
+        }
         FaultKind::Disconnect => disconnect(media),
     }
 }

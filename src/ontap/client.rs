@@ -5,7 +5,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt;
@@ -16,10 +16,12 @@ use url::Url;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use super::breaker::{Breaker, BreakerConfig};
 use super::coalesce::{Coalescing, Flights, Progress};
 use super::error::{ApiError, OntapError, TimeBound};
 use super::path::ApiPath;
 use super::query::Query;
+use super::retry::{RetryPolicy, retry_after};
 use super::tls::TlsOptions;
 use super::untrusted::Scrubber;
 
@@ -50,6 +52,10 @@ pub struct ClientConfig {
     pub max_buffered_bytes: usize,
     /// Identical GETs in flight at once share one upstream request.
     pub coalesce_reads: bool,
+    /// How reads are retried when ONTAP is overloaded or refuses to connect.
+    pub retry: RetryPolicy,
+    /// When calls stop going to a cluster that keeps failing.
+    pub breaker: BreakerConfig,
 }
 
 impl ClientConfig {
@@ -71,6 +77,8 @@ impl ClientConfig {
             max_response_bytes: 64 * 1024 * 1024,
             max_buffered_bytes: 256 * 1024 * 1024,
             coalesce_reads: true,
+            retry: RetryPolicy::default(),
+            breaker: BreakerConfig::default(),
         }
     }
 }
@@ -97,6 +105,14 @@ impl Deadline {
     pub fn remaining(&self) -> Option<Duration> {
         self.0
             .map(|at| at.saturating_duration_since(Instant::now()))
+    }
+
+    /// The later of two deadlines; no deadline is the latest.
+    pub fn later(self, other: Deadline) -> Deadline {
+        match (self.0, other.0) {
+            (Some(a), Some(b)) => Deadline(Some(a.max(b))),
+            _ => Deadline::NONE,
+        }
     }
 
     /// `bound`, shortened to the time left.
@@ -177,6 +193,7 @@ struct Inner {
     buffered: Arc<Semaphore>,
     scrubber: Scrubber,
     flights: Flights,
+    breaker: Breaker,
     config: ClientConfig,
 }
 
@@ -231,6 +248,7 @@ impl OntapClient {
                 buffered: Arc::new(Semaphore::new(config.max_buffered_bytes)),
                 scrubber,
                 flights: Flights::default(),
+                breaker: Breaker::new(config.breaker),
                 config,
             }),
         })
@@ -263,21 +281,53 @@ impl OntapClient {
     ) -> Result<Response, OntapError> {
         let url = self.url(path, query);
         if !self.inner.config.coalesce_reads {
-            return self.exchange(Method::GET, url, None, deadline, None).await;
+            return self.read(url, deadline, None).await;
         }
         let key = url.clone();
-        let joined = self.inner.flights.join(&key, |progress| {
+        let joined = self.inner.flights.join(&key, deadline, |progress| {
             let client = self.clone();
-            async move {
-                client
-                    .exchange(Method::GET, url, None, Deadline::NONE, Some(progress))
-                    .await
-            }
-            .boxed()
+            async move { client.read(url, Deadline::NONE, Some(progress)).await }.boxed()
         });
         joined
             .answer(deadline, self.inner.config.max_in_flight)
             .await
+    }
+
+    /// A GET, retried as the retry policy allows while the deadline leaves
+    /// time for the wait: the caller's, or for a shared read the latest of
+    /// its callers'; without one, the request timeout's.
+    async fn read(
+        &self,
+        url: String,
+        deadline: Deadline,
+        progress: Option<Arc<Progress>>,
+    ) -> Result<Response, OntapError> {
+        let started = Instant::now();
+        let mut retry = 0;
+        loop {
+            let answer = self
+                .exchange(Method::GET, url.clone(), None, deadline, progress.clone())
+                .await;
+            let Err(error) = &answer else {
+                return answer;
+            };
+            let Some(wait) = self.inner.config.retry.delay(retry, error) else {
+                return answer;
+            };
+            let wanted_until = progress.as_ref().map_or(deadline, |p| p.wanted_until());
+            let left = wanted_until.remaining().unwrap_or_else(|| {
+                self.inner
+                    .config
+                    .request_timeout
+                    .saturating_sub(started.elapsed())
+            });
+            if left <= wait {
+                return answer;
+            }
+            tracing::debug!(retry = retry + 1, ?wait, "retrying a read: {error}");
+            tokio::time::sleep(wait).await;
+            retry += 1;
+        }
     }
 
     /// Sends one request through the bounded pool and reads the whole body.
@@ -304,9 +354,27 @@ impl OntapClient {
         url
     }
 
+    /// Sends `url` unless the cluster's circuit is open, and tells the
+    /// breaker how it went.
+    async fn exchange(
+        &self,
+        method: Method,
+        url: String,
+        json_body: Option<Vec<u8>>,
+        deadline: Deadline,
+        progress: Option<Arc<Progress>>,
+    ) -> Result<Response, OntapError> {
+        let admitted = self.inner.breaker.admit(Instant::now())?;
+        let answer = self
+            .exchange_admitted(method, url, json_body, deadline, progress)
+            .await;
+        admitted.report(&answer);
+        answer
+    }
+
     /// Waits for a slot within the deadline, then sends `url` and reads the
     /// answer, telling `progress` when the request goes out.
-    async fn exchange(
+    async fn exchange_admitted(
         &self,
         method: Method,
         url: String,
@@ -366,6 +434,7 @@ impl OntapClient {
                 .get(http::header::LOCATION)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
+            let retry_after = retry_after(response.headers(), SystemTime::now());
             let (body, reservation) = read_limited(response, inner, scrubber).await?;
             if (200..300).contains(&status) {
                 Ok(Response {
@@ -376,9 +445,13 @@ impl OntapClient {
                     scrubber: scrubber.clone(),
                 })
             } else {
+                let error = ApiError {
+                    retry_after,
+                    ..ApiError::from_body(status, &body).scrubbed(scrubber)
+                };
                 Err(OntapError::Api {
                     status,
-                    error: Box::new(ApiError::from_body(status, &body).scrubbed(scrubber)),
+                    error: Box::new(error),
                 })
             }
         };

@@ -37,12 +37,29 @@ struct Entry {
 #[derive(Debug, Default)]
 pub struct Progress {
     sent: OnceLock<Instant>,
+    /// The latest deadline of the callers that joined: how long an answer
+    /// is still of use to someone (a retry worth waiting for).
+    wanted_until: Mutex<Option<Deadline>>,
 }
 
 impl Progress {
     /// Marks the request as holding an upstream slot and sent.
     pub fn sent(&self) {
         let _ = self.sent.set(Instant::now());
+    }
+
+    /// The latest deadline of the callers so far.
+    pub fn wanted_until(&self) -> Deadline {
+        self.wanted().unwrap_or(Deadline::NONE)
+    }
+
+    fn wanted_by(&self, deadline: Deadline) {
+        let mut wanted = self.wanted();
+        *wanted = Some(wanted.map_or(deadline, |until| until.later(deadline)));
+    }
+
+    fn wanted(&self) -> std::sync::MutexGuard<'_, Option<Deadline>> {
+        self.wanted_until.lock().expect("no code panics holding it")
     }
 }
 
@@ -61,6 +78,7 @@ impl Flights {
     pub fn join(
         &self,
         url: &str,
+        deadline: Deadline,
         start: impl FnOnce(Arc<Progress>) -> BoxFuture<'static, Result<Response, OntapError>>,
     ) -> Joined {
         let mut by_url = self.by_url.lock().expect("no code panics holding it");
@@ -101,6 +119,7 @@ impl Flights {
             }
         };
         drop(by_url);
+        progress.wanted_by(deadline);
         self.callers.fetch_add(1, Ordering::Relaxed);
         Joined {
             exchange,

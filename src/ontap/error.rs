@@ -53,6 +53,13 @@ pub enum OntapError {
     /// The response is not the JSON the documentation describes.
     #[error("malformed ONTAP response: {0}")]
     Malformed(String),
+    /// The cluster's circuit is open: ONTAP failed `failures` times in a
+    /// row, so calls fail at once until a probe finds it answering again.
+    #[error(
+        "ONTAP failed {failures} times in a row; calls fail at once for {retry_in:?} more, then \
+         one call probes whether it is back"
+    )]
+    CircuitOpen { failures: u32, retry_in: Duration },
 }
 
 /// What bounded the time an upstream request was given.
@@ -98,6 +105,10 @@ pub struct ApiError {
     /// Message arguments.
     #[serde(default)]
     pub arguments: Vec<ApiErrorArgument>,
+    /// How long ONTAP asked the client to wait before trying again (the
+    /// response's `Retry-After` header, not the body).
+    #[serde(skip)]
+    pub retry_after: Option<Duration>,
 }
 
 /// One of ONTAP's `error_arguments`.
@@ -128,6 +139,7 @@ impl ApiError {
                     message: a.message.map(|m| scrubber.scrub(&m)),
                 })
                 .collect(),
+            retry_after: self.retry_after,
         }
     }
 

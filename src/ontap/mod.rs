@@ -4,6 +4,7 @@
 //! collection envelope and ONTAP's time formats. It knows nothing about gRPC; records become proto messages in
 //! the translator.
 
+mod breaker;
 pub mod cifs;
 mod client;
 mod coalesce;
@@ -12,14 +13,17 @@ mod error;
 pub mod iscsi;
 mod path;
 mod query;
+mod retry;
 pub mod time;
 mod tls;
 pub mod untrusted;
 
+pub use breaker::BreakerConfig;
 pub use client::{ClientConfig, ConfigError, Deadline, OntapClient, Reservation, Response};
 pub use coalesce::Coalescing;
 pub use collection::{Collection, Href};
 pub use error::{ApiError, ApiErrorArgument, OntapError, TimeBound};
 pub use path::ApiPath;
 pub use query::Query;
+pub use retry::RetryPolicy;
 pub use tls::TlsOptions;

@@ -288,6 +288,7 @@ mod tests {
                 code: Some("262197".into()),
                 message: "invalid value".into(),
                 target: None,
+                retry_after: None,
                 arguments: vec![
                     ApiErrorArgument {
                         code: Some(String::new()),

@@ -40,6 +40,8 @@ pub enum Match {
     Malformed,
     /// A watcher fell too far behind its watch.
     WatchTooSlow,
+    /// The cluster's circuit breaker is open.
+    CircuitOpen,
 }
 
 /// One row of the table.
@@ -109,6 +111,7 @@ pub const TABLE: &[Row] = &[
     row(Match::ResponseTooLarge, Code::ResourceExhausted, "UPSTREAM_RESPONSE_TOO_LARGE", "ONTAP's response exceeded the gateway's size limit"),
     row(Match::MemoryBudget, Code::ResourceExhausted, "UPSTREAM_MEMORY_BUDGET", "responses being read at once would pass the gateway's memory budget"),
     row(Match::Malformed, Code::Internal, "UPSTREAM_MALFORMED_RESPONSE", "ONTAP's response was not the documented JSON"),
+    row(Match::CircuitOpen, Code::Unavailable, "UPSTREAM_CIRCUIT_OPEN", "ONTAP failed so many times in a row that calls fail at once until a probe finds it back"),
     // Failures of the gateway's own making.
     row(Match::WatchTooSlow, Code::ResourceExhausted, "WATCH_TOO_SLOW", "a watcher read so much more slowly than its watch changed that it can no longer know what changed"),
 ];
@@ -138,6 +141,7 @@ pub fn classify(err: &GatewayError) -> &'static Row {
             OntapError::ResponseTooLarge { .. } => Match::ResponseTooLarge,
             OntapError::MemoryBudget { .. } => Match::MemoryBudget,
             OntapError::Malformed(_) => Match::Malformed,
+            OntapError::CircuitOpen { .. } => Match::CircuitOpen,
         },
     };
     find(wanted).expect("every failure kind has a row")
@@ -231,6 +235,7 @@ mod tests {
             memory_budget_is_resource_exhausted, OntapError::MemoryBudget { budget: 1 }.into(), Code::ResourceExhausted, "UPSTREAM_MEMORY_BUDGET";
             malformed_is_internal, OntapError::Malformed("x".into()).into(), Code::Internal, "UPSTREAM_MALFORMED_RESPONSE";
             watch_too_slow_is_resource_exhausted, GatewayError::WatchTooSlow { missed: 3 }, Code::ResourceExhausted, "WATCH_TOO_SLOW";
+            circuit_open_is_unavailable, OntapError::CircuitOpen { failures: 5, retry_in: Duration::from_secs(1) }.into(), Code::Unavailable, "UPSTREAM_CIRCUIT_OPEN";
         }
     }
 

@@ -507,3 +507,18 @@ async fn a_held_request_is_answered_once_released() {
     assert_eq!(reply.status, 204);
     assert_eq!(Reply::read(held.await).await.status, 200);
 }
+
+#[tokio::test]
+async fn a_busy_fault_answers_the_queue_full_error_with_retry_after() {
+    let simulator = with_admin().await;
+    post_fault(
+        &simulator,
+        json!({"kind": "busy", "status": 503, "retry_after_s": 3, "times": 1}),
+    )
+    .await;
+    let reply = get(&simulator, CIFS).await;
+    assert_eq!(reply.status, 503);
+    assert_eq!(reply.header("retry-after"), Some("3"));
+    assert!(reply.json()["error"]["message"].is_string());
+    assert_eq!(get(&simulator, CIFS).await.status, 200);
+}

@@ -1,0 +1,312 @@
+//! The circuit breaker of one cluster. When ONTAP keeps failing, every call
+//! that still goes out adds to its load and makes each caller wait for a
+//! failure; after enough failures in a row calls fail at once instead, and
+//! after a pause one call probes whether the cluster is back.
+//!
+//! Hand-written: no well-kept crate offers a breaker whose probe is the
+//! guarded request itself and whose refusal is this client's typed error.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::error::{OntapError, TimeBound};
+
+/// The breaker's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BreakerConfig {
+    /// Failures in a row that open the circuit; 0 turns the breaker off.
+    pub failures_to_open: u32,
+    /// How long the circuit stays open before one call probes the cluster.
+    pub open_for: Duration,
+}
+
+impl Default for BreakerConfig {
+    fn default() -> Self {
+        Self {
+            failures_to_open: 5,
+            open_for: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Closed {
+        failures: u32,
+    },
+    Open {
+        until: Instant,
+    },
+    /// Past the pause: one call probes; `probing` while it is out.
+    HalfOpen {
+        probing: bool,
+    },
+}
+
+/// One cluster's breaker.
+#[derive(Debug)]
+pub struct Breaker {
+    config: BreakerConfig,
+    state: Mutex<State>,
+}
+
+/// A call the breaker let through; its outcome must be reported.
+#[must_use = "report the call's outcome"]
+pub struct Admitted<'a> {
+    breaker: &'a Breaker,
+    probe: bool,
+    reported: bool,
+}
+
+impl Breaker {
+    /// A closed breaker.
+    pub fn new(config: BreakerConfig) -> Self {
+        Self {
+            config,
+            state: Mutex::new(State::Closed { failures: 0 }),
+        }
+    }
+
+    /// Lets a call through, or refuses it while the circuit is open (or a
+    /// probe is already out) with [`OntapError::CircuitOpen`].
+    pub fn admit(&self, now: Instant) -> Result<Admitted<'_>, OntapError> {
+        let mut state = self.lock();
+        let probe = match *state {
+            State::Closed { .. } => false,
+            State::Open { until } if now < until => {
+                return Err(self.refusal(until.saturating_duration_since(now)));
+            }
+            State::Open { .. } | State::HalfOpen { probing: false } => {
+                *state = State::HalfOpen { probing: true };
+                tracing::info!("probing ONTAP with one call after the circuit's pause");
+                true
+            }
+            State::HalfOpen { probing: true } => return Err(self.refusal(Duration::ZERO)),
+        };
+        Ok(Admitted {
+            breaker: self,
+            probe,
+            reported: false,
+        })
+    }
+
+    fn refusal(&self, retry_in: Duration) -> OntapError {
+        OntapError::CircuitOpen {
+            failures: self.config.failures_to_open,
+            retry_in,
+        }
+    }
+
+    fn record(&self, failed: bool, now: Instant) {
+        if self.config.failures_to_open == 0 {
+            return;
+        }
+        let mut state = self.lock();
+        let next = match (*state, failed) {
+            (_, false) => State::Closed { failures: 0 },
+            (State::Closed { failures }, true) if failures + 1 < self.config.failures_to_open => {
+                State::Closed {
+                    failures: failures + 1,
+                }
+            }
+            (_, true) => State::Open {
+                until: now + self.config.open_for,
+            },
+        };
+        match (*state, next) {
+            (State::Closed { .. } | State::HalfOpen { .. }, State::Open { .. }) => {
+                tracing::warn!(
+                    failures = self.config.failures_to_open,
+                    open_for = ?self.config.open_for,
+                    "ONTAP keeps failing; calls fail at once until a probe succeeds"
+                );
+            }
+            (State::HalfOpen { .. }, State::Closed { .. }) => {
+                tracing::info!("the probe succeeded; calls go to ONTAP again");
+            }
+            _ => {}
+        }
+        *state = next;
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().expect("no code panics holding it")
+    }
+}
+
+impl Admitted<'_> {
+    /// Reports how the call ended.
+    pub fn report<T>(self, outcome: &Result<T, OntapError>) {
+        self.report_at(outcome, Instant::now());
+    }
+
+    /// Reports how the call ended, at `now`.
+    fn report_at<T>(mut self, outcome: &Result<T, OntapError>, now: Instant) {
+        self.reported = true;
+        let failed = outcome
+            .as_ref()
+            .err()
+            .is_some_and(counts_against_the_cluster);
+        self.breaker.record(failed, now);
+    }
+}
+
+impl Drop for Admitted<'_> {
+    /// A probe whose caller left before it ended decides nothing: the next
+    /// call probes instead.
+    fn drop(&mut self) {
+        if self.probe && !self.reported {
+            let mut state = self.breaker.lock();
+            if *state == (State::HalfOpen { probing: true }) {
+                *state = State::HalfOpen { probing: false };
+            }
+        }
+    }
+}
+
+/// Whether `error` says the cluster, or the way to it, is failing, rather
+/// than the request or the caller: only those open the circuit.
+fn counts_against_the_cluster(error: &OntapError) -> bool {
+    match error {
+        OntapError::Api { status, .. } => *status == 429 || *status >= 500,
+        OntapError::Unreachable(_) | OntapError::ConnectionLost(_) => true,
+        OntapError::Timeout { bound, .. } => *bound == TimeBound::RequestTimeout,
+        OntapError::Overloaded { .. }
+        | OntapError::QueuedPastDeadline { .. }
+        | OntapError::MemoryBudget { .. }
+        | OntapError::ResponseTooLarge { .. }
+        | OntapError::Malformed(_)
+        | OntapError::CircuitOpen { .. } => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OPEN_FOR: Duration = Duration::from_secs(10);
+
+    fn breaker(failures_to_open: u32) -> Breaker {
+        Breaker::new(BreakerConfig {
+            failures_to_open,
+            open_for: OPEN_FOR,
+        })
+    }
+
+    fn refused() -> Result<(), OntapError> {
+        Err(OntapError::Unreachable("refused".into()))
+    }
+
+    fn api(status: u16) -> Result<(), OntapError> {
+        Err(OntapError::Api {
+            status,
+            error: Box::default(),
+        })
+    }
+
+    fn fail(b: &Breaker, times: u32, now: Instant) {
+        for _ in 0..times {
+            b.admit(now).unwrap().report_at(&refused(), now);
+        }
+    }
+
+    #[test]
+    fn failures_in_a_row_open_the_circuit() {
+        let b = breaker(3);
+        let now = Instant::now();
+        fail(&b, 2, now);
+        assert!(b.admit(now).is_ok(), "two failures leave it closed");
+        fail(&b, 1, now);
+        let refusal = b.admit(now).err().expect("open");
+        assert!(matches!(
+            refusal,
+            OntapError::CircuitOpen {
+                failures: 3,
+                retry_in
+            } if retry_in == OPEN_FOR
+        ));
+    }
+
+    #[test]
+    fn a_success_between_failures_starts_the_count_again() {
+        let b = breaker(3);
+        let now = Instant::now();
+        fail(&b, 2, now);
+        b.admit(now)
+            .unwrap()
+            .report_at(&Ok::<(), OntapError>(()), now);
+        fail(&b, 2, now);
+        assert!(b.admit(now).is_ok());
+    }
+
+    #[test]
+    fn only_failures_of_the_cluster_count() {
+        let b = breaker(1);
+        let now = Instant::now();
+        for outcome in [
+            api(400),
+            api(404),
+            Err(OntapError::Malformed("x".into())),
+            Err(OntapError::Timeout {
+                budget: Duration::from_secs(1),
+                bound: TimeBound::CallerDeadline,
+            }),
+            Err(OntapError::QueuedPastDeadline {
+                limit: 1,
+                waited: Duration::ZERO,
+            }),
+        ] {
+            b.admit(now).unwrap().report_at(&outcome, now);
+        }
+        assert!(b.admit(now).is_ok(), "still closed");
+        for failure in [api(429), api(500), api(503)] {
+            let b = breaker(1);
+            b.admit(now).unwrap().report_at(&failure, now);
+            assert!(b.admit(now).is_err(), "{failure:?} opens it");
+        }
+    }
+
+    #[test]
+    fn after_the_pause_one_probe_goes_out_and_the_others_are_refused() {
+        let b = breaker(1);
+        let now = Instant::now();
+        fail(&b, 1, now);
+        let later = now + OPEN_FOR;
+        let probe = b.admit(later).expect("the probe");
+        assert!(b.admit(later).is_err(), "one probe at a time");
+        probe.report_at(&Ok::<(), OntapError>(()), later);
+        assert!(b.admit(later).is_ok() && b.admit(later).is_ok(), "closed");
+    }
+
+    #[test]
+    fn a_failed_probe_opens_the_circuit_again() {
+        let b = breaker(1);
+        let now = Instant::now();
+        fail(&b, 1, now);
+        let later = now + OPEN_FOR;
+        b.admit(later).unwrap().report_at(&refused(), later);
+        assert!(b.admit(later).is_err());
+        assert!(
+            b.admit(later + OPEN_FOR).is_ok(),
+            "probes again after a pause"
+        );
+    }
+
+    #[test]
+    fn a_probe_abandoned_by_its_caller_lets_the_next_call_probe() {
+        let b = breaker(1);
+        let now = Instant::now();
+        fail(&b, 1, now);
+        let later = now + OPEN_FOR;
+        drop(b.admit(later).unwrap());
+        assert!(b.admit(later).is_ok());
+    }
+
+    #[test]
+    fn with_no_failures_to_open_the_breaker_never_opens() {
+        let b = breaker(0);
+        let now = Instant::now();
+        fail(&b, 100, now);
+        assert!(b.admit(now).is_ok());
+    }
+}
