@@ -5,7 +5,8 @@
 mod common;
 
 use common::{
-    NODE1_UUID, VS1_UUID, bad_fields, next_message, requests_to, simulator_with, watching_gateway,
+    NODE1_UUID, VS1_UUID, bad_fields, eventually, final_status, next_message, requests_to,
+    simulator_with, watching_gateway,
 };
 use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
 use ontap_grpc_gateway::proto::v1::{
@@ -133,6 +134,24 @@ async fn a_failing_upstream_is_reported_and_the_watch_goes_on() {
     let added = next_message(&mut stream).await;
     assert_eq!(kind(&added), Event::Added);
     assert!(added.poll_failure.is_none());
+}
+
+#[tokio::test]
+async fn a_refusal_polling_cannot_cure_ends_the_watch_with_its_status() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let (gateway, watches) = watching_gateway(&simulator).await;
+    let (mut stream, _) = synced_watch(&mut gateway.cifs().await, every_second()).await;
+    simulator.faults().push(Fault::always(FaultKind::Error {
+        status: 403,
+        code: None,
+        message: "not allowed".into(),
+        target: None,
+    }));
+
+    let status = final_status(&mut stream).await;
+
+    assert_eq!(status.code(), Code::PermissionDenied);
+    eventually("the poller stops", || watches.live().pollers() == 0).await;
 }
 
 #[tokio::test]

@@ -351,6 +351,38 @@ async fn a_replay_sends_history_since_start_time_then_goes_live_without_duplicat
 }
 
 #[tokio::test]
+async fn a_replay_reaching_back_past_an_hour_uses_the_five_minute_history() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    simulator.cluster().pin_clock(boundary());
+    let (gateway, _) = watching_gateway(&simulator).await;
+    let boundary_seconds = boundary().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
+    let start = prost_types::Timestamp {
+        seconds: boundary_seconds - 2 * 3_600,
+        nanos: 0,
+    };
+    let mut stream = open(
+        &gateway,
+        WatchIscsiServiceMetricsRequest {
+            start_time: Some(start),
+            ..watch(WatchSource::OntapMetric, 1)
+        },
+    )
+    .await;
+
+    let first = next_message(&mut stream).await;
+    let second = next_message(&mut stream).await;
+    assert!(first.replayed && second.replayed);
+    let at = |m: WatchIscsiServiceMetricsResponse| m.metric.unwrap().timestamp.unwrap().seconds;
+    let (first, second) = (at(first), at(second));
+    assert_eq!(
+        second - first,
+        300,
+        "one day's history holds a sample every 5 minutes"
+    );
+    assert!(first > start.seconds && first <= start.seconds + 300);
+}
+
+#[tokio::test]
 async fn invalid_watch_requests_name_the_field() {
     let simulator = simulator_with(Cluster::seed()).await;
     let (gateway, _) = watching_gateway(&simulator).await;

@@ -224,6 +224,13 @@ mod tests {
     }
 
     #[test]
+    fn a_stopped_poller_leaves_nothing_behind() {
+        let (hub, _) = hub();
+        drop(hub.join(&"svm1", |_| Arc::new(1)));
+        assert!(hub.pollers.lock().unwrap().is_empty());
+    }
+
+    #[test]
     fn a_watcher_after_the_last_left_starts_a_new_poller() {
         let (hub, counts) = hub();
         drop(hub.join(&"svm1", |_| Arc::new(1)));
