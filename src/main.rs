@@ -80,6 +80,10 @@ struct ServeArgs {
     /// minute in the embedded simulator; 0 turns the churn off.
     #[arg(long, default_value_t = 6.0, requires = "simulate")]
     cifs_churn_per_minute: f64,
+    /// With --simulate: CIFS connections in the embedded simulator's cluster (the seed's 36
+    /// first; up to 1,000,000).
+    #[arg(long, default_value_t = 36, requires = "simulate", value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    cifs_connections: u32,
     /// ONTAP user name.
     #[arg(long, default_value = "admin")]
     username: String,
@@ -201,6 +205,9 @@ struct SimulateArgs {
     /// 0 turns the churn off.
     #[arg(long, default_value_t = 6.0)]
     cifs_churn_per_minute: f64,
+    /// CIFS connections in the cluster (the seed's 36 first; up to 1,000,000).
+    #[arg(long, default_value_t = 36, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    cifs_connections: u32,
 }
 
 #[tokio::main]
@@ -227,7 +234,8 @@ async fn main() -> ExitCode {
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
     let (config, simulator) = if args.simulate {
-        let (config, simulator) = embedded_simulator(args.cifs_churn_per_minute).await?;
+        let (config, simulator) =
+            embedded_simulator(args.cifs_churn_per_minute, args.cifs_connections).await?;
         (config, Some(simulator))
     } else {
         let url = args.ontap_url.clone().unwrap_or_default();
@@ -331,13 +339,15 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
 #[cfg(feature = "simulator")]
 async fn embedded_simulator(
     cifs_churn_per_minute: f64,
+    cifs_connections: u32,
 ) -> Result<(ClientConfig, Simulator), String> {
     let simulator_config = SimulatorConfig {
         cifs_churn: cifs_churn(cifs_churn_per_minute)?,
         ..SimulatorConfig::default()
     };
     let credentials = simulator_config.credentials.clone();
-    let simulator = Simulator::start(simulator_config, Cluster::seed())
+    let cluster = Cluster::seed_with_cifs_connections(cifs_connections);
+    let simulator = Simulator::start(simulator_config, cluster)
         .await
         .map_err(|e| format!("starting the simulator: {e}"))?;
     tracing::info!(url = %simulator.base_url(), "embedded ONTAP simulator serving the seed cluster");
@@ -363,7 +373,7 @@ async fn simulate(args: SimulateArgs) -> Result<(), String> {
             admin_listen: args.admin_listen,
             cifs_churn: cifs_churn(args.cifs_churn_per_minute)?,
         },
-        Cluster::seed(),
+        Cluster::seed_with_cifs_connections(args.cifs_connections),
     )
     .await
     .map_err(|e| format!("starting the simulator on {}: {e}", args.listen))?;
@@ -394,7 +404,7 @@ const NO_SIMULATOR: &str =
 
 /// Stands in for the simulator in a build without it: the gateway never starts.
 #[cfg(not(feature = "simulator"))]
-async fn embedded_simulator(_: f64) -> Result<(ClientConfig, NoSimulator), String> {
+async fn embedded_simulator(_: f64, _: u32) -> Result<(ClientConfig, NoSimulator), String> {
     Err(NO_SIMULATOR.to_owned())
 }
 

@@ -2,13 +2,15 @@
 
 use std::sync::Arc;
 
+use futures_util::TryStreamExt;
 use tonic::{Request, Response, Status};
 
 use super::watch::{Messages, messages, poll_failure};
 use crate::proto::v1::cifs_connections_server::CifsConnections;
 use crate::proto::v1::{
     CifsConnectionEventType, ListCifsConnectionsRequest, ListCifsConnectionsResponse,
-    WatchCifsConnectionsRequest, WatchCifsConnectionsResponse,
+    StreamCifsConnectionsRequest, StreamCifsConnectionsResponse, WatchCifsConnectionsRequest,
+    WatchCifsConnectionsResponse,
 };
 use crate::translate::Upstream;
 use crate::translate::cifs;
@@ -51,6 +53,26 @@ impl CifsConnections for CifsConnectionsService {
             .watch(&self.upstream, request.get_ref())
             .map_err(super::to_status)?;
         Ok(Response::new(messages(updates, deadline, event)))
+    }
+
+    type StreamCifsConnectionsStream = Messages<StreamCifsConnectionsResponse>;
+
+    async fn stream_cifs_connections(
+        &self,
+        request: Request<StreamCifsConnectionsRequest>,
+    ) -> Result<Response<Self::StreamCifsConnectionsStream>, Status> {
+        let deadline = super::deadline_of(&request);
+        let pages = cifs::stream(&self.upstream, request.get_ref(), deadline)
+            .map_err(super::to_status)?
+            .map_err(|error| {
+                super::status::log(&error);
+                Arc::new(error)
+            });
+        Ok(Response::new(messages(
+            pages,
+            deadline,
+            |cifs_connections| StreamCifsConnectionsResponse { cifs_connections },
+        )))
     }
 }
 

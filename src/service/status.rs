@@ -186,7 +186,7 @@ pub fn status_of(err: &GatewayError) -> Status {
 /// Logs a failed call: failures on the way to ONTAP are the operator's
 /// concern; a caller's bad request or slow reading is the caller's, so it is
 /// logged quietly.
-fn log(err: &GatewayError) {
+pub(super) fn log(err: &GatewayError) {
     let row = error_table::classify(err);
     let logged = shown(&err.to_string(), MAX_LOGGED);
     match err {

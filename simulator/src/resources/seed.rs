@@ -25,6 +25,13 @@ impl Cluster {
     /// CIFS connections on `vs1` including the two from the reference page's example, and an
     /// enabled iSCSI service on `svm2` (the others have none, so one can be created on `svm1`).
     pub fn seed() -> Cluster {
+        Self::seed_with_cifs_connections(2 * CONNECTIONS_PER_NODE)
+    }
+
+    /// The seed cluster with `total` CIFS connections on `vs1` instead of 36, alternating
+    /// between the nodes and computed the same way, so the seed's 36 come first (for
+    /// measuring what paging through a large collection costs).
+    pub fn seed_with_cifs_connections(total: u32) -> Cluster {
         let nodes = vec![node(NODE1_UUID, "node1"), node(NODE2_UUID, "node2")];
         let svms = vec![
             svm(VS1_UUID, "vs1", SvmState::Running),
@@ -32,11 +39,7 @@ impl Cluster {
             svm(SVM2_UUID, "svm2", SvmState::Running),
             svm(SVM_STOPPED_UUID, "svm_stopped", SvmState::Stopped),
         ];
-        let mut cifs_connections = Vec::new();
-        for k in 0..CONNECTIONS_PER_NODE {
-            cifs_connections.push(connection(0, k));
-            cifs_connections.push(connection(1, k));
-        }
+        let cifs_connections = (0..total).map(|i| connection(i % 2, i / 2)).collect();
         let iscsi_services = vec![IscsiService::new(
             SVM2_UUID,
             target_name(SVM2_UUID, 4),
@@ -220,6 +223,22 @@ mod tests {
         let created = Cluster::seed().iscsi_services[0].created_at;
         let year = std::time::Duration::from_secs(365 * 86_400);
         assert!(created + year < crate::time::clock::clock_start());
+    }
+
+    #[test]
+    fn a_larger_seed_starts_with_the_seed_and_has_unique_connections() {
+        let large = Cluster::seed_with_cifs_connections(100_001);
+        assert_eq!(large.cifs_connections.len(), 100_001);
+        assert_eq!(
+            large.cifs_connections[..36],
+            Cluster::seed().cifs_connections[..]
+        );
+        let keys: HashSet<_> = large
+            .cifs_connections
+            .iter()
+            .map(|c| (c.node_uuid.as_str(), c.identifier))
+            .collect();
+        assert_eq!(keys.len(), 100_001);
     }
 
     #[test]
