@@ -93,7 +93,9 @@ async fn main() {
     assert_eq!(connections, u64::from(total), "every connection, once");
 
     let mib = |kib: u64| kib as f64 / 1024.0;
-    println!("| connections | messages | time | connections/s | gateway RSS before | peak | after |");
+    println!(
+        "| connections | messages | time | connections/s | gateway RSS before | peak | after |"
+    );
     println!("| --- | --- | --- | --- | --- | --- | --- |");
     println!(
         "| {connections} | {messages} | {:.1} s | {:.0} | {:.1} MiB | {:.1} MiB | {:.1} MiB |",
