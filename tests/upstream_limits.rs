@@ -5,8 +5,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Harness, eventually, reason, with_deadline};
-use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
+use common::{Harness, SVM2_UUID, eventually, mask, reason, svm_with_uuid, with_deadline};
+use ontap_grpc_gateway::proto::v1::{
+    IscsiService, ListCifsConnectionsRequest, UpdateIscsiServiceRequest,
+};
 use ontap_simulator::{Cluster, Fault, FaultKind};
 use tonic::Code;
 
@@ -72,6 +74,37 @@ async fn call_whose_deadline_passes_while_queued_is_deadline_exceeded_and_never_
     );
     assert_eq!(h.simulator.stats().requests, 1, "only the first call's");
     hog.await.unwrap().expect("the first call completes");
+}
+
+#[tokio::test]
+async fn a_write_whose_deadline_passes_while_queued_is_never_sent() {
+    let h = Harness::start_with(Cluster::seed(), |c| c.max_in_flight = 1).await;
+    h.simulator.faults().push(Fault::always(FaultKind::Hold));
+    let mut slow = h.cifs().await;
+    let hog = tokio::spawn(async move { slow.list_cifs_connections(list()).await });
+    eventually("the first call holds the only upstream slot", || {
+        h.simulator.stats().in_flight == 1
+    })
+    .await;
+    let update = UpdateIscsiServiceRequest {
+        iscsi_service: Some(IscsiService {
+            svm: svm_with_uuid(SVM2_UUID),
+            enabled: Some(true),
+            ..Default::default()
+        }),
+        update_mask: mask(&["enabled"]),
+    };
+    let status = h
+        .iscsi()
+        .await
+        .update_iscsi_service(with_deadline(update, Duration::from_millis(300)))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::DeadlineExceeded);
+    assert_eq!(reason(&status), "QUEUED_PAST_DEADLINE");
+    h.simulator.faults().clear();
+    hog.await.unwrap().unwrap();
+    assert_eq!(h.simulator.stats().requests, 1, "only the first call's");
 }
 
 #[tokio::test]

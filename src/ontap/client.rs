@@ -615,6 +615,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_deadline_binds_only_when_it_comes_before_the_bound() {
+        let hour = Duration::from_secs(3_600);
+        assert!(Deadline::after(Duration::from_secs(1)).binds_before(hour));
+        assert!(!Deadline::after(hour).binds_before(Duration::from_secs(1)));
+        assert!(
+            !Deadline::NONE.binds_before(hour),
+            "no deadline never binds"
+        );
+    }
+
+    #[test]
+    fn the_later_of_two_deadlines_is_none_when_either_is_none() {
+        let soon = Deadline::after(Duration::from_secs(1));
+        let later = Deadline::after(Duration::from_secs(60));
+        assert_eq!(soon.later(later), later);
+        assert_eq!(later.later(soon), later);
+        assert_eq!(soon.later(Deadline::NONE), Deadline::NONE);
+        assert_eq!(Deadline::NONE.later(soon), Deadline::NONE);
+    }
+
+    #[test]
     fn base_url_keeps_scheme_host_and_port() {
         assert_eq!(
             normalize_base_url("https://cluster-mgmt/").unwrap(),
