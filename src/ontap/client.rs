@@ -672,6 +672,14 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_url_is_quoted_with_its_credentials_redacted() {
+        let why = normalize_base_url("https://admin:s3cret!@[::1/api").unwrap_err();
+        assert!(why.contains("`https://[REDACTED]@[::1/api`"), "{why}");
+        let why = normalize_base_url("ftp://cluster-mgmt").unwrap_err();
+        assert!(why.contains("`ftp://cluster-mgmt`"), "{why}");
+    }
+
+    #[test]
     fn debug_output_redacts_the_password() {
         let config = ClientConfig::new("https://cluster", "admin", "s3cret!");
         let shown = format!("{config:?}");
