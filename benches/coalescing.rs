@@ -7,19 +7,16 @@
 //! `cargo bench --bench coalescing` runs each for 10 s; under `cargo test`,
 //! 1 s each, as a smoke run.
 
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
 use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
-use ontap_simulator::{
-    Cluster, Credentials, ExposeSecret, Fault, FaultKind, Simulator, SimulatorConfig,
-};
+use ontap_simulator::{Cluster, Fault, FaultKind, Simulator, SimulatorConfig};
 
 mod common;
-use common::{Gateway, channel, free_port};
+use common::{channel, spawn_gateway};
 
 const CALLERS: usize = 64;
 
@@ -54,21 +51,8 @@ async fn run(coalesce: bool, run_for: Duration) -> (u64, u64) {
     simulator
         .faults()
         .push(Fault::always(FaultKind::Delay(Duration::from_millis(20))));
-    let port = free_port();
-    let url = format!("http://127.0.0.1:{port}");
-    let credentials = Credentials::default();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ontap-grpc-gateway"));
-    command
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--ontap-url", &simulator.base_url()])
-        .env("ONTAP_PASSWORD", credentials.password.expose_secret())
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    if !coalesce {
-        command.arg("--no-coalesce");
-    }
-    let gateway = Gateway(command.spawn().expect("the gateway binary starts"));
+    let flags: &[&str] = if coalesce { &[] } else { &["--no-coalesce"] };
+    let (gateway, url) = spawn_gateway(&simulator, flags);
     let client = CifsConnectionsClient::new(channel(&url).await);
     let calls = Arc::new(AtomicU64::new(0));
     let until = Instant::now() + run_for;

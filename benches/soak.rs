@@ -8,18 +8,17 @@
 //! Loopback only.
 
 use std::collections::BTreeMap;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
 use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
-use ontap_simulator::{Cluster, Credentials, ExposeSecret, Simulator, SimulatorConfig};
+use ontap_simulator::{Cluster, Simulator, SimulatorConfig};
 use tokio::sync::Mutex;
 
 mod common;
-use common::{Gateway, channel, free_port, rss_kib};
+use common::{channel, rss_kib, spawn_gateway};
 use tonic::transport::Channel;
 
 const CALLERS: usize = 64;
@@ -91,21 +90,7 @@ async fn main() {
     let simulator = Simulator::start(SimulatorConfig::default(), Cluster::seed())
         .await
         .unwrap();
-    let port = free_port();
-    let url = format!("http://127.0.0.1:{port}");
-    let credentials = Credentials::default();
-    let gateway = Gateway(
-        Command::new(env!("CARGO_BIN_EXE_ontap-grpc-gateway"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .args(["--ontap-url", &simulator.base_url()])
-            .args(["--max-connections", "2000"])
-            .env("ONTAP_PASSWORD", credentials.password.expose_secret())
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the gateway binary starts"),
-    );
+    let (gateway, url) = spawn_gateway(&simulator, &["--max-connections", "2000"]);
     let pid = gateway.0.id();
     let warm = channel(&url).await;
     CifsConnectionsClient::new(warm.clone())

@@ -8,17 +8,16 @@
 //! sets another count); under `cargo test` it streams 5,000, as a smoke run.
 //! Loopback only.
 
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use ontap_grpc_gateway::proto::v1::StreamCifsConnectionsRequest;
 use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
-use ontap_simulator::{Cluster, Credentials, ExposeSecret, Simulator, SimulatorConfig};
+use ontap_simulator::{Cluster, Simulator, SimulatorConfig};
 
 mod common;
-use common::{Gateway, channel, free_port, rss_kib};
+use common::{channel, rss_kib, spawn_gateway};
 
 #[tokio::main]
 async fn main() {
@@ -33,20 +32,7 @@ async fn main() {
     )
     .await
     .unwrap();
-    let port = free_port();
-    let url = format!("http://127.0.0.1:{port}");
-    let credentials = Credentials::default();
-    let gateway = Gateway(
-        Command::new(env!("CARGO_BIN_EXE_ontap-grpc-gateway"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .args(["--ontap-url", &simulator.base_url()])
-            .env("ONTAP_PASSWORD", credentials.password.expose_secret())
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the gateway binary starts"),
-    );
+    let (gateway, url) = spawn_gateway(&simulator, &[]);
     let pid = gateway.0.id();
     let mut client = CifsConnectionsClient::new(channel(&url).await);
 

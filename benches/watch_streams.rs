@@ -10,17 +10,16 @@
 //! every second; `WATCH_SOURCE=ontap_metric` watches ONTAP's own 15-second
 //! samples instead. Loopback only.
 
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use ontap_grpc_gateway::proto::v1::iscsi_services_client::IscsiServicesClient;
 use ontap_grpc_gateway::proto::v1::{WatchIscsiServiceMetricsRequest, WatchSource};
-use ontap_simulator::{Cluster, Credentials, ExposeSecret, Simulator, SimulatorConfig};
+use ontap_simulator::{Cluster, Simulator, SimulatorConfig};
 
 mod common;
-use common::{Gateway, channel, free_port, rss_kib};
+use common::{channel, rss_kib, spawn_gateway};
 
 const SVM2_UUID: &str = "25f617cf-94d7-11e8-8370-005056b48fd2";
 /// Streams per HTTP/2 connection, as a client pool would spread them.
@@ -54,20 +53,7 @@ async fn main() {
     let simulator = Simulator::start(SimulatorConfig::default(), Cluster::seed())
         .await
         .unwrap();
-    let port = free_port();
-    let url = format!("http://127.0.0.1:{port}");
-    let credentials = Credentials::default();
-    let gateway = Gateway(
-        Command::new(env!("CARGO_BIN_EXE_ontap-grpc-gateway"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .args(["--ontap-url", &simulator.base_url()])
-            .env("ONTAP_PASSWORD", credentials.password.expose_secret())
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the gateway binary starts"),
-    );
+    let (gateway, url) = spawn_gateway(&simulator, &[]);
     let pid = gateway.0.id();
 
     // One watch first, so the before figure holds a running poller.

@@ -8,13 +8,11 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    GUARD, Harness, SVM2_UUID, eventually, eventually_within, mask, reason, svm_with_uuid,
+    GUARD, Harness, SVM2_UUID, eventually, eventually_within, mask, reason, set_enabled,
     with_deadline,
 };
 use ontap_grpc_gateway::ontap::Coalescing;
-use ontap_grpc_gateway::proto::v1::{
-    GetIscsiServiceRequest, IscsiService, ListCifsConnectionsRequest, UpdateIscsiServiceRequest,
-};
+use ontap_grpc_gateway::proto::v1::{GetIscsiServiceRequest, ListCifsConnectionsRequest};
 use ontap_simulator::{Cluster, Fault, FaultKind};
 use tonic::Code;
 
@@ -197,14 +195,7 @@ async fn a_caller_whose_deadline_passes_while_the_shared_read_waits_for_a_slot_w
 async fn writes_are_never_shared() {
     let h = Harness::start().await;
     hold(&h);
-    let update = UpdateIscsiServiceRequest {
-        iscsi_service: Some(IscsiService {
-            svm: svm_with_uuid(SVM2_UUID),
-            enabled: Some(true),
-            ..Default::default()
-        }),
-        update_mask: mask(&["enabled"]),
-    };
+    let update = set_enabled(SVM2_UUID, true);
     let client = h.iscsi().await;
     let calls: Vec<_> = (0..2)
         .map(|_| {

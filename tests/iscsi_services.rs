@@ -6,7 +6,7 @@ mod common;
 
 use common::{
     Harness, STOPPED_UUID, SVM1_UUID, SVM2_UUID, bad_fields, error_metadata, mask, reason,
-    svm_named, svm_with_uuid,
+    set_enabled, svm_named, svm_with_uuid,
 };
 use ontap_grpc_gateway::proto::v1::{
     CreateIscsiServiceRequest, DeleteIscsiServiceRequest, GetIscsiServiceRequest, IscsiService,
@@ -32,14 +32,7 @@ fn get(uuid: &str) -> GetIscsiServiceRequest {
 }
 
 fn disable(uuid: &str) -> UpdateIscsiServiceRequest {
-    UpdateIscsiServiceRequest {
-        iscsi_service: Some(IscsiService {
-            svm: svm_with_uuid(uuid),
-            enabled: Some(false),
-            ..Default::default()
-        }),
-        update_mask: mask(&["enabled"]),
-    }
+    set_enabled(uuid, false)
 }
 
 fn delete(uuid: &str) -> DeleteIscsiServiceRequest {

@@ -8,12 +8,10 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    GUARD, Harness, SVM2_UUID, eventually_async, mask, reason, svm_with_uuid, with_deadline,
+    GUARD, Harness, SVM2_UUID, eventually_async, mask, reason, set_enabled, with_deadline,
 };
 use ontap_grpc_gateway::ontap::{BreakerConfig, RetryPolicy};
-use ontap_grpc_gateway::proto::v1::{
-    GetIscsiServiceRequest, IscsiService, ListCifsConnectionsRequest, UpdateIscsiServiceRequest,
-};
+use ontap_grpc_gateway::proto::v1::{GetIscsiServiceRequest, ListCifsConnectionsRequest};
 use ontap_simulator::{Cluster, Fault, FaultKind};
 use tonic::Code;
 
@@ -111,14 +109,7 @@ async fn a_write_is_never_retried() {
     let status = h
         .iscsi()
         .await
-        .update_iscsi_service(UpdateIscsiServiceRequest {
-            iscsi_service: Some(IscsiService {
-                svm: svm_with_uuid(SVM2_UUID),
-                enabled: Some(true),
-                ..Default::default()
-            }),
-            update_mask: mask(&["enabled"]),
-        })
+        .update_iscsi_service(set_enabled(SVM2_UUID, true))
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::Unavailable);

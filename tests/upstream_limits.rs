@@ -5,10 +5,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Harness, SVM2_UUID, eventually, mask, reason, svm_with_uuid, with_deadline};
-use ontap_grpc_gateway::proto::v1::{
-    IscsiService, ListCifsConnectionsRequest, UpdateIscsiServiceRequest,
-};
+use common::{Harness, SVM2_UUID, eventually, reason, set_enabled, with_deadline};
+use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
 use ontap_simulator::{Cluster, Fault, FaultKind};
 use tonic::Code;
 
@@ -86,14 +84,7 @@ async fn a_write_whose_deadline_passes_while_queued_is_never_sent() {
         h.simulator.stats().in_flight == 1
     })
     .await;
-    let update = UpdateIscsiServiceRequest {
-        iscsi_service: Some(IscsiService {
-            svm: svm_with_uuid(SVM2_UUID),
-            enabled: Some(true),
-            ..Default::default()
-        }),
-        update_mask: mask(&["enabled"]),
-    };
+    let update = set_enabled(SVM2_UUID, true);
     let status = h
         .iscsi()
         .await

@@ -5,8 +5,8 @@
 mod common;
 
 use common::{
-    NODE1_UUID, VS1_UUID, bad_fields, eventually, final_status, next_message, requests_to,
-    simulator_with, watching_gateway,
+    NODE1_UUID, VS1_UUID, bad_fields, eventually, failing_every_try, final_status, next_message,
+    requests_to, simulator_with, watching_gateway,
 };
 use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
 use ontap_grpc_gateway::proto::v1::{
@@ -110,16 +110,9 @@ async fn a_failing_upstream_is_reported_and_the_watch_goes_on() {
     let simulator = simulator_with(Cluster::seed()).await;
     let (gateway, _) = watching_gateway(&simulator).await;
     let (mut stream, _) = synced_watch(&mut gateway.cifs().await, every_second()).await;
-    // The first try and the client's two retries of the read.
-    simulator.faults().push(Fault {
-        times: Some(3),
-        ..Fault::always(FaultKind::Error {
-            status: 503,
-            code: None,
-            message: "ONTAP is restarting".into(),
-            target: None,
-        })
-    });
+    simulator
+        .faults()
+        .push(failing_every_try(503, "ONTAP is restarting"));
 
     let failed = next_message(&mut stream).await;
     assert_eq!(kind(&failed), Event::Unspecified, "no connection changed");

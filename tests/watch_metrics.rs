@@ -10,7 +10,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{
     GUARD, Gateway, SVM1_UUID, SVM2_UUID, bad_fields, client_config, eventually, eventually_within,
-    final_status, mask, next_message, reason, requests_to, simulator_with, watching_gateway,
+    failing_every_try, final_status, mask, next_message, reason, requests_to, simulator_with,
+    watching_gateway,
 };
 use ontap_grpc_gateway::proto::v1::iscsi_services_client::IscsiServicesClient;
 use ontap_grpc_gateway::proto::v1::{
@@ -20,9 +21,7 @@ use ontap_grpc_gateway::proto::v1::{
 };
 use ontap_grpc_gateway::server::ServeOptions;
 use ontap_grpc_gateway::watch::Watches;
-use ontap_simulator::{
-    Cluster, Fault, FaultKind, IscsiService, Simulator, Svm, SvmState, clock_start,
-};
+use ontap_simulator::{Cluster, IscsiService, Simulator, Svm, SvmState, clock_start};
 use tonic::transport::Channel;
 use tonic::{Code, Streaming};
 
@@ -290,16 +289,9 @@ async fn an_unreachable_upstream_is_reported_and_the_watch_goes_on() {
     let (gateway, _) = watching_gateway(&simulator).await;
     let mut stream = open(&gateway, watch(WatchSource::OntapMetric, 1)).await;
     next_message(&mut stream).await;
-    // The first try and the client's two retries of the read.
-    simulator.faults().push(Fault {
-        times: Some(3),
-        ..Fault::always(FaultKind::Error {
-            status: 503,
-            code: None,
-            message: "ONTAP is restarting".into(),
-            target: None,
-        })
-    });
+    simulator
+        .faults()
+        .push(failing_every_try(503, "ONTAP is restarting"));
 
     let failure = next_message(&mut stream).await.poll_failure.unwrap();
     assert_eq!(failure.code, Code::Unavailable as i32);

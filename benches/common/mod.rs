@@ -3,9 +3,10 @@
 
 #![allow(dead_code)]
 
-use std::process::Child;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use ontap_simulator::{Credentials, ExposeSecret, Simulator};
 use tonic::transport::Channel;
 
 /// Stops the gateway when the run ends, however it ends.
@@ -16,6 +17,24 @@ impl Drop for Gateway {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// The release gateway binary serving on a free loopback port in front of
+/// `simulator`, with `extra` flags, and the URL it serves.
+pub fn spawn_gateway(simulator: &Simulator, extra: &[&str]) -> (Gateway, String) {
+    let port = free_port();
+    let credentials = Credentials::default();
+    let child = Command::new(env!("CARGO_BIN_EXE_ontap-grpc-gateway"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--ontap-url", &simulator.base_url()])
+        .args(extra)
+        .env("ONTAP_PASSWORD", credentials.password.expose_secret())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the gateway binary starts");
+    (Gateway(child), format!("http://127.0.0.1:{port}"))
 }
 
 /// Resident memory of `pid`, in KiB, from /proc.

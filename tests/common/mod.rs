@@ -9,13 +9,15 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use ontap_grpc_gateway::ontap::{ClientConfig, OntapClient, TlsOptions};
-use ontap_grpc_gateway::proto::v1::SvmRef;
 use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
 use ontap_grpc_gateway::proto::v1::iscsi_services_client::IscsiServicesClient;
+use ontap_grpc_gateway::proto::v1::{IscsiService, SvmRef, UpdateIscsiServiceRequest};
 use ontap_grpc_gateway::server::{self, ServeOptions};
 use ontap_grpc_gateway::translate::{PageTokenKey, Upstream};
 use ontap_grpc_gateway::watch::Watches;
-use ontap_simulator::{Cluster, Credentials, ExposeSecret, Simulator, SimulatorConfig};
+use ontap_simulator::{
+    Cluster, Credentials, ExposeSecret, Fault, FaultKind, Simulator, SimulatorConfig,
+};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -229,6 +231,32 @@ pub fn svm_with_uuid(uuid: &str) -> Option<SvmRef> {
         uuid: Some(uuid.into()),
         name: None,
     })
+}
+
+/// An ONTAP error answering one read's every try: the first and the
+/// client's two retries (a 429 or 503 is retried).
+pub fn failing_every_try(status: u16, message: &str) -> Fault {
+    Fault {
+        times: Some(3),
+        ..Fault::always(FaultKind::Error {
+            status,
+            code: None,
+            message: message.into(),
+            target: None,
+        })
+    }
+}
+
+/// An UpdateIscsiService that sets `enabled` on the service of SVM `uuid`.
+pub fn set_enabled(uuid: &str, enabled: bool) -> UpdateIscsiServiceRequest {
+    UpdateIscsiServiceRequest {
+        iscsi_service: Some(IscsiService {
+            svm: svm_with_uuid(uuid),
+            enabled: Some(enabled),
+            ..Default::default()
+        }),
+        update_mask: mask(&["enabled"]),
+    }
 }
 
 /// A request carrying a gRPC deadline.
