@@ -155,6 +155,11 @@ async fn absurd_flag_values_are_refused_with_the_flag_named() {
         ("--max-response-bytes", "1"),
         ("--watch-buffer", "0"),
         ("--watch-buffer", "4097"),
+        ("--retries", "6"),
+        ("--retry-base-delay", "0s"),
+        ("--breaker-failures", "1001"),
+        ("--breaker-open-for", "soon"),
+        ("--cifs-connections", "1000001"),
     ] {
         let output = Command::new(BINARY)
             .args([
