@@ -173,6 +173,51 @@ async fn each_ontap_metric_sample_is_sent_once() {
 }
 
 #[tokio::test]
+async fn a_new_watcher_of_a_running_poller_starts_with_its_newest_sample_live() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    simulator.cluster().pin_clock(boundary());
+    let (gateway, _) = watching_gateway(&simulator).await;
+    let mut first = open(&gateway, watch(WatchSource::OntapMetric, 1)).await;
+    let newest = next_message(&mut first).await;
+
+    let mut second = open(&gateway, watch(WatchSource::OntapMetric, 1)).await;
+    let joined_with = next_message(&mut second).await;
+
+    assert_eq!(joined_with.metric, newest.metric);
+    assert!(
+        !joined_with.replayed,
+        "the poller's own sample, not history"
+    );
+}
+
+#[tokio::test]
+async fn a_replay_fetches_the_history_in_pages_of_a_thousand() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    simulator.cluster().pin_clock(boundary());
+    let (gateway, _) = watching_gateway(&simulator).await;
+    let boundary_seconds = boundary().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
+    let start = prost_types::Timestamp {
+        seconds: boundary_seconds - 50 * 60,
+        nanos: 0,
+    };
+    let mut stream = open(
+        &gateway,
+        WatchIscsiServiceMetricsRequest {
+            start_time: Some(start),
+            ..watch(WatchSource::OntapMetric, 1)
+        },
+    )
+    .await;
+
+    // Fifty minutes of 15-second samples.
+    for _ in 0..200 {
+        assert!(next_message(&mut stream).await.replayed);
+    }
+    let history = format!("{}/metrics", svm2_service_path());
+    assert_eq!(requests_to(&simulator, &history), 1);
+}
+
+#[tokio::test]
 async fn watchers_of_one_svm_share_one_upstream_poll() {
     let simulator = simulator_with(Cluster::seed()).await;
     let (gateway, watches) = watching_gateway(&simulator).await;
