@@ -61,6 +61,27 @@ async fn open(
         .into_inner()
 }
 
+/// A watch of svm2's ONTAP samples replaying from `seconds_back` before
+/// [`boundary`], and that start time.
+async fn replaying(
+    gateway: &Gateway,
+    seconds_back: i64,
+) -> (
+    prost_types::Timestamp,
+    Streaming<WatchIscsiServiceMetricsResponse>,
+) {
+    let boundary_seconds = boundary().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
+    let start = prost_types::Timestamp {
+        seconds: boundary_seconds - seconds_back,
+        nanos: 0,
+    };
+    let request = WatchIscsiServiceMetricsRequest {
+        start_time: Some(start),
+        ..watch(WatchSource::OntapMetric, 1)
+    };
+    (start, open(gateway, request).await)
+}
+
 async fn statistics(client: &mut IscsiServicesClient<Channel>) -> PerformanceMetricRaw {
     client
         .get_iscsi_service(GetIscsiServiceRequest {
@@ -195,19 +216,7 @@ async fn a_replay_fetches_the_history_in_pages_of_a_thousand() {
     let simulator = simulator_with(Cluster::seed()).await;
     simulator.cluster().pin_clock(boundary());
     let (gateway, _) = watching_gateway(&simulator).await;
-    let boundary_seconds = boundary().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
-    let start = prost_types::Timestamp {
-        seconds: boundary_seconds - 50 * 60,
-        nanos: 0,
-    };
-    let mut stream = open(
-        &gateway,
-        WatchIscsiServiceMetricsRequest {
-            start_time: Some(start),
-            ..watch(WatchSource::OntapMetric, 1)
-        },
-    )
-    .await;
+    let (_, mut stream) = replaying(&gateway, 50 * 60).await;
 
     // Fifty minutes of 15-second samples.
     for _ in 0..200 {
@@ -355,18 +364,7 @@ async fn a_replay_sends_history_since_start_time_then_goes_live_without_duplicat
     let cluster = simulator.cluster();
     cluster.pin_clock(boundary());
     let (gateway, _) = watching_gateway(&simulator).await;
-    let start = prost_types::Timestamp {
-        seconds: boundary().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64 - 120,
-        nanos: 0,
-    };
-    let mut stream = open(
-        &gateway,
-        WatchIscsiServiceMetricsRequest {
-            start_time: Some(start),
-            ..watch(WatchSource::OntapMetric, 1)
-        },
-    )
-    .await;
+    let (start, mut stream) = replaying(&gateway, 120).await;
 
     // Two minutes of 15-second history after start: 8 samples, oldest first.
     let mut seen = Vec::new();
@@ -392,19 +390,7 @@ async fn a_replay_reaching_back_past_an_hour_uses_the_five_minute_history() {
     let simulator = simulator_with(Cluster::seed()).await;
     simulator.cluster().pin_clock(boundary());
     let (gateway, _) = watching_gateway(&simulator).await;
-    let boundary_seconds = boundary().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
-    let start = prost_types::Timestamp {
-        seconds: boundary_seconds - 2 * 3_600,
-        nanos: 0,
-    };
-    let mut stream = open(
-        &gateway,
-        WatchIscsiServiceMetricsRequest {
-            start_time: Some(start),
-            ..watch(WatchSource::OntapMetric, 1)
-        },
-    )
-    .await;
+    let (start, mut stream) = replaying(&gateway, 2 * 3_600).await;
 
     let first = next_message(&mut stream).await;
     let second = next_message(&mut stream).await;

@@ -283,9 +283,9 @@ impl OntapClient {
         if !self.inner.config.coalesce_reads {
             return self.read(url, deadline, None).await;
         }
-        let key = url.clone();
-        let joined = self.inner.flights.join(&key, deadline, |progress| {
-            let client = self.clone();
+        // Only the caller that starts the read copies the URL for it.
+        let joined = self.inner.flights.join(&url, deadline, |progress| {
+            let (client, url) = (self.clone(), url.clone());
             async move { client.read(url, Deadline::NONE, Some(progress)).await }.boxed()
         });
         joined
@@ -434,7 +434,9 @@ impl OntapClient {
                 .get(http::header::LOCATION)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned);
-            let retry_after = retry_after(response.headers(), SystemTime::now());
+            let retry_after = (!(200..300).contains(&status))
+                .then(|| retry_after(response.headers(), SystemTime::now()))
+                .flatten();
             let (body, reservation) = read_limited(response, inner, scrubber).await?;
             if (200..300).contains(&status) {
                 Ok(Response {
