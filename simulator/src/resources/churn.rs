@@ -583,6 +583,102 @@ mod tests {
     }
 
     #[test]
+    fn nodes_without_a_running_svm_get_no_connections() {
+        let mut cluster = Cluster {
+            nodes: Cluster::seed().nodes,
+            ..Cluster::empty()
+        };
+        let mut churner = Churner::new(churn(60.0), clock_start());
+        churner.catch_up(&mut cluster, clock_start() + MINUTE * 10);
+        assert!(cluster.cifs_connections.is_empty());
+    }
+
+    #[test]
+    fn running_svms_without_a_node_get_no_connections() {
+        let mut cluster = Cluster {
+            svms: Cluster::seed().svms,
+            ..Cluster::empty()
+        };
+        let mut churner = Churner::new(churn(60.0), clock_start());
+        churner.catch_up(&mut cluster, clock_start() + MINUTE * 10);
+        assert!(cluster.cifs_connections.is_empty());
+    }
+
+    /// The seed cluster with its first connection's identifier and one session at the highest
+    /// values they can take, so new ones must be found among the lowest free; identifier 1 is
+    /// taken on another node only.
+    fn cluster_at_the_top_of_the_ranges() -> Cluster {
+        let mut cluster = Cluster::seed();
+        let first = &mut cluster.cifs_connections[0];
+        first.identifier = u32::MAX;
+        first.session_ids.push(u64::MAX);
+        let top_node = first.node_uuid.clone();
+        let elsewhere = cluster
+            .cifs_connections
+            .iter_mut()
+            .find(|c| c.node_uuid != top_node)
+            .expect("a connection on another node");
+        elsewhere.identifier = 1;
+        cluster
+    }
+
+    /// Opens one connection with each of `seeds` on a copy of `cluster`, giving the copy and the
+    /// connection opened.
+    fn opened(cluster: &Cluster, seeds: std::ops::Range<u64>) -> Vec<(Cluster, CifsConnection)> {
+        seeds
+            .map(|seed| {
+                let mut after = cluster.clone();
+                open(&mut Pcg64Mcg::seed_from_u64(seed), &mut after);
+                let new = after.cifs_connections.last().expect("a connection").clone();
+                assert_eq!(
+                    after.cifs_connections.len(),
+                    cluster.cifs_connections.len() + 1
+                );
+                (after, new)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn past_the_highest_identifier_a_new_connection_takes_the_lowest_free_on_its_node() {
+        let cluster = cluster_at_the_top_of_the_ranges();
+        let top_node = &cluster.cifs_connections[0].node_uuid;
+        let mut on_the_top_node = 0;
+        for (after, new) in opened(&cluster, 0..40) {
+            let on_its_node: HashSet<u32> = cluster
+                .cifs_connections
+                .iter()
+                .filter(|c| c.node_uuid == new.node_uuid)
+                .map(|c| c.identifier)
+                .collect();
+            let lowest_free = (1..).find(|id| !on_its_node.contains(id));
+            if &new.node_uuid == top_node {
+                on_the_top_node += 1;
+                assert_eq!(Some(new.identifier), lowest_free, "{after:?}");
+            } else {
+                assert!(!on_its_node.contains(&new.identifier), "{after:?}");
+            }
+        }
+        assert!(on_the_top_node > 0);
+    }
+
+    #[test]
+    fn past_the_highest_session_a_new_connection_takes_sessions_nobody_holds() {
+        let cluster = cluster_at_the_top_of_the_ranges();
+        let held: HashSet<u64> = cluster
+            .cifs_connections
+            .iter()
+            .flat_map(|c| c.session_ids.iter().copied())
+            .collect();
+        for (_, new) in opened(&cluster, 0..40) {
+            assert!(!new.session_ids.is_empty(), "{new:?}");
+            let unique: HashSet<u64> = new.session_ids.iter().copied().collect();
+            assert_eq!(unique.len(), new.session_ids.len(), "{new:?}");
+            assert!(unique.is_disjoint(&held), "{new:?}");
+        }
+    }
+
+    #[test]
     fn a_long_jump_applies_at_most_the_catch_up_bound() {
         let mut cluster = Cluster::seed();
         let mut churner = Churner::new(churn(60_000.0), clock_start());
