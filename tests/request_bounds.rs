@@ -131,3 +131,88 @@ async fn control_characters_in_a_caller_value_are_escaped_in_the_status() {
         "{violations:?}"
     );
 }
+
+/// What the gateway's first frames on a new HTTP/2 connection advertise:
+/// its SETTINGS, and the connection window after its first WINDOW_UPDATE.
+struct Advertised {
+    settings: std::collections::HashMap<u16, u32>,
+    connection_window: u32,
+}
+
+/// Opens a raw HTTP/2 connection to `addr` and reads the server's SETTINGS
+/// and its connection-level WINDOW_UPDATE.
+async fn advertised(addr: std::net::SocketAddr) -> Advertised {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const SETTINGS: u8 = 0x4;
+    const WINDOW_UPDATE: u8 = 0x8;
+    const ACK: u8 = 0x1;
+    /// The window every HTTP/2 connection starts with (RFC 9113, 6.9.2).
+    const INITIAL_CONNECTION_WINDOW: u32 = 65_535;
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    socket
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
+        .await
+        .unwrap();
+    let mut settings = None;
+    let mut connection_window = None;
+    while settings.is_none() || connection_window.is_none() {
+        let mut header = [0; 9];
+        socket.read_exact(&mut header).await.unwrap();
+        let length = u32::from_be_bytes([0, header[0], header[1], header[2]]) as usize;
+        let mut payload = vec![0; length];
+        socket.read_exact(&mut payload).await.unwrap();
+        let stream = u32::from_be_bytes([header[5], header[6], header[7], header[8]]);
+        match header[3] {
+            SETTINGS if header[4] & ACK == 0 => {
+                settings = Some(
+                    payload
+                        .chunks_exact(6)
+                        .map(|s| {
+                            let id = u16::from_be_bytes([s[0], s[1]]);
+                            (id, u32::from_be_bytes([s[2], s[3], s[4], s[5]]))
+                        })
+                        .collect(),
+                );
+            }
+            WINDOW_UPDATE if stream == 0 => {
+                let increment = u32::from_be_bytes(payload[..4].try_into().unwrap());
+                connection_window = Some(INITIAL_CONNECTION_WINDOW + increment);
+            }
+            _ => {}
+        }
+    }
+    Advertised {
+        settings: settings.unwrap(),
+        connection_window: connection_window.unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn a_stream_window_holds_the_largest_request_message_and_its_grpc_prefix() {
+    const INITIAL_WINDOW_SIZE: u16 = 0x4;
+    let h = Harness::start().await;
+    let largest = ontap_grpc_gateway::server::ServeOptions::default().max_request_bytes;
+    let advertised = advertised(h.gateway.addr).await;
+    let window = advertised.settings[&INITIAL_WINDOW_SIZE];
+    assert!(window as usize >= largest + 5, "{window}");
+}
+
+#[tokio::test]
+async fn the_connection_window_holds_four_largest_requests_at_once() {
+    let h = Harness::start().await;
+    let largest = ontap_grpc_gateway::server::ServeOptions::default().max_request_bytes;
+    let advertised = advertised(h.gateway.addr).await;
+    assert!(
+        advertised.connection_window as usize >= 4 * (largest + 5),
+        "{}",
+        advertised.connection_window
+    );
+}
+
+#[tokio::test]
+async fn clients_may_send_frames_of_64_kib() {
+    const MAX_FRAME_SIZE: u16 = 0x5;
+    let h = Harness::start().await;
+    let advertised = advertised(h.gateway.addr).await;
+    assert_eq!(advertised.settings[&MAX_FRAME_SIZE], 64 * 1024);
+}

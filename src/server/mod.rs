@@ -85,6 +85,49 @@ impl Default for ServeOptions {
     }
 }
 
+/// The HTTP/2 receive settings the server advertises. They pace what
+/// clients send; what the server sends (a 120 KB page) is paced by the
+/// client's own windows, which only the client can raise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlowWindows {
+    /// Bytes one call may send before the server acknowledges them.
+    pub stream: u32,
+    /// Bytes all calls of one connection may send before acknowledgement.
+    pub connection: u32,
+    /// The largest frame a client may send.
+    pub max_frame: u32,
+}
+
+impl FlowWindows {
+    /// The fewest calls of the largest request that stream at once on one
+    /// connection without waiting for the connection's window.
+    const LARGEST_REQUESTS_AT_ONCE: u32 = 4;
+    /// Four times HTTP/2's 16 KiB default: a 1 MiB request is 16 frames
+    /// instead of 64.
+    const MAX_FRAME: u32 = 64 * 1024;
+
+    /// Windows in which a request message of `max_request_bytes`, with its
+    /// 5-byte gRPC prefix, arrives without one WINDOW_UPDATE round trip, and
+    /// never less than hyper's 1 MiB default.
+    pub fn for_requests_of(max_request_bytes: usize) -> Self {
+        const GRPC_PREFIX: usize = 5;
+        const HYPER_DEFAULT: u32 = 1024 * 1024;
+        let stream = u32::try_from(max_request_bytes.saturating_add(GRPC_PREFIX))
+            .unwrap_or(u32::MAX)
+            .clamp(HYPER_DEFAULT, MAX_WINDOW);
+        Self {
+            stream,
+            connection: stream
+                .saturating_mul(Self::LARGEST_REQUESTS_AT_ONCE)
+                .min(MAX_WINDOW),
+            max_frame: Self::MAX_FRAME,
+        }
+    }
+}
+
+/// HTTP/2's largest flow-control window, 2^31 - 1.
+const MAX_WINDOW: u32 = (1 << 31) - 1;
+
 /// Serves the gateway on `listener` until `shutdown` resolves, then stops
 /// accepting (the listening socket closes), lets in-flight calls finish for
 /// up to the drain timeout, and returns, cutting whatever is left.
@@ -102,7 +145,11 @@ pub async fn serve(
         .set_serving::<IscsiServicesServer<IscsiServicesService>>()
         .await;
 
+    let windows = FlowWindows::for_requests_of(options.max_request_bytes);
     let mut builder = Server::builder()
+        .initial_stream_window_size(windows.stream)
+        .initial_connection_window_size(windows.connection)
+        .max_frame_size(windows.max_frame)
         .max_concurrent_streams(options.max_concurrent_streams)
         .http2_keepalive_interval(Some(options.keepalive_interval))
         .http2_keepalive_timeout(Some(options.keepalive_timeout))
@@ -174,4 +221,35 @@ fn reflection() -> tonic_reflection::server::Builder<'static> {
         .register_encoded_file_descriptor_set(crate::proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_types::pb::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_largest_request_fits_the_stream_window_with_its_grpc_prefix() {
+        let windows = FlowWindows::for_requests_of(4 * 1024 * 1024);
+        assert_eq!(windows.stream, 4 * 1024 * 1024 + 5);
+        assert_eq!(windows.connection, 4 * windows.stream);
+    }
+
+    #[test]
+    fn small_request_limits_keep_hypers_one_mebibyte_windows() {
+        let windows = FlowWindows::for_requests_of(1024);
+        assert_eq!(windows.stream, 1024 * 1024);
+        assert_eq!(windows.connection, 4 * 1024 * 1024);
+    }
+
+    #[test]
+    fn windows_stop_at_the_http2_maximum() {
+        let windows = FlowWindows::for_requests_of(usize::MAX);
+        assert_eq!(windows.stream, MAX_WINDOW);
+        assert_eq!(windows.connection, MAX_WINDOW);
+    }
+
+    #[test]
+    fn clients_may_send_frames_of_64_kib() {
+        assert_eq!(FlowWindows::for_requests_of(1024).max_frame, 64 * 1024);
+    }
 }
