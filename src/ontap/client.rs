@@ -188,6 +188,9 @@ pub struct OntapClient {
 struct Inner {
     http: reqwest::Client,
     base: String,
+    /// `base`, parsed once: each request's URL sets only its path and query
+    /// on a copy, instead of parsing scheme and host again.
+    base_url: Url,
     authorization: HeaderValue,
     permits: Semaphore,
     buffered: Arc<Semaphore>,
@@ -239,10 +242,12 @@ impl OntapClient {
             .map_err(|e| ConfigError(describe(&e)))?;
         let (authorization, token) = basic_auth(&config.username, config.password.expose_secret())?;
         let scrubber = Scrubber::new([config.password.expose_secret().to_owned(), token]);
+        let base_url = Url::parse(&base).map_err(|e| ConfigError(e.to_string()))?;
         Ok(Self {
             inner: Arc::new(Inner {
                 http,
                 base,
+                base_url,
                 authorization,
                 permits: Semaphore::new(config.max_in_flight),
                 buffered: Arc::new(Semaphore::new(config.max_buffered_bytes)),
@@ -284,7 +289,7 @@ impl OntapClient {
             return self.read(url, deadline, None).await;
         }
         // Only the caller that starts the read copies the URL for it.
-        let joined = self.inner.flights.join(&url, deadline, |progress| {
+        let joined = self.inner.flights.join(url.as_str(), deadline, |progress| {
             let (client, url) = (self.clone(), url.clone());
             async move { client.read(url, Deadline::NONE, Some(progress)).await }.boxed()
         });
@@ -298,7 +303,7 @@ impl OntapClient {
     /// its callers'; without one, the request timeout's.
     async fn read(
         &self,
-        url: String,
+        url: Url,
         deadline: Deadline,
         progress: Option<Arc<Progress>>,
     ) -> Result<Response, OntapError> {
@@ -344,13 +349,11 @@ impl OntapClient {
         self.exchange(method, url, json_body, deadline, None).await
     }
 
-    fn url(&self, path: &ApiPath, query: &Query) -> String {
-        let mut url = format!("{}{}", self.inner.base, path.as_str());
+    fn url(&self, path: &ApiPath, query: &Query) -> Url {
+        let mut url = self.inner.base_url.clone();
+        url.set_path(path.as_str());
         let encoded = query.encode();
-        if !encoded.is_empty() {
-            url.push('?');
-            url.push_str(&encoded);
-        }
+        url.set_query((!encoded.is_empty()).then_some(encoded.as_str()));
         url
     }
 
@@ -359,7 +362,7 @@ impl OntapClient {
     async fn exchange(
         &self,
         method: Method,
-        url: String,
+        url: Url,
         json_body: Option<Vec<u8>>,
         deadline: Deadline,
         progress: Option<Arc<Progress>>,
@@ -377,7 +380,7 @@ impl OntapClient {
     async fn exchange_admitted(
         &self,
         method: Method,
-        url: String,
+        url: Url,
         json_body: Option<Vec<u8>>,
         deadline: Deadline,
         progress: Option<Arc<Progress>>,

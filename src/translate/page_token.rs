@@ -11,14 +11,15 @@
 
 use std::hash::Hasher;
 use std::path::Path;
+use std::sync::LazyLock;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
-use secrecy::{ExposeSecret, SecretSlice};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use url::Url;
+use zeroize::Zeroizing;
 
 use crate::ontap::ApiPath;
 
@@ -32,9 +33,10 @@ pub const MIN_KEY_BYTES: usize = 32;
 const NOT_ISSUED_HERE: &str = "is not a page token issued by this gateway (or by a replica sharing \
      its --page-token-key-file); start again from the first page";
 
-/// The key page tokens are signed with.
+/// The key page tokens are signed with, held as HMAC state already keyed:
+/// each token then hashes only its payload, not the key's pads again.
 #[derive(Clone)]
-pub struct PageTokenKey(SecretSlice<u8>);
+pub struct PageTokenKey(Hmac<Sha256>);
 
 impl std::fmt::Debug for PageTokenKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -72,34 +74,36 @@ pub enum KeyError {
 impl PageTokenKey {
     /// A fresh random key: tokens then work only on this process.
     pub fn random() -> Result<Self, KeyError> {
-        let mut key = vec![0; MIN_KEY_BYTES];
-        getrandom::fill(&mut key).map_err(|e| KeyError::Random(e.to_string()))?;
-        Ok(Self(key.into()))
+        let mut key = Zeroizing::new([0; MIN_KEY_BYTES]);
+        getrandom::fill(key.as_mut_slice()).map_err(|e| KeyError::Random(e.to_string()))?;
+        Ok(Self::from_bytes(key.as_slice()))
     }
 
     /// The key in `path` (its bytes, less trailing whitespace), which
     /// replicas share so that any of them continues any token.
     pub fn from_file(path: &Path) -> Result<Self, KeyError> {
         let shown = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| KeyError::Read {
+        let bytes = Zeroizing::new(std::fs::read(path).map_err(|source| KeyError::Read {
             path: shown.clone(),
             source,
-        })?;
-        let len = bytes.trim_ascii_end().len();
-        if len < MIN_KEY_BYTES {
-            return Err(KeyError::TooShort { path: shown, len });
+        })?);
+        let key = bytes.trim_ascii_end();
+        if key.len() < MIN_KEY_BYTES {
+            return Err(KeyError::TooShort {
+                path: shown,
+                len: key.len(),
+            });
         }
-        Ok(Self(bytes[..len].to_vec().into()))
+        Ok(Self::from_bytes(key))
     }
 
     /// A key of exactly these bytes.
     pub fn from_bytes(bytes: &[u8]) -> Self {
-        Self(bytes.to_vec().into())
+        Self(Hmac::new_from_slice(bytes).expect("HMAC takes a key of any length"))
     }
 
     fn mac(&self, payload: &[u8]) -> Hmac<Sha256> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(self.0.expose_secret())
-            .expect("HMAC takes a key of any length");
+        let mut mac = self.0.clone();
         mac.update(payload);
         mac
     }
@@ -120,9 +124,10 @@ struct Payload {
 /// `None` when the link is not under `collection` or carries none (then the
 /// gateway cannot continue without following a query it did not build).
 pub fn continuation(next_href: &str, collection: &ApiPath) -> Option<Vec<(String, String)>> {
-    let origin = Url::parse("http://ontap.invalid").expect("a fixed URL parses");
-    let next = origin.join(next_href).ok()?;
-    if next.origin() != origin.origin() || next.path() != collection.as_str() {
+    static ORIGIN: LazyLock<Url> =
+        LazyLock::new(|| Url::parse("http://ontap.invalid").expect("a fixed URL parses"));
+    let next = ORIGIN.join(next_href).ok()?;
+    if next.origin() != ORIGIN.origin() || next.path() != collection.as_str() {
         return None;
     }
     let start: Vec<(String, String)> = next
