@@ -121,13 +121,14 @@ pub struct Faults {
     releases: Arc<Releases>,
 }
 
-/// Counts releases of held requests; a held request waits for the next.
+/// Signals releases of held requests; a held request waits for the next signal (a change), so
+/// the channel carries no value.
 #[derive(Debug)]
-struct Releases(watch::Sender<u64>);
+struct Releases(watch::Sender<()>);
 
 impl Default for Releases {
     fn default() -> Self {
-        Self(watch::channel(0).0)
+        Self(watch::channel(()).0)
     }
 }
 
@@ -144,7 +145,7 @@ struct FaultList {
 struct Plan {
     delays: Vec<Duration>,
     /// Held until the next release after the plan was made.
-    held: Option<watch::Receiver<u64>>,
+    held: Option<watch::Receiver<()>>,
     response: Option<FaultKind>,
 }
 
@@ -166,7 +167,7 @@ impl Faults {
 
     /// Lets every request a [`FaultKind::Hold`] holds carry on.
     pub fn release(&self) {
-        self.releases.0.send_modify(|released| *released += 1);
+        self.releases.0.send_replace(());
     }
 
     /// Removes the fault pushed under `id`; false if there is none (never pushed, cleared, or

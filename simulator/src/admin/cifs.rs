@@ -230,6 +230,22 @@ mod tests {
     }
 
     #[test]
+    fn client_ports_run_to_65535_and_no_further() {
+        let with_port = |port: u32| {
+            serde_json::json!({
+                "node_uuid": "n1", "svm_uuid": "s1", "identifier": 7, "network_context_id": 2,
+                "client_ip": "10.74.7.9", "client_port": port, "server_ip": "10.140.70.197",
+                "session_ids": [],
+            })
+            .to_string()
+        };
+        let highest = parse_connection(with_port(65_535).as_bytes()).expect("the highest port");
+        assert_eq!(highest.client_port, 65_535);
+        let message = refusal(parse_connection(with_port(65_536).as_bytes()));
+        assert!(message.contains("client_port 65536"), "{message}");
+    }
+
+    #[test]
     fn churn_keeps_the_seed_unless_given_one() {
         let current = CifsChurn::new(6.0, 42).expect("valid");
         let kept = parse_churn(br#"{"per_minute": 0.5}"#, current).expect("valid");

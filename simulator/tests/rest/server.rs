@@ -74,6 +74,18 @@ async fn once_error_fault_fails_one_request_then_clears() {
 }
 
 #[tokio::test]
+async fn a_busy_fault_rounds_a_fractional_retry_after_up_to_whole_seconds() {
+    let simulator = seeded().await;
+    simulator.faults().push(Fault::once(FaultKind::Busy {
+        status: 429,
+        retry_after: Some(std::time::Duration::from_millis(1500)),
+    }));
+    let reply = Client::connect(&simulator).await.get(CIFS).await;
+    assert_eq!(reply.status, 429);
+    assert_eq!(reply.header("retry-after"), Some("2"));
+}
+
+#[tokio::test]
 async fn faults_do_not_mask_authentication_failures() {
     let simulator = seeded().await;
     simulator.faults().push(Fault::always(FaultKind::Error {
