@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use ontap_grpc_gateway::ontap::{
     BreakerConfig, ClientConfig, OntapClient, RetryPolicy, TlsOptions,
 };
@@ -32,6 +32,26 @@ fn duration_flag(text: &str) -> Result<Duration, String> {
         .ok()
         .filter(|d| (Duration::from_millis(1)..=Duration::from_secs(86_400)).contains(d))
         .ok_or_else(|| format!("`{text}` is outside 1ms to 24h"))
+}
+
+/// A listening address: `IP:PORT`, or `localhost:PORT` for 127.0.0.1. Anything else is refused
+/// with the forms that work, rather than clap's bare "invalid socket address syntax".
+fn listen_flag(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(address) = text.parse() {
+        return Ok(address);
+    }
+    let expected = "an IP address and port: 127.0.0.1:PORT (this machine only, also written \
+                    localhost:PORT), [::1]:PORT, or 0.0.0.0:PORT (every interface)";
+    match text.rsplit_once(':') {
+        Some(("localhost", port)) => port
+            .parse::<u16>()
+            .map(|port| SocketAddr::from(([127, 0, 0, 1], port)))
+            .map_err(|_| format!("`{port}` is not a port (0-65535)")),
+        Some(("", _)) => Err(format!(
+            "`{text}` names no address; say which to listen on, {expected}"
+        )),
+        _ => Err(format!("`{text}` is not {expected}")),
+    }
 }
 
 /// The longest timeout flag accepted: an hour.
@@ -67,14 +87,14 @@ enum Command {
 
 #[derive(Args)]
 struct ServeArgs {
-    /// Address the gRPC server listens on.
-    #[arg(long, default_value = "127.0.0.1:50051")]
+    /// Address the gRPC server listens on: IP:PORT, or localhost:PORT for 127.0.0.1.
+    #[arg(long, default_value = "127.0.0.1:50051", value_parser = listen_flag)]
     listen: SocketAddr,
     /// Serve from an embedded ONTAP simulator (seeded demo cluster) instead of a real cluster.
     #[arg(long, conflicts_with_all = ["ontap_url", "ca_cert", "insecure_skip_tls_verify"])]
     simulate: bool,
-    /// The cluster management URL, e.g. https://cluster-mgmt.
-    #[arg(long, required_unless_present = "simulate")]
+    /// The cluster management URL, e.g. https://cluster-mgmt (or --simulate).
+    #[arg(long)]
     ontap_url: Option<String>,
     /// With --simulate: average CIFS connection events (open, close, session change) per
     /// minute in the embedded simulator; 0 turns the churn off.
@@ -181,8 +201,8 @@ struct ServeArgs {
 
 #[derive(Args)]
 struct SimulateArgs {
-    /// Address the simulator's REST API listens on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    /// Address the simulator's REST API listens on: IP:PORT, or localhost:PORT.
+    #[arg(long, default_value = "127.0.0.1:8080", value_parser = listen_flag)]
     listen: SocketAddr,
     /// User name the simulator accepts.
     #[arg(long, default_value = "admin")]
@@ -199,7 +219,7 @@ struct SimulateArgs {
     /// Also serve the admin API (inject faults, read counters, drive the clock, the iSCSI
     /// counters and the CIFS connections; plain HTTP, no authentication) here, e.g.
     /// 127.0.0.1:8081. Off unless given.
-    #[arg(long)]
+    #[arg(long, value_parser = listen_flag)]
     admin_listen: Option<SocketAddr>,
     /// Average CIFS connection events (open, close, session change) per simulated minute;
     /// 0 turns the churn off.
@@ -219,7 +239,21 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let result = match Cli::parse().command {
+    let cli = Cli::parse();
+    if let Command::Serve(args) = &cli.command
+        && args.ontap_url.is_none()
+        && !args.simulate
+    {
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::MissingRequiredArgument,
+                "serve needs a cluster, or the embedded simulator:\n  \
+                 serve --ontap-url https://CLUSTER-MGMT   (the password in $ONTAP_PASSWORD)\n  \
+                 serve --simulate                         (a seeded demo cluster, no setup)",
+            )
+            .exit();
+    }
+    let result = match cli.command {
         Command::Serve(args) => serve(*args).await,
         Command::Simulate(args) => simulate(args).await,
     };
@@ -444,4 +478,32 @@ fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
         let _ = tokio::signal::ctrl_c().await;
         tracing::info!("shutting down: draining in-flight calls");
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_takes_ipv4_and_ipv6_addresses_as_given() {
+        assert_eq!(
+            listen_flag("0.0.0.0:50051"),
+            Ok(([0, 0, 0, 0], 50051).into())
+        );
+        assert_eq!(
+            listen_flag("[::1]:8080"),
+            Ok(SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 8080)))
+        );
+    }
+
+    #[test]
+    fn listen_takes_localhost_as_127_0_0_1() {
+        assert_eq!(listen_flag("localhost:0"), Ok(([127, 0, 0, 1], 0).into()));
+    }
+
+    #[test]
+    fn listen_refuses_a_port_past_65535_naming_it() {
+        let why = listen_flag("localhost:65536").unwrap_err();
+        assert!(why.contains("`65536` is not a port"), "{why}");
+    }
 }

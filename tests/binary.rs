@@ -123,9 +123,40 @@ async fn sigterm_exits_zero_despite_a_connection_that_never_speaks() {
 }
 
 #[tokio::test]
-async fn serve_without_a_cluster_or_simulate_refuses_to_start() {
+async fn serve_without_a_cluster_or_simulate_names_both_ways_to_start() {
     let output = Command::new(BINARY).args(["serve"]).output().unwrap();
-    assert!(!output.status.success());
+    assert_eq!(output.status.code(), Some(2), "a usage error");
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains("--ontap-url") && said.contains("--simulate"),
+        "{said}"
+    );
+}
+
+#[tokio::test]
+async fn listen_accepts_localhost_as_the_loopback_address() {
+    let (_gateway, addr) = spawn_until(
+        &["serve", "--simulate", "--listen", "localhost:0"],
+        "listen",
+    );
+    assert!(addr.starts_with("127.0.0.1:"), "{addr}");
+    connect(format!("http://{addr}")).await;
+}
+
+#[tokio::test]
+async fn listen_without_an_address_is_refused_with_the_forms_that_work() {
+    for flag in [":50051", "gateway.example:50051"] {
+        let output = Command::new(BINARY)
+            .args(["serve", "--simulate", "--listen", flag])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{flag}");
+        let said = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            said.contains("127.0.0.1:PORT") && said.contains("0.0.0.0:PORT"),
+            "{flag}: {said}"
+        );
+    }
 }
 
 #[tokio::test]
