@@ -240,10 +240,11 @@ async fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
-    if let Command::Serve(args) = &cli.command
-        && args.ontap_url.is_none()
-        && !args.simulate
-    {
+    let no_cluster = matches!(
+        &cli.command,
+        Command::Serve(args) if args.ontap_url.is_none() && !args.simulate
+    );
+    if no_cluster {
         Cli::command()
             .error(
                 clap::error::ErrorKind::MissingRequiredArgument,
