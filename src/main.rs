@@ -88,145 +88,163 @@ enum Command {
 #[derive(Args)]
 struct ServeArgs {
     /// Address the gRPC server listens on: IP:PORT, or localhost:PORT for 127.0.0.1.
-    #[arg(long, default_value = "127.0.0.1:50051", value_parser = listen_flag)]
+    #[arg(long, env = "ONTAP_GATEWAY_LISTEN", default_value = "127.0.0.1:50051", value_parser = listen_flag)]
     listen: SocketAddr,
     /// Serve from an embedded ONTAP simulator (seeded demo cluster) instead of a real cluster.
-    #[arg(long, conflicts_with_all = ["ontap_url", "ca_cert", "insecure_skip_tls_verify"])]
+    #[arg(long, env = "ONTAP_GATEWAY_SIMULATE", conflicts_with_all = ["ontap_url", "ca_cert", "insecure_skip_tls_verify"])]
     simulate: bool,
     /// The cluster management URL, e.g. https://cluster-mgmt (or --simulate).
-    #[arg(long)]
+    #[arg(long, env = "ONTAP_GATEWAY_ONTAP_URL")]
     ontap_url: Option<String>,
     /// With --simulate: average CIFS connection events (open, close, session change) per
     /// minute in the embedded simulator; 0 turns the churn off.
-    #[arg(long, default_value_t = 6.0, requires = "simulate")]
+    #[arg(
+        long,
+        env = "ONTAP_GATEWAY_CIFS_CHURN_PER_MINUTE",
+        default_value_t = 6.0,
+        requires = "simulate"
+    )]
     cifs_churn_per_minute: f64,
     /// With --simulate: CIFS connections in the embedded simulator's cluster (the seed's 36
     /// first; up to 1,000,000).
-    #[arg(long, default_value_t = 36, requires = "simulate", value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    #[arg(long, env = "ONTAP_GATEWAY_CIFS_CONNECTIONS", default_value_t = 36, requires = "simulate", value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     cifs_connections: u32,
     /// ONTAP user name.
-    #[arg(long, default_value = "admin")]
+    #[arg(long, env = "ONTAP_GATEWAY_USERNAME", default_value = "admin")]
     username: String,
     /// Name of the environment variable that holds the ONTAP password.
-    #[arg(long, default_value = "ONTAP_PASSWORD")]
+    #[arg(
+        long,
+        env = "ONTAP_GATEWAY_PASSWORD_ENV",
+        default_value = "ONTAP_PASSWORD"
+    )]
     password_env: String,
     /// PEM CA bundle to trust for the cluster's certificate (instead of the system store).
-    #[arg(long)]
+    #[arg(long, env = "ONTAP_GATEWAY_CA_CERT")]
     ca_cert: Option<PathBuf>,
     /// Accept any cluster certificate. For lab clusters only.
-    #[arg(long)]
+    #[arg(long, env = "ONTAP_GATEWAY_INSECURE_SKIP_TLS_VERIFY")]
     insecure_skip_tls_verify: bool,
     /// Bound on concurrent upstream requests, and so on open connections to the cluster (1-1024).
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    #[arg(long, env = "ONTAP_GATEWAY_MAX_IN_FLIGHT", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=1024))]
     max_in_flight: u16,
     /// How long a call without a shorter deadline waits for a free upstream slot (ms, up to an hour).
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_MS))]
+    #[arg(long, env = "ONTAP_GATEWAY_QUEUE_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_MS))]
     queue_timeout_ms: u64,
     /// Bound on one upstream request when the caller sets no shorter deadline (ms, up to an hour).
-    #[arg(long, default_value_t = 130_000, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_MS))]
+    #[arg(long, env = "ONTAP_GATEWAY_REQUEST_TIMEOUT_MS", default_value_t = 130_000, value_parser = clap::value_parser!(u64).range(1..=MAX_TIMEOUT_MS))]
     request_timeout_ms: u64,
     /// Send every read upstream, even while an identical one is in flight (by default they
     /// share it). For measuring.
-    #[arg(long)]
+    #[arg(long, env = "ONTAP_GATEWAY_NO_COALESCE")]
     no_coalesce: bool,
     /// Retries of a read that ONTAP answered 429 or 503 (after its `Retry-After`) or that could
     /// not connect (0-5; 0: none). Writes are never retried.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=5))]
+    #[arg(long, env = "ONTAP_GATEWAY_RETRIES", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=5))]
     retries: u32,
     /// The most the first retry waits (a random share of it, doubled for each retry after).
-    #[arg(long, default_value = "100ms", value_parser = duration_flag)]
+    #[arg(long, env = "ONTAP_GATEWAY_RETRY_BASE_DELAY", default_value = "100ms", value_parser = duration_flag)]
     retry_base_delay: Duration,
     /// The most any retry waits, unless ONTAP's `Retry-After` asks for longer.
-    #[arg(long, default_value = "2s", value_parser = duration_flag)]
+    #[arg(long, env = "ONTAP_GATEWAY_RETRY_MAX_DELAY", default_value = "2s", value_parser = duration_flag)]
     retry_max_delay: Duration,
     /// Failures of the cluster in a row after which calls fail at once (UNAVAILABLE
     /// UPSTREAM_CIRCUIT_OPEN) until a probe succeeds (0-1000; 0: never).
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=1000))]
+    #[arg(long, env = "ONTAP_GATEWAY_BREAKER_FAILURES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=1000))]
     breaker_failures: u32,
     /// How long the circuit stays open before one call probes the cluster.
-    #[arg(long, default_value = "10s", value_parser = duration_flag)]
+    #[arg(long, env = "ONTAP_GATEWAY_BREAKER_OPEN_FOR", default_value = "10s", value_parser = duration_flag)]
     breaker_open_for: Duration,
     /// Largest upstream response accepted (bytes, 1 KiB to 1 GiB).
-    #[arg(long, default_value_t = 64 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..=1 << 30))]
+    #[arg(long, env = "ONTAP_GATEWAY_MAX_RESPONSE_BYTES", default_value_t = 64 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..=1 << 30))]
     max_response_bytes: u64,
     /// Bytes all upstream responses being read at once may hold (at least --max-response-bytes,
     /// up to 4 GiB).
-    #[arg(long, default_value_t = 256 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..=4 << 30))]
+    #[arg(long, env = "ONTAP_GATEWAY_MAX_BUFFERED_BYTES", default_value_t = 256 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(1024..=4 << 30))]
     max_buffered_bytes: u64,
     /// File holding the key (at least 32 bytes) that signs page tokens; replicas behind one
     /// load balancer share it. Unset: a random key per process, so a token then works only on
     /// the replica that issued it.
-    #[arg(long)]
+    #[arg(long, env = "ONTAP_GATEWAY_PAGE_TOKEN_KEY_FILE")]
     page_token_key_file: Option<PathBuf>,
     /// After SIGTERM/SIGINT, how long in-flight calls may finish before every connection is cut
     /// (`30s`, `500ms`, `2m`).
-    #[arg(long, default_value = "30s", value_parser = duration_flag)]
+    #[arg(long, env = "ONTAP_GATEWAY_DRAIN_TIMEOUT", default_value = "30s", value_parser = duration_flag)]
     drain_timeout: Duration,
     /// Open gRPC connections at once; past it a new connection is closed at once (1-100000).
-    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    #[arg(long, env = "ONTAP_GATEWAY_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     max_connections: u32,
     /// How long a new connection may stay silent before sending its first byte.
-    #[arg(long, default_value = "10s", value_parser = duration_flag)]
+    #[arg(long, env = "ONTAP_GATEWAY_HANDSHAKE_TIMEOUT", default_value = "10s", value_parser = duration_flag)]
     handshake_timeout: Duration,
     /// Calls (HTTP/2 streams) at once on one connection (1-10000).
-    #[arg(long, default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    #[arg(long, env = "ONTAP_GATEWAY_MAX_CONCURRENT_STREAMS", default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     max_concurrent_streams: u32,
     /// How often an HTTP/2 PING checks a connection.
-    #[arg(long, default_value = "60s", value_parser = duration_flag)]
+    #[arg(long, env = "ONTAP_GATEWAY_KEEPALIVE_INTERVAL", default_value = "60s", value_parser = duration_flag)]
     keepalive_interval: Duration,
     /// How long a PING may go unanswered before the connection is closed.
-    #[arg(long, default_value = "20s", value_parser = duration_flag)]
+    #[arg(long, env = "ONTAP_GATEWAY_KEEPALIVE_TIMEOUT", default_value = "20s", value_parser = duration_flag)]
     keepalive_timeout: Duration,
     /// After this long a connection is asked to go away (GOAWAY), so idle connections do not pile
     /// up and clients rebalance across replicas.
-    #[arg(long, default_value = "30m", value_parser = duration_flag)]
+    #[arg(long, env = "ONTAP_GATEWAY_MAX_CONNECTION_AGE", default_value = "30m", value_parser = duration_flag)]
     max_connection_age: Duration,
     /// How long a call's request body may stall between frames.
-    #[arg(long, default_value = "10s", value_parser = duration_flag)]
+    #[arg(long, env = "ONTAP_GATEWAY_REQUEST_BODY_TIMEOUT", default_value = "10s", value_parser = duration_flag)]
     request_body_timeout: Duration,
     /// The largest request message accepted (bytes, 1 KiB to 4 MiB).
-    #[arg(long, default_value_t = 1024 * 1024, value_parser = clap::value_parser!(u32).range(1024..=4 * 1024 * 1024))]
+    #[arg(long, env = "ONTAP_GATEWAY_MAX_REQUEST_BYTES", default_value_t = 1024 * 1024, value_parser = clap::value_parser!(u32).range(1024..=4 * 1024 * 1024))]
     max_request_bytes: u32,
     /// Polls each watch poller keeps for watchers that fall behind, shared by all its watchers
     /// (1-4096): a metrics watcher further behind skips samples, a connections watcher is ended.
-    #[arg(long, default_value_t = DEFAULT_WATCH_BUFFER as u32, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    #[arg(long, env = "ONTAP_GATEWAY_WATCH_BUFFER", default_value_t = DEFAULT_WATCH_BUFFER as u32, value_parser = clap::value_parser!(u32).range(1..=4096))]
     watch_buffer: u32,
     /// PEM certificate chain to serve gRPC over TLS (with --tls-key).
-    #[arg(long, requires = "tls_key")]
+    #[arg(long, env = "ONTAP_GATEWAY_TLS_CERT", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
     /// PEM private key to serve gRPC over TLS (with --tls-cert).
-    #[arg(long, requires = "tls_cert")]
+    #[arg(long, env = "ONTAP_GATEWAY_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
 }
 
 #[derive(Args)]
 struct SimulateArgs {
     /// Address the simulator's REST API listens on: IP:PORT, or localhost:PORT.
-    #[arg(long, default_value = "127.0.0.1:8080", value_parser = listen_flag)]
+    #[arg(long, env = "ONTAP_SIMULATOR_LISTEN", default_value = "127.0.0.1:8080", value_parser = listen_flag)]
     listen: SocketAddr,
     /// User name the simulator accepts.
-    #[arg(long, default_value = "admin")]
+    #[arg(long, env = "ONTAP_SIMULATOR_USERNAME", default_value = "admin")]
     username: String,
     /// Password the simulator accepts.
-    #[arg(long, default_value = "netapp1!")]
+    #[arg(
+        long,
+        env = "ONTAP_SIMULATOR_PASSWORD",
+        hide_env_values = true,
+        default_value = "netapp1!"
+    )]
     password: String,
     /// Serve HTTPS with a freshly generated self-signed certificate.
-    #[arg(long)]
+    #[arg(long, env = "ONTAP_SIMULATOR_TLS")]
     tls: bool,
     /// Write the self-signed certificate (PEM) here, for `curl --cacert` or `serve --ca-cert`.
-    #[arg(long, requires = "tls")]
+    #[arg(long, env = "ONTAP_SIMULATOR_WRITE_CA_CERT", requires = "tls")]
     write_ca_cert: Option<PathBuf>,
     /// Also serve the admin API (inject faults, read counters, drive the clock, the iSCSI
     /// counters and the CIFS connections; plain HTTP, no authentication) here, e.g.
     /// 127.0.0.1:8081. Off unless given.
-    #[arg(long, value_parser = listen_flag)]
+    #[arg(long, env = "ONTAP_SIMULATOR_ADMIN_LISTEN", value_parser = listen_flag)]
     admin_listen: Option<SocketAddr>,
     /// Average CIFS connection events (open, close, session change) per simulated minute;
     /// 0 turns the churn off.
-    #[arg(long, default_value_t = 6.0)]
+    #[arg(
+        long,
+        env = "ONTAP_SIMULATOR_CIFS_CHURN_PER_MINUTE",
+        default_value_t = 6.0
+    )]
     cifs_churn_per_minute: f64,
     /// CIFS connections in the cluster (the seed's 36 first; up to 1,000,000).
-    #[arg(long, default_value_t = 36, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
+    #[arg(long, env = "ONTAP_SIMULATOR_CIFS_CONNECTIONS", default_value_t = 36, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     cifs_connections: u32,
 }
 
@@ -484,6 +502,36 @@ fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each flag of `subcommand` (help and version aside) and the variable it reads, if any.
+    fn flag_variables(subcommand: &str) -> Vec<(String, Option<String>)> {
+        let command = Cli::command();
+        let found = command.find_subcommand(subcommand).expect("a subcommand");
+        found
+            .get_arguments()
+            .filter(|arg| !matches!(arg.get_id().as_str(), "help" | "version"))
+            .map(|arg| {
+                let env = arg.get_env().map(|e| e.to_string_lossy().into_owned());
+                (arg.get_id().to_string(), env)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_serve_flag_reads_an_ontap_gateway_variable_named_for_it() {
+        for (id, env) in flag_variables("serve") {
+            let expected = format!("ONTAP_GATEWAY_{}", id.to_uppercase());
+            assert_eq!(env.as_deref(), Some(expected.as_str()), "--{id}");
+        }
+    }
+
+    #[test]
+    fn every_simulate_flag_reads_an_ontap_simulator_variable_named_for_it() {
+        for (id, env) in flag_variables("simulate") {
+            let expected = format!("ONTAP_SIMULATOR_{}", id.to_uppercase());
+            assert_eq!(env.as_deref(), Some(expected.as_str()), "--{id}");
+        }
+    }
 
     #[test]
     fn listen_takes_ipv4_and_ipv6_addresses_as_given() {

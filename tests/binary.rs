@@ -26,8 +26,14 @@ impl Drop for Running {
 /// Starts the binary and waits for the log line that carries `key=<value>`
 /// (the address it actually bound, since tests ask for port 0).
 fn spawn_until(args: &[&str], key: &str) -> (Running, String) {
+    spawn_with_env_until(args, &[], key)
+}
+
+/// Like [`spawn_until`], with `env` added to the binary's environment.
+fn spawn_with_env_until(args: &[&str], env: &[(&str, &str)], key: &str) -> (Running, String) {
     let mut child = Command::new(BINARY)
         .args(args)
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -272,4 +278,60 @@ async fn standalone_simulator_serves_https_with_the_certificate_it_writes() {
             .unwrap()
             .starts_with("/api/protocols/cifs/connections?")
     );
+}
+
+#[tokio::test]
+async fn serve_flags_can_come_from_ontap_gateway_variables() {
+    let (_gateway, addr) = spawn_with_env_until(
+        &["serve"],
+        &[
+            ("ONTAP_GATEWAY_SIMULATE", "true"),
+            ("ONTAP_GATEWAY_LISTEN", "127.0.0.1:0"),
+        ],
+        "listen",
+    );
+    let mut client = CifsConnectionsClient::new(connect(format!("http://{addr}")).await);
+    let page = client
+        .list_cifs_connections(ListCifsConnectionsRequest {
+            page_size: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(page.cifs_connections.len(), 1);
+}
+
+#[tokio::test]
+async fn a_flag_given_on_the_command_line_wins_over_its_variable() {
+    let (_gateway, addr) = spawn_with_env_until(
+        &["serve", "--simulate", "--listen", "127.0.0.1:0"],
+        &[("ONTAP_GATEWAY_LISTEN", "127.0.0.1:1")],
+        "listen",
+    );
+    assert_ne!(addr, "127.0.0.1:1");
+}
+
+#[tokio::test]
+async fn an_absurd_value_from_a_variable_is_refused_naming_its_flag() {
+    let output = Command::new(BINARY)
+        .args(["serve", "--simulate"])
+        .env("ONTAP_GATEWAY_MAX_IN_FLIGHT", "0")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("--max-in-flight"), "{said}");
+}
+
+#[tokio::test]
+async fn the_simulators_password_variable_is_not_shown_in_help() {
+    let output = Command::new(BINARY)
+        .args(["simulate", "--help"])
+        .env("ONTAP_SIMULATOR_PASSWORD", "s3cret-in-env")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(said.contains("ONTAP_SIMULATOR_PASSWORD"), "{said}");
+    assert!(!said.contains("s3cret-in-env"), "{said}");
 }
