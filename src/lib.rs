@@ -17,3 +17,6 @@ pub mod server;
 pub mod service;
 pub mod translate;
 pub mod watch;
+
+#[cfg(test)]
+mod test_logs;

@@ -303,6 +303,50 @@ mod tests {
     }
 
     #[test]
+    fn opening_the_circuit_is_logged_as_a_warning() {
+        let logged = crate::test_logs::captured(tracing::Level::INFO, || {
+            fail(&breaker(2), 2, Instant::now());
+        });
+        let lines: Vec<_> = logged.lines().collect();
+        assert_eq!(lines.len(), 1, "{logged}");
+        assert!(lines[0].contains("WARN"), "{logged}");
+        assert!(lines[0].contains("calls fail at once"), "{logged}");
+    }
+
+    #[test]
+    fn a_failed_probe_warns_again_and_a_successful_one_is_logged_at_info() {
+        let b = breaker(1);
+        let now = Instant::now();
+        fail(&b, 1, now);
+        let later = now + OPEN_FOR;
+        let reopened = crate::test_logs::captured(tracing::Level::INFO, || {
+            b.admit(later).unwrap().report_at(&refused(), later);
+        });
+        assert!(reopened.contains("WARN"), "{reopened}");
+        let closed = crate::test_logs::captured(tracing::Level::INFO, || {
+            let probe = b.admit(later + OPEN_FOR).unwrap();
+            probe.report_at(&Ok::<(), OntapError>(()), later + OPEN_FOR);
+        });
+        assert!(
+            closed.contains("INFO") && closed.contains("the probe succeeded"),
+            "{closed}"
+        );
+    }
+
+    #[test]
+    fn successes_of_a_closed_circuit_log_nothing() {
+        let b = breaker(3);
+        let now = Instant::now();
+        let logged = crate::test_logs::captured(tracing::Level::INFO, || {
+            fail(&b, 2, now);
+            b.admit(now)
+                .unwrap()
+                .report_at(&Ok::<(), OntapError>(()), now);
+        });
+        assert_eq!(logged, "");
+    }
+
+    #[test]
     fn with_no_failures_to_open_the_breaker_never_opens() {
         let b = breaker(0);
         let now = Instant::now();

@@ -183,30 +183,10 @@ mod tests {
 
     #[test]
     fn every_change_is_logged_at_debug_with_the_live_counts() {
-        #[derive(Clone, Default)]
-        struct Lines(Arc<Mutex<Vec<u8>>>);
-        impl std::io::Write for Lines {
-            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-                self.0.lock().unwrap().extend_from_slice(buf);
-                Ok(buf.len())
-            }
-            fn flush(&mut self) -> std::io::Result<()> {
-                Ok(())
-            }
-        }
-        let lines = Lines::default();
-        let writer = lines.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::DEBUG)
-            .with_ansi(false)
-            .without_time()
-            .with_writer(move || writer.clone())
-            .finish();
-        tracing::subscriber::with_default(subscriber, || {
+        let logged = crate::test_logs::captured(tracing::Level::DEBUG, || {
             let (hub, _) = hub();
             drop(hub.join(&"svm1", |_| Arc::new(1)));
         });
-        let logged = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
         let changes: Vec<_> = logged
             .lines()
             .map(|l| l.split_once(": ").unwrap().1)
