@@ -347,6 +347,18 @@ mod tests {
     }
 
     #[test]
+    fn a_call_admitted_before_the_circuit_opened_and_abandoned_leaves_the_probe_alone() {
+        let b = breaker(1);
+        let now = Instant::now();
+        let earlier_call = b.admit(now).unwrap();
+        fail(&b, 1, now);
+        let later = now + OPEN_FOR;
+        let _probe = b.admit(later).expect("the probe");
+        drop(earlier_call);
+        assert!(b.admit(later).is_err(), "still one probe at a time");
+    }
+
+    #[test]
     fn with_no_failures_to_open_the_breaker_never_opens() {
         let b = breaker(0);
         let now = Instant::now();
