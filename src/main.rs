@@ -54,6 +54,25 @@ fn listen_flag(text: &str) -> Result<SocketAddr, String> {
     }
 }
 
+/// Refuses an ONTAP URL that would send the password in clear text (unless
+/// allowed) or that has no scheme, saying what to write instead. The
+/// client checks the rest (host, no path or credentials).
+fn check_upstream_url(url: &str, allow_plaintext: bool) -> Result<(), String> {
+    let lower = url.to_ascii_lowercase();
+    if lower.starts_with("http://") && !allow_plaintext {
+        return Err(format!(
+            "--ontap-url {url} would send the ONTAP password in clear text; use https://, or \
+             --allow-plaintext-upstream for a lab simulator on a trusted network"
+        ));
+    }
+    if !lower.contains("://") {
+        return Err(format!(
+            "--ontap-url {url} has no scheme; the cluster management URL is https://{url}"
+        ));
+    }
+    Ok(())
+}
+
 /// The longest timeout flag accepted: an hour.
 const MAX_TIMEOUT_MS: u64 = 3_600_000;
 
@@ -122,6 +141,14 @@ struct ServeArgs {
     /// PEM CA bundle to trust for the cluster's certificate (instead of the system store).
     #[arg(long, env = "ONTAP_GATEWAY_CA_CERT")]
     ca_cert: Option<PathBuf>,
+    /// Allow an http:// --ontap-url, which sends the ONTAP password in clear text (a warning is
+    /// logged). For a lab simulator on a trusted network only.
+    #[arg(
+        long,
+        env = "ONTAP_GATEWAY_ALLOW_PLAINTEXT_UPSTREAM",
+        conflicts_with = "simulate"
+    )]
+    allow_plaintext_upstream: bool,
     /// Accept any cluster certificate. For lab clusters only.
     #[arg(long, env = "ONTAP_GATEWAY_INSECURE_SKIP_TLS_VERIFY")]
     insecure_skip_tls_verify: bool,
@@ -292,12 +319,24 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         (config, Some(simulator))
     } else {
         let url = args.ontap_url.clone().unwrap_or_default();
+        check_upstream_url(&url, args.allow_plaintext_upstream)?;
+        if url.to_ascii_lowercase().starts_with("http://") {
+            tracing::warn!(
+                "--allow-plaintext-upstream: the ONTAP password crosses the network in clear text"
+            );
+        }
         let password = std::env::var(&args.password_env).map_err(|_| {
             format!(
                 "set the ONTAP password in the environment variable {}",
                 args.password_env
             )
         })?;
+        if password.is_empty() {
+            return Err(format!(
+                "the ONTAP password in the environment variable {} is empty",
+                args.password_env
+            ));
+        }
         let mut config = ClientConfig::new(url, args.username.clone(), password);
         config.tls = TlsOptions {
             ca_cert_pem: match &args.ca_cert {
@@ -354,7 +393,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     tracing::info!(
         listen = %listener.local_addr().map_err(|e| e.to_string())?,
         upstream = %upstream.client.base_url(),
-        tls = tls.is_some(),
+        grpc_tls = tls.is_some(),
         "gateway serving ontap.v1 (reflection and grpc.health.v1 enabled)"
     );
     let options = ServeOptions {
@@ -531,6 +570,21 @@ mod tests {
             let expected = format!("ONTAP_SIMULATOR_{}", id.to_uppercase());
             assert_eq!(env.as_deref(), Some(expected.as_str()), "--{id}");
         }
+    }
+
+    #[test]
+    fn an_http_upstream_is_refused_unless_allowed() {
+        let why = check_upstream_url("http://cluster", false).unwrap_err();
+        assert!(why.contains("clear text") && why.contains("--allow-plaintext-upstream"));
+        assert!(check_upstream_url("HTTP://cluster", false).is_err());
+        assert_eq!(check_upstream_url("http://cluster", true), Ok(()));
+        assert_eq!(check_upstream_url("https://cluster", false), Ok(()));
+    }
+
+    #[test]
+    fn an_upstream_without_a_scheme_is_told_to_add_https() {
+        let why = check_upstream_url("cluster-mgmt", true).unwrap_err();
+        assert!(why.contains("https://cluster-mgmt"), "{why}");
     }
 
     #[test]

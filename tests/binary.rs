@@ -335,3 +335,73 @@ async fn the_simulators_password_variable_is_not_shown_in_help() {
     assert!(said.contains("ONTAP_SIMULATOR_PASSWORD"), "{said}");
     assert!(!said.contains("s3cret-in-env"), "{said}");
 }
+
+/// The binary's exit code and standard error for `serve` with `args`, with
+/// `password` in `ONTAP_PASSWORD`.
+fn serve_refusal(args: &[&str], password: &str) -> (Option<i32>, String) {
+    let output = Command::new(BINARY)
+        .arg("serve")
+        .args(args)
+        .env("ONTAP_PASSWORD", password)
+        .env_remove("ONTAP_GATEWAY_ALLOW_PLAINTEXT_UPSTREAM")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code(), said)
+}
+
+#[tokio::test]
+async fn an_http_cluster_url_is_refused_for_sending_the_password_in_clear() {
+    let (code, said) = serve_refusal(&["--ontap-url", "http://127.0.0.1:1"], "pw");
+    assert_eq!(code, Some(1));
+    assert!(
+        said.contains("clear text") && said.contains("--allow-plaintext-upstream"),
+        "{said}"
+    );
+}
+
+#[tokio::test]
+async fn an_allowed_http_cluster_url_starts_with_a_warning() {
+    let mut child = Command::new(BINARY)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args([
+            "--ontap-url",
+            "http://127.0.0.1:1",
+            "--allow-plaintext-upstream",
+        ])
+        .env("ONTAP_PASSWORD", "pw")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let _running = Running(child);
+    let before_serving: Vec<String> = BufReader::new(stderr)
+        .lines()
+        .map(Result::unwrap)
+        .take_while(|line| !line.contains("listen="))
+        .collect();
+    assert!(
+        before_serving
+            .iter()
+            .any(|l| l.contains("WARN") && l.contains("clear text")),
+        "{before_serving:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_empty_password_is_refused() {
+    let (code, said) = serve_refusal(&["--ontap-url", "https://127.0.0.1:1"], "");
+    assert_eq!(code, Some(1));
+    assert!(
+        said.contains("ONTAP_PASSWORD") && said.contains("empty"),
+        "{said}"
+    );
+}
+
+#[tokio::test]
+async fn a_cluster_url_without_a_scheme_is_told_to_use_https() {
+    let (code, said) = serve_refusal(&["--ontap-url", "cluster-mgmt"], "pw");
+    assert_eq!(code, Some(1));
+    assert!(said.contains("https://cluster-mgmt"), "{said}");
+}

@@ -26,7 +26,11 @@ pub fn spawn_gateway(simulator: &Simulator, extra: &[&str]) -> (Gateway, String)
     let credentials = Credentials::default();
     let child = Command::new(env!("CARGO_BIN_EXE_ontap-grpc-gateway"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--ontap-url", &simulator.base_url()])
+        .args([
+            "--ontap-url",
+            &simulator.base_url(),
+            "--allow-plaintext-upstream",
+        ])
         .args(extra)
         .env("ONTAP_PASSWORD", credentials.password.expose_secret())
         .env("RUST_LOG", "warn")
