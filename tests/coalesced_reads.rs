@@ -31,6 +31,27 @@ fn get_svm2() -> GetIscsiServiceRequest {
 }
 
 /// Holds every upstream request until the faults are cleared.
+/// The time a DEADLINE_EXCEEDED message says ONTAP was given ("did not
+/// answer within 201.5ms, ...", a `Duration`'s Debug form).
+fn stated_budget(message: &str) -> Duration {
+    let stated = message
+        .split_once("within ")
+        .and_then(|(_, rest)| rest.split(',').next())
+        .unwrap_or_else(|| panic!("no budget in {message:?}"));
+    let split = stated
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(stated.len());
+    let (number, unit) = stated.split_at(split);
+    let seconds_per_unit = match unit {
+        "s" => 1.0,
+        "ms" => 1e-3,
+        "µs" => 1e-6,
+        "ns" => 1e-9,
+        other => panic!("unit {other:?} in {message:?}"),
+    };
+    Duration::from_secs_f64(number.parse::<f64>().unwrap() * seconds_per_unit)
+}
+
 fn hold(h: &Harness) {
     h.simulator.faults().push(Fault::always(FaultKind::Hold));
 }
@@ -142,6 +163,10 @@ async fn a_caller_whose_deadline_passes_leaves_the_read_to_the_others() {
     let mut patient = h.iscsi().await;
     let waiting = tokio::spawn(async move { patient.get_iscsi_service(get_svm2()).await });
     in_flight(&h, 1, 1).await;
+    eventually_within(GUARD, "the shared read reached ONTAP", || {
+        h.simulator.stats().requests == 1
+    })
+    .await;
 
     let status = h
         .iscsi()
@@ -151,6 +176,13 @@ async fn a_caller_whose_deadline_passes_leaves_the_read_to_the_others() {
         .unwrap_err();
     assert_eq!(status.code(), Code::DeadlineExceeded);
     assert_eq!(reason(&status), "UPSTREAM_TIMEOUT", "the read was sent");
+    // The read went out before this caller came: the time ONTAP is said to
+    // have had runs from then to the caller's deadline, about 200 ms.
+    assert!(
+        stated_budget(status.message()) >= Duration::from_millis(100),
+        "{}",
+        status.message()
+    );
 
     h.simulator.faults().clear();
     let service = waiting
