@@ -244,8 +244,8 @@ mod tests {
     #[test]
     fn windows_stop_at_the_http2_maximum() {
         let windows = FlowWindows::for_requests_of(usize::MAX);
-        assert_eq!(windows.stream, MAX_WINDOW);
-        assert_eq!(windows.connection, MAX_WINDOW);
+        assert_eq!(windows.stream, 2_147_483_647, "2^31 - 1 (RFC 9113, 6.9.1)");
+        assert_eq!(windows.connection, 2_147_483_647);
     }
 
     #[test]
