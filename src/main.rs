@@ -73,6 +73,19 @@ fn check_upstream_url(url: &str, allow_plaintext: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// The password in `path`: its text less the line ending a secret file
+/// usually has. Errors name the file, never its content.
+fn read_password_file(path: &std::path::Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("reading the password file {}: {e}", path.display()))?;
+    Ok(text
+        .strip_suffix('\n')
+        .map_or(text.as_str(), |line| {
+            line.strip_suffix('\r').unwrap_or(line)
+        })
+        .to_owned())
+}
+
 /// The longest timeout flag accepted: an hour.
 const MAX_TIMEOUT_MS: u64 = 3_600_000;
 
@@ -131,6 +144,10 @@ struct ServeArgs {
     /// ONTAP user name.
     #[arg(long, env = "ONTAP_GATEWAY_USERNAME", default_value = "admin")]
     username: String,
+    /// A file holding the ONTAP password (one line; a trailing newline is dropped), e.g. a
+    /// mounted secret. Takes the place of --password-env.
+    #[arg(long, env = "ONTAP_GATEWAY_PASSWORD_FILE", conflicts_with = "simulate")]
+    password_file: Option<PathBuf>,
     /// Name of the environment variable that holds the ONTAP password.
     #[arg(
         long,
@@ -325,17 +342,24 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 "--allow-plaintext-upstream: the ONTAP password crosses the network in clear text"
             );
         }
-        let password = std::env::var(&args.password_env).map_err(|_| {
-            format!(
-                "set the ONTAP password in the environment variable {}",
-                args.password_env
-            )
-        })?;
+        let (password, source) = match &args.password_file {
+            Some(path) => (
+                read_password_file(path)?,
+                format!("the file {}", path.display()),
+            ),
+            None => (
+                std::env::var(&args.password_env).map_err(|_| {
+                    format!(
+                        "set the ONTAP password in the environment variable {}, or give \
+                         --password-file",
+                        args.password_env
+                    )
+                })?,
+                format!("the environment variable {}", args.password_env),
+            ),
+        };
         if password.is_empty() {
-            return Err(format!(
-                "the ONTAP password in the environment variable {} is empty",
-                args.password_env
-            ));
+            return Err(format!("the ONTAP password in {source} is empty"));
         }
         let mut config = ClientConfig::new(url, args.username.clone(), password);
         config.tls = TlsOptions {
@@ -585,6 +609,34 @@ mod tests {
     fn an_upstream_without_a_scheme_is_told_to_add_https() {
         let why = check_upstream_url("cluster-mgmt", true).unwrap_err();
         assert!(why.contains("https://cluster-mgmt"), "{why}");
+    }
+
+    #[test]
+    fn a_password_file_loses_one_line_ending_and_nothing_else() {
+        let dir = std::env::temp_dir().join(format!("pw-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (text, password) in [
+            ("s3cret\n", "s3cret"),
+            ("s3cret\r\n", "s3cret"),
+            ("s3cret", "s3cret"),
+            (" spaced pass \n\n", " spaced pass \n"),
+        ] {
+            let file = dir.join("password");
+            std::fs::write(&file, text).unwrap();
+            assert_eq!(
+                read_password_file(&file).as_deref(),
+                Ok(password),
+                "{text:?}"
+            );
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_unreadable_password_file_is_named() {
+        let missing = std::path::Path::new("/nonexistent/ontap-password");
+        let why = read_password_file(missing).unwrap_err();
+        assert!(why.contains("/nonexistent/ontap-password"), "{why}");
     }
 
     #[test]

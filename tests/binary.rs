@@ -405,3 +405,67 @@ async fn a_cluster_url_without_a_scheme_is_told_to_use_https() {
     assert_eq!(code, Some(1));
     assert!(said.contains("https://cluster-mgmt"), "{said}");
 }
+
+/// A `ListCifsConnections` of one record through the gateway binary, in
+/// front of an in-process simulator, reading the ONTAP password from a
+/// file holding `file_text`.
+async fn list_with_password_file(file_text: &str) -> Result<usize, tonic::Status> {
+    let simulator = common::simulator_with(ontap_simulator::Cluster::seed()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("password");
+    std::fs::write(&file, file_text).unwrap();
+    let (_gateway, addr) = spawn_with_env_until(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--ontap-url",
+            &simulator.base_url(),
+            "--allow-plaintext-upstream",
+            "--password-file",
+            file.to_str().unwrap(),
+        ],
+        &[],
+        "listen",
+    );
+    let mut client = CifsConnectionsClient::new(connect(format!("http://{addr}")).await);
+    let request = ListCifsConnectionsRequest {
+        page_size: 1,
+        ..Default::default()
+    };
+    let page = client.list_cifs_connections(request).await?.into_inner();
+    Ok(page.cifs_connections.len())
+}
+
+#[tokio::test]
+async fn the_password_can_come_from_a_file_with_its_line_ending() {
+    let listed = list_with_password_file("netapp1!\n").await.unwrap();
+    assert_eq!(listed, 1);
+}
+
+#[tokio::test]
+async fn a_wrong_password_in_the_file_reaches_ontap_and_is_refused_there() {
+    let status = list_with_password_file("not-the-password")
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), tonic::Code::Unauthenticated);
+}
+
+#[tokio::test]
+async fn an_empty_password_file_is_refused_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("empty-password");
+    std::fs::write(&file, "\n").unwrap();
+    let path = file.to_str().unwrap();
+    let (code, said) = serve_refusal(
+        &[
+            "--ontap-url",
+            "https://127.0.0.1:1",
+            "--password-file",
+            path,
+        ],
+        "pw",
+    );
+    assert_eq!(code, Some(1));
+    assert!(said.contains(path) && said.contains("empty"), "{said}");
+}
