@@ -264,7 +264,7 @@ async fn readme_try_it_commands_work_as_pasted() {
     let h = Harness::start().await;
     let addr = h.gateway.addr.to_string();
     let blocks = readme_try_it_blocks();
-    assert_eq!(blocks.len(), 3, "the section's shell blocks");
+    assert_eq!(blocks.len(), 4, "the section's shell blocks");
     tokio::task::spawn_blocking(move || {
         for block in blocks {
             let out = bash(&block.replace("127.0.0.1:50051", &addr));
