@@ -153,3 +153,45 @@ async fn count_only_is_never_resized() {
     assert_eq!(h.simulator.stats().requests, 1);
     assert_eq!(limit(&h), 1000);
 }
+
+#[tokio::test]
+async fn a_504_for_a_page_already_at_the_smallest_size_reaches_the_caller_at_once() {
+    let h = Harness::start_with(crowded(), |_| {}).await;
+    h.simulator.faults().push(gateway_timeout(1));
+
+    let status = h
+        .cifs()
+        .await
+        .list_cifs_connections(page(10, ""))
+        .await
+        .unwrap_err();
+
+    assert_eq!(status.code(), Code::DeadlineExceeded);
+    assert_eq!(h.simulator.stats().requests, 1, "no smaller page to retry");
+    assert_eq!(limit(&h), 1000);
+}
+
+#[tokio::test]
+async fn other_upstream_errors_neither_shrink_the_page_nor_retry() {
+    let h = Harness::start_with(crowded(), |_| {}).await;
+    h.simulator.faults().push(Fault {
+        times: Some(1),
+        ..Fault::always(FaultKind::Error {
+            status: 500,
+            code: None,
+            message: "boom".into(),
+            target: None,
+        })
+    });
+
+    let status = h
+        .cifs()
+        .await
+        .list_cifs_connections(page(100, ""))
+        .await
+        .unwrap_err();
+
+    assert_eq!(status.code(), Code::Internal);
+    assert_eq!(h.simulator.stats().requests, 1);
+    assert_eq!(limit(&h), 1000);
+}
