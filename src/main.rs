@@ -55,11 +55,13 @@ fn listen_flag(text: &str) -> Result<SocketAddr, String> {
 }
 
 /// Refuses an ONTAP URL that would send the password in clear text (unless
-/// allowed) or that has no scheme, saying what to write instead. The
-/// client checks the rest (host, no path or credentials).
-fn check_upstream_url(url: &str, allow_plaintext: bool) -> Result<(), String> {
+/// allowed) or that has no scheme, saying what to write instead; true for
+/// an allowed plaintext URL. The client checks the rest (host, no path or
+/// credentials).
+fn check_upstream_url(url: &str, allow_plaintext: bool) -> Result<bool, String> {
     let lower = url.to_ascii_lowercase();
-    if lower.starts_with("http://") && !allow_plaintext {
+    let plaintext = lower.starts_with("http://");
+    if plaintext && !allow_plaintext {
         return Err(format!(
             "--ontap-url {url} would send the ONTAP password in clear text; use https://, or \
              --allow-plaintext-upstream for a lab simulator on a trusted network"
@@ -70,7 +72,7 @@ fn check_upstream_url(url: &str, allow_plaintext: bool) -> Result<(), String> {
             "--ontap-url {url} has no scheme; the cluster management URL is https://{url}"
         ));
     }
-    Ok(())
+    Ok(plaintext)
 }
 
 /// The password in `path`: its text less the line ending a secret file
@@ -336,8 +338,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         (config, Some(simulator))
     } else {
         let url = args.ontap_url.clone().unwrap_or_default();
-        check_upstream_url(&url, args.allow_plaintext_upstream)?;
-        if url.to_ascii_lowercase().starts_with("http://") {
+        if check_upstream_url(&url, args.allow_plaintext_upstream)? {
             tracing::warn!(
                 "--allow-plaintext-upstream: the ONTAP password crosses the network in clear text"
             );
@@ -601,8 +602,8 @@ mod tests {
         let why = check_upstream_url("http://cluster", false).unwrap_err();
         assert!(why.contains("clear text") && why.contains("--allow-plaintext-upstream"));
         assert!(check_upstream_url("HTTP://cluster", false).is_err());
-        assert_eq!(check_upstream_url("http://cluster", true), Ok(()));
-        assert_eq!(check_upstream_url("https://cluster", false), Ok(()));
+        assert_eq!(check_upstream_url("http://cluster", true), Ok(true));
+        assert_eq!(check_upstream_url("https://cluster", false), Ok(false));
     }
 
     #[test]

@@ -62,6 +62,15 @@ async fn list(h: &Harness, request: ListCifsConnectionsRequest) -> ListCifsConne
         .into_inner()
 }
 
+/// The status a list that ONTAP fails gets.
+async fn refused(h: &Harness, request: ListCifsConnectionsRequest) -> tonic::Status {
+    h.cifs()
+        .await
+        .list_cifs_connections(request)
+        .await
+        .expect_err("the list fails")
+}
+
 fn limit(h: &Harness) -> u32 {
     h.gateway.upstream.page_sizes.limit(CONNECTIONS)
 }
@@ -107,12 +116,7 @@ async fn a_504_on_the_retry_too_reaches_the_caller() {
     let h = Harness::start_with(crowded(), |_| {}).await;
     h.simulator.faults().push(gateway_timeout(2));
 
-    let status = h
-        .cifs()
-        .await
-        .list_cifs_connections(page(100, ""))
-        .await
-        .unwrap_err();
+    let status = refused(&h, page(100, "")).await;
 
     assert_eq!(status.code(), Code::DeadlineExceeded);
     assert_eq!(reason(&status), "GATEWAY_TIMEOUT");
@@ -140,15 +144,14 @@ async fn full_pages_grow_the_size_back() {
 async fn count_only_is_never_resized() {
     let h = Harness::start_with(crowded(), |_| {}).await;
     h.simulator.faults().push(gateway_timeout(1));
-    let status = h
-        .cifs()
-        .await
-        .list_cifs_connections(ListCifsConnectionsRequest {
+    let status = refused(
+        &h,
+        ListCifsConnectionsRequest {
             count_only: true,
             ..Default::default()
-        })
-        .await
-        .unwrap_err();
+        },
+    )
+    .await;
     assert_eq!(status.code(), Code::DeadlineExceeded);
     assert_eq!(h.simulator.stats().requests, 1);
     assert_eq!(limit(&h), 1000);
@@ -159,12 +162,7 @@ async fn a_504_for_a_page_already_at_the_smallest_size_reaches_the_caller_at_onc
     let h = Harness::start_with(crowded(), |_| {}).await;
     h.simulator.faults().push(gateway_timeout(1));
 
-    let status = h
-        .cifs()
-        .await
-        .list_cifs_connections(page(10, ""))
-        .await
-        .unwrap_err();
+    let status = refused(&h, page(10, "")).await;
 
     assert_eq!(status.code(), Code::DeadlineExceeded);
     assert_eq!(h.simulator.stats().requests, 1, "no smaller page to retry");
@@ -184,12 +182,7 @@ async fn other_upstream_errors_neither_shrink_the_page_nor_retry() {
         })
     });
 
-    let status = h
-        .cifs()
-        .await
-        .list_cifs_connections(page(100, ""))
-        .await
-        .unwrap_err();
+    let status = refused(&h, page(100, "")).await;
 
     assert_eq!(status.code(), Code::Internal);
     assert_eq!(h.simulator.stats().requests, 1);

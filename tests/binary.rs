@@ -31,6 +31,17 @@ fn spawn_until(args: &[&str], key: &str) -> (Running, String) {
 
 /// Like [`spawn_until`], with `env` added to the binary's environment.
 fn spawn_with_env_until(args: &[&str], env: &[(&str, &str)], key: &str) -> (Running, String) {
+    let (running, value, _) = spawn_logging_until(args, env, key);
+    (running, value)
+}
+
+/// Like [`spawn_with_env_until`], also giving the lines logged before the
+/// one that carries `key`.
+fn spawn_logging_until(
+    args: &[&str],
+    env: &[(&str, &str)],
+    key: &str,
+) -> (Running, String, Vec<String>) {
     let mut child = Command::new(BINARY)
         .args(args)
         .envs(env.iter().copied())
@@ -42,6 +53,7 @@ fn spawn_with_env_until(args: &[&str], env: &[(&str, &str)], key: &str) -> (Runn
     let running = Running(child);
     let needle = format!("{key}=");
     let mut lines = BufReader::new(stderr).lines();
+    let mut before = Vec::new();
     let value = loop {
         let line = lines
             .next()
@@ -50,10 +62,11 @@ fn spawn_with_env_until(args: &[&str], env: &[(&str, &str)], key: &str) -> (Runn
         if let Some(rest) = line.split_once(&needle).map(|(_, rest)| rest) {
             break rest.split_whitespace().next().unwrap().to_owned();
         }
+        before.push(line);
     };
     // Keep draining so the child never blocks on a full pipe.
     std::thread::spawn(move || lines.for_each(drop));
-    (running, value)
+    (running, value, before)
 }
 
 async fn connect(url: String) -> Channel {
@@ -64,6 +77,20 @@ async fn connect(url: String) -> Channel {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("nothing listens on {url}");
+}
+
+/// The binary's exit code and standard error when it runs (and exits) with
+/// `args` and `env` added; no `ONTAP_GATEWAY_` setting of this machine's
+/// leaks in unless given.
+fn refusal(args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let output = Command::new(BINARY)
+        .args(args)
+        .env_remove("ONTAP_GATEWAY_ALLOW_PLAINTEXT_UPSTREAM")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code(), said)
 }
 
 fn terminate(child: &Child) {
@@ -130,9 +157,8 @@ async fn sigterm_exits_zero_despite_a_connection_that_never_speaks() {
 
 #[tokio::test]
 async fn serve_without_a_cluster_or_simulate_names_both_ways_to_start() {
-    let output = Command::new(BINARY).args(["serve"]).output().unwrap();
-    assert_eq!(output.status.code(), Some(2), "a usage error");
-    let said = String::from_utf8_lossy(&output.stderr);
+    let (code, said) = refusal(&["serve"], &[]);
+    assert_eq!(code, Some(2), "a usage error");
     assert!(
         said.contains("--ontap-url") && said.contains("--simulate"),
         "{said}"
@@ -152,12 +178,8 @@ async fn listen_accepts_localhost_as_the_loopback_address() {
 #[tokio::test]
 async fn listen_without_an_address_is_refused_with_the_forms_that_work() {
     for flag in [":50051", "gateway.example:50051"] {
-        let output = Command::new(BINARY)
-            .args(["serve", "--simulate", "--listen", flag])
-            .output()
-            .unwrap();
-        assert_eq!(output.status.code(), Some(2), "{flag}");
-        let said = String::from_utf8_lossy(&output.stderr);
+        let (code, said) = refusal(&["serve", "--simulate", "--listen", flag], &[]);
+        assert_eq!(code, Some(2), "{flag}");
         assert!(
             said.contains("127.0.0.1:PORT") && said.contains("0.0.0.0:PORT"),
             "{flag}: {said}"
@@ -290,16 +312,19 @@ async fn serve_flags_can_come_from_ontap_gateway_variables() {
         ],
         "listen",
     );
+    assert_eq!(list_one(&addr).await.unwrap(), 1);
+}
+
+/// How many connections a `ListCifsConnections` of one record through the
+/// gateway at `addr` gets.
+async fn list_one(addr: &str) -> Result<usize, tonic::Status> {
     let mut client = CifsConnectionsClient::new(connect(format!("http://{addr}")).await);
-    let page = client
-        .list_cifs_connections(ListCifsConnectionsRequest {
-            page_size: 1,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(page.cifs_connections.len(), 1);
+    let request = ListCifsConnectionsRequest {
+        page_size: 1,
+        ..Default::default()
+    };
+    let page = client.list_cifs_connections(request).await?.into_inner();
+    Ok(page.cifs_connections.len())
 }
 
 #[tokio::test]
@@ -314,13 +339,11 @@ async fn a_flag_given_on_the_command_line_wins_over_its_variable() {
 
 #[tokio::test]
 async fn an_absurd_value_from_a_variable_is_refused_naming_its_flag() {
-    let output = Command::new(BINARY)
-        .args(["serve", "--simulate"])
-        .env("ONTAP_GATEWAY_MAX_IN_FLIGHT", "0")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let said = String::from_utf8_lossy(&output.stderr);
+    let (code, said) = refusal(
+        &["serve", "--simulate"],
+        &[("ONTAP_GATEWAY_MAX_IN_FLIGHT", "0")],
+    );
+    assert_eq!(code, Some(2));
     assert!(said.contains("--max-in-flight"), "{said}");
 }
 
@@ -339,15 +362,10 @@ async fn the_simulators_password_variable_is_not_shown_in_help() {
 /// The binary's exit code and standard error for `serve` with `args`, with
 /// `password` in `ONTAP_PASSWORD`.
 fn serve_refusal(args: &[&str], password: &str) -> (Option<i32>, String) {
-    let output = Command::new(BINARY)
-        .arg("serve")
-        .args(args)
-        .env("ONTAP_PASSWORD", password)
-        .env_remove("ONTAP_GATEWAY_ALLOW_PLAINTEXT_UPSTREAM")
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&output.stderr).into_owned();
-    (output.status.code(), said)
+    let args: Vec<&str> = std::iter::once("serve")
+        .chain(args.iter().copied())
+        .collect();
+    refusal(&args, &[("ONTAP_PASSWORD", password)])
 }
 
 #[tokio::test]
@@ -362,25 +380,18 @@ async fn an_http_cluster_url_is_refused_for_sending_the_password_in_clear() {
 
 #[tokio::test]
 async fn an_allowed_http_cluster_url_starts_with_a_warning() {
-    let mut child = Command::new(BINARY)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .args([
+    let (_gateway, _, before_serving) = spawn_logging_until(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
             "--ontap-url",
             "http://127.0.0.1:1",
             "--allow-plaintext-upstream",
-        ])
-        .env("ONTAP_PASSWORD", "pw")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let _running = Running(child);
-    let before_serving: Vec<String> = BufReader::new(stderr)
-        .lines()
-        .map(Result::unwrap)
-        .take_while(|line| !line.contains("listen="))
-        .collect();
+        ],
+        &[("ONTAP_PASSWORD", "pw")],
+        "listen",
+    );
     assert!(
         before_serving
             .iter()
@@ -428,13 +439,7 @@ async fn list_with_password_file(file_text: &str) -> Result<usize, tonic::Status
         &[],
         "listen",
     );
-    let mut client = CifsConnectionsClient::new(connect(format!("http://{addr}")).await);
-    let request = ListCifsConnectionsRequest {
-        page_size: 1,
-        ..Default::default()
-    };
-    let page = client.list_cifs_connections(request).await?.into_inner();
-    Ok(page.cifs_connections.len())
+    list_one(&addr).await
 }
 
 #[tokio::test]

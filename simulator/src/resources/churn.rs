@@ -551,13 +551,11 @@ mod tests {
 
     #[test]
     fn an_empty_cluster_with_a_node_and_a_running_svm_gets_connections() {
-        let mut cluster = Cluster {
+        let cluster = after_ten_busy_minutes(Cluster {
             nodes: Cluster::seed().nodes,
             svms: Cluster::seed().svms,
             ..Cluster::empty()
-        };
-        let mut churner = Churner::new(churn(60.0), clock_start());
-        churner.catch_up(&mut cluster, clock_start() + MINUTE * 10);
+        });
         assert!(!cluster.cifs_connections.is_empty());
         let running: Vec<_> = cluster
             .svms
@@ -582,25 +580,28 @@ mod tests {
         assert!(churner.applied() > 0);
     }
 
-    #[test]
-    fn nodes_without_a_running_svm_get_no_connections() {
-        let mut cluster = Cluster {
-            nodes: Cluster::seed().nodes,
-            ..Cluster::empty()
-        };
+    /// `cluster` after ten minutes of churn at 60 events a minute.
+    fn after_ten_busy_minutes(mut cluster: Cluster) -> Cluster {
         let mut churner = Churner::new(churn(60.0), clock_start());
         churner.catch_up(&mut cluster, clock_start() + MINUTE * 10);
+        cluster
+    }
+
+    #[test]
+    fn nodes_without_a_running_svm_get_no_connections() {
+        let cluster = after_ten_busy_minutes(Cluster {
+            nodes: Cluster::seed().nodes,
+            ..Cluster::empty()
+        });
         assert!(cluster.cifs_connections.is_empty());
     }
 
     #[test]
     fn running_svms_without_a_node_get_no_connections() {
-        let mut cluster = Cluster {
+        let cluster = after_ten_busy_minutes(Cluster {
             svms: Cluster::seed().svms,
             ..Cluster::empty()
-        };
-        let mut churner = Churner::new(churn(60.0), clock_start());
-        churner.catch_up(&mut cluster, clock_start() + MINUTE * 10);
+        });
         assert!(cluster.cifs_connections.is_empty());
     }
 
