@@ -6,13 +6,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use ontap_grpc_gateway::ontap::{
     BreakerConfig, ClientConfig, OntapClient, RetryPolicy, TlsOptions,
 };
 use ontap_grpc_gateway::server::{self, ServeOptions};
+use ontap_grpc_gateway::startup_check;
 use ontap_grpc_gateway::translate::{PageTokenKey, Upstream};
 use ontap_grpc_gateway::watch::{DEFAULT_WATCH_BUFFER, Watches};
 #[cfg(feature = "simulator")]
@@ -20,6 +21,7 @@ use ontap_simulator::{
     CifsChurn, Cluster, Credentials, ExposeSecret, SecretString, Simulator, SimulatorConfig,
 };
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 use tonic::transport::Identity;
 
 /// A duration flag: jiff's friendly form (`30s`, `500ms`, `1m 30s`) or ISO
@@ -52,6 +54,24 @@ fn listen_flag(text: &str) -> Result<SocketAddr, String> {
         )),
         _ => Err(format!("`{text}` is not {expected}")),
     }
+}
+
+/// When the simulator's clock starts: `now` (the default, so a demo's
+/// metrics look current) or a fixed instant, so that every run serves the
+/// same dates. CIFS churn runs the same from either; the seeded iSCSI
+/// service was created on 2024-12-01 whatever the start.
+fn clock_start_flag(text: &str) -> Result<SystemTime, String> {
+    if text == "now" {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_err(|_| "this machine's clock is before 1970".to_owned())?;
+        // ONTAP's samples fall on whole seconds.
+        return Ok(UNIX_EPOCH + Duration::from_secs(now.as_secs()));
+    }
+    #[cfg(feature = "simulator")]
+    return ontap_simulator::parse_clock_start(text).map_err(|e| format!("{e}, or `now`"));
+    #[cfg(not(feature = "simulator"))]
+    Err(NO_SIMULATOR.to_owned())
 }
 
 /// Refuses an ONTAP URL that would send the password in clear text (unless
@@ -143,6 +163,10 @@ struct ServeArgs {
     /// first; up to 1,000,000).
     #[arg(long, env = "ONTAP_GATEWAY_CIFS_CONNECTIONS", default_value_t = 36, requires = "simulate", value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     cifs_connections: u32,
+    /// With --simulate: when the simulated clock starts, `now` or an RFC 3339 time such as
+    /// 2026-01-01T00:00:00Z (the same dates in every run).
+    #[arg(long, env = "ONTAP_GATEWAY_CLOCK_START", default_value = "now", requires = "simulate", value_parser = clock_start_flag)]
+    clock_start: SystemTime,
     /// ONTAP user name.
     #[arg(long, env = "ONTAP_GATEWAY_USERNAME", default_value = "admin")]
     username: String,
@@ -292,6 +316,10 @@ struct SimulateArgs {
     /// CIFS connections in the cluster (the seed's 36 first; up to 1,000,000).
     #[arg(long, env = "ONTAP_SIMULATOR_CIFS_CONNECTIONS", default_value_t = 36, value_parser = clap::value_parser!(u32).range(0..=1_000_000))]
     cifs_connections: u32,
+    /// When the simulated clock starts: `now`, or an RFC 3339 time such as
+    /// 2026-01-01T00:00:00Z (the same dates in every run).
+    #[arg(long, env = "ONTAP_SIMULATOR_CLOCK_START", default_value = "now", value_parser = clock_start_flag)]
+    clock_start: SystemTime,
 }
 
 #[tokio::main]
@@ -333,8 +361,7 @@ async fn main() -> ExitCode {
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
     let (config, simulator) = if args.simulate {
-        let (config, simulator) =
-            embedded_simulator(args.cifs_churn_per_minute, args.cifs_connections).await?;
+        let (config, simulator) = embedded_simulator(&args).await?;
         (config, Some(simulator))
     } else {
         let url = args.ontap_url.clone().unwrap_or_default();
@@ -403,7 +430,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         None => PageTokenKey::random(),
     }
     .map_err(|e| e.to_string())?;
-    let upstream = Upstream::new(client, page_tokens);
+    let checked = CancellationToken::new();
+    let upstream = Upstream::new(client.clone(), page_tokens);
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(Identity::from_pem(
             std::fs::read(cert).map_err(|e| format!("reading {}: {e}", cert.display()))?,
@@ -434,9 +462,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         max_request_bytes: args.max_request_bytes as usize,
         watches: Arc::new(Watches::with_buffer(args.watch_buffer as usize)),
     };
-    server::serve(listener, upstream, options, shutdown)
-        .await
-        .map_err(|e| e.to_string())?;
+    tokio::spawn(startup_check::run(client, checked.clone()));
+    let served = server::serve(listener, upstream, options, shutdown).await;
+    checked.cancel();
+    served.map_err(|e| e.to_string())?;
     if let Some(simulator) = simulator {
         // The embedded simulator's own requests were the gateway's, now cut;
         // it gets a moment to close, not a say in when the process exits.
@@ -454,16 +483,14 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
 /// Starts the simulator on the seed cluster for `serve --simulate`, and the client settings that
 /// reach it.
 #[cfg(feature = "simulator")]
-async fn embedded_simulator(
-    cifs_churn_per_minute: f64,
-    cifs_connections: u32,
-) -> Result<(ClientConfig, Simulator), String> {
+async fn embedded_simulator(args: &ServeArgs) -> Result<(ClientConfig, Simulator), String> {
     let simulator_config = SimulatorConfig {
-        cifs_churn: cifs_churn(cifs_churn_per_minute)?,
+        cifs_churn: cifs_churn(args.cifs_churn_per_minute)?,
+        clock_start: args.clock_start,
         ..SimulatorConfig::default()
     };
     let credentials = simulator_config.credentials.clone();
-    let cluster = Cluster::seed_with_cifs_connections(cifs_connections);
+    let cluster = Cluster::seed_with_cifs_connections(args.cifs_connections);
     let simulator = Simulator::start(simulator_config, cluster)
         .await
         .map_err(|e| format!("starting the simulator: {e}"))?;
@@ -489,6 +516,7 @@ async fn simulate(args: SimulateArgs) -> Result<(), String> {
             tls: args.tls,
             admin_listen: args.admin_listen,
             cifs_churn: cifs_churn(args.cifs_churn_per_minute)?,
+            clock_start: args.clock_start,
         },
         Cluster::seed_with_cifs_connections(args.cifs_connections),
     )
@@ -521,7 +549,7 @@ const NO_SIMULATOR: &str =
 
 /// Stands in for the simulator in a build without it: the gateway never starts.
 #[cfg(not(feature = "simulator"))]
-async fn embedded_simulator(_: f64, _: u32) -> Result<(ClientConfig, NoSimulator), String> {
+async fn embedded_simulator(_: &ServeArgs) -> Result<(ClientConfig, NoSimulator), String> {
     Err(NO_SIMULATOR.to_owned())
 }
 

@@ -42,6 +42,20 @@ fn spawn_logging_until(
     env: &[(&str, &str)],
     key: &str,
 ) -> (Running, String, Vec<String>) {
+    let needle = format!("{key}=");
+    let (running, line, before) = spawn_until_line(args, env, &needle);
+    let value = line.split_once(&needle).unwrap().1;
+    let value = value.split_whitespace().next().unwrap().to_owned();
+    (running, value, before)
+}
+
+/// Starts the binary and waits for the first log line containing `needle`;
+/// returns that line and the lines before it.
+fn spawn_until_line(
+    args: &[&str],
+    env: &[(&str, &str)],
+    needle: &str,
+) -> (Running, String, Vec<String>) {
     let mut child = Command::new(BINARY)
         .args(args)
         .envs(env.iter().copied())
@@ -51,22 +65,31 @@ fn spawn_logging_until(
         .expect("the binary starts");
     let stderr = child.stderr.take().unwrap();
     let running = Running(child);
-    let needle = format!("{key}=");
     let mut lines = BufReader::new(stderr).lines();
     let mut before = Vec::new();
-    let value = loop {
+    let found = loop {
         let line = lines
             .next()
             .expect("the binary logs before exiting")
             .unwrap();
-        if let Some(rest) = line.split_once(&needle).map(|(_, rest)| rest) {
-            break rest.split_whitespace().next().unwrap().to_owned();
+        if line.contains(needle) {
+            break line;
         }
         before.push(line);
     };
     // Keep draining so the child never blocks on a full pipe.
     std::thread::spawn(move || lines.for_each(drop));
-    (running, value, before)
+    (running, found, before)
+}
+
+/// The value of `key=` in the first of `lines` that has one.
+fn logged(lines: &[String], key: &str) -> String {
+    let needle = format!(" {key}=");
+    lines
+        .iter()
+        .find_map(|l| l.split_once(&needle))
+        .map(|(_, rest)| rest.split_whitespace().next().unwrap().to_owned())
+        .unwrap_or_else(|| panic!("no {needle} in {lines:?}"))
 }
 
 async fn connect(url: String) -> Channel {
@@ -453,7 +476,8 @@ async fn a_wrong_password_in_the_file_reaches_ontap_and_is_refused_there() {
     let status = list_with_password_file("not-the-password")
         .await
         .unwrap_err();
-    assert_eq!(status.code(), tonic::Code::Unauthenticated);
+    assert_eq!(status.code(), tonic::Code::Unavailable);
+    assert_eq!(common::reason(&status), "GATEWAY_CREDENTIALS_REJECTED");
 }
 
 #[tokio::test]
@@ -473,4 +497,155 @@ async fn an_empty_password_file_is_refused_naming_the_file() {
     );
     assert_eq!(code, Some(1));
     assert!(said.contains(path) && said.contains("empty"), "{said}");
+}
+
+#[tokio::test]
+async fn serve_logs_the_clusters_name_and_release_once_it_answers() {
+    let (_gateway, line, _) = spawn_until_line(
+        &["serve", "--simulate", "--listen", "127.0.0.1:0"],
+        &[],
+        "ontap_version=",
+    );
+    assert!(line.contains("cluster=cluster1"), "{line}");
+    assert!(line.contains("ontap_version=9.14.1"), "{line}");
+}
+
+/// `serve` in front of `simulator`, with `password`, until its first
+/// startup-check line that names a reason.
+fn serve_until_checked(url: &str, password: &str) -> (Running, String, Vec<String>) {
+    spawn_until_line(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--ontap-url",
+            url,
+            "--allow-plaintext-upstream",
+        ],
+        &[("ONTAP_PASSWORD", password)],
+        "reason=",
+    )
+}
+
+// The simulator serves from a worker thread while this one blocks reading
+// the binary's log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn refused_credentials_are_logged_at_startup_with_what_to_check() {
+    let simulator = common::simulator_with(ontap_simulator::Cluster::seed()).await;
+    let (_gateway, line, _) = serve_until_checked(&simulator.base_url(), "not-the-password");
+    assert!(
+        line.contains("reason=GATEWAY_CREDENTIALS_REJECTED"),
+        "{line}"
+    );
+    assert!(line.contains("user `admin`"), "{line}");
+    assert!(line.contains("--password-file"), "{line}");
+    assert!(line.contains("not retried"), "{line}");
+    assert!(!line.contains("not-the-password"), "{line}");
+}
+
+// The simulator serves from a worker thread while this one blocks reading
+// the binary's log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn an_untrusted_cluster_certificate_is_logged_with_the_flag_that_trusts_it() {
+    let config = ontap_simulator::SimulatorConfig {
+        tls: true,
+        ..Default::default()
+    };
+    let simulator = ontap_simulator::Simulator::start(config, ontap_simulator::Cluster::seed())
+        .await
+        .unwrap();
+    let (_gateway, line, _) = serve_until_checked(&simulator.base_url(), "netapp1!");
+    assert!(
+        line.contains("reason=UPSTREAM_CERTIFICATE_UNTRUSTED"),
+        "{line}"
+    );
+    assert!(line.contains("--ca-cert"), "{line}");
+    assert!(line.contains("tries again"), "{line}");
+}
+
+#[tokio::test]
+async fn an_unreachable_cluster_is_named_and_the_gateway_serves_meanwhile() {
+    let (_gateway, line, before) = serve_until_checked("http://127.0.0.1:1", "pw");
+    assert!(line.contains("reason=UPSTREAM_UNREACHABLE"), "{line}");
+    assert!(line.contains("cannot reach http://127.0.0.1:1"), "{line}");
+    assert!(line.contains("retry_in="), "{line}");
+    let status = list_one(&logged(&before, "listen")).await.unwrap_err();
+    assert_eq!(status.code(), tonic::Code::Unavailable);
+}
+
+// The simulator serves from a worker thread while this one blocks reading
+// the binary's log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_cluster_failing_at_startup_is_asked_again_until_it_answers() {
+    let simulator = common::simulator_with(ontap_simulator::Cluster::seed()).await;
+    simulator.faults().push(ontap_simulator::Fault {
+        path_prefix: Some("/api/cluster".into()),
+        ..common::failing_every_try(503, "busy")
+    });
+    let (_gateway, line, before) = spawn_until_line(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--ontap-url",
+            &simulator.base_url(),
+            "--allow-plaintext-upstream",
+        ],
+        &[("ONTAP_PASSWORD", "netapp1!")],
+        "ontap_version=",
+    );
+    assert!(
+        before
+            .iter()
+            .any(|l| l.contains("reason=SERVICE_UNAVAILABLE") && l.contains("tries again")),
+        "{before:?}"
+    );
+    assert!(line.contains("cluster=cluster1"), "{line}");
+}
+
+/// The `now` the admin API of a `simulate` started with `clock` reads.
+async fn simulated_now(clock: &[&str]) -> jiff::Timestamp {
+    let mut args = vec![
+        "simulate",
+        "--listen",
+        "127.0.0.1:0",
+        "--admin-listen",
+        "127.0.0.1:0",
+    ];
+    args.extend_from_slice(clock);
+    let (_simulator, _, before) = spawn_logging_until(&args, &[], "url");
+    let admin = logged(&before, "addr");
+    let output = Command::new("curl")
+        .args(["--silent", "--fail", &format!("http://{admin}/clock")])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let clock: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    clock["now"].as_str().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn the_simulators_clock_starts_at_the_time_of_day_by_default() {
+    let now = jiff::Timestamp::now();
+    let simulated = simulated_now(&[]).await;
+    let apart = (simulated - now).get_seconds().abs();
+    assert!(apart < 3_600, "{simulated} is not today ({now})");
+}
+
+#[tokio::test]
+async fn clock_start_pins_where_the_simulators_clock_starts() {
+    let simulated = simulated_now(&["--clock-start", "2030-06-01T12:00:00Z"]).await;
+    let since =
+        (simulated - "2030-06-01T12:00:00Z".parse::<jiff::Timestamp>().unwrap()).get_seconds();
+    assert!((0..3_600).contains(&since), "{simulated}");
+}
+
+#[tokio::test]
+async fn clock_start_refuses_a_time_it_cannot_read_with_the_forms_it_takes() {
+    let (code, said) = refusal(&["simulate", "--clock-start", "yesterday"], &[]);
+    assert_eq!(code, Some(2));
+    assert!(
+        said.contains("`now`") && said.contains("RFC 3339"),
+        "{said}"
+    );
 }

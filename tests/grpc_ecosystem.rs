@@ -318,7 +318,7 @@ fn readme_watch_commands() -> (String, Vec<String>) {
 
 #[tokio::test]
 async fn readme_watch_commands_stream_messages_with_grpcurl() {
-    let h = Harness::start().await;
+    let h = Harness::start_at_the_time_of_day().await;
     let addr = h.gateway.addr.to_string();
     let (variables, commands) = readme_watch_commands();
     assert_eq!(commands.len(), 3, "the section's watch commands");

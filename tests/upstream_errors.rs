@@ -84,7 +84,7 @@ mod rows {
     maps!(ontap_code_262179_is_invalid_argument, 400, Some("262179"), Code::InvalidArgument, "UNEXPECTED_ARGUMENT");
     maps!(ontap_code_262197_is_invalid_argument, 400, Some("262197"), Code::InvalidArgument, "INVALID_ARGUMENT_VALUE");
     maps!(http_400_is_invalid_argument, 400, None, Code::InvalidArgument, "BAD_REQUEST");
-    maps!(http_401_is_unauthenticated, 401, None, Code::Unauthenticated, "AUTHENTICATION_FAILED");
+    maps!(http_401_is_the_gateways_credentials_rejected, 401, None, Code::Unavailable, "GATEWAY_CREDENTIALS_REJECTED");
     maps!(http_403_is_permission_denied, 403, None, Code::PermissionDenied, "PERMISSION_DENIED");
     maps!(http_404_is_not_found, 404, None, Code::NotFound, "NOT_FOUND");
     maps!(http_405_is_unimplemented, 405, None, Code::Unimplemented, "METHOD_NOT_ALLOWED");
@@ -127,7 +127,7 @@ async fn html_error_page_from_a_proxy_still_maps_by_status() {
 }
 
 #[tokio::test]
-async fn wrong_credentials_are_unauthenticated_and_never_echoed() {
+async fn wrong_gateway_credentials_are_unavailable_not_the_callers_fault_and_never_echoed() {
     let simulator = common::simulator_with(Cluster::seed()).await;
     let config = ClientConfig::new(simulator.base_url(), "admin", "hunter2-wrong");
     let gateway = Gateway::start(config).await;
@@ -137,8 +137,8 @@ async fn wrong_credentials_are_unauthenticated_and_never_echoed() {
         .list_cifs_connections(list())
         .await
         .unwrap_err();
-    assert_eq!(status.code(), Code::Unauthenticated);
-    assert_eq!(reason(&status), "AUTHENTICATION_FAILED");
+    assert_eq!(status.code(), Code::Unavailable);
+    assert_eq!(reason(&status), "GATEWAY_CREDENTIALS_REJECTED");
     assert!(!format!("{status:?}").contains("hunter2-wrong"));
 }
 

@@ -40,7 +40,7 @@ async fn self_signed_cluster_certificate_is_refused_by_default() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::Unavailable);
-    assert_eq!(reason(&status), "UPSTREAM_UNREACHABLE");
+    assert_eq!(reason(&status), "UPSTREAM_CERTIFICATE_UNTRUSTED");
     assert_eq!(simulator.stats().requests, 0);
 }
 
@@ -93,4 +93,5 @@ async fn certificate_from_an_untrusted_ca_is_refused() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::Unavailable);
+    assert_eq!(reason(&status), "UPSTREAM_CERTIFICATE_UNTRUSTED");
 }

@@ -2,16 +2,17 @@
 //!
 //! Serves a small, deterministic slice of the ONTAP REST API with ONTAP's collection semantics
 //! (query expressions, `fields`, `order_by`, paging with continuation keys, HAL links, error
-//! bodies), so the gateway can be tested end to end and demonstrated without a cluster. Tests
-//! reach into it while it runs: mutate the cluster, inject faults, read connection counters,
-//! pin or advance the simulated clock that iSCSI performance data is computed from, make the
-//! performance collector miss collections or nodes stop answering (or force any sample status),
-//! start raw counters above 2^63, and make collections slow enough for `return_timeout` to cut
-//! pages short (all through [`SharedCluster`]). CIFS connections can open and close by
-//! themselves over simulated time, deterministically ([`CifsChurn`]), for clients that watch
-//! them. Tests in other languages reach the faults, the counters, the clock, the CIFS connections
-//! and their churn through the admin API, a small JSON API on a listener of its own
-//! ([`SimulatorConfig::admin_listen`]).
+//! bodies), so the gateway can be tested end to end and demonstrated without a cluster. Every date
+//! it serves follows a simulated clock, which starts at a fixed instant so every run serves the
+//! same ones, or wherever [`SimulatorConfig::clock_start`] says. Tests reach into it while it runs:
+//! mutate the cluster, inject faults, read connection counters, pin or advance the simulated clock
+//! that iSCSI performance data is computed from, make the performance collector miss collections or
+//! nodes stop answering (or force any sample status), start raw counters above 2^63, and make
+//! collections slow enough for `return_timeout` to cut pages short (all through [`SharedCluster`]).
+//! CIFS connections can open and close by themselves over simulated time, deterministically
+//! ([`CifsChurn`]), for clients that watch them. Tests in other languages reach the faults, the
+//! counters, the clock, the CIFS connections and their churn through the admin API, a small JSON
+//! API on a listener of its own ([`SimulatorConfig::admin_listen`]).
 //!
 //! It is its own crate so the compiler holds the rule that it depends on nothing of the gateway;
 //! the gateway's binary embeds it behind the `simulator` feature, and the gateway's tests and
@@ -35,6 +36,7 @@ mod time;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use tokio::net::TcpListener;
 
@@ -45,11 +47,12 @@ pub use resources::churn::{CifsChurn, InvalidChurnRate};
 pub use resources::iscsi::bodies::{ALIAS_MAX_CHARS, is_valid_alias};
 pub use resources::iscsi::service::{IscsiEvent, IscsiEventKind, IscsiService};
 pub use resources::model::{
-    CifsConnection, CifsConnectionError, Cluster, Node, NodeOutage, SharedCluster, Svm, SvmState,
+    CifsConnection, CifsConnectionError, Cluster, Node, NodeOutage, OntapVersion, SharedCluster,
+    Svm, SvmState,
 };
 /// Re-exported so a caller can build and read [`Credentials`] without depending on `secrecy`.
 pub use secrecy::{ExposeSecret, SecretString};
-pub use time::clock::{CLOCK_START_UNIX_SECS, clock_start};
+pub use time::clock::{CLOCK_START_UNIX_SECS, clock_start, parse_clock_start};
 
 use crate::http::server::Server;
 use crate::http::stats::Stats;
@@ -92,10 +95,18 @@ pub struct SimulatorConfig {
     /// clock starts; off by default, so the served connections are exactly the cluster's until
     /// something changes them.
     pub cifs_churn: CifsChurn,
+    /// Where the simulated clock starts (then running with real time), which decides the dates of
+    /// every timestamp served, and the instant the CIFS churn counts from. The default, the fixed
+    /// [`clock_start`], makes every run serve the same dates, as tests need; a demonstration
+    /// starts it at `SystemTime::now()` so its data looks current ([`parse_clock_start`] reads
+    /// a pinned one from a flag). The seed's iSCSI service was created on 2024-12-01, so from a
+    /// start on 2025-12-01 or later every metrics interval has a full series.
+    pub clock_start: SystemTime,
 }
 
 impl Default for SimulatorConfig {
-    /// Loopback, any free port, default credentials, plain HTTP, no admin API, no CIFS churn.
+    /// Loopback, any free port, default credentials, plain HTTP, no admin API, no CIFS churn, the
+    /// clock starting at 2026-01-01T00:00:00Z.
     fn default() -> SimulatorConfig {
         SimulatorConfig {
             listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
@@ -103,6 +114,7 @@ impl Default for SimulatorConfig {
             tls: false,
             admin_listen: None,
             cifs_churn: CifsChurn::OFF,
+            clock_start: clock_start(),
         }
     }
 }
@@ -135,7 +147,7 @@ impl Simulator {
             Some(addr) => Some(TcpListener::bind(addr).await?),
             None => None,
         };
-        let cluster = SharedCluster::with_cifs_churn(cluster, config.cifs_churn);
+        let cluster = SharedCluster::starting_at(cluster, config.cifs_churn, config.clock_start);
         let faults = Faults::default();
         let stats = Arc::new(Stats::default());
         let app = crate::http::router::router(

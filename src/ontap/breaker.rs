@@ -165,7 +165,9 @@ impl Drop for Admitted<'_> {
 }
 
 /// Whether `error` says the cluster, or the way to it, is failing, rather
-/// than the request or the caller: only those open the circuit.
+/// than the request or the caller: only those open the circuit. Refused
+/// credentials and an untrusted certificate are the gateway's configuration,
+/// which an open circuit would only hide behind a vaguer reason.
 fn counts_against_the_cluster(error: &OntapError) -> bool {
     match error {
         OntapError::Api { status, .. } => *status == 429 || *status >= 500,
@@ -176,6 +178,8 @@ fn counts_against_the_cluster(error: &OntapError) -> bool {
         | OntapError::MemoryBudget { .. }
         | OntapError::ResponseTooLarge { .. }
         | OntapError::Malformed(_)
+        | OntapError::CredentialsRejected { .. }
+        | OntapError::CertificateRejected(_)
         | OntapError::CircuitOpen { .. } => false,
     }
 }
@@ -247,6 +251,10 @@ mod tests {
             api(400),
             api(404),
             Err(OntapError::Malformed("x".into())),
+            Err(OntapError::CredentialsRejected {
+                error: Box::default(),
+            }),
+            Err(OntapError::CertificateRejected("UnknownIssuer".into())),
             Err(OntapError::Timeout {
                 budget: Duration::from_secs(1),
                 bound: TimeBound::CallerDeadline,

@@ -264,6 +264,11 @@ impl OntapClient {
         self.inner.config.request_timeout
     }
 
+    /// The account the gateway signs in to ONTAP as.
+    pub fn username(&self) -> &str {
+        &self.inner.config.username
+    }
+
     /// The cluster's base URL (scheme, host, port).
     pub fn base_url(&self) -> &str {
         &self.inner.base
@@ -450,14 +455,16 @@ impl OntapClient {
                     scrubber: scrubber.clone(),
                 })
             } else {
-                let error = ApiError {
+                let error = Box::new(ApiError {
                     retry_after,
                     ..ApiError::from_body(status, &body).scrubbed(scrubber)
-                };
-                Err(OntapError::Api {
-                    status,
-                    error: Box::new(error),
-                })
+                });
+                // Every request carries the gateway's own credentials.
+                if status == 401 {
+                    Err(OntapError::CredentialsRejected { error })
+                } else {
+                    Err(OntapError::Api { status, error })
+                }
             }
         };
         match tokio::time::timeout(budget, exchange).await {
@@ -539,11 +546,34 @@ impl Reservation {
 fn classify(err: reqwest::Error, scrubber: &Scrubber) -> OntapError {
     let err = err.without_url();
     let why = scrubber.scrub(&describe(&err));
-    if err.is_connect() {
+    if err.is_connect() && rejected_certificate(&err) {
+        OntapError::CertificateRejected(why)
+    } else if err.is_connect() {
         OntapError::Unreachable(why)
     } else {
         OntapError::ConnectionLost(why)
     }
+}
+
+/// Whether the handshake failed on the cluster's certificate. rustls's
+/// error reaches here wrapped in `io::Error`s (tokio-rustls wraps it twice),
+/// whose `source()` skips the error they wrap, so each cause is also
+/// unwrapped through them.
+fn rejected_certificate(err: &(dyn std::error::Error + 'static)) -> bool {
+    fn unwrapped<'a>(
+        e: &'a (dyn std::error::Error + 'static),
+    ) -> Option<&'a (dyn std::error::Error + 'static)> {
+        let inner = e.downcast_ref::<std::io::Error>()?.get_ref()?;
+        Some(inner)
+    }
+    std::iter::successors(Some(err), |e| e.source())
+        .flat_map(|cause| std::iter::successors(Some(cause), |e| unwrapped(*e)))
+        .any(|e| {
+            matches!(
+                e.downcast_ref::<rustls::Error>(),
+                Some(rustls::Error::InvalidCertificate(_))
+            )
+        })
 }
 
 fn describe(err: &(dyn std::error::Error + 'static)) -> String {
@@ -618,6 +648,23 @@ fn redacted_url(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn io(inner: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> std::io::Error {
+        std::io::Error::other(inner)
+    }
+
+    #[test]
+    fn a_certificate_error_is_found_inside_nested_io_errors() {
+        let rustls = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
+        assert!(rejected_certificate(&io(io(rustls))));
+    }
+
+    #[test]
+    fn other_handshake_failures_are_not_the_certificate() {
+        let alert = rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure);
+        assert!(!rejected_certificate(&io(io(alert))));
+        assert!(!rejected_certificate(&io("connection refused")));
+    }
 
     #[test]
     fn a_deadline_binds_only_when_it_comes_before_the_bound() {

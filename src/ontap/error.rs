@@ -17,9 +17,19 @@ pub enum OntapError {
     /// body (boxed: it is the largest variant by far).
     #[error("ONTAP answered HTTP {status}: {}", .error.message)]
     Api { status: u16, error: Box<ApiError> },
-    /// The cluster could not be reached: connection refused, DNS, TLS handshake.
+    /// ONTAP answered 401 to the credentials the gateway was configured
+    /// with: the operator's to fix, not the caller's, and retrying only
+    /// adds failed logins that can lock the account.
+    #[error("ONTAP rejected the gateway's credentials: {}", .error.message)]
+    CredentialsRejected { error: Box<ApiError> },
+    /// The cluster could not be reached: connection refused, DNS, a TLS
+    /// handshake that failed for a reason other than the certificate.
     #[error("cannot reach ONTAP: {0}")]
     Unreachable(String),
+    /// The cluster's TLS certificate did not verify against the CAs the
+    /// gateway trusts: a configuration fix (`--ca-cert`), not an outage.
+    #[error("ONTAP's TLS certificate is not trusted: {0}")]
+    CertificateRejected(String),
     /// The connection broke after the request was sent.
     #[error("connection to ONTAP lost: {0}")]
     ConnectionLost(String),
@@ -83,8 +93,14 @@ impl std::fmt::Display for TimeBound {
 impl OntapError {
     /// ONTAP's error code, when ONTAP answered with one.
     pub fn ontap_code(&self) -> Option<&str> {
+        self.answer().and_then(|(_, error)| error.code.as_deref())
+    }
+
+    /// The HTTP status and error body, when ONTAP itself answered.
+    pub fn answer(&self) -> Option<(u16, &ApiError)> {
         match self {
-            OntapError::Api { error, .. } => error.code.as_deref(),
+            OntapError::Api { status, error } => Some((*status, error)),
+            OntapError::CredentialsRejected { error } => Some((401, error)),
             _ => None,
         }
     }
@@ -179,5 +195,17 @@ mod tests {
         };
         assert_eq!(api.ontap_code(), Some("8585947"));
         assert_eq!(OntapError::Malformed("x".into()).ontap_code(), None);
+    }
+
+    #[test]
+    fn refused_credentials_are_ontaps_answer_with_status_401() {
+        let refused = OntapError::CredentialsRejected {
+            error: Box::new(ApiError {
+                code: Some("6691623".into()),
+                ..ApiError::default()
+            }),
+        };
+        assert_eq!(refused.answer().map(|(status, _)| status), Some(401));
+        assert_eq!(refused.ontap_code(), Some("6691623"));
     }
 }

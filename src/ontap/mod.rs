@@ -7,6 +7,7 @@
 mod breaker;
 pub mod cifs;
 mod client;
+mod cluster;
 mod coalesce;
 mod collection;
 mod error;
@@ -20,6 +21,7 @@ pub mod untrusted;
 
 pub use breaker::BreakerConfig;
 pub use client::{ClientConfig, ConfigError, Deadline, OntapClient, Reservation, Response};
+pub use cluster::{ClusterIdentity, Version};
 pub use coalesce::Coalescing;
 pub use collection::{Collection, Href};
 pub use error::{ApiError, ApiErrorArgument, OntapError, TimeBound};

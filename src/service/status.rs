@@ -149,7 +149,7 @@ pub fn status_of(err: &GatewayError) -> Status {
             }
         }
         GatewayError::Upstream { source, field } => {
-            if let OntapError::Api { status, error } = source {
+            if let Some((status, error)) = source.answer() {
                 put("http_status".to_owned(), &status.to_string());
                 if let Some(code) = &error.code {
                     put("ontap_code".to_owned(), code);

@@ -22,6 +22,10 @@ pub enum Match {
     OtherHttpStatus,
     /// The request was invalid before anything went upstream.
     InvalidRequest,
+    /// ONTAP answered 401 to the gateway's own credentials.
+    CredentialsRejected,
+    /// The cluster's TLS certificate did not verify.
+    CertificateRejected,
     /// Connection refused, DNS or TLS failure.
     Unreachable,
     /// The connection broke mid-exchange.
@@ -90,7 +94,6 @@ pub const TABLE: &[Row] = &[
     row(Match::OntapCode("262197"), Code::InvalidArgument, "INVALID_ARGUMENT_VALUE", "an invalid value for a request argument"),
     // HTTP statuses (ontap-rest-notes.md).
     row(Match::HttpStatus(400), Code::InvalidArgument, "BAD_REQUEST", "the request input is not recognised or inappropriate"),
-    row(Match::HttpStatus(401), Code::Unauthenticated, "AUTHENTICATION_FAILED", "ONTAP rejected the gateway's credentials"),
     row(Match::HttpStatus(403), Code::PermissionDenied, "PERMISSION_DENIED", "ONTAP's RBAC denied the call"),
     row(Match::HttpStatus(404), Code::NotFound, "NOT_FOUND", "the resource in the path does not exist"),
     row(Match::HttpStatus(405), Code::Unimplemented, "METHOD_NOT_ALLOWED", "the method is not supported on the resource"),
@@ -103,6 +106,8 @@ pub const TABLE: &[Row] = &[
     row(Match::OtherHttpStatus, Code::Unknown, "UNEXPECTED_HTTP_STATUS", "an HTTP error status ONTAP does not document"),
     // Failures on the way to ONTAP.
     row(Match::InvalidRequest, Code::InvalidArgument, "INVALID_REQUEST", "the gateway rejected the request before calling ONTAP"),
+    row(Match::CredentialsRejected, Code::Unavailable, "GATEWAY_CREDENTIALS_REJECTED", "ONTAP refused the gateway's configured credentials (HTTP 401): the operator's to fix, not the caller's"),
+    row(Match::CertificateRejected, Code::Unavailable, "UPSTREAM_CERTIFICATE_UNTRUSTED", "the cluster's TLS certificate did not verify against the CAs the gateway trusts (--ca-cert)"),
     row(Match::Unreachable, Code::Unavailable, "UPSTREAM_UNREACHABLE", "connection refused, DNS or TLS failure"),
     row(Match::ConnectionLost, Code::Unavailable, "UPSTREAM_CONNECTION_LOST", "the connection to ONTAP broke mid-exchange"),
     row(Match::Timeout, Code::DeadlineExceeded, "UPSTREAM_TIMEOUT", "ONTAP did not answer within the deadline or the gateway's request timeout"),
@@ -133,6 +138,8 @@ pub fn classify(err: &GatewayError) -> &'static Row {
                 }
                 Match::OtherHttpStatus
             }
+            OntapError::CredentialsRejected { .. } => Match::CredentialsRejected,
+            OntapError::CertificateRejected(_) => Match::CertificateRejected,
             OntapError::Unreachable(_) => Match::Unreachable,
             OntapError::ConnectionLost(_) => Match::ConnectionLost,
             OntapError::Timeout { .. } => Match::Timeout,
@@ -213,7 +220,6 @@ mod tests {
             code_262179_is_invalid_argument, api(400, Some("262179")), Code::InvalidArgument, "UNEXPECTED_ARGUMENT";
             code_262197_is_invalid_argument, api(400, Some("262197")), Code::InvalidArgument, "INVALID_ARGUMENT_VALUE";
             http_400_is_invalid_argument, api(400, None), Code::InvalidArgument, "BAD_REQUEST";
-            http_401_is_unauthenticated, api(401, None), Code::Unauthenticated, "AUTHENTICATION_FAILED";
             http_403_is_permission_denied, api(403, None), Code::PermissionDenied, "PERMISSION_DENIED";
             http_404_is_not_found, api(404, None), Code::NotFound, "NOT_FOUND";
             http_405_is_unimplemented, api(405, None), Code::Unimplemented, "METHOD_NOT_ALLOWED";
@@ -226,6 +232,8 @@ mod tests {
             unlisted_http_status_is_unknown, api(418, None), Code::Unknown, "UNEXPECTED_HTTP_STATUS";
             unlisted_ontap_code_falls_back_to_http_status, api(404, Some("999999")), Code::NotFound, "NOT_FOUND";
             invalid_request_is_invalid_argument, GatewayError::InvalidRequest(vec![]), Code::InvalidArgument, "INVALID_REQUEST";
+            credentials_rejected_is_unavailable, OntapError::CredentialsRejected { error: Box::default() }.into(), Code::Unavailable, "GATEWAY_CREDENTIALS_REJECTED";
+            untrusted_certificate_is_unavailable, OntapError::CertificateRejected("UnknownIssuer".into()).into(), Code::Unavailable, "UPSTREAM_CERTIFICATE_UNTRUSTED";
             unreachable_is_unavailable, OntapError::Unreachable("refused".into()).into(), Code::Unavailable, "UPSTREAM_UNREACHABLE";
             connection_lost_is_unavailable, OntapError::ConnectionLost("reset".into()).into(), Code::Unavailable, "UPSTREAM_CONNECTION_LOST";
             timeout_is_deadline_exceeded, OntapError::Timeout { budget: Duration::from_secs(1), bound: TimeBound::CallerDeadline }.into(), Code::DeadlineExceeded, "UPSTREAM_TIMEOUT";

@@ -9,6 +9,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tonic::Code;
 
+use crate::ontap::OntapError;
 use crate::translate::GatewayError;
 use crate::translate::error_table;
 
@@ -39,17 +40,27 @@ pub trait Source: Send + 'static {
 
 /// Whether polling again can cure `error`: ONTAP or the way to it was down,
 /// slow or busy. A missing object, refused credentials or a bad request
-/// stay so, and end the watch.
+/// stay so, and end the watch; refused credentials are UNAVAILABLE to the
+/// caller (another replica may hold good ones), but polling on would only
+/// pile up failed logins that can lock the account.
 pub fn is_transient(error: &GatewayError) -> bool {
-    matches!(
-        error_table::classify(error).code,
-        Code::Unavailable
-            | Code::DeadlineExceeded
-            | Code::ResourceExhausted
-            | Code::Internal
-            | Code::Unknown
-            | Code::Aborted
-    )
+    let refused_credentials = matches!(
+        error,
+        GatewayError::Upstream {
+            source: OntapError::CredentialsRejected { .. },
+            ..
+        }
+    );
+    !refused_credentials
+        && matches!(
+            error_table::classify(error).code,
+            Code::Unavailable
+                | Code::DeadlineExceeded
+                | Code::ResourceExhausted
+                | Code::Internal
+                | Code::Unknown
+                | Code::Aborted
+        )
 }
 
 /// Polls `source` every `interval` until `stop` is cancelled or a failure
@@ -126,7 +137,12 @@ mod tests {
     #[test]
     fn a_missing_object_or_refused_credentials_end_the_watch() {
         assert!(!is_transient(&api(404)));
-        assert!(!is_transient(&api(401)));
+        assert!(!is_transient(
+            &OntapError::CredentialsRejected {
+                error: Box::default()
+            }
+            .into()
+        ));
         assert!(!is_transient(&api(403)));
         assert!(!is_transient(&GatewayError::InvalidRequest(Vec::new())));
     }

@@ -158,6 +158,22 @@ impl Harness {
         Self::start_with(Cluster::seed(), |_| {}).await
     }
 
+    /// The seed cluster behind a gateway, the simulator's clock starting at
+    /// the time of day as `serve --simulate`'s does, for commands that
+    /// name times relative to now.
+    pub async fn start_at_the_time_of_day() -> Harness {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap();
+        let config = SimulatorConfig {
+            clock_start: std::time::UNIX_EPOCH + std::time::Duration::from_secs(now.as_secs()),
+            ..SimulatorConfig::default()
+        };
+        let simulator = Simulator::start(config, Cluster::seed()).await.unwrap();
+        let gateway = Gateway::start(client_config(&simulator)).await;
+        Harness { simulator, gateway }
+    }
+
     /// `cluster` behind a gateway whose client settings `tweak` adjusts.
     pub async fn start_with(cluster: Cluster, tweak: impl FnOnce(&mut ClientConfig)) -> Harness {
         let simulator = simulator_with(cluster).await;

@@ -16,7 +16,7 @@ use crate::http::auth;
 use crate::http::media::Media;
 use crate::http::stats::{self, Stats};
 use crate::resources::iscsi::{self, metrics as iscsi_metrics};
-use crate::resources::{cifs, model::SharedCluster};
+use crate::resources::{cifs, cluster, model::SharedCluster};
 
 /// The complete application.
 pub fn router(
@@ -26,6 +26,7 @@ pub fn router(
     stats: Arc<Stats>,
 ) -> Router {
     Router::new()
+        .route(cluster::PATH, allowing(get(cluster::get), "GET, HEAD"))
         .route(cifs::PATH, allowing(get(cifs::list), "GET, HEAD"))
         .route(
             iscsi::PATH,

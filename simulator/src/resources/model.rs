@@ -16,6 +16,12 @@ use crate::time::clock::{Clock, clock_start, from_unix_secs, unix_secs};
 /// simulator runs, to prove the gateway sees changes and pages consistently.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Cluster {
+    /// The cluster's name, as `GET /api/cluster` shows it.
+    pub name: String,
+    /// The cluster's UUID.
+    pub uuid: String,
+    /// The ONTAP release the cluster runs, which a client checks before relying on an endpoint.
+    pub version: OntapVersion,
     /// Cluster nodes.
     pub nodes: Vec<Node>,
     /// Storage VMs.
@@ -37,9 +43,13 @@ pub struct Cluster {
 }
 
 impl Default for Cluster {
-    /// Empty, licensed for iSCSI, not ASA r2, metrics working.
+    /// Empty, licensed for iSCSI, not ASA r2, metrics working; named `cluster1`, running ONTAP
+    /// 9.14.1 (the seed's identity, so a cluster a test builds answers `GET /api/cluster` too).
     fn default() -> Cluster {
         Cluster {
+            name: DEFAULT_NAME.to_owned(),
+            uuid: DEFAULT_UUID.to_owned(),
+            version: OntapVersion::default(),
             nodes: Vec::new(),
             svms: Vec::new(),
             cifs_connections: Vec::new(),
@@ -49,6 +59,39 @@ impl Default for Cluster {
             metrics_failure: false,
             node_outages: Vec::new(),
             backfilled_collections: Vec::new(),
+        }
+    }
+}
+
+/// The reference pages' example cluster name.
+const DEFAULT_NAME: &str = "cluster1";
+/// Shaped like the seed's node UUIDs, as the UUIDs of one cluster's objects are.
+const DEFAULT_UUID: &str = "1cd8a442-86d1-11e0-ae1c-123478563411";
+
+/// An ONTAP release, as the `version` of `GET /api/cluster` reports it. On a cluster whose nodes
+/// run different releases it is the lowest, so it tells a client what every node supports.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OntapVersion {
+    /// The whole release string, `NetApp Release 9.14.1: Mon Jan 01 00:00:00 UTC 2024`; a patch
+    /// release shows only here (`9.14.1P3`).
+    pub full: String,
+    /// The `9` of 9.14.1.
+    pub generation: u32,
+    /// The `14` of 9.14.1.
+    pub major: u32,
+    /// The `1` of 9.14.1.
+    pub minor: u32,
+}
+
+impl Default for OntapVersion {
+    /// 9.14.1, the oldest release serving everything the simulator does (the single metrics
+    /// sample by timestamp came with it).
+    fn default() -> OntapVersion {
+        OntapVersion {
+            full: "NetApp Release 9.14.1: Mon Jan 01 00:00:00 UTC 2024".to_owned(),
+            generation: 9,
+            major: 14,
+            minor: 1,
         }
     }
 }
@@ -248,12 +291,24 @@ impl SharedCluster {
     /// instant the clock starts, so the churn the clock shows at any time is the same in every
     /// run, however long starting took in real time.
     pub fn with_cifs_churn(cluster: Cluster, churn: CifsChurn) -> SharedCluster {
+        SharedCluster::starting_at(cluster, churn, clock_start())
+    }
+
+    /// Like [`SharedCluster::with_cifs_churn`], with the clock starting now at `clock_start`
+    /// instead of 2026-01-01T00:00:00Z, and the churn counted from there: the churn a run shows
+    /// depends only on how far its clock is past its start, so moving the start moves the
+    /// connections' history with it.
+    pub fn starting_at(
+        cluster: Cluster,
+        churn: CifsChurn,
+        clock_start: SystemTime,
+    ) -> SharedCluster {
         SharedCluster {
             inner: Arc::new(Mutex::new(Served {
                 cluster,
-                churn: Churner::new(churn, clock_start()),
+                churn: Churner::new(churn, clock_start),
             })),
-            clock: Arc::new(Clock::default()),
+            clock: Arc::new(Clock::starting_at(clock_start)),
             iteration_costs: Arc::default(),
         }
     }
@@ -628,6 +683,27 @@ mod tests {
             .collect();
         assert_eq!(runs[0], runs[1]);
         assert_ne!(runs[0], Cluster::seed().cifs_connections);
+    }
+
+    #[test]
+    fn a_later_clock_start_moves_the_churn_with_it() {
+        let later = crate::time::clock::clock_start() + MINUTE * 60 * 24 * 1_000;
+        let shifted = SharedCluster::starting_at(Cluster::seed(), churn(6.0), later);
+        shifted.pin_clock(later);
+        assert_eq!(connections(&shifted), Cluster::seed().cifs_connections);
+        shifted.pin_clock(later + MINUTE * 30);
+        let default = SharedCluster::with_cifs_churn(Cluster::seed(), churn(6.0));
+        default.pin_clock(crate::time::clock::clock_start() + MINUTE * 30);
+        assert_eq!(connections(&shifted), connections(&default));
+        assert_eq!(shifted.cifs_churn_events(), default.cifs_churn_events());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn clock_starts_at_the_instant_given() {
+        let later = crate::time::clock::clock_start() + MINUTE * 60 * 24 * 1_000;
+        let shared = SharedCluster::starting_at(cluster(), CifsChurn::OFF, later);
+        assert_eq!(shared.now(), later);
+        assert!(!shared.clock_pinned());
     }
 
     #[test]

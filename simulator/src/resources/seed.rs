@@ -17,13 +17,15 @@ const CONNECTIONS_PER_NODE: u32 = 18;
 /// First session identifier, taken from the reference page's example.
 const FIRST_SESSION_ID: u64 = 625_718_873_227_788_312;
 /// When `svm2`'s iSCSI service was created: 2024-12-01T00:00:00Z, more than a year before the
-/// clock starts, so every metrics interval has a full series from the first request on.
+/// clock's default start, so every metrics interval has a full series from the first request on;
+/// a clock started later (at the wall-clock time) only has more history behind it.
 const SVM2_ISCSI_CREATED_UNIX_SECS: i64 = 1_733_011_200;
 
 impl Cluster {
-    /// Two nodes, four SVMs (`vs1` serving CIFS, `svm1`, `svm2`, stopped `svm_stopped`), 36
-    /// CIFS connections on `vs1` including the two from the reference page's example, and an
-    /// enabled iSCSI service on `svm2` (the others have none, so one can be created on `svm1`).
+    /// `cluster1`, running ONTAP 9.14.1, with two nodes, four SVMs (`vs1` serving CIFS, `svm1`,
+    /// `svm2`, stopped `svm_stopped`), 36 CIFS connections on `vs1` including the two from the
+    /// reference page's example, and an enabled iSCSI service on `svm2` (the others have none, so
+    /// one can be created on `svm1`).
     pub fn seed() -> Cluster {
         Self::seed_with_cifs_connections(2 * CONNECTIONS_PER_NODE)
     }
@@ -117,6 +119,7 @@ fn connection(n: u32, k: u32) -> CifsConnection {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::perf;
     use std::collections::HashSet;
 
     #[test]
@@ -223,6 +226,50 @@ mod tests {
         let created = Cluster::seed().iscsi_services[0].created_at;
         let year = std::time::Duration::from_secs(365 * 86_400);
         assert!(created + year < crate::time::clock::clock_start());
+    }
+
+    #[test]
+    fn seed_is_cluster1_running_ontap_9_14_1() {
+        let cluster = Cluster::seed();
+        assert_eq!(cluster.name, "cluster1");
+        assert_eq!(cluster.uuid, "1cd8a442-86d1-11e0-ae1c-123478563411");
+        let version = &cluster.version;
+        assert_eq!(
+            (version.generation, version.major, version.minor),
+            (9, 14, 1)
+        );
+        assert!(
+            version.full.starts_with("NetApp Release 9.14.1: "),
+            "{}",
+            version.full
+        );
+    }
+
+    /// The default start, the end of 2026, and years on: the gateway starts the clock at the
+    /// wall-clock time.
+    const LATER_STARTS: [&str; 3] = [
+        "2026-01-01T00:00:00Z",
+        "2026-11-30T00:00:00Z",
+        "2030-01-01T00:00:00Z",
+    ];
+
+    #[test]
+    fn svm2_service_has_a_full_year_of_growing_history_from_any_later_start() {
+        let cluster = Cluster::seed();
+        let service = &cluster.iscsi_services[0];
+        let timeline = cluster.iscsi_timeline(service);
+        let workload = service.workload();
+        for start in LATER_STARTS {
+            let now = crate::time::parse_timestamp(start).expect("a timestamp");
+            let year = perf::history(&workload, &timeline, now, perf::Interval::Year);
+            assert_eq!(year.len(), 365, "{start}");
+            assert!(year.iter().all(|s| s.iops.total > 0), "{start}");
+            let before = perf::counters_at(&workload, &timeline, now - 15);
+            let after = perf::counters_at(&workload, &timeline, now);
+            assert!(before.ops.total < after.ops.total, "{start}");
+            assert!(before.bytes.total < after.bytes.total, "{start}");
+            assert!(before.latency_us.total < after.latency_us.total, "{start}");
+        }
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The simulated clock.
 //!
 //! Performance data is a function of time, so the clock decides what a response says. It starts
-//! at a fixed instant, so every run sees the same dates, and moves with real time so a client
-//! polling twice sees counters grow; a test pins it to make readings exact.
+//! at a fixed instant unless told otherwise, so every run sees the same dates, and moves with real
+//! time so a client polling twice sees counters grow; a test pins it to make readings exact. A
+//! demonstration starts it at the wall-clock time instead, so its data looks current.
 //!
 //! Real time is read from tokio's clock, which a test can pause and advance by exact steps
 //! (`tokio::time::pause`); outside a paused runtime it is the monotonic system clock.
@@ -12,15 +13,32 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::time::Instant;
 
-/// Where every simulator's clock starts: 2026-01-01T00:00:00Z, in seconds since the Unix epoch.
+use crate::time::format::parse_timestamp;
+
+/// Where a simulator's clock starts unless configured otherwise: 2026-01-01T00:00:00Z, in seconds
+/// since the Unix epoch.
 pub const CLOCK_START_UNIX_SECS: u64 = 1_767_225_600;
 
-/// The clock's start as a [`SystemTime`].
+/// The default clock start as a [`SystemTime`].
 pub fn clock_start() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(CLOCK_START_UNIX_SECS)
 }
 
-/// A clock that runs from [`clock_start`] with real time until pinned.
+/// Reads a clock start given as text (a command-line flag): RFC 3339 with any offset, as
+/// `2026-01-01T00:00:00Z`, in whole seconds like every time the simulator serves, so a pinned
+/// start is written back exactly as given. ONTAP's pages' form (`2026-01-01 00:00:00 +0000`) is
+/// read too, as in query filters. The error names the text and the form expected, for a command
+/// line to show as is.
+pub fn parse_clock_start(text: &str) -> Result<SystemTime, String> {
+    parse_timestamp(text).map(from_unix_secs).ok_or_else(|| {
+        format!(
+            "{text:?} is not a clock start: expected an RFC 3339 time in whole seconds, like \
+             2026-01-01T00:00:00Z"
+        )
+    })
+}
+
+/// A clock that runs from its start with real time until pinned.
 #[derive(Debug)]
 pub struct Clock {
     state: Mutex<State>,
@@ -37,12 +55,13 @@ enum State {
 impl Default for Clock {
     /// Starts now, at [`clock_start`].
     fn default() -> Clock {
-        Clock::running_from(clock_start())
+        Clock::starting_at(clock_start())
     }
 }
 
 impl Clock {
-    fn running_from(at: SystemTime) -> Clock {
+    /// Starts now, at `at`, and runs with real time.
+    pub fn starting_at(at: SystemTime) -> Clock {
         Clock {
             state: Mutex::new(State::Running {
                 since: Instant::now(),
@@ -182,6 +201,50 @@ mod tests {
         assert!(!clock.is_pinned());
         clock.pin(clock_start());
         assert!(clock.is_pinned());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn clock_starting_at_another_instant_runs_from_there() {
+        let start = clock_start() + Duration::from_secs(4 * 365 * 86_400);
+        let clock = Clock::starting_at(start);
+        assert_eq!(clock.now(), start);
+        let_real_time_pass(Duration::from_secs(3)).await;
+        assert_eq!(clock.now(), start + Duration::from_secs(3));
+    }
+
+    #[test]
+    fn clock_start_reads_rfc_3339_in_whole_seconds_with_any_offset() {
+        assert_eq!(parse_clock_start("2026-01-01T00:00:00Z"), Ok(clock_start()));
+        assert_eq!(
+            parse_clock_start("2030-06-01T14:00:00+02:00"),
+            Ok(from_unix_secs(1_906_545_600))
+        );
+        assert_eq!(
+            parse_clock_start("1969-12-31T23:59:59Z"),
+            Ok(UNIX_EPOCH - Duration::from_secs(1))
+        );
+    }
+
+    #[test]
+    fn clock_start_refusal_names_the_text_and_the_expected_form() {
+        for text in [
+            "",
+            "now",
+            "2026-01-01",
+            "2026-01-01T00:00:00",
+            "2026-01-01T00:00:00.5Z",
+            "2026-02-30T00:00:00Z",
+            "1767225600",
+        ] {
+            let error = parse_clock_start(text).expect_err(text);
+            assert!(error.contains(&format!("{text:?}")), "{error}");
+            assert!(
+                error.contains(
+                    "expected an RFC 3339 time in whole seconds, like 2026-01-01T00:00:00Z"
+                ),
+                "{error}"
+            );
+        }
     }
 
     #[test]

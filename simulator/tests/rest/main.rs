@@ -5,6 +5,8 @@ mod admin_api;
 mod admin_cluster;
 mod cifs;
 mod client;
+mod clock_start;
+mod cluster;
 mod iscsi;
 mod iscsi_metrics;
 mod server;
