@@ -73,7 +73,7 @@ fn table() -> Vec<Row> {
             "TLS with an unknown CA",
             Upstream::UntrustedTls,
             Code::Unavailable,
-            "UPSTREAM_UNREACHABLE",
+            "UPSTREAM_CERTIFICATE_UNTRUSTED",
         ),
         row(
             "accepts and never answers",

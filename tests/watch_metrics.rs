@@ -545,3 +545,26 @@ async fn a_slow_watcher_misses_samples_without_stalling_a_fast_one() {
     }
     assert!(missed >= 41, "at least a poll's samples: {missed}");
 }
+
+#[tokio::test]
+async fn refused_gateway_credentials_end_the_watch_after_one_poll() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let config = ontap_grpc_gateway::ontap::ClientConfig::new(
+        simulator.base_url(),
+        "admin",
+        "not-the-password",
+    );
+    let gateway = Gateway::start(config).await;
+    let opened = gateway
+        .iscsi()
+        .await
+        .watch_iscsi_service_metrics(watch(WatchSource::OntapMetric, 1))
+        .await;
+    let status = match opened {
+        Ok(response) => final_status(&mut response.into_inner()).await,
+        Err(status) => status,
+    };
+    assert_eq!(status.code(), Code::Unavailable);
+    assert_eq!(reason(&status), "GATEWAY_CREDENTIALS_REJECTED");
+    assert_eq!(requests_to(&simulator, &svm2_service_path()), 1);
+}
