@@ -3,8 +3,8 @@
 //! Dependencies run one way: [`layers`] (cross-cutting tower layers) ->
 //! [`service`] (gRPC handlers) -> [`watch`] (server streams over shared
 //! upstream pollers) -> [`translate`] (request/response and error mapping)
-//! -> [`ontap`] (the REST client); [`startup_check`] sits beside the
-//! handlers and calls the client once at startup. The ONTAP simulator is a
+//! -> [`ontap`] (the REST client); [`server`] wires them together, with the
+//! probe of the cluster that drives health. The ONTAP simulator is a
 //! separate crate (`ontap-simulator`) that depends on none of them; only the
 //! binary wires it in for `serve --simulate`.
 
@@ -16,7 +16,6 @@ pub mod proto;
 pub mod routes;
 pub mod server;
 pub mod service;
-pub mod startup_check;
 pub mod translate;
 pub mod watch;
 

@@ -13,7 +13,6 @@ use ontap_grpc_gateway::ontap::{
     BreakerConfig, ClientConfig, OntapClient, RetryPolicy, TlsOptions,
 };
 use ontap_grpc_gateway::server::{self, ServeOptions};
-use ontap_grpc_gateway::startup_check;
 use ontap_grpc_gateway::translate::{PageTokenKey, Upstream};
 use ontap_grpc_gateway::watch::{DEFAULT_WATCH_BUFFER, Watches};
 #[cfg(feature = "simulator")]
@@ -21,7 +20,6 @@ use ontap_simulator::{
     CifsChurn, Cluster, Credentials, ExposeSecret, SecretString, Simulator, SimulatorConfig,
 };
 use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 use tonic::transport::Identity;
 
 /// A duration flag: jiff's friendly form (`30s`, `500ms`, `1m 30s`) or ISO
@@ -241,6 +239,11 @@ struct ServeArgs {
     /// (`30s`, `500ms`, `2m`).
     #[arg(long, env = "ONTAP_GATEWAY_DRAIN_TIMEOUT", default_value = "30s", value_parser = duration_flag)]
     drain_timeout: Duration,
+    /// How often the gateway asks the cluster whether it answers (`GET /api/cluster`), for
+    /// grpc.health.v1: NOT_SERVING while it does not; after a failure it asks sooner, backing
+    /// off from 1s to this.
+    #[arg(long, env = "ONTAP_GATEWAY_HEALTH_PROBE_INTERVAL", default_value = "10s", value_parser = duration_flag)]
+    health_probe_interval: Duration,
     /// Open gRPC connections at once; past it a new connection is closed at once (1-100000).
     #[arg(long, env = "ONTAP_GATEWAY_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     max_connections: u32,
@@ -430,8 +433,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         None => PageTokenKey::random(),
     }
     .map_err(|e| e.to_string())?;
-    let checked = CancellationToken::new();
-    let upstream = Upstream::new(client.clone(), page_tokens);
+    let upstream = Upstream::new(client, page_tokens);
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(Identity::from_pem(
             std::fs::read(cert).map_err(|e| format!("reading {}: {e}", cert.display()))?,
@@ -452,6 +454,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let options = ServeOptions {
         tls,
         drain_timeout: args.drain_timeout,
+        cluster_probe: Some(args.health_probe_interval),
         max_connections: args.max_connections as usize,
         handshake_timeout: args.handshake_timeout,
         max_concurrent_streams: args.max_concurrent_streams,
@@ -462,10 +465,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         max_request_bytes: args.max_request_bytes as usize,
         watches: Arc::new(Watches::with_buffer(args.watch_buffer as usize)),
     };
-    tokio::spawn(startup_check::run(client, checked.clone()));
-    let served = server::serve(listener, upstream, options, shutdown).await;
-    checked.cancel();
-    served.map_err(|e| e.to_string())?;
+    server::serve(listener, upstream, options, shutdown)
+        .await
+        .map_err(|e| e.to_string())?;
     if let Some(simulator) = simulator {
         // The embedded simulator's own requests were the gateway's, now cut;
         // it gets a moment to close, not a say in when the process exits.

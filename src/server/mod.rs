@@ -3,6 +3,7 @@
 //! optional TLS and graceful shutdown.
 
 mod connections;
+mod probe;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -13,8 +14,11 @@ use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 
 use tokio::net::TcpListener;
+use tonic::server::NamedService;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Identity, Server, ServerTlsConfig};
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
 
 use crate::layers;
 use crate::proto::v1::cifs_connections_server::CifsConnectionsServer;
@@ -65,6 +69,10 @@ pub struct ServeOptions {
     /// The watches' shared pollers; whoever keeps a clone can read how many
     /// pollers and watchers are live.
     pub watches: Arc<Watches>,
+    /// How often to ask the cluster whether it answers, which decides
+    /// grpc.health.v1's status; `None` asks never, and health is SERVING
+    /// while the gateway runs.
+    pub cluster_probe: Option<Duration>,
 }
 
 impl Default for ServeOptions {
@@ -81,6 +89,7 @@ impl Default for ServeOptions {
             request_body_timeout: Duration::from_secs(10),
             max_request_bytes: 1024 * 1024,
             watches: Arc::default(),
+            cluster_probe: None,
         }
     }
 }
@@ -138,12 +147,19 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
     let (health, health_service) = tonic_health::server::health_reporter();
-    health
-        .set_serving::<CifsConnectionsServer<CifsConnectionsService>>()
-        .await;
-    health
-        .set_serving::<IscsiServicesServer<IscsiServicesService>>()
-        .await;
+    let probing = CancellationToken::new();
+    match options.cluster_probe {
+        Some(interval) => {
+            report(&health, false).await;
+            tokio::spawn(probe::run(
+                upstream.client.clone(),
+                interval,
+                health.clone(),
+                probing.clone(),
+            ));
+        }
+        None => report(&health, true).await,
+    }
 
     let windows = FlowWindows::for_requests_of(options.max_request_bytes);
     let mut builder = Server::builder()
@@ -185,6 +201,10 @@ pub async fn serve(
     let (signalled, draining) = oneshot::channel();
     let serving = builder.serve_with_incoming_shutdown(routes, incoming, async {
         shutdown.await;
+        // Health says so first, so that a balancer watching it moves
+        // callers elsewhere while the calls in flight drain.
+        probing.cancel();
+        report(&health, false).await;
         let _ = signalled.send(());
     });
     let drain_timeout = async {
@@ -204,6 +224,23 @@ pub async fn serve(
         }
     }
     Ok(())
+}
+
+/// Sets the overall health (service "") and each API service's to SERVING
+/// or NOT_SERVING: they all stand or fall with the one cluster.
+async fn report(health: &HealthReporter, serving: bool) {
+    let status = if serving {
+        ServingStatus::Serving
+    } else {
+        ServingStatus::NotServing
+    };
+    for service in [
+        "",
+        <CifsConnectionsServer<CifsConnectionsService> as NamedService>::NAME,
+        <IscsiServicesServer<IscsiServicesService> as NamedService>::NAME,
+    ] {
+        health.set_service_status(service, status).await;
+    }
 }
 
 /// Accepted connections with Nagle's algorithm off: a unary reply is one

@@ -1,0 +1,117 @@
+//! grpc.health.v1 follows the cluster: NOT_SERVING until the gateway's
+//! probe finds it answering, NOT_SERVING again while it fails, SERVING
+//! once it is back, and NOT_SERVING as soon as the gateway shuts down.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Gateway, client_config, next_message, simulator_with};
+use ontap_grpc_gateway::server::ServeOptions;
+use ontap_simulator::{Cluster, Fault, FaultKind, Simulator};
+use tonic::Streaming;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_health::pb::{HealthCheckRequest, HealthCheckResponse};
+
+/// A gateway in front of `simulator` that probes it every 50 ms.
+async fn probing_gateway(simulator: &Simulator) -> Gateway {
+    let options = ServeOptions {
+        cluster_probe: Some(Duration::from_millis(50)),
+        drain_timeout: Duration::from_secs(1),
+        ..ServeOptions::default()
+    };
+    Gateway::start_with_options(client_config(simulator), options).await
+}
+
+/// Health.Watch of `service`: its status now, then each change.
+async fn watch(gateway: &Gateway, service: &str) -> Streaming<HealthCheckResponse> {
+    HealthClient::new(gateway.channel().await)
+        .watch(HealthCheckRequest {
+            service: service.into(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// Reads `statuses` until one is `want`.
+async fn until(statuses: &mut Streaming<HealthCheckResponse>, want: ServingStatus) {
+    while next_message(statuses).await.status != want as i32 {}
+}
+
+/// A fault answering every probe with `status`.
+fn cluster_answering(status: u16) -> Fault {
+    Fault {
+        path_prefix: Some("/api/cluster".into()),
+        ..Fault::always(FaultKind::Error {
+            status,
+            code: None,
+            message: "from the fault".into(),
+            target: None,
+        })
+    }
+}
+
+#[tokio::test]
+async fn health_is_serving_once_the_cluster_answers_the_probe() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let gateway = probing_gateway(&simulator).await;
+    for service in ["", "ontap.v1.CifsConnections", "ontap.v1.IscsiServices"] {
+        until(&mut watch(&gateway, service).await, ServingStatus::Serving).await;
+    }
+}
+
+#[tokio::test]
+async fn health_is_not_serving_while_the_cluster_fails_from_the_start() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    simulator.faults().push(cluster_answering(503));
+    let gateway = probing_gateway(&simulator).await;
+    let mut statuses = watch(&gateway, "").await;
+    common::eventually("the probe has asked the cluster", || {
+        common::requests_to(&simulator, "/api/cluster") > 0
+    })
+    .await;
+    let status = HealthClient::new(gateway.channel().await)
+        .check(HealthCheckRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .status;
+    assert_eq!(status, ServingStatus::NotServing as i32);
+    simulator.faults().clear();
+    until(&mut statuses, ServingStatus::Serving).await;
+}
+
+#[tokio::test]
+async fn health_turns_not_serving_when_the_cluster_fails_and_back_when_it_recovers() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let gateway = probing_gateway(&simulator).await;
+    let mut statuses = watch(&gateway, "ontap.v1.IscsiServices").await;
+    until(&mut statuses, ServingStatus::Serving).await;
+    simulator.faults().push(cluster_answering(503));
+    until(&mut statuses, ServingStatus::NotServing).await;
+    simulator.faults().clear();
+    until(&mut statuses, ServingStatus::Serving).await;
+}
+
+#[tokio::test]
+async fn shutdown_turns_health_not_serving_while_calls_drain() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let gateway = probing_gateway(&simulator).await;
+    let mut statuses = watch(&gateway, "").await;
+    until(&mut statuses, ServingStatus::Serving).await;
+    // The watch is itself a call in flight: the gateway drains it, and
+    // tells it first.
+    let stopping = tokio::spawn(gateway.stop());
+    until(&mut statuses, ServingStatus::NotServing).await;
+    stopping.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_role_that_may_not_read_the_cluster_object_still_counts_as_answering() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    simulator.faults().push(cluster_answering(403));
+    let gateway = probing_gateway(&simulator).await;
+    until(&mut watch(&gateway, "").await, ServingStatus::Serving).await;
+}
