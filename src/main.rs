@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
+use ontap_grpc_gateway::layers::TokenHashes;
 use ontap_grpc_gateway::ontap::{
     BreakerConfig, ClientConfig, OntapClient, RetryPolicy, TlsOptions,
 };
@@ -20,7 +21,7 @@ use ontap_simulator::{
     CifsChurn, Cluster, Credentials, ExposeSecret, SecretString, Simulator, SimulatorConfig,
 };
 use tokio::net::TcpListener;
-use tonic::transport::Identity;
+use tonic::transport::{Certificate, Identity};
 
 /// A duration flag: jiff's friendly form (`30s`, `500ms`, `1m 30s`) or ISO
 /// 8601 (`PT30S`), from 1 ms to a day.
@@ -34,22 +35,25 @@ fn duration_flag(text: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("`{text}` is outside 1ms to 24h"))
 }
 
-/// A listening address: `IP:PORT`, or `localhost:PORT` for 127.0.0.1. Anything else is refused
-/// with the forms that work, rather than clap's bare "invalid socket address syntax".
+/// A listening address: `IP:PORT`, `localhost:PORT` for 127.0.0.1, or `:PORT` for every
+/// interface. Anything else is refused with the forms that work, rather than clap's bare
+/// "invalid socket address syntax".
 fn listen_flag(text: &str) -> Result<SocketAddr, String> {
     if let Ok(address) = text.parse() {
         return Ok(address);
     }
     let expected = "an IP address and port: 127.0.0.1:PORT (this machine only, also written \
-                    localhost:PORT), [::1]:PORT, or 0.0.0.0:PORT (every interface)";
+                    localhost:PORT), [::1]:PORT, or 0.0.0.0:PORT (every interface, also written \
+                    :PORT)";
     match text.rsplit_once(':') {
         Some(("localhost", port)) => port
             .parse::<u16>()
             .map(|port| SocketAddr::from(([127, 0, 0, 1], port)))
             .map_err(|_| format!("`{port}` is not a port (0-65535)")),
-        Some(("", _)) => Err(format!(
-            "`{text}` names no address; say which to listen on, {expected}"
-        )),
+        Some(("", port)) => port
+            .parse::<u16>()
+            .map(|port| SocketAddr::from(([0, 0, 0, 0], port)))
+            .map_err(|_| format!("`{port}` is not a port (0-65535)")),
         _ => Err(format!("`{text}` is not {expected}")),
     }
 }
@@ -70,6 +74,22 @@ fn clock_start_flag(text: &str) -> Result<SystemTime, String> {
     return ontap_simulator::parse_clock_start(text).map_err(|e| format!("{e}, or `now`"));
     #[cfg(not(feature = "simulator"))]
     Err(NO_SIMULATOR.to_owned())
+}
+
+/// Refuses to listen beyond this machine when nothing authenticates the
+/// callers: each would act on the cluster with the gateway's account, an
+/// open door to it for anyone who can reach the port.
+fn check_exposure(listen: SocketAddr, username: &str, authenticated: bool) -> Result<(), String> {
+    if listen.ip().is_loopback() || authenticated {
+        return Ok(());
+    }
+    Err(format!(
+        "--listen {listen} takes calls from other machines, and each would act on the cluster as \
+         `{username}`: authenticate callers with --auth-tokens FILE (bearer tokens) or \
+         --client-ca FILE (mutual TLS, with --tls-cert and --tls-key), or listen on \
+         127.0.0.1:{port}",
+        port = listen.port()
+    ))
 }
 
 /// Refuses an ONTAP URL that would send the password in clear text (unless
@@ -139,7 +159,8 @@ enum Command {
 
 #[derive(Args)]
 struct ServeArgs {
-    /// Address the gRPC server listens on: IP:PORT, or localhost:PORT for 127.0.0.1.
+    /// Address the gRPC server listens on: IP:PORT, localhost:PORT for 127.0.0.1, or :PORT for
+    /// every interface (which needs --auth-tokens or --client-ca against a real cluster).
     #[arg(long, env = "ONTAP_GATEWAY_LISTEN", default_value = "127.0.0.1:50051", value_parser = listen_flag)]
     listen: SocketAddr,
     /// Serve from an embedded ONTAP simulator (seeded demo cluster) instead of a real cluster.
@@ -279,6 +300,15 @@ struct ServeArgs {
     /// PEM private key to serve gRPC over TLS (with --tls-cert).
     #[arg(long, env = "ONTAP_GATEWAY_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// PEM CA bundle: accept only gRPC clients presenting a certificate it signed (mutual TLS;
+    /// with --tls-cert and --tls-key).
+    #[arg(long, env = "ONTAP_GATEWAY_CLIENT_CA", requires = "tls_cert")]
+    client_ca: Option<PathBuf>,
+    /// A file of SHA-256 hashes (hex, one a line) of the bearer tokens callers may present
+    /// (`authorization: Bearer <token>` metadata); other calls are refused UNAUTHENTICATED.
+    /// Health and reflection stay open.
+    #[arg(long, env = "ONTAP_GATEWAY_AUTH_TOKENS")]
+    auth_tokens: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -441,6 +471,20 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         )),
         _ => None,
     };
+    let client_ca = match &args.client_ca {
+        Some(path) => Some(Certificate::from_pem(
+            std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?,
+        )),
+        None => None,
+    };
+    let auth_tokens = match &args.auth_tokens {
+        Some(path) => Some(TokenHashes::from_file(path).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    if !args.simulate {
+        let authenticated = client_ca.is_some() || auth_tokens.is_some();
+        check_exposure(args.listen, &args.username, authenticated)?;
+    }
     let shutdown = shutdown_signal()?;
     let listener = TcpListener::bind(args.listen)
         .await
@@ -453,6 +497,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     );
     let options = ServeOptions {
         tls,
+        client_ca,
+        auth_tokens,
         drain_timeout: args.drain_timeout,
         cluster_probe: Some(args.health_probe_interval),
         max_connections: args.max_connections as usize,
@@ -691,5 +737,34 @@ mod tests {
     fn listen_refuses_a_port_past_65535_naming_it() {
         let why = listen_flag("localhost:65536").unwrap_err();
         assert!(why.contains("`65536` is not a port"), "{why}");
+        let why = listen_flag(":65536").unwrap_err();
+        assert!(why.contains("`65536` is not a port"), "{why}");
+    }
+
+    #[test]
+    fn listen_takes_a_bare_port_as_every_interface() {
+        assert_eq!(listen_flag(":50051"), Ok(([0, 0, 0, 0], 50051).into()));
+    }
+
+    #[test]
+    fn loopback_needs_no_client_authentication() {
+        for listen in ["127.0.0.1:50051", "[::1]:50051"] {
+            assert_eq!(
+                check_exposure(listen.parse().unwrap(), "admin", false),
+                Ok(())
+            );
+        }
+    }
+
+    #[test]
+    fn every_interface_needs_client_authentication_and_says_how() {
+        let why = check_exposure(([0, 0, 0, 0], 50051).into(), "admin", false).unwrap_err();
+        for needed in ["`admin`", "--auth-tokens", "--client-ca", "127.0.0.1:50051"] {
+            assert!(why.contains(needed), "{needed}: {why}");
+        }
+        assert_eq!(
+            check_exposure(([0, 0, 0, 0], 50051).into(), "admin", true),
+            Ok(())
+        );
     }
 }

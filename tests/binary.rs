@@ -199,15 +199,26 @@ async fn listen_accepts_localhost_as_the_loopback_address() {
 }
 
 #[tokio::test]
-async fn listen_without_an_address_is_refused_with_the_forms_that_work() {
-    for flag in [":50051", "gateway.example:50051"] {
-        let (code, said) = refusal(&["serve", "--simulate", "--listen", flag], &[]);
-        assert_eq!(code, Some(2), "{flag}");
-        assert!(
-            said.contains("127.0.0.1:PORT") && said.contains("0.0.0.0:PORT"),
-            "{flag}: {said}"
-        );
-    }
+async fn listen_on_a_host_name_is_refused_with_the_forms_that_work() {
+    let (code, said) = refusal(
+        &["serve", "--simulate", "--listen", "gateway.example:50051"],
+        &[],
+    );
+    assert_eq!(code, Some(2));
+    assert!(
+        said.contains("127.0.0.1:PORT") && said.contains(":PORT"),
+        "{said}"
+    );
+}
+
+#[tokio::test]
+async fn listening_beyond_loopback_without_client_authentication_is_refused() {
+    let (code, said) = serve_refusal(&["--listen", ":0", "--ontap-url", "https://cluster"], "pw");
+    assert_eq!(code, Some(1));
+    assert!(
+        said.contains("--auth-tokens") && said.contains("--client-ca"),
+        "{said}"
+    );
 }
 
 #[tokio::test]
@@ -648,4 +659,42 @@ async fn clock_start_refuses_a_time_it_cannot_read_with_the_forms_it_takes() {
         said.contains("`now`") && said.contains("RFC 3339"),
         "{said}"
     );
+}
+
+#[tokio::test]
+async fn with_auth_tokens_the_gateway_refuses_tokenless_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = dir.path().join("tokens");
+    let hash = "5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8";
+    std::fs::write(&tokens, format!("{hash}\n")).unwrap();
+    let (_gateway, listen) = spawn_with_env_until(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--ontap-url",
+            "http://127.0.0.1:1",
+            "--allow-plaintext-upstream",
+            "--auth-tokens",
+            tokens.to_str().unwrap(),
+        ],
+        &[("ONTAP_PASSWORD", "pw")],
+        "listen",
+    );
+    let status = list_one(&listen).await.unwrap_err();
+    assert_eq!(status.code(), tonic::Code::Unauthenticated);
+}
+
+#[tokio::test]
+async fn a_token_file_line_that_is_not_a_hash_is_refused_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = dir.path().join("tokens");
+    std::fs::write(&tokens, "# tokens\nplaintext-token\n").unwrap();
+    let (code, said) = serve_refusal(
+        &["--simulate", "--auth-tokens", tokens.to_str().unwrap()],
+        "pw",
+    );
+    assert_eq!(code, Some(1));
+    assert!(said.contains(":2: expected a SHA-256 hash"), "{said}");
+    assert!(!said.contains("plaintext-token"), "{said}");
 }

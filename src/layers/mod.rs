@@ -6,7 +6,9 @@
 //!    the response and carried by every log line of the call;
 //! 2. **access log**: one line per call when its response ends
 //!    ([`access_log`]);
-//! 3. *metrics* and 4. *authentication* go here (the production issue);
+//! 3. *metrics* go here (the production issue);
+//! 4. **authentication**: with token hashes, a call without an accepted
+//!    bearer token is refused UNAUTHENTICATED ([`auth`]);
 //! 5. **deadline**: the caller's `grpc-timeout`, read on arrival
 //!    ([`deadline`]);
 //! 6. **request body timeout**: a request body that stalls between frames
@@ -21,6 +23,7 @@
 //! is not a layer here.
 
 pub mod access_log;
+pub mod auth;
 pub mod deadline;
 pub mod framing;
 
@@ -35,6 +38,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutBody};
 
 pub use access_log::AccessLogLayer;
+pub use auth::{AuthLayer, TokenHashes};
 pub use deadline::DeadlineLayer;
 pub use framing::FramingLayer;
 
@@ -54,10 +58,13 @@ pub type CallStack = Stack<
             Stack<
                 DeadlineLayer,
                 Stack<
-                    AccessLogLayer,
+                    AuthLayer,
                     Stack<
-                        PropagateRequestIdLayer,
-                        Stack<SetRequestIdLayer<MakeRequestUuid>, Identity>,
+                        AccessLogLayer,
+                        Stack<
+                            PropagateRequestIdLayer,
+                            Stack<SetRequestIdLayer<MakeRequestUuid>, Identity>,
+                        >,
                     >,
                 >,
             >,
@@ -66,10 +73,12 @@ pub type CallStack = Stack<
 >;
 
 /// The stack for a gateway in front of `cluster` (named in access lines),
+/// admitting only callers bearing one of `tokens` (when there are any), and
 /// failing calls whose request body stalls for `body_timeout` or whose
 /// request message is larger than `max_message` bytes.
 pub fn stack(
     cluster: &str,
+    tokens: Option<TokenHashes>,
     body_timeout: Duration,
     max_message: usize,
 ) -> ServiceBuilder<CallStack> {
@@ -78,6 +87,7 @@ pub fn stack(
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(AccessLogLayer::new(cluster))
+        .layer(AuthLayer::new(tokens))
         .layer(DeadlineLayer)
         .layer(RequestBodyTimeoutLayer::new(body_timeout))
         .map_request(rebox)

@@ -16,11 +16,11 @@ use tokio_util::sync::CancellationToken;
 use tokio::net::TcpListener;
 use tonic::server::NamedService;
 use tonic::transport::server::TcpIncoming;
-use tonic::transport::{Identity, Server, ServerTlsConfig};
+use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
-use crate::layers;
+use crate::layers::{self, TokenHashes};
 use crate::proto::v1::cifs_connections_server::CifsConnectionsServer;
 use crate::proto::v1::iscsi_services_server::IscsiServicesServer;
 use crate::routes::Routes;
@@ -37,6 +37,9 @@ pub enum ServeError {
     /// The transport failed (TLS configuration, accept loop).
     #[error("gRPC transport: {0}")]
     Transport(#[from] tonic::transport::Error),
+    /// Client certificates can only be asked for in a TLS handshake.
+    #[error("a client CA (mutual TLS) needs the server's own certificate and key")]
+    ClientCaWithoutTls,
 }
 
 /// How the server treats connections and shutdown. Every bound has a safe
@@ -45,6 +48,12 @@ pub enum ServeError {
 pub struct ServeOptions {
     /// Serve gRPC over TLS with this identity.
     pub tls: Option<Identity>,
+    /// With `tls`: accept only clients presenting a certificate this CA
+    /// signed (mutual TLS); others are refused at the handshake.
+    pub client_ca: Option<Certificate>,
+    /// Admit only calls bearing one of these tokens (health and reflection
+    /// stay open); `None` admits every call.
+    pub auth_tokens: Option<TokenHashes>,
     /// After the shutdown signal, how long in-flight calls may finish
     /// before every connection is cut.
     pub drain_timeout: Duration,
@@ -79,6 +88,8 @@ impl Default for ServeOptions {
     fn default() -> Self {
         Self {
             tls: None,
+            client_ca: None,
+            auth_tokens: None,
             drain_timeout: Duration::from_secs(30),
             max_connections: 1024,
             handshake_timeout: Duration::from_secs(10),
@@ -173,11 +184,20 @@ pub async fn serve(
         .max_connection_age_grace(options.keepalive_timeout)
         .layer(layers::stack(
             upstream.client.base_url(),
+            options.auth_tokens,
             options.request_body_timeout,
             options.max_request_bytes,
         ));
-    if let Some(identity) = options.tls {
-        builder = builder.tls_config(ServerTlsConfig::new().identity(identity))?;
+    match (options.tls, options.client_ca) {
+        (Some(identity), client_ca) => {
+            let mut tls = ServerTlsConfig::new().identity(identity);
+            if let Some(ca) = client_ca {
+                tls = tls.client_ca_root(ca);
+            }
+            builder = builder.tls_config(tls)?;
+        }
+        (None, Some(_)) => return Err(ServeError::ClientCaWithoutTls),
+        (None, None) => {}
     }
     let watches = options.watches;
     let routes = Routes::default()

@@ -380,6 +380,33 @@ pub fn self_signed_identity() -> (String, String) {
     (certified.cert.pem(), certified.signing_key.serialize_pem())
 }
 
+/// A certificate authority for mutual TLS tests.
+pub struct TestCa(rcgen::CertifiedIssuer<'static, rcgen::KeyPair>);
+
+impl TestCa {
+    /// A new self-signed CA.
+    pub fn new() -> Self {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let key = rcgen::KeyPair::generate().unwrap();
+        Self(rcgen::CertifiedIssuer::self_signed(params, key).unwrap())
+    }
+
+    /// The CA's certificate, PEM.
+    pub fn pem(&self) -> String {
+        self.0.pem()
+    }
+
+    /// A client certificate this CA signed, as a tonic identity.
+    pub fn client_identity(&self) -> tonic::transport::Identity {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["client".to_owned()]).unwrap();
+        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        let cert = params.signed_by(&key, &self.0).unwrap();
+        tonic::transport::Identity::from_pem(cert.pem(), key.serialize_pem())
+    }
+}
+
 /// A gateway onto `simulator` whose watches' live pollers and watchers a
 /// test can count.
 pub async fn watching_gateway(simulator: &Simulator) -> (Gateway, std::sync::Arc<Watches>) {
