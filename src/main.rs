@@ -159,6 +159,14 @@ enum Command {
 
 #[derive(Args)]
 struct ServeArgs {
+    /// How log lines are written: text, or one JSON object a line.
+    #[arg(
+        long,
+        env = "ONTAP_GATEWAY_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    log_format: LogFormat,
     /// Address the gRPC server listens on: IP:PORT, localhost:PORT for 127.0.0.1, or :PORT for
     /// every interface (which needs --auth-tokens or --client-ca against a real cluster).
     #[arg(long, env = "ONTAP_GATEWAY_LISTEN", default_value = "127.0.0.1:50051", value_parser = listen_flag)]
@@ -313,6 +321,14 @@ struct ServeArgs {
 
 #[derive(Args)]
 struct SimulateArgs {
+    /// How log lines are written: text, or one JSON object a line.
+    #[arg(
+        long,
+        env = "ONTAP_SIMULATOR_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    log_format: LogFormat,
     /// Address the simulator's REST API listens on: IP:PORT, or localhost:PORT.
     #[arg(long, env = "ONTAP_SIMULATOR_LISTEN", default_value = "127.0.0.1:8080", value_parser = listen_flag)]
     listen: SocketAddr,
@@ -355,16 +371,37 @@ struct SimulateArgs {
     clock_start: SystemTime,
 }
 
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    /// `tracing`'s text: time, level, target, message, then key=value fields.
+    Text,
+    /// One JSON object a line, for log pipelines (fields under `fields`).
+    Json,
+}
+
+/// Logs to standard error, filtered by `RUST_LOG` (default `info`).
+fn init_logging(format: LogFormat) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        LogFormat::Json => logs.json().init(),
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
     let cli = Cli::parse();
+    init_logging(match &cli.command {
+        Command::Serve(args) => args.log_format,
+        Command::Simulate(args) => args.log_format,
+    });
     let no_cluster = matches!(
         &cli.command,
         Command::Serve(args) if args.ontap_url.is_none() && !args.simulate

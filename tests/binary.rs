@@ -698,3 +698,26 @@ async fn a_token_file_line_that_is_not_a_hash_is_refused_naming_the_line() {
     assert!(said.contains(":2: expected a SHA-256 hash"), "{said}");
     assert!(!said.contains("plaintext-token"), "{said}");
 }
+
+#[tokio::test]
+async fn json_logs_are_one_object_a_line_with_the_fields_named() {
+    let (_gateway, line, before) = spawn_until_line(
+        &[
+            "serve",
+            "--simulate",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+        ],
+        &[],
+        "\"ontap_version\":",
+    );
+    for line in before.iter().chain([&line]) {
+        serde_json::from_str::<serde_json::Value>(line).expect("every line is JSON");
+    }
+    let answered: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(answered["level"], "INFO");
+    assert_eq!(answered["fields"]["ontap_version"], "9.14.1");
+    assert_eq!(answered["fields"]["cluster"], "cluster1");
+}
