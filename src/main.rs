@@ -312,6 +312,10 @@ struct ServeArgs {
     /// with --tls-cert and --tls-key).
     #[arg(long, env = "ONTAP_GATEWAY_CLIENT_CA", requires = "tls_cert")]
     client_ca: Option<PathBuf>,
+    /// Also answer gRPC-Web (tonic-web), so a browser can call the gateway through a page of the
+    /// same origin or a proxy that sets CORS headers.
+    #[arg(long, env = "ONTAP_GATEWAY_GRPC_WEB")]
+    grpc_web: bool,
     /// A file of SHA-256 hashes (hex, one a line) of the bearer tokens callers may present
     /// (`authorization: Bearer <token>` metadata); other calls are refused UNAUTHENTICATED.
     /// Health and reflection stay open.
@@ -536,6 +540,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         tls,
         client_ca,
         auth_tokens,
+        grpc_web: args.grpc_web,
         drain_timeout: args.drain_timeout,
         cluster_probe: Some(args.health_probe_interval),
         max_connections: args.max_connections as usize,

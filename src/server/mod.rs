@@ -12,6 +12,8 @@ use std::time::Duration;
 use connections::BoundedIncoming;
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
+use tonic_web::GrpcWebLayer;
+use tower::util::{Either, MapResponseLayer};
 
 use tokio::net::TcpListener;
 use tonic::server::NamedService;
@@ -20,6 +22,7 @@ use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
+use crate::layers::access_log::AccessLogBody;
 use crate::layers::{self, TokenHashes};
 use crate::proto::v1::cifs_connections_server::CifsConnectionsServer;
 use crate::proto::v1::iscsi_services_server::IscsiServicesServer;
@@ -27,6 +30,7 @@ use crate::routes::Routes;
 use crate::service::{CifsConnectionsService, IscsiServicesService};
 use crate::translate::Upstream;
 use crate::watch::Watches;
+use tonic::body::Body;
 
 /// A failure to start or run the server.
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +82,9 @@ pub struct ServeOptions {
     /// The watches' shared pollers; whoever keeps a clone can read how many
     /// pollers and watchers are live.
     pub watches: Arc<Watches>,
+    /// Also answer gRPC-Web (HTTP/1.1 or HTTP/2, `application/grpc-web*`),
+    /// so a browser can call the gateway.
+    pub grpc_web: bool,
     /// How often to ask the cluster whether it answers, which decides
     /// grpc.health.v1's status; `None` asks never, and health is SERVING
     /// while the gateway runs.
@@ -100,6 +107,7 @@ impl Default for ServeOptions {
             request_body_timeout: Duration::from_secs(10),
             max_request_bytes: 1024 * 1024,
             watches: Arc::default(),
+            grpc_web: false,
             cluster_probe: None,
         }
     }
@@ -182,6 +190,10 @@ pub async fn serve(
         .http2_keepalive_timeout(Some(options.keepalive_timeout))
         .max_connection_age(options.max_connection_age)
         .max_connection_age_grace(options.keepalive_timeout)
+        .accept_http1(options.grpc_web)
+        // Outermost: a gRPC-Web call becomes a gRPC call before anything
+        // else sees it.
+        .layer(grpc_web_layer(options.grpc_web))
         .layer(layers::stack(
             upstream.client.base_url(),
             options.auth_tokens,
@@ -244,6 +256,20 @@ pub async fn serve(
         }
     }
     Ok(())
+}
+
+/// The stack's responses as the gRPC-Web layer's: both sides of the
+/// choice must answer the same type.
+type AsBody = fn(http::Response<AccessLogBody<Body>>) -> http::Response<Body>;
+
+/// Translates gRPC-Web when `enabled`; otherwise only re-types the body.
+fn grpc_web_layer(enabled: bool) -> Either<GrpcWebLayer, MapResponseLayer<AsBody>> {
+    if enabled {
+        Either::Left(GrpcWebLayer::new())
+    } else {
+        let as_body: AsBody = |response| response.map(Body::new);
+        Either::Right(MapResponseLayer::new(as_body))
+    }
 }
 
 /// Sets the overall health (service "") and each API service's to SERVING
