@@ -721,3 +721,69 @@ async fn json_logs_are_one_object_a_line_with_the_fields_named() {
     assert_eq!(answered["fields"]["ontap_version"], "9.14.1");
     assert_eq!(answered["fields"]["cluster"], "cluster1");
 }
+
+#[tokio::test]
+async fn serve_simulate_clock_start_dates_the_simulated_metrics() {
+    let (_gateway, addr) = spawn_until(
+        &[
+            "serve",
+            "--simulate",
+            "--listen",
+            "127.0.0.1:0",
+            "--clock-start",
+            "2030-06-01T12:00:00Z",
+        ],
+        "listen",
+    );
+    let channel = connect(format!("http://{addr}")).await;
+    let service =
+        ontap_grpc_gateway::proto::v1::iscsi_services_client::IscsiServicesClient::new(channel)
+            .get_iscsi_service(ontap_grpc_gateway::proto::v1::GetIscsiServiceRequest {
+                svm_uuid: common::SVM2_UUID.into(),
+                read_mask: Some(prost_types::FieldMask {
+                    paths: vec!["statistics".into()],
+                }),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+    let sampled = service.statistics.unwrap().timestamp.unwrap().seconds;
+    let start = 1_906_545_600; // 2030-06-01T12:00:00Z
+    assert!((start..start + 3_600).contains(&sampled), "{sampled}");
+}
+
+#[tokio::test]
+async fn serve_simulate_churns_the_cifs_connections_at_the_rate_given() {
+    let (_gateway, addr) = spawn_until(
+        &[
+            "serve",
+            "--simulate",
+            "--listen",
+            "127.0.0.1:0",
+            "--cifs-churn-per-minute",
+            "60000",
+        ],
+        "listen",
+    );
+    let client = CifsConnectionsClient::new(connect(format!("http://{addr}")).await);
+    let listed = || {
+        let mut client = client.clone();
+        async move {
+            let page = client
+                .list_cifs_connections(ListCifsConnectionsRequest {
+                    svm_name: "vs1".into(),
+                    page_size: 1000,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            format!("{:?}", page.cifs_connections)
+        }
+    };
+    let first = listed().await;
+    common::eventually_async("the connections change by themselves", async || {
+        listed().await != first
+    })
+    .await;
+}
