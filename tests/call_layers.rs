@@ -215,3 +215,112 @@ async fn an_upstream_error_echoing_the_credentials_is_logged_scrubbed() {
     assert!(!logged.contains(&password), "the password is logged");
     assert!(!logged.lines().any(|l| l.starts_with("INFO forged")));
 }
+
+const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+/// A ListCifsConnections of `svm` (distinct per test: identical reads in
+/// flight share one upstream request) carrying `metadata`.
+fn traced_list(
+    svm: &str,
+    metadata: &[(&'static str, &str)],
+) -> tonic::Request<ListCifsConnectionsRequest> {
+    let mut request = tonic::Request::new(ListCifsConnectionsRequest {
+        svm_name: svm.into(),
+        ..Default::default()
+    });
+    for (key, value) in metadata {
+        request
+            .metadata_mut()
+            .insert(*key, MetadataValue::try_from(*value).unwrap());
+    }
+    request
+}
+
+#[tokio::test]
+async fn the_callers_request_id_and_traceparent_reach_ontap() {
+    let h = Harness::start().await;
+    h.cifs()
+        .await
+        .list_cifs_connections(traced_list(
+            "vs1",
+            &[
+                ("x-request-id", "follow-me-1"),
+                ("traceparent", TRACEPARENT),
+            ],
+        ))
+        .await
+        .unwrap();
+    let traces = h.simulator.request_traces();
+    let sent = traces
+        .iter()
+        .find(|t| t.request_id.as_deref() == Some("follow-me-1"))
+        .expect("the request id reached ONTAP");
+    assert_eq!(sent.path, "/api/protocols/cifs/connections");
+    assert_eq!(sent.traceparent.as_deref(), Some(TRACEPARENT));
+}
+
+#[tokio::test]
+async fn a_generated_request_id_reaches_ontap_as_the_caller_sees_it() {
+    let h = Harness::start().await;
+    let response = h
+        .cifs()
+        .await
+        .list_cifs_connections(traced_list("vs2", &[]))
+        .await
+        .unwrap();
+    let id = response
+        .metadata()
+        .get("x-request-id")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    let traces = h.simulator.request_traces();
+    assert!(
+        traces.iter().any(|t| t.request_id.as_deref() == Some(id)),
+        "{traces:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_malformed_traceparent_is_not_forwarded() {
+    let h = Harness::start().await;
+    h.cifs()
+        .await
+        .list_cifs_connections(traced_list(
+            "vs3",
+            &[
+                ("x-request-id", "follow-me-2"),
+                ("traceparent", "not-a-trace"),
+            ],
+        ))
+        .await
+        .unwrap();
+    let traces = h.simulator.request_traces();
+    let sent = traces
+        .iter()
+        .find(|t| t.request_id.as_deref() == Some("follow-me-2"))
+        .unwrap();
+    assert_eq!(sent.traceparent, None);
+}
+
+#[tokio::test]
+async fn the_access_line_names_the_callers_trace_id() {
+    logs();
+    let h = Harness::start().await;
+    h.cifs()
+        .await
+        .list_cifs_connections(traced_list(
+            "vs4",
+            &[
+                ("x-request-id", "traced-call"),
+                ("traceparent", TRACEPARENT),
+            ],
+        ))
+        .await
+        .unwrap();
+    let line = access_line("traced-call").await;
+    assert!(
+        line.contains("trace_id=4bf92f3577b34da6a3ce929d0e0e4736"),
+        "{line}"
+    );
+}

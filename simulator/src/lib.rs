@@ -40,7 +40,7 @@ use std::time::SystemTime;
 
 use tokio::net::TcpListener;
 
-pub use crate::http::stats::{PathStats, StatsSnapshot};
+pub use crate::http::stats::{PathStats, RequestTrace, StatsSnapshot};
 pub use faults::{Fault, FaultKind, Faults};
 pub use perf::MetricStatus;
 pub use resources::churn::{CifsChurn, InvalidChurnRate};
@@ -221,6 +221,12 @@ impl Simulator {
     /// The connection and request counters now.
     pub fn stats(&self) -> StatsSnapshot {
         self.stats.snapshot()
+    }
+
+    /// The request id and trace context headers of the latest requests (up to 256), oldest
+    /// first.
+    pub fn request_traces(&self) -> Vec<RequestTrace> {
+        self.stats.traces()
     }
 
     /// The request counters of each request path (without its query) requested since start or

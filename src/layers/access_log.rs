@@ -22,6 +22,8 @@ use tower_http::request_id::RequestId;
 use tracing::Instrument;
 use tracing::instrument::Instrumented;
 
+use crate::ontap::CallTrace;
+
 /// The tracing target of access lines, so they can be routed or filtered
 /// apart from diagnostics (`RUST_LOG=access=info`).
 pub const TARGET: &str = "access";
@@ -188,6 +190,8 @@ impl<B: Body> Body for AccessLogBody<B> {
 struct CallLine {
     rpc: String,
     request_id: String,
+    /// The W3C trace id the caller sent, or `-`.
+    trace_id: String,
     cluster: Arc<str>,
     started: Instant,
     /// Known from the headers of a trailers-only response.
@@ -202,9 +206,16 @@ impl CallLine {
             .and_then(|id| id.header_value().to_str().ok())
             .unwrap_or("-")
             .to_owned();
+        let trace_id = request
+            .extensions()
+            .get::<CallTrace>()
+            .and_then(CallTrace::trace_id)
+            .unwrap_or("-")
+            .to_owned();
         Self {
             rpc: request.uri().path().trim_start_matches('/').to_owned(),
             request_id,
+            trace_id,
             cluster,
             started: Instant::now(),
             outcome: None,
@@ -216,6 +227,7 @@ impl CallLine {
         tracing::info!(
             target: TARGET,
             request_id = %self.request_id,
+            trace_id = %self.trace_id,
             service,
             method,
             code = ?outcome.code,

@@ -4,17 +4,19 @@
 //! The stack, outermost first:
 //! 1. **request id**: the caller's `x-request-id`, or a new UUID; echoed in
 //!    the response and carried by every log line of the call;
-//! 2. **access log**: one line per call when its response ends
+//! 2. **trace**: the call's request id and W3C `traceparent`, which the
+//!    ONTAP client forwards ([`trace`]);
+//! 3. **access log**: one line per call when its response ends
 //!    ([`access_log`]);
-//! 3. *metrics* go here (the production issue);
-//! 4. **authentication**: with token hashes, a call without an accepted
+//! 4. *metrics* go here (the production issue);
+//! 5. **authentication**: with token hashes, a call without an accepted
 //!    bearer token is refused UNAUTHENTICATED ([`auth`]);
-//! 5. **deadline**: the caller's `grpc-timeout`, read on arrival
+//! 6. **deadline**: the caller's `grpc-timeout`, read on arrival
 //!    ([`deadline`]);
-//! 6. **request body timeout**: a request body that stalls between frames
+//! 7. **request body timeout**: a request body that stalls between frames
 //!    for longer than the bound fails the call (tower-http), so a
 //!    half-sent request holds nothing for good;
-//! 7. **framing**: the whole request read, bounded, and checked to be one
+//! 8. **framing**: the whole request read, bounded, and checked to be one
 //!    gRPC message, with the spec's code for each way it is not
 //!    ([`framing`]).
 //!
@@ -26,6 +28,7 @@ pub mod access_log;
 pub mod auth;
 pub mod deadline;
 pub mod framing;
+pub mod trace;
 
 use std::time::Duration;
 
@@ -41,6 +44,7 @@ pub use access_log::AccessLogLayer;
 pub use auth::{AuthLayer, TokenHashes};
 pub use deadline::DeadlineLayer;
 pub use framing::FramingLayer;
+pub use trace::CallTraceLayer;
 
 /// The header a call's request id travels in, both ways.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -62,8 +66,11 @@ pub type CallStack = Stack<
                     Stack<
                         AccessLogLayer,
                         Stack<
-                            PropagateRequestIdLayer,
-                            Stack<SetRequestIdLayer<MakeRequestUuid>, Identity>,
+                            CallTraceLayer,
+                            Stack<
+                                PropagateRequestIdLayer,
+                                Stack<SetRequestIdLayer<MakeRequestUuid>, Identity>,
+                            >,
                         >,
                     >,
                 >,
@@ -86,6 +93,7 @@ pub fn stack(
     ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(CallTraceLayer)
         .layer(AccessLogLayer::new(cluster))
         .layer(AuthLayer::new(tokens))
         .layer(DeadlineLayer)

@@ -23,6 +23,7 @@ use super::path::ApiPath;
 use super::query::Query;
 use super::retry::{RetryPolicy, retry_after};
 use super::tls::TlsOptions;
+use super::trace::CallTrace;
 use super::untrusted::Scrubber;
 
 /// How to reach one cluster, and how hard the gateway may press it.
@@ -430,6 +431,11 @@ impl OntapClient {
             .request(method, url)
             .header(AUTHORIZATION, inner.authorization.clone())
             .header(ACCEPT, "application/hal+json");
+        if let Some(trace) = CallTrace::current() {
+            for (name, value) in trace.headers() {
+                request = request.header(name, value.clone());
+            }
+        }
         if let Some(body) = json_body {
             request = request.header(CONTENT_TYPE, "application/json").body(body);
         }

@@ -17,6 +17,7 @@ mod query;
 mod retry;
 pub mod time;
 mod tls;
+mod trace;
 pub mod untrusted;
 
 pub use breaker::BreakerConfig;
@@ -29,3 +30,4 @@ pub use path::ApiPath;
 pub use query::Query;
 pub use retry::RetryPolicy;
 pub use tls::TlsOptions;
+pub use trace::CallTrace;

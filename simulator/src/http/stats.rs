@@ -1,6 +1,6 @@
 //! Connection and request counters, so tests can prove pooling limits and upstream cancellation.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -41,9 +41,26 @@ pub struct PathStats {
     pub peak_in_flight: u64,
 }
 
+/// The tracing headers of one request, as a client sent them: a test proves
+/// a caller's request id and W3C trace context reached ONTAP.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RequestTrace {
+    /// The request path, without its query.
+    pub path: String,
+    /// `X-Request-Id`, if sent.
+    pub request_id: Option<String>,
+    /// `traceparent`, if sent.
+    pub traceparent: Option<String>,
+}
+
+/// How many requests' tracing headers are kept: the latest only.
+const TRACES_KEPT: usize = 256;
+
 /// The live counters.
 #[derive(Debug, Default)]
 pub struct Stats {
+    /// The latest requests' tracing headers, oldest first.
+    traces: Mutex<VecDeque<RequestTrace>>,
     connections_accepted: AtomicU64,
     open_connections: AtomicU64,
     peak_open_connections: AtomicU64,
@@ -74,6 +91,32 @@ impl Stats {
     /// Reads the counters of every path requested since start (or the last reset).
     pub fn paths(&self) -> BTreeMap<String, PathStats> {
         self.lock_paths().clone()
+    }
+
+    /// The tracing headers of the latest requests (up to 256), oldest first.
+    pub fn traces(&self) -> Vec<RequestTrace> {
+        let traces = self.traces.lock().unwrap_or_else(|p| p.into_inner());
+        traces.iter().cloned().collect()
+    }
+
+    fn record_trace(&self, request: &Request) {
+        let header = |name: &str| {
+            request
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let trace = RequestTrace {
+            path: request.uri().path().to_owned(),
+            request_id: header("x-request-id"),
+            traceparent: header("traceparent"),
+        };
+        let mut traces = self.traces.lock().unwrap_or_else(|p| p.into_inner());
+        if traces.len() == TRACES_KEPT {
+            traces.pop_front();
+        }
+        traces.push_back(trace);
     }
 
     /// Starts counting afresh: totals to zero, peaks down to what is open or in flight now. Open
@@ -194,6 +237,7 @@ impl Drop for RequestGuard {
 /// Outermost middleware: hyper drops this future when the client goes away mid-request, and the
 /// guard notices.
 pub async fn track(State(stats): State<Arc<Stats>>, request: Request, next: Next) -> Response {
+    stats.record_trace(&request);
     let guard = stats.request_started(request.uri().path());
     let response = next.run(request).await;
     guard.complete();
@@ -203,6 +247,24 @@ pub async fn track(State(stats): State<Arc<Stats>>, request: Request, next: Next
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_latest_traces_are_kept() {
+        let stats = Stats::default();
+        for n in 0..TRACES_KEPT + 1 {
+            let request = Request::builder()
+                .uri(format!("/api/{n}"))
+                .header("x-request-id", n.to_string())
+                .body(axum::body::Body::empty())
+                .unwrap();
+            stats.record_trace(&request);
+        }
+        let traces = stats.traces();
+        assert_eq!(traces.len(), TRACES_KEPT);
+        assert_eq!(traces[0].path, "/api/1");
+        assert_eq!(traces[TRACES_KEPT - 1].request_id.as_deref(), Some("256"));
+        assert_eq!(traces[0].traceparent, None);
+    }
 
     #[test]
     fn peak_open_connections_survives_closing() {
