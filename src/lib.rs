@@ -11,6 +11,7 @@
 #[cfg(fuzzing)]
 pub mod fuzzing;
 pub mod layers;
+pub mod metrics;
 pub mod ontap;
 pub mod proto;
 pub mod routes;

@@ -312,6 +312,10 @@ struct ServeArgs {
     /// with --tls-cert and --tls-key).
     #[arg(long, env = "ONTAP_GATEWAY_CLIENT_CA", requires = "tls_cert")]
     client_ca: Option<PathBuf>,
+    /// Serve Prometheus metrics at http://ADDR/metrics (calls, requests to ONTAP, live
+    /// watches), e.g. 127.0.0.1:9464. Off unless given.
+    #[arg(long, env = "ONTAP_GATEWAY_METRICS_LISTEN", value_parser = listen_flag)]
+    metrics_listen: Option<SocketAddr>,
     /// Also answer gRPC-Web (tonic-web), so a browser can call the gateway through a page of the
     /// same origin or a proxy that sets CORS headers.
     #[arg(long, env = "ONTAP_GATEWAY_GRPC_WEB")]
@@ -530,6 +534,17 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let listener = TcpListener::bind(args.listen)
         .await
         .map_err(|e| format!("listening on {}: {e}", args.listen))?;
+    let metrics_listener = match args.metrics_listen {
+        Some(addr) => {
+            let listener = TcpListener::bind(addr)
+                .await
+                .map_err(|e| format!("--metrics-listen {addr}: {e}"))?;
+            let bound = listener.local_addr().map_err(|e| e.to_string())?;
+            tracing::info!(metrics = %format!("http://{bound}/metrics"), "serving Prometheus metrics");
+            Some(listener)
+        }
+        None => None,
+    };
     tracing::info!(
         listen = %listener.local_addr().map_err(|e| e.to_string())?,
         upstream = %upstream.client.base_url(),
@@ -541,6 +556,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         client_ca,
         auth_tokens,
         grpc_web: args.grpc_web,
+        metrics_listener,
         drain_timeout: args.drain_timeout,
         cluster_probe: Some(args.health_probe_interval),
         max_connections: args.max_connections as usize,

@@ -787,3 +787,28 @@ async fn serve_simulate_churns_the_cifs_connections_at_the_rate_given() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn metrics_listen_serves_prometheus_text() {
+    let (_gateway, url) = spawn_until(
+        &[
+            "serve",
+            "--simulate",
+            "--listen",
+            "127.0.0.1:0",
+            "--metrics-listen",
+            "127.0.0.1:0",
+        ],
+        "metrics",
+    );
+    let output = Command::new("curl")
+        .args(["--silent", "--fail", &url])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{url}");
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.contains("# TYPE ontap_gateway_watchers gauge"),
+        "{text}"
+    );
+}

@@ -22,24 +22,27 @@ use tower_http::request_id::RequestId;
 use tracing::Instrument;
 use tracing::instrument::Instrumented;
 
+use crate::metrics::Metrics;
 use crate::ontap::CallTrace;
 
 /// The tracing target of access lines, so they can be routed or filtered
 /// apart from diagnostics (`RUST_LOG=access=info`).
 pub const TARGET: &str = "access";
 
-/// Logs one line per call, and runs the call in a span carrying its
-/// request id.
+/// Logs one line per call and counts it in the metrics (one place knows
+/// how a call ended), and runs the call in a span carrying its request id.
 #[derive(Debug, Clone)]
 pub struct AccessLogLayer {
     cluster: Arc<str>,
+    metrics: Arc<Metrics>,
 }
 
 impl AccessLogLayer {
-    /// Access lines that name `cluster`.
-    pub fn new(cluster: impl Into<Arc<str>>) -> Self {
+    /// Access lines that name `cluster`, calls counted in `metrics`.
+    pub fn new(cluster: impl Into<Arc<str>>, metrics: Arc<Metrics>) -> Self {
         Self {
             cluster: cluster.into(),
+            metrics,
         }
     }
 }
@@ -51,6 +54,7 @@ impl<S> Layer<S> for AccessLogLayer {
         AccessLogService {
             inner,
             cluster: Arc::clone(&self.cluster),
+            metrics: Arc::clone(&self.metrics),
         }
     }
 }
@@ -60,6 +64,7 @@ impl<S> Layer<S> for AccessLogLayer {
 pub struct AccessLogService<S> {
     inner: S,
     cluster: Arc<str>,
+    metrics: Arc<Metrics>,
 }
 
 impl<S, B, ResBody> Service<http::Request<B>> for AccessLogService<S>
@@ -75,7 +80,11 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let line = CallLine::start(&request, Arc::clone(&self.cluster));
+        let line = CallLine::start(
+            &request,
+            Arc::clone(&self.cluster),
+            Arc::clone(&self.metrics),
+        );
         let span = tracing::info_span!("call", request_id = %line.request_id, rpc = %line.rpc);
         AccessLogFuture {
             inner: self.inner.call(request).instrument(span),
@@ -193,13 +202,14 @@ struct CallLine {
     /// The W3C trace id the caller sent, or `-`.
     trace_id: String,
     cluster: Arc<str>,
+    metrics: Arc<Metrics>,
     started: Instant,
     /// Known from the headers of a trailers-only response.
     outcome: Option<Outcome>,
 }
 
 impl CallLine {
-    fn start<B>(request: &http::Request<B>, cluster: Arc<str>) -> Self {
+    fn start<B>(request: &http::Request<B>, cluster: Arc<str>, metrics: Arc<Metrics>) -> Self {
         let request_id = request
             .extensions()
             .get::<RequestId>()
@@ -217,6 +227,7 @@ impl CallLine {
             request_id,
             trace_id,
             cluster,
+            metrics,
             started: Instant::now(),
             outcome: None,
         }
@@ -224,6 +235,8 @@ impl CallLine {
 
     fn finish(self, outcome: Outcome) {
         let (service, method) = self.rpc.split_once('/').unwrap_or((&self.rpc, "-"));
+        let took = self.started.elapsed();
+        self.metrics.call(service, method, outcome.code, took);
         tracing::info!(
             target: TARGET,
             request_id = %self.request_id,
@@ -232,7 +245,7 @@ impl CallLine {
             method,
             code = ?outcome.code,
             reason = %outcome.reason,
-            duration_ms = self.started.elapsed().as_secs_f64() * 1000.0,
+            duration_ms = took.as_secs_f64() * 1000.0,
             cluster = %self.cluster,
             upstream_status = %outcome.upstream_status,
             ontap_code = %outcome.ontap_code,
@@ -307,7 +320,7 @@ mod tests {
 
     #[test]
     fn readiness_is_the_inner_services() {
-        let mut service = AccessLogLayer::new("c").layer(NeverReady);
+        let mut service = AccessLogLayer::new("c", Arc::default()).layer(NeverReady);
         let mut cx = Context::from_waker(std::task::Waker::noop());
         assert!(Service::<http::Request<String>>::poll_ready(&mut service, &mut cx).is_pending());
     }

@@ -8,7 +8,8 @@
 //!    ONTAP client forwards ([`trace`]);
 //! 3. **access log**: one line per call when its response ends
 //!    ([`access_log`]);
-//! 4. *metrics* go here (the production issue);
+//! 4. **metrics**: each call counted and timed by the access log, which
+//!    alone knows how it ended (`crate::metrics`);
 //! 5. **authentication**: with token hashes, a call without an accepted
 //!    bearer token is refused UNAUTHENTICATED ([`auth`]);
 //! 6. **deadline**: the caller's `grpc-timeout`, read on arrival
@@ -30,6 +31,7 @@ pub mod deadline;
 pub mod framing;
 pub mod trace;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::{HeaderName, Request};
@@ -39,6 +41,8 @@ use tower::layer::util::{Identity, Stack};
 use tower::util::MapRequestLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutBody};
+
+use crate::metrics::Metrics;
 
 pub use access_log::AccessLogLayer;
 pub use auth::{AuthLayer, TokenHashes};
@@ -79,12 +83,14 @@ pub type CallStack = Stack<
     >,
 >;
 
-/// The stack for a gateway in front of `cluster` (named in access lines),
-/// admitting only callers bearing one of `tokens` (when there are any), and
+/// The stack for a gateway in front of `cluster` (named in access lines,
+/// each call counted in `metrics`), admitting only callers bearing one of
+/// `tokens` (when there are any), and
 /// failing calls whose request body stalls for `body_timeout` or whose
 /// request message is larger than `max_message` bytes.
 pub fn stack(
     cluster: &str,
+    metrics: Arc<Metrics>,
     tokens: Option<TokenHashes>,
     body_timeout: Duration,
     max_message: usize,
@@ -94,7 +100,7 @@ pub fn stack(
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(CallTraceLayer)
-        .layer(AccessLogLayer::new(cluster))
+        .layer(AccessLogLayer::new(cluster, metrics))
         .layer(AuthLayer::new(tokens))
         .layer(DeadlineLayer)
         .layer(RequestBodyTimeoutLayer::new(body_timeout))

@@ -5,4 +5,4 @@
 use super::path::{ApiPath, CollectionPath};
 
 /// The CIFS connections collection.
-pub const CONNECTIONS: CollectionPath = ApiPath::collection("protocols/cifs/connections");
+pub const CONNECTIONS: CollectionPath = ApiPath::collection("/api/protocols/cifs/connections");

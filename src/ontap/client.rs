@@ -3,6 +3,7 @@
 //! is the door many services share, so past the bound a call waits (within
 //! its deadline) instead of opening another connection.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -25,6 +26,7 @@ use super::retry::{RetryPolicy, retry_after};
 use super::tls::TlsOptions;
 use super::trace::CallTrace;
 use super::untrusted::Scrubber;
+use crate::metrics::Metrics;
 
 /// How to reach one cluster, and how hard the gateway may press it.
 #[derive(Clone, Debug)]
@@ -57,6 +59,8 @@ pub struct ClientConfig {
     pub retry: RetryPolicy,
     /// When calls stop going to a cluster that keeps failing.
     pub breaker: BreakerConfig,
+    /// Where each request to the cluster is counted and timed.
+    pub metrics: Arc<Metrics>,
 }
 
 impl ClientConfig {
@@ -80,6 +84,7 @@ impl ClientConfig {
             coalesce_reads: true,
             retry: RetryPolicy::default(),
             breaker: BreakerConfig::default(),
+            metrics: Arc::default(),
         }
     }
 }
@@ -265,6 +270,12 @@ impl OntapClient {
         self.inner.config.request_timeout
     }
 
+    /// Where requests to the cluster are counted, shared with whoever
+    /// serves the metrics.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.config.metrics
+    }
+
     /// The account the gateway signs in to ONTAP as.
     pub fn username(&self) -> &str {
         &self.inner.config.username
@@ -291,13 +302,19 @@ impl OntapClient {
         deadline: Deadline,
     ) -> Result<Response, OntapError> {
         let url = self.url(path, query);
+        let endpoint = path.endpoint();
         if !self.inner.config.coalesce_reads {
-            return self.read(url, deadline, None).await;
+            return self.read(url, endpoint, deadline, None).await;
         }
         // Only the caller that starts the read copies the URL for it.
         let joined = self.inner.flights.join(url.as_str(), deadline, |progress| {
             let (client, url) = (self.clone(), url.clone());
-            async move { client.read(url, Deadline::NONE, Some(progress)).await }.boxed()
+            async move {
+                client
+                    .read(url, endpoint, Deadline::NONE, Some(progress))
+                    .await
+            }
+            .boxed()
         });
         joined
             .answer(deadline, self.inner.config.max_in_flight)
@@ -310,6 +327,7 @@ impl OntapClient {
     async fn read(
         &self,
         url: Url,
+        endpoint: &'static str,
         deadline: Deadline,
         progress: Option<Arc<Progress>>,
     ) -> Result<Response, OntapError> {
@@ -317,7 +335,14 @@ impl OntapClient {
         let mut retry = 0;
         loop {
             let answer = self
-                .exchange(Method::GET, url.clone(), None, deadline, progress.clone())
+                .exchange(
+                    Method::GET,
+                    url.clone(),
+                    endpoint,
+                    None,
+                    deadline,
+                    progress.clone(),
+                )
                 .await;
             let Err(error) = &answer else {
                 return answer;
@@ -352,7 +377,8 @@ impl OntapClient {
         deadline: Deadline,
     ) -> Result<Response, OntapError> {
         let url = self.url(path, query);
-        self.exchange(method, url, json_body, deadline, None).await
+        self.exchange(method, url, path.endpoint(), json_body, deadline, None)
+            .await
     }
 
     fn url(&self, path: &ApiPath, query: &Query) -> Url {
@@ -369,13 +395,14 @@ impl OntapClient {
         &self,
         method: Method,
         url: Url,
+        endpoint: &'static str,
         json_body: Option<Vec<u8>>,
         deadline: Deadline,
         progress: Option<Arc<Progress>>,
     ) -> Result<Response, OntapError> {
         let admitted = self.inner.breaker.admit(Instant::now())?;
         let answer = self
-            .exchange_admitted(method, url, json_body, deadline, progress)
+            .exchange_admitted(method, url, endpoint, json_body, deadline, progress)
             .await;
         admitted.report(&answer);
         answer
@@ -387,6 +414,7 @@ impl OntapClient {
         &self,
         method: Method,
         url: Url,
+        endpoint: &'static str,
         json_body: Option<Vec<u8>>,
         deadline: Deadline,
         progress: Option<Arc<Progress>>,
@@ -426,6 +454,7 @@ impl OntapClient {
         } else {
             TimeBound::RequestTimeout
         };
+        let metric_method = method.clone();
         let mut request = inner
             .http
             .request(method, url)
@@ -473,10 +502,38 @@ impl OntapClient {
                 }
             }
         };
-        match tokio::time::timeout(budget, exchange).await {
+        let sent = Instant::now();
+        let answer = match tokio::time::timeout(budget, exchange).await {
             Ok(result) => result,
             Err(_) => Err(OntapError::Timeout { budget, bound }),
-        }
+        };
+        inner.config.metrics.upstream(
+            metric_method.as_str(),
+            endpoint,
+            &outcome_label(&answer),
+            sent.elapsed(),
+        );
+        answer
+    }
+}
+
+/// How a sent request ended, for metrics: its HTTP status, or how it
+/// failed without one.
+fn outcome_label(answer: &Result<Response, OntapError>) -> Cow<'static, str> {
+    match answer {
+        Ok(response) => Cow::Owned(response.status.to_string()),
+        Err(error) => match error.answer() {
+            Some((status, _)) => Cow::Owned(status.to_string()),
+            None => Cow::Borrowed(match error {
+                OntapError::Unreachable(_) => "unreachable",
+                OntapError::CertificateRejected(_) => "certificate_rejected",
+                OntapError::ConnectionLost(_) => "connection_lost",
+                OntapError::Timeout { .. } => "timeout",
+                OntapError::ResponseTooLarge { .. } => "too_large",
+                OntapError::MemoryBudget { .. } => "memory_budget",
+                _ => "failed",
+            }),
+        },
     }
 }
 

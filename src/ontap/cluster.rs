@@ -10,7 +10,7 @@ use super::path::{ApiPath, CollectionPath};
 use super::query::Query;
 
 /// The cluster object: not a collection, but a fixed path all the same.
-const CLUSTER: CollectionPath = ApiPath::collection("cluster");
+const CLUSTER: CollectionPath = ApiPath::collection("/api/cluster");
 
 /// Which cluster answered.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

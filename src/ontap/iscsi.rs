@@ -9,21 +9,29 @@ use serde::Serialize;
 use super::path::{ApiPath, CollectionPath};
 
 /// The iSCSI services collection.
-pub const SERVICES: CollectionPath = ApiPath::collection("protocols/san/iscsi/services");
+pub const SERVICES: CollectionPath = ApiPath::collection("/api/protocols/san/iscsi/services");
 
 /// One service: `/api/protocols/san/iscsi/services/{svm.uuid}`.
 pub fn service(svm_uuid: &str) -> ApiPath {
-    SERVICES.path().segment(svm_uuid)
+    SERVICES
+        .path()
+        .segment(svm_uuid, "/api/protocols/san/iscsi/services/{svm.uuid}")
 }
 
 /// A service's metrics history.
 pub fn metrics(svm_uuid: &str) -> ApiPath {
-    service(svm_uuid).segment("metrics")
+    service(svm_uuid).segment(
+        "metrics",
+        "/api/protocols/san/iscsi/services/{svm.uuid}/metrics",
+    )
 }
 
 /// One sample of a service's metrics history, by its RFC 3339 timestamp.
 pub fn metric(svm_uuid: &str, timestamp: Timestamp) -> ApiPath {
-    metrics(svm_uuid).segment(&timestamp.to_string())
+    metrics(svm_uuid).segment(
+        &timestamp.to_string(),
+        "/api/protocols/san/iscsi/services/{svm.uuid}/metrics/{timestamp}",
+    )
 }
 
 /// The body of POST: the SVM by name and/or UUID, and the optional settings.

@@ -3,6 +3,7 @@
 //! optional TLS and graceful shutdown.
 
 mod connections;
+mod metrics_endpoint;
 mod probe;
 
 use std::future::Future;
@@ -48,7 +49,7 @@ pub enum ServeError {
 
 /// How the server treats connections and shutdown. Every bound has a safe
 /// default; `serve --help` lists the flags that set them.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct ServeOptions {
     /// Serve gRPC over TLS with this identity.
     pub tls: Option<Identity>,
@@ -85,6 +86,8 @@ pub struct ServeOptions {
     /// Also answer gRPC-Web (HTTP/1.1 or HTTP/2, `application/grpc-web*`),
     /// so a browser can call the gateway.
     pub grpc_web: bool,
+    /// Serve the metrics (Prometheus text at `/metrics`) on this listener.
+    pub metrics_listener: Option<TcpListener>,
     /// How often to ask the cluster whether it answers, which decides
     /// grpc.health.v1's status; `None` asks never, and health is SERVING
     /// while the gateway runs.
@@ -108,6 +111,7 @@ impl Default for ServeOptions {
             max_request_bytes: 1024 * 1024,
             watches: Arc::default(),
             grpc_web: false,
+            metrics_listener: None,
             cluster_probe: None,
         }
     }
@@ -196,6 +200,7 @@ pub async fn serve(
         .layer(grpc_web_layer(options.grpc_web))
         .layer(layers::stack(
             upstream.client.base_url(),
+            Arc::clone(upstream.client.metrics()),
             options.auth_tokens,
             options.request_body_timeout,
             options.max_request_bytes,
@@ -212,6 +217,17 @@ pub async fn serve(
         (None, None) => {}
     }
     let watches = options.watches;
+    let scraping = CancellationToken::new();
+    if let Some(listener) = options.metrics_listener {
+        tokio::spawn(metrics_endpoint::serve(
+            listener,
+            Arc::clone(upstream.client.metrics()),
+            Arc::clone(&watches),
+            scraping.clone(),
+        ));
+    }
+    // Scrapes end with the server, however it ends.
+    let _scraping = scraping.drop_guard();
     let routes = Routes::default()
         .with(health_service)
         .with(reflection().build_v1()?)

@@ -290,7 +290,7 @@ mod tests {
     fn a_token_for_another_collection_is_refused() {
         let token = encode(
             &key(),
-            &ApiPath::collection("svm/svms").path(),
+            &ApiPath::collection("/api/svm/svms").path(),
             "abc",
             start(),
         );
