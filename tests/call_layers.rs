@@ -10,44 +10,17 @@ mod common;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use common::logs::{logged, logs};
 use common::{Harness, SVM1_UUID, eventually};
 use ontap_grpc_gateway::proto::v1::{GetIscsiServiceRequest, ListCifsConnectionsRequest};
 use ontap_simulator::{Credentials, ExposeSecret, Fault, FaultKind};
 use tonic::Code;
 use tonic::metadata::MetadataValue;
 
-/// Everything logged in this test binary.
-fn logs() -> &'static Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        let sink = Arc::clone(&logs);
-        tracing_subscriber::fmt()
-            .with_env_filter("warn,access=info,ontap_grpc_gateway::layers=info")
-            .with_ansi(false)
-            .with_writer(move || Sink(Arc::clone(&sink)))
-            .init();
-        logs
-    })
-}
-
-struct Sink(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// The access lines logged for `request_id`.
 fn access_lines(request_id: &str) -> Vec<String> {
     let needle = format!("request_id={request_id} ");
-    String::from_utf8_lossy(&logs().lock().unwrap())
+    logged()
         .lines()
         .filter(|l| l.contains(" access: ") && l.contains(&needle))
         .map(str::to_owned)

@@ -115,3 +115,22 @@ async fn a_role_that_may_not_read_the_cluster_object_still_counts_as_answering()
     let gateway = probing_gateway(&simulator).await;
     until(&mut watch(&gateway, "").await, ServingStatus::Serving).await;
 }
+
+#[tokio::test]
+async fn a_failing_cluster_is_logged_once_however_many_probes_fail() {
+    common::logs::logs();
+    let simulator = simulator_with(Cluster::seed()).await;
+    // 500 is not retried, so each probe is one request.
+    simulator.faults().push(cluster_answering(500));
+    let _gateway = probing_gateway(&simulator).await;
+    common::eventually("three probes have failed", || {
+        common::requests_to(&simulator, "/api/cluster") >= 3
+    })
+    .await;
+    let upstream = format!("upstream={}", simulator.base_url());
+    let warnings = common::logs::logged()
+        .lines()
+        .filter(|l| l.contains("health is NOT_SERVING") && l.contains(&upstream))
+        .count();
+    assert_eq!(warnings, 1);
+}
