@@ -17,6 +17,7 @@ use tonic_web::GrpcWebLayer;
 use tower::util::{Either, MapResponseLayer};
 
 use tokio::net::TcpListener;
+use tonic::body::Body;
 use tonic::server::NamedService;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
@@ -31,7 +32,6 @@ use crate::routes::Routes;
 use crate::service::{CifsConnectionsService, IscsiServicesService};
 use crate::translate::Upstream;
 use crate::watch::Watches;
-use tonic::body::Body;
 
 /// A failure to start or run the server.
 #[derive(Debug, thiserror::Error)]
@@ -171,6 +171,8 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let (health, health_service) = tonic_health::server::health_reporter();
     let probing = CancellationToken::new();
+    // The probe ends with the server, however it ends.
+    let _probing = probing.clone().drop_guard();
     match options.cluster_probe {
         Some(interval) => {
             report(&health, false).await;
