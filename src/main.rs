@@ -76,11 +76,22 @@ fn clock_start_flag(text: &str) -> Result<SystemTime, String> {
     Err(NO_SIMULATOR.to_owned())
 }
 
+/// How the gateway authenticates its callers, when it does.
+#[derive(Debug, Clone, Copy)]
+struct CallerAuthentication {
+    mutual_tls: bool,
+    bearer_tokens: bool,
+}
+
 /// Refuses to listen beyond this machine when nothing authenticates the
 /// callers: each would act on the cluster with the gateway's account, an
 /// open door to it for anyone who can reach the port.
-fn check_exposure(listen: SocketAddr, username: &str, authenticated: bool) -> Result<(), String> {
-    if listen.ip().is_loopback() || authenticated {
+fn check_exposure(
+    listen: SocketAddr,
+    username: &str,
+    callers: CallerAuthentication,
+) -> Result<(), String> {
+    if listen.ip().is_loopback() || callers.mutual_tls || callers.bearer_tokens {
         return Ok(());
     }
     Err(format!(
@@ -527,8 +538,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         None => None,
     };
     if !args.simulate {
-        let authenticated = client_ca.is_some() || auth_tokens.is_some();
-        check_exposure(args.listen, &args.username, authenticated)?;
+        let callers = CallerAuthentication {
+            mutual_tls: client_ca.is_some(),
+            bearer_tokens: auth_tokens.is_some(),
+        };
+        check_exposure(args.listen, &args.username, callers)?;
     }
     let shutdown = shutdown_signal()?;
     let listener = TcpListener::bind(args.listen)
@@ -804,11 +818,16 @@ mod tests {
         assert_eq!(listen_flag(":50051"), Ok(([0, 0, 0, 0], 50051).into()));
     }
 
+    const NOBODY: CallerAuthentication = CallerAuthentication {
+        mutual_tls: false,
+        bearer_tokens: false,
+    };
+
     #[test]
     fn loopback_needs_no_client_authentication() {
         for listen in ["127.0.0.1:50051", "[::1]:50051"] {
             assert_eq!(
-                check_exposure(listen.parse().unwrap(), "admin", false),
+                check_exposure(listen.parse().unwrap(), "admin", NOBODY),
                 Ok(())
             );
         }
@@ -816,13 +835,30 @@ mod tests {
 
     #[test]
     fn every_interface_needs_client_authentication_and_says_how() {
-        let why = check_exposure(([0, 0, 0, 0], 50051).into(), "admin", false).unwrap_err();
+        let why = check_exposure(([0, 0, 0, 0], 50051).into(), "admin", NOBODY).unwrap_err();
         for needed in ["`admin`", "--auth-tokens", "--client-ca", "127.0.0.1:50051"] {
             assert!(why.contains(needed), "{needed}: {why}");
         }
-        assert_eq!(
-            check_exposure(([0, 0, 0, 0], 50051).into(), "admin", true),
-            Ok(())
-        );
+    }
+
+    #[test]
+    fn either_way_of_authenticating_callers_is_enough_on_every_interface() {
+        let every_interface = ([0, 0, 0, 0], 50051).into();
+        for callers in [
+            CallerAuthentication {
+                mutual_tls: true,
+                bearer_tokens: false,
+            },
+            CallerAuthentication {
+                mutual_tls: false,
+                bearer_tokens: true,
+            },
+        ] {
+            assert_eq!(
+                check_exposure(every_interface, "admin", callers),
+                Ok(()),
+                "{callers:?}"
+            );
+        }
     }
 }

@@ -32,7 +32,7 @@ struct UpstreamLabels {
 }
 
 /// Latency buckets from 1 ms to about 65 s, doubling.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, Debug)]
 struct Buckets;
 
 impl MetricConstructor<Histogram> for Buckets {
@@ -51,12 +51,6 @@ pub struct Metrics {
     upstream_seconds: Family<UpstreamLabels, Histogram, Buckets>,
     watchers: Gauge<i64, AtomicI64>,
     pollers: Gauge<i64, AtomicI64>,
-}
-
-impl std::fmt::Debug for Buckets {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Buckets")
-    }
 }
 
 impl Default for Metrics {
