@@ -2,10 +2,18 @@
 //! ONTAP by endpoint and status, and the live watches. The layers and the
 //! ONTAP client record into one [`Metrics`]; `--metrics-listen` serves it
 //! as Prometheus text on an admin listener of its own. Labels never carry
-//! an identifier or a caller's value, so their number stays small.
+//! an identifier or a caller's value, so their number stays small: a call
+//! to a method the server does not have (any path a caller makes up) is
+//! counted as `unknown`.
 
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 use std::sync::atomic::AtomicI64;
 use std::time::Duration;
+
+use prost::Message;
+use tonic::Code;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -17,18 +25,18 @@ use prometheus_client::registry::{Registry, Unit};
 /// The labels of a call.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RpcLabels {
-    service: String,
-    method: String,
-    code: String,
+    service: &'static str,
+    method: &'static str,
+    code: &'static str,
 }
 
 /// The labels of a request to ONTAP.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct UpstreamLabels {
-    method: String,
+    method: &'static str,
     endpoint: &'static str,
     /// The HTTP status, or how the request failed without one.
-    status: String,
+    status: Cow<'static, str>,
 }
 
 /// Latency buckets from 1 ms to about 65 s, doubling.
@@ -108,11 +116,12 @@ impl Default for Metrics {
 
 impl Metrics {
     /// Counts a finished call.
-    pub fn call(&self, service: &str, method: &str, code: tonic::Code, took: Duration) {
+    pub fn call(&self, service: &str, method: &str, code: Code, took: Duration) {
+        let (service, method) = KNOWN_RPCS.named(service, method);
         let labels = RpcLabels {
-            service: service.to_owned(),
-            method: method.to_owned(),
-            code: format!("{code:?}"),
+            service,
+            method,
+            code: code_name(code),
         };
         self.rpc_calls.get_or_create(&labels).inc();
         self.rpc_seconds
@@ -122,11 +131,24 @@ impl Metrics {
 
     /// Counts a request to ONTAP that ended with `status`: an HTTP status,
     /// or how it failed without one.
-    pub fn upstream(&self, method: &str, endpoint: &'static str, status: &str, took: Duration) {
+    pub fn upstream(
+        &self,
+        method: &http::Method,
+        endpoint: &'static str,
+        status: Cow<'static, str>,
+        took: Duration,
+    ) {
+        let method = match *method {
+            http::Method::GET => "GET",
+            http::Method::POST => "POST",
+            http::Method::PATCH => "PATCH",
+            http::Method::DELETE => "DELETE",
+            _ => "other",
+        };
         let labels = UpstreamLabels {
-            method: method.to_owned(),
+            method,
             endpoint,
-            status: status.to_owned(),
+            status,
         };
         self.upstream_requests.get_or_create(&labels).inc();
         self.upstream_seconds
@@ -143,6 +165,74 @@ impl Metrics {
         prometheus_client::encoding::text::encode(&mut text, &self.registry)
             .expect("writing to a String cannot fail");
         text
+    }
+}
+
+/// The RPCs the server answers, read once from the descriptor sets that
+/// reflection serves, so a label is only ever one of these names.
+static KNOWN_RPCS: LazyLock<KnownRpcs> = LazyLock::new(|| {
+    KnownRpcs::from_descriptor_sets(&[
+        crate::proto::FILE_DESCRIPTOR_SET,
+        tonic_health::pb::FILE_DESCRIPTOR_SET,
+        tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET,
+        tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
+    ])
+});
+
+/// Methods by full service name.
+struct KnownRpcs(HashMap<&'static str, HashSet<&'static str>>);
+
+impl KnownRpcs {
+    fn from_descriptor_sets(sets: &[&[u8]]) -> Self {
+        let mut services: HashMap<&'static str, HashSet<&'static str>> = HashMap::new();
+        for set in sets {
+            let set = prost_types::FileDescriptorSet::decode(*set)
+                .expect("the built-in descriptor sets decode");
+            for file in set.file {
+                let package = file.package().to_owned();
+                for service in file.service {
+                    // Leaked once, for the life of the process: a few dozen
+                    // names that every label then borrows.
+                    let name: &'static str = format!("{package}.{}", service.name()).leak();
+                    let methods = services.entry(name).or_default();
+                    for method in service.method {
+                        methods.insert(method.name().to_owned().leak());
+                    }
+                }
+            }
+        }
+        Self(services)
+    }
+
+    /// The names to count a call to `service`/`method` under.
+    fn named(&self, service: &str, method: &str) -> (&'static str, &'static str) {
+        self.0
+            .get_key_value(service)
+            .and_then(|(service, methods)| Some((*service, *methods.get(method)?)))
+            .unwrap_or(("unknown", "unknown"))
+    }
+}
+
+/// A status code as gRPC's specification names it in code.
+fn code_name(code: Code) -> &'static str {
+    match code {
+        Code::Ok => "Ok",
+        Code::Cancelled => "Cancelled",
+        Code::Unknown => "Unknown",
+        Code::InvalidArgument => "InvalidArgument",
+        Code::DeadlineExceeded => "DeadlineExceeded",
+        Code::NotFound => "NotFound",
+        Code::AlreadyExists => "AlreadyExists",
+        Code::PermissionDenied => "PermissionDenied",
+        Code::ResourceExhausted => "ResourceExhausted",
+        Code::FailedPrecondition => "FailedPrecondition",
+        Code::Aborted => "Aborted",
+        Code::OutOfRange => "OutOfRange",
+        Code::Unimplemented => "Unimplemented",
+        Code::Internal => "Internal",
+        Code::Unavailable => "Unavailable",
+        Code::DataLoss => "DataLoss",
+        Code::Unauthenticated => "Unauthenticated",
     }
 }
 
@@ -173,12 +263,62 @@ mod tests {
     fn an_upstream_request_is_counted_by_endpoint_not_by_identifier() {
         let metrics = Metrics::default();
         let endpoint = "/api/protocols/san/iscsi/services/{svm.uuid}";
-        metrics.upstream("GET", endpoint, "200", Duration::from_millis(1));
-        metrics.upstream("GET", endpoint, "200", Duration::from_millis(1));
+        for _ in 0..2 {
+            metrics.upstream(
+                &http::Method::GET,
+                endpoint,
+                "200".into(),
+                Duration::from_millis(1),
+            );
+        }
         let text = metrics.render(0, 0);
         assert!(text.contains(&format!(
             r#"ontap_gateway_upstream_requests_total{{method="GET",endpoint="{endpoint}",status="200"}} 2"#
         )), "{text}");
+    }
+
+    #[test]
+    fn a_method_the_server_does_not_have_is_counted_as_unknown() {
+        let metrics = Metrics::default();
+        for made_up in ["a", "b", "c"] {
+            metrics.call(
+                "ontap.v1.CifsConnections",
+                made_up,
+                Code::Unimplemented,
+                Duration::ZERO,
+            );
+            metrics.call(made_up, "Check", Code::Unimplemented, Duration::ZERO);
+        }
+        let text = metrics.render(0, 0);
+        assert!(text.contains(
+            r#"ontap_gateway_rpc_requests_total{service="unknown",method="unknown",code="Unimplemented"} 6"#
+        ), "{text}");
+    }
+
+    #[test]
+    fn every_served_rpc_is_known_by_name() {
+        for (service, method) in [
+            ("ontap.v1.IscsiServices", "WatchIscsiServiceMetrics"),
+            ("grpc.health.v1.Health", "Watch"),
+            (
+                "grpc.reflection.v1.ServerReflection",
+                "ServerReflectionInfo",
+            ),
+            (
+                "grpc.reflection.v1alpha.ServerReflection",
+                "ServerReflectionInfo",
+            ),
+        ] {
+            assert_eq!(KNOWN_RPCS.named(service, method), (service, method));
+        }
+    }
+
+    #[test]
+    fn each_code_is_named_as_tonic_debug_prints_it() {
+        for code in 0..=16 {
+            let code = Code::from_i32(code);
+            assert_eq!(code_name(code), format!("{code:?}"));
+        }
     }
 
     #[test]

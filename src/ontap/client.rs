@@ -508,9 +508,9 @@ impl OntapClient {
             Err(_) => Err(OntapError::Timeout { budget, bound }),
         };
         inner.config.metrics.upstream(
-            metric_method.as_str(),
+            &metric_method,
             endpoint,
-            &outcome_label(&answer),
+            outcome_label(&answer),
             sent.elapsed(),
         );
         answer
