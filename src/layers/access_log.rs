@@ -296,33 +296,14 @@ impl Outcome {
 
 #[cfg(test)]
 mod tests {
-    use std::future::Ready;
 
     use super::*;
-
-    /// A service that is never ready, to see readiness pass through.
-    #[derive(Clone)]
-    struct NeverReady;
-
-    impl Service<http::Request<String>> for NeverReady {
-        type Response = http::Response<String>;
-        type Error = std::convert::Infallible;
-        type Future = Ready<Result<Self::Response, Self::Error>>;
-
-        fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-            Poll::Pending
-        }
-
-        fn call(&mut self, _request: http::Request<String>) -> Self::Future {
-            std::future::ready(Ok(http::Response::new(String::new())))
-        }
-    }
+    use crate::layers::testing::{NeverReady, pending};
 
     #[test]
     fn readiness_is_the_inner_services() {
         let mut service = AccessLogLayer::new("c", Arc::default()).layer(NeverReady);
-        let mut cx = Context::from_waker(std::task::Waker::noop());
-        assert!(Service::<http::Request<String>>::poll_ready(&mut service, &mut cx).is_pending());
+        assert!(pending(&mut service));
     }
 
     #[test]

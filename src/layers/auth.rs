@@ -177,6 +177,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::layers::testing::{NeverReady, pending};
 
     fn hashes_of(tokens: &[&str]) -> TokenHashes {
         let text: String = tokens
@@ -195,6 +196,12 @@ mod tests {
     }
 
     const LIST: &str = "/ontap.v1.CifsConnections/ListCifsConnections";
+
+    #[test]
+    fn readiness_is_the_inner_services() {
+        let mut service = AuthLayer::new(Some(hashes_of(&["s3cret"]))).layer(NeverReady);
+        assert!(pending(&mut service));
+    }
 
     #[test]
     fn a_listed_token_is_admitted() {
@@ -236,6 +243,14 @@ mod tests {
         let error = TokenHashes::parse("# c\ns3cret\n", "tokens.txt").unwrap_err();
         assert!(error.to_string().starts_with("tokens.txt:2:"), "{error}");
         assert!(!error.to_string().contains("s3cret"), "{error}");
+    }
+
+    #[test]
+    fn a_hash_needs_both_64_characters_and_only_hex_digits() {
+        let not_hex = "g".repeat(64);
+        for line in ["abcd", not_hex.as_str()] {
+            assert!(TokenHashes::parse(line, "t").is_err(), "{line}");
+        }
     }
 
     #[test]

@@ -162,32 +162,12 @@ mod tests {
 
 #[cfg(test)]
 mod readiness {
-    use std::future::Ready;
-
     use super::*;
-
-    #[derive(Clone)]
-    struct NeverReady;
-
-    impl Service<http::Request<()>> for NeverReady {
-        type Response = ();
-        type Error = std::convert::Infallible;
-        type Future = Ready<Result<(), Self::Error>>;
-
-        fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-            Poll::Pending
-        }
-
-        fn call(&mut self, _request: http::Request<()>) -> Self::Future {
-            std::future::ready(Ok(()))
-        }
-    }
+    use crate::layers::testing::{NeverReady, pending};
 
     #[test]
     fn readiness_is_the_inner_services() {
-        let mut service = DeadlineLayer.layer(NeverReady);
-        let mut cx = Context::from_waker(std::task::Waker::noop());
-        assert!(Service::<http::Request<()>>::poll_ready(&mut service, &mut cx).is_pending());
+        assert!(pending(&mut DeadlineLayer.layer(NeverReady)));
     }
 
     proptest::proptest! {

@@ -107,3 +107,38 @@ pub fn stack(
         .map_request(rebox)
         .layer(FramingLayer::new(max_message))
 }
+
+/// Test doubles for the layers' unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::convert::Infallible;
+    use std::future::Ready;
+    use std::task::{Context, Poll};
+
+    use tonic::body::Body;
+    use tower::Service;
+
+    /// A service that is never ready, to see a layer pass readiness through.
+    #[derive(Clone)]
+    pub(crate) struct NeverReady;
+
+    impl<B> Service<http::Request<B>> for NeverReady {
+        type Response = http::Response<Body>;
+        type Error = Infallible;
+        type Future = Ready<Result<Self::Response, Infallible>>;
+
+        fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+            Poll::Pending
+        }
+
+        fn call(&mut self, _request: http::Request<B>) -> Self::Future {
+            std::future::ready(Ok(http::Response::new(Body::empty())))
+        }
+    }
+
+    /// Whether `service` says it is not ready yet.
+    pub(crate) fn pending<S: Service<http::Request<()>>>(service: &mut S) -> bool {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        service.poll_ready(&mut cx).is_pending()
+    }
+}

@@ -54,6 +54,12 @@ mod tests {
     use tower::{ServiceExt, service_fn};
 
     use super::*;
+    use crate::layers::testing::{NeverReady, pending};
+
+    #[test]
+    fn readiness_is_the_inner_services() {
+        assert!(pending(&mut CallTraceLayer.layer(NeverReady)));
+    }
 
     #[tokio::test]
     async fn the_inner_service_runs_in_the_calls_trace() {
