@@ -63,6 +63,8 @@ pub struct Metrics {
 
 impl Default for Metrics {
     fn default() -> Self {
+        // Read the names now, at start-up, not during the first call.
+        LazyLock::force(&KNOWN_RPCS);
         let mut registry = Registry::with_prefix("ontap_gateway");
         let rpc_calls = Family::<RpcLabels, Counter>::default();
         let rpc_seconds = Family::new_with_constructor(Buckets);
