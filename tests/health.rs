@@ -134,3 +134,41 @@ async fn a_failing_cluster_is_logged_once_however_many_probes_fail() {
         .count();
     assert_eq!(warnings, 1);
 }
+
+#[tokio::test]
+async fn shutdown_ends_server_streams_unavailable_instead_of_holding_the_drain() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let options = ServeOptions {
+        // Far longer than the test's guard: only ending the stream lets the
+        // gateway stop in time.
+        drain_timeout: Duration::from_secs(3_600),
+        ..ServeOptions::default()
+    };
+    let gateway = Gateway::start_with_options(client_config(&simulator), options).await;
+    let request = ontap_grpc_gateway::proto::v1::WatchIscsiServiceMetricsRequest {
+        svm_uuid: common::SVM2_UUID.into(),
+        poll_interval: Some(prost_types::Duration {
+            seconds: 600,
+            nanos: 0,
+        }),
+        // ONTAP's own samples: the first comes at once.
+        source: ontap_grpc_gateway::proto::v1::WatchSource::OntapMetric as i32,
+        ..Default::default()
+    };
+    let mut stream = gateway
+        .iscsi()
+        .await
+        .watch_iscsi_service_metrics(request)
+        .await
+        .unwrap()
+        .into_inner();
+    next_message(&mut stream).await;
+    let stopping = tokio::spawn(gateway.stop());
+    let status = common::final_status(&mut stream).await;
+    assert_eq!(status.code(), tonic::Code::Unavailable);
+    assert_eq!(common::reason(&status), "GATEWAY_SHUTTING_DOWN");
+    tokio::time::timeout(common::GUARD, stopping)
+        .await
+        .expect("the gateway stops without waiting out the drain")
+        .unwrap();
+}

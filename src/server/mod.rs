@@ -219,6 +219,7 @@ pub async fn serve(
         (None, None) => {}
     }
     let watches = options.watches;
+    let streams = Arc::clone(&watches);
     let scraping = CancellationToken::new();
     if let Some(listener) = options.metrics_listener {
         tokio::spawn(metrics_endpoint::serve(
@@ -255,6 +256,9 @@ pub async fn serve(
         // callers elsewhere while the calls in flight drain.
         probing.cancel();
         report(&health, false).await;
+        // Streams would hold the drain for its whole timeout: they end now,
+        // UNAVAILABLE, so their callers reconnect elsewhere.
+        streams.close();
         let _ = signalled.send(());
     });
     let drain_timeout = async {

@@ -52,7 +52,8 @@ impl CifsConnections for CifsConnectionsService {
             .connections
             .watch(&self.upstream, request.get_ref())
             .map_err(super::to_status)?;
-        Ok(Response::new(messages(updates, deadline, event)))
+        let closing = self.watches.closing();
+        Ok(Response::new(messages(updates, deadline, closing, event)))
     }
 
     type StreamCifsConnectionsStream = Messages<StreamCifsConnectionsResponse>;
@@ -71,6 +72,7 @@ impl CifsConnections for CifsConnectionsService {
         Ok(Response::new(messages(
             pages,
             deadline,
+            self.watches.closing(),
             |cifs_connections| StreamCifsConnectionsResponse { cifs_connections },
         )))
     }

@@ -100,6 +100,7 @@ impl IscsiServices for IscsiServicesService {
         Ok(Response::new(messages(
             updates,
             deadline,
+            self.watches.closing(),
             |update| match update {
                 MetricUpdate::Sample {
                     metric,

@@ -173,7 +173,7 @@ pub fn status_of(err: &GatewayError) -> Status {
                 }
             }
         }
-        GatewayError::WatchTooSlow { .. } => {}
+        GatewayError::WatchTooSlow { .. } | GatewayError::ShuttingDown => {}
     }
     let mut details = ErrorDetails::new();
     details.set_error_info(row.reason, ERROR_DOMAIN, metadata);
@@ -190,7 +190,9 @@ pub(super) fn log(err: &GatewayError) {
     let row = error_table::classify(err);
     let logged = shown(&err.to_string(), MAX_LOGGED);
     match err {
-        GatewayError::InvalidRequest(_) | GatewayError::WatchTooSlow { .. } => {
+        GatewayError::InvalidRequest(_)
+        | GatewayError::WatchTooSlow { .. }
+        | GatewayError::ShuttingDown => {
             tracing::debug!(reason = row.reason, "{logged}")
         }
         GatewayError::Upstream {

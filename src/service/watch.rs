@@ -6,6 +6,7 @@ use std::task::{Context, Poll, ready};
 
 use tokio::time::Sleep;
 use tokio_stream::Stream;
+use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 use tonic::Status;
 
 use super::status::{MAX_MESSAGE, shown, status_of};
@@ -29,10 +30,12 @@ pub fn poll_failure(failure: &PollFailed) -> PollFailure {
     }
 }
 
-/// `updates` as a gRPC stream of `M`, ending at the call's deadline.
+/// `updates` as a gRPC stream of `M`, ending at the call's deadline, or
+/// with UNAVAILABLE once `closing` is cancelled (the gateway shuts down).
 pub fn messages<S, U, M>(
     updates: S,
     deadline: Deadline,
+    closing: CancellationToken,
     to_message: impl FnMut(U) -> M + Send + 'static,
 ) -> Messages<M>
 where
@@ -45,6 +48,7 @@ where
         deadline: deadline
             .remaining()
             .map(|left| Box::pin(tokio::time::sleep(left))),
+        closing: Box::pin(closing.cancelled_owned()),
         done: false,
     })
 }
@@ -55,6 +59,7 @@ pin_project_lite::pin_project! {
         updates: S,
         to_message: F,
         deadline: Option<Pin<Box<Sleep>>>,
+        closing: Pin<Box<WaitForCancellationFutureOwned>>,
         done: bool,
     }
 }
@@ -70,6 +75,10 @@ where
         let this = self.project();
         if *this.done {
             return Poll::Ready(None);
+        }
+        if this.closing.as_mut().poll(cx).is_ready() {
+            *this.done = true;
+            return Poll::Ready(Some(Err(status_of(&GatewayError::ShuttingDown))));
         }
         if let Some(deadline) = this.deadline {
             if deadline.as_mut().poll(cx).is_ready() {

@@ -46,6 +46,8 @@ pub enum Match {
     WatchTooSlow,
     /// The cluster's circuit breaker is open.
     CircuitOpen,
+    /// The gateway is shutting down.
+    ShuttingDown,
 }
 
 /// One row of the table.
@@ -118,6 +120,7 @@ pub const TABLE: &[Row] = &[
     row(Match::Malformed, Code::Internal, "UPSTREAM_MALFORMED_RESPONSE", "ONTAP's response was not the documented JSON"),
     row(Match::CircuitOpen, Code::Unavailable, "UPSTREAM_CIRCUIT_OPEN", "ONTAP failed so many times in a row that calls fail at once until a probe finds it back"),
     // Failures of the gateway's own making.
+    row(Match::ShuttingDown, Code::Unavailable, "GATEWAY_SHUTTING_DOWN", "the gateway is shutting down and ended the stream; call again, on another replica if there is one"),
     row(Match::WatchTooSlow, Code::ResourceExhausted, "WATCH_TOO_SLOW", "a watcher read so much more slowly than its watch changed that it can no longer know what changed"),
 ];
 
@@ -126,6 +129,7 @@ pub fn classify(err: &GatewayError) -> &'static Row {
     let wanted = match err {
         GatewayError::InvalidRequest(_) => Match::InvalidRequest,
         GatewayError::WatchTooSlow { .. } => Match::WatchTooSlow,
+        GatewayError::ShuttingDown => Match::ShuttingDown,
         GatewayError::Upstream { source, .. } => match source {
             OntapError::Api { status, error } => {
                 let by_code = error.code.as_deref().and_then(|code| {
@@ -242,6 +246,7 @@ mod tests {
             too_large_is_resource_exhausted, OntapError::ResponseTooLarge { limit: 1 }.into(), Code::ResourceExhausted, "UPSTREAM_RESPONSE_TOO_LARGE";
             memory_budget_is_resource_exhausted, OntapError::MemoryBudget { budget: 1 }.into(), Code::ResourceExhausted, "UPSTREAM_MEMORY_BUDGET";
             malformed_is_internal, OntapError::Malformed("x".into()).into(), Code::Internal, "UPSTREAM_MALFORMED_RESPONSE";
+            shutting_down_is_unavailable, GatewayError::ShuttingDown, Code::Unavailable, "GATEWAY_SHUTTING_DOWN";
             watch_too_slow_is_resource_exhausted, GatewayError::WatchTooSlow { missed: 3 }, Code::ResourceExhausted, "WATCH_TOO_SLOW";
             circuit_open_is_unavailable, OntapError::CircuitOpen { failures: 5, retry_in: Duration::from_secs(1) }.into(), Code::Unavailable, "UPSTREAM_CIRCUIT_OPEN";
         }

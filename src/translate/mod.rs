@@ -74,6 +74,12 @@ pub enum GatewayError {
     /// The request was rejected before anything went upstream.
     #[error("invalid request: {}", describe(.0))]
     InvalidRequest(Vec<FieldViolation>),
+    /// The gateway is shutting down: a stream ends so that its caller
+    /// reconnects, to another replica if there is one.
+    #[error(
+        "the gateway is shutting down; call again to continue, on another replica if there is one"
+    )]
+    ShuttingDown,
     /// A watcher read more slowly than its watch changed and fell so far
     /// behind that it can no longer know what changed.
     #[error("the watcher fell {missed} polls behind; watch again to start from a fresh list")]

@@ -16,6 +16,7 @@ mod rates;
 
 use std::sync::Arc;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 pub use cifs::{Change, ConnectionUpdate, ConnectionUpdates, ConnectionsWatches};
 pub use hub::LiveCounts;
@@ -40,6 +41,7 @@ pub struct Watches {
     /// CIFS connection watches.
     pub connections: ConnectionsWatches,
     counts: Arc<LiveCounts>,
+    closing: CancellationToken,
 }
 
 /// Polls each poller keeps for watchers that fall behind, by default.
@@ -70,7 +72,20 @@ impl Watches {
             metrics: MetricsWatches::new(Hub::new(Arc::clone(&counts)), polls),
             connections: ConnectionsWatches::new(Hub::new(Arc::clone(&counts)), polls),
             counts,
+            closing: CancellationToken::new(),
         }
+    }
+
+    /// Ends every server stream, now and from now on, with UNAVAILABLE
+    /// (`GATEWAY_SHUTTING_DOWN`): at shutdown a stream would otherwise hold
+    /// the drain for its whole timeout, and its caller should reconnect.
+    pub fn close(&self) {
+        self.closing.cancel();
+    }
+
+    /// Cancelled once the gateway closes its streams.
+    pub fn closing(&self) -> CancellationToken {
+        self.closing.clone()
     }
 
     /// How many pollers and watchers are live.
