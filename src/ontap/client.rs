@@ -524,15 +524,7 @@ fn outcome_label(answer: &Result<Response, OntapError>) -> Cow<'static, str> {
         Ok(response) => Cow::Owned(response.status.to_string()),
         Err(error) => match error.answer() {
             Some((status, _)) => Cow::Owned(status.to_string()),
-            None => Cow::Borrowed(match error {
-                OntapError::Unreachable(_) => "unreachable",
-                OntapError::CertificateRejected(_) => "certificate_rejected",
-                OntapError::ConnectionLost(_) => "connection_lost",
-                OntapError::Timeout { .. } => "timeout",
-                OntapError::ResponseTooLarge { .. } => "too_large",
-                OntapError::MemoryBudget { .. } => "memory_budget",
-                _ => "failed",
-            }),
+            None => Cow::Borrowed(error.kind()),
         },
     }
 }

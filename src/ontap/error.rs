@@ -96,6 +96,24 @@ impl OntapError {
         self.answer().and_then(|(_, error)| error.code.as_deref())
     }
 
+    /// What kind of failure this is, in one word, for a metric's label.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            OntapError::Api { .. } => "api_error",
+            OntapError::CredentialsRejected { .. } => "credentials_rejected",
+            OntapError::Unreachable(_) => "unreachable",
+            OntapError::CertificateRejected(_) => "certificate_rejected",
+            OntapError::ConnectionLost(_) => "connection_lost",
+            OntapError::Timeout { .. } => "timeout",
+            OntapError::Overloaded { .. } => "overloaded",
+            OntapError::QueuedPastDeadline { .. } => "queued_past_deadline",
+            OntapError::MemoryBudget { .. } => "memory_budget",
+            OntapError::ResponseTooLarge { .. } => "too_large",
+            OntapError::Malformed(_) => "malformed",
+            OntapError::CircuitOpen { .. } => "circuit_open",
+        }
+    }
+
     /// The HTTP status and error body, when ONTAP itself answered.
     pub fn answer(&self) -> Option<(u16, &ApiError)> {
         match self {
@@ -195,6 +213,59 @@ mod tests {
         };
         assert_eq!(api.ontap_code(), Some("8585947"));
         assert_eq!(OntapError::Malformed("x".into()).ontap_code(), None);
+    }
+
+    #[test]
+    fn each_kind_of_failure_has_its_own_word() {
+        let kinds = [
+            OntapError::Api {
+                status: 500,
+                error: Box::default(),
+            },
+            OntapError::CredentialsRejected {
+                error: Box::default(),
+            },
+            OntapError::Unreachable("x".into()),
+            OntapError::CertificateRejected("x".into()),
+            OntapError::ConnectionLost("x".into()),
+            OntapError::Timeout {
+                budget: Duration::ZERO,
+                bound: TimeBound::RequestTimeout,
+            },
+            OntapError::Overloaded {
+                limit: 1,
+                waited: Duration::ZERO,
+            },
+            OntapError::QueuedPastDeadline {
+                limit: 1,
+                waited: Duration::ZERO,
+            },
+            OntapError::MemoryBudget { budget: 1 },
+            OntapError::ResponseTooLarge { limit: 1 },
+            OntapError::Malformed("x".into()),
+            OntapError::CircuitOpen {
+                failures: 1,
+                retry_in: Duration::ZERO,
+            },
+        ]
+        .map(|e| e.kind());
+        assert_eq!(
+            kinds,
+            [
+                "api_error",
+                "credentials_rejected",
+                "unreachable",
+                "certificate_rejected",
+                "connection_lost",
+                "timeout",
+                "overloaded",
+                "queued_past_deadline",
+                "memory_budget",
+                "too_large",
+                "malformed",
+                "circuit_open",
+            ]
+        );
     }
 
     #[test]
