@@ -140,15 +140,8 @@ impl Metrics {
         status: Cow<'static, str>,
         took: Duration,
     ) {
-        let method = match *method {
-            http::Method::GET => "GET",
-            http::Method::POST => "POST",
-            http::Method::PATCH => "PATCH",
-            http::Method::DELETE => "DELETE",
-            _ => "other",
-        };
         let labels = UpstreamLabels {
-            method,
+            method: method_name(method),
             endpoint,
             status,
         };
@@ -212,6 +205,17 @@ impl KnownRpcs {
             .get_key_value(service)
             .and_then(|(service, methods)| Some((*service, *methods.get(method)?)))
             .unwrap_or(("unknown", "unknown"))
+    }
+}
+
+/// The methods the client sends, by name; any other as `other`.
+fn method_name(method: &http::Method) -> &'static str {
+    match *method {
+        http::Method::GET => "GET",
+        http::Method::POST => "POST",
+        http::Method::PATCH => "PATCH",
+        http::Method::DELETE => "DELETE",
+        _ => "other",
     }
 }
 
@@ -313,6 +317,15 @@ mod tests {
         ] {
             assert_eq!(KNOWN_RPCS.named(service, method), (service, method));
         }
+    }
+
+    #[test]
+    fn each_method_the_client_sends_is_named_and_any_other_is_other() {
+        use http::Method;
+        for method in [Method::GET, Method::POST, Method::PATCH, Method::DELETE] {
+            assert_eq!(method_name(&method), method.as_str());
+        }
+        assert_eq!(method_name(&Method::PUT), "other");
     }
 
     #[test]

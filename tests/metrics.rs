@@ -27,8 +27,14 @@ async fn gateway_with_metrics(simulator: &Simulator) -> (Gateway, std::net::Sock
 
 /// One HTTP/1.1 request to the metrics listener: (status line, body).
 async fn http_get(addr: std::net::SocketAddr, path: &str) -> (String, String) {
+    http_request(addr, "GET", path).await
+}
+
+async fn http_request(addr: std::net::SocketAddr, method: &str, path: &str) -> (String, String) {
     let mut stream = TcpStream::connect(addr).await.unwrap();
-    let request = format!("GET {path} HTTP/1.1\r\nHost: metrics\r\nConnection: close\r\n\r\n");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: metrics\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    );
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).await.unwrap();
@@ -133,6 +139,8 @@ async fn only_get_metrics_is_served() {
     let (_gateway, metrics) = gateway_with_metrics(&simulator).await;
     let (status, _) = http_get(metrics, "/other").await;
     assert!(status.contains(" 404 "), "{status}");
+    let (status, _) = http_request(metrics, "POST", "/metrics").await;
+    assert!(status.contains(" 405 "), "{status}");
     let (status, body) = http_get(metrics, "/metrics").await;
     assert!(status.contains(" 200 "), "{status}");
     assert!(
