@@ -206,6 +206,15 @@ fn traced_list(
     request
 }
 
+/// The tracing headers ONTAP received with the request id `id`.
+fn sent_upstream(h: &Harness, id: &str) -> ontap_simulator::RequestTrace {
+    h.simulator
+        .request_traces()
+        .into_iter()
+        .find(|t| t.request_id.as_deref() == Some(id))
+        .unwrap_or_else(|| panic!("no request reached ONTAP with id {id}"))
+}
+
 #[tokio::test]
 async fn the_callers_request_id_and_traceparent_reach_ontap() {
     let h = Harness::start().await;
@@ -220,11 +229,7 @@ async fn the_callers_request_id_and_traceparent_reach_ontap() {
         ))
         .await
         .unwrap();
-    let traces = h.simulator.request_traces();
-    let sent = traces
-        .iter()
-        .find(|t| t.request_id.as_deref() == Some("follow-me-1"))
-        .expect("the request id reached ONTAP");
+    let sent = sent_upstream(&h, "follow-me-1");
     assert_eq!(sent.path, "/api/protocols/cifs/connections");
     assert_eq!(sent.traceparent.as_deref(), Some(TRACEPARENT));
 }
@@ -244,10 +249,9 @@ async fn a_generated_request_id_reaches_ontap_as_the_caller_sees_it() {
         .unwrap()
         .to_str()
         .unwrap();
-    let traces = h.simulator.request_traces();
-    assert!(
-        traces.iter().any(|t| t.request_id.as_deref() == Some(id)),
-        "{traces:?}"
+    assert_eq!(
+        sent_upstream(&h, id).path,
+        "/api/protocols/cifs/connections"
     );
 }
 
@@ -265,11 +269,7 @@ async fn a_malformed_traceparent_is_not_forwarded() {
         ))
         .await
         .unwrap();
-    let traces = h.simulator.request_traces();
-    let sent = traces
-        .iter()
-        .find(|t| t.request_id.as_deref() == Some("follow-me-2"))
-        .unwrap();
+    let sent = sent_upstream(&h, "follow-me-2");
     assert_eq!(sent.traceparent, None);
 }
 
