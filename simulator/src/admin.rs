@@ -14,7 +14,9 @@
 //! | `DELETE /faults`                                    | 204, every fault removed                                 |
 //! | `DELETE /faults/{id}`                               | 204; 404 if no pending fault has that id                 |
 //! | `GET /stats`                                        | 200, the counters, with `per_path` for each request path |
-//! | `POST /stats/reset`                                 | 204, counting starts afresh                              |
+//! | `GET /stats/svm-requests`                           | 200 `{"<svm>": {"<user>": n}}`: requests by SVM, user    |
+//! | `POST /stats/reset`                                 | 204, counting starts afresh (per SVM too)                |
+//! | `POST /accounts`                                    | 201 `{"username", "role"}`; 400; 409 if the name exists  |
 //! | `GET /clock`                                        | 200 `{"now": "<RFC 3339>", "pinned": bool}`              |
 //! | `POST /clock`                                       | 200, the clock after the change; 400 if malformed        |
 //! | `POST /iscsi/services/{svm_uuid}/counters/reset`    | 204; 404 if the SVM has no iSCSI service                 |
@@ -25,9 +27,10 @@
 //! | `PUT /cifs/churn`                                   | 200, the churn after the change; 400 if malformed        |
 //!
 //! A fault is one JSON object: `kind`, the kind's own fields, and optionally `method`,
-//! `path_prefix` and `times` (see [`FaultRequest`] and [`KindJson`]). The clock, iSCSI and CIFS
-//! endpoints, and the bodies they take, are in submodules of their own.
+//! `path_prefix` and `times` (see [`FaultRequest`] and [`KindJson`]). The accounts, clock, iSCSI
+//! and CIFS endpoints, and the bodies they take, are in submodules of their own.
 
+mod accounts;
 mod cifs;
 mod clock;
 mod iscsi;
@@ -47,12 +50,19 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+use crate::accounts::Accounts;
 use crate::faults::{Fault, FaultKind, Faults};
 use crate::http::stats::{PathStats, Stats, StatsSnapshot};
+use crate::http::svm_requests::BySvm;
 use crate::resources::model::SharedCluster;
 
-/// The admin API's routes, on the simulator's own fault list, counters and cluster.
-pub fn router(faults: Faults, stats: Arc<Stats>, cluster: SharedCluster) -> Router {
+/// The admin API's routes, on the simulator's own fault list, counters, cluster and accounts.
+pub fn router(
+    faults: Faults,
+    stats: Arc<Stats>,
+    cluster: SharedCluster,
+    accounts: Accounts,
+) -> Router {
     Router::new()
         .route(
             "/faults",
@@ -61,7 +71,9 @@ pub fn router(faults: Faults, stats: Arc<Stats>, cluster: SharedCluster) -> Rout
         .route("/faults/release", post(release_held))
         .route("/faults/{id}", delete(remove_fault))
         .route("/stats", get(read_stats))
+        .route("/stats/svm-requests", get(read_svm_requests))
         .route("/stats/reset", post(reset_stats))
+        .route("/accounts", post(accounts::add))
         .route("/clock", get(clock::read).post(clock::change))
         .route(
             "/iscsi/services/{svm_uuid}/counters/reset",
@@ -78,6 +90,7 @@ pub fn router(faults: Faults, stats: Arc<Stats>, cluster: SharedCluster) -> Rout
             faults,
             stats,
             cluster,
+            accounts,
         })
 }
 
@@ -86,6 +99,7 @@ struct Admin {
     faults: Faults,
     stats: Arc<Stats>,
     cluster: SharedCluster,
+    accounts: Accounts,
 }
 
 /// Why an admin request failed; the body is `{"error": "<this message>"}`.
@@ -108,8 +122,13 @@ enum AdminError {
     },
     #[error("bad CIFS churn: {0}")]
     BadChurn(String),
+    #[error("bad account: {0}")]
+    BadAccount(String),
+    #[error("an account named {0:?} exists already")]
+    AccountExists(String),
     #[error(
-        "no such admin endpoint (there are /faults, /faults/release, /faults/{{id}}, /stats, /stats/reset, /clock, \
+        "no such admin endpoint (there are /faults, /faults/release, /faults/{{id}}, /stats, \
+         /stats/svm-requests, /stats/reset, /accounts, /clock, \
          /iscsi/services/{{svm_uuid}}/counters/reset, /cifs/connections, \
          /cifs/connections/{{node_uuid}}/{{identifier}} and /cifs/churn)"
     )]
@@ -122,7 +141,9 @@ impl IntoResponse for AdminError {
             AdminError::BadFault(_)
             | AdminError::BadClock(_)
             | AdminError::BadConnection(_)
-            | AdminError::BadChurn(_) => StatusCode::BAD_REQUEST,
+            | AdminError::BadChurn(_)
+            | AdminError::BadAccount(_) => StatusCode::BAD_REQUEST,
+            AdminError::AccountExists(_) => StatusCode::CONFLICT,
             AdminError::NoSuchFault(_)
             | AdminError::NoSuchIscsiService(_)
             | AdminError::NoSuchConnection { .. }
@@ -418,12 +439,12 @@ fn parse_fault(body: &[u8]) -> Result<Fault, AdminError> {
     let request: FaultRequest = parse_body(body).map_err(AdminError::BadFault)?;
     let kind = KindJson::parse(request.kind)?;
     let method = request.method.as_deref().map(http_method).transpose()?;
-    if let Some(prefix) = &request.path_prefix {
-        if !prefix.starts_with('/') {
-            return Err(AdminError::BadFault(format!(
-                "path_prefix {prefix:?} must start with /"
-            )));
-        }
+    if let Some(prefix) = &request.path_prefix
+        && !prefix.starts_with('/')
+    {
+        return Err(AdminError::BadFault(format!(
+            "path_prefix {prefix:?} must start with /"
+        )));
     }
     Ok(Fault {
         method,
@@ -495,6 +516,10 @@ async fn read_stats(State(admin): State<Admin>) -> Json<StatsJson> {
         totals: admin.stats.snapshot(),
         per_path: admin.stats.paths(),
     })
+}
+
+async fn read_svm_requests(State(admin): State<Admin>) -> Json<BySvm> {
+    Json(admin.stats.svm_requests().snapshot())
 }
 
 async fn reset_stats(State(admin): State<Admin>) -> StatusCode {

@@ -11,10 +11,13 @@ use crate::http::media::Media;
 
 /// ONTAP error codes the simulator puts in error bodies.
 ///
-/// Only [`ENTRY_DOESNT_EXIST`] is documented on the reference pages; the other two come from
+/// Only [`ENTRY_DOESNT_EXIST`] is documented on the reference pages; the others come from
 /// captured responses of real clusters and are *unverified* against the ONTAP versions the
 /// gateway targets.
 pub mod codes {
+    /// The account's role does not allow the request (RBAC). Unverified against a real cluster:
+    /// the notes give only the status, 403.
+    pub const NOT_AUTHORIZED: &str = "6";
     /// Generic "entry doesn't exist" (documented on the reference pages).
     pub const ENTRY_DOESNT_EXIST: &str = "4";
     /// A query parameter the endpoint does not know. Unverified against a real cluster.
@@ -370,6 +373,16 @@ impl ApiError {
         }
     }
 
+    /// 6, 403: the account authenticated, but its role does not allow the request (a read-only
+    /// account sending a write).
+    pub fn not_authorized() -> ApiError {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            codes::NOT_AUTHORIZED,
+            "not authorized for that command",
+        )
+    }
+
     /// The JSON body: `{"error": {"message", "code"?, "target"?, "arguments"?}}`.
     pub fn body(&self) -> Value {
         let mut error = Map::new();
@@ -479,5 +492,15 @@ mod tests {
         let body = ApiError::unauthorized().body();
         assert!(body["error"]["message"].is_string());
         assert!(body["error"].get("code").is_none());
+    }
+
+    #[test]
+    fn not_authorized_is_a_403_with_code_6_and_nothing_to_name() {
+        let error = ApiError::not_authorized();
+        assert_eq!(error.status, StatusCode::FORBIDDEN);
+        assert_eq!(
+            error.body(),
+            json!({"error": {"code": "6", "message": "not authorized for that command"}})
+        );
     }
 }

@@ -10,7 +10,10 @@
 //! nodes stop answering (or force any sample status), start raw counters above 2^63, and make
 //! collections slow enough for `return_timeout` to cut pages short (all through [`SharedCluster`]).
 //! CIFS connections can open and close by themselves over simulated time, deterministically
-//! ([`CifsChurn`]), for clients that watch them. Tests in other languages reach the faults, the
+//! ([`CifsChurn`]), for clients that watch them. Besides the admin user it accepts [`Account`]s
+//! whose [`Role`] may forbid writes (403, as ONTAP's RBAC answers), and it counts authenticated
+//! requests by SVM and user ([`Simulator::requests_by_svm`]), so clients sharing a cluster, each
+//! with its own account, can be told apart. Tests in other languages reach the faults, the
 //! counters, the clock, the CIFS connections and their churn through the admin API, a small JSON
 //! API on a listener of its own ([`SimulatorConfig::admin_listen`]).
 //!
@@ -19,11 +22,13 @@
 //! benches drive it.
 //!
 //! The modules follow a request inward: `http` accepts connections and runs the middleware
-//! (stats, authentication, faults), `resources` holds the cluster model and its endpoints, which
-//! use `query` for ONTAP's collection semantics and [`perf`] for performance data, all on the
-//! simulated clock of `time`. `errors` holds every ONTAP error code the simulator answers with;
-//! `admin` is the admin API, beside all of this rather than in front of it.
+//! (stats, authentication, per-SVM counts, authorization, faults), `resources` holds the cluster
+//! model and its endpoints, which use `query` for ONTAP's collection semantics and [`perf`] for
+//! performance data, all on the simulated clock of `time`. `accounts` holds who may do what;
+//! `errors` holds every ONTAP error code the simulator answers with; `admin` is the admin API,
+//! beside all of this rather than in front of it.
 
+mod accounts;
 mod admin;
 mod errors;
 mod faults;
@@ -41,6 +46,7 @@ use std::time::SystemTime;
 use tokio::net::TcpListener;
 
 pub use crate::http::stats::{PathStats, RequestTrace, StatsSnapshot};
+pub use accounts::{Account, AccountExists, Role};
 pub use faults::{Fault, FaultKind, Faults};
 pub use perf::MetricStatus;
 pub use resources::churn::{CifsChurn, InvalidChurnRate};
@@ -54,12 +60,13 @@ pub use resources::model::{
 pub use secrecy::{ExposeSecret, SecretString};
 pub use time::clock::{CLOCK_START_UNIX_SECS, clock_start, parse_clock_start};
 
+use crate::accounts::Accounts;
 use crate::http::server::Server;
 use crate::http::stats::Stats;
 use crate::http::tls::Tls;
 
-/// The user the simulator accepts (ONTAP uses HTTP Basic authentication). The password is a
-/// [`SecretString`], so it stays out of `Debug` output and logs.
+/// The admin user the simulator accepts (ONTAP uses HTTP Basic authentication); other users are
+/// [`Account`]s. The password is a [`SecretString`], so it stays out of `Debug` output and logs.
 #[derive(Clone, Debug)]
 pub struct Credentials {
     /// User name.
@@ -83,8 +90,13 @@ impl Default for Credentials {
 pub struct SimulatorConfig {
     /// Address to bind; port 0 picks a free port (see [`Simulator::local_addr`]).
     pub listen: SocketAddr,
-    /// The accepted user.
+    /// The accepted admin user.
     pub credentials: Credentials,
+    /// Further users, each with a role: a client passing its callers' own credentials through
+    /// meets an ONTAP that refuses some of them writes. User names must differ from each other
+    /// and from [`SimulatorConfig::credentials`]. More can be added while the simulator runs
+    /// ([`Simulator::add_account`], or the admin API's `POST /accounts`).
+    pub accounts: Vec<Account>,
     /// Serve HTTPS with a freshly generated self-signed certificate.
     pub tls: bool,
     /// Where to serve the admin API (faults and counters over HTTP, for tests not written in
@@ -105,12 +117,13 @@ pub struct SimulatorConfig {
 }
 
 impl Default for SimulatorConfig {
-    /// Loopback, any free port, default credentials, plain HTTP, no admin API, no CIFS churn, the
-    /// clock starting at 2026-01-01T00:00:00Z.
+    /// Loopback, any free port, default credentials and no other accounts, plain HTTP, no admin
+    /// API, no CIFS churn, the clock starting at 2026-01-01T00:00:00Z.
     fn default() -> SimulatorConfig {
         SimulatorConfig {
             listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
             credentials: Credentials::default(),
+            accounts: Vec::new(),
             tls: false,
             admin_listen: None,
             cifs_churn: CifsChurn::OFF,
@@ -128,14 +141,17 @@ pub struct Simulator {
     cluster: SharedCluster,
     faults: Faults,
     stats: Arc<Stats>,
+    accounts: Accounts,
     server: Server,
     admin: Option<(SocketAddr, Server)>,
 }
 
 impl Simulator {
     /// Binds, starts serving `cluster`, and returns once the socket is listening, so a client can
-    /// connect immediately.
+    /// connect immediately. Refused (`InvalidInput`) if two accounts share a user name.
     pub async fn start(config: SimulatorConfig, cluster: Cluster) -> std::io::Result<Simulator> {
+        let accounts = Accounts::new(config.credentials, config.accounts)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let tls = if config.tls {
             Some(Tls::self_signed()?)
         } else {
@@ -152,7 +168,7 @@ impl Simulator {
         let stats = Arc::new(Stats::default());
         let app = crate::http::router::router(
             cluster.clone(),
-            config.credentials,
+            accounts.clone(),
             faults.clone(),
             Arc::clone(&stats),
         );
@@ -160,7 +176,12 @@ impl Simulator {
         let admin = match admin_listener {
             Some(listener) => {
                 let addr = listener.local_addr()?;
-                let app = admin::router(faults.clone(), Arc::clone(&stats), cluster.clone());
+                let app = admin::router(
+                    faults.clone(),
+                    Arc::clone(&stats),
+                    cluster.clone(),
+                    accounts.clone(),
+                );
                 Some((addr, Server::spawn(listener, app, None, None)))
             }
             None => None,
@@ -173,6 +194,7 @@ impl Simulator {
             cluster,
             faults,
             stats,
+            accounts,
             server,
             admin,
         })
@@ -235,8 +257,24 @@ impl Simulator {
         self.stats.paths()
     }
 
+    /// The authenticated requests since start or the last [`Simulator::reset_stats`], by the SVM
+    /// each concerned (its `svm.name` query parameter, else `svm.uuid`, else the SVM UUID in an
+    /// iSCSI service path) and then by user name, so a test can tell which of several clients,
+    /// each with its own account, asked about which SVM. Requests about no one SVM are not
+    /// counted here.
+    pub fn requests_by_svm(&self) -> BTreeMap<String, BTreeMap<String, u64>> {
+        self.stats.svm_requests().snapshot()
+    }
+
+    /// Accepts `account` from the next request on; refused if its user name is taken (by the
+    /// configured credentials too).
+    pub fn add_account(&self, account: Account) -> Result<(), AccountExists> {
+        self.accounts.add(account)
+    }
+
     /// Starts counting afresh, so a test can count only what one step did: totals go to zero,
-    /// peaks down to what is open or in flight now, which stays counted.
+    /// peaks down to what is open or in flight now, which stays counted; the per-SVM counts are
+    /// forgotten.
     pub fn reset_stats(&self) {
         self.stats.reset();
     }

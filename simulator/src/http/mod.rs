@@ -1,6 +1,6 @@
 //! The HTTP face of the simulator: the accept loop (with optional TLS) that counts real
 //! connections, and the middleware every request passes before an endpoint sees it (stats,
-//! Basic authentication, injected faults), plus the two response flavours and query-string
+//! Basic authentication, per-SVM counts, authorization, injected faults), plus the two response flavours and query-string
 //! decoding that every endpoint shares.
 
 pub mod auth;
@@ -9,4 +9,5 @@ pub mod params;
 pub mod router;
 pub mod server;
 pub mod stats;
+pub mod svm_requests;
 pub mod tls;

@@ -1,27 +1,29 @@
 //! Routes and the middleware stack: stats (outermost, so 401s count too), then authentication,
-//! then faults (so a fault never masks a 401), then the endpoints.
+//! then the per-SVM counts of authenticated requests, then authorization (so a refused write
+//! still counts), then faults (so a fault never masks a 401 or a 403), then the endpoints.
 
 use std::sync::Arc;
 
 use axum::Router;
-use axum::middleware::from_fn_with_state;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::Response;
 use axum::routing::{MethodRouter, get};
 use http::{HeaderMap, HeaderValue, Method, header};
 
-use crate::Credentials;
+use crate::accounts::Accounts;
 use crate::errors::ApiError;
 use crate::faults::{self, Faults};
 use crate::http::auth;
 use crate::http::media::Media;
 use crate::http::stats::{self, Stats};
+use crate::http::svm_requests;
 use crate::resources::iscsi::{self, metrics as iscsi_metrics};
 use crate::resources::{cifs, cluster, model::SharedCluster};
 
 /// The complete application.
 pub fn router(
     cluster: SharedCluster,
-    credentials: Credentials,
+    accounts: Accounts,
     faults: Faults,
     stats: Arc<Stats>,
 ) -> Router {
@@ -50,7 +52,9 @@ pub fn router(
         .fallback(not_found)
         .with_state(cluster)
         .layer(from_fn_with_state(faults, faults::apply))
-        .layer(from_fn_with_state(Arc::new(credentials), auth::require))
+        .layer(from_fn(auth::authorize))
+        .layer(from_fn_with_state(Arc::clone(&stats), svm_requests::record))
+        .layer(from_fn_with_state(accounts, auth::authenticate))
         .layer(from_fn_with_state(stats, stats::track))
 }
 

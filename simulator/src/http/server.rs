@@ -71,10 +71,10 @@ impl Server {
     /// once every connection is closed.
     pub async fn shutdown(mut self) {
         self.shutdown.send_replace(true);
-        if let Some(task) = self.task.take() {
-            if let Err(error) = task.await {
-                tracing::warn!(%error, "simulator accept loop failed");
-            }
+        if let Some(task) = self.task.take()
+            && let Err(error) = task.await
+        {
+            tracing::warn!(%error, "simulator accept loop failed");
         }
     }
 }

@@ -10,6 +10,8 @@ use axum::response::Response;
 use serde::Serialize;
 use tokio::sync::Notify;
 
+use crate::http::svm_requests::SvmRequests;
+
 /// A point-in-time copy of the counters.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct StatsSnapshot {
@@ -70,6 +72,8 @@ pub struct Stats {
     aborted_requests: AtomicU64,
     /// Sorted, so listings come out the same way every time.
     paths: Mutex<BTreeMap<String, PathStats>>,
+    /// Authenticated requests by SVM and user; reset with the rest.
+    svm_requests: SvmRequests,
     /// Wakes whoever waits in [`Stats::wait_until`] after any change.
     changed: Notify,
 }
@@ -91,6 +95,11 @@ impl Stats {
     /// Reads the counters of every path requested since start (or the last reset).
     pub fn paths(&self) -> BTreeMap<String, PathStats> {
         self.lock_paths().clone()
+    }
+
+    /// The authenticated requests by the SVM they concern and their user.
+    pub fn svm_requests(&self) -> &SvmRequests {
+        &self.svm_requests
     }
 
     /// The tracing headers of the latest requests (up to 256), oldest first.
@@ -121,8 +130,9 @@ impl Stats {
 
     /// Starts counting afresh: totals to zero, peaks down to what is open or in flight now. Open
     /// connections and requests in flight stay counted, so their ends still balance; a path
-    /// with nothing in flight is forgotten.
+    /// with nothing in flight is forgotten, and so are the per-SVM counts.
     pub fn reset(&self) {
+        self.svm_requests.reset();
         self.connections_accepted.store(0, Ordering::SeqCst);
         self.requests.store(0, Ordering::SeqCst);
         self.aborted_requests.store(0, Ordering::SeqCst);

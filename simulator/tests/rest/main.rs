@@ -1,6 +1,7 @@
 //! The simulator end to end, as a client sees it: real TCP (and TLS) connections to a running
 //! simulator, through the crate's public API only.
 
+mod accounts;
 mod admin_api;
 mod admin_cluster;
 mod cifs;
