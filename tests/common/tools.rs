@@ -1,7 +1,9 @@
 //! External tools the ecosystem tests drive: grpcurl, Python grpcio clients,
-//! and protoc. `scripts/test` installs them all into `.venv/`.
+//! protoc, and the example clients under `examples/`. `scripts/test`
+//! installs them all: the Python ones into `.venv/`, the Node packages into
+//! `examples/node/node_modules/`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The project's virtualenv, where `scripts/test` installs the clients.
@@ -81,23 +83,41 @@ pub fn protoc(args: &[String]) -> Output {
         .expect("protoc runs")
 }
 
-/// Runs grpcio-tools' protoc (with its gRPC Python plugin) with `args` in
-/// the project root.
-pub fn grpc_python_protoc(args: &[String]) -> Output {
-    Command::new(find("python3"))
-        .args(["-m", "grpc_tools.protoc"])
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("grpc_tools.protoc runs")
+/// An example client's directory, `examples/<lang>`.
+fn example(lang: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(lang)
 }
 
-/// Runs a script under `tests/node/` with Node.js (its packages installed
+/// Runs `examples/python/generate.sh` (grpcio-tools' protoc with its gRPC
+/// Python plugin) with the venv's Python, generating the stubs into `out`.
+pub fn generate_python_stubs(out: &Path) -> Output {
+    Command::new("bash")
+        .arg(example("python").join("generate.sh"))
+        .arg(out)
+        .env("PYTHON", find("python3"))
+        .output()
+        .expect("generate.sh runs")
+}
+
+/// Runs `examples/python/client.py` with the venv's Python on the stubs in
+/// `stubs` (PYTHONPATH wins over the example's own `generated/`).
+pub fn python_example(stubs: &Path, args: &[&str]) -> Output {
+    Command::new(find("python3"))
+        .arg(example("python").join("client.py"))
+        .args(args)
+        .env("PYTHONPATH", stubs)
+        .output()
+        .expect("python runs")
+}
+
+/// Runs `examples/node/client.js` with Node.js (its packages installed
 /// there by `scripts/test`).
-pub fn node(script: &str, args: &[&str]) -> Output {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/node");
+pub fn node_example(args: &[&str]) -> Output {
+    let dir = example("node");
     Command::new(find("node"))
-        .arg(dir.join(script))
+        .arg(dir.join("client.js"))
         .args(args)
         .current_dir(dir)
         .output()

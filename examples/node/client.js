@@ -1,0 +1,167 @@
+// An example client of the gateway: @grpc/proto-loader reads ../../proto at
+// run time (no generated code; its default options, so fields are camelCase)
+// and @grpc/grpc-js lists the CIFS connections of SVM vs1, then runs the
+// iSCSI story (create, count, disable, rename, get with a read mask, delete,
+// and a get that finds nothing).
+//
+// Usage: node client.js HOST:PORT
+//
+// Prints one line per step, then a JSON summary as its last line. On an
+// unexpected error it prints the gRPC status code and the
+// google.rpc.ErrorInfo reason, and exits 1.
+
+const path = require("path");
+const grpc = require("@grpc/grpc-js");
+const protoLoader = require("@grpc/proto-loader");
+const protobuf = require("protobufjs");
+
+const TIMEOUT_MS = 10000; // every call has a deadline, as a real client's should
+
+if (process.argv.length !== 3) {
+  console.error("usage: node client.js HOST:PORT");
+  process.exit(2);
+}
+const target = process.argv[2];
+
+const definition = protoLoader.loadSync(
+  ["ontap/v1/cifs_connections.proto", "ontap/v1/iscsi_services.proto"],
+  { includeDirs: [path.join(__dirname, "../../proto")] }
+);
+const ontap = grpc.loadPackageDefinition(definition).ontap.v1;
+
+// google.rpc.Status and ErrorInfo as googleapis defines them: proto/ does not
+// carry them, and the error details arrive as a serialized Status in the
+// grpc-status-details-bin trailer.
+const rpcTypes = protobuf.Root.fromJSON(protobuf.common.get("google/protobuf/any.proto"));
+protobuf.parse(
+  `syntax = "proto3";
+  package google.rpc;
+  message Status { int32 code = 1; string message = 2; repeated google.protobuf.Any details = 3; }
+  message ErrorInfo { string reason = 1; string domain = 2; map<string, string> metadata = 3; }`,
+  rpcTypes,
+  { keepCase: true }
+);
+const Status = rpcTypes.lookupType("google.rpc.Status");
+const ErrorInfo = rpcTypes.lookupType("google.rpc.ErrorInfo");
+
+/** The status code's name, message and ErrorInfo of a failed call. */
+function errorOf(err) {
+  const code = Object.keys(grpc.status).find((name) => grpc.status[name] === err.code);
+  const error = { code, message: err.details, reason: "", metadata: {} };
+  // Absent when the call failed before the gateway answered.
+  const [details] = err.metadata ? err.metadata.get("grpc-status-details-bin") : [];
+  for (const detail of details ? Status.decode(details).details : []) {
+    if (detail.type_url === "type.googleapis.com/google.rpc.ErrorInfo") {
+      const info = ErrorInfo.decode(detail.value);
+      error.reason = info.reason;
+      error.metadata = info.metadata;
+    }
+  }
+  return error;
+}
+
+/** Calls `method` of `client` and resolves with its response. */
+function call(client, method, request) {
+  return new Promise((resolve, reject) => {
+    const deadline = new Date(Date.now() + TIMEOUT_MS);
+    client[method](request, { deadline }, (err, response) => (err ? reject(err) : resolve(response)));
+  });
+}
+
+async function listCifsConnections(summary) {
+  const client = new ontap.CifsConnections(target, grpc.credentials.createInsecure());
+  let pageToken = "";
+  const pages = [];
+  // The first two pages of five: enough to show nextPageToken at work.
+  for (const page of [1, 2]) {
+    const response = await call(client, "ListCifsConnections", { svmName: "vs1", pageSize: 5, pageToken });
+    const clients = response.cifsConnections.map((c) => `${c.clientIp}:${c.clientPort}`).join(", ");
+    console.log(`cifs: vs1 page ${page}: ${response.cifsConnections.length} connections (${clients})`);
+    pages.push(response.cifsConnections.length);
+    if (page === 1) summary.cifs_next_page_token = response.nextPageToken !== "";
+    pageToken = response.nextPageToken;
+    if (!pageToken) break;
+  }
+  summary.cifs_pages = pages;
+  client.close();
+}
+
+async function iscsiStory(summary) {
+  const client = new ontap.IscsiServices(target, grpc.credentials.createInsecure());
+
+  const created = await call(client, "CreateIscsiService", { iscsiService: { svm: { name: "svm1" } } });
+  const uuid = created.svm.uuid; // the service is addressed by its SVM's UUID from here on
+  console.log(
+    `iscsi: created the service of svm1 (${uuid}): ` +
+      `target ${created.target.name}, alias ${created.target.alias}, enabled ${created.enabled}`
+  );
+  summary.created_alias = created.target.alias;
+  summary.created_enabled = created.enabled;
+
+  const counted = await call(client, "ListIscsiServices", { countOnly: true });
+  console.log(`iscsi: ${counted.totalSize} services in the cluster`);
+  summary.services_total = counted.totalSize;
+
+  const disabled = await call(client, "UpdateIscsiService", {
+    iscsiService: { svm: { uuid }, enabled: false },
+    updateMask: { paths: ["enabled"] },
+  });
+  console.log(`iscsi: disabled: enabled ${disabled.enabled}`);
+  summary.disabled_enabled = disabled.enabled;
+
+  // "*" replaces every updatable field, so enabled=false is sent again.
+  const renamed = await call(client, "UpdateIscsiService", {
+    iscsiService: { svm: { uuid }, enabled: false, target: { alias: "lab" } },
+    updateMask: { paths: ["*"] },
+  });
+  console.log(`iscsi: renamed: alias ${renamed.target.alias}`);
+  summary.renamed_alias = renamed.target.alias;
+
+  const got = await call(client, "GetIscsiService", {
+    svmUuid: uuid,
+    readMask: { paths: ["enabled", "target.alias"] },
+  });
+  console.log(`iscsi: get with read_mask enabled,target.alias: ${JSON.stringify(got)}`);
+  summary.got = got;
+
+  const deleted = await call(client, "DeleteIscsiService", { svmUuid: uuid });
+  console.log("iscsi: deleted the service of svm1 (google.protobuf.Empty)");
+  summary.deleted_fields = Object.keys(deleted);
+
+  // The one error this story expects: the service is gone.
+  let error;
+  try {
+    await call(client, "GetIscsiService", { svmUuid: uuid });
+  } catch (err) {
+    if (err.code !== grpc.status.NOT_FOUND) throw err;
+    error = errorOf(err);
+  }
+  if (!error) throw new Error("iscsi: the deleted service is still there");
+  console.log(`iscsi: get after delete: ${error.code} ${error.reason} (as expected)`);
+  summary.after_delete = { code: error.code, reason: error.reason };
+  client.close();
+}
+
+async function main() {
+  const summary = {};
+  await listCifsConnections(summary);
+  await iscsiStory(summary);
+  console.log(JSON.stringify(summary));
+}
+
+main().catch((err) => {
+  if (typeof err.code !== "number") {
+    console.error(err); // not a gRPC status: a bug or a broken story, with its stack
+    process.exit(1);
+  }
+  const error = errorOf(err);
+  console.error(`error: ${error.code}: ${error.message}`);
+  if (error.reason) {
+    const metadata = Object.entries(error.metadata)
+      .sort()
+      .map(([k, v]) => `${k}=${v}`)
+      .join(", ");
+    console.error(`  ErrorInfo reason ${error.reason} (${metadata})`);
+  }
+  process.exit(1);
+});
