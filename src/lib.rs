@@ -8,6 +8,7 @@
 //! separate crate (`ontap-simulator`) that depends on none of them; only the
 //! binary wires it in for `serve --simulate`.
 
+pub mod config;
 #[cfg(fuzzing)]
 pub mod fuzzing;
 pub mod layers;

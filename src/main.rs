@@ -9,12 +9,15 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
+use ontap_grpc_gateway::config::{self, CredentialSpec, PasswordSource};
 use ontap_grpc_gateway::layers::TokenHashes;
+use ontap_grpc_gateway::metrics::Metrics;
 use ontap_grpc_gateway::ontap::{
-    BreakerConfig, ClientConfig, OntapClient, RetryPolicy, TlsOptions,
+    BreakerConfig, ClientConfig, Credentials as UpstreamCredentials, OntapClient, RetryPolicy,
+    TlsOptions,
 };
 use ontap_grpc_gateway::server::{self, ServeOptions};
-use ontap_grpc_gateway::translate::{PageTokenKey, Upstream};
+use ontap_grpc_gateway::translate::{Clusters, DEFAULT_CLUSTER, PageTokenKey, Upstream};
 use ontap_grpc_gateway::watch::{DEFAULT_WATCH_BUFFER, Watches};
 #[cfg(feature = "simulator")]
 use ontap_simulator::{
@@ -76,31 +79,59 @@ fn clock_start_flag(text: &str) -> Result<SystemTime, String> {
     Err(NO_SIMULATOR.to_owned())
 }
 
-/// How the gateway authenticates its callers, when it does.
+/// How the gateway authenticates its callers, when it does, and whether
+/// their calls arrive encrypted.
 #[derive(Debug, Clone, Copy)]
 struct CallerAuthentication {
     mutual_tls: bool,
     bearer_tokens: bool,
+    tls: bool,
 }
 
-/// Refuses to listen beyond this machine when nothing authenticates the
-/// callers: each would act on the cluster with the gateway's account, an
-/// open door to it for anyone who can reach the port.
+/// Refuses to listen beyond this machine when a caller could act on a
+/// cluster as the gateway's service account without being authenticated
+/// (an open door to it for anyone who can reach the port), or send its own
+/// ONTAP password in clear text to a pass-through cluster. Refuses bearer
+/// tokens with pass-through clusters anywhere: both travel in the one
+/// `authorization` metadata.
 fn check_exposure(
     listen: SocketAddr,
-    username: &str,
+    service_accounts: &[&str],
+    pass_through: bool,
     callers: CallerAuthentication,
 ) -> Result<(), String> {
-    if listen.ip().is_loopback() || callers.mutual_tls || callers.bearer_tokens {
+    if pass_through && callers.bearer_tokens {
+        return Err(
+            "--auth-tokens reads the `authorization` metadata that a pass-through \
+                    cluster forwards to ONTAP as the caller's own credentials: authenticate \
+                    callers with --client-ca (mutual TLS) instead, or give those clusters \
+                    service-account credentials"
+                .to_owned(),
+        );
+    }
+    if listen.ip().is_loopback() {
         return Ok(());
     }
-    Err(format!(
-        "--listen {listen} takes calls from other machines, and each would act on the cluster as \
-         `{username}`: authenticate callers with --auth-tokens FILE (bearer tokens) or \
-         --client-ca FILE (mutual TLS, with --tls-cert and --tls-key), or listen on \
-         127.0.0.1:{port}",
-        port = listen.port()
-    ))
+    let port = listen.port();
+    if !service_accounts.is_empty() && !callers.mutual_tls && !callers.bearer_tokens {
+        let users: Vec<String> = service_accounts.iter().map(|u| format!("`{u}`")).collect();
+        return Err(format!(
+            "--listen {listen} takes calls from other machines, and each would act on the \
+             cluster as {users}: authenticate callers with --auth-tokens FILE (bearer tokens) \
+             or --client-ca FILE (mutual TLS, with --tls-cert and --tls-key), or listen on \
+             127.0.0.1:{port}",
+            users = users.join(", ")
+        ));
+    }
+    if pass_through && !callers.tls {
+        return Err(format!(
+            "--listen {listen} takes calls from other machines, and with pass-through \
+             credentials each brings its caller's ONTAP password, which would cross the network \
+             in clear text: serve TLS with --tls-cert and --tls-key, or listen on \
+             127.0.0.1:{port}"
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses an ONTAP URL that would send the password in clear text (unless
@@ -168,6 +199,15 @@ enum Command {
     Simulate(SimulateArgs),
 }
 
+/// `--credentials`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum CredentialMode {
+    /// The gateway's own ONTAP account, for every caller.
+    ServiceAccount,
+    /// Each caller's own Basic credentials, forwarded.
+    PassThrough,
+}
+
 #[derive(Args)]
 struct ServeArgs {
     /// How log lines are written: text, or one JSON object a line.
@@ -185,9 +225,19 @@ struct ServeArgs {
     /// Serve from an embedded ONTAP simulator (seeded demo cluster) instead of a real cluster.
     #[arg(long, env = "ONTAP_GATEWAY_SIMULATE", conflicts_with_all = ["ontap_url", "ca_cert", "insecure_skip_tls_verify"])]
     simulate: bool,
-    /// The cluster management URL, e.g. https://cluster-mgmt (or --simulate).
+    /// The cluster management URL, e.g. https://cluster-mgmt (or --simulate, or --config).
     #[arg(long, env = "ONTAP_GATEWAY_ONTAP_URL")]
     ontap_url: Option<String>,
+    /// A TOML file naming several clusters (name, url, ca_cert, credentials, timeouts; see the
+    /// README's Production section); calls pick one with `x-ontap-cluster` metadata. Takes the
+    /// place of --ontap-url and its credential and TLS flags.
+    #[arg(long, env = "ONTAP_GATEWAY_CONFIG", conflicts_with_all = ["simulate", "ontap_url", "password_file", "ca_cert", "insecure_skip_tls_verify", "allow_plaintext_upstream", "credentials"])]
+    config: Option<PathBuf>,
+    /// Whose credentials reach ONTAP: the gateway's own account (service-account: --username
+    /// and a password), or each caller's `authorization: Basic` metadata (pass-through: ONTAP's
+    /// RBAC decides per caller, and the gateway holds no secret).
+    #[arg(long, env = "ONTAP_GATEWAY_CREDENTIALS", value_enum)]
+    credentials: Option<CredentialMode>,
     /// With --simulate: average CIFS connection events (open, close, session change) per
     /// minute in the embedded simulator; 0 turns the churn off.
     #[arg(
@@ -423,7 +473,7 @@ async fn main() -> ExitCode {
     });
     let no_cluster = matches!(
         &cli.command,
-        Command::Serve(args) if args.ontap_url.is_none() && !args.simulate
+        Command::Serve(args) if args.ontap_url.is_none() && !args.simulate && args.config.is_none()
     );
     if no_cluster {
         Cli::command()
@@ -431,6 +481,7 @@ async fn main() -> ExitCode {
                 clap::error::ErrorKind::MissingRequiredArgument,
                 "serve needs a cluster, or the embedded simulator:\n  \
                  serve --ontap-url https://CLUSTER-MGMT   (the password in $ONTAP_PASSWORD)\n  \
+                 serve --config clusters.toml             (several clusters, picked by x-ontap-cluster)\n  \
                  serve --simulate                         (a seeded demo cluster, no setup)",
             )
             .exit();
@@ -449,77 +500,51 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
-    let (config, simulator) = if args.simulate {
+    let metrics = Arc::new(Metrics::default());
+    let (configs, simulator) = if args.simulate {
         let (config, simulator) = embedded_simulator(&args).await?;
-        (config, Some(simulator))
+        (vec![(DEFAULT_CLUSTER.to_owned(), config)], Some(simulator))
+    } else if let Some(path) = &args.config {
+        (configs_from_file(path)?, None)
     } else {
-        let url = args.ontap_url.clone().unwrap_or_default();
-        if check_upstream_url(&url, args.allow_plaintext_upstream)? {
-            tracing::warn!(
-                "--allow-plaintext-upstream: the ONTAP password crosses the network in clear text"
-            );
-        }
-        let (password, source) = match &args.password_file {
-            Some(path) => (
-                read_password_file(path)?,
-                format!("the file {}", path.display()),
-            ),
-            None => (
-                std::env::var(&args.password_env).map_err(|_| {
-                    format!(
-                        "set the ONTAP password in the environment variable {}, or give \
-                         --password-file",
-                        args.password_env
-                    )
-                })?,
-                format!("the environment variable {}", args.password_env),
-            ),
-        };
-        if password.is_empty() {
-            return Err(format!("the ONTAP password in {source} is empty"));
-        }
-        let mut config = ClientConfig::new(url, args.username.clone(), password);
-        config.tls = TlsOptions {
-            ca_cert_pem: match &args.ca_cert {
-                Some(path) => Some(
-                    std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?,
-                ),
-                None => None,
-            },
-            insecure_skip_verify: args.insecure_skip_tls_verify,
-        };
-        if args.insecure_skip_tls_verify {
-            tracing::warn!("TLS verification of the cluster's certificate is OFF");
-        }
-        (config, None)
+        (
+            vec![(DEFAULT_CLUSTER.to_owned(), config_from_flags(&args)?)],
+            None,
+        )
     };
-    let config = ClientConfig {
-        max_in_flight: usize::from(args.max_in_flight),
-        queue_timeout: Duration::from_millis(args.queue_timeout_ms),
-        request_timeout: Duration::from_millis(args.request_timeout_ms),
-        max_response_bytes: usize::try_from(args.max_response_bytes)
-            .map_err(|_| "--max-response-bytes does not fit this platform".to_owned())?,
-        max_buffered_bytes: usize::try_from(args.max_buffered_bytes)
-            .map_err(|_| "--max-buffered-bytes does not fit this platform".to_owned())?,
-        coalesce_reads: !args.no_coalesce,
-        retry: RetryPolicy {
-            max_retries: args.retries,
-            base_delay: args.retry_base_delay,
-            max_delay: args.retry_max_delay,
-        },
-        breaker: BreakerConfig {
-            failures_to_open: args.breaker_failures,
-            open_for: args.breaker_open_for,
-        },
-        ..config
-    };
-    let client = OntapClient::new(config).map_err(|e| e.to_string())?;
     let page_tokens = match &args.page_token_key_file {
         Some(path) => PageTokenKey::from_file(path),
         None => PageTokenKey::random(),
     }
     .map_err(|e| e.to_string())?;
-    let upstream = Upstream::new(client, page_tokens);
+    let mut service_accounts = Vec::new();
+    let mut upstreams = Vec::with_capacity(configs.len());
+    for (name, config) in configs {
+        if let UpstreamCredentials::ServiceAccount { username, .. } = &config.credentials {
+            service_accounts.push(username.clone());
+        }
+        let config = ClientConfig {
+            coalesce_reads: !args.no_coalesce,
+            max_response_bytes: usize::try_from(args.max_response_bytes)
+                .map_err(|_| "--max-response-bytes does not fit this platform".to_owned())?,
+            max_buffered_bytes: usize::try_from(args.max_buffered_bytes)
+                .map_err(|_| "--max-buffered-bytes does not fit this platform".to_owned())?,
+            retry: RetryPolicy {
+                max_retries: args.retries,
+                base_delay: args.retry_base_delay,
+                max_delay: args.retry_max_delay,
+            },
+            breaker: BreakerConfig {
+                failures_to_open: args.breaker_failures,
+                open_for: args.breaker_open_for,
+            },
+            metrics: Arc::clone(&metrics),
+            ..config
+        };
+        let client = OntapClient::new(config).map_err(|e| format!("cluster `{name}`: {e}"))?;
+        upstreams.push((name, Upstream::new(client, page_tokens.clone())));
+    }
+    let clusters = Clusters::new(upstreams).map_err(|e| e.to_string())?;
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(Identity::from_pem(
             std::fs::read(cert).map_err(|e| format!("reading {}: {e}", cert.display()))?,
@@ -537,13 +562,23 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         Some(path) => Some(TokenHashes::from_file(path).map_err(|e| e.to_string())?),
         None => None,
     };
-    if !args.simulate {
-        let callers = CallerAuthentication {
-            mutual_tls: client_ca.is_some(),
-            bearer_tokens: auth_tokens.is_some(),
-        };
-        check_exposure(args.listen, &args.username, callers)?;
-    }
+    let callers = CallerAuthentication {
+        mutual_tls: client_ca.is_some(),
+        bearer_tokens: auth_tokens.is_some(),
+        tls: tls.is_some(),
+    };
+    let exposed: Vec<&str> = if args.simulate {
+        // The embedded simulator's account opens nothing real.
+        Vec::new()
+    } else {
+        service_accounts.iter().map(String::as_str).collect()
+    };
+    check_exposure(
+        args.listen,
+        &exposed,
+        clusters.any_passes_through(),
+        callers,
+    )?;
     let shutdown = shutdown_signal()?;
     let listener = TcpListener::bind(args.listen)
         .await
@@ -559,9 +594,16 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         }
         None => None,
     };
+    for (name, upstream) in clusters.iter() {
+        tracing::info!(
+            cluster = %name,
+            upstream = %upstream.client.base_url(),
+            credentials = if upstream.client.passes_through() { "pass-through" } else { "service-account" },
+            "fronting a cluster"
+        );
+    }
     tracing::info!(
         listen = %listener.local_addr().map_err(|e| e.to_string())?,
-        upstream = %upstream.client.base_url(),
         grpc_tls = tls.is_some(),
         "gateway serving ontap.v1 (reflection and grpc.health.v1 enabled)"
     );
@@ -583,7 +625,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         max_request_bytes: args.max_request_bytes as usize,
         watches: Arc::new(Watches::with_buffer(args.watch_buffer as usize)),
     };
-    server::serve(listener, upstream, options, shutdown)
+    server::serve(listener, clusters, options, shutdown)
         .await
         .map_err(|e| e.to_string())?;
     if let Some(simulator) = simulator {
@@ -598,6 +640,108 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     }
     tracing::info!("gateway stopped");
     Ok(())
+}
+
+/// The one cluster `--ontap-url` and its flags describe.
+fn config_from_flags(args: &ServeArgs) -> Result<ClientConfig, String> {
+    // main() has refused a serve without a cluster already.
+    let url = args.ontap_url.clone().unwrap_or_default();
+    if check_upstream_url(&url, args.allow_plaintext_upstream)? {
+        tracing::warn!(
+            "--allow-plaintext-upstream: ONTAP credentials cross the network in clear text"
+        );
+    }
+    let mut config = match args.credentials {
+        Some(CredentialMode::PassThrough) => ClientConfig::pass_through(url),
+        Some(CredentialMode::ServiceAccount) | None => {
+            let password = match &args.password_file {
+                Some(path) => PasswordSource::File(path.clone()),
+                None => PasswordSource::Env(args.password_env.clone()),
+            };
+            ClientConfig::new(url, args.username.clone(), read_password(&password)?)
+        }
+    };
+    config.tls = tls_options(args.ca_cert.as_deref(), args.insecure_skip_tls_verify)?;
+    config.max_in_flight = usize::from(args.max_in_flight);
+    config.queue_timeout = Duration::from_millis(args.queue_timeout_ms);
+    config.request_timeout = Duration::from_millis(args.request_timeout_ms);
+    Ok(config)
+}
+
+/// The clusters a `--config` file names, each with its own settings or the
+/// defaults.
+fn configs_from_file(path: &std::path::Path) -> Result<Vec<(String, ClientConfig)>, String> {
+    let specs = config::read(path).map_err(|e| e.to_string())?;
+    let shown = path.display();
+    specs
+        .into_iter()
+        .map(|spec| {
+            let at = |e: String| format!("{shown}:{}: cluster `{}`: {e}", spec.line, spec.name);
+            if spec.allow_plaintext && spec.url.to_ascii_lowercase().starts_with("http://") {
+                tracing::warn!(cluster = %spec.name, "allow_plaintext: ONTAP credentials cross the network in clear text");
+            }
+            let mut config = match &spec.credentials {
+                CredentialSpec::PassThrough => ClientConfig::pass_through(spec.url.clone()),
+                CredentialSpec::ServiceAccount { username, password } => ClientConfig::new(
+                    spec.url.clone(),
+                    username.clone(),
+                    read_password(password).map_err(at)?,
+                ),
+            };
+            config.tls =
+                tls_options(spec.ca_cert.as_deref(), spec.insecure_skip_tls_verify).map_err(at)?;
+            if let Some(max) = spec.max_in_flight {
+                config.max_in_flight = usize::from(max);
+            }
+            if let Some(timeout) = spec.request_timeout {
+                config.request_timeout = timeout;
+            }
+            if let Some(timeout) = spec.queue_timeout {
+                config.queue_timeout = timeout;
+            }
+            Ok((spec.name, config))
+        })
+        .collect()
+}
+
+/// A service account's password from where it is kept; errors name the
+/// place, never the content.
+fn read_password(source: &PasswordSource) -> Result<String, String> {
+    let (password, shown) = match source {
+        PasswordSource::File(path) => (
+            read_password_file(path)?,
+            format!("the file {}", path.display()),
+        ),
+        PasswordSource::Env(var) => (
+            std::env::var(var).map_err(|_| {
+                format!(
+                    "set the ONTAP password in the environment variable {var}, or give a \
+                     password file"
+                )
+            })?,
+            format!("the environment variable {var}"),
+        ),
+    };
+    if password.is_empty() {
+        return Err(format!("the ONTAP password in {shown} is empty"));
+    }
+    Ok(password)
+}
+
+/// How a cluster's certificate is checked.
+fn tls_options(ca_cert: Option<&std::path::Path>, insecure: bool) -> Result<TlsOptions, String> {
+    if insecure {
+        tracing::warn!("TLS verification of the cluster's certificate is OFF");
+    }
+    Ok(TlsOptions {
+        ca_cert_pem: match ca_cert {
+            Some(path) => {
+                Some(std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?)
+            }
+            None => None,
+        },
+        insecure_skip_verify: insecure,
+    })
 }
 
 /// Starts the simulator on the seed cluster for `serve --simulate`, and the client settings that
@@ -615,11 +759,17 @@ async fn embedded_simulator(args: &ServeArgs) -> Result<(ClientConfig, Simulator
         .await
         .map_err(|e| format!("starting the simulator: {e}"))?;
     tracing::info!(url = %simulator.base_url(), "embedded ONTAP simulator serving the seed cluster");
-    let config = ClientConfig::new(
-        simulator.base_url(),
-        credentials.username,
-        credentials.password.expose_secret(),
-    );
+    let mut config = match args.credentials {
+        Some(CredentialMode::PassThrough) => ClientConfig::pass_through(simulator.base_url()),
+        Some(CredentialMode::ServiceAccount) | None => ClientConfig::new(
+            simulator.base_url(),
+            credentials.username,
+            credentials.password.expose_secret(),
+        ),
+    };
+    config.max_in_flight = usize::from(args.max_in_flight);
+    config.queue_timeout = Duration::from_millis(args.queue_timeout_ms);
+    config.request_timeout = Duration::from_millis(args.request_timeout_ms);
     Ok((config, simulator))
 }
 
@@ -637,6 +787,8 @@ async fn simulate(args: SimulateArgs) -> Result<(), String> {
             admin_listen: args.admin_listen,
             cifs_churn: cifs_churn(args.cifs_churn_per_minute)?,
             clock_start: args.clock_start,
+            // More accounts come through the admin API (`POST /accounts`).
+            accounts: Vec::new(),
         },
         Cluster::seed_with_cifs_connections(args.cifs_connections),
     )
@@ -821,13 +973,14 @@ mod tests {
     const NOBODY: CallerAuthentication = CallerAuthentication {
         mutual_tls: false,
         bearer_tokens: false,
+        tls: false,
     };
 
     #[test]
     fn loopback_needs_no_client_authentication() {
         for listen in ["127.0.0.1:50051", "[::1]:50051"] {
             assert_eq!(
-                check_exposure(listen.parse().unwrap(), "admin", NOBODY),
+                check_exposure(listen.parse().unwrap(), &["admin"], false, NOBODY),
                 Ok(())
             );
         }
@@ -835,7 +988,8 @@ mod tests {
 
     #[test]
     fn every_interface_needs_client_authentication_and_says_how() {
-        let why = check_exposure(([0, 0, 0, 0], 50051).into(), "admin", NOBODY).unwrap_err();
+        let why =
+            check_exposure(([0, 0, 0, 0], 50051).into(), &["admin"], false, NOBODY).unwrap_err();
         for needed in ["`admin`", "--auth-tokens", "--client-ca", "127.0.0.1:50051"] {
             assert!(why.contains(needed), "{needed}: {why}");
         }
@@ -847,18 +1001,51 @@ mod tests {
         for callers in [
             CallerAuthentication {
                 mutual_tls: true,
-                bearer_tokens: false,
+                ..NOBODY
             },
             CallerAuthentication {
-                mutual_tls: false,
                 bearer_tokens: true,
+                ..NOBODY
             },
         ] {
             assert_eq!(
-                check_exposure(every_interface, "admin", callers),
+                check_exposure(every_interface, &["admin"], false, callers),
                 Ok(()),
                 "{callers:?}"
             );
         }
+    }
+
+    #[test]
+    fn pass_through_on_every_interface_needs_tls_and_no_service_account_auth() {
+        let every_interface = ([0, 0, 0, 0], 50051).into();
+        let why = check_exposure(every_interface, &[], true, NOBODY).unwrap_err();
+        assert!(why.contains("--tls-cert"), "{why}");
+        let tls = CallerAuthentication {
+            tls: true,
+            ..NOBODY
+        };
+        assert_eq!(check_exposure(every_interface, &[], true, tls), Ok(()));
+    }
+
+    #[test]
+    fn bearer_tokens_and_pass_through_are_refused_together_even_on_loopback() {
+        let tokens = CallerAuthentication {
+            bearer_tokens: true,
+            ..NOBODY
+        };
+        let why = check_exposure(([127, 0, 0, 1], 50051).into(), &[], true, tokens).unwrap_err();
+        assert!(why.contains("--client-ca"), "{why}");
+    }
+
+    #[test]
+    fn a_mixed_fleet_names_every_service_account_it_would_expose() {
+        let every_interface = ([0, 0, 0, 0], 50051).into();
+        let tls = CallerAuthentication {
+            tls: true,
+            ..NOBODY
+        };
+        let why = check_exposure(every_interface, &["east-gw", "west-gw"], true, tls).unwrap_err();
+        assert!(why.contains("`east-gw`, `west-gw`"), "{why}");
     }
 }

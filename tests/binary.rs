@@ -812,3 +812,181 @@ async fn metrics_listen_serves_prometheus_text() {
         "{text}"
     );
 }
+
+/// A `ListCifsConnections` of one record through the gateway at `addr`,
+/// with `metadata` added.
+async fn list_one_with(
+    addr: &str,
+    metadata: &[(&'static str, &str)],
+) -> Result<usize, tonic::Status> {
+    let mut client = CifsConnectionsClient::new(connect(format!("http://{addr}")).await);
+    let mut request = tonic::Request::new(ListCifsConnectionsRequest {
+        page_size: 1,
+        ..Default::default()
+    });
+    for (key, value) in metadata {
+        request.metadata_mut().insert(*key, value.parse().unwrap());
+    }
+    let page = client.list_cifs_connections(request).await?.into_inner();
+    Ok(page.cifs_connections.len())
+}
+
+/// A clusters file fronting `east` and `west`, service accounts whose
+/// password is in `$ONTAP_TEST_PASSWORD`.
+fn clusters_file(dir: &std::path::Path, east: &str, west: &str) -> std::path::PathBuf {
+    let file = dir.join("clusters.toml");
+    let table = |name: &str, url: &str| {
+        format!(
+            "[[cluster]]\nname = \"{name}\"\nurl = \"{url}\"\nallow_plaintext = true\n\
+             credentials = \"service-account\"\nusername = \"admin\"\n\
+             password_env = \"ONTAP_TEST_PASSWORD\"\nmax_in_flight = 2\n\n"
+        )
+    };
+    std::fs::write(&file, table("east", east) + &table("west", west)).unwrap();
+    file
+}
+
+// The simulators serve from a worker thread while this one blocks reading
+// the binary's log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_clusters_file_fronts_each_cluster_by_name() {
+    let east = common::simulator_with(ontap_simulator::Cluster::seed()).await;
+    let west = common::simulator_with(ontap_simulator::Cluster::seed()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = clusters_file(dir.path(), &east.base_url(), &west.base_url());
+    let (_gateway, addr) = spawn_with_env_until(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--config",
+            file.to_str().unwrap(),
+        ],
+        &[("ONTAP_TEST_PASSWORD", "netapp1!")],
+        "listen",
+    );
+    let listed = list_one_with(&addr, &[("x-ontap-cluster", "west")]).await;
+    assert_eq!(listed.unwrap(), 1);
+    assert_eq!(
+        common::requests_to(&west, "/api/protocols/cifs/connections"),
+        1
+    );
+    assert_eq!(
+        common::requests_to(&east, "/api/protocols/cifs/connections"),
+        0
+    );
+    let unknown = list_one_with(&addr, &[("x-ontap-cluster", "north")])
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), tonic::Code::NotFound);
+}
+
+#[tokio::test]
+async fn a_mistake_in_the_clusters_file_is_refused_naming_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("clusters.toml");
+    std::fs::write(
+        &file,
+        "[[cluster]]\nname = \"east\"\nurl = \"https://east\"\ncredentials = \"service-account\"\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let (code, said) = refusal(&["serve", "--config", path], &[]);
+    assert_eq!(code, Some(1));
+    assert!(said.contains(&format!("{path}:4:")), "{said}");
+    assert!(said.contains("username"), "{said}");
+}
+
+#[tokio::test]
+async fn a_clusters_file_takes_the_place_of_the_single_cluster_flags() {
+    let (code, said) = refusal(
+        &[
+            "serve",
+            "--config",
+            "clusters.toml",
+            "--ontap-url",
+            "https://x",
+        ],
+        &[],
+    );
+    assert_eq!(code, Some(2), "a usage error");
+    assert!(said.contains("--ontap-url"), "{said}");
+}
+
+#[tokio::test]
+async fn pass_through_forwards_each_callers_own_credentials() {
+    let (_gateway, addr) = spawn_until(
+        &[
+            "serve",
+            "--simulate",
+            "--credentials",
+            "pass-through",
+            "--listen",
+            "127.0.0.1:0",
+        ],
+        "listen",
+    );
+    use base64::Engine;
+    let basic = |credentials: &str| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(credentials)
+        )
+    };
+    let admin = basic("admin:netapp1!");
+    assert_eq!(
+        list_one_with(&addr, &[("authorization", &admin)])
+            .await
+            .unwrap(),
+        1
+    );
+    let missing = list_one_with(&addr, &[]).await.unwrap_err();
+    assert_eq!(common::reason(&missing), "CALLER_CREDENTIALS_MISSING");
+    let wrong = basic("admin:not-the-password");
+    let refused = list_one_with(&addr, &[("authorization", &wrong)])
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::Unauthenticated);
+    assert_eq!(common::reason(&refused), "CALLER_CREDENTIALS_REJECTED");
+}
+
+#[tokio::test]
+async fn pass_through_beyond_loopback_without_tls_is_refused() {
+    let (code, said) = refusal(
+        &[
+            "serve",
+            "--ontap-url",
+            "https://cluster",
+            "--credentials",
+            "pass-through",
+            "--listen",
+            ":0",
+        ],
+        &[],
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        said.contains("--tls-cert") && said.contains("clear text"),
+        "{said}"
+    );
+}
+
+#[tokio::test]
+async fn pass_through_with_bearer_tokens_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = dir.path().join("tokens");
+    std::fs::write(&tokens, format!("{}\n", "a".repeat(64))).unwrap();
+    let (code, said) = refusal(
+        &[
+            "serve",
+            "--simulate",
+            "--credentials",
+            "pass-through",
+            "--auth-tokens",
+            tokens.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(code, Some(1));
+    assert!(said.contains("--client-ca"), "{said}");
+}

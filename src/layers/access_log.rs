@@ -24,6 +24,8 @@ use tracing::instrument::Instrumented;
 
 use crate::metrics::Metrics;
 use crate::ontap::CallTrace;
+use crate::ontap::untrusted::bounded;
+use crate::service::CLUSTER_METADATA;
 
 /// The tracing target of access lines, so they can be routed or filtered
 /// apart from diagnostics (`RUST_LOG=access=info`).
@@ -38,7 +40,8 @@ pub struct AccessLogLayer {
 }
 
 impl AccessLogLayer {
-    /// Access lines that name `cluster`, calls counted in `metrics`.
+    /// Access lines that name the cluster the call's `x-ontap-cluster`
+    /// names, or else `cluster`; calls counted in `metrics`.
     pub fn new(cluster: impl Into<Arc<str>>, metrics: Arc<Metrics>) -> Self {
         Self {
             cluster: cluster.into(),
@@ -175,13 +178,13 @@ impl<B: Body> Body for AccessLogBody<B> {
             Poll::Ready(None) => Some(None),
             Poll::Pending => None,
         };
-        if let Some(outcome) = ended {
-            if let Some(line) = this.line.take() {
-                let outcome = outcome
-                    .or_else(|| line.outcome.clone())
-                    .unwrap_or_else(|| Outcome::failed("the response carried no status"));
-                line.finish(outcome);
-            }
+        if let Some(outcome) = ended
+            && let Some(line) = this.line.take()
+        {
+            let outcome = outcome
+                .or_else(|| line.outcome.clone())
+                .unwrap_or_else(|| Outcome::failed("the response carried no status"));
+            line.finish(outcome);
         }
         polled
     }
@@ -222,6 +225,10 @@ impl CallLine {
             .and_then(CallTrace::trace_id)
             .unwrap_or("-")
             .to_owned();
+        let cluster = match request.headers().get(CLUSTER_METADATA) {
+            Some(named) => Arc::from(bounded(&String::from_utf8_lossy(named.as_bytes()), 64)),
+            None => cluster,
+        };
         Self {
             rpc: request.uri().path().trim_start_matches('/').to_owned(),
             request_id,

@@ -179,6 +179,7 @@ fn counts_against_the_cluster(error: &OntapError) -> bool {
         | OntapError::ResponseTooLarge { .. }
         | OntapError::Malformed(_)
         | OntapError::CredentialsRejected { .. }
+        | OntapError::CallerRejected { .. }
         | OntapError::CertificateRejected(_)
         | OntapError::CircuitOpen { .. } => false,
     }
@@ -252,6 +253,9 @@ mod tests {
             api(404),
             Err(OntapError::Malformed("x".into())),
             Err(OntapError::CredentialsRejected {
+                error: Box::default(),
+            }),
+            Err(OntapError::CallerRejected {
                 error: Box::default(),
             }),
             Err(OntapError::CertificateRejected("UnknownIssuer".into())),

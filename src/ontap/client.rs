@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
@@ -19,6 +20,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use super::breaker::{Breaker, BreakerConfig};
 use super::coalesce::{Coalescing, Flights, Progress};
+use super::credentials::{CallerCredentials, Credentials};
 use super::error::{ApiError, OntapError, TimeBound};
 use super::path::ApiPath;
 use super::query::Query;
@@ -33,10 +35,8 @@ use crate::metrics::Metrics;
 pub struct ClientConfig {
     /// `https://cluster-mgmt` (scheme, host and port only).
     pub base_url: String,
-    /// ONTAP user.
-    pub username: String,
-    /// ONTAP password; its Debug form is redacted, so it is never logged.
-    pub password: SecretString,
+    /// Whose credentials each request carries.
+    pub credentials: Credentials,
     /// Certificate trust.
     pub tls: TlsOptions,
     /// The bound on concurrent requests, and so on open connections (HTTP/1.1
@@ -64,16 +64,32 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    /// Defaults suited to one production cluster.
+    /// Defaults suited to one production cluster, signed in to as one
+    /// service account.
     pub fn new(
         base_url: impl Into<String>,
         username: impl Into<String>,
         password: impl Into<String>,
     ) -> Self {
+        Self::with_credentials(
+            base_url,
+            Credentials::ServiceAccount {
+                username: username.into(),
+                password: SecretString::from(password.into()),
+            },
+        )
+    }
+
+    /// Defaults suited to one production cluster, each call carrying the
+    /// caller's own credentials.
+    pub fn pass_through(base_url: impl Into<String>) -> Self {
+        Self::with_credentials(base_url, Credentials::PassThrough)
+    }
+
+    fn with_credentials(base_url: impl Into<String>, credentials: Credentials) -> Self {
         Self {
             base_url: base_url.into(),
-            username: username.into(),
-            password: SecretString::from(password.into()),
+            credentials,
             tls: TlsOptions::default(),
             max_in_flight: 8,
             queue_timeout: Duration::from_secs(10),
@@ -189,6 +205,11 @@ fn explain_malformed<T: serde::de::DeserializeOwned>(text: &str) -> OntapError {
 #[derive(Clone)]
 pub struct OntapClient {
     inner: Arc<Inner>,
+    /// Tells this cluster's client from every other built in the process.
+    id: u64,
+    /// In pass-through mode, the credentials of the call this client
+    /// serves.
+    caller: Option<CallerCredentials>,
 }
 
 struct Inner {
@@ -197,7 +218,8 @@ struct Inner {
     /// `base`, parsed once: each request's URL sets only its path and query
     /// on a copy, instead of parsing scheme and host again.
     base_url: Url,
-    authorization: HeaderValue,
+    /// The service account's `Authorization`; none in pass-through mode.
+    authorization: Option<HeaderValue>,
     permits: Semaphore,
     buffered: Arc<Semaphore>,
     scrubber: Scrubber,
@@ -212,6 +234,15 @@ impl fmt::Debug for OntapClient {
             .field("base", &self.inner.base)
             .finish()
     }
+}
+
+static NEXT_CLIENT_ID: AtomicU64 = AtomicU64::new(0);
+
+/// A cluster's client and the caller it sends credentials for, as a key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClientScope {
+    client: u64,
+    caller: Option<String>,
 }
 
 /// A configuration the client cannot start with.
@@ -246,8 +277,14 @@ impl OntapClient {
             .user_agent(concat!("ontap-grpc-gateway/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ConfigError(describe(&e)))?;
-        let (authorization, token) = basic_auth(&config.username, config.password.expose_secret())?;
-        let scrubber = Scrubber::new([config.password.expose_secret().to_owned(), token]);
+        let (authorization, scrubber) = match &config.credentials {
+            Credentials::ServiceAccount { username, password } => {
+                let (header, token) = basic_auth(username, password.expose_secret())?;
+                let scrubber = Scrubber::new([password.expose_secret().to_owned(), token]);
+                (Some(header), scrubber)
+            }
+            Credentials::PassThrough => (None, Scrubber::new([])),
+        };
         let base_url = Url::parse(&base).map_err(|e| ConfigError(e.to_string()))?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -262,7 +299,47 @@ impl OntapClient {
                 breaker: Breaker::new(config.breaker),
                 config,
             }),
+            id: NEXT_CLIENT_ID.fetch_add(1, Ordering::Relaxed),
+            caller: None,
         })
+    }
+
+    /// Whose work this client does: the cluster, and the caller whose
+    /// credentials it sends. Work shared between calls (a watch's poller)
+    /// is shared only within one scope.
+    pub fn scope(&self) -> ClientScope {
+        ClientScope {
+            client: self.id,
+            caller: self.caller.as_ref().map(|c| c.fingerprint().to_owned()),
+        }
+    }
+
+    /// This cluster's client, sending `caller`'s credentials instead of the
+    /// gateway's: its reads are shared only with the same credentials'.
+    pub fn as_caller(&self, caller: CallerCredentials) -> OntapClient {
+        OntapClient {
+            inner: Arc::clone(&self.inner),
+            id: self.id,
+            caller: Some(caller),
+        }
+    }
+
+    /// Whether each call must bring its caller's own credentials.
+    pub fn passes_through(&self) -> bool {
+        matches!(self.inner.config.credentials, Credentials::PassThrough)
+    }
+
+    /// The credentials this client sends for its caller, if any.
+    pub fn caller(&self) -> Option<&CallerCredentials> {
+        self.caller.as_ref()
+    }
+
+    /// Redacts the credentials this client sends from upstream text.
+    fn scrubber(&self) -> &Scrubber {
+        match &self.caller {
+            Some(caller) => caller.scrubber(),
+            None => &self.inner.scrubber,
+        }
     }
 
     /// The longest one request may take when the caller sets no deadline.
@@ -276,9 +353,13 @@ impl OntapClient {
         &self.inner.config.metrics
     }
 
-    /// The account the gateway signs in to ONTAP as.
-    pub fn username(&self) -> &str {
-        &self.inner.config.username
+    /// The account the gateway signs in to ONTAP as; none in pass-through
+    /// mode.
+    pub fn username(&self) -> Option<&str> {
+        match &self.inner.config.credentials {
+            Credentials::ServiceAccount { username, .. } => Some(username),
+            Credentials::PassThrough => None,
+        }
     }
 
     /// The cluster's base URL (scheme, host, port).
@@ -306,8 +387,18 @@ impl OntapClient {
         if !self.inner.config.coalesce_reads {
             return self.read(url, endpoint, deadline, None).await;
         }
+        // Reads are shared only among the same credentials: another
+        // caller's answer may hold what ONTAP would refuse this one.
+        let fingerprinted;
+        let key = match &self.caller {
+            Some(caller) => {
+                fingerprinted = format!("{} {url}", caller.fingerprint());
+                fingerprinted.as_str()
+            }
+            None => url.as_str(),
+        };
         // Only the caller that starts the read copies the URL for it.
-        let joined = self.inner.flights.join(url.as_str(), deadline, |progress| {
+        let joined = self.inner.flights.join(key, deadline, |progress| {
             let (client, url) = (self.clone(), url.clone());
             async move {
                 client
@@ -458,8 +549,14 @@ impl OntapClient {
         let mut request = inner
             .http
             .request(method, url)
-            .header(AUTHORIZATION, inner.authorization.clone())
             .header(ACCEPT, "application/hal+json");
+        let authorization = match &self.caller {
+            Some(caller) => Some(caller.header()),
+            None => inner.authorization.as_ref(),
+        };
+        if let Some(authorization) = authorization {
+            request = request.header(AUTHORIZATION, authorization.clone());
+        }
         if let Some(trace) = CallTrace::current() {
             for (name, value) in trace.headers() {
                 request = request.header(name, value.clone());
@@ -469,7 +566,7 @@ impl OntapClient {
             request = request.header(CONTENT_TYPE, "application/json").body(body);
         }
         let exchange = async {
-            let scrubber = &inner.scrubber;
+            let scrubber = self.scrubber();
             let response = request.send().await.map_err(|e| classify(e, scrubber))?;
             let status = response.status().as_u16();
             let location = response
@@ -494,11 +591,11 @@ impl OntapClient {
                     retry_after,
                     ..ApiError::from_body(status, &body).scrubbed(scrubber)
                 });
-                // Every request carries the gateway's own credentials.
-                if status == 401 {
-                    Err(OntapError::CredentialsRejected { error })
-                } else {
-                    Err(OntapError::Api { status, error })
+                // Whose credentials ONTAP refused decides whose to fix.
+                match (status, &self.caller, &inner.authorization) {
+                    (401, Some(_), _) => Err(OntapError::CallerRejected { error }),
+                    (401, None, Some(_)) => Err(OntapError::CredentialsRejected { error }),
+                    _ => Err(OntapError::Api { status, error }),
                 }
             }
         };

@@ -22,6 +22,10 @@ pub enum OntapError {
     /// adds failed logins that can lock the account.
     #[error("ONTAP rejected the gateway's credentials: {}", .error.message)]
     CredentialsRejected { error: Box<ApiError> },
+    /// ONTAP answered 401 to the caller's own credentials (pass-through):
+    /// the caller's to fix.
+    #[error("ONTAP rejected the caller's credentials: {}", .error.message)]
+    CallerRejected { error: Box<ApiError> },
     /// The cluster could not be reached: connection refused, DNS, a TLS
     /// handshake that failed for a reason other than the certificate.
     #[error("cannot reach ONTAP: {0}")]
@@ -101,6 +105,7 @@ impl OntapError {
         match self {
             OntapError::Api { .. } => "api_error",
             OntapError::CredentialsRejected { .. } => "credentials_rejected",
+            OntapError::CallerRejected { .. } => "caller_rejected",
             OntapError::Unreachable(_) => "unreachable",
             OntapError::CertificateRejected(_) => "certificate_rejected",
             OntapError::ConnectionLost(_) => "connection_lost",
@@ -118,7 +123,9 @@ impl OntapError {
     pub fn answer(&self) -> Option<(u16, &ApiError)> {
         match self {
             OntapError::Api { status, error } => Some((*status, error)),
-            OntapError::CredentialsRejected { error } => Some((401, error)),
+            OntapError::CredentialsRejected { error } | OntapError::CallerRejected { error } => {
+                Some((401, error))
+            }
             _ => None,
         }
     }
@@ -225,6 +232,9 @@ mod tests {
             OntapError::CredentialsRejected {
                 error: Box::default(),
             },
+            OntapError::CallerRejected {
+                error: Box::default(),
+            },
             OntapError::Unreachable("x".into()),
             OntapError::CertificateRejected("x".into()),
             OntapError::ConnectionLost("x".into()),
@@ -254,6 +264,7 @@ mod tests {
             [
                 "api_error",
                 "credentials_rejected",
+                "caller_rejected",
                 "unreachable",
                 "certificate_rejected",
                 "connection_lost",
@@ -278,5 +289,9 @@ mod tests {
         };
         assert_eq!(refused.answer().map(|(status, _)| status), Some(401));
         assert_eq!(refused.ontap_code(), Some("6691623"));
+        let caller = OntapError::CallerRejected {
+            error: Box::default(),
+        };
+        assert_eq!(caller.answer().map(|(status, _)| status), Some(401));
     }
 }

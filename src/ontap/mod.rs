@@ -10,6 +10,7 @@ mod client;
 mod cluster;
 mod coalesce;
 mod collection;
+mod credentials;
 mod error;
 pub mod iscsi;
 mod path;
@@ -21,10 +22,13 @@ mod trace;
 pub mod untrusted;
 
 pub use breaker::BreakerConfig;
-pub use client::{ClientConfig, ConfigError, Deadline, OntapClient, Reservation, Response};
+pub use client::{
+    ClientConfig, ClientScope, ConfigError, Deadline, OntapClient, Reservation, Response,
+};
 pub use cluster::{ClusterIdentity, Version};
 pub use coalesce::Coalescing;
 pub use collection::{Collection, Href};
+pub use credentials::{CallerCredentials, CallerCredentialsError, Credentials};
 pub use error::{ApiError, ApiErrorArgument, OntapError, TimeBound};
 pub use path::ApiPath;
 pub use query::Query;

@@ -30,7 +30,7 @@ use crate::proto::v1::cifs_connections_server::CifsConnectionsServer;
 use crate::proto::v1::iscsi_services_server::IscsiServicesServer;
 use crate::routes::Routes;
 use crate::service::{CifsConnectionsService, IscsiServicesService};
-use crate::translate::Upstream;
+use crate::translate::Clusters;
 use crate::watch::Watches;
 
 /// A failure to start or run the server.
@@ -163,28 +163,48 @@ const MAX_WINDOW: u32 = (1 << 31) - 1;
 /// Serves the gateway on `listener` until `shutdown` resolves, then stops
 /// accepting (the listening socket closes), lets in-flight calls finish for
 /// up to the drain timeout, and returns, cutting whatever is left.
+///
+/// Every cluster's client should count into one [`Metrics`](crate::metrics::Metrics):
+/// the first cluster's is the one served.
 pub async fn serve(
     listener: TcpListener,
-    upstream: Upstream,
+    clusters: impl Into<Clusters>,
     options: ServeOptions,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
+    let clusters = clusters.into();
     let (health, health_service) = tonic_health::server::health_reporter();
+    // Kubernetes restarts a pod whose liveness fails: that must not follow
+    // the cluster, which a restart cannot bring back.
+    health
+        .set_service_status(LIVENESS, ServingStatus::Serving)
+        .await;
     let probing = CancellationToken::new();
-    // The probe ends with the server, however it ends.
+    // The probes end with the server, however they end.
     let _probing = probing.clone().drop_guard();
+    let answering = Arc::new(probe::Answering::new(&clusters, health.clone()));
     match options.cluster_probe {
         Some(interval) => {
-            report(&health, false).await;
-            tokio::spawn(probe::run(
-                upstream.client.clone(),
-                interval,
-                health.clone(),
-                probing.clone(),
-            ));
+            answering.report().await;
+            for (name, upstream) in clusters.iter() {
+                tokio::spawn(probe::run(
+                    name.to_owned(),
+                    upstream.client.clone(),
+                    interval,
+                    Arc::clone(&answering),
+                    probing.clone(),
+                ));
+            }
         }
         None => report(&health, true).await,
     }
+    let first = clusters
+        .iter()
+        .next()
+        .map(|(name, upstream)| (name.to_owned(), upstream.client.clone()))
+        .expect("a gateway fronts at least one cluster");
+    let (first_name, first_client) = first;
+    let metrics = Arc::clone(first_client.metrics());
 
     let windows = FlowWindows::for_requests_of(options.max_request_bytes);
     let mut builder = Server::builder()
@@ -201,8 +221,8 @@ pub async fn serve(
         // else sees it.
         .layer(grpc_web_layer(options.grpc_web))
         .layer(layers::stack(
-            upstream.client.base_url(),
-            Arc::clone(upstream.client.metrics()),
+            clusters.only().map_or("-", |_| first_name.as_str()),
+            Arc::clone(&metrics),
             options.auth_tokens,
             options.request_body_timeout,
             options.max_request_bytes,
@@ -224,7 +244,7 @@ pub async fn serve(
     if let Some(listener) = options.metrics_listener {
         tokio::spawn(metrics_endpoint::serve(
             listener,
-            Arc::clone(upstream.client.metrics()),
+            metrics,
             Arc::clone(&watches),
             scraping.clone(),
         ));
@@ -236,11 +256,11 @@ pub async fn serve(
         .with(reflection().build_v1()?)
         .with(reflection().build_v1alpha()?)
         .with(CifsConnectionsServer::new(CifsConnectionsService::new(
-            upstream.clone(),
+            clusters.clone(),
             Arc::clone(&watches),
         )))
         .with(IscsiServicesServer::new(IscsiServicesService::new(
-            upstream, watches,
+            clusters, watches,
         )));
     let cut = CancellationToken::new();
     let incoming = BoundedIncoming::new(
@@ -294,8 +314,12 @@ fn grpc_web_layer(enabled: bool) -> Either<GrpcWebLayer, MapResponseLayer<AsBody
     }
 }
 
+/// The health service name that is SERVING for as long as the process
+/// runs, whatever the clusters do: for liveness probes.
+pub const LIVENESS: &str = "liveness";
+
 /// Sets the overall health (service "") and each API service's to SERVING
-/// or NOT_SERVING: they all stand or fall with the one cluster.
+/// or NOT_SERVING.
 async fn report(health: &HealthReporter, serving: bool) {
     let status = if serving {
         ServingStatus::Serving

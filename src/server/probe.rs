@@ -9,14 +9,76 @@
 //! The gateway serves either way: a cluster that is down at boot must not
 //! crash-loop a pod.
 
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
 use tokio_util::sync::CancellationToken;
+use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
 use crate::ontap::{ClusterIdentity, OntapClient, OntapError};
-use crate::translate::{GatewayError, error_table};
+use crate::translate::{Clusters, GatewayError, error_table};
+
+/// Which clusters answer, and the health they add up to: each cluster's
+/// own (`cluster/<name>`), and overall SERVING while any answers, since a
+/// gateway that can still reach one cluster is still of use to its callers,
+/// and each replica sees the same clusters.
+pub(super) struct Answering {
+    clusters: Mutex<BTreeMap<String, bool>>,
+    health: HealthReporter,
+}
+
+/// The health service name of one cluster.
+pub fn cluster_health_name(cluster: &str) -> String {
+    format!("cluster/{cluster}")
+}
+
+impl Answering {
+    /// No cluster answering yet.
+    pub(super) fn new(clusters: &Clusters, health: HealthReporter) -> Self {
+        Self {
+            clusters: Mutex::new(
+                clusters
+                    .iter()
+                    .map(|(n, _)| (n.to_owned(), false))
+                    .collect(),
+            ),
+            health,
+        }
+    }
+
+    /// Records whether `cluster` answers, and reports the health it adds
+    /// up to.
+    async fn set(&self, cluster: &str, answers: bool) {
+        self.clusters
+            .lock()
+            .expect("no code panics holding it")
+            .insert(cluster.to_owned(), answers);
+        self.report().await;
+    }
+
+    /// Reports each cluster's health and the overall.
+    pub(super) async fn report(&self) {
+        let answering = self
+            .clusters
+            .lock()
+            .expect("no code panics holding it")
+            .clone();
+        for (cluster, answers) in &answering {
+            let status = if *answers {
+                ServingStatus::Serving
+            } else {
+                ServingStatus::NotServing
+            };
+            self.health
+                .set_service_status(cluster_health_name(cluster), status)
+                .await;
+        }
+        super::report(&self.health, answering.values().any(|a| *a)).await;
+    }
+}
 
 /// The first retry's delay after a failed probe; it doubles, jittered, up
 /// to the probe interval.
@@ -29,13 +91,14 @@ enum Seen {
     Failing(&'static str),
 }
 
-/// Probes the cluster every `interval` (sooner after a failure, backing off
-/// from a second) until `stop` is cancelled, telling `health` whether it
-/// answers and logging each change.
+/// Probes the cluster `name` every `interval` (sooner after a failure,
+/// backing off from a second) until `stop` is cancelled, telling
+/// `answering` whether it answers and logging each change.
 pub(super) async fn run(
+    name: String,
     client: OntapClient,
     interval: Duration,
-    health: HealthReporter,
+    answering: std::sync::Arc<Answering>,
     stop: CancellationToken,
 ) {
     let retries = || {
@@ -53,7 +116,10 @@ pub(super) async fn run(
             () = stop.cancelled() => return,
             answer = client.cluster_identity() => answer,
         };
-        let wait = match answer.map(Some).or_else(answered_anyway) {
+        let wait = match answer
+            .map(Some)
+            .or_else(|error| answered_anyway(error, client.passes_through()))
+        {
             Ok(identity) => {
                 if seen != Some(Seen::Answering) {
                     let again = if seen.is_some() { " again" } else { "" };
@@ -62,15 +128,23 @@ pub(super) async fn run(
                             cluster = %cluster.name,
                             ontap_version = %cluster.version,
                             upstream = %client.base_url(),
+                            configured_as = %name,
                             "the ONTAP cluster answers{again}"
+                        ),
+                        None if client.passes_through() => tracing::info!(
+                            upstream = %client.base_url(),
+                            configured_as = %name,
+                            "the ONTAP cluster answers{again} (asked without credentials: each \
+                             call brings its caller's)"
                         ),
                         None => tracing::warn!(
                             upstream = %client.base_url(),
+                            configured_as = %name,
                             "the ONTAP cluster answers{again}, but {}",
                             unreadable_cluster(&client)
                         ),
                     }
-                    super::report(&health, true).await;
+                    answering.set(&name, true).await;
                 }
                 seen = Some(Seen::Answering);
                 delays = retries();
@@ -83,11 +157,12 @@ pub(super) async fn run(
                     tracing::warn!(
                         reason = %reason,
                         upstream = %client.base_url(),
+                        configured_as = %name,
                         retry_in = ?wait,
                         "{}; health is NOT_SERVING, the gateway serves meanwhile and asks again",
                         advice(&error, &client)
                     );
-                    super::report(&health, false).await;
+                    answering.set(&name, false).await;
                 } else {
                     tracing::debug!(reason = %reason, retry_in = ?wait, "the ONTAP cluster still fails");
                 }
@@ -103,10 +178,16 @@ pub(super) async fn run(
 }
 
 /// ONTAP's 403 took the credentials, which is all health needs: the
-/// account's role may only lack read access to the cluster object.
-fn answered_anyway(error: OntapError) -> Result<Option<ClusterIdentity>, OntapError> {
+/// account's role may only lack read access to the cluster object. In
+/// pass-through mode the gateway has no credentials to ask with, and
+/// ONTAP's 401 is the answer that proves it is there.
+fn answered_anyway(
+    error: OntapError,
+    passes_through: bool,
+) -> Result<Option<ClusterIdentity>, OntapError> {
     match error {
         OntapError::Api { status: 403, .. } => Ok(None),
+        OntapError::Api { status: 401, .. } if passes_through => Ok(None),
         other => Err(other),
     }
 }
@@ -115,7 +196,7 @@ fn unreadable_cluster(client: &OntapClient) -> String {
     format!(
         "user `{user}` may not read /api/cluster (HTTP 403): give its role read-only access to \
          /api/cluster to see the cluster's name and release here",
-        user = client.username()
+        user = client.username().unwrap_or_default()
     )
 }
 
@@ -128,7 +209,7 @@ fn advice(error: &OntapError, client: &OntapClient) -> String {
              --username and the password (ONTAP_GATEWAY_PASSWORD, or --password-file); until \
              then every call fails UNAVAILABLE with reason GATEWAY_CREDENTIALS_REJECTED, and \
              each probe is one failed login (--health-probe-interval spaces them)",
-            user = client.username()
+            user = client.username().unwrap_or_default()
         ),
         OntapError::CertificateRejected(why) => format!(
             "the TLS certificate of {url} is not trusted ({why}): give the CA that signed it \
@@ -177,14 +258,22 @@ mod tests {
 
     #[test]
     fn a_forbidden_cluster_read_still_answers_and_names_the_user() {
-        assert!(matches!(answered_anyway(api(403)), Ok(None)));
+        assert!(matches!(answered_anyway(api(403), false), Ok(None)));
         assert!(unreadable_cluster(&client()).contains("`svc`"));
     }
 
     #[test]
     fn other_refusals_are_failures() {
         for status in [401, 404, 500, 503] {
-            assert!(answered_anyway(api(status)).is_err(), "{status}");
+            assert!(answered_anyway(api(status), false).is_err(), "{status}");
+        }
+    }
+
+    #[test]
+    fn without_credentials_to_ask_with_a_401_is_the_cluster_answering() {
+        assert!(matches!(answered_anyway(api(401), true), Ok(None)));
+        for status in [404, 500, 503] {
+            assert!(answered_anyway(api(status), true).is_err(), "{status}");
         }
     }
 

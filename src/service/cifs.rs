@@ -12,22 +12,22 @@ use crate::proto::v1::{
     StreamCifsConnectionsRequest, StreamCifsConnectionsResponse, WatchCifsConnectionsRequest,
     WatchCifsConnectionsResponse,
 };
-use crate::translate::Upstream;
+use crate::translate::Clusters;
 use crate::translate::cifs;
 use crate::watch::{Change, ConnectionUpdate, Watches};
 
-/// Serves CIFS connections from one cluster.
+/// Serves CIFS connections from the clusters the gateway fronts.
 #[derive(Debug, Clone)]
 pub struct CifsConnectionsService {
-    upstream: Upstream,
+    clusters: Clusters,
     watches: Arc<Watches>,
 }
 
 impl CifsConnectionsService {
-    /// A service backed by `upstream`'s cluster, its watches sharing the
+    /// A service backed by `clusters`, its watches sharing the
     /// pollers in `watches`.
-    pub fn new(upstream: Upstream, watches: Arc<Watches>) -> Self {
-        Self { upstream, watches }
+    pub fn new(clusters: Clusters, watches: Arc<Watches>) -> Self {
+        Self { clusters, watches }
     }
 }
 
@@ -37,7 +37,7 @@ impl CifsConnections for CifsConnectionsService {
         &self,
         request: Request<ListCifsConnectionsRequest>,
     ) -> Result<Response<ListCifsConnectionsResponse>, Status> {
-        super::call(&self.upstream, request, cifs::list).await
+        super::call(&self.clusters, request, cifs::list).await
     }
 
     type WatchCifsConnectionsStream = Messages<WatchCifsConnectionsResponse>;
@@ -47,10 +47,11 @@ impl CifsConnections for CifsConnectionsService {
         request: Request<WatchCifsConnectionsRequest>,
     ) -> Result<Response<Self::WatchCifsConnectionsStream>, Status> {
         let deadline = super::deadline_of(&request);
+        let upstream = super::upstream_for(&self.clusters, &request)?;
         let updates = self
             .watches
             .connections
-            .watch(&self.upstream, request.get_ref())
+            .watch(&upstream, request.get_ref())
             .map_err(super::to_status)?;
         let closing = self.watches.closing();
         Ok(Response::new(messages(updates, deadline, closing, event)))
@@ -63,7 +64,8 @@ impl CifsConnections for CifsConnectionsService {
         request: Request<StreamCifsConnectionsRequest>,
     ) -> Result<Response<Self::StreamCifsConnectionsStream>, Status> {
         let deadline = super::deadline_of(&request);
-        let pages = cifs::stream(&self.upstream, request.get_ref(), deadline)
+        let upstream = super::upstream_for(&self.clusters, &request)?;
+        let pages = cifs::stream(&upstream, request.get_ref(), deadline)
             .map_err(super::to_status)?
             .map_err(|error| {
                 super::status::log(&error);

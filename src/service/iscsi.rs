@@ -12,24 +12,24 @@ use crate::proto::v1::{
     PerformanceMetric, UpdateIscsiServiceRequest, WatchIscsiServiceMetricsRequest,
     WatchIscsiServiceMetricsResponse,
 };
-use crate::translate::Upstream;
+use crate::translate::Clusters;
 use crate::translate::iscsi;
 use crate::watch::{MetricUpdate, Watches};
 
 use super::watch::{Messages, messages, poll_failure};
 
-/// Serves iSCSI services of one cluster.
+/// Serves iSCSI services of the clusters the gateway fronts.
 #[derive(Debug, Clone)]
 pub struct IscsiServicesService {
-    upstream: Upstream,
+    clusters: Clusters,
     watches: Arc<Watches>,
 }
 
 impl IscsiServicesService {
-    /// A service backed by `upstream`'s cluster, its watches sharing the
+    /// A service backed by `clusters`, its watches sharing the
     /// pollers in `watches`.
-    pub fn new(upstream: Upstream, watches: Arc<Watches>) -> Self {
-        Self { upstream, watches }
+    pub fn new(clusters: Clusters, watches: Arc<Watches>) -> Self {
+        Self { clusters, watches }
     }
 }
 
@@ -39,49 +39,49 @@ impl IscsiServices for IscsiServicesService {
         &self,
         request: Request<ListIscsiServicesRequest>,
     ) -> Result<Response<ListIscsiServicesResponse>, Status> {
-        super::call(&self.upstream, request, iscsi::list).await
+        super::call(&self.clusters, request, iscsi::list).await
     }
 
     async fn get_iscsi_service(
         &self,
         request: Request<GetIscsiServiceRequest>,
     ) -> Result<Response<IscsiService>, Status> {
-        super::call(&self.upstream, request, iscsi::get).await
+        super::call(&self.clusters, request, iscsi::get).await
     }
 
     async fn create_iscsi_service(
         &self,
         request: Request<CreateIscsiServiceRequest>,
     ) -> Result<Response<IscsiService>, Status> {
-        super::call(&self.upstream, request, iscsi::create).await
+        super::call(&self.clusters, request, iscsi::create).await
     }
 
     async fn update_iscsi_service(
         &self,
         request: Request<UpdateIscsiServiceRequest>,
     ) -> Result<Response<IscsiService>, Status> {
-        super::call(&self.upstream, request, iscsi::update).await
+        super::call(&self.clusters, request, iscsi::update).await
     }
 
     async fn delete_iscsi_service(
         &self,
         request: Request<DeleteIscsiServiceRequest>,
     ) -> Result<Response<()>, Status> {
-        super::call(&self.upstream, request, iscsi::delete).await
+        super::call(&self.clusters, request, iscsi::delete).await
     }
 
     async fn list_iscsi_service_metrics(
         &self,
         request: Request<ListIscsiServiceMetricsRequest>,
     ) -> Result<Response<ListIscsiServiceMetricsResponse>, Status> {
-        super::call(&self.upstream, request, iscsi::list_metrics).await
+        super::call(&self.clusters, request, iscsi::list_metrics).await
     }
 
     async fn get_iscsi_service_metric(
         &self,
         request: Request<GetIscsiServiceMetricRequest>,
     ) -> Result<Response<PerformanceMetric>, Status> {
-        super::call(&self.upstream, request, iscsi::get_metric).await
+        super::call(&self.clusters, request, iscsi::get_metric).await
     }
 
     type WatchIscsiServiceMetricsStream = Messages<WatchIscsiServiceMetricsResponse>;
@@ -91,10 +91,11 @@ impl IscsiServices for IscsiServicesService {
         request: Request<WatchIscsiServiceMetricsRequest>,
     ) -> Result<Response<Self::WatchIscsiServiceMetricsStream>, Status> {
         let deadline = super::deadline_of(&request);
+        let upstream = super::upstream_for(&self.clusters, &request)?;
         let updates = self
             .watches
             .metrics
-            .watch(&self.upstream, request.get_ref(), deadline)
+            .watch(&upstream, request.get_ref(), deadline)
             .await
             .map_err(super::to_status)?;
         Ok(Response::new(messages(

@@ -4,16 +4,18 @@
 
 mod cifs;
 mod iscsi;
+mod routing;
 mod status;
 mod watch;
 
 use tonic::{Request, Response, Status};
 
 use crate::ontap::Deadline;
-use crate::translate::{GatewayError, Upstream};
+use crate::translate::{Clusters, GatewayError, Upstream};
 
 pub use cifs::CifsConnectionsService;
 pub use iscsi::IscsiServicesService;
+pub use routing::{CLUSTER_METADATA, SVM_METADATA, SvmScoped};
 pub use status::{ERROR_DOMAIN, to_status};
 
 /// The deadline the deadline layer read on the request's arrival; none if
@@ -26,15 +28,25 @@ fn deadline_of<Req>(request: &Request<Req>) -> Deadline {
         .unwrap_or(Deadline::NONE)
 }
 
-/// Runs one translator call and maps its error at the edge. A request that
-/// did not pass the deadline layer has no deadline.
-async fn call<Req, Resp>(
-    upstream: &Upstream,
+/// The cluster `request` goes to, or the status refusing it.
+fn upstream_for<Req: SvmScoped>(
+    clusters: &Clusters,
+    request: &Request<Req>,
+) -> Result<Upstream, Status> {
+    routing::upstream_for(clusters, request).map_err(to_status)
+}
+
+/// Runs one translator call on the cluster the call picks, and maps its
+/// error at the edge. A request that did not pass the deadline layer has no
+/// deadline.
+async fn call<Req: SvmScoped, Resp>(
+    clusters: &Clusters,
     request: Request<Req>,
     translate: impl AsyncFnOnce(&Upstream, &Req, Deadline) -> Result<Resp, GatewayError>,
 ) -> Result<Response<Resp>, Status> {
     let deadline = deadline_of(&request);
-    translate(upstream, request.get_ref(), deadline)
+    let upstream = upstream_for(clusters, &request)?;
+    translate(&upstream, request.get_ref(), deadline)
         .await
         .map(Response::new)
         .map_err(to_status)

@@ -173,7 +173,11 @@ pub fn status_of(err: &GatewayError) -> Status {
                 }
             }
         }
-        GatewayError::WatchTooSlow { .. } | GatewayError::ShuttingDown => {}
+        GatewayError::UnknownCluster { name, .. } => put("cluster".to_owned(), name),
+        GatewayError::WatchTooSlow { .. }
+        | GatewayError::ShuttingDown
+        | GatewayError::CallerUnauthenticated(_)
+        | GatewayError::ClusterNotChosen { .. } => {}
     }
     let mut details = ErrorDetails::new();
     details.set_error_info(row.reason, ERROR_DOMAIN, metadata);
@@ -192,7 +196,14 @@ pub(super) fn log(err: &GatewayError) {
     match err {
         GatewayError::InvalidRequest(_)
         | GatewayError::WatchTooSlow { .. }
-        | GatewayError::ShuttingDown => {
+        | GatewayError::ShuttingDown
+        | GatewayError::CallerUnauthenticated(_)
+        | GatewayError::UnknownCluster { .. }
+        | GatewayError::ClusterNotChosen { .. }
+        | GatewayError::Upstream {
+            source: OntapError::CallerRejected { .. },
+            ..
+        } => {
             tracing::debug!(reason = row.reason, "{logged}")
         }
         GatewayError::Upstream {

@@ -80,13 +80,13 @@ where
             *this.done = true;
             return Poll::Ready(Some(Err(status_of(&GatewayError::ShuttingDown))));
         }
-        if let Some(deadline) = this.deadline {
-            if deadline.as_mut().poll(cx).is_ready() {
-                *this.done = true;
-                return Poll::Ready(Some(Err(Status::deadline_exceeded(
-                    "the call's deadline passed; a watch runs until its deadline or a cancel",
-                ))));
-            }
+        if let Some(deadline) = this.deadline
+            && deadline.as_mut().poll(cx).is_ready()
+        {
+            *this.done = true;
+            return Poll::Ready(Some(Err(Status::deadline_exceeded(
+                "the call's deadline passed; a watch runs until its deadline or a cancel",
+            ))));
         }
         match ready!(this.updates.poll_next(cx)) {
             Some(Ok(update)) => Poll::Ready(Some(Ok((this.to_message)(update)))),

@@ -24,6 +24,14 @@ pub enum Match {
     InvalidRequest,
     /// ONTAP answered 401 to the gateway's own credentials.
     CredentialsRejected,
+    /// ONTAP answered 401 to the caller's own credentials (pass-through).
+    CallerRejected,
+    /// A pass-through call brought no Basic credentials to forward.
+    CallerCredentialsMissing,
+    /// `x-ontap-cluster` names no configured cluster.
+    UnknownCluster,
+    /// Several clusters are configured and the call named none.
+    ClusterNotChosen,
     /// The cluster's TLS certificate did not verify.
     CertificateRejected,
     /// Connection refused, DNS or TLS failure.
@@ -108,6 +116,10 @@ pub const TABLE: &[Row] = &[
     row(Match::OtherHttpStatus, Code::Unknown, "UNEXPECTED_HTTP_STATUS", "an HTTP error status ONTAP does not document"),
     // Failures on the way to ONTAP.
     row(Match::InvalidRequest, Code::InvalidArgument, "INVALID_REQUEST", "the gateway rejected the request before calling ONTAP"),
+    row(Match::CallerCredentialsMissing, Code::Unauthenticated, "CALLER_CREDENTIALS_MISSING", "the cluster takes each caller's own ONTAP credentials (pass-through) and the call carried no `authorization: Basic` metadata; nothing was sent"),
+    row(Match::CallerRejected, Code::Unauthenticated, "CALLER_CREDENTIALS_REJECTED", "ONTAP refused the caller's own credentials (HTTP 401, pass-through)"),
+    row(Match::UnknownCluster, Code::NotFound, "CLUSTER_UNKNOWN", "`x-ontap-cluster` names no cluster the gateway fronts"),
+    row(Match::ClusterNotChosen, Code::InvalidArgument, "CLUSTER_NOT_CHOSEN", "the gateway fronts several clusters and the call named none with `x-ontap-cluster`"),
     row(Match::CredentialsRejected, Code::Unavailable, "GATEWAY_CREDENTIALS_REJECTED", "ONTAP refused the gateway's configured credentials (HTTP 401): the operator's to fix, not the caller's"),
     row(Match::CertificateRejected, Code::Unavailable, "UPSTREAM_CERTIFICATE_UNTRUSTED", "the cluster's TLS certificate did not verify against the CAs the gateway trusts (--ca-cert)"),
     row(Match::Unreachable, Code::Unavailable, "UPSTREAM_UNREACHABLE", "connection refused, DNS or TLS failure"),
@@ -130,6 +142,9 @@ pub fn classify(err: &GatewayError) -> &'static Row {
         GatewayError::InvalidRequest(_) => Match::InvalidRequest,
         GatewayError::WatchTooSlow { .. } => Match::WatchTooSlow,
         GatewayError::ShuttingDown => Match::ShuttingDown,
+        GatewayError::CallerUnauthenticated(_) => Match::CallerCredentialsMissing,
+        GatewayError::UnknownCluster { .. } => Match::UnknownCluster,
+        GatewayError::ClusterNotChosen { .. } => Match::ClusterNotChosen,
         GatewayError::Upstream { source, .. } => match source {
             OntapError::Api { status, error } => {
                 let by_code = error.code.as_deref().and_then(|code| {
@@ -143,6 +158,7 @@ pub fn classify(err: &GatewayError) -> &'static Row {
                 Match::OtherHttpStatus
             }
             OntapError::CredentialsRejected { .. } => Match::CredentialsRejected,
+            OntapError::CallerRejected { .. } => Match::CallerRejected,
             OntapError::CertificateRejected(_) => Match::CertificateRejected,
             OntapError::Unreachable(_) => Match::Unreachable,
             OntapError::ConnectionLost(_) => Match::ConnectionLost,
@@ -236,6 +252,10 @@ mod tests {
             unlisted_http_status_is_unknown, api(418, None), Code::Unknown, "UNEXPECTED_HTTP_STATUS";
             unlisted_ontap_code_falls_back_to_http_status, api(404, Some("999999")), Code::NotFound, "NOT_FOUND";
             invalid_request_is_invalid_argument, GatewayError::InvalidRequest(vec![]), Code::InvalidArgument, "INVALID_REQUEST";
+            missing_caller_credentials_are_unauthenticated, GatewayError::CallerUnauthenticated(crate::ontap::CallerCredentialsError::Missing), Code::Unauthenticated, "CALLER_CREDENTIALS_MISSING";
+            refused_caller_credentials_are_unauthenticated, OntapError::CallerRejected { error: Box::default() }.into(), Code::Unauthenticated, "CALLER_CREDENTIALS_REJECTED";
+            an_unknown_cluster_is_not_found, GatewayError::UnknownCluster { name: "x".into(), known: "`a`".into() }, Code::NotFound, "CLUSTER_UNKNOWN";
+            an_unchosen_cluster_is_invalid_argument, GatewayError::ClusterNotChosen { known: "`a`, `b`".into() }, Code::InvalidArgument, "CLUSTER_NOT_CHOSEN";
             credentials_rejected_is_unavailable, OntapError::CredentialsRejected { error: Box::default() }.into(), Code::Unavailable, "GATEWAY_CREDENTIALS_REJECTED";
             untrusted_certificate_is_unavailable, OntapError::CertificateRejected("UnknownIssuer".into()).into(), Code::Unavailable, "UPSTREAM_CERTIFICATE_UNTRUSTED";
             unreachable_is_unavailable, OntapError::Unreachable("refused".into()).into(), Code::Unavailable, "UPSTREAM_UNREACHABLE";

@@ -3,6 +3,7 @@
 //! one table that turns ONTAP failures into gRPC codes.
 
 pub mod cifs;
+mod clusters;
 pub mod error_table;
 mod expression;
 pub mod iscsi;
@@ -15,8 +16,9 @@ pub mod wire;
 
 use std::sync::Arc;
 
-use crate::ontap::{OntapClient, OntapError};
+use crate::ontap::{CallerCredentials, CallerCredentialsError, OntapClient, OntapError};
 
+pub use clusters::{Clusters, DEFAULT_CLUSTER, DuplicateCluster};
 #[cfg(fuzzing)]
 pub(crate) use list::check_planned_query;
 pub use list::{ListRequestFields, Page};
@@ -47,6 +49,14 @@ impl Upstream {
             page_sizes: Arc::default(),
         }
     }
+
+    /// This cluster, called with `caller`'s credentials.
+    pub fn as_caller(&self, caller: CallerCredentials) -> Self {
+        Self {
+            client: self.client.as_caller(caller),
+            ..self.clone()
+        }
+    }
 }
 
 /// One invalid request field, as reported in `google.rpc.BadRequest`.
@@ -74,6 +84,26 @@ pub enum GatewayError {
     /// The request was rejected before anything went upstream.
     #[error("invalid request: {}", describe(.0))]
     InvalidRequest(Vec<FieldViolation>),
+    /// The cluster takes each caller's own credentials, and the call
+    /// brought none it could forward.
+    #[error("{0}")]
+    CallerUnauthenticated(#[from] CallerCredentialsError),
+    /// `x-ontap-cluster` names no cluster this gateway fronts.
+    #[error("this gateway fronts no cluster named `{name}` (x-ontap-cluster); it fronts {known}")]
+    UnknownCluster {
+        /// The name asked for.
+        name: String,
+        /// The names it fronts, listed.
+        known: String,
+    },
+    /// Several clusters are configured and the call named none.
+    #[error(
+        "this gateway fronts several clusters ({known}): name one with `x-ontap-cluster` metadata"
+    )]
+    ClusterNotChosen {
+        /// The names it fronts, listed.
+        known: String,
+    },
     /// The gateway is shutting down: a stream ends so that its caller
     /// reconnects, to another replica if there is one.
     #[error(

@@ -15,7 +15,7 @@ use tokio_stream::Stream;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
-use super::hub::{Hub, Membership};
+use super::hub::{Hub, Membership, Scoped};
 use super::poll::{self, PollFailed, Source};
 use crate::ontap::Deadline;
 use crate::proto::v1::{CifsConnection, ListCifsConnectionsRequest, WatchCifsConnectionsRequest};
@@ -89,14 +89,14 @@ pub enum ConnectionUpdate {
 
 /// The connection watches of one cluster.
 pub struct ConnectionsWatches {
-    hub: Hub<ConnectionsKey, ConnectionsFeed>,
+    hub: Hub<Scoped<ConnectionsKey>, ConnectionsFeed>,
     /// Polls a watcher may fall behind by before it is ended: past that it
     /// cannot know what changed.
     buffer: usize,
 }
 
 impl ConnectionsWatches {
-    pub(super) fn new(hub: Hub<ConnectionsKey, ConnectionsFeed>, buffer: usize) -> Self {
+    pub(super) fn new(hub: Hub<Scoped<ConnectionsKey>, ConnectionsFeed>, buffer: usize) -> Self {
         Self { hub, buffer }
     }
 
@@ -117,7 +117,8 @@ impl ConnectionsWatches {
                 .collect(),
             interval,
         };
-        let membership = self.hub.join(&key, |stop| {
+        let scoped = (upstream.client.scope(), key.clone());
+        let membership = self.hub.join(&scoped, |stop| {
             let feed = Arc::new(ConnectionsFeed {
                 events: broadcast::channel(self.buffer).0,
                 current: Mutex::new(None),
@@ -262,7 +263,7 @@ pub struct ConnectionUpdates {
     live: BroadcastStream<FeedEvent>,
     ended: Option<Arc<GatewayError>>,
     finished: bool,
-    membership: Membership<ConnectionsKey, ConnectionsFeed>,
+    membership: Membership<Scoped<ConnectionsKey>, ConnectionsFeed>,
 }
 
 impl Stream for ConnectionUpdates {

@@ -9,6 +9,13 @@ use std::sync::{Arc, Mutex, Weak};
 
 use tokio_util::sync::{CancellationToken, DropGuard};
 
+use crate::ontap::ClientScope;
+
+/// A poller's key within the scope it polls for: one cluster, and in
+/// pass-through mode one caller's credentials, so that no watcher reads
+/// what another identity's poll fetched.
+pub type Scoped<K> = (ClientScope, K);
+
 /// How many pollers and watchers are live, for logs and the gateway's own
 /// metrics.
 #[derive(Debug, Default)]

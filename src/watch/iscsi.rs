@@ -15,7 +15,7 @@ use tokio_stream::Stream;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
-use super::hub::{Hub, Membership};
+use super::hub::{Hub, Membership, Scoped};
 use super::poll::{self, PollFailed, Source};
 use super::rates;
 use crate::ontap::Deadline;
@@ -91,14 +91,14 @@ pub enum MetricUpdate {
 
 /// The metrics watches of one cluster.
 pub struct MetricsWatches {
-    hub: Hub<MetricsKey, MetricsFeed>,
+    hub: Hub<Scoped<MetricsKey>, MetricsFeed>,
     /// Polls a watcher may fall behind by before it misses samples: one
     /// ring for all the poller's watchers, not one per watcher.
     buffer: usize,
 }
 
 impl MetricsWatches {
-    pub(super) fn new(hub: Hub<MetricsKey, MetricsFeed>, buffer: usize) -> Self {
+    pub(super) fn new(hub: Hub<Scoped<MetricsKey>, MetricsFeed>, buffer: usize) -> Self {
         Self { hub, buffer }
     }
 
@@ -111,7 +111,8 @@ impl MetricsWatches {
         deadline: Deadline,
     ) -> Result<MetricUpdates, GatewayError> {
         let (key, start) = validate(request)?;
-        let membership = self.hub.join(&key, |stop| {
+        let scoped = (upstream.client.scope(), key.clone());
+        let membership = self.hub.join(&scoped, |stop| {
             let feed = Arc::new(MetricsFeed {
                 events: broadcast::channel(self.buffer).0,
                 latest: Mutex::default(),
@@ -435,7 +436,7 @@ pub struct MetricUpdates {
     missed: u64,
     finished: bool,
     ended: Option<Arc<GatewayError>>,
-    membership: Membership<MetricsKey, MetricsFeed>,
+    membership: Membership<Scoped<MetricsKey>, MetricsFeed>,
 }
 
 impl MetricUpdates {

@@ -14,10 +14,11 @@ use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClien
 use ontap_grpc_gateway::proto::v1::iscsi_services_client::IscsiServicesClient;
 use ontap_grpc_gateway::proto::v1::{IscsiService, SvmRef, UpdateIscsiServiceRequest};
 use ontap_grpc_gateway::server::{self, ServeOptions};
-use ontap_grpc_gateway::translate::{PageTokenKey, Upstream};
+use ontap_grpc_gateway::translate::{Clusters, PageTokenKey, Upstream};
 use ontap_grpc_gateway::watch::Watches;
 use ontap_simulator::{
-    Cluster, Credentials, ExposeSecret, Fault, FaultKind, Simulator, SimulatorConfig,
+    Account, Cluster, Credentials, ExposeSecret, Fault, FaultKind, Role, SecretString, Simulator,
+    SimulatorConfig,
 };
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -89,12 +90,39 @@ impl Gateway {
     ) -> Gateway {
         let client = OntapClient::new(config).expect("client config is valid");
         let upstream = Upstream::new(client, page_tokens);
+        Self::serve(upstream.clone(), upstream.into(), options).await
+    }
+
+    /// A gateway fronting each named cluster, as a `--config` file
+    /// describes them; `upstream` is the first.
+    pub async fn start_fronting(
+        clusters: Vec<(&str, ClientConfig)>,
+        options: ServeOptions,
+    ) -> Gateway {
+        let page_tokens = PageTokenKey::random().expect("the OS has randomness");
+        let metrics = std::sync::Arc::default();
+        let upstreams: Vec<(String, Upstream)> = clusters
+            .into_iter()
+            .map(|(name, config)| {
+                let config = ClientConfig {
+                    metrics: std::sync::Arc::clone(&metrics),
+                    ..config
+                };
+                let client = OntapClient::new(config).expect("client config is valid");
+                (name.to_owned(), Upstream::new(client, page_tokens.clone()))
+            })
+            .collect();
+        let first = upstreams[0].1.clone();
+        let clusters = Clusters::new(upstreams).expect("names are unique");
+        Self::serve(first, clusters, options).await
+    }
+
+    async fn serve(upstream: Upstream, clusters: Clusters, options: ServeOptions) -> Gateway {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
-        let serving = upstream.clone();
         let task = tokio::spawn(async move {
-            server::serve(listener, serving, options, async {
+            server::serve(listener, clusters, options, async {
                 let _ = stopped.await;
             })
             .await
@@ -144,6 +172,41 @@ pub fn client_config(simulator: &Simulator) -> ClientConfig {
         credentials.username,
         credentials.password.expose_secret(),
     )
+}
+
+/// A simulator of the seed cluster that also accepts each of `accounts`
+/// (user, password, role), for calls made as those users.
+pub async fn simulator_with_accounts(accounts: &[(&str, &str, Role)]) -> Simulator {
+    let config = SimulatorConfig {
+        accounts: accounts
+            .iter()
+            .map(|(username, password, role)| Account {
+                username: (*username).to_owned(),
+                password: SecretString::from(*password),
+                role: *role,
+            })
+            .collect(),
+        ..SimulatorConfig::default()
+    };
+    Simulator::start(config, Cluster::seed())
+        .await
+        .expect("simulator starts")
+}
+
+/// `message` as a call carrying `user`'s own ONTAP credentials.
+pub fn as_user<T>(message: T, user: &str, password: &str) -> tonic::Request<T> {
+    use base64::Engine;
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    with_metadata(message, "authorization", &format!("Basic {token}"))
+}
+
+/// `message` with one metadata entry.
+pub fn with_metadata<T>(message: T, key: &'static str, value: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request
+        .metadata_mut()
+        .insert(key, value.parse().expect("ASCII metadata"));
+    request
 }
 
 /// Starts a plain-HTTP simulator with `cluster`.
