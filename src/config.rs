@@ -307,13 +307,20 @@ fn credentials(
 /// A timeout: jiff's friendly form (`30s`, `2m`) or ISO 8601, from 1 ms to
 /// an hour.
 fn parse_timeout(text: &str) -> Result<Duration, String> {
+    parse_duration(text, MAX_TIMEOUT, "1h")
+}
+
+/// A duration as operators write one: jiff's friendly form (`30s`, `500ms`,
+/// `1m 30s`) or ISO 8601 (`PT30S`), from 1 ms to `max` (written `max_shown`
+/// in the error).
+pub fn parse_duration(text: &str, max: Duration, max_shown: &str) -> Result<Duration, String> {
     let parsed: jiff::SignedDuration = text
         .parse()
         .map_err(|_| format!("`{text}` is not a duration like 30s, 500ms or 2m"))?;
     Duration::try_from(parsed)
         .ok()
-        .filter(|d| (Duration::from_millis(1)..=MAX_TIMEOUT).contains(d))
-        .ok_or_else(|| format!("`{text}` is outside 1ms to 1h"))
+        .filter(|d| (Duration::from_millis(1)..=max).contains(d))
+        .ok_or_else(|| format!("`{text}` is outside 1ms to {max_shown}"))
 }
 
 /// The 1-based line of byte `offset` in `text`.

@@ -26,16 +26,9 @@ use ontap_simulator::{
 use tokio::net::TcpListener;
 use tonic::transport::{Certificate, Identity};
 
-/// A duration flag: jiff's friendly form (`30s`, `500ms`, `1m 30s`) or ISO
-/// 8601 (`PT30S`), from 1 ms to a day.
+/// A duration flag, from 1 ms to a day.
 fn duration_flag(text: &str) -> Result<Duration, String> {
-    let parsed: jiff::SignedDuration = text
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration like 30s, 500ms or 2m"))?;
-    Duration::try_from(parsed)
-        .ok()
-        .filter(|d| (Duration::from_millis(1)..=Duration::from_secs(86_400)).contains(d))
-        .ok_or_else(|| format!("`{text}` is outside 1ms to 24h"))
+    config::parse_duration(text, Duration::from_secs(86_400), "24h")
 }
 
 /// A listening address: `IP:PORT`, `localhost:PORT` for 127.0.0.1, or `:PORT` for every
@@ -539,6 +532,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 open_for: args.breaker_open_for,
             },
             metrics: Arc::clone(&metrics),
+            name: Arc::from(name.as_str()),
             ..config
         };
         let client = OntapClient::new(config).map_err(|e| format!("cluster `{name}`: {e}"))?;

@@ -8,8 +8,8 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
-use std::sync::LazyLock;
 use std::sync::atomic::AtomicI64;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use prost::Message;
@@ -33,6 +33,8 @@ struct RpcLabels {
 /// The labels of a request to ONTAP.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct UpstreamLabels {
+    /// The gateway's name for the cluster (`x-ontap-cluster`).
+    cluster: Arc<str>,
     method: &'static str,
     endpoint: &'static str,
     /// The HTTP status, or how the request failed without one.
@@ -135,12 +137,14 @@ impl Metrics {
     /// or how it failed without one.
     pub fn upstream(
         &self,
+        cluster: &Arc<str>,
         method: &http::Method,
         endpoint: &'static str,
         status: Cow<'static, str>,
         took: Duration,
     ) {
         let labels = UpstreamLabels {
+            cluster: Arc::clone(cluster),
             method: method_name(method),
             endpoint,
             status,
@@ -271,6 +275,7 @@ mod tests {
         let endpoint = "/api/protocols/san/iscsi/services/{svm.uuid}";
         for _ in 0..2 {
             metrics.upstream(
+                &Arc::from("east"),
                 &http::Method::GET,
                 endpoint,
                 "200".into(),
@@ -279,7 +284,7 @@ mod tests {
         }
         let text = metrics.render(0, 0);
         assert!(text.contains(&format!(
-            r#"ontap_gateway_upstream_requests_total{{method="GET",endpoint="{endpoint}",status="200"}} 2"#
+            r#"ontap_gateway_upstream_requests_total{{cluster="east",method="GET",endpoint="{endpoint}",status="200"}} 2"#
         )), "{text}");
     }
 

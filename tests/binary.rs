@@ -352,13 +352,7 @@ async fn serve_flags_can_come_from_ontap_gateway_variables() {
 /// How many connections a `ListCifsConnections` of one record through the
 /// gateway at `addr` gets.
 async fn list_one(addr: &str) -> Result<usize, tonic::Status> {
-    let mut client = CifsConnectionsClient::new(connect(format!("http://{addr}")).await);
-    let request = ListCifsConnectionsRequest {
-        page_size: 1,
-        ..Default::default()
-    };
-    let page = client.list_cifs_connections(request).await?.into_inner();
-    Ok(page.cifs_connections.len())
+    list_one_with(addr, &[]).await
 }
 
 #[tokio::test]

@@ -57,6 +57,13 @@ async fn x_ontap_cluster_picks_the_cluster_a_call_goes_to() {
 
     assert_eq!(west.stats().requests, 3);
     assert_eq!(east.stats().requests, 1);
+    let metrics = gateway.upstream.client.metrics().render(0, 0);
+    for counted in [
+        r#"ontap_gateway_upstream_requests_total{cluster="west",method="GET",endpoint="/api/protocols/cifs/connections",status="200"} 3"#,
+        r#"ontap_gateway_upstream_requests_total{cluster="east",method="GET",endpoint="/api/protocols/cifs/connections",status="200"} 1"#,
+    ] {
+        assert!(metrics.contains(counted), "{counted} in {metrics}");
+    }
 }
 
 #[tokio::test]

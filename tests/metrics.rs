@@ -100,9 +100,9 @@ async fn requests_to_ontap_are_counted_by_endpoint_and_status() {
     until_scraped(
         metrics,
         &[
-            r#"ontap_gateway_upstream_requests_total{method="GET",endpoint="/api/protocols/san/iscsi/services/{svm.uuid}",status="200"} 1"#,
-            r#"ontap_gateway_upstream_requests_total{method="GET",endpoint="/api/protocols/san/iscsi/services/{svm.uuid}",status="404"} 1"#,
-            r#"ontap_gateway_upstream_duration_seconds_count{method="GET",endpoint="/api/protocols/san/iscsi/services/{svm.uuid}",status="200"} 1"#,
+            r#"ontap_gateway_upstream_requests_total{cluster="default",method="GET",endpoint="/api/protocols/san/iscsi/services/{svm.uuid}",status="200"} 1"#,
+            r#"ontap_gateway_upstream_requests_total{cluster="default",method="GET",endpoint="/api/protocols/san/iscsi/services/{svm.uuid}",status="404"} 1"#,
+            r#"ontap_gateway_upstream_duration_seconds_count{cluster="default",method="GET",endpoint="/api/protocols/san/iscsi/services/{svm.uuid}",status="200"} 1"#,
         ],
     )
     .await;

@@ -33,6 +33,9 @@ use crate::metrics::Metrics;
 /// How to reach one cluster, and how hard the gateway may press it.
 #[derive(Clone, Debug)]
 pub struct ClientConfig {
+    /// The gateway's name for the cluster (what `x-ontap-cluster` names),
+    /// the `cluster` label of its metrics.
+    pub name: Arc<str>,
     /// `https://cluster-mgmt` (scheme, host and port only).
     pub base_url: String,
     /// Whose credentials each request carries.
@@ -88,6 +91,7 @@ impl ClientConfig {
 
     fn with_credentials(base_url: impl Into<String>, credentials: Credentials) -> Self {
         Self {
+            name: Arc::from(DEFAULT_CLUSTER),
             base_url: base_url.into(),
             credentials,
             tls: TlsOptions::default(),
@@ -235,6 +239,9 @@ impl fmt::Debug for OntapClient {
             .finish()
     }
 }
+
+/// The name of the one cluster a gateway configured by flags fronts.
+pub const DEFAULT_CLUSTER: &str = "default";
 
 static NEXT_CLIENT_ID: AtomicU64 = AtomicU64::new(0);
 
@@ -605,6 +612,7 @@ impl OntapClient {
             Err(_) => Err(OntapError::Timeout { budget, bound }),
         };
         inner.config.metrics.upstream(
+            &inner.config.name,
             &metric_method,
             endpoint,
             outcome_label(&answer),

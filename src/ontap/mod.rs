@@ -23,7 +23,8 @@ pub mod untrusted;
 
 pub use breaker::BreakerConfig;
 pub use client::{
-    ClientConfig, ClientScope, ConfigError, Deadline, OntapClient, Reservation, Response,
+    ClientConfig, ClientScope, ConfigError, DEFAULT_CLUSTER, Deadline, OntapClient, Reservation,
+    Response,
 };
 pub use cluster::{ClusterIdentity, Version};
 pub use coalesce::Coalescing;

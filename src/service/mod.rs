@@ -8,6 +8,8 @@ mod routing;
 mod status;
 mod watch;
 
+use std::borrow::Cow;
+
 use tonic::{Request, Response, Status};
 
 use crate::ontap::Deadline;
@@ -29,10 +31,10 @@ fn deadline_of<Req>(request: &Request<Req>) -> Deadline {
 }
 
 /// The cluster `request` goes to, or the status refusing it.
-fn upstream_for<Req: SvmScoped>(
-    clusters: &Clusters,
+fn upstream_for<'c, Req: SvmScoped>(
+    clusters: &'c Clusters,
     request: &Request<Req>,
-) -> Result<Upstream, Status> {
+) -> Result<Cow<'c, Upstream>, Status> {
     routing::upstream_for(clusters, request).map_err(to_status)
 }
 

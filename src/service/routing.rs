@@ -5,6 +5,8 @@
 //! polling it, agrees with the request: a client that routes by one SVM and
 //! asks about another would quietly defeat the sharing.
 
+use std::borrow::Cow;
+
 use http::header::AUTHORIZATION;
 use tonic::Request;
 
@@ -30,10 +32,10 @@ pub trait SvmScoped {
 }
 
 /// The cluster `request` goes to, checked against its `x-ontap-svm`.
-pub(super) fn upstream_for<Req: SvmScoped>(
-    clusters: &Clusters,
+pub(super) fn upstream_for<'c, Req: SvmScoped>(
+    clusters: &'c Clusters,
     request: &Request<Req>,
-) -> Result<Upstream, GatewayError> {
+) -> Result<Cow<'c, Upstream>, GatewayError> {
     let headers = request.metadata().as_ref();
     check_svm(
         headers.get(SVM_METADATA).map(text),
@@ -44,7 +46,7 @@ pub(super) fn upstream_for<Req: SvmScoped>(
 }
 
 /// Metadata as text; bytes that are not are shown escaped.
-fn text(value: &http::HeaderValue) -> std::borrow::Cow<'_, str> {
+fn text(value: &http::HeaderValue) -> Cow<'_, str> {
     match value.to_str() {
         Ok(text) => text.into(),
         Err(_) => value.as_bytes().escape_ascii().to_string().into(),

@@ -1,14 +1,13 @@
 //! The clusters one gateway fronts, by name: a call picks one with
 //! `x-ontap-cluster` metadata, or goes to the only one.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{GatewayError, Upstream};
 use crate::ontap::CallerCredentials;
-
-/// The name of the one cluster a gateway configured by flags fronts.
-pub const DEFAULT_CLUSTER: &str = "default";
+pub use crate::ontap::DEFAULT_CLUSTER;
 
 /// The clusters, each with its own pooled client, page-token key and
 /// adaptive page sizes.
@@ -46,7 +45,7 @@ impl Clusters {
         &self,
         name: Option<&str>,
         authorization: Option<&http::HeaderValue>,
-    ) -> Result<Upstream, GatewayError> {
+    ) -> Result<Cow<'_, Upstream>, GatewayError> {
         let upstream = match name {
             Some(name) => self
                 .by_name
@@ -60,10 +59,10 @@ impl Clusters {
             })?,
         };
         if !upstream.client.passes_through() {
-            return Ok(upstream.clone());
+            return Ok(Cow::Borrowed(upstream));
         }
         let caller = CallerCredentials::from_metadata(authorization)?;
-        Ok(upstream.as_caller(caller))
+        Ok(Cow::Owned(upstream.as_caller(caller)))
     }
 
     /// The cluster, when there is just one.
@@ -131,7 +130,8 @@ mod tests {
 
     #[test]
     fn a_named_cluster_is_picked_by_its_name() {
-        let east = two().pick(Some("east"), None).unwrap();
+        let clusters = two();
+        let east = clusters.pick(Some("east"), None).unwrap();
         assert_eq!(east.client.base_url(), "https://east.example");
     }
 
@@ -164,7 +164,8 @@ mod tests {
         use base64::Engine;
         let token = base64::engine::general_purpose::STANDARD.encode("alice:pw");
         let basic = http::HeaderValue::from_str(&format!("Basic {token}")).unwrap();
-        let west = two().pick(Some("west"), Some(&basic)).unwrap();
+        let clusters = two();
+        let west = clusters.pick(Some("west"), Some(&basic)).unwrap();
         assert!(west.client.caller().is_some());
         let err = two().pick(Some("west"), None).unwrap_err();
         assert!(
@@ -176,7 +177,8 @@ mod tests {
     #[test]
     fn a_service_account_cluster_ignores_the_callers_authorization() {
         let bearer = http::HeaderValue::from_static("Bearer token");
-        let east = two().pick(Some("east"), Some(&bearer)).unwrap();
+        let clusters = two();
+        let east = clusters.pick(Some("east"), Some(&bearer)).unwrap();
         assert!(east.client.caller().is_none());
     }
 

@@ -106,6 +106,7 @@ impl Gateway {
             .map(|(name, config)| {
                 let config = ClientConfig {
                     metrics: std::sync::Arc::clone(&metrics),
+                    name: name.into(),
                     ..config
                 };
                 let client = OntapClient::new(config).expect("client config is valid");
