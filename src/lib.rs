@@ -4,7 +4,8 @@
 //! [`service`] (gRPC handlers) -> [`watch`] (server streams over shared
 //! upstream pollers) -> [`translate`] (request/response and error mapping)
 //! -> [`ontap`] (the REST client); [`server`] wires them together, with the
-//! probe of the cluster that drives health. The ONTAP simulator is a
+//! probes of the clusters that drive health. [`config`] reads the clusters
+//! file that says which clusters a gateway fronts. The ONTAP simulator is a
 //! separate crate (`ontap-simulator`) that depends on none of them; only the
 //! binary wires it in for `serve --simulate`.
 

@@ -52,12 +52,12 @@ impl fmt::Debug for CallerCredentials {
 pub enum CallerCredentialsError {
     /// The call carries no `authorization` metadata.
     #[error(
-        "this cluster takes each caller's own ONTAP credentials: send `authorization: Basic \
-         base64(user:password)` metadata"
+        "this cluster takes each caller's own ONTAP credentials: send `authorization` metadata \
+         of the form Basic base64(user:password)"
     )]
     Missing,
     /// The metadata is not the Basic scheme ONTAP accepts.
-    #[error("the `authorization` metadata is not `Basic base64(user:password)`")]
+    #[error("the `authorization` metadata is not of the form Basic base64(user:password)")]
     NotBasic,
 }
 
