@@ -110,10 +110,18 @@ async fn shutdown_turns_health_not_serving_while_calls_drain() {
 
 #[tokio::test]
 async fn a_role_that_may_not_read_the_cluster_object_still_counts_as_answering() {
+    common::logs::logs();
     let simulator = simulator_with(Cluster::seed()).await;
     simulator.faults().push(cluster_answering(403));
     let gateway = probing_gateway(&simulator).await;
     until(&mut watch(&gateway, "").await, ServingStatus::Serving).await;
+    let upstream = format!("upstream={}", simulator.base_url());
+    let logged = common::logs::logged();
+    let line = logged
+        .lines()
+        .find(|l| l.contains("the ONTAP cluster answers") && l.contains(&upstream))
+        .expect("the answer is logged");
+    assert!(line.contains("may not read /api/cluster"), "{line}");
 }
 
 #[tokio::test]

@@ -7,9 +7,10 @@
 mod common;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use common::{
-    GUARD, Gateway, SVM1_UUID, as_user, eventually_within, next_message, reason,
+    GUARD, Gateway, SVM1_UUID, as_user, eventually_async, eventually_within, next_message, reason,
     simulator_with_accounts, svm_named,
 };
 use ontap_grpc_gateway::ontap::{ClientConfig, Coalescing};
@@ -21,6 +22,9 @@ use ontap_grpc_gateway::server::ServeOptions;
 use ontap_grpc_gateway::watch::Watches;
 use ontap_simulator::{Fault, FaultKind, Role, Simulator};
 use tonic::Code;
+use tonic_health::pb::HealthCheckRequest;
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
 
 const ALICE: (&str, &str) = ("alice", "alice-readonly-pw");
 const BOB: (&str, &str) = ("bob", "bob-admin-pw");
@@ -60,6 +64,33 @@ fn list_vs1() -> ListCifsConnectionsRequest {
         page_size: 5,
         ..Default::default()
     }
+}
+
+#[tokio::test]
+async fn the_health_probe_asks_without_credentials_and_takes_a_401_as_the_cluster_answering() {
+    common::logs::logs();
+    let simulator = simulator().await;
+    let options = ServeOptions {
+        cluster_probe: Some(Duration::from_millis(50)),
+        ..ServeOptions::default()
+    };
+    let gateway =
+        Gateway::start_with_options(ClientConfig::pass_through(simulator.base_url()), options)
+            .await;
+    let mut health = HealthClient::new(gateway.channel().await);
+    eventually_async("health is SERVING", async || {
+        let answer = health.check(HealthCheckRequest::default()).await.unwrap();
+        answer.into_inner().status() == ServingStatus::Serving
+    })
+    .await;
+    let upstream = format!("upstream={}", simulator.base_url());
+    let logged = common::logs::logged();
+    let line = logged
+        .lines()
+        .find(|l| l.contains("the ONTAP cluster answers") && l.contains(&upstream))
+        .expect("the answer is logged");
+    assert!(line.contains("asked without credentials"), "{line}");
+    assert!(line.contains("INFO"), "{line}");
 }
 
 #[tokio::test]

@@ -183,6 +183,12 @@ mod tests {
     }
 
     #[test]
+    fn a_fleet_passes_through_when_any_of_its_clusters_does() {
+        assert!(two().any_passes_through());
+        assert!(!Clusters::from(service_account()).any_passes_through());
+    }
+
+    #[test]
     fn names_are_unique() {
         let err = Clusters::new([
             ("east".to_owned(), service_account()),
