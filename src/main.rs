@@ -516,25 +516,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         if let UpstreamCredentials::ServiceAccount { username, .. } = &config.credentials {
             service_accounts.push(username.clone());
         }
-        let config = ClientConfig {
-            coalesce_reads: !args.no_coalesce,
-            max_response_bytes: usize::try_from(args.max_response_bytes)
-                .map_err(|_| "--max-response-bytes does not fit this platform".to_owned())?,
-            max_buffered_bytes: usize::try_from(args.max_buffered_bytes)
-                .map_err(|_| "--max-buffered-bytes does not fit this platform".to_owned())?,
-            retry: RetryPolicy {
-                max_retries: args.retries,
-                base_delay: args.retry_base_delay,
-                max_delay: args.retry_max_delay,
-            },
-            breaker: BreakerConfig {
-                failures_to_open: args.breaker_failures,
-                open_for: args.breaker_open_for,
-            },
-            metrics: Arc::clone(&metrics),
-            name: Arc::from(name.as_str()),
-            ..config
-        };
+        let config = with_gateway_settings(config, &args, &name, &metrics)?;
         let client = OntapClient::new(config).map_err(|e| format!("cluster `{name}`: {e}"))?;
         upstreams.push((name, Upstream::new(client, page_tokens.clone())));
     }
@@ -636,6 +618,35 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// `config` with what the flags set for every cluster alike, counting into
+/// `metrics` under `name`.
+fn with_gateway_settings(
+    config: ClientConfig,
+    args: &ServeArgs,
+    name: &str,
+    metrics: &Arc<Metrics>,
+) -> Result<ClientConfig, String> {
+    Ok(ClientConfig {
+        coalesce_reads: !args.no_coalesce,
+        max_response_bytes: usize::try_from(args.max_response_bytes)
+            .map_err(|_| "--max-response-bytes does not fit this platform".to_owned())?,
+        max_buffered_bytes: usize::try_from(args.max_buffered_bytes)
+            .map_err(|_| "--max-buffered-bytes does not fit this platform".to_owned())?,
+        retry: RetryPolicy {
+            max_retries: args.retries,
+            base_delay: args.retry_base_delay,
+            max_delay: args.retry_max_delay,
+        },
+        breaker: BreakerConfig {
+            failures_to_open: args.breaker_failures,
+            open_for: args.breaker_open_for,
+        },
+        metrics: Arc::clone(metrics),
+        name: Arc::from(name),
+        ..config
+    })
+}
+
 /// The one cluster `--ontap-url` and its flags describe.
 fn config_from_flags(args: &ServeArgs) -> Result<ClientConfig, String> {
     // main() has refused a serve without a cluster already.
@@ -671,7 +682,8 @@ fn configs_from_file(path: &std::path::Path) -> Result<Vec<(String, ClientConfig
         .into_iter()
         .map(|spec| {
             let at = |e: String| format!("{shown}:{}: cluster `{}`: {e}", spec.line, spec.name);
-            if spec.allow_plaintext && spec.url.to_ascii_lowercase().starts_with("http://") {
+            // The file was refused unless an http:// URL came with allow_plaintext.
+            if spec.url.to_ascii_lowercase().starts_with("http://") {
                 tracing::warn!(cluster = %spec.name, "allow_plaintext: ONTAP credentials cross the network in clear text");
             }
             let mut config = match &spec.credentials {
@@ -1041,5 +1053,93 @@ mod tests {
         };
         let why = check_exposure(every_interface, &["east-gw", "west-gw"], true, tls).unwrap_err();
         assert!(why.contains("`east-gw`, `west-gw`"), "{why}");
+    }
+
+    fn serve_args(flags: &[&str]) -> ServeArgs {
+        let cli = Cli::try_parse_from(
+            ["ontap-grpc-gateway", "serve", "--simulate"]
+                .iter()
+                .chain(flags),
+        )
+        .expect("flags parse");
+        match cli.command {
+            Command::Serve(args) => *args,
+            Command::Simulate(_) => unreachable!("serve was given"),
+        }
+    }
+
+    fn gateway_settings(flags: &[&str]) -> ClientConfig {
+        let metrics = Arc::new(Metrics::default());
+        let config = ClientConfig::new("https://cluster", "u", "p");
+        let set = with_gateway_settings(config, &serve_args(flags), "east", &metrics).unwrap();
+        assert!(
+            Arc::ptr_eq(&set.metrics, &metrics),
+            "every cluster counts into one registry"
+        );
+        set
+    }
+
+    #[test]
+    fn every_cluster_shares_reads_by_default_and_names_its_metrics() {
+        let set = gateway_settings(&[]);
+        assert!(set.coalesce_reads);
+        assert_eq!(&*set.name, "east");
+    }
+
+    #[test]
+    fn the_gateway_flags_reach_every_clusters_client() {
+        let set = gateway_settings(&[
+            "--no-coalesce",
+            "--max-response-bytes",
+            "2048",
+            "--max-buffered-bytes",
+            "4096",
+            "--retries",
+            "0",
+            "--retry-base-delay",
+            "7ms",
+            "--retry-max-delay",
+            "9ms",
+            "--breaker-failures",
+            "1",
+            "--breaker-open-for",
+            "3s",
+        ]);
+        assert!(!set.coalesce_reads);
+        assert_eq!(set.max_response_bytes, 2048);
+        assert_eq!(set.max_buffered_bytes, 4096);
+        assert_eq!(
+            set.retry,
+            RetryPolicy {
+                max_retries: 0,
+                base_delay: Duration::from_millis(7),
+                max_delay: Duration::from_millis(9),
+            }
+        );
+        assert_eq!(
+            set.breaker,
+            BreakerConfig {
+                failures_to_open: 1,
+                open_for: Duration::from_secs(3),
+            }
+        );
+    }
+
+    #[test]
+    fn a_ca_file_is_read_into_the_trust_and_insecure_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = dir.path().join("ca.pem");
+        std::fs::write(&ca, "PEM BYTES").unwrap();
+        let tls = tls_options(Some(&ca), false).unwrap();
+        assert_eq!(tls.ca_cert_pem.as_deref(), Some(&b"PEM BYTES"[..]));
+        assert!(!tls.insecure_skip_verify);
+        assert!(tls_options(None, true).unwrap().insecure_skip_verify);
+    }
+
+    #[test]
+    fn an_unreadable_ca_file_is_named() {
+        let missing = std::path::Path::new("/nonexistent/ca.pem");
+        let why = tls_options(Some(missing), false).unwrap_err();
+        assert!(why.contains("/nonexistent/ca.pem"), "{why}");
     }
 }

@@ -848,7 +848,7 @@ async fn a_clusters_file_fronts_each_cluster_by_name() {
     let west = common::simulator_with(ontap_simulator::Cluster::seed()).await;
     let dir = tempfile::tempdir().unwrap();
     let file = clusters_file(dir.path(), &east.base_url(), &west.base_url());
-    let (_gateway, addr) = spawn_with_env_until(
+    let (_gateway, addr, before) = spawn_logging_until(
         &[
             "serve",
             "--listen",
@@ -859,6 +859,22 @@ async fn a_clusters_file_fronts_each_cluster_by_name() {
         &[("ONTAP_TEST_PASSWORD", "netapp1!")],
         "listen",
     );
+    for cluster in ["east", "west"] {
+        let named = |l: &&String| l.contains(&format!("cluster={cluster}"));
+        let warned = before
+            .iter()
+            .filter(named)
+            .any(|l| l.contains("clear text"));
+        assert!(
+            warned,
+            "{cluster}'s http:// URL is warned about: {before:?}"
+        );
+        let fronted = before
+            .iter()
+            .filter(named)
+            .any(|l| l.contains("fronting a cluster"));
+        assert!(fronted, "{cluster} is named at start: {before:?}");
+    }
     let listed = list_one_with(&addr, &[("x-ontap-cluster", "west")]).await;
     assert_eq!(listed.unwrap(), 1);
     assert_eq!(

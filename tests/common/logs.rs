@@ -10,7 +10,9 @@ pub fn logs() -> &'static Arc<Mutex<Vec<u8>>> {
         let logs = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&logs);
         tracing_subscriber::fmt()
-            .with_env_filter("warn,access=info,ontap_grpc_gateway::layers=info,ontap_grpc_gateway::server=info")
+            .with_env_filter(
+                "warn,access=info,ontap_grpc_gateway::layers=info,ontap_grpc_gateway::server=info",
+            )
             .with_ansi(false)
             .with_writer(move || Sink(Arc::clone(&sink)))
             .init();
