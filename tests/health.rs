@@ -115,12 +115,7 @@ async fn a_role_that_may_not_read_the_cluster_object_still_counts_as_answering()
     simulator.faults().push(cluster_answering(403));
     let gateway = probing_gateway(&simulator).await;
     until(&mut watch(&gateway, "").await, ServingStatus::Serving).await;
-    let upstream = format!("upstream={}", simulator.base_url());
-    let logged = common::logs::logged();
-    let line = logged
-        .lines()
-        .find(|l| l.contains("the ONTAP cluster answers") && l.contains(&upstream))
-        .expect("the answer is logged");
+    let line = common::logs::probe_answer(&simulator.base_url());
     assert!(line.contains("may not read /api/cluster"), "{line}");
 }
 

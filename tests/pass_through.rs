@@ -83,12 +83,7 @@ async fn the_health_probe_asks_without_credentials_and_takes_a_401_as_the_cluste
         answer.into_inner().status() == ServingStatus::Serving
     })
     .await;
-    let upstream = format!("upstream={}", simulator.base_url());
-    let logged = common::logs::logged();
-    let line = logged
-        .lines()
-        .find(|l| l.contains("the ONTAP cluster answers") && l.contains(&upstream))
-        .expect("the answer is logged");
+    let line = common::logs::probe_answer(&simulator.base_url());
     assert!(line.contains("asked without credentials"), "{line}");
     assert!(line.contains("INFO"), "{line}");
 }

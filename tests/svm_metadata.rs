@@ -24,6 +24,21 @@ fn get_svm2() -> GetIscsiServiceRequest {
     }
 }
 
+/// The status of a list call that must be refused INVALID_ARGUMENT.
+async fn refused_list(
+    h: &Harness,
+    request: tonic::Request<ListCifsConnectionsRequest>,
+) -> tonic::Status {
+    let status = h
+        .cifs()
+        .await
+        .list_cifs_connections(request)
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    status
+}
+
 #[tokio::test]
 async fn svm_metadata_naming_the_requests_svm_is_served() {
     let h = Harness::start().await;
@@ -36,14 +51,7 @@ async fn svm_metadata_naming_the_requests_svm_is_served() {
 #[tokio::test]
 async fn svm_metadata_naming_another_svm_is_refused_naming_the_field() {
     let h = Harness::start().await;
-    let request = with_metadata(list_vs1(), "x-ontap-svm", "vs2");
-    let status = h
-        .cifs()
-        .await
-        .list_cifs_connections(request)
-        .await
-        .unwrap_err();
-    assert_eq!(status.code(), Code::InvalidArgument);
+    let status = refused_list(&h, with_metadata(list_vs1(), "x-ontap-svm", "vs2")).await;
     assert_eq!(bad_fields(&status), ["svm_name"]);
     assert!(
         status.message().contains("x-ontap-svm"),
@@ -60,14 +68,7 @@ async fn svm_metadata_on_a_request_for_every_svm_is_refused() {
         page_size: 5,
         ..Default::default()
     };
-    let request = with_metadata(every_svm, "x-ontap-svm", "vs1");
-    let status = h
-        .cifs()
-        .await
-        .list_cifs_connections(request)
-        .await
-        .unwrap_err();
-    assert_eq!(status.code(), Code::InvalidArgument);
+    let status = refused_list(&h, with_metadata(every_svm, "x-ontap-svm", "vs1")).await;
     assert_eq!(bad_fields(&status), ["x-ontap-svm"]);
 }
 

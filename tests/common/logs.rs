@@ -20,6 +20,17 @@ pub fn logs() -> &'static Arc<Mutex<Vec<u8>>> {
     })
 }
 
+/// The line the cluster probe logged when the cluster at `upstream` first
+/// answered.
+pub fn probe_answer(upstream: &str) -> String {
+    let needle = format!("upstream={upstream}");
+    logged()
+        .lines()
+        .find(|l| l.contains("the ONTAP cluster answers") && l.contains(&needle))
+        .expect("the answer is logged")
+        .to_owned()
+}
+
 /// What was logged so far.
 pub fn logged() -> String {
     String::from_utf8_lossy(&logs().lock().unwrap()).into_owned()
