@@ -41,6 +41,25 @@ struct UpstreamLabels {
     status: Cow<'static, str>,
 }
 
+/// The labels of a change of a collection's adaptive page size.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PageSizeLabels {
+    cluster: Arc<str>,
+    /// The collection's endpoint.
+    endpoint: &'static str,
+    /// `shrink` or `grow`.
+    direction: &'static str,
+}
+
+/// Which way a collection's adaptive page size moved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageSizeChange {
+    /// Halved: ONTAP did not gather a page in time.
+    Shrink,
+    /// Doubled back: ONTAP gathered pages in full again.
+    Grow,
+}
+
 /// Latency buckets from 1 ms to about 65 s, doubling.
 #[derive(Clone, Copy, Debug)]
 struct Buckets;
@@ -59,6 +78,7 @@ pub struct Metrics {
     rpc_seconds: Family<RpcLabels, Histogram, Buckets>,
     upstream_requests: Family<UpstreamLabels, Counter>,
     upstream_seconds: Family<UpstreamLabels, Histogram, Buckets>,
+    page_size_changes: Family<PageSizeLabels, Counter>,
     watchers: Gauge<i64, AtomicI64>,
     pollers: Gauge<i64, AtomicI64>,
 }
@@ -72,6 +92,7 @@ impl Default for Metrics {
         let rpc_seconds = Family::new_with_constructor(Buckets);
         let upstream_requests = Family::<UpstreamLabels, Counter>::default();
         let upstream_seconds = Family::new_with_constructor(Buckets);
+        let page_size_changes = Family::<PageSizeLabels, Counter>::default();
         let watchers = Gauge::<i64, AtomicI64>::default();
         let pollers = Gauge::<i64, AtomicI64>::default();
         registry.register(
@@ -97,6 +118,11 @@ impl Default for Metrics {
             upstream_seconds.clone(),
         );
         registry.register(
+            "page_size_changes",
+            "Times a collection's adaptive page size shrank (ONTAP did not gather a page in time) or grew back",
+            page_size_changes.clone(),
+        );
+        registry.register(
             "watchers",
             "Server streams watching ONTAP now",
             watchers.clone(),
@@ -112,6 +138,7 @@ impl Default for Metrics {
             rpc_seconds,
             upstream_requests,
             upstream_seconds,
+            page_size_changes,
             watchers,
             pollers,
         }
@@ -153,6 +180,24 @@ impl Metrics {
         self.upstream_seconds
             .get_or_create(&labels)
             .observe(took.as_secs_f64());
+    }
+
+    /// Counts a change of `endpoint`'s adaptive page size on `cluster`.
+    pub fn page_size_changed(
+        &self,
+        cluster: &Arc<str>,
+        endpoint: &'static str,
+        change: PageSizeChange,
+    ) {
+        let labels = PageSizeLabels {
+            cluster: Arc::clone(cluster),
+            endpoint,
+            direction: match change {
+                PageSizeChange::Shrink => "shrink",
+                PageSizeChange::Grow => "grow",
+            },
+        };
+        self.page_size_changes.get_or_create(&labels).inc();
     }
 
     /// The Prometheus text exposition, with the live watches as given.
@@ -286,6 +331,27 @@ mod tests {
         assert!(text.contains(&format!(
             r#"ontap_gateway_upstream_requests_total{{cluster="east",method="GET",endpoint="{endpoint}",status="200"}} 2"#
         )), "{text}");
+    }
+
+    #[test]
+    fn page_size_changes_are_counted_by_cluster_endpoint_and_direction() {
+        let metrics = Metrics::default();
+        let east: Arc<str> = Arc::from("east");
+        let endpoint = "/api/protocols/cifs/connections";
+        metrics.page_size_changed(&east, endpoint, PageSizeChange::Shrink);
+        metrics.page_size_changed(&east, endpoint, PageSizeChange::Shrink);
+        metrics.page_size_changed(&east, endpoint, PageSizeChange::Grow);
+        let text = metrics.render(0, 0);
+        for counted in [
+            format!(
+                r#"ontap_gateway_page_size_changes_total{{cluster="east",endpoint="{endpoint}",direction="shrink"}} 2"#
+            ),
+            format!(
+                r#"ontap_gateway_page_size_changes_total{{cluster="east",endpoint="{endpoint}",direction="grow"}} 1"#
+            ),
+        ] {
+            assert!(text.contains(&counted), "{counted} in {text}");
+        }
     }
 
     #[test]

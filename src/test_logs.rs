@@ -1,41 +1,86 @@
 //! What code logs, captured for unit tests that pin a log line.
+//!
+//! One subscriber, installed once for the whole test binary, takes every
+//! event and writes it to the capture of the thread that logged it, if that
+//! thread is capturing its level. Nothing is filtered before the writer, so
+//! tracing's per-callsite interest cache, shared by every thread, never
+//! decides what a capture sees: with scoped subscribers registered and
+//! dropped by tests running at once, a callsite registered meanwhile could
+//! be cached as uninteresting and a line lost (about one run in twelve).
 
-use std::sync::{Arc, Mutex};
+use std::cell::RefCell;
+use std::sync::Once;
 
-/// Runs `f` under a subscriber that records every event at `level` or above,
-/// without time or colour, and returns the lines.
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::util::SubscriberInitExt;
+
+thread_local! {
+    /// The level this thread captures at and what it captured so far.
+    static CAPTURE: RefCell<Option<(tracing::Level, Vec<u8>)>> = const { RefCell::new(None) };
+}
+
+/// Runs `f`, recording every event it logs on this thread at `level` or
+/// above, without time or colour, and returns the lines.
 pub fn captured(level: tracing::Level, f: impl FnOnce()) -> String {
-    // tracing caches each callsite's interest across every thread's
-    // dispatchers; two captures registering and dropping theirs at once
-    // can leave a callsite cached as uninteresting and lose a line, so
-    // captures take turns, each with the cache rebuilt for its subscriber.
-    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
-    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let lines = Lines::default();
-    let writer = lines.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(level)
-        .with_ansi(false)
-        .without_time()
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::with_default(subscriber, || {
-        tracing::callsite::rebuild_interest_cache();
-        f()
-    });
-    let bytes = lines.0.lock().expect("no test panics holding it").clone();
+    install();
+    CAPTURE.with(|capture| *capture.borrow_mut() = Some((level, Vec::new())));
+    f();
+    let (_, bytes) = CAPTURE
+        .with(|capture| capture.borrow_mut().take())
+        .expect("the capture started above");
     String::from_utf8(bytes).expect("log lines are UTF-8")
 }
 
-#[derive(Clone, Default)]
-struct Lines(Arc<Mutex<Vec<u8>>>);
+fn install() {
+    static INSTALLED: Once = Once::new();
+    INSTALLED.call_once(|| {
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .without_time()
+            .with_writer(ThreadCapture)
+            .finish()
+            .try_init()
+            .expect("no other test sets a global subscriber");
+    });
+}
 
-impl std::io::Write for Lines {
+/// Writes an event to the capture of the thread that logged it, when that
+/// thread captures the event's level.
+struct ThreadCapture;
+
+impl<'a> MakeWriter<'a> for ThreadCapture {
+    type Writer = Capture;
+
+    fn make_writer(&'a self) -> Capture {
+        Capture { wanted: false }
+    }
+
+    fn make_writer_for(&'a self, metadata: &tracing::Metadata<'_>) -> Capture {
+        let wanted = CAPTURE.with(|capture| {
+            capture
+                .borrow()
+                .as_ref()
+                .is_some_and(|(level, _)| metadata.level() <= level)
+        });
+        Capture { wanted }
+    }
+}
+
+/// One event's line, kept if its thread wants it.
+struct Capture {
+    wanted: bool,
+}
+
+impl std::io::Write for Capture {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .expect("no test panics holding it")
-            .extend_from_slice(buf);
+        if self.wanted {
+            CAPTURE.with(|capture| {
+                if let Some((_, bytes)) = capture.borrow_mut().as_mut() {
+                    bytes.extend_from_slice(buf);
+                }
+            });
+        }
         Ok(buf.len())
     }
 

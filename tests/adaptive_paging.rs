@@ -141,6 +141,22 @@ async fn full_pages_grow_the_size_back() {
 }
 
 #[tokio::test]
+async fn each_page_size_change_is_counted_in_the_metrics() {
+    let h = Harness::start_with(crowded(), |_| {}).await;
+    h.simulator.faults().push(gateway_timeout(1));
+    for _ in 0..=FULL_PAGES_TO_GROW {
+        list(&h, page(100, "")).await;
+    }
+    let metrics = h.gateway.upstream.client.metrics().render(0, 0);
+    for counted in [
+        r#"ontap_gateway_page_size_changes_total{cluster="default",endpoint="/api/protocols/cifs/connections",direction="shrink"} 1"#,
+        r#"ontap_gateway_page_size_changes_total{cluster="default",endpoint="/api/protocols/cifs/connections",direction="grow"} 1"#,
+    ] {
+        assert!(metrics.contains(counted), "{counted} in {metrics}");
+    }
+}
+
+#[tokio::test]
 async fn count_only_is_never_resized() {
     let h = Harness::start_with(crowded(), |_| {}).await;
     h.simulator.faults().push(gateway_timeout(1));

@@ -360,6 +360,11 @@ impl OntapClient {
         &self.inner.config.metrics
     }
 
+    /// The gateway's name for the cluster.
+    pub fn name(&self) -> &Arc<str> {
+        &self.inner.config.name
+    }
+
     /// The account the gateway signs in to ONTAP as; none in pass-through
     /// mode.
     pub fn username(&self) -> Option<&str> {

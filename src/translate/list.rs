@@ -10,6 +10,7 @@ use super::page_token::{self, PageTokenKey};
 use super::schema::{Schema, Selection, ValueKind, filter_field_name};
 use super::wire::{OntapJson, OntapRecord};
 use super::{FieldViolation, GatewayError};
+use crate::metrics::PageSizeChange;
 use crate::ontap::{ApiPath, Collection, Deadline, OntapError, Query};
 
 /// Records per page when the caller does not say.
@@ -173,6 +174,9 @@ pub async fn fetch_or_empty<T: OntapRecord>(
             }
             Err(e) if is_gateway_timeout(&e) && !request.shared.count_only => {
                 let shrank = sizes.cut_short(collection_path, plan.max_records, "HTTP 504");
+                if shrank {
+                    page_size_changed(upstream, path, PageSizeChange::Shrink);
+                }
                 if retried || !shrank || deadline.remaining().is_some_and(|left| left.is_zero()) {
                     return Err(blame(e, request));
                 }
@@ -195,10 +199,17 @@ pub async fn fetch_or_empty<T: OntapRecord>(
         // cut the page short.
         let cut_short = collection.records.len() < plan.max_records as usize
             && collection.next_href().is_some();
-        if cut_short {
-            sizes.cut_short(collection_path, plan.max_records, "return_timeout");
+        let changed = if cut_short {
+            sizes
+                .cut_short(collection_path, plan.max_records, "return_timeout")
+                .then_some(PageSizeChange::Shrink)
         } else {
-            sizes.gathered(collection_path);
+            sizes
+                .gathered(collection_path)
+                .then_some(PageSizeChange::Grow)
+        };
+        if let Some(change) = changed {
+            page_size_changed(upstream, path, change);
         }
     }
     let next_page_token = match collection.next_href() {
@@ -463,6 +474,14 @@ fn return_timeout(requested: Option<u32>, budget: Duration) -> Option<u32> {
 }
 
 /// ONTAP's answer when it could not gather a page in time.
+/// Counts a change of `path`'s page size in the cluster's metrics.
+fn page_size_changed(upstream: &Upstream, path: &ApiPath, change: PageSizeChange) {
+    let client = &upstream.client;
+    client
+        .metrics()
+        .page_size_changed(client.name(), path.endpoint(), change);
+}
+
 fn is_gateway_timeout(error: &OntapError) -> bool {
     matches!(error, OntapError::Api { status: 504, .. })
 }

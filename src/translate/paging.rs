@@ -77,15 +77,16 @@ impl PageSizes {
     }
 
     /// ONTAP gathered a page of `collection` in full: after
-    /// [`FULL_PAGES_TO_GROW`] in a row a shrunk size doubles.
-    pub fn gathered(&self, collection: &str) {
+    /// [`FULL_PAGES_TO_GROW`] in a row a shrunk size doubles. True when it
+    /// grew.
+    pub fn gathered(&self, collection: &str) -> bool {
         let mut shrunk = self.lock();
         let Some(entry) = shrunk.get_mut(collection) else {
-            return;
+            return false;
         };
         entry.full_pages += 1;
         if entry.full_pages < FULL_PAGES_TO_GROW {
-            return;
+            return false;
         }
         let grown = entry.limit.saturating_mul(2).min(MAX_PAGE_SIZE);
         if grown == MAX_PAGE_SIZE {
@@ -103,6 +104,7 @@ impl PageSizes {
             page_size = grown,
             "ONTAP gathered {FULL_PAGES_TO_GROW} pages in full; asking for more records again"
         );
+        true
     }
 
     /// How often sizes changed so far.
@@ -171,11 +173,12 @@ mod tests {
         sizes.cut_short(CIFS, 1000, "504");
         assert_eq!(sizes.limit(CIFS), 500);
         for _ in 1..FULL_PAGES_TO_GROW {
-            sizes.gathered(CIFS);
+            assert!(!sizes.gathered(CIFS));
         }
         assert_eq!(sizes.limit(CIFS), 500, "not yet");
-        sizes.gathered(CIFS);
+        assert!(sizes.gathered(CIFS), "it grew");
         assert_eq!(sizes.limit(CIFS), MAX_PAGE_SIZE);
+        assert!(!sizes.gathered(CIFS), "nothing left to grow");
         assert_eq!(
             sizes.changes(),
             PageSizeChanges {
