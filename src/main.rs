@@ -17,7 +17,7 @@ use ontap_grpc_gateway::ontap::{
     TlsOptions,
 };
 use ontap_grpc_gateway::server::{self, ServeOptions};
-use ontap_grpc_gateway::translate::{Clusters, DEFAULT_CLUSTER, PageTokenKey, Upstream};
+use ontap_grpc_gateway::translate::{Clusters, PageTokenKey, Upstream};
 use ontap_grpc_gateway::watch::{DEFAULT_WATCH_BUFFER, Watches};
 #[cfg(feature = "simulator")]
 use ontap_simulator::{
@@ -496,14 +496,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let metrics = Arc::new(Metrics::default());
     let (configs, simulator) = if args.simulate {
         let (config, simulator) = embedded_simulator(&args).await?;
-        (vec![(DEFAULT_CLUSTER.to_owned(), config)], Some(simulator))
+        (vec![config], Some(simulator))
     } else if let Some(path) = &args.config {
         (configs_from_file(path)?, None)
     } else {
-        (
-            vec![(DEFAULT_CLUSTER.to_owned(), config_from_flags(&args)?)],
-            None,
-        )
+        (vec![config_from_flags(&args)?], None)
     };
     let page_tokens = match &args.page_token_key_file {
         Some(path) => PageTokenKey::from_file(path),
@@ -512,13 +509,14 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
     let mut service_accounts = Vec::new();
     let mut upstreams = Vec::with_capacity(configs.len());
-    for (name, config) in configs {
+    for config in configs {
         if let UpstreamCredentials::ServiceAccount { username, .. } = &config.credentials {
             service_accounts.push(username.clone());
         }
-        let config = with_gateway_settings(config, &args, &name, &metrics)?;
+        let name = Arc::clone(&config.name);
+        let config = with_gateway_settings(config, &args, &metrics)?;
         let client = OntapClient::new(config).map_err(|e| format!("cluster `{name}`: {e}"))?;
-        upstreams.push((name, Upstream::new(client, page_tokens.clone())));
+        upstreams.push(Upstream::new(client, page_tokens.clone()));
     }
     let clusters = Clusters::new(upstreams).map_err(|e| e.to_string())?;
     let tls = match (&args.tls_cert, &args.tls_key) {
@@ -619,11 +617,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
 }
 
 /// `config` with what the flags set for every cluster alike, counting into
-/// `metrics` under `name`.
+/// `metrics`.
 fn with_gateway_settings(
     config: ClientConfig,
     args: &ServeArgs,
-    name: &str,
     metrics: &Arc<Metrics>,
 ) -> Result<ClientConfig, String> {
     Ok(ClientConfig {
@@ -642,7 +639,6 @@ fn with_gateway_settings(
             open_for: args.breaker_open_for,
         },
         metrics: Arc::clone(metrics),
-        name: Arc::from(name),
         ..config
     })
 }
@@ -675,7 +671,7 @@ fn config_from_flags(args: &ServeArgs) -> Result<ClientConfig, String> {
 
 /// The clusters a `--config` file names, each with its own settings or the
 /// defaults.
-fn configs_from_file(path: &std::path::Path) -> Result<Vec<(String, ClientConfig)>, String> {
+fn configs_from_file(path: &std::path::Path) -> Result<Vec<ClientConfig>, String> {
     let specs = config::read(path).map_err(|e| e.to_string())?;
     let shown = path.display();
     specs
@@ -705,7 +701,8 @@ fn configs_from_file(path: &std::path::Path) -> Result<Vec<(String, ClientConfig
             if let Some(timeout) = spec.queue_timeout {
                 config.queue_timeout = timeout;
             }
-            Ok((spec.name, config))
+            config.name = spec.name.as_str().into();
+            Ok(config)
         })
         .collect()
 }
@@ -1070,8 +1067,11 @@ mod tests {
 
     fn gateway_settings(flags: &[&str]) -> ClientConfig {
         let metrics = Arc::new(Metrics::default());
-        let config = ClientConfig::new("https://cluster", "u", "p");
-        let set = with_gateway_settings(config, &serve_args(flags), "east", &metrics).unwrap();
+        let config = ClientConfig {
+            name: "east".into(),
+            ..ClientConfig::new("https://cluster", "u", "p")
+        };
+        let set = with_gateway_settings(config, &serve_args(flags), &metrics).unwrap();
         assert!(
             Arc::ptr_eq(&set.metrics, &metrics),
             "every cluster counts into one registry"
@@ -1080,7 +1080,7 @@ mod tests {
     }
 
     #[test]
-    fn every_cluster_shares_reads_by_default_and_names_its_metrics() {
+    fn every_cluster_shares_reads_by_default_and_keeps_its_name() {
         let set = gateway_settings(&[]);
         assert!(set.coalesce_reads);
         assert_eq!(&*set.name, "east");

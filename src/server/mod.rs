@@ -186,9 +186,8 @@ pub async fn serve(
     match options.cluster_probe {
         Some(interval) => {
             answering.report().await;
-            for (name, upstream) in clusters.iter() {
+            for (_, upstream) in clusters.iter() {
                 tokio::spawn(probe::run(
-                    name.to_owned(),
                     upstream.client.clone(),
                     interval,
                     Arc::clone(&answering),
@@ -198,13 +197,11 @@ pub async fn serve(
         }
         None => report(&health, true).await,
     }
-    let first = clusters
+    let metrics = clusters
         .iter()
         .next()
-        .map(|(name, upstream)| (name.to_owned(), upstream.client.clone()))
+        .map(|(_, upstream)| Arc::clone(upstream.client.metrics()))
         .expect("a gateway fronts at least one cluster");
-    let (first_name, first_client) = first;
-    let metrics = Arc::clone(first_client.metrics());
 
     let windows = FlowWindows::for_requests_of(options.max_request_bytes);
     let mut builder = Server::builder()
@@ -221,7 +218,7 @@ pub async fn serve(
         // else sees it.
         .layer(grpc_web_layer(options.grpc_web))
         .layer(layers::stack(
-            clusters.only().map_or("-", |_| first_name.as_str()),
+            clusters.only().map_or("-", |only| only.client.name()),
             Arc::clone(&metrics),
             options.auth_tokens,
             options.request_body_timeout,

@@ -10,7 +10,7 @@
 //! crash-loop a pod.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
@@ -91,16 +91,16 @@ enum Seen {
     Failing(&'static str),
 }
 
-/// Probes the cluster `name` every `interval` (sooner after a failure,
+/// Probes `client`'s cluster every `interval` (sooner after a failure,
 /// backing off from a second) until `stop` is cancelled, telling
 /// `answering` whether it answers and logging each change.
 pub(super) async fn run(
-    name: String,
     client: OntapClient,
     interval: Duration,
-    answering: std::sync::Arc<Answering>,
+    answering: Arc<Answering>,
     stop: CancellationToken,
 ) {
+    let name = Arc::clone(client.name());
     let retries = || {
         ExponentialBuilder::new()
             .with_min_delay(FIRST_RETRY.min(interval))

@@ -22,12 +22,12 @@ pub struct Clusters {
 pub struct DuplicateCluster(pub String);
 
 impl Clusters {
-    /// The named clusters, at least one.
-    pub fn new(
-        clusters: impl IntoIterator<Item = (String, Upstream)>,
-    ) -> Result<Self, DuplicateCluster> {
+    /// The clusters, at least one, each under the name its client was
+    /// configured with.
+    pub fn new(clusters: impl IntoIterator<Item = Upstream>) -> Result<Self, DuplicateCluster> {
         let mut by_name = BTreeMap::new();
-        for (name, upstream) in clusters {
+        for upstream in clusters {
+            let name = upstream.client.name().to_string();
             if by_name.contains_key(&name) {
                 return Err(DuplicateCluster(name));
             }
@@ -93,9 +93,10 @@ impl Clusters {
 }
 
 impl From<Upstream> for Clusters {
-    /// One cluster, named [`DEFAULT_CLUSTER`].
+    /// One cluster, under its client's name ([`DEFAULT_CLUSTER`] unless
+    /// configured otherwise).
     fn from(upstream: Upstream) -> Self {
-        Self::new([(DEFAULT_CLUSTER.to_owned(), upstream)]).expect("one name is unique")
+        Self::new([upstream]).expect("one name is unique")
     }
 }
 
@@ -105,27 +106,27 @@ mod tests {
     use crate::ontap::{ClientConfig, OntapClient};
     use crate::translate::PageTokenKey;
 
-    fn upstream(config: ClientConfig) -> Upstream {
+    fn upstream(config: ClientConfig, name: &str) -> Upstream {
+        let config = ClientConfig {
+            name: name.into(),
+            ..config
+        };
         Upstream::new(
             OntapClient::new(config).unwrap(),
             PageTokenKey::random().unwrap(),
         )
     }
 
-    fn service_account() -> Upstream {
-        upstream(ClientConfig::new("https://east.example", "svc", "pw"))
+    fn service_account(name: &str) -> Upstream {
+        upstream(ClientConfig::new("https://east.example", "svc", "pw"), name)
     }
 
-    fn pass_through() -> Upstream {
-        upstream(ClientConfig::pass_through("https://west.example"))
+    fn pass_through(name: &str) -> Upstream {
+        upstream(ClientConfig::pass_through("https://west.example"), name)
     }
 
     fn two() -> Clusters {
-        Clusters::new([
-            ("east".to_owned(), service_account()),
-            ("west".to_owned(), pass_through()),
-        ])
-        .unwrap()
+        Clusters::new([service_account("east"), pass_through("west")]).unwrap()
     }
 
     #[test]
@@ -137,7 +138,10 @@ mod tests {
 
     #[test]
     fn the_only_cluster_is_picked_when_none_is_named() {
-        let clusters = Clusters::from(service_account());
+        let clusters = Clusters::from(Upstream::new(
+            OntapClient::new(ClientConfig::new("https://east.example", "svc", "pw")).unwrap(),
+            PageTokenKey::random().unwrap(),
+        ));
         let only = clusters.pick(None, None).unwrap();
         assert_eq!(only.client.base_url(), "https://east.example");
         assert!(clusters.pick(Some(DEFAULT_CLUSTER), None).is_ok());
@@ -185,16 +189,12 @@ mod tests {
     #[test]
     fn a_fleet_passes_through_when_any_of_its_clusters_does() {
         assert!(two().any_passes_through());
-        assert!(!Clusters::from(service_account()).any_passes_through());
+        assert!(!Clusters::from(service_account("east")).any_passes_through());
     }
 
     #[test]
     fn names_are_unique() {
-        let err = Clusters::new([
-            ("east".to_owned(), service_account()),
-            ("east".to_owned(), pass_through()),
-        ])
-        .unwrap_err();
+        let err = Clusters::new([service_account("east"), pass_through("east")]).unwrap_err();
         assert_eq!(err.0, "east");
     }
 }

@@ -101,7 +101,7 @@ impl Gateway {
     ) -> Gateway {
         let page_tokens = PageTokenKey::random().expect("the OS has randomness");
         let metrics = std::sync::Arc::default();
-        let upstreams: Vec<(String, Upstream)> = clusters
+        let upstreams: Vec<Upstream> = clusters
             .into_iter()
             .map(|(name, config)| {
                 let config = ClientConfig {
@@ -110,10 +110,10 @@ impl Gateway {
                     ..config
                 };
                 let client = OntapClient::new(config).expect("client config is valid");
-                (name.to_owned(), Upstream::new(client, page_tokens.clone()))
+                Upstream::new(client, page_tokens.clone())
             })
             .collect();
-        let first = upstreams[0].1.clone();
+        let first = upstreams[0].clone();
         let clusters = Clusters::new(upstreams).expect("names are unique");
         Self::serve(first, clusters, options).await
     }
