@@ -7,9 +7,9 @@
 //! layout costs a fraction of JSON's to write, hash and encode) names the
 //! collection, a fingerprint of the query that produced the page, and ONTAP's
 //! `start.*` continuation keys and values from its `_links.next`: never a
-//! query. The query sent upstream is always the
-//! one the gateway builds from the current request; a token adds only the
-//! continuation, each key and value checked again on the way in.
+//! query. The query sent upstream is always the one the gateway builds from
+//! the current request; a token adds only the continuation, each key and
+//! value checked again on the way in.
 
 use std::borrow::Cow;
 use std::hash::Hasher;
