@@ -519,14 +519,11 @@ async fn forged_page_token_pointing_elsewhere_is_invalid_argument_and_never_sent
     let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(r#"{"v":1,"next":"/api/security/accounts?fields=*","query":"0"}"#);
     let err = h
-        .cifs()
-        .await
-        .list_cifs_connections(ListCifsConnectionsRequest {
+        .list_error(ListCifsConnectionsRequest {
             page_token: forged,
             ..Default::default()
         })
-        .await
-        .unwrap_err();
+        .await;
     assert_eq!(err.code(), Code::InvalidArgument);
     assert_eq!(reason(&err), "INVALID_REQUEST");
     assert_eq!(h.simulator.stats().requests, 0);

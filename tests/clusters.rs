@@ -71,12 +71,7 @@ async fn an_unknown_cluster_is_not_found_and_named() {
     let (east, west) = two_simulators().await;
     let gateway = fronting(&east, &west, ServeOptions::default()).await;
     let request = with_metadata(list(), "x-ontap-cluster", "north");
-    let status = gateway
-        .cifs()
-        .await
-        .list_cifs_connections(request)
-        .await
-        .unwrap_err();
+    let status = gateway.list_error(request).await;
     assert_eq!(status.code(), Code::NotFound);
     assert_eq!(reason(&status), "CLUSTER_UNKNOWN");
     assert_eq!(error_metadata(&status, "cluster").as_deref(), Some("north"));
@@ -92,12 +87,7 @@ async fn an_unknown_cluster_is_not_found_and_named() {
 async fn with_several_clusters_a_call_that_names_none_is_told_to() {
     let (east, west) = two_simulators().await;
     let gateway = fronting(&east, &west, ServeOptions::default()).await;
-    let status = gateway
-        .cifs()
-        .await
-        .list_cifs_connections(list())
-        .await
-        .unwrap_err();
+    let status = gateway.list_error(list()).await;
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(reason(&status), "CLUSTER_NOT_CHOSEN");
     assert!(status.message().contains("x-ontap-cluster"));

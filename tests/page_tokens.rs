@@ -96,12 +96,7 @@ async fn a_tampered_token_is_invalid_argument_and_never_sent() {
     payload[10] = if payload[10] == b'A' { b'B' } else { b'A' };
     let tampered = format!("{}.{tag}", String::from_utf8(payload).unwrap());
     let before = simulator.stats().requests;
-    let status = gateway
-        .cifs()
-        .await
-        .list_cifs_connections(next_page(tampered))
-        .await
-        .unwrap_err();
+    let status = gateway.list_error(next_page(tampered)).await;
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(bad_fields(&status), ["page_token"]);
     assert_eq!(simulator.stats().requests, before);
@@ -113,14 +108,11 @@ async fn a_token_used_with_other_filters_is_invalid_argument() {
     let gateway = Gateway::start(client_config(&simulator)).await;
     let token = issued_by(&gateway).await;
     let status = gateway
-        .cifs()
-        .await
-        .list_cifs_connections(ListCifsConnectionsRequest {
+        .list_error(ListCifsConnectionsRequest {
             svm_name: "vs1".into(),
             ..next_page(token)
         })
-        .await
-        .unwrap_err();
+        .await;
     assert_eq!(bad_fields(&status), ["page_token"]);
     assert!(
         status.message().contains("different query"),
@@ -202,12 +194,7 @@ async fn a_next_link_without_a_continuation_is_a_malformed_response() {
                 .to_vec(),
         },
     ));
-    let status = gateway
-        .cifs()
-        .await
-        .list_cifs_connections(first_page())
-        .await
-        .unwrap_err();
+    let status = gateway.list_error(first_page()).await;
     assert_eq!(status.code(), Code::Internal);
     assert_eq!(reason(&status), "UPSTREAM_MALFORMED_RESPONSE");
 }

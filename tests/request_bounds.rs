@@ -13,12 +13,7 @@ use tonic_types::StatusExt;
 /// the number of requests that reached the upstream.
 async fn refused_list(request: ListCifsConnectionsRequest) -> (tonic::Status, u64) {
     let h = Harness::start().await;
-    let status = h
-        .cifs()
-        .await
-        .list_cifs_connections(request)
-        .await
-        .unwrap_err();
+    let status = h.list_error(request).await;
     (status, h.simulator.stats().requests)
 }
 

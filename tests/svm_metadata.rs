@@ -29,12 +29,7 @@ async fn refused_list(
     h: &Harness,
     request: tonic::Request<ListCifsConnectionsRequest>,
 ) -> tonic::Status {
-    let status = h
-        .cifs()
-        .await
-        .list_cifs_connections(request)
-        .await
-        .unwrap_err();
+    let status = h.list_error(request).await;
     assert_eq!(status.code(), Code::InvalidArgument);
     status
 }

@@ -27,12 +27,7 @@ fn list() -> ListCifsConnectionsRequest {
 async fn call_with_fault(kind: FaultKind) -> (Harness, tonic::Status) {
     let h = Harness::start().await;
     h.simulator.faults().push(Fault::always(kind));
-    let status = h
-        .cifs()
-        .await
-        .list_cifs_connections(list())
-        .await
-        .unwrap_err();
+    let status = h.list_error(list()).await;
     (h, status)
 }
 
@@ -131,12 +126,7 @@ async fn wrong_gateway_credentials_are_unavailable_not_the_callers_fault_and_nev
     let simulator = common::simulator_with(Cluster::seed()).await;
     let config = ClientConfig::new(simulator.base_url(), "admin", "hunter2-wrong");
     let gateway = Gateway::start(config).await;
-    let status = gateway
-        .cifs()
-        .await
-        .list_cifs_connections(list())
-        .await
-        .unwrap_err();
+    let status = gateway.list_error(list()).await;
     assert_eq!(status.code(), Code::Unavailable);
     assert_eq!(reason(&status), "GATEWAY_CREDENTIALS_REJECTED");
     assert!(!format!("{status:?}").contains("hunter2-wrong"));
@@ -178,12 +168,7 @@ async fn oversized_response_is_resource_exhausted() {
     h.simulator
         .faults()
         .push(Fault::always(FaultKind::Oversized { bytes: 1024 * 1024 }));
-    let status = h
-        .cifs()
-        .await
-        .list_cifs_connections(list())
-        .await
-        .unwrap_err();
+    let status = h.list_error(list()).await;
     assert_eq!(status.code(), Code::ResourceExhausted);
     assert_eq!(reason(&status), "UPSTREAM_RESPONSE_TOO_LARGE");
 }
@@ -192,12 +177,7 @@ async fn oversized_response_is_resource_exhausted() {
 async fn upstream_down_is_unavailable() {
     let addr = closed_port().await;
     let gateway = Gateway::start(ClientConfig::new(format!("http://{addr}"), "admin", "pw")).await;
-    let status = gateway
-        .cifs()
-        .await
-        .list_cifs_connections(list())
-        .await
-        .unwrap_err();
+    let status = gateway.list_error(list()).await;
     assert_eq!(status.code(), Code::Unavailable);
     assert_eq!(reason(&status), "UPSTREAM_UNREACHABLE");
 }
@@ -209,11 +189,8 @@ async fn connect_timeout_is_unavailable_whatever_the_deadline() {
     config.connect_timeout = Duration::from_millis(300);
     let gateway = Gateway::start(config).await;
     let status = gateway
-        .cifs()
-        .await
-        .list_cifs_connections(with_deadline(list(), Duration::from_secs(30)))
-        .await
-        .unwrap_err();
+        .list_error(with_deadline(list(), Duration::from_secs(30)))
+        .await;
     assert_eq!(status.code(), Code::Unavailable);
     assert_eq!(reason(&status), "UPSTREAM_UNREACHABLE");
     assert!(
@@ -231,11 +208,8 @@ async fn upstream_slower_than_the_deadline_is_deadline_exceeded() {
         .faults()
         .push(Fault::always(FaultKind::Delay(Duration::from_secs(5))));
     let status = h
-        .cifs()
-        .await
-        .list_cifs_connections(with_deadline(list(), Duration::from_millis(300)))
-        .await
-        .unwrap_err();
+        .list_error(with_deadline(list(), Duration::from_millis(300)))
+        .await;
     assert_eq!(status.code(), Code::DeadlineExceeded);
     assert_eq!(reason(&status), "UPSTREAM_TIMEOUT");
     assert!(
@@ -254,12 +228,7 @@ async fn upstream_slower_than_the_request_timeout_is_deadline_exceeded() {
     h.simulator
         .faults()
         .push(Fault::always(FaultKind::Delay(Duration::from_secs(5))));
-    let status = h
-        .cifs()
-        .await
-        .list_cifs_connections(list())
-        .await
-        .unwrap_err();
+    let status = h.list_error(list()).await;
     assert_eq!(status.code(), Code::DeadlineExceeded);
     assert!(
         status.message().contains("request timeout"),
@@ -272,9 +241,7 @@ async fn upstream_slower_than_the_request_timeout_is_deadline_exceeded() {
 async fn invalid_request_names_every_bad_field_and_never_goes_upstream() {
     let h = Harness::start().await;
     let status = h
-        .cifs()
-        .await
-        .list_cifs_connections(ListCifsConnectionsRequest {
+        .list_error(ListCifsConnectionsRequest {
             client_port: ">abc".into(),
             svm_uuid: "not-a-uuid".into(),
             page_size: -1,
@@ -285,8 +252,7 @@ async fn invalid_request_names_every_bad_field_and_never_goes_upstream() {
             return_timeout_seconds: Some(500),
             ..Default::default()
         })
-        .await
-        .unwrap_err();
+        .await;
     assert_eq!(status.code(), Code::InvalidArgument);
     assert_eq!(reason(&status), "INVALID_REQUEST");
     assert_eq!(
@@ -413,14 +379,11 @@ async fn more_records_than_the_page_asked_for_is_malformed() {
         .into_bytes(),
     }));
     let status = h
-        .cifs()
-        .await
-        .list_cifs_connections(ListCifsConnectionsRequest {
+        .list_error(ListCifsConnectionsRequest {
             page_size: 2,
             ..Default::default()
         })
-        .await
-        .unwrap_err();
+        .await;
     assert_eq!(status.code(), Code::Internal);
     assert!(
         status.message().contains("max_records"),

@@ -58,11 +58,8 @@ async fn call_whose_deadline_passes_while_queued_is_deadline_exceeded_and_never_
     })
     .await;
     let status = h
-        .cifs()
-        .await
-        .list_cifs_connections(with_deadline(list_of(6), Duration::from_millis(300)))
-        .await
-        .unwrap_err();
+        .list_error(with_deadline(list_of(6), Duration::from_millis(300)))
+        .await;
     assert_eq!(status.code(), Code::DeadlineExceeded);
     assert_eq!(reason(&status), "QUEUED_PAST_DEADLINE");
     assert!(
@@ -114,12 +111,7 @@ async fn call_without_deadline_waits_at_most_the_queue_timeout() {
         h.simulator.stats().in_flight == 1
     })
     .await;
-    let status = h
-        .cifs()
-        .await
-        .list_cifs_connections(list_of(6))
-        .await
-        .unwrap_err();
+    let status = h.list_error(list_of(6)).await;
     assert_eq!(status.code(), Code::ResourceExhausted);
     assert_eq!(reason(&status), "UPSTREAM_CONCURRENCY_LIMIT");
     hog.await.unwrap().unwrap();
@@ -132,11 +124,8 @@ async fn expired_deadline_cancels_the_upstream_request() {
         .faults()
         .push(Fault::always(FaultKind::Delay(Duration::from_secs(5))));
     let status = h
-        .cifs()
-        .await
-        .list_cifs_connections(with_deadline(list(), Duration::from_millis(200)))
-        .await
-        .unwrap_err();
+        .list_error(with_deadline(list(), Duration::from_millis(200)))
+        .await;
     assert_eq!(status.code(), Code::DeadlineExceeded);
     eventually("the simulator sees the upstream request abandoned", || {
         h.simulator.stats().aborted_requests >= 1

@@ -33,12 +33,7 @@ async fn self_signed_cluster_certificate_is_refused_by_default() {
     let simulator = tls_simulator().await;
     assert!(simulator.base_url().starts_with("https://"));
     let gateway = Gateway::start(client_config(&simulator)).await;
-    let status = gateway
-        .cifs()
-        .await
-        .list_cifs_connections(list())
-        .await
-        .unwrap_err();
+    let status = gateway.list_error(list()).await;
     assert_eq!(status.code(), Code::Unavailable);
     assert_eq!(reason(&status), "UPSTREAM_CERTIFICATE_UNTRUSTED");
     assert_eq!(simulator.stats().requests, 0);
@@ -86,12 +81,7 @@ async fn certificate_from_an_untrusted_ca_is_refused() {
     let mut config = client_config(&simulator);
     config.tls = trust(&other);
     let gateway = Gateway::start(config).await;
-    let status = gateway
-        .cifs()
-        .await
-        .list_cifs_connections(list())
-        .await
-        .unwrap_err();
+    let status = gateway.list_error(list()).await;
     assert_eq!(status.code(), Code::Unavailable);
     assert_eq!(reason(&status), "UPSTREAM_CERTIFICATE_UNTRUSTED");
 }

@@ -12,7 +12,9 @@ use std::time::Duration;
 use ontap_grpc_gateway::ontap::{ClientConfig, OntapClient, TlsOptions};
 use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
 use ontap_grpc_gateway::proto::v1::iscsi_services_client::IscsiServicesClient;
-use ontap_grpc_gateway::proto::v1::{IscsiService, SvmRef, UpdateIscsiServiceRequest};
+use ontap_grpc_gateway::proto::v1::{
+    IscsiService, ListCifsConnectionsRequest, SvmRef, UpdateIscsiServiceRequest,
+};
 use ontap_grpc_gateway::server::{self, ServeOptions};
 use ontap_grpc_gateway::translate::{Clusters, PageTokenKey, Upstream};
 use ontap_grpc_gateway::watch::Watches;
@@ -156,6 +158,19 @@ impl Gateway {
         IscsiServicesClient::new(self.channel().await)
     }
 
+    /// The status a ListCifsConnections call fails with; a call that
+    /// succeeds fails the test.
+    pub async fn list_error(
+        &self,
+        request: impl tonic::IntoRequest<ListCifsConnectionsRequest>,
+    ) -> tonic::Status {
+        self.cifs()
+            .await
+            .list_cifs_connections(request)
+            .await
+            .unwrap_err()
+    }
+
     /// Stops the gateway and waits for it to drain.
     pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
@@ -256,6 +271,14 @@ impl Harness {
     /// An IscsiServices client.
     pub async fn iscsi(&self) -> IscsiServicesClient<Channel> {
         self.gateway.iscsi().await
+    }
+
+    /// The status a ListCifsConnections call fails with.
+    pub async fn list_error(
+        &self,
+        request: impl tonic::IntoRequest<ListCifsConnectionsRequest>,
+    ) -> tonic::Status {
+        self.gateway.list_error(request).await
     }
 }
 
