@@ -185,13 +185,13 @@ pub fn decode(
     key.mac(&payload)
         .verify_slice(&tag)
         .map_err(|_| not_issued())?;
-    let version = version_of(&payload).ok_or_else(not_issued)?;
+    let (version, body) = split_version(&payload).ok_or_else(not_issued)?;
     if version != VERSION {
         return Err(format!(
             "has unsupported version {version}; start again from the first page"
         ));
     }
-    let (_, payload): (u32, Payload) = postcard::from_bytes(&payload).map_err(|_| not_issued())?;
+    let payload: Payload = postcard::from_bytes(body).map_err(|_| not_issued())?;
     if payload.path != collection.as_str() {
         return Err("continues another collection".into());
     }
@@ -204,15 +204,14 @@ pub fn decode(
     Ok(payload.start)
 }
 
-/// The version a signed payload declares. Version 2 payloads were JSON
-/// objects, whose first byte would otherwise read as version 123.
-fn version_of(payload: &[u8]) -> Option<u32> {
+/// The version a signed payload declares, and the body after it. Version 2
+/// payloads were JSON objects, whose first byte would otherwise read as
+/// version 123.
+fn split_version(payload: &[u8]) -> Option<(u32, &[u8])> {
     if payload.first() == Some(&b'{') {
-        return Some(2);
+        return Some((2, payload));
     }
-    postcard::take_from_bytes::<u32>(payload)
-        .ok()
-        .map(|(version, _)| version)
+    postcard::take_from_bytes::<u32>(payload).ok()
 }
 
 /// The field a continuation key names (`start.node.uuid` -> `node.uuid`).
