@@ -16,7 +16,7 @@ use ontap_grpc_gateway::ontap::{
     BreakerConfig, ClientConfig, Credentials as UpstreamCredentials, OntapClient, RetryPolicy,
     TlsOptions,
 };
-use ontap_grpc_gateway::server::{self, ServeOptions};
+use ontap_grpc_gateway::server::{self, ClientCa, ServeOptions, TlsIdentity};
 use ontap_grpc_gateway::translate::{Clusters, PageTokenKey, Upstream};
 use ontap_grpc_gateway::watch::{DEFAULT_WATCH_BUFFER, Watches};
 #[cfg(feature = "simulator")]
@@ -24,7 +24,6 @@ use ontap_simulator::{
     CifsChurn, Cluster, Credentials, ExposeSecret, SecretString, Simulator, SimulatorConfig,
 };
 use tokio::net::TcpListener;
-use tonic::transport::{Certificate, Identity};
 
 /// A duration flag, from 1 ms to a day.
 fn duration_flag(text: &str) -> Result<Duration, String> {
@@ -330,7 +329,8 @@ struct ServeArgs {
     /// Open gRPC connections at once; past it a new connection is closed at once (1-100000).
     #[arg(long, env = "ONTAP_GATEWAY_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     max_connections: u32,
-    /// How long a new connection may stay silent before sending its first byte.
+    /// How long a new connection has, from accept, to finish its TLS handshake and its HTTP
+    /// opening (the HTTP/2 preface and first SETTINGS, or an HTTP/1.1 request head).
     #[arg(long, env = "ONTAP_GATEWAY_HANDSHAKE_TIMEOUT", default_value = "10s", value_parser = duration_flag)]
     handshake_timeout: Duration,
     /// Calls (HTTP/2 streams) at once on one connection (1-10000).
@@ -520,16 +520,22 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     }
     let clusters = Clusters::new(upstreams).map_err(|e| e.to_string())?;
     let tls = match (&args.tls_cert, &args.tls_key) {
-        (Some(cert), Some(key)) => Some(Identity::from_pem(
-            std::fs::read(cert).map_err(|e| format!("reading {}: {e}", cert.display()))?,
-            std::fs::read(key).map_err(|e| format!("reading {}: {e}", key.display()))?,
-        )),
+        (Some(cert), Some(key)) => Some(
+            TlsIdentity::from_pem(
+                std::fs::read(cert).map_err(|e| format!("reading {}: {e}", cert.display()))?,
+                std::fs::read(key).map_err(|e| format!("reading {}: {e}", key.display()))?,
+            )
+            .map_err(|e| format!("--tls-cert/--tls-key: {e}"))?,
+        ),
         _ => None,
     };
     let client_ca = match &args.client_ca {
-        Some(path) => Some(Certificate::from_pem(
-            std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?,
-        )),
+        Some(path) => Some(
+            ClientCa::from_pem(
+                std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?,
+            )
+            .map_err(|e| format!("--client-ca {}: {e}", path.display()))?,
+        ),
         None => None,
     };
     let auth_tokens = match &args.auth_tokens {

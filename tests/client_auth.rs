@@ -9,7 +9,7 @@ use common::{Gateway, TestCa, client_config, reason, self_signed_identity, simul
 use ontap_grpc_gateway::layers::TokenHashes;
 use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
 use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
-use ontap_grpc_gateway::server::ServeOptions;
+use ontap_grpc_gateway::server::{ClientCa, ServeOptions, TlsIdentity};
 use ontap_simulator::{Cluster, Simulator};
 use sha2::{Digest, Sha256};
 use tonic::Code;
@@ -89,8 +89,8 @@ async fn health_needs_no_token_so_kubernetes_probes_work() {
 async fn mutual_tls_gateway(simulator: &Simulator, ca: &TestCa) -> (Gateway, String) {
     let (cert, key) = self_signed_identity();
     let options = ServeOptions {
-        tls: Some(Identity::from_pem(&cert, &key)),
-        client_ca: Some(Certificate::from_pem(ca.pem())),
+        tls: Some(TlsIdentity::from_pem(&cert, &key).unwrap()),
+        client_ca: Some(ClientCa::from_pem(ca.pem()).unwrap()),
         ..ServeOptions::default()
     };
     let gateway = Gateway::start_with_options(client_config(simulator), options).await;

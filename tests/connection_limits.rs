@@ -20,9 +20,10 @@ use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
 use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
 use ontap_grpc_gateway::server::ServeOptions;
 use ontap_simulator::{Cluster, Fault, FaultKind, Simulator};
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_stream::wrappers::ReceiverStream;
+use tonic::transport::Channel;
 
 /// Long enough that only a hang trips it.
 const GUARD: Duration = Duration::from_secs(20);
@@ -108,6 +109,120 @@ async fn a_connection_that_never_speaks_is_closed_after_the_handshake_timeout() 
     .await;
     let silent = TcpStream::connect(gateway.addr).await.unwrap();
     assert!(closed_by_server(silent).await);
+}
+
+/// HTTP/2's client preface: what a gRPC client sends first.
+const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// A gateway whose connections have `handshake_timeout` to open.
+async fn gateway_opening_within(
+    handshake_timeout: Duration,
+    grpc_web: bool,
+) -> (Simulator, Gateway) {
+    gateway_with(ServeOptions {
+        handshake_timeout,
+        grpc_web,
+        ..ServeOptions::default()
+    })
+    .await
+}
+
+/// A connection to `addr` that has sent `bytes` and then nothing more.
+async fn sent_only(addr: SocketAddr, bytes: &[u8]) -> TcpStream {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(bytes).await.unwrap();
+    stream
+}
+
+#[tokio::test]
+async fn sockets_that_send_one_byte_cannot_lock_out_a_well_behaved_caller() {
+    const HANDSHAKE: Duration = Duration::from_secs(1);
+    let (_simulator, gateway) = gateway_with(ServeOptions {
+        max_connections: 20,
+        handshake_timeout: HANDSHAKE,
+        ..ServeOptions::default()
+    })
+    .await;
+    let mut one_byte = Vec::new();
+    for _ in 0..20 {
+        one_byte.push(sent_only(gateway.addr, b"P").await);
+    }
+    let addr = gateway.addr;
+    let served = tokio::time::timeout(HANDSHAKE + Duration::from_secs(1), async {
+        loop {
+            if let Ok(channel) = Channel::from_shared(format!("http://{addr}"))
+                .unwrap()
+                .connect()
+                .await
+                && CifsConnectionsClient::new(channel)
+                    .list_cifs_connections(ListCifsConnectionsRequest::default())
+                    .await
+                    .is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(
+        served.is_ok(),
+        "no call was served within the handshake timeout and a second"
+    );
+}
+
+#[tokio::test]
+async fn a_connection_that_sends_all_but_the_last_preface_byte_is_closed() {
+    let (_simulator, gateway) = gateway_opening_within(Duration::from_millis(200), false).await;
+    let stream = sent_only(gateway.addr, &PREFACE[..23]).await;
+    assert!(closed_by_server(stream).await);
+}
+
+#[tokio::test]
+async fn a_connection_that_sends_the_preface_without_its_settings_is_closed() {
+    let (_simulator, gateway) = gateway_opening_within(Duration::from_millis(200), false).await;
+    let stream = sent_only(gateway.addr, PREFACE).await;
+    assert!(closed_by_server(stream).await);
+}
+
+#[tokio::test]
+async fn a_grpc_web_connection_that_stops_mid_header_is_closed() {
+    let (_simulator, gateway) = gateway_opening_within(Duration::from_millis(200), true).await;
+    let stream = sent_only(
+        gateway.addr,
+        b"POST /ontap.v1.CifsConnections/ListCifsConnections HTTP/1.1\r\nhost: gateway\r\ncontent-",
+    )
+    .await;
+    assert!(closed_by_server(stream).await);
+}
+
+#[tokio::test]
+async fn a_client_that_opened_is_served_long_after_the_handshake_timeout() {
+    let (_simulator, gateway) = gateway_opening_within(Duration::from_millis(200), false).await;
+    let mut client = gateway.cifs().await;
+    one_call(&mut client).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    one_call(&mut client).await;
+}
+
+#[tokio::test]
+async fn a_grpc_web_call_is_served_after_its_head_opened_the_connection() {
+    let (_simulator, gateway) = gateway_opening_within(Duration::from_millis(200), true).await;
+    let mut stream = sent_only(
+        gateway.addr,
+        b"POST /grpc.health.v1.Health/Check HTTP/1.1\r\nhost: gateway\r\n\
+          content-type: application/grpc-web+proto\r\ncontent-length: 5\r\n\r\n",
+    )
+    .await;
+    // The body comes after the timeout: the head alone opened the connection.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    stream.write_all(&[0, 0, 0, 0, 0]).await.unwrap();
+    let mut response = vec![0; 12];
+    tokio::time::timeout(GUARD, stream.read_exact(&mut response))
+        .await
+        .expect("the gateway answers")
+        .unwrap();
+    assert_eq!(&response, b"HTTP/1.1 200");
 }
 
 #[tokio::test]

@@ -1,13 +1,23 @@
 //! gRPC over TLS: with `--tls-cert`/`--tls-key` the gateway serves only
-//! TLS, and a client that trusts its certificate gets answers.
+//! TLS, and a client that trusts its certificate gets answers. A client
+//! must finish its TLS handshake and its HTTP opening within the handshake
+//! timeout, and a refused handshake is logged with its reason.
 
 mod common;
 
-use common::{Gateway, client_config, self_signed_identity, simulator_with};
+use std::time::Duration;
+
+use common::{
+    GUARD, Gateway, TestCa, client_config, eventually, logs, self_signed_identity, simulator_with,
+    tls_handshake,
+};
 use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
 use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
+use ontap_grpc_gateway::server::{ClientCa, ServeOptions, TlsIdentity};
 use ontap_simulator::{Cluster, Simulator};
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig};
 
 /// The simulator (kept alive by the caller), a TLS gateway onto it, and the
 /// gateway's certificate.
@@ -16,7 +26,7 @@ async fn tls_gateway() -> (Simulator, Gateway, String) {
     let (cert, key) = self_signed_identity();
     let gateway = Gateway::start_serving(
         client_config(&simulator),
-        Some(Identity::from_pem(&cert, &key)),
+        Some(TlsIdentity::from_pem(&cert, &key).unwrap()),
     )
     .await;
     (simulator, gateway, cert)
@@ -63,4 +73,108 @@ async fn plaintext_client_is_refused_by_a_tls_gateway() {
     }
     .await;
     assert!(result.is_err());
+}
+
+/// A TLS gateway whose connections have 200 ms to open, asking clients
+/// for a certificate `client_ca` signed when given; and its certificate.
+async fn tls_gateway_opening_quickly(
+    simulator: &Simulator,
+    client_ca: Option<&TestCa>,
+) -> (Gateway, String) {
+    let (cert, key) = self_signed_identity();
+    let options = ServeOptions {
+        tls: Some(TlsIdentity::from_pem(&cert, &key).unwrap()),
+        client_ca: client_ca.map(|ca| ClientCa::from_pem(ca.pem()).unwrap()),
+        handshake_timeout: Duration::from_millis(200),
+        ..ServeOptions::default()
+    };
+    let gateway = Gateway::start_with_options(client_config(simulator), options).await;
+    (gateway, cert)
+}
+
+/// Whether the peer closes `stream` (EOF or an error) before [`GUARD`].
+async fn closed_by_server(mut stream: impl AsyncRead + Unpin) -> bool {
+    let mut buf = [0u8; 256];
+    let closed = async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return true,
+                Ok(_) => continue,
+            }
+        }
+    };
+    tokio::time::timeout(GUARD, closed)
+        .await
+        .expect("the connection stayed open")
+}
+
+#[tokio::test]
+async fn a_client_that_stops_mid_tls_handshake_is_closed() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let (gateway, _) = tls_gateway_opening_quickly(&simulator, None).await;
+    let mut stream = TcpStream::connect(gateway.addr).await.unwrap();
+    // The first bytes of a TLS record carrying a ClientHello.
+    stream.write_all(&[0x16, 0x03, 0x01, 0x02]).await.unwrap();
+    assert!(closed_by_server(stream).await);
+}
+
+#[tokio::test]
+async fn a_client_that_sends_one_byte_after_the_tls_handshake_is_closed() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let (gateway, cert) = tls_gateway_opening_quickly(&simulator, None).await;
+    let mut stream = tls_handshake(gateway.addr, &cert).await;
+    stream.write_all(b"P").await.unwrap();
+    stream.flush().await.unwrap();
+    assert!(closed_by_server(stream).await);
+}
+
+#[tokio::test]
+async fn a_refused_client_certificate_is_logged_once_with_its_reason() {
+    logs::logs();
+    let simulator = simulator_with(Cluster::seed()).await;
+    let ca = TestCa::new();
+    let (gateway, cert) = tls_gateway_opening_quickly(&simulator, Some(&ca)).await;
+    for _ in 0..2 {
+        let refused = list_over_tls(&gateway, &cert, ca.server_only_identity()).await;
+        assert!(refused.is_err(), "a server-only certificate is refused");
+    }
+    let refusals = || {
+        logs::logged()
+            .lines()
+            .filter(|line| line.contains("WARN") && line.contains("invalid peer certificate"))
+            .count()
+    };
+    eventually("the refusal is logged", || refusals() > 0).await;
+    let line = logs::logged()
+        .lines()
+        .find(|line| line.contains("invalid peer certificate"))
+        .unwrap()
+        .to_owned();
+    assert!(line.contains("TLS handshake"), "{line}");
+    assert!(line.contains("127.0.0.1"), "{line}");
+    assert_eq!(
+        refusals(),
+        1,
+        "the second refusal from the same address is not"
+    );
+}
+
+/// One call over TLS trusting `server_cert`, presenting `identity`.
+async fn list_over_tls(
+    gateway: &Gateway,
+    server_cert: &str,
+    identity: tonic::transport::Identity,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(server_cert))
+        .domain_name("localhost")
+        .identity(identity);
+    let channel = Channel::from_shared(format!("https://{}", gateway.addr))?
+        .tls_config(tls)?
+        .connect()
+        .await?;
+    CifsConnectionsClient::new(channel)
+        .list_cifs_connections(ListCifsConnectionsRequest::default())
+        .await?;
+    Ok(())
 }

@@ -1,46 +1,37 @@
 //! Accepted connections, bounded: at most `max_connections` open at once
 //! (past it a new connection is closed at once, so its client fails fast
-//! and retries elsewhere, rather than waiting unseen in the backlog), and a
-//! connection that sends nothing within the handshake timeout (the
-//! HTTP/2 preface, or the TLS hello) is closed. When the drain after a
-//! shutdown runs out, every connection is cut at once, whatever its peer
-//! or its calls are doing.
+//! and retries elsewhere, rather than waiting unseen in the backlog). How
+//! long a connection may take to open is the handshakes' business. When
+//! the drain after a shutdown runs out, every connection is cut at once,
+//! whatever its peer or its calls are doing.
 
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tokio::time::Sleep;
 use tokio_stream::Stream;
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
-use tonic::transport::server::{Connected, TcpConnectInfo, TcpIncoming};
+use tonic::transport::server::TcpIncoming;
 
 /// The listener's connections, each holding one of `permits`.
 pub struct BoundedIncoming {
     listener: TcpIncoming,
     permits: Arc<Semaphore>,
-    handshake_timeout: Duration,
     cut: CancellationToken,
 }
 
 impl BoundedIncoming {
     /// Connections from `listener`, at most `max_connections` at once, all
     /// closed when `cut` is cancelled.
-    pub fn new(
-        listener: TcpIncoming,
-        max_connections: usize,
-        handshake_timeout: Duration,
-        cut: CancellationToken,
-    ) -> Self {
+    pub fn new(listener: TcpIncoming, max_connections: usize, cut: CancellationToken) -> Self {
         Self {
             listener,
             permits: Arc::new(Semaphore::new(max_connections)),
-            handshake_timeout,
             cut,
         }
     }
@@ -61,7 +52,6 @@ impl Stream for BoundedIncoming {
                 Ok(permit) => {
                     return Poll::Ready(Some(Ok(BoundedConnection {
                         stream,
-                        handshake: Some(Box::pin(tokio::time::sleep(self.handshake_timeout))),
                         cut: Box::pin(self.cut.clone().cancelled_owned()),
                         _permit: permit,
                     })));
@@ -81,14 +71,17 @@ impl Stream for BoundedIncoming {
 /// One accepted connection, counted against the limit until it closes.
 pub struct BoundedConnection {
     stream: TcpStream,
-    /// Until the peer's first byte: when the connection is closed unheard.
-    handshake: Option<Pin<Box<Sleep>>>,
     /// Resolves when the drain has run out.
     cut: Pin<Box<WaitForCancellationFutureOwned>>,
     _permit: OwnedSemaphorePermit,
 }
 
 impl BoundedConnection {
+    /// The peer's address, while the socket knows it.
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        self.stream.peer_addr().ok()
+    }
+
     /// An error once the drain has run out; the connection's task is
     /// always reading, so this wakes it to close.
     fn check_cut(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
@@ -102,45 +95,14 @@ impl BoundedConnection {
     }
 }
 
-impl Connected for BoundedConnection {
-    type ConnectInfo = TcpConnectInfo;
-
-    fn connect_info(&self) -> TcpConnectInfo {
-        self.stream.connect_info()
-    }
-}
-
 impl AsyncRead for BoundedConnection {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        let this = &mut *self;
-        this.check_cut(cx)?;
-        match Pin::new(&mut this.stream).poll_read(cx, buf) {
-            Poll::Ready(result) => {
-                if buf.filled().len() > before {
-                    this.handshake = None;
-                }
-                Poll::Ready(result)
-            }
-            Poll::Pending => {
-                let silent_too_long = this
-                    .handshake
-                    .as_mut()
-                    .is_some_and(|deadline| deadline.as_mut().poll(cx).is_ready());
-                if silent_too_long {
-                    Poll::Ready(Err(io::Error::new(
-                        io::ErrorKind::TimedOut,
-                        "no handshake within the timeout",
-                    )))
-                } else {
-                    Poll::Pending
-                }
-            }
-        }
+        self.check_cut(cx)?;
+        Pin::new(&mut self.stream).poll_read(cx, buf)
     }
 }
 
@@ -184,16 +146,12 @@ mod tests {
     use tokio::net::TcpListener;
     use tokio_stream::StreamExt;
 
-    use std::net::SocketAddr;
-
-    const HANDSHAKE: Duration = Duration::from_secs(10);
-
     /// Loopback connections bounded at `max`, and the listener's address.
     async fn incoming(max: usize, cut: CancellationToken) -> (BoundedIncoming, SocketAddr) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         (
-            BoundedIncoming::new(TcpIncoming::from(listener), max, HANDSHAKE, cut),
+            BoundedIncoming::new(TcpIncoming::from(listener), max, cut),
             addr,
         )
     }
@@ -256,20 +214,10 @@ mod tests {
         assert_eq!(vectored.kind(), io::ErrorKind::ConnectionAborted);
     }
 
-    #[tokio::test(start_paused = true)]
-    async fn a_silent_connection_is_closed_after_the_handshake_timeout() {
-        let (mut conn, _peer, _incoming) = pair(CancellationToken::new()).await;
-        let error = conn.read(&mut [0; 1]).await.unwrap_err();
-        assert_eq!(error.kind(), io::ErrorKind::TimedOut);
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_connection_that_has_spoken_outlives_the_handshake_timeout() {
-        let (mut conn, mut peer, _incoming) = pair(CancellationToken::new()).await;
-        peer.write_all(b"x").await.unwrap();
-        conn.read_exact(&mut [0; 1]).await.unwrap();
-        let next = tokio::time::timeout(HANDSHAKE * 3, conn.read(&mut [0; 1])).await;
-        assert!(next.is_err(), "still waiting for the peer: {next:?}");
+    #[tokio::test]
+    async fn the_peer_address_is_the_clients() {
+        let (conn, peer, _incoming) = pair(CancellationToken::new()).await;
+        assert_eq!(conn.peer_addr(), Some(peer.local_addr().unwrap()));
     }
 
     #[tokio::test]

@@ -3,14 +3,20 @@
 //! optional TLS and graceful shutdown.
 
 mod connections;
+mod handshakes;
 mod metrics_endpoint;
+mod opening;
 mod probe;
+mod tls;
 
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 use connections::BoundedIncoming;
+pub use handshakes::ConnectionInfo;
+use handshakes::Handshakes;
+pub use tls::{ClientCa, TlsIdentity, TlsSetupError};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tonic_web::GrpcWebLayer;
@@ -19,8 +25,8 @@ use tower::util::{Either, MapResponseLayer};
 use tokio::net::TcpListener;
 use tonic::body::Body;
 use tonic::server::NamedService;
+use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
-use tonic::transport::{Certificate, Identity, Server, ServerTlsConfig};
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
@@ -39,9 +45,12 @@ pub enum ServeError {
     /// Reflection could not index the descriptor sets.
     #[error("building the reflection service: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
-    /// The transport failed (TLS configuration, accept loop).
+    /// The transport failed (the accept loop).
     #[error("gRPC transport: {0}")]
     Transport(#[from] tonic::transport::Error),
+    /// The listener's TLS could not be set up.
+    #[error(transparent)]
+    Tls(#[from] TlsSetupError),
     /// Client certificates can only be asked for in a TLS handshake.
     #[error("a client CA (mutual TLS) needs the server's own certificate and key")]
     ClientCaWithoutTls,
@@ -52,10 +61,11 @@ pub enum ServeError {
 #[derive(Debug)]
 pub struct ServeOptions {
     /// Serve gRPC over TLS with this identity.
-    pub tls: Option<Identity>,
+    pub tls: Option<TlsIdentity>,
     /// With `tls`: accept only clients presenting a certificate this CA
-    /// signed (mutual TLS); others are refused at the handshake.
-    pub client_ca: Option<Certificate>,
+    /// signed (mutual TLS); others are refused at the handshake, and the
+    /// refusal is logged with its reason.
+    pub client_ca: Option<ClientCa>,
     /// Admit only calls bearing one of these tokens (health and reflection
     /// stay open); `None` admits every call.
     pub auth_tokens: Option<TokenHashes>,
@@ -64,7 +74,9 @@ pub struct ServeOptions {
     pub drain_timeout: Duration,
     /// Open connections at once; past it a new one is closed at once.
     pub max_connections: usize,
-    /// How long a new connection may stay silent before its first byte.
+    /// How long a new connection has, from accept, to finish its TLS
+    /// handshake and its HTTP opening (the HTTP/2 preface and first
+    /// SETTINGS, or an HTTP/1.1 request head); past it, it is closed.
     pub handshake_timeout: Duration,
     /// HTTP/2 streams (calls) at once on one connection.
     pub max_concurrent_streams: u32,
@@ -204,7 +216,7 @@ pub async fn serve(
         .expect("a gateway fronts at least one cluster");
 
     let windows = FlowWindows::for_requests_of(options.max_request_bytes);
-    let mut builder = Server::builder()
+    let builder = Server::builder()
         .initial_stream_window_size(windows.stream)
         .initial_connection_window_size(windows.connection)
         .max_frame_size(windows.max_frame)
@@ -224,17 +236,11 @@ pub async fn serve(
             options.request_body_timeout,
             options.max_request_bytes,
         ));
-    match (options.tls, options.client_ca) {
-        (Some(identity), client_ca) => {
-            let mut tls = ServerTlsConfig::new().identity(identity);
-            if let Some(ca) = client_ca {
-                tls = tls.client_ca_root(ca);
-            }
-            builder = builder.tls_config(tls)?;
-        }
+    let tls = match (options.tls, options.client_ca) {
+        (Some(identity), client_ca) => Some(tls::acceptor(identity, client_ca, options.grpc_web)?),
         (None, Some(_)) => return Err(ServeError::ClientCaWithoutTls),
-        (None, None) => {}
-    }
+        (None, None) => None,
+    };
     let watches = options.watches;
     let streams = Arc::clone(&watches);
     let scraping = CancellationToken::new();
@@ -260,11 +266,10 @@ pub async fn serve(
             clusters, watches,
         )));
     let cut = CancellationToken::new();
-    let incoming = BoundedIncoming::new(
-        incoming(listener),
-        options.max_connections,
+    let incoming = Handshakes::new(
+        BoundedIncoming::new(incoming(listener), options.max_connections, cut.clone()),
+        tls,
         options.handshake_timeout,
-        cut.clone(),
     );
     let (signalled, draining) = oneshot::channel();
     let serving = builder.serve_with_incoming_shutdown(routes, incoming, async {

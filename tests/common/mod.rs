@@ -64,7 +64,7 @@ impl Gateway {
     /// Like [`Gateway::start`], serving gRPC over TLS with `identity`.
     pub async fn start_serving(
         config: ClientConfig,
-        tls: Option<tonic::transport::Identity>,
+        tls: Option<ontap_grpc_gateway::server::TlsIdentity>,
     ) -> Gateway {
         let options = ServeOptions {
             tls,
@@ -493,6 +493,42 @@ impl TestCa {
         let cert = params.signed_by(&key, &self.0).unwrap();
         tonic::transport::Identity::from_pem(cert.pem(), key.serialize_pem())
     }
+
+    /// A certificate this CA signed for servers only (its extended key
+    /// usage names no client authentication), which a server refuses
+    /// from a client.
+    pub fn server_only_identity(&self) -> tonic::transport::Identity {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(vec!["client".to_owned()]).unwrap();
+        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
+        let cert = params.signed_by(&key, &self.0).unwrap();
+        tonic::transport::Identity::from_pem(cert.pem(), key.serialize_pem())
+    }
+}
+
+/// A finished TLS handshake with the gateway at `addr`, trusting
+/// `server_cert` (PEM) and offering HTTP/2, before any HTTP is sent.
+pub async fn tls_handshake(
+    addr: SocketAddr,
+    server_cert: &str,
+) -> tokio_rustls::client::TlsStream<tokio::net::TcpStream> {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(rustls::pki_types::CertificateDer::from_pem_slice(server_cert.as_bytes()).unwrap())
+        .unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+        .connect("localhost".try_into().unwrap(), stream)
+        .await
+        .expect("the TLS handshake succeeds")
 }
 
 /// A gateway onto `simulator` whose watches' live pollers and watchers a

@@ -1,0 +1,507 @@
+//! The opening of a connection, under one deadline: an HTTP/2 client's
+//! whole preface and its first SETTINGS frame, or an HTTP/1.1 client's
+//! first complete request head. Until a connection has opened it is
+//! closed at the deadline, however many bytes it has sent: a peer that
+//! sends one byte, or 23 of the preface's 24, must not hold a connection
+//! slot for as long as a served connection may live.
+//!
+//! The bytes are watched as hyper reads them, not read ahead and replayed,
+//! so the server sees exactly what the peer sent.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::time::{Instant, Sleep};
+
+/// HTTP/2's client connection preface (RFC 9113, 3.4).
+const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+/// An HTTP/2 frame header: length (24 bits), type, flags, stream id.
+const FRAME_HEADER: usize = 9;
+/// The frame type a client's preface must be followed by (RFC 9113, 6.5).
+const SETTINGS: u8 = 0x4;
+/// What ends an HTTP/1.1 request head.
+const HEAD_END: &[u8; 4] = b"\r\n\r\n";
+
+/// How far a peer has got through the opening.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opening {
+    /// Bytes so far match the first `matched` bytes of the HTTP/2 preface.
+    Preface { matched: usize },
+    /// The preface is done; `have` bytes of the first frame's header are.
+    FrameHeader {
+        header: [u8; FRAME_HEADER],
+        have: usize,
+    },
+    /// The first SETTINGS frame's payload still has `left` bytes to come.
+    SettingsPayload { left: usize },
+    /// An HTTP/1.x request head, whose last bytes match the first
+    /// `matched` bytes of its CRLF CRLF end.
+    Http1Head { matched: usize },
+    /// The peer has opened; what it sends from here is the server's to judge.
+    Open,
+}
+
+impl Default for Opening {
+    fn default() -> Self {
+        Self::Preface { matched: 0 }
+    }
+}
+
+impl Opening {
+    /// Whether the peer has finished its opening.
+    pub fn is_open(&self) -> bool {
+        matches!(self, Self::Open)
+    }
+
+    /// Advances over `bytes`, the next the peer sent. Bytes that break the
+    /// protocol also end the opening: the server refuses them itself.
+    pub fn advance(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() && !self.is_open() {
+            bytes = self.step(bytes);
+        }
+    }
+
+    /// Consumes what the current state can of `bytes`; returns the rest.
+    fn step<'a>(&mut self, bytes: &'a [u8]) -> &'a [u8] {
+        match *self {
+            Self::Preface { matched } => {
+                let take = bytes.len().min(PREFACE.len() - matched);
+                let agreed = bytes[..take]
+                    .iter()
+                    .zip(&PREFACE[matched..])
+                    .take_while(|(got, want)| got == want)
+                    .count();
+                if agreed < take {
+                    // Not HTTP/2 with prior knowledge: the bytes so far
+                    // were the start of an HTTP/1.x request head.
+                    *self = Self::Http1Head { matched: 0 };
+                    self.advance(&PREFACE[..matched]);
+                    return bytes;
+                }
+                *self = if matched + take == PREFACE.len() {
+                    Self::FrameHeader {
+                        header: [0; FRAME_HEADER],
+                        have: 0,
+                    }
+                } else {
+                    Self::Preface {
+                        matched: matched + take,
+                    }
+                };
+                &bytes[take..]
+            }
+            Self::FrameHeader { mut header, have } => {
+                let take = bytes.len().min(FRAME_HEADER - have);
+                header[have..have + take].copy_from_slice(&bytes[..take]);
+                *self = if have + take < FRAME_HEADER {
+                    Self::FrameHeader {
+                        header,
+                        have: have + take,
+                    }
+                } else if header[3] == SETTINGS {
+                    let left = usize::from(header[0]) << 16
+                        | usize::from(header[1]) << 8
+                        | usize::from(header[2]);
+                    Self::settings_payload(left)
+                } else {
+                    Self::Open
+                };
+                &bytes[take..]
+            }
+            Self::SettingsPayload { left } => {
+                let take = bytes.len().min(left);
+                *self = Self::settings_payload(left - take);
+                &bytes[take..]
+            }
+            Self::Http1Head { matched } => {
+                let byte = bytes[0];
+                *self = if byte == HEAD_END[matched] {
+                    if matched + 1 == HEAD_END.len() {
+                        Self::Open
+                    } else {
+                        Self::Http1Head {
+                            matched: matched + 1,
+                        }
+                    }
+                } else {
+                    // A CR restarts the end's match; the end holds no
+                    // other repeat that could overlap.
+                    Self::Http1Head {
+                        matched: usize::from(byte == HEAD_END[0]),
+                    }
+                };
+                &bytes[1..]
+            }
+            Self::Open => bytes,
+        }
+    }
+
+    fn settings_payload(left: usize) -> Self {
+        if left == 0 {
+            Self::Open
+        } else {
+            Self::SettingsPayload { left }
+        }
+    }
+}
+
+/// Why a connection was closed before it opened.
+#[derive(Debug, thiserror::Error)]
+#[error("the peer did not finish its opening ({stage}) within the handshake timeout")]
+pub struct OpeningTimedOut {
+    stage: &'static str,
+}
+
+impl OpeningTimedOut {
+    /// Where in its opening the peer stopped, for the log.
+    pub fn stage(&self) -> &'static str {
+        self.stage
+    }
+}
+
+/// Who hears that a connection did not open in time.
+type TimeoutReport = Box<dyn FnOnce(&OpeningTimedOut) + Send>;
+
+/// A connection whose reads fail once `deadline` passes before it opened.
+pub struct OpeningDeadline<S> {
+    inner: S,
+    /// Until the peer has opened: how far it got, and when it must finish.
+    pending: Option<(Opening, Pin<Box<Sleep>>)>,
+    on_timeout: Option<TimeoutReport>,
+}
+
+impl<S> OpeningDeadline<S> {
+    /// Watches `inner`, whose opening must be done by `deadline`;
+    /// `on_timeout` hears of it once if not.
+    pub fn new(
+        inner: S,
+        deadline: Instant,
+        on_timeout: impl FnOnce(&OpeningTimedOut) + Send + 'static,
+    ) -> Self {
+        Self {
+            inner,
+            pending: Some((
+                Opening::default(),
+                Box::pin(tokio::time::sleep_until(deadline)),
+            )),
+            on_timeout: Some(Box::new(on_timeout)),
+        }
+    }
+
+    /// The connection underneath.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// An error once the deadline has passed with the opening unfinished.
+    fn check_deadline(&mut self, cx: &mut Context<'_>) -> io::Result<()> {
+        let Some((opening, deadline)) = &mut self.pending else {
+            return Ok(());
+        };
+        if deadline.as_mut().poll(cx).is_pending() {
+            return Ok(());
+        }
+        let timed_out = OpeningTimedOut {
+            stage: stage(opening),
+        };
+        if let Some(report) = self.on_timeout.take() {
+            report(&timed_out);
+        }
+        Err(io::Error::new(io::ErrorKind::TimedOut, timed_out))
+    }
+}
+
+/// A name for where an unfinished opening stopped.
+fn stage(opening: &Opening) -> &'static str {
+    match opening {
+        Opening::Preface { matched: 0 } => "nothing sent",
+        Opening::Preface { .. } => "part of the HTTP/2 preface",
+        Opening::FrameHeader { .. } | Opening::SettingsPayload { .. } => {
+            "the HTTP/2 preface without its SETTINGS"
+        }
+        Opening::Http1Head { .. } => "part of an HTTP/1.1 request head",
+        Opening::Open => "open",
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for OpeningDeadline<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = &mut *self;
+        this.check_deadline(cx)?;
+        let before = buf.filled().len();
+        let read = Pin::new(&mut this.inner).poll_read(cx, buf);
+        if let (Poll::Ready(Ok(())), Some((opening, _))) = (&read, &mut this.pending) {
+            opening.advance(&buf.filled()[before..]);
+            if opening.is_open() {
+                this.pending = None;
+                this.on_timeout = None;
+            }
+        }
+        read
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for OpeningDeadline<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt, duplex};
+
+    /// The preface and an empty SETTINGS frame, as every gRPC client opens.
+    fn http2_opening(settings_payload: usize) -> Vec<u8> {
+        let mut bytes = PREFACE.to_vec();
+        let len = u32::try_from(settings_payload).unwrap().to_be_bytes();
+        bytes.extend_from_slice(&[len[1], len[2], len[3], SETTINGS, 0, 0, 0, 0, 0]);
+        bytes.extend(std::iter::repeat_n(0u8, settings_payload));
+        bytes
+    }
+
+    fn after(bytes: &[u8]) -> Opening {
+        let mut opening = Opening::default();
+        opening.advance(bytes);
+        opening
+    }
+
+    #[test]
+    fn nothing_sent_is_not_open() {
+        assert_eq!(after(b""), Opening::Preface { matched: 0 });
+    }
+
+    #[test]
+    fn one_byte_of_the_preface_is_not_open() {
+        assert_eq!(after(b"P"), Opening::Preface { matched: 1 });
+    }
+
+    #[test]
+    fn all_but_the_last_preface_byte_is_not_open() {
+        assert_eq!(after(&PREFACE[..23]), Opening::Preface { matched: 23 });
+    }
+
+    #[test]
+    fn the_preface_alone_is_not_open() {
+        assert!(matches!(
+            after(PREFACE),
+            Opening::FrameHeader { have: 0, .. }
+        ));
+    }
+
+    #[test]
+    fn the_preface_and_part_of_a_frame_header_is_not_open() {
+        let opening = http2_opening(0);
+        assert!(matches!(
+            after(&opening[..PREFACE.len() + 5]),
+            Opening::FrameHeader { have: 5, .. }
+        ));
+    }
+
+    #[test]
+    fn the_preface_and_an_empty_settings_frame_is_open() {
+        assert!(after(&http2_opening(0)).is_open());
+    }
+
+    #[test]
+    fn a_settings_frame_is_open_only_with_its_whole_payload() {
+        let opening = http2_opening(12);
+        assert_eq!(
+            after(&opening[..opening.len() - 1]),
+            Opening::SettingsPayload { left: 1 }
+        );
+        assert!(after(&opening).is_open());
+    }
+
+    #[test]
+    fn a_first_frame_other_than_settings_ends_the_opening_for_the_server_to_refuse() {
+        let mut bytes = PREFACE.to_vec();
+        bytes.extend_from_slice(&[0, 0, 0, 0x6, 0, 0, 0, 0, 0]);
+        assert!(after(&bytes).is_open());
+    }
+
+    #[test]
+    fn an_http1_request_head_is_open_at_its_blank_line() {
+        let head = b"POST /x HTTP/1.1\r\nhost: a\r\ncontent-type: application/grpc-web\r\n\r\n";
+        assert_eq!(
+            after(&head[..head.len() - 1]),
+            Opening::Http1Head { matched: 3 }
+        );
+        assert!(after(head).is_open());
+    }
+
+    #[test]
+    fn an_http1_head_that_stops_mid_header_is_not_open() {
+        assert_eq!(
+            after(b"POST /x HTTP/1.1\r\nhost: a\r\ncontent-"),
+            Opening::Http1Head { matched: 0 }
+        );
+    }
+
+    #[test]
+    fn a_head_that_starts_like_the_preface_is_read_as_http1() {
+        assert_eq!(
+            after(b"PRI * HTTP/1.1\r\n"),
+            Opening::Http1Head { matched: 2 }
+        );
+        assert!(after(b"PRI * HTTP/1.1\r\n\r\n").is_open());
+    }
+
+    #[test]
+    fn a_lone_cr_lf_does_not_end_an_http1_head() {
+        assert_eq!(
+            after(b"GET / HTTP/1.1\r\n\r\r\n"),
+            Opening::Http1Head { matched: 2 }
+        );
+    }
+
+    proptest! {
+        /// However the peer's bytes are split across reads, the opening
+        /// is where it is when they arrive at once, and ends exactly at
+        /// its last byte.
+        #[test]
+        fn splitting_the_bytes_never_changes_the_opening(
+            payload in 0usize..40,
+            cuts in proptest::collection::vec(0usize..80, 0..8),
+            http1 in any::<bool>(),
+        ) {
+            let (bytes, ends_at) = if http1 {
+                let head = b"POST /a HTTP/1.1\r\nx: \r\n\r\n";
+                ([&head[..], b"trailing"].concat(), head.len())
+            } else {
+                let opening = http2_opening(payload);
+                let ends_at = opening.len();
+                ([&opening[..], b"more"].concat(), ends_at)
+            };
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(bytes.len())).collect();
+            cuts.sort_unstable();
+            let mut opening = Opening::default();
+            let mut start = 0;
+            for end in cuts.into_iter().chain([bytes.len()]) {
+                opening.advance(&bytes[start..end]);
+                start = end;
+                prop_assert_eq!(opening, after(&bytes[..end]));
+                prop_assert_eq!(opening.is_open(), end >= ends_at);
+            }
+            prop_assert!(!after(&bytes[..ends_at - 1]).is_open());
+        }
+    }
+
+    const DEADLINE: Duration = Duration::from_secs(10);
+
+    /// A watched server side and its peer, counting timeout reports.
+    fn watched() -> (
+        OpeningDeadline<tokio::io::DuplexStream>,
+        tokio::io::DuplexStream,
+        Arc<AtomicUsize>,
+    ) {
+        let (server, peer) = duplex(1024);
+        let reports = Arc::new(AtomicUsize::new(0));
+        let counted = Arc::clone(&reports);
+        let watched = OpeningDeadline::new(server, Instant::now() + DEADLINE, move |_| {
+            counted.fetch_add(1, Ordering::SeqCst);
+        });
+        (watched, peer, reports)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_byte_does_not_disarm_the_deadline() {
+        let (mut server, mut peer, reports) = watched();
+        peer.write_all(b"P").await.unwrap();
+        server.read_exact(&mut [0; 1]).await.unwrap();
+        let error = server.read(&mut [0; 8]).await.unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::TimedOut);
+        assert!(
+            error.to_string().contains("part of the HTTP/2 preface"),
+            "{error}"
+        );
+        assert_eq!(reports.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_peer_that_drips_its_preface_past_the_deadline_is_closed() {
+        let (mut server, mut peer, _reports) = watched();
+        let dripping = tokio::spawn(async move {
+            for byte in PREFACE {
+                peer.write_all(&[*byte]).await.unwrap();
+                tokio::time::sleep(DEADLINE / 8).await;
+            }
+            peer
+        });
+        let mut buf = [0; 64];
+        let error = loop {
+            match server.read(&mut buf).await {
+                Ok(_) => continue,
+                Err(error) => break error,
+            }
+        };
+        assert_eq!(error.kind(), io::ErrorKind::TimedOut);
+        dripping.abort();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_opened_connection_outlives_the_deadline() {
+        let (mut server, mut peer, reports) = watched();
+        let opening = http2_opening(6);
+        peer.write_all(&opening).await.unwrap();
+        let mut got = vec![0; opening.len()];
+        server.read_exact(&mut got).await.unwrap();
+        let next = tokio::time::timeout(DEADLINE * 3, server.read(&mut [0; 1])).await;
+        assert!(next.is_err(), "still waiting for the peer: {next:?}");
+        assert_eq!(reports.load(Ordering::SeqCst), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_silent_peer_is_closed_at_the_deadline() {
+        let (mut server, _peer, _reports) = watched();
+        let error = server.read(&mut [0; 1]).await.unwrap_err();
+        assert!(error.to_string().contains("nothing sent"), "{error}");
+    }
+
+    #[tokio::test]
+    async fn writes_pass_through() {
+        let (mut server, mut peer, _reports) = watched();
+        server.write_all(b"settings").await.unwrap();
+        server.flush().await.unwrap();
+        let mut got = [0; 8];
+        peer.read_exact(&mut got).await.unwrap();
+        assert_eq!(&got, b"settings");
+        server.shutdown().await.unwrap();
+        assert_eq!(peer.read(&mut got).await.unwrap(), 0);
+    }
+}
