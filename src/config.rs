@@ -97,6 +97,13 @@ pub enum ConfigError {
 
 /// The longest timeout a cluster may set: an hour.
 const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+/// The longest cluster name: a DNS label's bound. A name travels in
+/// `x-ontap-cluster` metadata and every log line, metric label and health
+/// service name about its cluster, where a long one costs on each.
+pub const MAX_CLUSTER_NAME_LEN: usize = 63;
+/// How much of a refused name an error shows: enough to find it in the
+/// file, not a 5,000-character line.
+const NAME_SHOWN: usize = 40;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -160,18 +167,8 @@ pub fn parse(text: &str, path: &str) -> Result<Vec<ClusterSpec>, ConfigError> {
         let line = line_of(text, table.span().start);
         let table = table.into_inner();
         let name = table.name.get_ref();
-        if name.is_empty()
-            || !name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-        {
-            return Err(at(
-                Some(table.name.span()),
-                format!(
-                    "cluster name `{name}` must be letters, digits, `.`, `_` or `-` (it travels \
-                     in x-ontap-cluster metadata)"
-                ),
-            ));
+        if let Err(why) = check_name(name) {
+            return Err(at(Some(table.name.span()), why));
         }
         if let Some(first) = specs.iter().find(|s| &s.name == name) {
             return Err(at(
@@ -233,6 +230,38 @@ pub fn parse(text: &str, path: &str) -> Result<Vec<ClusterSpec>, ConfigError> {
         });
     }
     Ok(specs)
+}
+
+/// A cluster name: 1 to [`MAX_CLUSTER_NAME_LEN`] ASCII letters, digits,
+/// `.`, `_` or `-`, which every log format, Prometheus label value and
+/// metadata value carries as it is.
+fn check_name(name: &str) -> Result<(), String> {
+    let mut shown: String = name
+        .chars()
+        .take(NAME_SHOWN)
+        .flat_map(char::escape_debug)
+        .collect();
+    if name.chars().nth(NAME_SHOWN).is_some() {
+        shown.push_str("...");
+    }
+    if name.len() > MAX_CLUSTER_NAME_LEN {
+        return Err(format!(
+            "cluster name `{shown}` is {} bytes long; at most {MAX_CLUSTER_NAME_LEN} (it names \
+             the cluster in metric labels, logs and health services)",
+            name.len()
+        ));
+    }
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    {
+        return Err(format!(
+            "cluster name `{shown}` must be letters, digits, `.`, `_` or `-` (it travels in \
+             x-ontap-cluster metadata)"
+        ));
+    }
+    Ok(())
 }
 
 /// The credentials a table describes, which must be complete for its mode
@@ -425,6 +454,42 @@ credentials = "pass-through"
     fn names_must_be_fit_for_metadata() {
         let (line, _) = error(&TWO.replace("name = \"west\"", "name = \"we st\""));
         assert_eq!(line, 14);
+    }
+
+    #[test]
+    fn a_name_longer_than_63_bytes_is_refused_naming_its_line() {
+        let long = "w".repeat(5_000);
+        let (line, message) = error(&TWO.replace("name = \"west\"", &format!("name = \"{long}\"")));
+        assert_eq!(line, 14);
+        assert!(message.contains("5000 bytes long; at most 63"), "{message}");
+        assert!(
+            message.len() < 200,
+            "the name is not echoed whole: {message}"
+        );
+    }
+
+    #[test]
+    fn a_name_of_63_bytes_is_accepted() {
+        let name = format!("west-{}", "9".repeat(MAX_CLUSTER_NAME_LEN - 5));
+        let specs = parse(&TWO.replace("west", &name), "c").unwrap();
+        assert_eq!(specs[1].name, name);
+    }
+
+    #[test]
+    fn a_name_with_a_character_no_label_takes_is_refused() {
+        for bad in [
+            "",
+            "we st",
+            "west/1",
+            "wést",
+            "west{x=\\\"1\\\"}",
+            "west\\n",
+        ] {
+            let text = TWO.replace("name = \"west\"", &format!("name = \"{bad}\""));
+            let (line, message) = error(&text);
+            assert_eq!(line, 14, "{bad}");
+            assert!(message.contains("letters, digits"), "{bad}: {message}");
+        }
     }
 
     #[test]

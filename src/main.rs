@@ -661,11 +661,18 @@ fn config_from_flags(args: &ServeArgs) -> Result<ClientConfig, String> {
     let mut config = match args.credentials {
         Some(CredentialMode::PassThrough) => ClientConfig::pass_through(url),
         Some(CredentialMode::ServiceAccount) | None => {
-            let password = match &args.password_file {
-                Some(path) => PasswordSource::File(path.clone()),
-                None => PasswordSource::Env(args.password_env.clone()),
+            let (password, flag) = match &args.password_file {
+                Some(path) => (PasswordSource::File(path.clone()), "--password-file"),
+                None => (
+                    PasswordSource::Env(args.password_env.clone()),
+                    "--password-env",
+                ),
             };
-            ClientConfig::new(url, args.username.clone(), read_password(&password)?)
+            let (password, from) = read_password(&password)?;
+            ClientConfig {
+                password_origin: Some(format!("{from}, which {flag} names")),
+                ..ClientConfig::new(url, args.username.clone(), password)
+            }
         }
     };
     config.tls = tls_options(args.ca_cert.as_deref(), args.insecure_skip_tls_verify)?;
@@ -690,11 +697,20 @@ fn configs_from_file(path: &std::path::Path) -> Result<Vec<ClientConfig>, String
             }
             let mut config = match &spec.credentials {
                 CredentialSpec::PassThrough => ClientConfig::pass_through(spec.url.clone()),
-                CredentialSpec::ServiceAccount { username, password } => ClientConfig::new(
-                    spec.url.clone(),
-                    username.clone(),
-                    read_password(password).map_err(at)?,
-                ),
+                CredentialSpec::ServiceAccount { username, password } => {
+                    let (secret, from) = read_password(password).map_err(at)?;
+                    let key = match password {
+                        PasswordSource::File(_) => "password_file",
+                        PasswordSource::Env(_) => "password_env",
+                    };
+                    ClientConfig {
+                        password_origin: Some(format!(
+                            "{from}, which the {key} on {shown}:{} names",
+                            spec.line
+                        )),
+                        ..ClientConfig::new(spec.url.clone(), username.clone(), secret)
+                    }
+                }
             };
             config.tls =
                 tls_options(spec.ca_cert.as_deref(), spec.insecure_skip_tls_verify).map_err(at)?;
@@ -713,9 +729,9 @@ fn configs_from_file(path: &std::path::Path) -> Result<Vec<ClientConfig>, String
         .collect()
 }
 
-/// A service account's password from where it is kept; errors name the
-/// place, never the content.
-fn read_password(source: &PasswordSource) -> Result<String, String> {
+/// A service account's password from where it is kept, and that place as
+/// an operator would look for it; errors name the place, never the content.
+fn read_password(source: &PasswordSource) -> Result<(String, String), String> {
     let (password, shown) = match source {
         PasswordSource::File(path) => (
             read_password_file(path)?,
@@ -734,7 +750,7 @@ fn read_password(source: &PasswordSource) -> Result<String, String> {
     if password.is_empty() {
         return Err(format!("the ONTAP password in {shown} is empty"));
     }
-    Ok(password)
+    Ok((password, shown))
 }
 
 /// How a cluster's certificate is checked.
@@ -919,6 +935,32 @@ mod tests {
     fn an_upstream_without_a_scheme_is_told_to_add_https() {
         let why = check_upstream_url("cluster-mgmt", true).unwrap_err();
         assert!(why.contains("https://cluster-mgmt"), "{why}");
+    }
+
+    #[test]
+    fn a_config_files_password_is_known_by_the_key_and_line_that_name_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let password = dir.path().join("east-password");
+        std::fs::write(&password, "s3cret\n").unwrap();
+        let file = dir.path().join("clusters.toml");
+        let text = format!(
+            "[[cluster]]\nname = \"east\"\nurl = \"https://east.example\"\n\
+             credentials = \"service-account\"\nusername = \"gw\"\npassword_file = {:?}\n",
+            password.display().to_string()
+        );
+        std::fs::write(&file, text).unwrap();
+        let configs = configs_from_file(&file).unwrap();
+        assert_eq!(
+            configs[0].password_origin.as_deref(),
+            Some(
+                format!(
+                    "the file {}, which the password_file on {}:1 names",
+                    password.display(),
+                    file.display()
+                )
+                .as_str()
+            )
+        );
     }
 
     #[test]

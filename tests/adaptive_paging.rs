@@ -204,3 +204,24 @@ async fn other_upstream_errors_neither_shrink_the_page_nor_retry() {
     assert_eq!(h.simulator.stats().requests, 1);
     assert_eq!(limit(&h), 1000);
 }
+
+#[tokio::test]
+async fn return_timeout_leaves_the_request_timeout_a_margin_to_send_the_page() {
+    let h = Harness::start_with(crowded(), |c| {
+        c.request_timeout = Duration::from_millis(4_000);
+    })
+    .await;
+    // A second a record: the page holds one record per second of the
+    // return_timeout ONTAP was sent.
+    h.simulator
+        .cluster()
+        .set_iteration_cost(CONNECTIONS, Duration::from_secs(1));
+
+    let listed = list(&h, page(100, "")).await;
+
+    assert_eq!(
+        listed.cifs_connections.len(),
+        3,
+        "return_timeout=3 for a 4 s request timeout"
+    );
+}

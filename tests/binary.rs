@@ -289,6 +289,25 @@ async fn serve_refuses_a_page_token_key_file_shorter_than_32_bytes() {
 }
 
 #[tokio::test]
+async fn serve_refuses_a_page_token_key_file_of_almost_one_repeated_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("page-token.key");
+    for weak in [vec![0u8; 32], b"abababababababababababababababab".to_vec()] {
+        std::fs::write(&key, &weak).unwrap();
+        let output = Command::new(BINARY)
+            .args(["serve", "--simulate", "--listen", "127.0.0.1:0"])
+            .arg("--page-token-key-file")
+            .arg(&key)
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{weak:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("distinct byte values"), "{stderr}");
+        assert!(stderr.contains(key.to_str().unwrap()), "{stderr}");
+    }
+}
+
+#[tokio::test]
 async fn standalone_simulator_serves_https_with_the_certificate_it_writes() {
     let dir = tempfile::tempdir().unwrap();
     let cert = dir.path().join("ca.pem");
@@ -543,9 +562,75 @@ async fn refused_credentials_are_logged_at_startup_with_what_to_check() {
         "{line}"
     );
     assert!(line.contains("user `admin`"), "{line}");
-    assert!(line.contains("--password-file"), "{line}");
+    assert!(
+        line.contains("the environment variable ONTAP_PASSWORD, which --password-env names"),
+        "{line}"
+    );
     assert!(line.contains("health is NOT_SERVING"), "{line}");
     assert!(!line.contains("not-the-password"), "{line}");
+}
+
+// The simulator serves from a worker thread while this one blocks reading
+// the binary's log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn refused_credentials_name_the_variable_password_env_names() {
+    let simulator = common::simulator_with(ontap_simulator::Cluster::seed()).await;
+    let (_gateway, line, _) = spawn_until_line(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--ontap-url",
+            &simulator.base_url(),
+            "--allow-plaintext-upstream",
+            "--password-env",
+            "EAST_ONTAP_PW",
+        ],
+        &[("EAST_ONTAP_PW", "not-the-password")],
+        "reason=",
+    );
+    assert!(
+        line.contains("reason=GATEWAY_CREDENTIALS_REJECTED"),
+        "{line}"
+    );
+    assert!(
+        line.contains("environment variable EAST_ONTAP_PW"),
+        "{line}"
+    );
+    assert!(!line.contains("ONTAP_GATEWAY_PASSWORD"), "{line}");
+}
+
+// The simulator serves from a worker thread while this one blocks reading
+// the binary's log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn refused_credentials_name_the_password_file_in_use() {
+    let simulator = common::simulator_with(ontap_simulator::Cluster::seed()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("east-password");
+    std::fs::write(&file, "not-the-password\n").unwrap();
+    let (_gateway, line, _) = spawn_until_line(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--ontap-url",
+            &simulator.base_url(),
+            "--allow-plaintext-upstream",
+            "--password-file",
+            file.to_str().unwrap(),
+        ],
+        &[],
+        "reason=",
+    );
+    assert!(
+        line.contains("reason=GATEWAY_CREDENTIALS_REJECTED"),
+        "{line}"
+    );
+    assert!(
+        line.contains(&format!("the file {}", file.display())),
+        "{line}"
+    );
+    assert!(!line.contains("ONTAP_GATEWAY_PASSWORD"), "{line}");
 }
 
 // The simulator serves from a worker thread while this one blocks reading

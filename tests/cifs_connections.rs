@@ -6,13 +6,16 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{Harness, NODE1_UUID, VS1_UUID, bad_fields, reason};
+use common::{Harness, NODE1_UUID, VS1_UUID, bad_fields, reason, requests_to, simulator_status};
 use ontap_grpc_gateway::proto::v1::{
     CifsConnection, ListCifsConnectionsRequest, ListCifsConnectionsResponse,
 };
 use ontap_simulator::{CifsConnection as SimConnection, Cluster};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use prost_types::FieldMask;
 use tonic::Code;
+
+const CONNECTIONS: &str = "/api/protocols/cifs/connections";
 
 type Key = (String, u32);
 
@@ -372,6 +375,93 @@ async fn order_by_client_port_desc_orders_every_page() {
     sorted.sort_unstable_by(|a, b| b.cmp(a));
     assert_eq!(ports, sorted);
     assert_eq!(ports.len(), expected(&h, |_| true).len());
+}
+
+/// One rule from the pages (`order_by=<field> [asc|desc]`, any field of
+/// the record, the direction as the pages write it): what the gateway
+/// sends, the simulator takes; what the gateway refuses never goes upstream
+/// and the simulator refuses too.
+#[tokio::test]
+async fn gateway_and_simulator_agree_on_which_order_by_terms_are_valid() {
+    let h = Harness::start().await;
+    for (term, valid) in [
+        ("client_ip", true),
+        ("client_ip asc", true),
+        ("client_port desc", true),
+        ("node.name desc", true),
+        ("svm.uuid", true),
+        ("sessions.identifier", true),
+        ("sessions.identifier desc", true),
+        ("client_ip DESC", false),
+        ("client_ip Asc", false),
+        ("client_ip sideways", false),
+        ("client_ip asc desc", false),
+        ("node", false),
+        ("sessions", false),
+        ("no_such_field", false),
+    ] {
+        let before = requests_to(&h.simulator, CONNECTIONS);
+        let through_gateway = h
+            .cifs()
+            .await
+            .list_cifs_connections(ListCifsConnectionsRequest {
+                order_by: vec![term.into()],
+                page_size: 5,
+                ..Default::default()
+            })
+            .await;
+        match through_gateway {
+            Ok(page) => {
+                assert!(valid, "the gateway accepted `{term}`");
+                assert_eq!(page.into_inner().cifs_connections.len(), 5, "{term}");
+            }
+            Err(status) => {
+                assert!(!valid, "the gateway refused `{term}`: {status:?}");
+                assert_eq!(status.code(), Code::InvalidArgument, "{term}");
+                assert_eq!(bad_fields(&status), ["order_by[0]"], "{term}");
+                assert_eq!(requests_to(&h.simulator, CONNECTIONS), before, "{term}");
+            }
+        }
+        let encoded = utf8_percent_encode(term, NON_ALPHANUMERIC);
+        let direct = simulator_status(
+            &h.simulator,
+            &format!("{CONNECTIONS}?order_by={encoded}&max_records=5"),
+        )
+        .await;
+        assert_eq!(
+            direct == 200,
+            valid,
+            "the simulator answered `{term}` {direct}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn order_by_a_session_identifier_pages_through_every_connection_once() {
+    let h = Harness::start().await;
+    let listed = list_all(
+        &h,
+        ListCifsConnectionsRequest {
+            order_by: vec!["sessions.identifier desc".into()],
+            page_size: 7,
+            ..Default::default()
+        },
+    )
+    .await;
+    let largest: Vec<u64> = listed
+        .iter()
+        .map(|c| {
+            c.sessions
+                .iter()
+                .filter_map(|s| s.identifier)
+                .max()
+                .unwrap()
+        })
+        .collect();
+    assert!(largest.windows(2).all(|w| w[0] >= w[1]), "{largest:?}");
+    let keys: BTreeSet<Key> = listed.iter().map(key_of).collect();
+    assert_eq!(keys.len(), listed.len(), "no connection twice");
+    assert_eq!(keys, expected(&h, |_| true));
 }
 
 #[tokio::test]

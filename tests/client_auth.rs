@@ -5,7 +5,10 @@
 
 mod common;
 
-use common::{Gateway, TestCa, client_config, reason, self_signed_identity, simulator_with};
+use common::{
+    Gateway, TestCa, bad_fields, client_config, error_metadata, reason, self_signed_identity,
+    simulator_with,
+};
 use ontap_grpc_gateway::layers::TokenHashes;
 use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
 use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
@@ -71,6 +74,41 @@ async fn a_wrong_token_is_unauthenticated_and_never_echoed() {
         .unwrap_err();
     assert_eq!(status.code(), Code::Unauthenticated);
     assert!(!format!("{status:?}").contains("guessed-token-123"));
+    assert_eq!(simulator.stats().requests, 0);
+}
+
+#[tokio::test]
+async fn a_40_kb_authorization_is_resource_exhausted_naming_it_and_the_limit() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let gateway = token_gateway(&simulator).await;
+    let huge = format!("Bearer {}", "t".repeat(40 * 1024));
+    let status = list(&gateway, Some(&huge)).await.unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    assert_eq!(reason(&status), "METADATA_TOO_LARGE");
+    let key = error_metadata(&status, "metadata_key");
+    assert_eq!(key.as_deref(), Some("authorization"));
+    assert_eq!(
+        error_metadata(&status, "limit_bytes").as_deref(),
+        Some("16384")
+    );
+    assert!(!status.message().contains("tttt"), "{}", status.message());
+    assert_eq!(simulator.stats().requests, 0);
+}
+
+#[tokio::test]
+async fn a_second_authorization_is_invalid_argument_naming_it() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let gateway = token_gateway(&simulator).await;
+    let mut request = tonic::Request::new(ListCifsConnectionsRequest::default());
+    for value in [format!("Bearer {TOKEN}"), "Bearer someone-else".to_owned()] {
+        request
+            .metadata_mut()
+            .append("authorization", value.parse().unwrap());
+    }
+    let status = gateway.list_error(request).await;
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert_eq!(bad_fields(&status), ["authorization"]);
+    assert!(!format!("{status:?}").contains(TOKEN));
     assert_eq!(simulator.stats().requests, 0);
 }
 

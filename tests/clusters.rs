@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{
-    Gateway, client_config, error_metadata, eventually_async, next_message, reason, simulator_with,
-    with_metadata,
+    Gateway, bad_fields, client_config, error_metadata, eventually_async, next_message, reason,
+    simulator_with, with_metadata,
 };
 use ontap_grpc_gateway::proto::v1::{ListCifsConnectionsRequest, WatchCifsConnectionsRequest};
 use ontap_grpc_gateway::server::ServeOptions;
@@ -81,6 +81,36 @@ async fn an_unknown_cluster_is_not_found_and_named() {
         status.message()
     );
     assert_eq!(east.stats().requests + west.stats().requests, 0);
+}
+
+#[tokio::test]
+async fn a_page_token_from_one_cluster_is_refused_on_another_before_anything_goes_upstream() {
+    let (east, west) = two_simulators().await;
+    let gateway = fronting(&east, &west, ServeOptions::default()).await;
+    let mut cifs = gateway.cifs().await;
+    let first = cifs
+        .list_cifs_connections(with_metadata(list(), "x-ontap-cluster", "east"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!first.next_page_token.is_empty());
+
+    let next = ListCifsConnectionsRequest {
+        page_token: first.next_page_token,
+        ..list()
+    };
+    let status = gateway
+        .list_error(with_metadata(next, "x-ontap-cluster", "west"))
+        .await;
+
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(bad_fields(&status), ["page_token"]);
+    assert!(
+        status.message().contains("another cluster"),
+        "{}",
+        status.message()
+    );
+    assert_eq!(west.stats().requests, 0);
 }
 
 #[tokio::test]

@@ -54,8 +54,21 @@ fn raw(status: u16, content_type: &str, body: &[u8]) -> FaultKind {
     }
 }
 
+/// A page of `count` records.
+fn records(count: usize) -> Vec<u8> {
+    let records = vec![r#"{"identifier": 1}"#; count].join(",");
+    format!(r#"{{"records": [{records}], "num_records": {count}}}"#).into_bytes()
+}
+
+/// One record whose sessions decode into about 16 times the page's size.
+fn nested_sessions() -> Vec<u8> {
+    let sessions = vec!["{}"; 300_000].join(",");
+    format!(r#"{{"records": [{{"sessions": [{sessions}]}}], "num_records": 1}}"#).into_bytes()
+}
+
 fn table() -> Vec<Row> {
     let html = b"<html><body>proxy error</body></html>";
+    let json = "application/hal+json";
     let row = |behaviour, upstream, code, reason| Row {
         behaviour,
         upstream,
@@ -158,6 +171,49 @@ fn table() -> Vec<Row> {
             "UPSTREAM_RESPONSE_TOO_LARGE",
         ),
         row(
+            "more records than max_records asked for",
+            Upstream::Faulty(raw(200, json, &records(101))),
+            Code::Internal,
+            "UPSTREAM_MALFORMED_RESPONSE",
+        ),
+        row(
+            "num_records beyond the records present",
+            Upstream::Faulty(raw(
+                200,
+                json,
+                br#"{"records": [], "num_records": 1099511627776}"#,
+            )),
+            Code::Internal,
+            "UPSTREAM_MALFORMED_RESPONSE",
+        ),
+        row(
+            "records given twice",
+            Upstream::Faulty(raw(
+                200,
+                json,
+                br#"{"records": [{"identifier": 1}], "records": [], "num_records": 0}"#,
+            )),
+            Code::Internal,
+            "UPSTREAM_MALFORMED_RESPONSE",
+        ),
+        row(
+            "a next link starting at a value with CR/LF",
+            Upstream::Faulty(raw(
+                200,
+                json,
+                br#"{"records": [{"identifier": 1}], "num_records": 1, "_links": {"next":
+                    {"href": "/api/protocols/cifs/connections?start.svm.name=a%0D%0AX:%201"}}}"#,
+            )),
+            Code::Internal,
+            "UPSTREAM_MALFORMED_RESPONSE",
+        ),
+        row(
+            "a page decoding past the memory budget",
+            Upstream::Faulty(raw(200, json, &nested_sessions())),
+            Code::ResourceExhausted,
+            "UPSTREAM_MEMORY_BUDGET",
+        ),
+        row(
             "redirect",
             Upstream::Faulty(raw(302, "text/html", b"moved")),
             Code::Unknown,
@@ -209,6 +265,7 @@ async fn gateway_onto(upstream: Upstream) -> (Gateway, Option<Simulator>) {
         None => ClientConfig::new(format!("http://{}", closed_port().await), "admin", "pw"),
     };
     config.max_response_bytes = 1024 * 1024;
+    config.max_buffered_bytes = 4 * 1024 * 1024;
     if let (Upstream::Faulty(kind), Some(simulator)) = (upstream, &simulator) {
         simulator.faults().push(Fault::always(kind));
     }

@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{Harness, SVM1_UUID, SVM2_UUID, bad_fields, mask, reason};
+use common::{Harness, SVM1_UUID, SVM2_UUID, bad_fields, mask, reason, simulator_status};
 use ontap_grpc_gateway::proto::v1::iscsi_services_client::IscsiServicesClient;
 use ontap_grpc_gateway::proto::v1::{
     CreateIscsiServiceRequest, GetIscsiServiceMetricRequest, GetIscsiServiceRequest, IoTypeCounter,
@@ -163,6 +163,77 @@ async fn history_can_be_ordered_and_filtered() {
     assert_eq!(first.duration, None, "not in the read mask");
     assert!(first.iops.as_ref().unwrap().total.is_some());
     assert_eq!(first.iops.as_ref().unwrap().read, None);
+}
+
+#[tokio::test]
+async fn history_duration_filter_compares_durations_not_text() {
+    let h = Harness::start().await;
+    h.simulator.cluster().pin_clock(boundary());
+    let count = async |duration: &str| {
+        h.iscsi()
+            .await
+            .list_iscsi_service_metrics(ListIscsiServiceMetricsRequest {
+                duration: duration.into(),
+                count_only: true,
+                ..history(MetricInterval::OneMonth, 0)
+            })
+            .await
+            .unwrap()
+            .into_inner()
+            .total_size
+    };
+    let month = count("").await;
+    assert!(month > Some(0));
+    assert_eq!(count(">PT30M").await, month, "PT2H is longer than PT30M");
+    assert_eq!(count("PT120M").await, month, "PT120M is PT2H");
+    assert_eq!(count("<PT30M").await, Some(0));
+}
+
+/// A metrics record has `svm.uuid` and no `svm.name` (the page's
+/// `records` and the sample at a timestamp), so ONTAP answers 400 to
+/// either; the gateway refuses them first.
+#[tokio::test]
+async fn svm_name_is_no_field_of_a_sample_for_read_mask_or_order_by() {
+    let h = Harness::start().await;
+    let mut client = h.iscsi().await;
+    let status = client
+        .list_iscsi_service_metrics(ListIscsiServiceMetricsRequest {
+            read_mask: mask(&["timestamp", "svm.name"]),
+            order_by: vec!["svm.name desc".into()],
+            ..history(MetricInterval::OneHour, 5)
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(bad_fields(&status), ["read_mask.paths[1]", "order_by[0]"]);
+    let status = client
+        .get_iscsi_service_metric(GetIscsiServiceMetricRequest {
+            svm_uuid: SVM2_UUID.into(),
+            timestamp: Some(prost_types::Timestamp {
+                seconds: 1_767_225_600,
+                nanos: 0,
+            }),
+            read_mask: mask(&["svm.name"]),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad_fields(&status), ["read_mask.paths[0]"]);
+    assert_eq!(h.simulator.stats().requests, 0);
+    let metrics = format!("/api/protocols/san/iscsi/services/{SVM2_UUID}/metrics");
+    for query in ["order_by=svm.name", "fields=svm.name"] {
+        let answered = simulator_status(&h.simulator, &format!("{metrics}?{query}")).await;
+        assert_eq!(answered, 400, "the simulator, as ONTAP, refuses {query}");
+    }
+    let page = client
+        .list_iscsi_service_metrics(ListIscsiServiceMetricsRequest {
+            read_mask: mask(&["svm.uuid"]),
+            order_by: vec!["svm.uuid desc".into()],
+            ..history(MetricInterval::OneHour, 5)
+        })
+        .await
+        .expect("svm.uuid is a field of a sample")
+        .into_inner();
+    assert!(page.metrics.iter().all(|m| m.svm.is_some()));
 }
 
 #[tokio::test]
@@ -566,4 +637,115 @@ async fn sample_timestamp_outside_1970_to_9999_is_invalid_argument_and_never_sen
         assert_eq!(bad_fields(&status), ["timestamp"], "seconds {seconds}");
     }
     assert_eq!(h.simulator.stats().requests, before);
+}
+
+/// Time values (issue 25, item 5) are checked, and sent as ONTAP takes them
+/// (whole seconds), before anything goes upstream.
+mod time_values {
+    use super::*;
+    use ontap_grpc_gateway::proto::v1::{WatchIscsiServiceMetricsRequest, WatchSource};
+
+    /// A watch of svm2's ONTAP samples replaying from `start_time`.
+    fn replaying_from(start_time: prost_types::Timestamp) -> WatchIscsiServiceMetricsRequest {
+        WatchIscsiServiceMetricsRequest {
+            svm_uuid: SVM2_UUID.into(),
+            poll_interval: Some(prost_types::Duration {
+                seconds: 1,
+                nanos: 0,
+            }),
+            source: WatchSource::OntapMetric as i32,
+            start_time: Some(start_time),
+        }
+    }
+
+    /// The status a watch of `request` is refused with.
+    async fn watch_refused(h: &Harness, request: WatchIscsiServiceMetricsRequest) -> tonic::Status {
+        h.iscsi()
+            .await
+            .watch_iscsi_service_metrics(request)
+            .await
+            .expect_err("the watch is refused")
+    }
+
+    #[tokio::test]
+    async fn a_sample_timestamp_between_whole_seconds_is_invalid_argument_and_never_sent() {
+        let h = Harness::start().await;
+        let mut client = h.iscsi().await;
+        let before = h.simulator.stats().requests;
+        for nanos in [1, 999_999_999] {
+            let status = client
+                .get_iscsi_service_metric(GetIscsiServiceMetricRequest {
+                    svm_uuid: SVM2_UUID.into(),
+                    timestamp: Some(prost_types::Timestamp {
+                        seconds: 1_767_225_600,
+                        nanos,
+                    }),
+                    read_mask: None,
+                })
+                .await
+                .unwrap_err();
+            assert_eq!(status.code(), Code::InvalidArgument, "nanos {nanos}");
+            assert_eq!(bad_fields(&status), ["timestamp"], "nanos {nanos}");
+            assert!(
+                status.message().contains("whole second"),
+                "{}",
+                status.message()
+            );
+        }
+        assert_eq!(h.simulator.stats().requests, before);
+    }
+
+    #[tokio::test]
+    async fn a_watch_start_time_with_nanos_outside_a_second_is_invalid_argument_and_never_sent() {
+        let h = Harness::start().await;
+        let before = h.simulator.stats().requests;
+        for nanos in [-1, 1_000_000_000] {
+            let start = prost_types::Timestamp {
+                seconds: 1_767_225_600,
+                nanos,
+            };
+            let status = watch_refused(&h, replaying_from(start)).await;
+            assert_eq!(status.code(), Code::InvalidArgument, "nanos {nanos}");
+            assert_eq!(bad_fields(&status), ["start_time"], "nanos {nanos}");
+            assert!(status.message().contains("nanos"), "{}", status.message());
+        }
+        assert_eq!(h.simulator.stats().requests, before);
+    }
+
+    #[tokio::test]
+    async fn a_watch_start_time_in_the_future_is_invalid_argument_and_never_sent() {
+        let h = Harness::start().await;
+        let tomorrow = SystemTime::now() + Duration::from_secs(86_400);
+        let start = prost_types::Timestamp::from(tomorrow);
+        let before = h.simulator.stats().requests;
+        let status = watch_refused(&h, replaying_from(start)).await;
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert_eq!(bad_fields(&status), ["start_time"]);
+        assert!(status.message().contains("future"), "{}", status.message());
+        assert_eq!(h.simulator.stats().requests, before);
+    }
+
+    #[tokio::test]
+    async fn a_watch_start_time_between_whole_seconds_replays_the_samples_after_it() {
+        let h = Harness::start().await;
+        h.simulator.cluster().pin_clock(boundary());
+        let boundary_seconds = boundary().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
+        let start = prost_types::Timestamp {
+            seconds: boundary_seconds - 120,
+            nanos: 999_999_999,
+        };
+        let mut stream = h
+            .iscsi()
+            .await
+            .watch_iscsi_service_metrics(replaying_from(start))
+            .await
+            .unwrap()
+            .into_inner();
+        let first = common::next_message(&mut stream).await;
+        assert!(first.replayed);
+        assert_eq!(
+            first.metric.unwrap().timestamp.unwrap().seconds,
+            boundary_seconds - 105
+        );
+    }
 }

@@ -12,8 +12,10 @@ use ontap_grpc_gateway::proto::v1::{
     CreateIscsiServiceRequest, DeleteIscsiServiceRequest, GetIscsiServiceRequest, IscsiService,
     IscsiTarget, ListIscsiServicesRequest, SvmRef, UpdateIscsiServiceRequest,
 };
-use ontap_simulator::Svm;
+use ontap_simulator::{Fault, FaultKind, Svm};
 use tonic::Code;
+
+const SERVICES: &str = "/api/protocols/san/iscsi/services";
 
 fn create(svm: Option<SvmRef>) -> CreateIscsiServiceRequest {
     CreateIscsiServiceRequest {
@@ -116,6 +118,134 @@ async fn create_by_uuid_with_alias_and_disabled_keeps_them() {
         service.target.unwrap().alias.as_deref(),
         Some("lab-target_01")
     );
+}
+
+/// ONTAP's answer to a create, as the page's POST example prints it: the record has no
+/// `enabled`.
+fn post_answered_like_the_pages_example() -> Fault {
+    let body = serde_json::json!({
+        "num_records": 1,
+        "records": [{
+            "svm": {"name": "svm2", "uuid": SVM2_UUID},
+            "target": {
+                "alias": "svm2",
+                "name": "iqn.1992-08.com.netapp:sn.25f617cf94d711e88370005056b48fd2:vs.3"
+            }
+        }]
+    });
+    Fault {
+        method: Some(http::Method::POST),
+        path_prefix: Some(SERVICES.into()),
+        ..Fault::once(FaultKind::Raw {
+            status: 201,
+            content_type: "application/hal+json".into(),
+            body: body.to_string().into_bytes(),
+        })
+    }
+}
+
+/// Every GET of SVM `uuid`'s service fails with ONTAP's 500.
+fn reading_the_service_fails(uuid: &str) -> Fault {
+    Fault {
+        method: Some(http::Method::GET),
+        path_prefix: Some(format!("{SERVICES}/{uuid}")),
+        ..Fault::always(FaultKind::Error {
+            status: 500,
+            code: None,
+            message: "the read failed".into(),
+            target: None,
+        })
+    }
+}
+
+#[tokio::test]
+async fn create_answers_the_whole_service_when_ontaps_post_record_lacks_fields() {
+    let h = Harness::start().await;
+    h.simulator
+        .faults()
+        .push(post_answered_like_the_pages_example());
+    let service = h
+        .iscsi()
+        .await
+        .create_iscsi_service(create(svm_named("svm2")))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        service.enabled,
+        Some(true),
+        "read back, not taken from the POST"
+    );
+    assert_eq!(service.svm.unwrap().uuid.as_deref(), Some(SVM2_UUID));
+    assert!(service.target.unwrap().name.is_some());
+}
+
+#[tokio::test]
+async fn create_whose_read_back_fails_says_the_service_was_created_but_not_read_back() {
+    let h = Harness::start().await;
+    h.simulator
+        .faults()
+        .push(reading_the_service_fails(SVM1_UUID));
+    let status = create_fails(&h, svm_named("svm1")).await;
+    assert_eq!(status.code(), Code::Internal, "{status:?}");
+    assert!(
+        status
+            .message()
+            .contains("was created, but reading it back failed"),
+        "{status:?}"
+    );
+    assert!(status.message().contains(SVM1_UUID), "{status:?}");
+    assert_eq!(
+        error_metadata(&status, "written").as_deref(),
+        Some("created")
+    );
+    assert_eq!(
+        error_metadata(&status, "http_status").as_deref(),
+        Some("500")
+    );
+    h.simulator.faults().clear();
+    let service = h
+        .iscsi()
+        .await
+        .get_iscsi_service(get(SVM1_UUID))
+        .await
+        .expect("the service was created")
+        .into_inner();
+    assert_eq!(service.enabled, Some(true));
+}
+
+#[tokio::test]
+async fn update_whose_read_back_fails_says_the_service_was_updated_but_not_read_back() {
+    let h = Harness::start().await;
+    h.simulator
+        .faults()
+        .push(reading_the_service_fails(SVM2_UUID));
+    let status = h
+        .iscsi()
+        .await
+        .update_iscsi_service(disable(SVM2_UUID))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::Internal, "{status:?}");
+    assert!(
+        status
+            .message()
+            .contains("was updated, but reading it back failed"),
+        "{status:?}"
+    );
+    assert_eq!(
+        error_metadata(&status, "written").as_deref(),
+        Some("updated")
+    );
+    h.simulator.faults().clear();
+    let service = h
+        .iscsi()
+        .await
+        .get_iscsi_service(get(SVM2_UUID))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(service.enabled, Some(false), "the update was made");
 }
 
 #[tokio::test]
@@ -471,6 +601,82 @@ async fn update_mask_outside_enabled_and_alias_is_invalid_argument_naming_the_pa
         bad_fields(&status),
         ["update_mask.paths[1]", "iscsi_service.enabled"]
     );
+}
+
+#[tokio::test]
+async fn update_mask_naming_output_only_fields_ignores_them() {
+    let h = Harness::start().await;
+    let request = UpdateIscsiServiceRequest {
+        iscsi_service: Some(IscsiService {
+            svm: svm_with_uuid(SVM2_UUID),
+            enabled: Some(false),
+            target: Some(IscsiTarget {
+                name: Some("iqn.ignored".into()),
+                alias: None,
+            }),
+            ..Default::default()
+        }),
+        update_mask: mask(&[
+            "enabled",
+            "target.name",
+            "metric",
+            "statistics.iops_raw.read",
+            "metric.status_text",
+        ]),
+    };
+    let service = h
+        .iscsi()
+        .await
+        .update_iscsi_service(request)
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(service.enabled, Some(false));
+    let target = service.target.unwrap();
+    assert!(target.name.unwrap().starts_with("iqn.1992-08.com.netapp:"));
+    assert_eq!(
+        target.alias.as_deref(),
+        Some("svm2"),
+        "the alias is not in the mask"
+    );
+}
+
+#[tokio::test]
+async fn update_mask_naming_only_output_only_fields_has_nothing_to_update() {
+    let h = Harness::start().await;
+    let request = UpdateIscsiServiceRequest {
+        iscsi_service: Some(IscsiService {
+            svm: svm_with_uuid(SVM2_UUID),
+            enabled: Some(false),
+            ..Default::default()
+        }),
+        update_mask: mask(&["metric", "target.name"]),
+    };
+    let status = h
+        .iscsi()
+        .await
+        .update_iscsi_service(request)
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(bad_fields(&status), ["update_mask"]);
+    assert_eq!(h.simulator.stats().requests, 0);
+}
+
+#[tokio::test]
+async fn update_mask_path_naming_no_field_is_invalid_argument_naming_it() {
+    let h = Harness::start().await;
+    let status = h
+        .iscsi()
+        .await
+        .update_iscsi_service(UpdateIscsiServiceRequest {
+            update_mask: mask(&["enabled", "metric.nope"]),
+            ..disable(SVM2_UUID)
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(bad_fields(&status), ["update_mask.paths[1]"]);
 }
 
 #[tokio::test]

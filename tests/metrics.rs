@@ -4,13 +4,16 @@
 
 mod common;
 
-use common::{Gateway, SVM2_UUID, client_config, eventually_async, simulator_with};
+use std::io::ErrorKind;
+
+use common::raw_http::{exchange, read_until_closed};
+use common::{GUARD, Gateway, SVM2_UUID, client_config, eventually_async, simulator_with};
 use ontap_grpc_gateway::proto::v1::{
     GetIscsiServiceRequest, ListCifsConnectionsRequest, WatchIscsiServiceMetricsRequest,
 };
 use ontap_grpc_gateway::server::ServeOptions;
 use ontap_simulator::{Cluster, Simulator};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 /// A gateway onto `simulator` serving metrics, and where they are.
@@ -31,13 +34,10 @@ async fn http_get(addr: std::net::SocketAddr, path: &str) -> (String, String) {
 }
 
 async fn http_request(addr: std::net::SocketAddr, method: &str, path: &str) -> (String, String) {
-    let mut stream = TcpStream::connect(addr).await.unwrap();
     let request = format!(
         "{method} {path} HTTP/1.1\r\nHost: metrics\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.unwrap();
+    let response = exchange(addr, request.as_bytes()).await.text;
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
     (
         head.lines().next().unwrap_or("").to_owned(),
@@ -148,4 +148,93 @@ async fn only_get_metrics_is_served() {
         "{body}"
     );
     assert!(body.ends_with("# EOF\n"), "{body}");
+}
+
+/// The metrics listener's connection cap (`metrics_endpoint::MAX_CONNECTIONS`).
+const MAX_CONNECTIONS: usize = 16;
+
+#[tokio::test]
+async fn past_the_connection_cap_a_new_connection_is_closed_at_once() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let (_gateway, metrics) = gateway_with_metrics(&simulator).await;
+    let mut held = Vec::new();
+    for _ in 0..MAX_CONNECTIONS {
+        held.push(TcpStream::connect(metrics).await.unwrap());
+    }
+    let mut extra = TcpStream::connect(metrics).await.unwrap();
+    let closed = read_until_closed(&mut extra, GUARD).await;
+    assert!(closed.is_some(), "the connection past the cap is held open");
+    // Closed at once, not after a timeout: the ones within the cap, which
+    // have sent nothing either, are all still open.
+    for stream in &held {
+        let still_open =
+            matches!(stream.try_read(&mut [0; 1]), Err(e) if e.kind() == ErrorKind::WouldBlock);
+        assert!(still_open, "a connection within the cap was closed first");
+    }
+    drop(held);
+    eventually_async(
+        "a scrape is served once the held connections close",
+        async || http_get(metrics, "/metrics").await.0.contains(" 200 "),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_200_kb_request_header_is_refused() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let (_gateway, metrics) = gateway_with_metrics(&simulator).await;
+    let request = format!(
+        "GET /metrics HTTP/1.1\r\nHost: metrics\r\nX-Padding: {}\r\nConnection: close\r\n\r\n",
+        "a".repeat(200 * 1024)
+    );
+    let answer = exchange(metrics, request.as_bytes()).await;
+    assert!(
+        matches!(answer.status, None | Some(431)),
+        "{:?}",
+        answer.status
+    );
+}
+
+#[tokio::test]
+async fn a_connection_that_stops_mid_head_is_closed_after_the_header_read_timeout() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let (_gateway, metrics) = gateway_with_metrics(&simulator).await;
+    let mut stream = TcpStream::connect(metrics).await.unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: metrics\r\n")
+        .await
+        .unwrap();
+    let received = read_until_closed(&mut stream, GUARD).await;
+    let received = received.expect("the half-sent request head is held open");
+    assert!(!String::from_utf8_lossy(&received).contains(" 200 "));
+}
+
+#[tokio::test]
+async fn a_kept_alive_connection_that_sends_nothing_more_is_closed() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let (_gateway, metrics) = gateway_with_metrics(&simulator).await;
+    let mut stream = TcpStream::connect(metrics).await.unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: metrics\r\n\r\n")
+        .await
+        .unwrap();
+    let received = read_until_closed(&mut stream, GUARD).await;
+    let received = received.expect("the idle kept-alive connection is held open");
+    assert!(String::from_utf8_lossy(&received).starts_with("HTTP/1.1 200 "));
+}
+
+#[tokio::test]
+async fn a_request_framed_by_both_content_length_and_transfer_encoding_is_bad() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let (_gateway, metrics) = gateway_with_metrics(&simulator).await;
+    for framing in [
+        "Content-Length: 5\r\nTransfer-Encoding: chunked",
+        "Transfer-Encoding: chunked\r\nContent-Length: 5",
+    ] {
+        let request = format!(
+            "GET /metrics HTTP/1.1\r\nHost: metrics\r\n{framing}\r\nConnection: close\r\n\r\n0\r\n\r\n"
+        );
+        let answer = exchange(metrics, request.as_bytes()).await;
+        assert_eq!(answer.status, Some(400), "{framing}: {}", answer.text);
+    }
 }

@@ -8,9 +8,10 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    GUARD, Harness, SVM2_UUID, eventually_async, mask, reason, set_enabled, with_deadline,
+    GUARD, Gateway, Harness, SVM2_UUID, closed_port, error_metadata, eventually_async, mask,
+    reason, set_enabled, with_deadline,
 };
-use ontap_grpc_gateway::ontap::{BreakerConfig, RetryPolicy};
+use ontap_grpc_gateway::ontap::{BreakerConfig, ClientConfig, RetryPolicy};
 use ontap_grpc_gateway::proto::v1::{GetIscsiServiceRequest, ListCifsConnectionsRequest};
 use ontap_simulator::{Cluster, Fault, FaultKind};
 use tonic::Code;
@@ -171,4 +172,41 @@ async fn once_the_pause_is_over_one_probe_that_succeeds_closes_the_circuit() {
         3,
         "the failure, the probe and the call after"
     );
+}
+
+#[tokio::test]
+async fn an_open_circuit_names_the_refused_connection_behind_it() {
+    let addr = closed_port().await;
+    let mut config = ClientConfig::new(format!("http://{addr}"), "admin", "hunter2-secret");
+    config.retry.max_retries = 0;
+    config.breaker = BreakerConfig {
+        failures_to_open: 3,
+        open_for: Duration::from_secs(600),
+    };
+    let gateway = Gateway::start(config).await;
+    for _ in 0..3 {
+        let status = gateway
+            .list_error(ListCifsConnectionsRequest::default())
+            .await;
+        assert_eq!(reason(&status), "UPSTREAM_UNREACHABLE");
+    }
+
+    let status = gateway
+        .list_error(ListCifsConnectionsRequest::default())
+        .await;
+
+    assert_eq!(status.code(), Code::Unavailable);
+    assert_eq!(reason(&status), "UPSTREAM_CIRCUIT_OPEN");
+    assert_eq!(
+        error_metadata(&status, "last_failure_reason").as_deref(),
+        Some("UPSTREAM_UNREACHABLE")
+    );
+    let last = error_metadata(&status, "last_failure").unwrap_or_default();
+    assert!(last.contains("Connection refused"), "{last}");
+    assert!(
+        status.message().contains("Connection refused"),
+        "{}",
+        status.message()
+    );
+    assert!(!format!("{status:?}").contains("hunter2-secret"));
 }

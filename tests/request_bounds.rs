@@ -1,10 +1,12 @@
 //! Inputs of any size get a small, clear INVALID_ARGUMENT: bounded lists,
 //! a bounded upstream query, and statuses that stay small enough for every
-//! client's metadata limit.
+//! client's metadata limit. Metadata too: too much of it is a readable
+//! RESOURCE_EXHAUSTED, and an entry the gateway acts on sent twice is
+//! INVALID_ARGUMENT naming it.
 
 mod common;
 
-use common::{Harness, bad_fields, mask};
+use common::{Harness, bad_fields, error_metadata, mask, reason};
 use ontap_grpc_gateway::proto::v1::{GetIscsiServiceRequest, ListCifsConnectionsRequest};
 use tonic::Code;
 use tonic_types::StatusExt;
@@ -210,4 +212,36 @@ async fn clients_may_send_frames_of_64_kib() {
     let h = Harness::start().await;
     let advertised = advertised(h.gateway.addr).await;
     assert_eq!(advertised.settings[&MAX_FRAME_SIZE], 64 * 1024);
+}
+
+#[tokio::test]
+async fn a_second_x_ontap_cluster_is_invalid_argument_naming_it() {
+    let h = Harness::start().await;
+    let mut request = tonic::Request::new(ListCifsConnectionsRequest::default());
+    for cluster in ["default", "elsewhere"] {
+        request
+            .metadata_mut()
+            .append("x-ontap-cluster", cluster.parse().unwrap());
+    }
+    let status = h.list_error(request).await;
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert_eq!(bad_fields(&status), ["x-ontap-cluster"]);
+    assert_eq!(h.simulator.stats().requests, 0);
+}
+
+#[tokio::test]
+async fn metadata_over_the_limit_is_resource_exhausted_naming_its_largest_entry() {
+    let h = Harness::start().await;
+    let mut request = tonic::Request::new(ListCifsConnectionsRequest::default());
+    request
+        .metadata_mut()
+        .insert("x-padding", "p".repeat(20 * 1024).parse().unwrap());
+    let status = h.list_error(request).await;
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    assert_eq!(reason(&status), "METADATA_TOO_LARGE");
+    assert_eq!(
+        error_metadata(&status, "metadata_key").as_deref(),
+        Some("x-padding")
+    );
+    assert_small(&status);
 }

@@ -123,3 +123,15 @@ async fn an_oversized_message_is_resource_exhausted_with_error_info() {
     assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
     assert_eq!(reason(&status), "REQUEST_TOO_LARGE");
 }
+
+#[tokio::test]
+async fn a_frame_flag_other_than_0_or_1_is_invalid_argument() {
+    let h = Harness::start().await;
+    let mut body = framed(&[&a_request()]).to_vec();
+    // gRPC-Web's trailer flag, which a request has no use for.
+    body[0] = 0x80;
+    let status = raw_call(h.gateway.addr, LIST, body.into()).await;
+    assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+    assert_eq!(reason(&status), "MALFORMED_REQUEST");
+    assert_eq!(h.simulator.stats().requests, 0);
+}

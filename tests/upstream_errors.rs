@@ -412,3 +412,120 @@ async fn an_empty_object_for_one_service_is_malformed() {
     assert_eq!(status.code(), Code::Internal);
     assert_eq!(reason(&status), "UPSTREAM_MALFORMED_RESPONSE");
 }
+
+/// A 200 with `body` as ONTAP's answer to every request.
+fn page(body: &str) -> FaultKind {
+    FaultKind::Raw {
+        status: 200,
+        content_type: "application/hal+json".into(),
+        body: body.as_bytes().to_vec(),
+    }
+}
+
+#[tokio::test]
+async fn more_records_than_asked_for_are_refused_without_decoding_the_rest() {
+    let h = Harness::start().await;
+    // Decoding past the third record would meet the cut-off end and fail
+    // on that instead.
+    h.simulator.faults().push(Fault::always(page(
+        r#"{"records": [{"identifier": 1}, {"identifier": 2}, {"identifier": 3}, {"identifier": "#,
+    )));
+    let status = h
+        .list_error(ListCifsConnectionsRequest {
+            page_size: 2,
+            ..Default::default()
+        })
+        .await;
+    assert_eq!(status.code(), Code::Internal);
+    assert_eq!(reason(&status), "UPSTREAM_MALFORMED_RESPONSE");
+    assert!(
+        status
+            .message()
+            .contains("more than 2 records where `max_records` asked for at most 2"),
+        "{}",
+        status.message()
+    );
+}
+
+#[tokio::test]
+async fn a_page_that_would_decode_past_the_memory_budget_is_refused() {
+    let h = Harness::start_with(Cluster::seed(), |c| {
+        c.max_response_bytes = 64 * 1024;
+        c.max_buffered_bytes = 256 * 1024;
+    })
+    .await;
+    // 60 KB of text, each `{}` a session decoded: more than four times the
+    // budget once decoded.
+    let sessions = vec!["{}"; 20_000].join(",");
+    h.simulator.faults().push(Fault::always(page(&format!(
+        r#"{{"records": [{{"identifier": 1, "sessions": [{sessions}]}}], "num_records": 1}}"#
+    ))));
+    let status = h.list_error(list()).await;
+    assert_eq!(status.code(), Code::ResourceExhausted);
+    assert_eq!(reason(&status), "UPSTREAM_MEMORY_BUDGET");
+}
+
+#[tokio::test]
+async fn what_decoding_a_page_was_charged_is_returned_once_it_is_answered() {
+    let h = Harness::start_with(Cluster::seed(), |c| {
+        c.max_response_bytes = 32 * 1024;
+        c.max_buffered_bytes = 64 * 1024;
+    })
+    .await;
+    let mut client = h.cifs().await;
+    for _ in 0..20 {
+        client
+            .list_cifs_connections(list())
+            .await
+            .expect("the budget holds one page at a time");
+    }
+}
+
+#[tokio::test]
+async fn a_count_beyond_the_records_present_is_malformed() {
+    let (_h, status) =
+        call_with_fault(page(r#"{"records": [], "num_records": 1099511627776}"#)).await;
+    assert_eq!(status.code(), Code::Internal);
+    assert_eq!(reason(&status), "UPSTREAM_MALFORMED_RESPONSE");
+    assert!(
+        status.message().contains("`num_records` is 1099511627776"),
+        "{}",
+        status.message()
+    );
+}
+
+#[tokio::test]
+async fn a_page_holding_records_twice_is_malformed() {
+    let (_h, status) = call_with_fault(page(
+        r#"{"records": [{"identifier": 1}], "records": [], "num_records": 0}"#,
+    ))
+    .await;
+    assert_eq!(status.code(), Code::Internal);
+    assert_eq!(reason(&status), "UPSTREAM_MALFORMED_RESPONSE");
+    assert!(
+        status.message().contains("duplicate field `records`"),
+        "{}",
+        status.message()
+    );
+}
+
+#[tokio::test]
+async fn a_next_link_with_a_line_break_in_where_it_starts_is_malformed_at_once() {
+    for href in [
+        "/api/protocols/cifs/connections?start.svm.name=vs1%0D%0AX-Injected:%201",
+        "/api/protocols/cifs/connections?start.svm.name=vs1\\r\\nX-Injected: 1",
+    ] {
+        let (_h, status) = call_with_fault(page(&format!(
+            r#"{{"records": [{{"identifier": 1}}], "num_records": 1,
+                "_links": {{"next": {{"href": "{href}"}}}}}}"#
+        )))
+        .await;
+        assert_eq!(status.code(), Code::Internal, "{href}");
+        assert_eq!(reason(&status), "UPSTREAM_MALFORMED_RESPONSE", "{href}");
+        assert!(
+            status.message().contains("`_links.next`"),
+            "{href}: {}",
+            status.message()
+        );
+    }
+}

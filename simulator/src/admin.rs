@@ -1,7 +1,7 @@
-//! The admin API: fault injection, the counters, the simulated clock and the CIFS connections
-//! over plain HTTP and JSON, so tests in any language (and curl) can make the simulator misbehave,
-//! drive what it serves and check what a client did, as Rust tests do through [`Faults`],
-//! [`Stats`] and [`SharedCluster`].
+//! The admin API: fault injection, the counters, the simulated clock, the performance collector's
+//! mishaps, slow collections and the CIFS connections over plain HTTP and JSON, so tests in any
+//! language (and curl) can make the simulator misbehave, drive what it serves and check what a
+//! client did, as Rust tests do through [`Faults`], [`Stats`] and [`SharedCluster`].
 //!
 //! It is served on a listener of its own, never on the REST port, so no ONTAP client can reach it
 //! by accident and its requests never show up in the counters it reports. It has no
@@ -20,6 +20,13 @@
 //! | `GET /clock`                                        | 200 `{"now": "<RFC 3339>", "pinned": bool}`              |
 //! | `POST /clock`                                       | 200, the clock after the change; 400 if malformed        |
 //! | `POST /iscsi/services/{svm_uuid}/counters/reset`    | 204; 404 if the SVM has no iSCSI service                 |
+//! | `PUT /iscsi/services/{svm_uuid}/counters/base`      | 200 `{"base": n}`; 400; 404 as above                     |
+//! | `PUT /iscsi/services/{svm_uuid}/status`             | 200 `{"status": "<word>"}`; 400; 404 as above            |
+//! | `DELETE /iscsi/services/{svm_uuid}/status`          | 204, samples report their own status; 404 as above       |
+//! | `PUT /collector/nodes/{node_uuid}`                  | 200 `{"node_uuid", "responding"}`; 400; 404 if no node   |
+//! | `POST /collector/backfill`                          | 200 `{"collection": "<RFC 3339>"}`, the one missed       |
+//! | `GET /iteration-costs`                              | 200 `{"default_ms": n, "paths": {"<path>": n}}`          |
+//! | `PUT /iteration-costs`                              | 200, the costs after the change; 400 if malformed        |
 //! | `GET /cifs/connections`                             | 200, the connections as the model holds them             |
 //! | `POST /cifs/connections`                            | 201, the connection, `Location`; 400 if refused          |
 //! | `DELETE /cifs/connections/{node_uuid}/{identifier}` | 204; 404 if the node has no such connection              |
@@ -27,13 +34,16 @@
 //! | `PUT /cifs/churn`                                   | 200, the churn after the change; 400 if malformed        |
 //!
 //! A fault is one JSON object: `kind`, the kind's own fields, and optionally `method`,
-//! `path_prefix` and `times` (see [`FaultRequest`] and [`KindJson`]). The accounts, clock, iSCSI
-//! and CIFS endpoints, and the bodies they take, are in submodules of their own.
+//! `path_prefix` and `times` (see [`FaultRequest`] and [`KindJson`]). The accounts, clock, iSCSI,
+//! collector, iteration-cost and CIFS endpoints, and the bodies they take, are in submodules of
+//! their own.
 
 mod accounts;
 mod cifs;
 mod clock;
+mod collector;
 mod iscsi;
+mod iteration;
 
 use std::collections::BTreeMap;
 use std::num::{NonZeroU32, NonZeroUsize};
@@ -43,7 +53,7 @@ use std::time::Duration;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use http::{HeaderValue, Method, StatusCode, header};
 use serde::de::DeserializeOwned;
@@ -79,6 +89,17 @@ pub fn router(
             "/iscsi/services/{svm_uuid}/counters/reset",
             post(iscsi::reset_counters),
         )
+        .route(
+            "/iscsi/services/{svm_uuid}/counters/base",
+            put(iscsi::set_counter_base),
+        )
+        .route(
+            "/iscsi/services/{svm_uuid}/status",
+            put(iscsi::force_status).delete(iscsi::clear_status),
+        )
+        .route("/collector/nodes/{node_uuid}", put(collector::set_node))
+        .route("/collector/backfill", post(collector::backfill))
+        .route("/iteration-costs", get(iteration::read).put(iteration::set))
         .route("/cifs/connections", get(cifs::list).post(cifs::add))
         .route(
             "/cifs/connections/{node_uuid}/{identifier}",
@@ -113,6 +134,16 @@ enum AdminError {
     BadClock(String),
     #[error("no iSCSI service on SVM {0:?}")]
     NoSuchIscsiService(String),
+    #[error("bad counter base: {0}")]
+    BadCounterBase(String),
+    #[error("bad status: {0}")]
+    BadStatus(String),
+    #[error("bad node state: {0}")]
+    BadNode(String),
+    #[error("no node has UUID {0:?}")]
+    NoSuchNode(String),
+    #[error("bad iteration cost: {0}")]
+    BadIterationCost(String),
     #[error("bad CIFS connection: {0}")]
     BadConnection(String),
     #[error("node {node_uuid:?} has no CIFS connection with identifier {identifier:?}")]
@@ -129,7 +160,9 @@ enum AdminError {
     #[error(
         "no such admin endpoint (there are /faults, /faults/release, /faults/{{id}}, /stats, \
          /stats/svm-requests, /stats/reset, /accounts, /clock, \
-         /iscsi/services/{{svm_uuid}}/counters/reset, /cifs/connections, \
+         /iscsi/services/{{svm_uuid}}/counters/reset, /iscsi/services/{{svm_uuid}}/counters/base, \
+         /iscsi/services/{{svm_uuid}}/status, /collector/nodes/{{node_uuid}}, \
+         /collector/backfill, /iteration-costs, /cifs/connections, \
          /cifs/connections/{{node_uuid}}/{{identifier}} and /cifs/churn)"
     )]
     NoSuchEndpoint,
@@ -140,12 +173,17 @@ impl IntoResponse for AdminError {
         let status = match self {
             AdminError::BadFault(_)
             | AdminError::BadClock(_)
+            | AdminError::BadCounterBase(_)
+            | AdminError::BadStatus(_)
+            | AdminError::BadNode(_)
+            | AdminError::BadIterationCost(_)
             | AdminError::BadConnection(_)
             | AdminError::BadChurn(_)
             | AdminError::BadAccount(_) => StatusCode::BAD_REQUEST,
             AdminError::AccountExists(_) => StatusCode::CONFLICT,
             AdminError::NoSuchFault(_)
             | AdminError::NoSuchIscsiService(_)
+            | AdminError::NoSuchNode(_)
             | AdminError::NoSuchConnection { .. }
             | AdminError::NoSuchEndpoint => StatusCode::NOT_FOUND,
         };

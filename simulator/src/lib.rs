@@ -14,8 +14,9 @@
 //! whose [`Role`] may forbid writes (403, as ONTAP's RBAC answers), and it counts authenticated
 //! requests by SVM and user ([`Simulator::requests_by_svm`]), so clients sharing a cluster, each
 //! with its own account, can be told apart. Tests in other languages reach the faults, the
-//! counters, the clock, the CIFS connections and their churn through the admin API, a small JSON
-//! API on a listener of its own ([`SimulatorConfig::admin_listen`]).
+//! counters, the clock, forced sample statuses, silent nodes, back-filled collections, counter
+//! bases, slow collections, the CIFS connections and their churn through the admin API, a small
+//! JSON API on a listener of its own ([`SimulatorConfig::admin_listen`]).
 //!
 //! It is its own crate so the compiler holds the rule that it depends on nothing of the gateway;
 //! the gateway's binary embeds it behind the `simulator` feature, and the gateway's tests and

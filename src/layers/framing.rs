@@ -5,7 +5,7 @@
 //! gives it, with ErrorInfo, rather than whatever the codec happens to say:
 //! a second message or none is UNIMPLEMENTED (a cardinality violation), an
 //! oversized one RESOURCE_EXHAUSTED, a truncated or undecodable one
-//! INVALID_ARGUMENT.
+//! INVALID_ARGUMENT, and so is a gRPC-Web-text body that is not base64.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -28,6 +28,17 @@ const API_PREFIX: &str = "/ontap.v1.";
 const FRAME_HEADER: usize = 5;
 /// The prefix of the codec's message for an undecodable request.
 const DECODE_FAILURE: &str = "failed to decode Protobuf message";
+/// The prefix tonic-web gives each failure of a gRPC-Web body it decodes.
+const GRPC_WEB_FAILURE: &str = "tonic-web: ";
+/// How tonic-web (in the base64 crate's words) says gRPC-Web-text is not
+/// base64; any other failure under its prefix is the transport's.
+const NOT_BASE64: &[&str] = &[
+    "Invalid symbol",
+    "Invalid last symbol",
+    "Invalid padding",
+    "Invalid input length",
+    "malformed base64 request",
+];
 
 /// Reads and checks each call's one request message.
 #[derive(Debug, Clone, Copy)]
@@ -111,11 +122,14 @@ where
             ));
         }
         Err(e) => {
-            return Ok(refuse(
-                Code::Cancelled,
-                "REQUEST_BODY_UNREADABLE",
-                format!("the request body could not be read: {e}"),
-            ));
+            return Ok(match not_base64(&*e) {
+                Some(why) => refuse(Code::InvalidArgument, "MALFORMED_REQUEST", why),
+                None => refuse(
+                    Code::Cancelled,
+                    "REQUEST_BODY_UNREADABLE",
+                    format!("the request body could not be read: {e}"),
+                ),
+            });
         }
     };
     if let Err((code, reason, why)) = one_message(&bytes, max_message) {
@@ -134,6 +148,16 @@ fn one_message(body: &Bytes, max_message: usize) -> Result<(), (Code, &'static s
         let Some(header) = body.get(at..at + FRAME_HEADER) else {
             return Err(truncated());
         };
+        if header[0] > 1 {
+            return Err((
+                Code::InvalidArgument,
+                "MALFORMED_REQUEST",
+                format!(
+                    "a request message's flag byte is 0, or 1 when compressed; this one's is {}",
+                    header[0]
+                ),
+            ));
+        }
         let length = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
         if length > max_message {
             return Err((
@@ -165,6 +189,25 @@ fn truncated() -> (Code, &'static str, String) {
         "MALFORMED_REQUEST",
         "the request message is truncated".to_owned(),
     )
+}
+
+/// What to tell the caller when reading its body failed because tonic-web,
+/// in front of this layer, found gRPC-Web-text that is not base64. tonic-web
+/// fails the body with INTERNAL (and nothing but its message tells why); the
+/// caller sent it, so it is INVALID_ARGUMENT, not a broken transport.
+fn not_base64(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut source = Some(error);
+    while let Some(error) = source {
+        if let Some(status) = error.downcast_ref::<Status>() {
+            let why = status.message().strip_prefix(GRPC_WEB_FAILURE)?;
+            return NOT_BASE64
+                .iter()
+                .any(|words| why.starts_with(words))
+                .then(|| format!("the gRPC-Web-text request body is not valid base64: {why}"));
+        }
+        source = error.source();
+    }
+    None
 }
 
 /// A trailers-only response with `code`, the message, and ErrorInfo.
@@ -258,6 +301,15 @@ mod tests {
     }
 
     #[test]
+    fn a_flag_byte_other_than_0_or_1_is_malformed() {
+        let mut body = framed(&[b"\x08\x01"]).to_vec();
+        body[0] = 0x80;
+        let (code, reason, why) = one_message(&body.into(), 100).unwrap_err();
+        assert_eq!((code, reason), (Code::InvalidArgument, "MALFORMED_REQUEST"));
+        assert!(why.contains("128"), "{why}");
+    }
+
+    #[test]
     fn a_message_over_the_limit_is_resource_exhausted() {
         let (code, _, why) = one_message(&framed(&[&[0; 11]]), 10).unwrap_err();
         assert_eq!(code, Code::ResourceExhausted);
@@ -283,6 +335,27 @@ mod tests {
             Ok(Frame::data(Bytes::from_static(&[0, 0, 0]))),
             Err(std::io::Error::other("the peer reset the stream")),
         ];
+        let body = Body::new(StreamBody::new(tokio_stream::iter(frames)));
+        let status = status_of(10, body, served).await;
+        assert_eq!(status.code(), Code::Cancelled, "{status:?}");
+    }
+
+    #[tokio::test]
+    async fn grpc_web_text_that_is_not_base64_is_invalid_argument_saying_so() {
+        let frames: Vec<Result<Frame<Bytes>, Status>> = vec![Err(Status::internal(
+            "tonic-web: Invalid symbol 33, offset 0.",
+        ))];
+        let body = Body::new(StreamBody::new(tokio_stream::iter(frames)));
+        let status = status_of(10, body, served).await;
+        assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+        assert!(status.message().contains("not valid base64"), "{status:?}");
+    }
+
+    #[tokio::test]
+    async fn a_grpc_web_body_the_transport_fails_still_cancels_the_call() {
+        let frames: Vec<Result<Frame<Bytes>, Status>> = vec![Err(Status::internal(
+            "tonic-web: error reading a body from connection",
+        ))];
         let body = Body::new(StreamBody::new(tokio_stream::iter(frames)));
         let status = status_of(10, body, served).await;
         assert_eq!(status.code(), Code::Cancelled, "{status:?}");

@@ -10,16 +10,19 @@
 //!    ([`access_log`]);
 //! 4. **metrics**: each call counted and timed by the access log, which
 //!    alone knows how it ended (`crate::metrics`);
-//! 5. **authentication**: with token hashes, a call without an accepted
+//! 5. **metadata**: a call's metadata bounded in size, and the entries the
+//!    gateway acts on (`authorization`, `x-ontap-cluster`, `x-ontap-svm`)
+//!    sent at most once, before anything reads them ([`metadata`]);
+//! 6. **authentication**: with token hashes, a call without an accepted
 //!    bearer token is refused UNAUTHENTICATED ([`auth`]);
-//! 6. **deadline**: the caller's `grpc-timeout`, read on arrival
+//! 7. **deadline**: the caller's `grpc-timeout`, read on arrival
 //!    ([`deadline`]);
-//! 7. **request body timeout**: a request body that stalls between frames
+//! 8. **request body timeout**: a request body that stalls between frames
 //!    for longer than the bound fails the call (tower-http), so a
 //!    half-sent request holds nothing for good;
-//! 8. **framing**: the whole request read, bounded, and checked to be one
-//!    gRPC message, with the spec's code for each way it is not
-//!    ([`framing`]).
+//! 9. **framing**: the whole request read, bounded, and checked to be one
+//!    gRPC message, with the spec's code for each way it is not, a
+//!    gRPC-Web-text body that is not base64 included ([`framing`]).
 //!
 //! Then tonic's router and the handlers in [`crate::service`]. Bounding
 //! upstream concurrency is the ONTAP client's own job, per cluster, so it
@@ -29,6 +32,7 @@ pub mod access_log;
 pub mod auth;
 pub mod deadline;
 pub mod framing;
+pub mod metadata;
 pub mod trace;
 
 use std::sync::Arc;
@@ -48,6 +52,7 @@ pub use access_log::AccessLogLayer;
 pub use auth::{AuthLayer, TokenHashes};
 pub use deadline::DeadlineLayer;
 pub use framing::FramingLayer;
+pub use metadata::{MAX_HEADER_LIST_BYTES, MAX_METADATA_BYTES, MetadataLayer};
 pub use trace::CallTraceLayer;
 
 /// The header a call's request id travels in, both ways.
@@ -68,12 +73,15 @@ pub type CallStack = Stack<
                 Stack<
                     AuthLayer,
                     Stack<
-                        AccessLogLayer,
+                        MetadataLayer,
                         Stack<
-                            CallTraceLayer,
+                            AccessLogLayer,
                             Stack<
-                                PropagateRequestIdLayer,
-                                Stack<SetRequestIdLayer<MakeRequestUuid>, Identity>,
+                                CallTraceLayer,
+                                Stack<
+                                    PropagateRequestIdLayer,
+                                    Stack<SetRequestIdLayer<MakeRequestUuid>, Identity>,
+                                >,
                             >,
                         >,
                     >,
@@ -101,6 +109,7 @@ pub fn stack(
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(CallTraceLayer)
         .layer(AccessLogLayer::new(cluster, metrics))
+        .layer(MetadataLayer)
         .layer(AuthLayer::new(tokens))
         .layer(DeadlineLayer)
         .layer(RequestBodyTimeoutLayer::new(body_timeout))

@@ -47,7 +47,16 @@ enum State {
 #[derive(Debug)]
 pub struct Breaker {
     config: BreakerConfig,
-    state: Mutex<State>,
+    state: Mutex<Guarded>,
+}
+
+/// What the breaker's lock guards.
+#[derive(Debug)]
+struct Guarded {
+    state: State,
+    /// The latest failure that counted against the cluster, named in every
+    /// refusal: without it an open circuit hides why ONTAP failed.
+    last_failure: Option<OntapError>,
 }
 
 /// A call the breaker let through; its outcome must be reported.
@@ -63,25 +72,30 @@ impl Breaker {
     pub fn new(config: BreakerConfig) -> Self {
         Self {
             config,
-            state: Mutex::new(State::Closed { failures: 0 }),
+            state: Mutex::new(Guarded {
+                state: State::Closed { failures: 0 },
+                last_failure: None,
+            }),
         }
     }
 
     /// Lets a call through, or refuses it while the circuit is open (or a
     /// probe is already out) with [`OntapError::CircuitOpen`].
     pub fn admit(&self, now: Instant) -> Result<Admitted<'_>, OntapError> {
-        let mut state = self.lock();
-        let probe = match *state {
+        let mut guarded = self.lock();
+        let probe = match guarded.state {
             State::Closed { .. } => false,
             State::Open { until } if now < until => {
-                return Err(self.refusal(until.saturating_duration_since(now)));
+                return Err(self.refusal(&guarded, until.saturating_duration_since(now)));
             }
             State::Open { .. } | State::HalfOpen { probing: false } => {
-                *state = State::HalfOpen { probing: true };
+                guarded.state = State::HalfOpen { probing: true };
                 tracing::info!("probing ONTAP with one call after the circuit's pause");
                 true
             }
-            State::HalfOpen { probing: true } => return Err(self.refusal(Duration::ZERO)),
+            State::HalfOpen { probing: true } => {
+                return Err(self.refusal(&guarded, Duration::ZERO));
+            }
         };
         Ok(Admitted {
             breaker: self,
@@ -90,18 +104,23 @@ impl Breaker {
         })
     }
 
-    fn refusal(&self, retry_in: Duration) -> OntapError {
+    fn refusal(&self, guarded: &Guarded, retry_in: Duration) -> OntapError {
         OntapError::CircuitOpen {
             failures: self.config.failures_to_open,
             retry_in,
+            last_failure: guarded.last_failure.clone().map(Box::new),
         }
     }
 
-    fn record(&self, failed: bool, now: Instant) {
+    /// Counts `failure` against the cluster, or a success (`None`).
+    fn record(&self, failure: Option<&OntapError>, now: Instant) {
         if self.config.failures_to_open == 0 {
             return;
         }
-        let mut state = self.lock();
+        let mut guarded = self.lock();
+        guarded.last_failure = failure.cloned();
+        let failed = failure.is_some();
+        let state = &mut guarded.state;
         let next = match (*state, failed) {
             (_, false) => State::Closed { failures: 0 },
             (State::Closed { failures }, true) if failures + 1 < self.config.failures_to_open => {
@@ -118,6 +137,7 @@ impl Breaker {
                 tracing::warn!(
                     failures = self.config.failures_to_open,
                     open_for = ?self.config.open_for,
+                    last_failure = failure.map(tracing::field::display),
                     "ONTAP keeps failing; calls fail at once until a probe succeeds"
                 );
             }
@@ -129,7 +149,7 @@ impl Breaker {
         *state = next;
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Guarded> {
         self.state.lock().expect("no code panics holding it")
     }
 }
@@ -143,11 +163,11 @@ impl Admitted<'_> {
     /// Reports how the call ended, at `now`.
     fn report_at<T>(mut self, outcome: &Result<T, OntapError>, now: Instant) {
         self.reported = true;
-        let failed = outcome
+        let failure = outcome
             .as_ref()
             .err()
-            .is_some_and(counts_against_the_cluster);
-        self.breaker.record(failed, now);
+            .filter(|e| counts_against_the_cluster(e));
+        self.breaker.record(failure, now);
     }
 }
 
@@ -156,9 +176,9 @@ impl Drop for Admitted<'_> {
     /// call probes instead.
     fn drop(&mut self) {
         if self.probe && !self.reported {
-            let mut state = self.breaker.lock();
-            if *state == (State::HalfOpen { probing: true }) {
-                *state = State::HalfOpen { probing: false };
+            let mut guarded = self.breaker.lock();
+            if guarded.state == (State::HalfOpen { probing: true }) {
+                guarded.state = State::HalfOpen { probing: false };
             }
         }
     }
@@ -227,9 +247,47 @@ mod tests {
             refusal,
             OntapError::CircuitOpen {
                 failures: 3,
-                retry_in
+                retry_in,
+                ..
             } if retry_in == OPEN_FOR
         ));
+    }
+
+    #[test]
+    fn a_refusal_carries_the_last_failure_that_counted() {
+        let b = breaker(2);
+        let now = Instant::now();
+        fail(&b, 1, now);
+        b.admit(now).unwrap().report_at(&api(503), now);
+        b.admit(now + OPEN_FOR)
+            .unwrap()
+            .report_at(&refused(), now + OPEN_FOR);
+        let refusal = b.admit(now + OPEN_FOR).err().expect("open again");
+        let OntapError::CircuitOpen { last_failure, .. } = refusal else {
+            panic!("{refusal:?}");
+        };
+        assert!(
+            matches!(last_failure.as_deref(), Some(OntapError::Unreachable(why)) if why == "refused"),
+            "{last_failure:?}"
+        );
+    }
+
+    #[test]
+    fn a_failure_that_does_not_count_is_not_the_last_failure() {
+        let b = breaker(1);
+        let now = Instant::now();
+        b.admit(now).unwrap().report_at(&api(404), now);
+        b.admit(now).unwrap().report_at(&api(500), now);
+        let Err(OntapError::CircuitOpen { last_failure, .. }) = b.admit(now) else {
+            panic!("open");
+        };
+        assert!(
+            matches!(
+                last_failure.as_deref(),
+                Some(OntapError::Api { status: 500, .. })
+            ),
+            "{last_failure:?}"
+        );
     }
 
     #[test]
@@ -323,6 +381,10 @@ mod tests {
         assert_eq!(lines.len(), 1, "{logged}");
         assert!(lines[0].contains("WARN"), "{logged}");
         assert!(lines[0].contains("calls fail at once"), "{logged}");
+        assert!(
+            lines[0].contains("last_failure=cannot reach ONTAP: refused"),
+            "{logged}"
+        );
     }
 
     #[test]

@@ -9,15 +9,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use bytes::{Bytes, BytesMut};
 use futures_util::FutureExt;
-use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderValue, Method};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 use url::Url;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use super::body::{MemoryBudget, Response, read_limited};
 use super::breaker::{Breaker, BreakerConfig};
 use super::coalesce::{Coalescing, Flights, Progress};
 use super::credentials::{CallerCredentials, Credentials};
@@ -64,6 +64,10 @@ pub struct ClientConfig {
     pub breaker: BreakerConfig,
     /// Where each request to the cluster is counted and timed.
     pub metrics: Arc<Metrics>,
+    /// Where the service account's password was read from, as the
+    /// operator set it (`the environment variable ONTAP_PASSWORD`): what
+    /// the health probe tells them to check when ONTAP refuses it.
+    pub password_origin: Option<String>,
 }
 
 impl ClientConfig {
@@ -105,6 +109,7 @@ impl ClientConfig {
             retry: RetryPolicy::default(),
             breaker: BreakerConfig::default(),
             metrics: Arc::default(),
+            password_origin: None,
         }
     }
 }
@@ -153,58 +158,6 @@ impl Deadline {
     }
 }
 
-/// A successful response; clones share one body (a coalesced read's).
-#[derive(Debug, Default, Clone)]
-pub struct Response {
-    /// 200, 201 or 202.
-    pub status: u16,
-    /// The `Location` header of a 201: the path of the created object.
-    pub location: Option<String>,
-    /// The body, at most `max_response_bytes`.
-    pub body: Bytes,
-    /// The body's share of the memory budget, returned when the last
-    /// clone of the response is dropped.
-    pub reservation: Arc<Reservation>,
-    /// Scrubs what a decoding failure quotes from the body.
-    pub scrubber: Scrubber,
-}
-
-impl Response {
-    /// Decodes the body into a documented wire shape. A syntax error or a
-    /// field of the wrong type names the JSON path, e.g. `records[3].client_port`.
-    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, OntapError> {
-        // JSON is UTF-8 (RFC 8259): one check of the whole body costs less
-        // than serde_json's check of each string it reads from bytes.
-        let text = std::str::from_utf8(&self.body)
-            .map_err(|e| OntapError::Malformed(format!("the body is not UTF-8: {e}")))?;
-        // Tracking the path costs on every field; failures are rare, so
-        // decode plainly and re-decode with the path only to explain one.
-        serde_json::from_str(text).map_err(|_| match explain_malformed::<T>(text) {
-            OntapError::Malformed(why) => OntapError::Malformed(self.scrubber.scrub(&why)),
-            other => other,
-        })
-    }
-}
-
-/// Why `text` does not decode into `T`, naming the JSON path.
-fn explain_malformed<T: serde::de::DeserializeOwned>(text: &str) -> OntapError {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let error = match serde_path_to_error::deserialize::<_, T>(&mut de) {
-        Ok(_) => match de.end() {
-            Ok(()) => return OntapError::Malformed("the body does not decode".into()),
-            Err(e) => return OntapError::Malformed(e.to_string()),
-        },
-        Err(e) => e,
-    };
-    let path = error.path().to_string();
-    let inner = error.into_inner();
-    if path == "." {
-        OntapError::Malformed(inner.to_string())
-    } else {
-        OntapError::Malformed(format!("field `{path}`: {inner}"))
-    }
-}
-
 /// A pooled, bounded client for one ONTAP cluster.
 #[derive(Clone)]
 pub struct OntapClient {
@@ -225,7 +178,7 @@ struct Inner {
     /// The service account's `Authorization`; none in pass-through mode.
     authorization: Option<HeaderValue>,
     permits: Semaphore,
-    buffered: Arc<Semaphore>,
+    budget: MemoryBudget,
     scrubber: Scrubber,
     flights: Flights,
     breaker: Breaker,
@@ -300,7 +253,7 @@ impl OntapClient {
                 base_url,
                 authorization,
                 permits: Semaphore::new(config.max_in_flight),
-                buffered: Arc::new(Semaphore::new(config.max_buffered_bytes)),
+                budget: MemoryBudget::new(config.max_buffered_bytes),
                 scrubber,
                 flights: Flights::default(),
                 breaker: Breaker::new(config.breaker),
@@ -372,6 +325,11 @@ impl OntapClient {
             Credentials::ServiceAccount { username, .. } => Some(username),
             Credentials::PassThrough => None,
         }
+    }
+
+    /// Where the service account's password was read from, if known.
+    pub fn password_origin(&self) -> Option<&str> {
+        self.inner.config.password_origin.as_deref()
     }
 
     /// The cluster's base URL (scheme, host, port).
@@ -589,7 +547,9 @@ impl OntapClient {
             let retry_after = (!(200..300).contains(&status))
                 .then(|| retry_after(response.headers(), SystemTime::now()))
                 .flatten();
-            let (body, reservation) = read_limited(response, inner, scrubber).await?;
+            let limit = inner.config.max_response_bytes;
+            let (body, reservation) =
+                read_limited(response, limit, &inner.budget, |e| classify(e, scrubber)).await?;
             if (200..300).contains(&status) {
                 Ok(Response {
                     status,
@@ -597,6 +557,7 @@ impl OntapClient {
                     body,
                     reservation: Arc::new(reservation),
                     scrubber: scrubber.clone(),
+                    budget: Some(inner.budget.clone()),
                 })
             } else {
                 let error = Box::new(ApiError {
@@ -636,70 +597,6 @@ fn outcome_label(answer: &Result<Response, OntapError>) -> Cow<'static, str> {
             Some((status, _)) => Cow::Owned(status.to_string()),
             None => Cow::Borrowed(error.kind()),
         },
-    }
-}
-
-/// Reads the body, at most `max_response_bytes` of it, each byte reserved
-/// from the memory budget before it is buffered.
-async fn read_limited(
-    mut response: reqwest::Response,
-    inner: &Inner,
-    scrubber: &Scrubber,
-) -> Result<(Bytes, Reservation), OntapError> {
-    let limit = inner.config.max_response_bytes;
-    let declared = response
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(OntapError::ResponseTooLarge { limit });
-    }
-    let declared = declared.map_or(0, |n| n as usize);
-    let mut reservation = Reservation::default();
-    reservation.grow(&inner.buffered, declared, inner.config.max_buffered_bytes)?;
-    let mut body = BytesMut::with_capacity(declared);
-    while let Some(chunk) = response.chunk().await.map_err(|e| classify(e, scrubber))? {
-        if body.len() + chunk.len() > limit {
-            return Err(OntapError::ResponseTooLarge { limit });
-        }
-        let needed = (body.len() + chunk.len()).saturating_sub(reservation.bytes());
-        reservation.grow(&inner.buffered, needed, inner.config.max_buffered_bytes)?;
-        body.extend_from_slice(&chunk);
-    }
-    Ok((body.freeze(), reservation))
-}
-
-/// Bytes held against a client's memory budget; dropping it returns them.
-#[derive(Debug, Default)]
-pub struct Reservation(Option<OwnedSemaphorePermit>);
-
-impl Reservation {
-    /// The bytes reserved.
-    pub fn bytes(&self) -> usize {
-        self.0.as_ref().map_or(0, OwnedSemaphorePermit::num_permits)
-    }
-
-    /// Reserves `more` bytes now, or fails: waiting while holding a partly
-    /// read body could leave every response waiting on the others.
-    fn grow(
-        &mut self,
-        budget: &Arc<Semaphore>,
-        more: usize,
-        total: usize,
-    ) -> Result<(), OntapError> {
-        if more == 0 {
-            return Ok(());
-        }
-        let permit = u32::try_from(more)
-            .ok()
-            .and_then(|n| Arc::clone(budget).try_acquire_many_owned(n).ok())
-            .ok_or(OntapError::MemoryBudget { budget: total })?;
-        match &mut self.0 {
-            Some(held) => held.merge(permit),
-            None => self.0 = Some(permit),
-        }
-        Ok(())
     }
 }
 
@@ -902,38 +799,6 @@ mod tests {
         let shown = format!("{config:?}");
         assert!(!shown.contains("s3cret!"));
         assert!(shown.contains("REDACTED"), "{shown}");
-    }
-
-    #[test]
-    fn decoding_failure_names_the_json_path() {
-        #[derive(Debug, serde::Deserialize)]
-        struct Record {
-            #[allow(dead_code)]
-            port: Option<u32>,
-        }
-        let response = Response {
-            status: 200,
-            location: None,
-            body: Bytes::from_static(br#"{"records": [{"port": 1}, {"port": "x"}]}"#),
-            ..Response::default()
-        };
-        let err = response
-            .json::<super::super::Collection<Record>>()
-            .unwrap_err();
-        assert!(err.to_string().contains("records[1].port"), "{err}");
-    }
-
-    #[test]
-    fn a_body_that_is_not_utf8_is_malformed() {
-        let response = Response {
-            status: 200,
-            location: None,
-            body: Bytes::from_static(b"{\"records\": [{\"name\": \"\xff\"}]}"),
-            ..Response::default()
-        };
-        let err = response.json::<serde_json::Value>().unwrap_err();
-        assert!(matches!(err, OntapError::Malformed(_)), "{err:?}");
-        assert!(err.to_string().contains("not UTF-8"), "{err}");
     }
 
     #[test]

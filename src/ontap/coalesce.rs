@@ -11,7 +11,8 @@ use std::time::Instant;
 
 use futures_util::future::{BoxFuture, FutureExt, Shared, WeakShared};
 
-use super::client::{Deadline, Response};
+use super::body::Response;
+use super::client::Deadline;
 use super::error::{OntapError, TimeBound};
 
 /// One upstream request, awaited by every caller that joined it.

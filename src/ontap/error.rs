@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use serde::Deserialize;
+use serde::de::{Deserializer, IgnoredAny, SeqAccess, Visitor};
 
 use super::untrusted::Scrubber;
 
@@ -55,10 +56,11 @@ pub enum OntapError {
          request slots; nothing was sent to ONTAP"
     )]
     QueuedPastDeadline { limit: usize, waited: Duration },
-    /// Buffering the response would pass the memory budget for responses
-    /// being read at once.
+    /// Buffering or decoding the response would pass the memory budget for
+    /// responses being read and decoded at once.
     #[error(
-        "reading this ONTAP response would pass the {budget}-byte budget for responses in flight"
+        "reading and decoding this ONTAP response would pass the {budget}-byte budget for \
+         responses in flight"
     )]
     MemoryBudget { budget: usize },
     /// The response body is larger than the gateway accepts.
@@ -70,10 +72,27 @@ pub enum OntapError {
     /// The cluster's circuit is open: ONTAP failed `failures` times in a
     /// row, so calls fail at once until a probe finds it answering again.
     #[error(
-        "ONTAP failed {failures} times in a row; calls fail at once for {retry_in:?} more, then \
-         one call probes whether it is back"
+        "ONTAP failed {failures} times in a row{}; calls fail at once for {retry_in:?} more, \
+         then one call probes whether it is back",
+        last_words(.last_failure)
     )]
-    CircuitOpen { failures: u32, retry_in: Duration },
+    CircuitOpen {
+        failures: u32,
+        retry_in: Duration,
+        /// The failure that opened the circuit (or kept it open), so a
+        /// caller learns why and not only that: a refused connection, a
+        /// DNS error, ONTAP's own 503. Its text was scrubbed where it
+        /// entered the gateway.
+        last_failure: Option<Box<OntapError>>,
+    },
+}
+
+/// How a circuit-open message names the failure behind it.
+fn last_words(last_failure: &Option<Box<OntapError>>) -> String {
+    last_failure
+        .as_ref()
+        .map(|last| format!(", the last time: {last}"))
+        .unwrap_or_default()
 }
 
 /// What bounded the time an upstream request was given.
@@ -143,8 +162,8 @@ pub struct ApiError {
     /// The request parameter or field ONTAP blames, when there is one.
     #[serde(default)]
     pub target: Option<String>,
-    /// Message arguments.
-    #[serde(default)]
+    /// Message arguments: the first [`MAX_ARGUMENTS`].
+    #[serde(default, deserialize_with = "first_arguments")]
     pub arguments: Vec<ApiErrorArgument>,
     /// How long ONTAP asked the client to wait before trying again (the
     /// response's `Retry-After` header, not the body).
@@ -161,6 +180,34 @@ pub struct ApiErrorArgument {
     /// Message argument.
     #[serde(default)]
     pub message: Option<String>,
+}
+
+/// The first [`MAX_ARGUMENTS`] arguments; the rest are skipped, never
+/// decoded, however many an error body holds.
+fn first_arguments<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<ApiErrorArgument>, D::Error> {
+    struct First;
+    impl<'de> Visitor<'de> for First {
+        type Value = Vec<ApiErrorArgument>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an array of error arguments")
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut kept = Vec::new();
+            while kept.len() < MAX_ARGUMENTS {
+                match seq.next_element()? {
+                    Some(argument) => kept.push(argument),
+                    None => return Ok(kept),
+                }
+            }
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(kept)
+        }
+    }
+    deserializer.deserialize_seq(First)
 }
 
 impl ApiError {
@@ -256,6 +303,7 @@ mod tests {
             OntapError::CircuitOpen {
                 failures: 1,
                 retry_in: Duration::ZERO,
+                last_failure: None,
             },
         ]
         .map(|e| e.kind());
@@ -276,6 +324,34 @@ mod tests {
                 "malformed",
                 "circuit_open",
             ]
+        );
+    }
+
+    #[test]
+    fn only_the_first_arguments_of_an_error_body_are_decoded() {
+        let arguments = vec![r#"{"code": "1", "message": "m"}"#; 10_000].join(",");
+        let body = format!(r#"{{"error": {{"message": "x", "arguments": [{arguments}]}}}}"#);
+        let error = ApiError::from_body(400, body.as_bytes());
+        assert_eq!(error.message, "x");
+        assert_eq!(error.arguments.len(), MAX_ARGUMENTS);
+    }
+
+    #[test]
+    fn an_open_circuit_names_the_failure_behind_it() {
+        let open = OntapError::CircuitOpen {
+            failures: 5,
+            retry_in: Duration::from_secs(3),
+            last_failure: Some(Box::new(OntapError::Unreachable(
+                "tcp connect error: Connection refused".into(),
+            ))),
+        };
+        let shown = open.to_string();
+        assert!(
+            shown.starts_with(
+                "ONTAP failed 5 times in a row, the last time: cannot reach ONTAP: tcp connect \
+                 error: Connection refused; calls fail at once"
+            ),
+            "{shown}"
         );
     }
 

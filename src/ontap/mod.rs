@@ -4,6 +4,7 @@
 //! collection envelope and ONTAP's time formats. It knows nothing about gRPC; records become proto messages in
 //! the translator.
 
+mod body;
 mod breaker;
 pub mod cifs;
 mod client;
@@ -21,14 +22,12 @@ mod tls;
 mod trace;
 pub mod untrusted;
 
+pub use body::{MemoryBudget, Reservation, Response};
 pub use breaker::BreakerConfig;
-pub use client::{
-    ClientConfig, ClientScope, ConfigError, DEFAULT_CLUSTER, Deadline, OntapClient, Reservation,
-    Response,
-};
+pub use client::{ClientConfig, ClientScope, ConfigError, DEFAULT_CLUSTER, Deadline, OntapClient};
 pub use cluster::{ClusterIdentity, Version};
 pub use coalesce::Coalescing;
-pub use collection::{Collection, Href};
+pub use collection::{Collection, CollectionSeed, Href, MAX_RECORDS};
 pub use credentials::{CallerCredentials, CallerCredentialsError, Credentials};
 pub use error::{ApiError, ApiErrorArgument, OntapError, TimeBound};
 pub use path::ApiPath;

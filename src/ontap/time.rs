@@ -3,6 +3,11 @@
 //! `2017-01-25 11:20:13 +0000`, and ISO-8601 durations (`PT15S`, `P1D`).
 //! The readers of ONTAP's JSON (`translate::wire`) use these, so a malformed
 //! value fails decoding with the JSON path of the field that held it.
+//!
+//! ONTAP's times are whole seconds: every timestamp on the reference pages
+//! has none smaller, samples fall on 15-second boundaries, and a fraction
+//! is no instant ONTAP can be asked about. The gateway sends only whole
+//! seconds, and checks a caller's protobuf time before it goes anywhere.
 
 use jiff::{SignedDuration, Span, SpanRelativeTo, Timestamp};
 
@@ -17,6 +22,46 @@ pub fn parse_timestamp(text: &str) -> Result<Timestamp, String> {
     text.parse::<Timestamp>()
         .or_else(|_| jiff::fmt::strtime::parse(PAGES_FORM, text)?.to_timestamp())
         .map_err(|_| format!("`{text}` is not an ONTAP timestamp"))
+}
+
+/// The instant a protobuf `Timestamp` (`seconds`, `nanos`) names, if ONTAP
+/// can be asked about it: `nanos` within its second, as protobuf requires
+/// (jiff would take -1 as the second before's last nanosecond), and a time
+/// from 1970, before which ONTAP keeps nothing, to the end of jiff's range
+/// (late in 9999, where RFC 3339 ends too).
+pub fn instant(seconds: i64, nanos: i32) -> Result<Timestamp, String> {
+    if !(0..1_000_000_000).contains(&nanos) {
+        return Err(format!(
+            "has nanos {nanos}; nanos must be from 0 to 999999999"
+        ));
+    }
+    Timestamp::new(seconds, nanos)
+        .ok()
+        .filter(|at| *at >= Timestamp::UNIX_EPOCH)
+        .ok_or_else(|| {
+            format!(
+                "has seconds {seconds}; it must be an instant from 1970 to {}",
+                Timestamp::MAX.strftime("%Y-%m-%dT%H:%M:%SZ")
+            )
+        })
+}
+
+/// [`instant`], on a whole second: what names one ONTAP sample.
+pub fn whole_second(seconds: i64, nanos: i32) -> Result<Timestamp, String> {
+    let at = instant(seconds, nanos)?;
+    if nanos != 0 {
+        return Err(format!(
+            "falls between whole seconds (nanos {nanos}); ONTAP's samples are taken on whole \
+             seconds: set nanos to 0"
+        ));
+    }
+    Ok(at)
+}
+
+/// `at` as ONTAP takes it: RFC 3339 in UTC, whole seconds (a fraction
+/// dropped, which callers make sure is none or changes nothing they ask).
+pub fn format_timestamp(at: Timestamp) -> String {
+    at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// Parses an ISO-8601 duration of weeks, days, hours, minutes and seconds
@@ -77,6 +122,56 @@ mod tests {
         ] {
             assert_eq!(parse_timestamp(text).unwrap().to_string(), text);
         }
+    }
+
+    #[test]
+    fn a_protobuf_time_with_nanos_outside_its_second_is_no_instant() {
+        for nanos in [-1, -999_999_999, 1_000_000_000, i32::MAX, i32::MIN] {
+            let why = instant(1_767_225_600, nanos).unwrap_err();
+            assert!(why.contains(&format!("nanos {nanos}")), "{why}");
+        }
+    }
+
+    #[test]
+    fn a_protobuf_time_from_1970_to_9999_is_an_instant() {
+        assert_eq!(instant(0, 0), Ok(Timestamp::UNIX_EPOCH));
+        assert_eq!(
+            instant(1_767_225_600, 999_999_999),
+            Ok(Timestamp::new(1_767_225_600, 999_999_999).unwrap())
+        );
+        let last = Timestamp::MAX.as_second();
+        assert!(instant(last, 999_999_999).is_ok());
+        for seconds in [-1, last + 1, 253_402_300_800, i64::MIN, i64::MAX] {
+            let why = instant(seconds, 0).unwrap_err();
+            assert!(why.contains("from 1970 to 9999-12-30T22:00:00Z"), "{why}");
+        }
+    }
+
+    #[test]
+    fn a_sample_instant_is_a_whole_second() {
+        assert!(whole_second(1_767_225_600, 0).is_ok());
+        for nanos in [1, 999_999_999] {
+            let why = whole_second(1_767_225_600, nanos).unwrap_err();
+            assert!(why.contains("whole seconds"), "{why}");
+        }
+        assert!(
+            whole_second(1_767_225_600, -1)
+                .unwrap_err()
+                .contains("nanos -1")
+        );
+    }
+
+    #[test]
+    fn timestamps_are_sent_in_whole_seconds() {
+        for (nanos, sent) in [
+            (0, "2026-01-01T00:00:00Z"),
+            (1, "2026-01-01T00:00:00Z"),
+            (999_999_999, "2026-01-01T00:00:00Z"),
+        ] {
+            let at = Timestamp::new(1_767_225_600, nanos).unwrap();
+            assert_eq!(format_timestamp(at), sent, "{nanos}");
+        }
+        assert_eq!(format_timestamp(Timestamp::MAX), "9999-12-30T22:00:00Z");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 mod connections;
 mod handshakes;
-mod metrics_endpoint;
+pub(crate) mod metrics_endpoint;
 mod opening;
 mod probe;
 mod tls;
@@ -220,6 +220,8 @@ pub async fn serve(
         .initial_stream_window_size(windows.stream)
         .initial_connection_window_size(windows.connection)
         .max_frame_size(windows.max_frame)
+        // Above the metadata bound, so that a call past it is told why.
+        .http2_max_header_list_size(layers::MAX_HEADER_LIST_BYTES)
         .max_concurrent_streams(options.max_concurrent_streams)
         .http2_keepalive_interval(Some(options.keepalive_interval))
         .http2_keepalive_timeout(Some(options.keepalive_timeout))

@@ -6,11 +6,16 @@
 //! slot for as long as a served connection may live.
 //!
 //! The bytes are watched as hyper reads them, not read ahead and replayed,
-//! so the server sees exactly what the peer sent.
+//! so the server sees exactly what the peer sent. The first HTTP/1.1 head
+//! is also judged here, where its raw bytes still are: past
+//! [`MAX_HTTP1_HEAD`] it is refused with 431 (hyper alone buffers ~400 KB),
+//! and one framed by both Content-Length and Transfer-Encoding (a request
+//! smuggling shape) with 400. hyper removes Content-Length from such a
+//! head, so no layer after it could tell.
 
 use std::io;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
@@ -23,9 +28,37 @@ const FRAME_HEADER: usize = 9;
 const SETTINGS: u8 = 0x4;
 /// What ends an HTTP/1.1 request head.
 const HEAD_END: &[u8; 4] = b"\r\n\r\n";
+/// The largest first HTTP/1.1 request head: HTTP/2's header-list bound.
+pub const MAX_HTTP1_HEAD: usize = crate::layers::MAX_HEADER_LIST_BYTES as usize;
+/// Headers httparse reads at once; a head with more is left to hyper,
+/// which refuses more than 100.
+const MAX_HTTP1_HEADERS: usize = 128;
+
+/// Why the first HTTP/1.1 head is refused before hyper reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The head is longer than [`MAX_HTTP1_HEAD`].
+    HeadTooLarge,
+    /// Both Content-Length and Transfer-Encoding frame the body.
+    AmbiguousLength,
+}
+
+impl Refusal {
+    /// The whole HTTP/1.1 response that refuses the request.
+    fn response(self) -> &'static [u8] {
+        match self {
+            Self::HeadTooLarge => {
+                b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            }
+            Self::AmbiguousLength => {
+                b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+            }
+        }
+    }
+}
 
 /// How far a peer has got through the opening.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Opening {
     /// Bytes so far match the first `matched` bytes of the HTTP/2 preface.
     Preface { matched: usize },
@@ -36,11 +69,12 @@ pub enum Opening {
     },
     /// The first SETTINGS frame's payload still has `left` bytes to come.
     SettingsPayload { left: usize },
-    /// An HTTP/1.x request head, whose last bytes match the first
-    /// `matched` bytes of its CRLF CRLF end.
-    Http1Head { matched: usize },
+    /// The HTTP/1.x request head so far.
+    Http1Head { head: Vec<u8> },
     /// The peer has opened; what it sends from here is the server's to judge.
     Open,
+    /// The first HTTP/1.1 head is refused; nothing of it goes to the server.
+    Refused(Refusal),
 }
 
 impl Default for Opening {
@@ -55,10 +89,15 @@ impl Opening {
         matches!(self, Self::Open)
     }
 
+    /// Whether the opening is over, opened or refused.
+    fn is_over(&self) -> bool {
+        matches!(self, Self::Open | Self::Refused(_))
+    }
+
     /// Advances over `bytes`, the next the peer sent. Bytes that break the
     /// protocol also end the opening: the server refuses them itself.
     pub fn advance(&mut self, mut bytes: &[u8]) {
-        while !bytes.is_empty() && !self.is_open() {
+        while !bytes.is_empty() && !self.is_over() {
             bytes = self.step(bytes);
         }
     }
@@ -76,8 +115,9 @@ impl Opening {
                 if agreed < take {
                     // Not HTTP/2 with prior knowledge: the bytes so far
                     // were the start of an HTTP/1.x request head.
-                    *self = Self::Http1Head { matched: 0 };
-                    self.advance(&PREFACE[..matched]);
+                    *self = Self::Http1Head {
+                        head: PREFACE[..matched].to_vec(),
+                    };
                     return bytes;
                 }
                 *self = if matched + take == PREFACE.len() {
@@ -115,26 +155,31 @@ impl Opening {
                 *self = Self::settings_payload(left - take);
                 &bytes[take..]
             }
-            Self::Http1Head { matched } => {
-                let byte = bytes[0];
-                *self = if byte == HEAD_END[matched] {
-                    if matched + 1 == HEAD_END.len() {
-                        Self::Open
-                    } else {
-                        Self::Http1Head {
-                            matched: matched + 1,
-                        }
+            Self::Http1Head { ref mut head } => {
+                // The end may straddle the previous read: look back 3 bytes.
+                let from = head.len().saturating_sub(HEAD_END.len() - 1);
+                let room = (MAX_HTTP1_HEAD + 1).saturating_sub(head.len());
+                let take = bytes.len().min(room);
+                head.extend_from_slice(&bytes[..take]);
+                let end = head[from..]
+                    .windows(HEAD_END.len())
+                    .position(|window| window == HEAD_END)
+                    .map(|at| from + at + HEAD_END.len());
+                match end {
+                    Some(end) if end <= MAX_HTTP1_HEAD => {
+                        let rest = end - (head.len() - take);
+                        let verdict = judge_head(&head[..end]);
+                        *self = verdict;
+                        &bytes[rest..]
                     }
-                } else {
-                    // A CR restarts the end's match; the end holds no
-                    // other repeat that could overlap.
-                    Self::Http1Head {
-                        matched: usize::from(byte == HEAD_END[0]),
+                    _ if head.len() > MAX_HTTP1_HEAD => {
+                        *self = Self::Refused(Refusal::HeadTooLarge);
+                        &[]
                     }
-                };
-                &bytes[1..]
+                    _ => &bytes[take..],
+                }
             }
-            Self::Open => bytes,
+            Self::Open | Self::Refused(_) => bytes,
         }
     }
 
@@ -144,6 +189,24 @@ impl Opening {
         } else {
             Self::SettingsPayload { left }
         }
+    }
+}
+
+/// A whole first HTTP/1.1 head: refused when both Content-Length and
+/// Transfer-Encoding frame its body, open otherwise (what else is wrong
+/// with it is hyper's to answer).
+fn judge_head(head: &[u8]) -> Opening {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HTTP1_HEADERS];
+    let mut request = httparse::Request::new(&mut headers);
+    if request.parse(head).is_err() {
+        return Opening::Open;
+    }
+    let names = || request.headers.iter().map(|header| header.name);
+    let framed_by = |name: &str| names().any(|n| n.eq_ignore_ascii_case(name));
+    if framed_by("content-length") && framed_by("transfer-encoding") {
+        Opening::Refused(Refusal::AmbiguousLength)
+    } else {
+        Opening::Open
     }
 }
 
@@ -170,6 +233,8 @@ pub struct OpeningDeadline<S> {
     /// Until the peer has opened: how far it got, and when it must finish.
     pending: Option<(Opening, Pin<Box<Sleep>>)>,
     on_timeout: Option<TimeoutReport>,
+    /// A refused first head: why, and how much of the answer is written.
+    refusing: Option<(Refusal, usize)>,
 }
 
 impl<S> OpeningDeadline<S> {
@@ -187,6 +252,7 @@ impl<S> OpeningDeadline<S> {
                 Box::pin(tokio::time::sleep_until(deadline)),
             )),
             on_timeout: Some(Box::new(on_timeout)),
+            refusing: None,
         }
     }
 
@@ -213,6 +279,29 @@ impl<S> OpeningDeadline<S> {
     }
 }
 
+impl<S: AsyncWrite + Unpin> OpeningDeadline<S> {
+    /// Writes the refusal's answer and ends the write side, then fails the
+    /// read, so the server closes the connection without reading on.
+    fn poll_refuse(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let Some((refusal, written)) = &mut self.refusing else {
+            return Poll::Ready(Ok(()));
+        };
+        let answer = refusal.response();
+        while *written < answer.len() {
+            let n = ready!(Pin::new(&mut self.inner).poll_write(cx, &answer[*written..]))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            *written += n;
+        }
+        ready!(Pin::new(&mut self.inner).poll_shutdown(cx))?;
+        Poll::Ready(Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("the first HTTP/1.1 request head was refused: {refusal:?}"),
+        )))
+    }
+}
+
 /// A name for where an unfinished opening stopped.
 fn stage(opening: &Opening) -> &'static str {
     match opening {
@@ -222,17 +311,20 @@ fn stage(opening: &Opening) -> &'static str {
             "the HTTP/2 preface without its SETTINGS"
         }
         Opening::Http1Head { .. } => "part of an HTTP/1.1 request head",
-        Opening::Open => "open",
+        Opening::Open | Opening::Refused(_) => "over",
     }
 }
 
-impl<S: AsyncRead + Unpin> AsyncRead for OpeningDeadline<S> {
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for OpeningDeadline<S> {
     fn poll_read(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = &mut *self;
+        if this.refusing.is_some() {
+            return this.poll_refuse(cx);
+        }
         this.check_deadline(cx)?;
         let before = buf.filled().len();
         let read = Pin::new(&mut this.inner).poll_read(cx, buf);
@@ -241,6 +333,13 @@ impl<S: AsyncRead + Unpin> AsyncRead for OpeningDeadline<S> {
             if opening.is_open() {
                 this.pending = None;
                 this.on_timeout = None;
+            } else if let Opening::Refused(refusal) = *opening {
+                // The server never sees the head whole.
+                this.refusing = Some((refusal, 0));
+                this.pending = None;
+                this.on_timeout = None;
+                buf.set_filled(before);
+                return this.poll_refuse(cx);
             }
         }
         read
@@ -355,39 +454,82 @@ mod tests {
         assert!(after(&bytes).is_open());
     }
 
+    fn is_http1_head(opening: &Opening) -> bool {
+        matches!(opening, Opening::Http1Head { .. })
+    }
+
     #[test]
     fn an_http1_request_head_is_open_at_its_blank_line() {
         let head = b"POST /x HTTP/1.1\r\nhost: a\r\ncontent-type: application/grpc-web\r\n\r\n";
-        assert_eq!(
-            after(&head[..head.len() - 1]),
-            Opening::Http1Head { matched: 3 }
-        );
+        assert!(is_http1_head(&after(&head[..head.len() - 1])));
         assert!(after(head).is_open());
     }
 
     #[test]
     fn an_http1_head_that_stops_mid_header_is_not_open() {
-        assert_eq!(
-            after(b"POST /x HTTP/1.1\r\nhost: a\r\ncontent-"),
-            Opening::Http1Head { matched: 0 }
-        );
+        assert!(is_http1_head(&after(
+            b"POST /x HTTP/1.1\r\nhost: a\r\ncontent-"
+        )));
     }
 
     #[test]
     fn a_head_that_starts_like_the_preface_is_read_as_http1() {
-        assert_eq!(
-            after(b"PRI * HTTP/1.1\r\n"),
-            Opening::Http1Head { matched: 2 }
-        );
-        assert!(after(b"PRI * HTTP/1.1\r\n\r\n").is_open());
+        assert!(is_http1_head(&after(b"PRI * HTTP/1.1\r\nhost: a\r\n")));
+        assert!(after(b"PRI * HTTP/1.1\r\nhost: a\r\n\r\n").is_open());
     }
 
     #[test]
     fn a_lone_cr_lf_does_not_end_an_http1_head() {
-        assert_eq!(
-            after(b"GET / HTTP/1.1\r\n\r\r\n"),
-            Opening::Http1Head { matched: 2 }
-        );
+        assert!(is_http1_head(&after(b"GET / HTTP/1.1\r\n\r\r\n")));
+    }
+
+    #[test]
+    fn a_head_framed_by_both_content_length_and_transfer_encoding_is_refused() {
+        for framing in [
+            "Content-Length: 5\r\nTransfer-Encoding: chunked",
+            "transfer-encoding: chunked\r\ncontent-length: 5",
+        ] {
+            let head = format!("POST /x HTTP/1.1\r\nhost: a\r\n{framing}\r\n\r\n");
+            assert_eq!(
+                after(head.as_bytes()),
+                Opening::Refused(Refusal::AmbiguousLength),
+                "{framing}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_head_framed_by_one_length_is_open() {
+        for framing in ["Content-Length: 5", "Transfer-Encoding: chunked"] {
+            let head = format!("POST /x HTTP/1.1\r\nhost: a\r\n{framing}\r\n\r\n");
+            assert!(after(head.as_bytes()).is_open(), "{framing}");
+        }
+    }
+
+    #[test]
+    fn a_head_as_long_as_the_bound_is_open() {
+        let start = b"GET / HTTP/1.1\r\nx: ";
+        let padding = MAX_HTTP1_HEAD - start.len() - HEAD_END.len();
+        let head = [&start[..], &vec![b'p'; padding], HEAD_END].concat();
+        assert_eq!(head.len(), MAX_HTTP1_HEAD);
+        assert!(after(&head).is_open());
+    }
+
+    #[test]
+    fn a_head_past_the_bound_is_refused() {
+        let start = b"GET / HTTP/1.1\r\nx: ";
+        let padding = MAX_HTTP1_HEAD - start.len() - HEAD_END.len() + 1;
+        let head = [&start[..], &vec![b'p'; padding], HEAD_END].concat();
+        assert_eq!(after(&head), Opening::Refused(Refusal::HeadTooLarge));
+        let unended = vec![b'G'; MAX_HTTP1_HEAD + 1];
+        assert_eq!(after(&unended), Opening::Refused(Refusal::HeadTooLarge));
+    }
+
+    #[test]
+    fn bytes_after_the_head_are_left_to_the_server() {
+        let mut opening = Opening::default();
+        opening.advance(b"POST /x HTTP/1.1\r\ncontent-length: 5\r\n\r\nhello");
+        assert!(opening.is_open());
     }
 
     proptest! {
@@ -415,7 +557,7 @@ mod tests {
             for end in cuts.into_iter().chain([bytes.len()]) {
                 opening.advance(&bytes[start..end]);
                 start = end;
-                prop_assert_eq!(opening, after(&bytes[..end]));
+                prop_assert_eq!(&opening, &after(&bytes[..end]));
                 prop_assert_eq!(opening.is_open(), end >= ends_at);
             }
             prop_assert!(!after(&bytes[..ends_at - 1]).is_open());
@@ -430,7 +572,7 @@ mod tests {
         tokio::io::DuplexStream,
         Arc<AtomicUsize>,
     ) {
-        let (server, peer) = duplex(1024);
+        let (server, peer) = duplex(4096);
         let reports = Arc::new(AtomicUsize::new(0));
         let counted = Arc::clone(&reports);
         let watched = OpeningDeadline::new(server, Instant::now() + DEADLINE, move |_| {
@@ -491,6 +633,26 @@ mod tests {
         let (mut server, _peer, _reports) = watched();
         let error = server.read(&mut [0; 1]).await.unwrap_err();
         assert!(error.to_string().contains("nothing sent"), "{error}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_ambiguously_framed_head_is_answered_400_and_never_reaches_the_server() {
+        let (mut server, mut peer, _reports) = watched();
+        let start = b"POST /x HTTP/1.1\r\ncontent-length: 5\r\n";
+        peer.write_all(start).await.unwrap();
+        let mut got = vec![0; start.len()];
+        server.read_exact(&mut got).await.unwrap();
+        peer.write_all(b"transfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n")
+            .await
+            .unwrap();
+        let refused = server.read(&mut [0; 256]).await.unwrap_err();
+        assert_eq!(refused.kind(), io::ErrorKind::InvalidData);
+        let mut answer = String::new();
+        peer.read_to_string(&mut answer).await.unwrap();
+        assert!(
+            answer.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+            "{answer}"
+        );
     }
 
     #[tokio::test]

@@ -200,16 +200,22 @@ fn unreadable_cluster(client: &OntapClient) -> String {
     )
 }
 
+/// Where a password of unrecorded origin may have come from: every place
+/// the gateway reads one.
+const UNKNOWN_ORIGIN: &str = "the file --password-file names, or the environment variable \
+     --password-env names (or a --config file's password_file or password_env)";
+
 /// What went wrong, in the operator's terms, with the setting to change.
 fn advice(error: &OntapError, client: &OntapClient) -> String {
     let url = client.base_url();
     match error {
         OntapError::CredentialsRejected { .. } => format!(
-            "ONTAP at {url} refused the gateway's credentials for user `{user}`: check \
-             --username and the password (ONTAP_GATEWAY_PASSWORD, or --password-file); until \
-             then every call fails UNAVAILABLE with reason GATEWAY_CREDENTIALS_REJECTED, and \
-             each probe is one failed login (--health-probe-interval spaces them)",
-            user = client.username().unwrap_or_default()
+            "ONTAP at {url} refused the gateway's credentials for user `{user}`: check the user \
+             and the password in {origin}; until then every call fails UNAVAILABLE with reason \
+             GATEWAY_CREDENTIALS_REJECTED, and each probe is one failed login \
+             (--health-probe-interval spaces them)",
+            user = client.username().unwrap_or_default(),
+            origin = client.password_origin().unwrap_or(UNKNOWN_ORIGIN)
         ),
         OntapError::CertificateRejected(why) => format!(
             "the TLS certificate of {url} is not trusted ({why}): give the CA that signed it \
@@ -253,7 +259,28 @@ mod tests {
         );
         assert!(said.contains("`svc`"), "{said}");
         assert!(said.contains("--password-file"), "{said}");
+        assert!(said.contains("--password-env"), "{said}");
         assert!(said.contains("GATEWAY_CREDENTIALS_REJECTED"), "{said}");
+    }
+
+    #[test]
+    fn refused_credentials_name_the_place_the_password_was_read_from() {
+        let config = ClientConfig {
+            password_origin: Some(
+                "the environment variable EAST_PW, which --password-env names".into(),
+            ),
+            ..ClientConfig::new("https://cluster.example", "svc", "pw")
+        };
+        let client = OntapClient::new(config).unwrap();
+        let refused = OntapError::CredentialsRejected {
+            error: Box::default(),
+        };
+        let said = advice(&refused, &client);
+        assert!(
+            said.contains("in the environment variable EAST_PW, which --password-env names;"),
+            "{said}"
+        );
+        assert!(!said.contains("ONTAP_GATEWAY_PASSWORD"), "{said}");
     }
 
     #[test]

@@ -149,6 +149,18 @@ pub fn status_of(err: &GatewayError) -> Status {
             }
         }
         GatewayError::Upstream { source, field } => {
+            if let OntapError::CircuitOpen {
+                last_failure: Some(last),
+                ..
+            } = source
+            {
+                let last = GatewayError::from((**last).clone());
+                put(
+                    "last_failure_reason".to_owned(),
+                    error_table::classify(&last).reason,
+                );
+                put("last_failure".to_owned(), &last.to_string());
+            }
             if let Some((status, error)) = source.answer() {
                 put("http_status".to_owned(), &status.to_string());
                 if let Some(code) = &error.code {
@@ -170,6 +182,17 @@ pub fn status_of(err: &GatewayError) -> Status {
                         bounded(field, MAX_FIELD),
                         shown(&error.message, MAX_DESCRIPTION),
                     ));
+                }
+            }
+        }
+        GatewayError::NotReadBack {
+            written, source, ..
+        } => {
+            put("written".to_owned(), written.as_str());
+            if let Some((status, error)) = source.answer() {
+                put("http_status".to_owned(), &status.to_string());
+                if let Some(code) = &error.code {
+                    put("ontap_code".to_owned(), code);
                 }
             }
         }
@@ -215,7 +238,7 @@ pub(super) fn log(err: &GatewayError) {
             }
             None => tracing::debug!(reason = row.reason, "{logged}"),
         },
-        GatewayError::Upstream { .. } => {
+        GatewayError::Upstream { .. } | GatewayError::NotReadBack { .. } => {
             tracing::warn!(reason = row.reason, code = ?row.code, "{logged}")
         }
     }

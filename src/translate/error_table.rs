@@ -145,6 +145,10 @@ pub fn classify(err: &GatewayError) -> &'static Row {
         GatewayError::CallerUnauthenticated(_) => Match::CallerCredentialsMissing,
         GatewayError::UnknownCluster { .. } => Match::UnknownCluster,
         GatewayError::ClusterNotChosen { .. } => Match::ClusterNotChosen,
+        // A change whose read-back failed answers as the read failed.
+        GatewayError::NotReadBack { source, .. } => {
+            return classify(&GatewayError::from(source.clone()));
+        }
         GatewayError::Upstream { source, .. } => match source {
             OntapError::Api { status, error } => {
                 let by_code = error.code.as_deref().and_then(|code| {
@@ -268,7 +272,7 @@ mod tests {
             malformed_is_internal, OntapError::Malformed("x".into()).into(), Code::Internal, "UPSTREAM_MALFORMED_RESPONSE";
             shutting_down_is_unavailable, GatewayError::ShuttingDown, Code::Unavailable, "GATEWAY_SHUTTING_DOWN";
             watch_too_slow_is_resource_exhausted, GatewayError::WatchTooSlow { missed: 3 }, Code::ResourceExhausted, "WATCH_TOO_SLOW";
-            circuit_open_is_unavailable, OntapError::CircuitOpen { failures: 5, retry_in: Duration::from_secs(1) }.into(), Code::Unavailable, "UPSTREAM_CIRCUIT_OPEN";
+            circuit_open_is_unavailable, OntapError::CircuitOpen { failures: 5, retry_in: Duration::from_secs(1), last_failure: None }.into(), Code::Unavailable, "UPSTREAM_CIRCUIT_OPEN";
         }
     }
 
@@ -340,5 +344,19 @@ mod tests {
         reasons.sort_unstable();
         reasons.dedup();
         assert_eq!(reasons.len(), TABLE.len());
+    }
+
+    #[test]
+    fn a_change_not_read_back_answers_as_the_read_failed() {
+        let read = OntapError::Timeout {
+            budget: Duration::from_secs(1),
+            bound: TimeBound::RequestTimeout,
+        };
+        let err = GatewayError::NotReadBack {
+            resource: "the iSCSI service of SVM `u`".into(),
+            written: crate::translate::Written::Created,
+            source: read.clone(),
+        };
+        assert_eq!(classify(&err), classify(&read.into()));
     }
 }

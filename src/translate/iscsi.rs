@@ -9,23 +9,19 @@ use super::list::{self, ListRequest, ListRequestFields};
 use super::resources::{ISCSI_SERVICE as SERVICE_SCHEMA, PERFORMANCE_METRIC as METRIC_SCHEMA};
 use super::schema::{Selection, ValueKind, mask_paths};
 use super::wire::{OntapJson, OntapRecord};
-use super::{FieldViolation, GatewayError};
+use super::{FieldViolation, GatewayError, Written};
 use crate::ontap::iscsi::{self, CreateBody, SvmSelector, TargetBody, UpdateBody};
-use crate::ontap::{Collection, Deadline, OntapError, Query};
+use crate::ontap::{Collection, Deadline, OntapError, Query, time};
 use crate::proto::v1::{
     CreateIscsiServiceRequest, DeleteIscsiServiceRequest, GetIscsiServiceMetricRequest,
-    GetIscsiServiceRequest, IscsiService, IscsiTarget, ListIscsiServiceMetricsRequest,
+    GetIscsiServiceRequest, IscsiService, ListIscsiServiceMetricsRequest,
     ListIscsiServiceMetricsResponse, ListIscsiServicesRequest, ListIscsiServicesResponse,
-    MetricInterval, PerformanceMetric, SvmRef, UpdateIscsiServiceRequest,
+    MetricInterval, PerformanceMetric, UpdateIscsiServiceRequest,
 };
 
 /// ONTAP's error code for "no metrics are available for the requested
 /// object", which the metrics collection answers before its first sample.
 const NO_METRICS_YET: &str = "8585947";
-
-/// 9999-12-31T23:59:59Z: ONTAP's timestamps are Unix times with four-digit
-/// years, so a sample can be at no instant outside 1970..=9999.
-const LAST_SECOND: i64 = 253_402_300_799;
 
 /// The update_mask paths ONTAP can change, which `*` stands for.
 const UPDATABLE: &[&str] = &["enabled", "target.alias"];
@@ -56,11 +52,13 @@ pub async fn get(
     fetch_service(upstream, &request.svm_uuid, &selection, deadline).await
 }
 
-/// Creates an SVM's iSCSI service and returns it as ONTAP reports it.
+/// Creates an SVM's iSCSI service and returns the whole service, read
+/// back from ONTAP.
 ///
-/// Once ONTAP has accepted the POST the service exists, so a reply without
-/// the record, or a read-back that fails, still succeeds: with what the
-/// gateway knows (the request and ONTAP's documented defaults), logged.
+/// ONTAP's POST record is not the whole service (the page's example has
+/// no `enabled`), so it only tells which SVM the service is on. Once ONTAP
+/// has accepted the POST the service exists, so a read-back that fails is
+/// [`GatewayError::NotReadBack`], saying so, never a partial answer.
 pub async fn create(
     upstream: &Upstream,
     request: &CreateIscsiServiceRequest,
@@ -80,40 +78,35 @@ pub async fn create(
         )
         .await
         .map_err(blame_body_field)?;
-    if let Some(service) = created_record(&response.body) {
-        return Ok(service);
-    }
     let uuid = body
         .svm
         .uuid
         .clone()
+        .or_else(|| created_uuid(&response.body))
         .or_else(|| response.location.as_deref().and_then(uuid_from_location));
-    let read_back = match &uuid {
-        Some(uuid) => fetch_service(upstream, uuid, &Selection::All, deadline)
-            .await
-            .map_err(|e| e.to_string()),
-        None => Err("the reply names no SVM UUID to read the service back by".to_owned()),
+    let not_read_back = |source| GatewayError::NotReadBack {
+        resource: service_of(uuid.as_deref().or(body.svm.name.as_deref())),
+        written: Written::Created,
+        source,
     };
-    match read_back {
-        Ok(service) => Ok(service),
-        Err(why) => {
-            tracing::warn!(
-                svm_uuid = uuid.as_deref().unwrap_or(""),
-                "iSCSI service created, but not read back ({why}); answering from the request"
-            );
-            Ok(as_created(body, uuid))
-        }
-    }
+    let Some(uuid) = &uuid else {
+        return Err(not_read_back(OntapError::Malformed(
+            "the reply to the create names no SVM UUID to read the service back by".into(),
+        )));
+    };
+    read_service(upstream, uuid, &Selection::All, deadline)
+        .await
+        .map_err(not_read_back)
 }
 
-/// The record in a create reply with `return_records=true`; `None` when
-/// ONTAP sent none (202, an older release) or the body is unreadable.
-fn created_record(body: &[u8]) -> Option<IscsiService> {
+/// The SVM UUID in a create reply with `return_records=true`; `None` when
+/// ONTAP sent no record (202, an older release) or the body is unreadable.
+fn created_uuid(body: &[u8]) -> Option<String> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return None;
     }
     match serde_json::from_slice::<Collection<OntapJson<IscsiService>>>(body) {
-        Ok(created) => created.records.into_iter().next().map(|r| r.0),
+        Ok(created) => created.records.into_iter().next()?.0.svm?.uuid,
         Err(e) => {
             tracing::warn!("iSCSI service created, but the reply is unreadable: {e}");
             None
@@ -121,32 +114,17 @@ fn created_record(body: &[u8]) -> Option<IscsiService> {
     }
 }
 
-/// A created service as the request and ONTAP's documented defaults
-/// describe it: enabled unless told otherwise, aliased after the SVM name.
-fn as_created(body: CreateBody, uuid: Option<String>) -> IscsiService {
-    let alias = body
-        .target
-        .map(|t| t.alias)
-        .or_else(|| body.svm.name.clone());
-    IscsiService {
-        svm: Some(SvmRef {
-            uuid,
-            name: body.svm.name,
-        }),
-        enabled: Some(body.enabled.unwrap_or(true)),
-        target: alias.map(|alias| IscsiTarget {
-            name: None,
-            alias: Some(alias),
-        }),
-        metric: None,
-        statistics: None,
-    }
+/// How a [`GatewayError::NotReadBack`] names the service.
+fn service_of(svm: Option<&str>) -> String {
+    format!("the iSCSI service of SVM `{}`", svm.unwrap_or_default())
 }
 
-/// Applies the update mask and returns the service after the change.
+/// Applies the update mask and returns the whole service after the change,
+/// read back from ONTAP.
 ///
 /// Once ONTAP has accepted the PATCH the change is made, so a read-back
-/// that fails still succeeds, with what the gateway knows, logged.
+/// that fails is [`GatewayError::NotReadBack`], saying so, never the
+/// request's fields answered as if they were the service.
 pub async fn update(
     upstream: &Upstream,
     request: &UpdateIscsiServiceRequest,
@@ -164,33 +142,13 @@ pub async fn update(
         )
         .await
         .map_err(blame_body_field)?;
-    match fetch_service(upstream, &uuid, &Selection::All, deadline).await {
-        Ok(service) => Ok(service),
-        Err(e) => {
-            tracing::warn!(
-                svm_uuid = %uuid,
-                "iSCSI service updated, but not read back ({e}); answering from the request"
-            );
-            Ok(as_updated(uuid, body))
-        }
-    }
-}
-
-/// An updated service as far as the PATCH describes it.
-fn as_updated(uuid: String, body: UpdateBody) -> IscsiService {
-    IscsiService {
-        svm: Some(SvmRef {
-            uuid: Some(uuid),
-            name: None,
-        }),
-        enabled: body.enabled,
-        target: body.target.map(|t| IscsiTarget {
-            name: None,
-            alias: Some(t.alias),
-        }),
-        metric: None,
-        statistics: None,
-    }
+    read_service(upstream, &uuid, &Selection::All, deadline)
+        .await
+        .map_err(|source| GatewayError::NotReadBack {
+            resource: service_of(Some(&uuid)),
+            written: Written::Updated,
+            source,
+        })
 }
 
 /// Deletes an SVM's iSCSI service.
@@ -263,16 +221,9 @@ pub async fn get_metric(
             violations.push(FieldViolation::new("timestamp", "is required"));
             None
         }
-        Some(t) => match jiff::Timestamp::new(t.seconds, t.nanos) {
-            Ok(instant) if t.nanos >= 0 && (0..=LAST_SECOND).contains(&t.seconds) => Some(instant),
-            _ => {
-                violations.push(FieldViolation::new(
-                    "timestamp",
-                    "must be a valid instant (nanos within 0..1e9, years 1970 to 9999)",
-                ));
-                None
-            }
-        },
+        Some(t) => time::whole_second(t.seconds, t.nanos)
+            .map_err(|why| violations.push(FieldViolation::new("timestamp", why)))
+            .ok(),
     };
     let selection = METRIC_SCHEMA.selection(
         mask_paths(request.read_mask.as_ref()),
@@ -303,6 +254,18 @@ async fn fetch_service(
     selection: &Selection,
     deadline: Deadline,
 ) -> Result<IscsiService, GatewayError> {
+    read_service(upstream, svm_uuid, selection, deadline)
+        .await
+        .map_err(GatewayError::from)
+}
+
+/// [`fetch_service`], failing only as ONTAP or the way to it can.
+async fn read_service(
+    upstream: &Upstream,
+    svm_uuid: &str,
+    selection: &Selection,
+    deadline: Deadline,
+) -> Result<IscsiService, OntapError> {
     let mut query = Query::new();
     query.push("fields", selection.fields_param());
     let response = upstream
@@ -312,7 +275,9 @@ async fn fetch_service(
     let OntapJson(mut service) = response.json::<OntapJson<IscsiService>>()?;
     // ONTAP always answers a record's key, whatever `fields` asked for.
     if service.svm.as_ref().and_then(|s| s.uuid.as_ref()).is_none() {
-        return Err(OntapError::Malformed("the service has no `svm.uuid`".into()).into());
+        return Err(OntapError::Malformed(
+            "the service has no `svm.uuid`".into(),
+        ));
     }
     service.select(selection);
     Ok(service)
@@ -357,8 +322,10 @@ fn create_body(request: &CreateIscsiServiceRequest) -> Result<CreateBody, Vec<Fi
 
 /// The SVM UUID and PATCH body. The mask may name `enabled`,
 /// `target.alias`, `target` (its updatable fields) or `*` (every updatable
-/// field); an empty mask updates what is set. Output-only fields in the
-/// service are ignored, but a mask that names one is refused.
+/// field); an empty mask updates what is set. Output-only fields, in the
+/// service or named by the mask, are ignored (AIP-161, AIP-203), so a
+/// client may send back every path of a service it read; a mask that then
+/// names nothing to update is refused, as an empty one with nothing set is.
 fn update_body(
     request: &UpdateIscsiServiceRequest,
 ) -> Result<(String, UpdateBody), Vec<FieldViolation>> {
@@ -383,6 +350,13 @@ fn update_body(
                         violations.push(FieldViolation::new(format!("update_mask.paths[{i}]"), why))
                     }
                 }
+            }
+            if paths.is_empty() && violations.is_empty() {
+                violations.push(FieldViolation::new(
+                    "update_mask",
+                    "names only output-only fields, which are ignored, so nothing to update: \
+                     name enabled and/or target.alias",
+                ));
             }
         }
         _ => {
@@ -425,25 +399,38 @@ fn update_body(
     }
 }
 
-/// The updatable fields an update_mask path stands for, or why it names
-/// none.
+/// The updatable fields an update_mask path stands for (none for an
+/// output-only field, which is ignored), or why it is refused.
 fn expand_update_path(path: &str) -> Result<&'static [&'static str], String> {
     match path {
         "*" => Ok(UPDATABLE),
         "enabled" => Ok(&UPDATABLE[..1]),
         "target" | "target.alias" => Ok(&UPDATABLE[1..]),
-        _ => match SERVICE_SCHEMA.field(path) {
-            Some(field) if field.path.starts_with("svm") => Err(format!(
-                "`{path}` identifies the service and cannot be changed"
-            )),
-            Some(_) => Err(format!(
-                "`{path}` is output only; only enabled and target.alias can be updated"
-            )),
-            None => Err(format!(
-                "`{path}` is not a field of IscsiService; only enabled and target.alias can be updated"
-            )),
-        },
+        "svm" | "svm.uuid" | "svm.name" => Err(format!(
+            "`{path}` identifies the service and cannot be changed"
+        )),
+        _ if is_output_only(path) => Ok(&[]),
+        _ => Err(format!(
+            "`{path}` is not a field of IscsiService; only enabled and target.alias can be updated"
+        )),
     }
+}
+
+/// Whether `path` names an output-only field of IscsiService: any of
+/// ONTAP's fields but the SVM and the updatable ones (`target.name`,
+/// `metric...`, `statistics...`), or the gateway's own `<enum>_text` beside
+/// one of them (`metric.status_text`), which the schema leaves out.
+fn is_output_only(path: &str) -> bool {
+    let settable = matches!(path, "enabled" | "target" | "target.alias")
+        || path == "svm"
+        || path.starts_with("svm.");
+    let ontaps = SERVICE_SCHEMA.field(path).is_some() && !settable;
+    ontaps
+        || path.strip_suffix("_text").is_some_and(|enum_field| {
+            SERVICE_SCHEMA
+                .field(enum_field)
+                .is_some_and(|f| matches!(f.kind, ValueKind::Enum(_)))
+        })
 }
 
 /// Checks a required SVM UUID; named by `field` in the violation.
@@ -579,13 +566,13 @@ mod tests {
     }
 
     #[test]
-    fn path_outside_enabled_and_alias_is_named() {
+    fn path_outside_the_fields_is_named() {
         let err = update(
             IscsiService {
                 svm: svm(),
                 ..Default::default()
             },
-            &["target.name"],
+            &["target.nickname"],
         )
         .unwrap_err();
         assert_eq!(err, ["update_mask.paths[0]"]);
@@ -721,8 +708,40 @@ mod tests {
     }
 
     #[test]
-    fn mask_naming_an_output_only_field_is_refused() {
-        for path in ["target.name", "metric", "statistics.iops_raw.read"] {
+    fn mask_naming_an_output_only_field_ignores_it() {
+        for path in [
+            "target.name",
+            "metric",
+            "metric.iops.read",
+            "statistics.iops_raw.read",
+            "metric.status_text",
+            "statistics.status_text",
+        ] {
+            let (_, body) = update(full_service(), &["enabled", path]).unwrap();
+            assert_eq!(
+                serde_json::to_string(&body).unwrap(),
+                r#"{"enabled":true}"#,
+                "{path}"
+            );
+        }
+    }
+
+    #[test]
+    fn mask_naming_only_output_only_fields_has_nothing_to_update() {
+        assert_eq!(
+            update(full_service(), &["metric", "target.name"]).unwrap_err(),
+            ["update_mask"]
+        );
+    }
+
+    #[test]
+    fn mask_path_that_only_looks_like_a_field_is_refused() {
+        for path in [
+            "metric.nope",
+            "target.name_text",
+            "enabled_text",
+            "metric.iops_text",
+        ] {
             assert_eq!(
                 update(full_service(), &["enabled", path]).unwrap_err(),
                 ["update_mask.paths[1]"],
@@ -741,10 +760,10 @@ mod tests {
 
     #[test]
     fn mask_naming_the_svm_says_it_identifies_the_service() {
-        let why = expand_update_path("svm.uuid").unwrap_err();
-        assert!(why.contains("identifies the service"), "{why}");
-        let why = expand_update_path("target.name").unwrap_err();
-        assert!(why.contains("output only"), "{why}");
+        for path in ["svm", "svm.uuid", "svm.name"] {
+            let why = expand_update_path(path).unwrap_err();
+            assert!(why.contains("identifies the service"), "{why}");
+        }
     }
 
     #[test]

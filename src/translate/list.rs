@@ -134,7 +134,8 @@ pub fn validate<R: ListRequestFields>(
 ) -> Result<(), GatewayError> {
     let request = ListRequest::of(request, Vec::new());
     let budget = upstream.client.request_timeout();
-    plan(&upstream.page_tokens, R::SCHEMA, path, &request, budget).map(|_| ())
+    let (tokens, cluster) = (&upstream.page_tokens, upstream.client.name());
+    plan(tokens, cluster, R::SCHEMA, path, &request, budget).map(|_| ())
 }
 
 /// Validates `request`, fetches one page from the collection at `path`,
@@ -159,6 +160,7 @@ pub async fn fetch_or_empty<T: OntapRecord>(
         let max_page = sizes.limit(collection_path);
         let plan = plan_within(
             &upstream.page_tokens,
+            upstream.client.name(),
             schema,
             path,
             request,
@@ -185,15 +187,7 @@ pub async fn fetch_or_empty<T: OntapRecord>(
             Err(e) => return Err(blame(e, request)),
         }
     };
-    let collection: Collection<OntapJson<T>> = response.json()?;
-    if collection.records.len() > plan.max_records as usize {
-        return Err(OntapError::Malformed(format!(
-            "{} records where `max_records` asked for at most {}",
-            collection.records.len(),
-            plan.max_records
-        ))
-        .into());
-    }
+    let collection: Collection<OntapJson<T>> = response.collection(plan.max_records)?;
     if !request.shared.count_only {
         // Fewer records than asked for, with more to come: `return_timeout`
         // cut the page short.
@@ -221,7 +215,12 @@ pub async fn fetch_or_empty<T: OntapRecord>(
                     path.as_str()
                 ))
             })?;
-            page_token::encode(&upstream.page_tokens, path, &plan.fingerprint, start)
+            // Checked as the next call will check it, so that call never
+            // blames its caller for what ONTAP sent.
+            let start = check_start(schema, start)
+                .map_err(|why| OntapError::Malformed(format!("`_links.next` {why}")))?;
+            let (tokens, cluster) = (&upstream.page_tokens, upstream.client.name());
+            page_token::encode(tokens, cluster, path, &plan.fingerprint, start)
         }
     };
     let (num_records, total_size) = if request.shared.count_only {
@@ -258,20 +257,32 @@ struct Plan {
     max_records: u32,
 }
 
+/// The query for one page of `request`; a page token must have been
+/// signed with `tokens` for `cluster`.
 fn plan(
     tokens: &PageTokenKey,
+    cluster: &str,
     schema: &Schema,
     path: &ApiPath,
     request: &ListRequest<'_>,
     budget: Duration,
 ) -> Result<Plan, GatewayError> {
-    plan_within(tokens, schema, path, request, budget, MAX_PAGE_SIZE)
+    plan_within(
+        tokens,
+        cluster,
+        schema,
+        path,
+        request,
+        budget,
+        MAX_PAGE_SIZE,
+    )
 }
 
 /// [`plan`], asking for at most `max_page` records whatever the request's
 /// page size: what the collection's adaptive page size allows.
 fn plan_within(
     tokens: &PageTokenKey,
+    cluster: &str,
     schema: &Schema,
     path: &ApiPath,
     request: &ListRequest<'_>,
@@ -331,10 +342,11 @@ fn plan_within(
             .chain([("fields", fields.as_str()), ("order_by", order_by.as_str())]),
     );
 
-    let start = if request.shared.page_token.is_empty() {
+    let token = request.shared.page_token;
+    let start = if token.is_empty() {
         Vec::new()
     } else {
-        page_token::decode(tokens, request.shared.page_token, path, &fingerprint)
+        page_token::decode(tokens, token, cluster, path, &fingerprint)
             .and_then(|start| check_start(schema, start))
             .unwrap_or_else(|why| {
                 violations.push(FieldViolation::new("page_token", why));
@@ -458,11 +470,14 @@ fn order_by(schema: &Schema, entries: &[String], violations: &mut Vec<FieldViola
     terms.join(",")
 }
 
-/// The `return_timeout` to send: the caller's, shortened to `budget` (the
-/// time the request may take: the deadline's, or the gateway's request
-/// timeout) so ONTAP returns what it has before anyone gives up on it.
+/// The `return_timeout` to send: the caller's, or ONTAP's default, cut to
+/// what `budget` (the time the request may take: the deadline's, or the
+/// gateway's request timeout) leaves once [`return_margin`] is set aside,
+/// so that ONTAP answers the records it has before anyone gives up on it.
+/// Never below a second, ONTAP's smallest wait that still gathers.
 fn return_timeout(requested: Option<u32>, budget: Duration) -> Option<u32> {
     let seconds = budget
+        .saturating_sub(return_margin(budget))
         .as_secs()
         .clamp(1, u64::from(MAX_RETURN_TIMEOUT_SECONDS));
     let by_budget = u32::try_from(seconds).expect("clamped to 120");
@@ -471,6 +486,14 @@ fn return_timeout(requested: Option<u32>, budget: Duration) -> Option<u32> {
         None if u64::from(by_budget) < DEFAULT_RETURN_TIMEOUT_SECONDS => Some(by_budget),
         None => None,
     }
+}
+
+/// The part of a budget kept for after ONTAP stops gathering: it still
+/// sends the page, and the gateway reads and decodes it. A second, or a
+/// tenth of a longer budget, since a cluster slow enough to need the
+/// timeout is slow to send too.
+fn return_margin(budget: Duration) -> Duration {
+    (budget / 10).max(Duration::from_secs(1))
 }
 
 /// ONTAP's answer when it could not gather a page in time.
@@ -510,6 +533,7 @@ fn blame(source: OntapError, request: &ListRequest<'_>) -> GatewayError {
 pub(crate) fn check_planned_query(mut request: crate::proto::v1::ListCifsConnectionsRequest) {
     use crate::ontap::cifs::CONNECTIONS;
 
+    const CLUSTER: &str = "default";
     let key = PageTokenKey::from_bytes(&[7; 32]);
     let schema = <crate::proto::v1::ListCifsConnectionsRequest as ListRequestFields>::SCHEMA;
     let path = CONNECTIONS.path();
@@ -517,18 +541,18 @@ pub(crate) fn check_planned_query(mut request: crate::proto::v1::ListCifsConnect
     let continuation = std::mem::take(&mut request.page_token);
     if !continuation.is_empty() {
         let first = ListRequest::of(&request, Vec::new());
-        let Ok(first) = plan(&key, schema, &path, &first, budget) else {
+        let Ok(first) = plan(&key, CLUSTER, schema, &path, &first, budget) else {
             return;
         };
         let start = Query::parse(&continuation)
             .pairs()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
-        request.page_token = page_token::encode(&key, &path, &first.fingerprint, start);
+        request.page_token = page_token::encode(&key, CLUSTER, &path, &first.fingerprint, start);
     }
     let filters: Vec<&str> = request.filters().iter().map(|(field, _)| *field).collect();
     let list = ListRequest::of(&request, Vec::new());
-    let Ok(plan) = plan(&key, schema, &path, &list, budget) else {
+    let Ok(plan) = plan(&key, CLUSTER, schema, &path, &list, budget) else {
         return;
     };
     let encoded = plan.query.encode();
@@ -569,27 +593,44 @@ mod tests {
     /// The budget of a call without a deadline: the default request timeout.
     const NO_DEADLINE: Duration = Duration::from_secs(130);
 
+    const CLUSTER: &str = "east";
+
     fn key() -> PageTokenKey {
         PageTokenKey::from_bytes(&[1; 32])
     }
 
     fn violations(request: ListRequest<'_>) -> Vec<String> {
-        match plan(&key(), &SCHEMA, &CONNECTIONS.path(), &request, NO_DEADLINE) {
+        match plan(
+            &key(),
+            CLUSTER,
+            &SCHEMA,
+            &CONNECTIONS.path(),
+            &request,
+            NO_DEADLINE,
+        ) {
             Err(GatewayError::InvalidRequest(v)) => v.into_iter().map(|v| v.field).collect(),
             other => panic!("expected violations, got {other:?}"),
         }
     }
 
     fn query(request: ListRequest<'_>) -> Query {
-        plan(&key(), &SCHEMA, &CONNECTIONS.path(), &request, NO_DEADLINE)
-            .unwrap()
-            .query
+        plan(
+            &key(),
+            CLUSTER,
+            &SCHEMA,
+            &CONNECTIONS.path(),
+            &request,
+            NO_DEADLINE,
+        )
+        .unwrap()
+        .query
     }
 
     /// A token continuing the first page of an unfiltered `fields=*` list at `start`.
     fn token(start: &[(&str, &str)]) -> String {
         let first = plan(
             &key(),
+            CLUSTER,
             &SCHEMA,
             &CONNECTIONS.path(),
             &ListRequest::default(),
@@ -600,7 +641,13 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        page_token::encode(&key(), &CONNECTIONS.path(), &first.fingerprint, start)
+        page_token::encode(
+            &key(),
+            CLUSTER,
+            &CONNECTIONS.path(),
+            &first.fingerprint,
+            start,
+        )
     }
 
     fn continued(token: &str) -> ListRequest<'_> {
@@ -872,25 +919,59 @@ mod tests {
     }
 
     #[test]
-    fn a_short_budget_shortens_return_timeout() {
-        assert_eq!(return_timeout(None, Duration::from_millis(4500)), Some(4));
-        assert_eq!(return_timeout(Some(30), Duration::from_secs(20)), Some(20));
+    fn a_short_budget_shortens_return_timeout_to_a_second_below_it() {
+        assert_eq!(return_timeout(None, Duration::from_secs(4)), Some(3));
+        assert_eq!(return_timeout(None, Duration::from_millis(4500)), Some(3));
+        assert_eq!(return_timeout(Some(4), Duration::from_secs(4)), Some(3));
+        assert_eq!(return_timeout(None, Duration::from_secs(2)), Some(1));
+    }
+
+    #[test]
+    fn a_longer_budget_keeps_a_tenth_of_itself() {
+        assert_eq!(return_timeout(Some(30), Duration::from_secs(20)), Some(18));
+        assert_eq!(
+            return_timeout(Some(120), Duration::from_secs(130)),
+            Some(117)
+        );
+        assert_eq!(
+            return_timeout(None, Duration::from_secs(DEFAULT_RETURN_TIMEOUT_SECONDS)),
+            Some(13),
+            "ONTAP's default would take the whole budget"
+        );
+    }
+
+    #[test]
+    fn return_timeout_is_never_below_a_second() {
         assert_eq!(return_timeout(None, Duration::from_millis(10)), Some(1));
+        assert_eq!(return_timeout(None, Duration::from_secs(1)), Some(1));
+        assert_eq!(return_timeout(Some(5), Duration::ZERO), Some(1));
     }
 
     #[test]
     fn a_long_budget_leaves_return_timeout_as_asked() {
         assert_eq!(return_timeout(Some(10), Duration::from_secs(60)), Some(10));
+        assert_eq!(return_timeout(Some(0), Duration::from_secs(60)), Some(0));
         assert_eq!(return_timeout(None, Duration::from_secs(60)), None);
         assert_eq!(
-            return_timeout(None, Duration::from_secs(DEFAULT_RETURN_TIMEOUT_SECONDS)),
+            return_timeout(None, Duration::from_secs(17)),
             None,
-            "ONTAP's default already fits"
+            "ONTAP's default already leaves the margin"
         );
         assert_eq!(return_timeout(None, Duration::from_secs(130)), None);
     }
 
     proptest::proptest! {
+        #[test]
+        fn return_timeout_ends_a_second_before_any_budget_of_two_seconds_or_more(
+            budget_ms in 2_000u64..200_000,
+            requested in proptest::option::of(0u32..=MAX_RETURN_TIMEOUT_SECONDS),
+        ) {
+            let budget = Duration::from_millis(budget_ms);
+            let waits = return_timeout(requested, budget)
+                .map_or(DEFAULT_RETURN_TIMEOUT_SECONDS, u64::from);
+            proptest::prop_assert!(Duration::from_secs(waits + 1) <= budget);
+        }
+
         #[test]
         fn the_query_holds_only_what_the_request_asked_for_all_encoded(
             filters in proptest::collection::vec(".{0,40}", 9),
@@ -914,7 +995,7 @@ mod tests {
                     count_only,
                 },
             };
-            let Ok(plan) = plan(&key(), &SCHEMA, &CONNECTIONS.path(), &request, NO_DEADLINE) else {
+            let Ok(plan) = plan(&key(), CLUSTER, &SCHEMA, &CONNECTIONS.path(), &request, NO_DEADLINE) else {
                 return Ok(());
             };
             let encoded = plan.query.encode();

@@ -117,6 +117,24 @@ pub enum GatewayError {
         /// Polls whose changes it missed.
         missed: u64,
     },
+    /// ONTAP made a change, but reading the resource back afterwards failed,
+    /// so the gateway cannot answer the whole resource and will not answer
+    /// a part of it as if it were whole. It answers with the read's code
+    /// and reason, and says the change is made, so a caller neither takes
+    /// it for a failed change nor repeats a create to learn otherwise.
+    #[error(
+        "{resource} was {written}, but reading it back failed ({source}); the change is made: \
+         read it again with a Get"
+    )]
+    NotReadBack {
+        /// What was changed, named as the caller named it
+        /// (`the iSCSI service of SVM \`<uuid>\``).
+        resource: String,
+        /// How it was changed.
+        written: Written,
+        /// Why the read failed.
+        source: OntapError,
+    },
     /// ONTAP, or the way to it, failed. `field` is the request field ONTAP's
     /// error `target` corresponds to, when it names one.
     #[error("{source}")]
@@ -126,6 +144,31 @@ pub enum GatewayError {
         /// The request field to blame, as a proto path.
         field: Option<String>,
     },
+}
+
+/// The change a [`GatewayError::NotReadBack`] made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// The resource was created.
+    Created,
+    /// The resource was updated.
+    Updated,
+}
+
+impl Written {
+    /// The word for it, also `ErrorInfo.metadata["written"]`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Written::Created => "created",
+            Written::Updated => "updated",
+        }
+    }
+}
+
+impl std::fmt::Display for Written {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl GatewayError {

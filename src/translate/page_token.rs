@@ -5,11 +5,14 @@
 //! A token is `base64url(payload) "." base64url(HMAC-SHA-256(key, payload))`.
 //! The payload (postcard: a page's token is built on every call, and a binary
 //! layout costs a fraction of JSON's to write, hash and encode) names the
-//! collection, a fingerprint of the query that produced the page, and ONTAP's
-//! `start.*` continuation keys and values from its `_links.next`: never a
-//! query. The query sent upstream is always the one the gateway builds from
-//! the current request; a token adds only the continuation, each key and
-//! value checked again on the way in.
+//! cluster and the collection, a fingerprint of the query that produced the
+//! page, and ONTAP's `start.*` continuation keys and values from its
+//! `_links.next`: never a query. Every cluster of a gateway signs with the
+//! same key, so the cluster's name in the payload is what keeps one
+//! cluster's position from starting another's page. The query sent
+//! upstream is always the one the gateway builds from the current request;
+//! a token adds only the continuation, each key and value checked again on
+//! the way in.
 
 use std::borrow::Cow;
 use std::hash::Hasher;
@@ -25,13 +28,22 @@ use zeroize::Zeroizing;
 
 use crate::ontap::ApiPath;
 
-/// 3: postcard replaced JSON; a token of another version is refused with a
-/// message saying so.
-const VERSION: u32 = 3;
+/// 4: the payload names the cluster. A version 3 token names none, and read
+/// with this layout would fail as a forgery; refused by its version, it is
+/// told to start again instead. A token of another version is refused with
+/// a message saying so.
+const VERSION: u32 = 4;
 /// The prefix of ONTAP's continuation parameters.
 const START: &str = "start.";
 /// The fewest bytes a shared key may have: HMAC-SHA-256's output size.
 pub const MIN_KEY_BYTES: usize = 32;
+/// The fewest distinct byte values a key file's key may hold. Long enough
+/// is not random enough: 32 NUL bytes, or one word repeated, would sign
+/// tokens anyone can forge. Any way of writing 32 or more random bytes
+/// clears this bar (raw, base64 or hex; 32 hex digits fall short of it
+/// about once in 30 million keys), so it refuses only keys nobody drew at
+/// random.
+pub const MIN_DISTINCT_KEY_BYTES: usize = 8;
 /// Said of every token that does not verify, forged or foreign alike: which
 /// check failed is no business of a caller's.
 const NOT_ISSUED_HERE: &str = "is not a page token issued by this gateway (or by a replica sharing \
@@ -70,6 +82,18 @@ pub enum KeyError {
         /// Its key's length.
         len: usize,
     },
+    /// The key repeats too few byte values to be random.
+    #[error(
+        "the page token key file {path} holds only {distinct} distinct byte values; a key needs \
+         at least {MIN_DISTINCT_KEY_BYTES}, which any random key has (e.g. `head -c 32 \
+         /dev/urandom | base64 > FILE`)"
+    )]
+    NotRandom {
+        /// The file.
+        path: String,
+        /// How many distinct byte values its key holds.
+        distinct: usize,
+    },
     /// The operating system had no randomness to give.
     #[error("drawing a random page token key: {0}")]
     Random(String),
@@ -98,6 +122,13 @@ impl PageTokenKey {
                 len: key.len(),
             });
         }
+        let distinct = distinct_bytes(key);
+        if distinct < MIN_DISTINCT_KEY_BYTES {
+            return Err(KeyError::NotRandom {
+                path: shown,
+                distinct,
+            });
+        }
         Ok(Self::from_bytes(key))
     }
 
@@ -113,10 +144,21 @@ impl PageTokenKey {
     }
 }
 
+/// How many distinct values the bytes of `key` take.
+fn distinct_bytes(key: &[u8]) -> usize {
+    let mut seen = [false; 256];
+    for &b in key {
+        seen[usize::from(b)] = true;
+    }
+    seen.iter().filter(|&&s| s).count()
+}
+
 /// What a token holds after its version, which comes first and alone so
 /// that a token of another layout is told apart before its body is read.
 #[derive(Serialize, Deserialize)]
 struct Payload<'a> {
+    /// The gateway's name for the cluster that answered the page.
+    cluster: Cow<'a, str>,
     /// The collection's path.
     path: Cow<'a, str>,
     /// The fingerprint of the query that produced the page.
@@ -145,9 +187,11 @@ pub fn continuation(next_href: &str, collection: &ApiPath) -> Option<Vec<(String
     (!start.is_empty()).then_some(start)
 }
 
-/// A token continuing `collection` at `start`, for the query `fingerprint`.
+/// A token continuing `collection` of `cluster` at `start`, for the query
+/// `fingerprint`.
 pub fn encode(
     key: &PageTokenKey,
+    cluster: &str,
     collection: &ApiPath,
     fingerprint: &str,
     start: Vec<(String, String)>,
@@ -155,6 +199,7 @@ pub fn encode(
     let payload = postcard::to_allocvec(&(
         VERSION,
         Payload {
+            cluster: Cow::Borrowed(cluster),
             path: Cow::Borrowed(collection.as_str()),
             query: Cow::Borrowed(fingerprint),
             start,
@@ -169,12 +214,14 @@ pub fn encode(
     )
 }
 
-/// The continuation a token holds, if `key` signed it for `collection` and
-/// the query `fingerprint`. The pairs still need checking against the
-/// collection's fields (a key that signed them once may since have leaked).
+/// The continuation a token holds, if `key` signed it for `collection` of
+/// `cluster` and the query `fingerprint`. The pairs still need checking
+/// against the collection's fields (a key that signed them once may since
+/// have leaked).
 pub fn decode(
     key: &PageTokenKey,
     token: &str,
+    cluster: &str,
     collection: &ApiPath,
     fingerprint: &str,
 ) -> Result<Vec<(String, String)>, String> {
@@ -192,6 +239,13 @@ pub fn decode(
         ));
     }
     let payload: Payload = postcard::from_bytes(body).map_err(|_| not_issued())?;
+    if payload.cluster != cluster {
+        return Err(
+            "belongs to another cluster; send it with the x-ontap-cluster it was issued for, or \
+             start again from the first page"
+                .into(),
+        );
+    }
     if payload.path != collection.as_str() {
         return Err("continues another collection".into());
     }
@@ -239,6 +293,8 @@ mod tests {
     use super::*;
     use crate::ontap::cifs::CONNECTIONS;
 
+    const CLUSTER: &str = "east";
+
     fn key() -> PageTokenKey {
         PageTokenKey::from_bytes(&[7; 32])
     }
@@ -249,9 +305,9 @@ mod tests {
 
     #[test]
     fn round_trips_a_continuation() {
-        let token = encode(&key(), &CONNECTIONS.path(), "abc", start());
+        let token = encode(&key(), CLUSTER, &CONNECTIONS.path(), "abc", start());
         assert_eq!(
-            decode(&key(), &token, &CONNECTIONS.path(), "abc"),
+            decode(&key(), &token, CLUSTER, &CONNECTIONS.path(), "abc"),
             Ok(start())
         );
     }
@@ -295,8 +351,8 @@ mod tests {
     #[test]
     fn a_token_signed_with_another_key_is_refused() {
         let other = PageTokenKey::from_bytes(&[8; 32]);
-        let token = encode(&other, &CONNECTIONS.path(), "abc", start());
-        let why = decode(&key(), &token, &CONNECTIONS.path(), "abc").unwrap_err();
+        let token = encode(&other, CLUSTER, &CONNECTIONS.path(), "abc", start());
+        let why = decode(&key(), &token, CLUSTER, &CONNECTIONS.path(), "abc").unwrap_err();
         assert!(
             why.contains("not a page token issued by this gateway"),
             "{why}"
@@ -305,11 +361,12 @@ mod tests {
 
     #[test]
     fn a_token_with_a_changed_payload_is_refused() {
-        let token = encode(&key(), &CONNECTIONS.path(), "abc", start());
+        let token = encode(&key(), CLUSTER, &CONNECTIONS.path(), "abc", start());
         let (_, tag) = token.split_once('.').unwrap();
         let forged = postcard::to_allocvec(&(
             VERSION,
             Payload {
+                cluster: CLUSTER.into(),
                 path: CONNECTIONS.path().as_str().into(),
                 query: "abc".into(),
                 start: vec![("start.identifier".into(), "1".into())],
@@ -317,7 +374,7 @@ mod tests {
         ))
         .unwrap();
         let forged = format!("{}.{tag}", URL_SAFE_NO_PAD.encode(forged));
-        assert!(decode(&key(), &forged, &CONNECTIONS.path(), "abc").is_err());
+        assert!(decode(&key(), &forged, CLUSTER, &CONNECTIONS.path(), "abc").is_err());
     }
 
     fn signed(payload: &[u8]) -> String {
@@ -334,13 +391,21 @@ mod tests {
         let payload = postcard::to_allocvec(&(
             VERSION + 1,
             Payload {
+                cluster: CLUSTER.into(),
                 path: CONNECTIONS.path().as_str().into(),
                 query: "abc".into(),
                 start: start(),
             },
         ))
         .unwrap();
-        let why = decode(&key(), &signed(&payload), &CONNECTIONS.path(), "abc").unwrap_err();
+        let why = decode(
+            &key(),
+            &signed(&payload),
+            CLUSTER,
+            &CONNECTIONS.path(),
+            "abc",
+        )
+        .unwrap_err();
         assert_eq!(
             why,
             format!(
@@ -353,14 +418,28 @@ mod tests {
     #[test]
     fn a_json_token_from_before_the_upgrade_is_refused_as_version_2() {
         let payload = br#"{"v":2,"path":"/api/protocols/cifs/connections","query":"abc","start":[["start.identifier","1"]]}"#;
-        let why = decode(&key(), &signed(payload), &CONNECTIONS.path(), "abc").unwrap_err();
+        let why = decode(
+            &key(),
+            &signed(payload),
+            CLUSTER,
+            &CONNECTIONS.path(),
+            "abc",
+        )
+        .unwrap_err();
         assert!(why.starts_with("has unsupported version 2;"), "{why}");
     }
 
     #[test]
     fn a_signed_token_with_a_truncated_body_is_refused() {
         let payload = postcard::to_allocvec(&(VERSION, "only a path")).unwrap();
-        let why = decode(&key(), &signed(&payload), &CONNECTIONS.path(), "abc").unwrap_err();
+        let why = decode(
+            &key(),
+            &signed(&payload),
+            CLUSTER,
+            &CONNECTIONS.path(),
+            "abc",
+        )
+        .unwrap_err();
         assert!(
             why.contains("not a page token issued by this gateway"),
             "{why}"
@@ -371,20 +450,43 @@ mod tests {
     fn a_token_for_another_collection_is_refused() {
         let token = encode(
             &key(),
+            CLUSTER,
             &ApiPath::collection("/api/svm/svms").path(),
             "abc",
             start(),
         );
         assert_eq!(
-            decode(&key(), &token, &CONNECTIONS.path(), "abc"),
+            decode(&key(), &token, CLUSTER, &CONNECTIONS.path(), "abc"),
             Err("continues another collection".into())
         );
     }
 
     #[test]
+    fn a_token_for_another_cluster_is_refused_saying_so() {
+        let token = encode(&key(), "west", &CONNECTIONS.path(), "abc", start());
+        let why = decode(&key(), &token, CLUSTER, &CONNECTIONS.path(), "abc").unwrap_err();
+        assert!(why.starts_with("belongs to another cluster"), "{why}");
+    }
+
+    #[test]
+    fn a_version_3_token_which_names_no_cluster_is_refused_by_its_version() {
+        let payload =
+            postcard::to_allocvec(&(3u32, (CONNECTIONS.path().as_str(), "abc", start()))).unwrap();
+        let why = decode(
+            &key(),
+            &signed(&payload),
+            CLUSTER,
+            &CONNECTIONS.path(),
+            "abc",
+        )
+        .unwrap_err();
+        assert!(why.starts_with("has unsupported version 3;"), "{why}");
+    }
+
+    #[test]
     fn a_token_for_a_different_query_is_refused() {
-        let token = encode(&key(), &CONNECTIONS.path(), "abc", start());
-        let why = decode(&key(), &token, &CONNECTIONS.path(), "def").unwrap_err();
+        let token = encode(&key(), CLUSTER, &CONNECTIONS.path(), "abc", start());
+        let why = decode(&key(), &token, CLUSTER, &CONNECTIONS.path(), "def").unwrap_err();
         assert!(why.contains("different query"), "{why}");
     }
 
@@ -392,7 +494,7 @@ mod tests {
     fn garbage_is_refused() {
         for token in ["not a token!", "", ".", "e30", "e30.", "e30.AAAA"] {
             assert!(
-                decode(&key(), token, &CONNECTIONS.path(), "abc").is_err(),
+                decode(&key(), token, CLUSTER, &CONNECTIONS.path(), "abc").is_err(),
                 "{token}"
             );
         }
@@ -411,27 +513,71 @@ mod tests {
     fn a_key_file_of_exactly_32_bytes_is_accepted() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("key");
-        std::fs::write(&path, "k".repeat(MIN_KEY_BYTES)).unwrap();
+        std::fs::write(&path, "0123456789abcdef0123456789abcdef").unwrap();
         assert!(PageTokenKey::from_file(&path).is_ok());
+    }
+
+    #[test]
+    fn a_key_file_of_one_repeated_byte_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        for byte in [0u8, b'k'] {
+            std::fs::write(&path, [byte; 64]).unwrap();
+            let e = PageTokenKey::from_file(&path).unwrap_err();
+            assert!(e.to_string().contains("only 1 distinct byte values"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_key_file_of_fewer_than_8_distinct_bytes_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        std::fs::write(&path, "abcdefgh".repeat(4)).unwrap();
+        assert!(PageTokenKey::from_file(&path).is_ok(), "8 distinct");
+        std::fs::write(&path, "abcdefg".repeat(5)).unwrap();
+        let e = PageTokenKey::from_file(&path).unwrap_err();
+        assert!(e.to_string().contains("only 7 distinct"), "{e}");
+    }
+
+    #[test]
+    fn random_keys_written_raw_base64_or_hex_are_accepted() {
+        use base64::engine::general_purpose::STANDARD;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        for _ in 0..64 {
+            // Raw, 40 bytes: a trailing whitespace byte is trimmed as a line ending.
+            let mut raw = [0u8; 40];
+            getrandom::fill(&mut raw).unwrap();
+            let hex: String = raw[..16].iter().map(|b| format!("{b:02x}")).collect();
+            for written in [
+                raw.to_vec(),
+                STANDARD.encode(raw).into_bytes(),
+                hex.into_bytes(),
+            ] {
+                std::fs::write(&path, &written).unwrap();
+                assert!(PageTokenKey::from_file(&path).is_ok(), "{written:?}");
+            }
+        }
     }
 
     #[test]
     fn a_key_file_ignores_its_trailing_newline() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("key");
-        std::fs::write(&path, format!("{}\n", "k".repeat(40))).unwrap();
+        let key = "0123456789abcdef0123456789abcdef01234567";
+        std::fs::write(&path, format!("{key}\n")).unwrap();
         let from_file = PageTokenKey::from_file(&path).unwrap();
-        let token = encode(&from_file, &CONNECTIONS.path(), "abc", start());
-        let same = PageTokenKey::from_bytes("k".repeat(40).as_bytes());
-        assert!(decode(&same, &token, &CONNECTIONS.path(), "abc").is_ok());
+        let token = encode(&from_file, CLUSTER, &CONNECTIONS.path(), "abc", start());
+        let same = PageTokenKey::from_bytes(key.as_bytes());
+        assert!(decode(&same, &token, CLUSTER, &CONNECTIONS.path(), "abc").is_ok());
     }
 
     #[test]
     fn random_keys_differ() {
         let a = PageTokenKey::random().unwrap();
         let b = PageTokenKey::random().unwrap();
-        let token = encode(&a, &CONNECTIONS.path(), "abc", start());
-        assert!(decode(&b, &token, &CONNECTIONS.path(), "abc").is_err());
+        let token = encode(&a, CLUSTER, &CONNECTIONS.path(), "abc", start());
+        assert!(decode(&b, &token, CLUSTER, &CONNECTIONS.path(), "abc").is_err());
     }
 
     #[test]
@@ -464,7 +610,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn no_string_decodes_without_the_key(token in ".{0,200}") {
-            proptest::prop_assert!(decode(&key(), &token, &CONNECTIONS.path(), "abc").is_err());
+            proptest::prop_assert!(decode(&key(), &token, CLUSTER, &CONNECTIONS.path(), "abc").is_err());
         }
 
         #[test]
@@ -477,15 +623,15 @@ mod tests {
                 URL_SAFE_NO_PAD.encode(payload),
                 URL_SAFE_NO_PAD.encode(tag)
             );
-            proptest::prop_assert!(decode(&key(), &token, &CONNECTIONS.path(), "abc").is_err());
+            proptest::prop_assert!(decode(&key(), &token, CLUSTER, &CONNECTIONS.path(), "abc").is_err());
         }
 
         #[test]
         fn every_issued_continuation_comes_back_as_issued(
             start in proptest::collection::vec(("start\\.[a-z_.]{1,20}", ".{0,40}"), 1..5),
         ) {
-            let token = encode(&key(), &CONNECTIONS.path(), "abc", start.clone());
-            proptest::prop_assert_eq!(decode(&key(), &token, &CONNECTIONS.path(), "abc"), Ok(start));
+            let token = encode(&key(), CLUSTER, &CONNECTIONS.path(), "abc", start.clone());
+            proptest::prop_assert_eq!(decode(&key(), &token, CLUSTER, &CONNECTIONS.path(), "abc"), Ok(start));
         }
     }
 }

@@ -77,7 +77,12 @@ mod tests {
 
     #[test]
     fn a_shared_message_leaves_out_what_ontap_lacks_at_that_place() {
-        assert!(PERFORMANCE_METRIC.field("svm.name").is_some());
+        assert!(PERFORMANCE_METRIC.field("svm.uuid").is_some());
+        assert!(
+            PERFORMANCE_METRIC.field("svm.name").is_none(),
+            "a metrics record names its SVM by UUID only"
+        );
+        assert!(ISCSI_SERVICE.field("svm.name").is_some());
         assert!(ISCSI_SERVICE.field("metric.svm").is_none());
         assert!(ISCSI_SERVICE.field("metric.svm.name").is_none());
         assert!(ISCSI_SERVICE.field("metric.iops.read").is_some());

@@ -18,7 +18,7 @@ use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use super::hub::{Hub, Membership, Scoped};
 use super::poll::{self, PollFailed, Source};
 use super::rates;
-use crate::ontap::Deadline;
+use crate::ontap::{Deadline, time};
 use crate::proto::v1::{
     GetIscsiServiceRequest, IscsiService, ListIscsiServiceMetricsRequest, ListIscsiServicesRequest,
     MetricInterval, PerformanceMetric, PerformanceMetricRaw, WatchIscsiServiceMetricsRequest,
@@ -28,6 +28,11 @@ use crate::translate::{FieldViolation, GatewayError, Upstream, iscsi};
 
 /// History a replay reaches back to at most: ONTAP keeps a year.
 const MAX_REPLAY: Duration = Duration::from_secs(366 * 86_400);
+/// How far past the gateway's clock a replay's start may be before it is
+/// refused as in the future: what ONTAP's clock may run ahead of it. 5
+/// minutes is Kerberos' default tolerance, which a cluster serving CIFS
+/// keeps to anyway.
+pub const MAX_CLOCK_SKEW: jiff::SignedDuration = jiff::SignedDuration::from_secs(300);
 
 /// What identifies one upstream poll.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -110,7 +115,7 @@ impl MetricsWatches {
         request: &WatchIscsiServiceMetricsRequest,
         deadline: Deadline,
     ) -> Result<MetricUpdates, GatewayError> {
-        let (key, start) = validate(request)?;
+        let (key, start) = validate(request, jiff::Timestamp::now())?;
         let scoped = (upstream.client.scope(), key.clone());
         let membership = self.hub.join(&scoped, |stop| {
             let feed = Arc::new(MetricsFeed {
@@ -165,9 +170,13 @@ impl MetricsWatches {
     }
 }
 
-/// The key a valid request polls under, and the instant it replays from.
+/// The key a valid request polls under, and the instant it replays from,
+/// which is no later than [`MAX_CLOCK_SKEW`] past `now`: history holds only
+/// samples already taken, and a start in the future is a caller's mistake
+/// (a time zone, a unit) better told than answered with no history.
 fn validate(
     request: &WatchIscsiServiceMetricsRequest,
+    now: jiff::Timestamp,
 ) -> Result<(MetricsKey, Option<jiff::Timestamp>), GatewayError> {
     let mut violations = Vec::new();
     let svm_uuid = (!request.svm_uuid.is_empty()).then(|| request.svm_uuid.clone());
@@ -194,14 +203,20 @@ fn validate(
                 "needs svm_uuid: history is kept per service",
             ));
         }
-        start = jiff::Timestamp::new(requested.seconds, requested.nanos)
-            .ok()
-            .filter(|t| *t >= jiff::Timestamp::UNIX_EPOCH);
-        if start.is_none() {
-            violations.push(FieldViolation::new(
-                "start_time",
-                "must be a valid instant from 1970 to 9999 (nanos within 0..1e9)",
-            ));
+        match time::instant(requested.seconds, requested.nanos) {
+            Err(why) => violations.push(FieldViolation::new("start_time", why)),
+            Ok(at) if now.duration_until(at) > MAX_CLOCK_SKEW => {
+                violations.push(FieldViolation::new(
+                    "start_time",
+                    format!(
+                        "is {}s in the future of the gateway's clock (which ONTAP's may run \
+                         ahead of by {}s at most); history holds only samples already taken",
+                        now.duration_until(at).as_secs(),
+                        MAX_CLOCK_SKEW.as_secs()
+                    ),
+                ));
+            }
+            Ok(at) => start = Some(at),
         }
     }
     if !violations.is_empty() {
@@ -247,7 +262,9 @@ async fn replay(
     let mut request = ListIscsiServiceMetricsRequest {
         svm_uuid: svm_uuid.to_owned(),
         interval: interval as i32,
-        timestamp: format!(">{start}"),
+        // Samples fall on whole seconds: those after `start` are those
+        // after its whole second, which is all ONTAP takes.
+        timestamp: format!(">{}", time::format_timestamp(start)),
         order_by: vec!["timestamp asc".to_owned()],
         page_size: 1000,
         ..ListIscsiServiceMetricsRequest::default()
@@ -529,6 +546,11 @@ mod tests {
         }
     }
 
+    /// The gateway's clock in these tests: 2026-01-01T01:00:00Z.
+    fn now() -> jiff::Timestamp {
+        jiff::Timestamp::from_second(1_767_229_200).unwrap()
+    }
+
     fn fields(err: GatewayError) -> Vec<String> {
         match err {
             GatewayError::InvalidRequest(v) => v.into_iter().map(|v| v.field).collect(),
@@ -538,71 +560,110 @@ mod tests {
 
     #[test]
     fn an_unset_source_computes_rates_from_counters_every_15_seconds() {
-        let (key, _) = validate(&request()).unwrap();
+        let (key, _) = validate(&request(), now()).unwrap();
         assert_eq!(key.source, WatchSource::RatesFromCounters);
         assert_eq!(key.interval, Duration::from_secs(15));
     }
 
     #[test]
     fn no_svm_watches_every_service() {
-        let (key, _) = validate(&WatchIscsiServiceMetricsRequest::default()).unwrap();
+        let (key, _) = validate(&WatchIscsiServiceMetricsRequest::default(), now()).unwrap();
         assert_eq!(key.svm_uuid, None);
     }
 
     #[test]
     fn a_malformed_svm_uuid_is_refused() {
-        let err = validate(&WatchIscsiServiceMetricsRequest {
-            svm_uuid: "../../cluster".into(),
-            ..request()
-        })
+        let err = validate(
+            &WatchIscsiServiceMetricsRequest {
+                svm_uuid: "../../cluster".into(),
+                ..request()
+            },
+            now(),
+        )
         .unwrap_err();
         assert_eq!(fields(err), ["svm_uuid"]);
     }
 
     #[test]
     fn an_unknown_source_is_refused() {
-        let err = validate(&WatchIscsiServiceMetricsRequest {
-            source: 9,
-            ..request()
-        })
+        let err = validate(
+            &WatchIscsiServiceMetricsRequest {
+                source: 9,
+                ..request()
+            },
+            now(),
+        )
         .unwrap_err();
         assert_eq!(fields(err), ["source"]);
     }
 
     #[test]
     fn a_replay_needs_an_svm() {
-        let err = validate(&WatchIscsiServiceMetricsRequest {
-            svm_uuid: String::new(),
-            start_time: Some(Timestamp::default()),
-            ..request()
-        })
+        let err = validate(
+            &WatchIscsiServiceMetricsRequest {
+                svm_uuid: String::new(),
+                start_time: Some(Timestamp::default()),
+                ..request()
+            },
+            now(),
+        )
         .unwrap_err();
         assert_eq!(fields(err), ["start_time"]);
     }
 
     #[test]
     fn a_replay_starts_from_the_instant_asked_for() {
-        let (_, start) = validate(&WatchIscsiServiceMetricsRequest {
-            start_time: Some(Timestamp {
-                seconds: 1_767_225_600,
-                nanos: 5,
-            }),
-            ..request()
-        })
+        let (_, start) = validate(
+            &WatchIscsiServiceMetricsRequest {
+                start_time: Some(Timestamp {
+                    seconds: 1_767_225_600,
+                    nanos: 5,
+                }),
+                ..request()
+            },
+            now(),
+        )
         .unwrap();
         assert_eq!(start, Some(jiff::Timestamp::new(1_767_225_600, 5).unwrap()));
+    }
+
+    fn starting_at(seconds: i64, nanos: i32) -> Result<Option<jiff::Timestamp>, GatewayError> {
+        let request = WatchIscsiServiceMetricsRequest {
+            start_time: Some(Timestamp { seconds, nanos }),
+            ..request()
+        };
+        validate(&request, now()).map(|(_, start)| start)
     }
 
     #[test]
     fn a_start_time_that_is_no_instant_from_1970_to_9999_is_refused() {
         for (seconds, nanos) in [(-1, 0), (0, -1), (0, 1_000_000_000), (253_402_300_800, 0)] {
-            let err = validate(&WatchIscsiServiceMetricsRequest {
-                start_time: Some(Timestamp { seconds, nanos }),
-                ..request()
-            })
-            .unwrap_err();
+            let err = starting_at(seconds, nanos).unwrap_err();
             assert_eq!(fields(err), ["start_time"], "{seconds}s {nanos}ns");
         }
+    }
+
+    #[test]
+    fn negative_nanos_are_refused_not_borrowed_from_the_second_before() {
+        let err = starting_at(1_767_225_600, -1).unwrap_err();
+        assert_eq!(fields(err), ["start_time"]);
+    }
+
+    #[test]
+    fn a_start_time_past_the_clock_skew_ahead_is_refused_as_in_the_future() {
+        let ahead = now().as_second() + MAX_CLOCK_SKEW.as_secs();
+        let err = starting_at(ahead + 1, 0).unwrap_err();
+        assert!(err.to_string().contains("301s in the future"), "{err}");
+        assert_eq!(fields(err), ["start_time"]);
+    }
+
+    #[test]
+    fn a_start_time_up_to_the_clock_skew_ahead_is_taken() {
+        let ahead = now().as_second() + MAX_CLOCK_SKEW.as_secs();
+        assert_eq!(
+            starting_at(ahead, 0).unwrap(),
+            Some(jiff::Timestamp::from_second(ahead).unwrap())
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod logs;
+pub mod raw_http;
 pub mod tools;
 
 use std::net::SocketAddr;
@@ -573,4 +574,33 @@ pub fn requests_to(simulator: &Simulator, path: &str) -> u64 {
         .path_stats()
         .get(path)
         .map_or(0, |stats| stats.requests)
+}
+
+/// The HTTP status `simulator` answers a GET of `target` with, asked
+/// directly over plain HTTP/1.1 as the admin user, for checking that the
+/// simulator judges a query as the gateway does.
+pub async fn simulator_status(simulator: &Simulator, target: &str) -> u16 {
+    use base64::Engine;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let credentials = Credentials::default();
+    let token = base64::engine::general_purpose::STANDARD.encode(format!(
+        "{}:{}",
+        credentials.username,
+        credentials.password.expose_secret()
+    ));
+    let mut stream = tokio::net::TcpStream::connect(simulator.local_addr())
+        .await
+        .expect("the simulator accepts connections");
+    let request = format!(
+        "GET {target} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Basic {token}\r\n\
+         Connection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let head = String::from_utf8_lossy(&response);
+    head.split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP response: {head}"))
 }

@@ -3,10 +3,11 @@
 //! `a|b` alternatives, `!x` negation, `<`, `>`, `<=`, `>=` comparisons, `*` greedy wildcards,
 //! `null` / `!null`, otherwise equality. Integer fields compare as integers (i128, so every u64
 //! is exact), strings lexically and case-sensitively, booleans by equality only, timestamps as
-//! instants (operands in ONTAP's form or RFC 3339).
+//! instants (operands in ONTAP's form or RFC 3339), ISO 8601 durations as lengths of time.
 
 use std::cmp::Ordering;
 
+use jiff::SignedDuration;
 use serde_json::Value;
 
 use crate::query::schema::FieldType;
@@ -47,6 +48,8 @@ enum Operand {
     Bool(bool),
     /// Seconds since the epoch.
     Time(i64),
+    /// A length of time.
+    Duration(SignedDuration),
 }
 
 impl Filter {
@@ -122,6 +125,9 @@ fn parse_term(text: &str, ty: FieldType) -> Result<Term, String> {
         FieldType::DateTime => time::parse_timestamp(operand)
             .map(Operand::Time)
             .ok_or_else(|| format!("\"{operand}\" is not a timestamp"))?,
+        FieldType::Duration => time::parse_duration(operand)
+            .map(Operand::Duration)
+            .ok_or_else(|| format!("\"{operand}\" is not an ISO 8601 duration"))?,
     };
     Ok(Term {
         negated,
@@ -173,6 +179,10 @@ fn compare(value: &Value, operand: &Operand) -> Option<Ordering> {
         Operand::Time(wanted) => value
             .as_str()
             .and_then(time::parse_timestamp)
+            .map(|have| have.cmp(wanted)),
+        Operand::Duration(wanted) => value
+            .as_str()
+            .and_then(time::parse_duration)
             .map(|have| have.cmp(wanted)),
     }
 }
@@ -357,6 +367,23 @@ mod tests {
             value.clone()
         ));
         assert!(matches("2026-01-01*", FieldType::DateTime, value));
+    }
+
+    #[test]
+    fn durations_compare_as_lengths_of_time_not_text() {
+        let two_hours = json!("PT2H");
+        assert!(matches(">PT30M", FieldType::Duration, two_hours.clone()));
+        assert!(matches("PT120M", FieldType::Duration, two_hours.clone()));
+        assert!(matches(
+            "<P1D|PT15S",
+            FieldType::Duration,
+            two_hours.clone()
+        ));
+        assert!(!matches("<PT30M", FieldType::Duration, two_hours.clone()));
+        assert!(!matches("!PT7200S", FieldType::Duration, two_hours.clone()));
+        assert!(matches("PT*", FieldType::Duration, two_hours));
+        assert!(Filter::parse(">soon", FieldType::Duration).is_err());
+        assert!(Filter::parse("P1M", FieldType::Duration).is_err());
     }
 
     #[test]

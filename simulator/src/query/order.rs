@@ -1,5 +1,10 @@
 //! `order_by`, sort keys, and the `start.<field>` continuation keys of `_links.next`.
 //!
+//! The pages' rule, which the gateway applies too: `order_by=<field> [asc|desc]`, several
+//! separated by commas, where the field is any field of the record (one inside an array too: the
+//! pages list `sessions.identifier` among the connection's fields and exclude none from ordering)
+//! and the direction is `asc` or `desc` as the pages write it, ascending when absent.
+//!
 //! Every sort ends with the collection's identity fields, so the order is total and a sort key
 //! names exactly one position. A next link carries the last returned record's sort key, and the
 //! next page starts strictly after it: records added or removed meanwhile neither repeat nor
@@ -7,6 +12,7 @@
 
 use std::cmp::Ordering as CmpOrdering;
 
+use jiff::SignedDuration;
 use serde_json::Value;
 
 use crate::errors::{ApiError, Unexpected};
@@ -56,14 +62,17 @@ pub enum SortValue {
     Bool(bool),
     /// A timestamp field, in seconds since the epoch.
     Time(i64),
+    /// A duration field.
+    Duration(SignedDuration),
 }
 
 /// The values of a record's sort fields, in sort order.
 pub type SortKey = Vec<SortValue>;
 
 impl Order {
-    /// Parses every `order_by` value (comma-separated, repeatable): `field [asc|desc]`. Without
-    /// any, the schema's default order applies.
+    /// Parses every `order_by` value (comma-separated, repeatable): `field [asc|desc]`, the
+    /// direction in lowercase as the pages write it. Without any, the schema's default order
+    /// applies.
     pub fn parse(schema: &Schema, values: &[String]) -> Result<Order, ApiError> {
         let requested = values
             .iter()
@@ -89,9 +98,8 @@ impl Order {
             let mut words = item.split_whitespace();
             let name = words.next().unwrap_or_default();
             let direction = match (words.next(), words.next()) {
-                (None, _) => Direction::Asc,
-                (Some(word), None) if word.eq_ignore_ascii_case("asc") => Direction::Asc,
-                (Some(word), None) if word.eq_ignore_ascii_case("desc") => Direction::Desc,
+                (None, _) | (Some("asc"), None) => Direction::Asc,
+                (Some("desc"), None) => Direction::Desc,
                 _ => {
                     return Err(ApiError::invalid_value(
                         PARAM,
@@ -103,13 +111,6 @@ impl Order {
             let Some(field) = schema.field(name) else {
                 return Err(ApiError::invalid_value(PARAM, name, "no such field"));
             };
-            if field.repeated {
-                return Err(ApiError::invalid_value(
-                    PARAM,
-                    name,
-                    "a field inside an array cannot be ordered by",
-                ));
-            }
             if !fields.iter().any(|f| f.field.path == field.path) {
                 fields.push(SortField { field, direction });
             }
@@ -128,14 +129,22 @@ impl Order {
         Ok(Order { fields })
     }
 
-    /// The record's sort key.
+    /// The record's sort key. A field inside an array has one value per element; the record
+    /// sorts by the one that comes first in the field's direction (the smallest ascending, the
+    /// largest descending), so the record holding the first value comes first.
     pub fn key_of(&self, record: &Value) -> SortKey {
         self.fields
             .iter()
             .map(|f| {
-                values_at(record, f.field.path)
-                    .first()
-                    .map_or(SortValue::Null, |v| sort_value(v, f.field.ty))
+                let values = values_at(record, f.field.path)
+                    .into_iter()
+                    .map(|v| sort_value(v, f.field.ty))
+                    .filter(|v| *v != SortValue::Null);
+                let first = match f.direction {
+                    Direction::Asc => values.min(),
+                    Direction::Desc => values.max(),
+                };
+                first.unwrap_or(SortValue::Null)
             })
             .collect()
     }
@@ -199,6 +208,7 @@ impl Order {
                     SortValue::Str(s) => s.clone(),
                     SortValue::Bool(b) => b.to_string(),
                     SortValue::Time(t) => time::format_rfc3339(*t),
+                    SortValue::Duration(d) => d.to_string(),
                 };
                 Some((format!("{START_PREFIX}{}", f.field.path), text))
             })
@@ -218,6 +228,9 @@ fn sort_value(value: &Value, ty: FieldType) -> SortValue {
         (FieldType::DateTime, Value::String(s)) => {
             time::parse_timestamp(s).map_or(SortValue::Null, SortValue::Time)
         }
+        (FieldType::Duration, Value::String(s)) => {
+            time::parse_duration(s).map_or(SortValue::Null, SortValue::Duration)
+        }
         (_, Value::String(s)) => SortValue::Str(s.clone()),
         (_, other) => SortValue::Str(other.to_string()),
     }
@@ -229,6 +242,7 @@ fn parse_sort_value(text: &str, ty: FieldType) -> Option<SortValue> {
         FieldType::String => Some(SortValue::Str(text.to_owned())),
         FieldType::Boolean => text.parse().ok().map(SortValue::Bool),
         FieldType::DateTime => time::parse_timestamp(text).map(SortValue::Time),
+        FieldType::Duration => time::parse_duration(text).map(SortValue::Duration),
     }
 }
 
@@ -329,8 +343,82 @@ mod tests {
     }
 
     #[test]
-    fn array_field_cannot_be_ordered_by() {
-        assert!(order(&["sessions.identifier"]).is_err());
+    fn directions_are_lowercase_as_the_pages_write_them() {
+        assert!(order(&["client_ip asc", "client_port desc"]).is_ok());
+        for upper in ["client_ip DESC", "client_ip Asc", "client_ip ASC"] {
+            let error = order(&[upper]).expect_err(upper);
+            assert_eq!(error.target.as_deref(), Some("order_by"), "{upper}");
+        }
+    }
+
+    fn with_sessions(identifier: u64, sessions: &[u64]) -> Value {
+        let sessions: Vec<Value> = sessions
+            .iter()
+            .map(|id| json!({ "identifier": id }))
+            .collect();
+        json!({"node": {"uuid": "a"}, "identifier": identifier, "sessions": sessions})
+    }
+
+    #[test]
+    fn array_field_orders_by_its_smallest_element_ascending() {
+        let order = order(&["sessions.identifier"]).expect("orderable");
+        let low = order.key_of(&with_sessions(1, &[9, 2]));
+        let high = order.key_of(&with_sessions(2, &[5, 3]));
+        assert_eq!(order.compare(&low, &high), CmpOrdering::Less);
+        let none = order.key_of(&with_sessions(3, &[]));
+        assert_eq!(order.compare(&none, &low), CmpOrdering::Less);
+    }
+
+    #[test]
+    fn array_field_orders_by_its_largest_element_descending() {
+        let order = order(&["sessions.identifier desc"]).expect("orderable");
+        let high = order.key_of(&with_sessions(1, &[9, 2]));
+        let low = order.key_of(&with_sessions(2, &[5, 8]));
+        assert_eq!(order.compare(&high, &low), CmpOrdering::Less);
+    }
+
+    #[test]
+    fn array_field_start_key_round_trips() {
+        let order = order(&["sessions.identifier desc"]).expect("orderable");
+        let key = order.key_of(&with_sessions(7, &[625_718_873_227_788_312, 4]));
+        let params: Vec<(String, String)> = order
+            .start_params(&key)
+            .into_iter()
+            .map(|(name, value)| (name[START_PREFIX.len()..].to_owned(), value))
+            .collect();
+        assert!(params.contains(&(
+            "sessions.identifier".to_owned(),
+            "625718873227788312".to_owned()
+        )));
+        assert_eq!(order.parse_start(&params).expect("valid"), Some(key));
+    }
+
+    const TIMED_FOR: Schema = Schema {
+        path: "/api/x",
+        fields: &[
+            FieldSpec::new("duration", FieldType::Duration),
+            FieldSpec::new("identifier", FieldType::Integer),
+        ],
+        key_fields: &["identifier"],
+        default_fields: &[],
+        identity: &["identifier"],
+        default_order: &[],
+        parameters: &[],
+        links: &[],
+    };
+
+    #[test]
+    fn durations_sort_by_length_and_round_trip_as_start_keys() {
+        let order = Order::parse(&TIMED_FOR, &["duration".to_owned()]).expect("valid");
+        let half_hour = order.key_of(&json!({"duration": "PT30M", "identifier": 1}));
+        let two_hours = order.key_of(&json!({"duration": "PT2H", "identifier": 2}));
+        assert_eq!(order.compare(&half_hour, &two_hours), CmpOrdering::Less);
+        let params: Vec<(String, String)> = order
+            .start_params(&two_hours)
+            .into_iter()
+            .map(|(name, value)| (name[START_PREFIX.len()..].to_owned(), value))
+            .collect();
+        assert_eq!(order.parse_start(&params).expect("valid"), Some(two_hours));
     }
 
     #[test]

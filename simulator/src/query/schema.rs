@@ -19,6 +19,9 @@ pub enum FieldType {
     /// `order_by` compare instants, not text, so an operand may be in either the pages' form
     /// (`2017-01-25 11:20:13 +0000`) or RFC 3339, with any offset.
     DateTime,
+    /// An ISO 8601 duration (`PT15S`, `P1D`); filters and `order_by` compare lengths of time, not
+    /// text, so `PT2H` is longer than `PT30M` and equal to `PT120M`.
+    Duration,
 }
 
 /// One leaf field of a record, named by its dotted path.
@@ -28,8 +31,8 @@ pub struct FieldSpec {
     pub path: &'static str,
     /// Type used for comparisons and parsing.
     pub ty: FieldType,
-    /// The leaf lives inside an array: a filter matches when any element matches, and the field
-    /// cannot be ordered by (it has no single value).
+    /// The leaf lives inside an array: a filter matches when any element matches, and ordering
+    /// by it orders by the smallest element ascending, the largest descending.
     pub repeated: bool,
     /// Costly for ONTAP to compute, so returned only when asked for by name or with `fields=**`.
     pub expensive: bool,

@@ -26,6 +26,10 @@ const FIELDS: &[FieldSpec] = &[
 
 /// The CIFS connections collection. A connection has no endpoint of its own, so only its node
 /// and SVM carry HAL links.
+///
+/// A request without `fields` gets whole records, not ONTAP's usual key fields only (the notes'
+/// general convention): the page's own example, a call that names no `fields`, answers every
+/// field of each connection, and the page is the contract for this endpoint.
 pub const SCHEMA: Schema = Schema {
     path: PATH,
     fields: FIELDS,
@@ -36,7 +40,7 @@ pub const SCHEMA: Schema = Schema {
         "svm.name",
         "identifier",
     ],
-    default_fields: &[],
+    default_fields: &["*"],
     identity: &["node.uuid", "svm.uuid", "identifier"],
     default_order: &[],
     parameters: &[],

@@ -377,6 +377,12 @@ impl SharedCluster {
         self.costs().default = per_record;
     }
 
+    /// The default iteration cost, and each collection path's own.
+    pub(crate) fn iteration_costs(&self) -> (Duration, BTreeMap<String, Duration>) {
+        let costs = self.costs();
+        (costs.default, costs.by_path.clone())
+    }
+
     /// The simulated time one record of the collection at `path` takes to gather.
     pub(crate) fn iteration_cost(&self, path: &str) -> Duration {
         let costs = self.costs();

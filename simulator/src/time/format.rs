@@ -12,7 +12,8 @@
 //! or a lowercase `t` between date and time), the pages' form through `strptime`, and rejects
 //! dates that do not exist, such as `2017-02-31`.
 
-use jiff::{SignedDuration, Span, SpanRound, Timestamp, Unit};
+use jiff::fmt::temporal::SpanParser;
+use jiff::{SignedDuration, Span, SpanRelativeTo, SpanRound, Timestamp, Unit};
 
 /// The pages' form, `2017-01-25 11:20:13 +0000`.
 const PAGES_FORM: &str = "%Y-%m-%d %H:%M:%S %z";
@@ -63,6 +64,20 @@ pub fn format_duration(secs: u64) -> String {
         Ok(span) => span.to_string(),
         Err(_) => format!("PT{secs}S"),
     }
+}
+
+/// ISO 8601 alone: `Span`'s `FromStr` also reads jiff's friendly form (`2h`), which ONTAP does not.
+static SPAN_PARSER: SpanParser = SpanParser::new();
+
+/// Reads an ISO 8601 duration (`PT15S`, `PT120M`, `P1D`) as a length of time, a day being 24 hours
+/// as in [`format_duration`], so durations compare by length rather than as text; `None` when it
+/// is not one, or counts months or years, whose length depends on the date.
+pub fn parse_duration(text: &str) -> Option<SignedDuration> {
+    SPAN_PARSER
+        .parse_span(text)
+        .ok()?
+        .to_duration(SpanRelativeTo::days_are_24_hours())
+        .ok()
 }
 
 #[cfg(test)]
@@ -160,6 +175,39 @@ mod tests {
             parse_timestamp("2026-01-01T00:00:60Z"),
             parse_timestamp("2026-01-01T00:00:59Z")
         );
+    }
+
+    #[test]
+    fn durations_read_as_lengths_of_time_whatever_their_units() {
+        let hours = |h| Some(SignedDuration::from_hours(h));
+        assert_eq!(parse_duration("PT2H"), hours(2));
+        assert_eq!(parse_duration("PT120M"), hours(2));
+        assert_eq!(parse_duration("PT7200S"), hours(2));
+        assert_eq!(parse_duration("P1D"), hours(24));
+        assert_eq!(parse_duration("P1W"), hours(168));
+        assert_eq!(
+            parse_duration("PT0.5S"),
+            Some(SignedDuration::from_millis(500))
+        );
+        assert!(parse_duration("PT30M") < parse_duration("PT2H"));
+    }
+
+    #[test]
+    fn malformed_durations_and_calendar_lengths_are_rejected() {
+        for text in ["", "P", "PT", "2H", "2h", "PT2", "soon", "P1M", "P1Y"] {
+            assert_eq!(parse_duration(text), None, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn written_durations_parse_back() {
+        for secs in [0, 15, 300, 1_800, 7_200, 86_400, 90_061] {
+            let secs_i64 = i64::try_from(secs).expect("small");
+            assert_eq!(
+                parse_duration(&format_duration(secs)),
+                Some(SignedDuration::from_secs(secs_i64))
+            );
+        }
     }
 
     #[test]

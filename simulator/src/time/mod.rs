@@ -5,4 +5,6 @@
 pub mod clock;
 pub mod format;
 
-pub use format::{format_duration, format_rfc3339, parse_path_timestamp, parse_timestamp};
+pub use format::{
+    format_duration, format_rfc3339, parse_duration, parse_path_timestamp, parse_timestamp,
+};

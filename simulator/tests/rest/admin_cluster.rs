@@ -22,7 +22,7 @@ async fn pinned_with_admin() -> Simulator {
 }
 
 /// An admin request that must succeed with `status`; its JSON body, or null when it has none.
-async fn admin_ok(
+pub(super) async fn admin_ok(
     simulator: &Simulator,
     method: &str,
     target: &str,
@@ -44,7 +44,7 @@ async fn admin_ok(
 }
 
 /// The `error` message of a refusal with `status`.
-async fn admin_refusal(
+pub(super) async fn admin_refusal(
     simulator: &Simulator,
     method: &str,
     target: &str,

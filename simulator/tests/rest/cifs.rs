@@ -3,8 +3,10 @@
 
 use super::*;
 
+/// The page's example call names no `fields` and gets whole records, so the simulator answers
+/// this collection so, unlike ONTAP's usual key fields only.
 #[tokio::test]
-async fn default_listing_returns_key_fields_with_hal_links() {
+async fn default_listing_returns_whole_records_with_hal_links_as_the_pages_example_does() {
     let simulator = seeded().await;
     let reply = get(&simulator, CIFS).await;
     assert_eq!(reply.status, 200);
@@ -20,7 +22,21 @@ async fn default_listing_returns_key_fields_with_hal_links() {
         .map(String::as_str)
         .collect();
     keys.sort_unstable();
-    assert_eq!(keys, ["identifier", "node", "svm"]);
+    assert_eq!(
+        keys,
+        [
+            "client_ip",
+            "client_port",
+            "identifier",
+            "network_context_id",
+            "node",
+            "server_ip",
+            "sessions",
+            "svm"
+        ]
+    );
+    assert_eq!(first["node"]["name"], "node1");
+    assert_eq!(first["svm"]["name"], "vs1");
     assert_eq!(
         first["node"]["_links"]["self"]["href"],
         "/api/cluster/nodes/1cd8a442-86d1-11e0-ae1c-123478563412"
@@ -30,6 +46,26 @@ async fn default_listing_returns_key_fields_with_hal_links() {
         "/api/svm/svms/fc824aa8-4e60-11ea-afb1-0050568ec4e4"
     );
     assert_eq!(first["identifier"], 91842);
+    assert_eq!(first["client_ip"], "10.74.7.182");
+}
+
+#[tokio::test]
+async fn naming_fields_returns_only_them_beside_the_key_fields() {
+    let simulator = seeded().await;
+    let body = get(
+        &simulator,
+        &format!("{CIFS}?fields=client_port&max_records=1"),
+    )
+    .await
+    .json();
+    let mut keys: Vec<&str> = body["records"][0]
+        .as_object()
+        .expect("record")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["client_port", "identifier", "node", "svm"]);
 }
 
 #[tokio::test]
@@ -266,6 +302,84 @@ async fn malformed_filter_is_400_invalid_value() {
     let body = reply.json();
     assert_eq!(body["error"]["code"], "262197");
     assert_eq!(body["error"]["target"], "client_port");
+}
+
+#[tokio::test]
+async fn order_by_directions_are_the_pages_lowercase_asc_and_desc() {
+    let simulator = seeded().await;
+    for direction in ["asc", "desc"] {
+        let target = format!("{CIFS}?order_by=client_ip%20{direction}");
+        assert_eq!(get(&simulator, &target).await.status, 200, "{direction}");
+    }
+    for direction in ["DESC", "Asc", "descending"] {
+        let reply = get(
+            &simulator,
+            &format!("{CIFS}?order_by=client_ip%20{direction}"),
+        )
+        .await;
+        assert_eq!(reply.status, 400, "{direction}");
+        let body = reply.json();
+        assert_eq!(body["error"]["code"], "262197");
+        assert_eq!(body["error"]["target"], "order_by");
+    }
+}
+
+/// The smallest session identifier of each record, in the order served.
+async fn smallest_sessions(simulator: &Simulator, target: &str) -> Vec<u64> {
+    let mut client = Client::connect(simulator).await;
+    let mut target = target.to_owned();
+    let mut smallest = Vec::new();
+    loop {
+        let body = client.get(&target).await.json();
+        for record in body["records"].as_array().expect("records") {
+            let ids = record["sessions"].as_array().expect("sessions");
+            let ids = ids.iter().map(|s| s["identifier"].as_u64().expect("id"));
+            smallest.push(ids.min().expect("a session"));
+        }
+        match body["_links"]["next"]["href"].as_str() {
+            Some(next) => target = next.to_owned(),
+            None => return smallest,
+        }
+    }
+}
+
+#[tokio::test]
+async fn order_by_a_field_inside_an_array_orders_by_its_smallest_element_ascending() {
+    let simulator = seeded().await;
+    let served = smallest_sessions(
+        &simulator,
+        &format!("{CIFS}?order_by=sessions.identifier&fields=sessions&max_records=7"),
+    )
+    .await;
+    assert_eq!(served.len(), 36, "every record once across the pages");
+    assert!(served.windows(2).all(|w| w[0] <= w[1]), "{served:?}");
+}
+
+#[tokio::test]
+async fn order_by_a_field_inside_an_array_descending_orders_by_its_largest_element() {
+    let simulator = seeded().await;
+    let body = get(
+        &simulator,
+        &format!("{CIFS}?order_by=sessions.identifier%20desc&fields=sessions"),
+    )
+    .await
+    .json();
+    let largest: Vec<u64> = body["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .map(|r| {
+            r["sessions"]
+                .as_array()
+                .expect("sessions")
+                .iter()
+                .map(|s| s["identifier"].as_u64().expect("id"))
+                .max()
+                .expect("a session")
+        })
+        .collect();
+    assert_eq!(largest.len(), 36);
+    assert!(largest.windows(2).all(|w| w[0] >= w[1]), "{largest:?}");
 }
 
 #[tokio::test]

@@ -246,6 +246,55 @@ async fn filters_and_order_by_apply_to_sample_values() {
     assert!(body["num_records"].as_u64() >= Some(10));
 }
 
+/// How many samples of `interval` match `filter`.
+async fn matching(simulator: &Simulator, interval: &str, filter: &str) -> u64 {
+    let reply = get(
+        simulator,
+        &format!("{METRICS}?interval={interval}&{filter}&return_records=false"),
+    )
+    .await;
+    assert_eq!(
+        reply.status,
+        200,
+        "{filter}: {}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    reply.json()["num_records"].as_u64().expect("a count")
+}
+
+#[tokio::test]
+async fn duration_filters_compare_durations_not_text() {
+    let simulator = pinned().await;
+    let month = matching(&simulator, "1m", "duration=PT2H").await;
+    assert!(month > 0);
+    for filter in [
+        "duration=%3EPT30M",
+        "duration=PT120M",
+        "duration=%3C%3DPT7200S",
+        "duration=%3CP1D",
+        "duration=%21PT15S",
+    ] {
+        assert_eq!(matching(&simulator, "1m", filter).await, month, "{filter}");
+    }
+    for filter in ["duration=%3CPT30M", "duration=%3EPT2H", "duration=P1D"] {
+        assert_eq!(matching(&simulator, "1m", filter).await, 0, "{filter}");
+    }
+    let year = matching(&simulator, "1y", "duration=P1D").await;
+    assert!(year > 0);
+    assert_eq!(matching(&simulator, "1y", "duration=%3EPT23H").await, year);
+    assert_eq!(matching(&simulator, "1y", "duration=PT24H").await, year);
+}
+
+#[tokio::test]
+async fn a_duration_filter_that_is_not_a_duration_is_400_invalid_value() {
+    let simulator = pinned().await;
+    for operand in ["%3Esoon", "PT", "2H"] {
+        let reply = get(&simulator, &format!("{METRICS}?duration={operand}")).await;
+        assert_error(&reply, 400, "262197");
+        assert_eq!(reply.json()["error"]["target"], "duration");
+    }
+}
+
 #[tokio::test]
 async fn fields_restrict_samples_to_keys_and_the_named_fields() {
     let simulator = pinned().await;

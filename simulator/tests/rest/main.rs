@@ -4,6 +4,7 @@
 mod accounts;
 mod admin_api;
 mod admin_cluster;
+mod admin_collector;
 mod cifs;
 mod client;
 mod clock_start;

@@ -33,7 +33,7 @@ const INTERVAL: &str = "interval";
 
 const FIELDS: &[FieldSpec] = &[
     FieldSpec::new("timestamp", FieldType::DateTime),
-    FieldSpec::new("duration", FieldType::String),
+    FieldSpec::new("duration", FieldType::Duration),
     FieldSpec::new("status", FieldType::String),
     FieldSpec::new("iops.read", FieldType::Integer),
     FieldSpec::new("iops.write", FieldType::Integer),

@@ -45,7 +45,7 @@ const FIELDS: &[FieldSpec] = &[
     FieldSpec::new("target.name", FieldType::String).length(1, TARGET_MAX_CHARS),
     FieldSpec::new("target.alias", FieldType::String).length(1, TARGET_MAX_CHARS),
     FieldSpec::new("metric.timestamp", FieldType::DateTime).expensive(),
-    FieldSpec::new("metric.duration", FieldType::String).expensive(),
+    FieldSpec::new("metric.duration", FieldType::Duration).expensive(),
     FieldSpec::new("metric.status", FieldType::String).expensive(),
     FieldSpec::new("metric.iops.read", FieldType::Integer).expensive(),
     FieldSpec::new("metric.iops.write", FieldType::Integer).expensive(),
