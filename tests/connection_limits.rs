@@ -13,7 +13,10 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{Gateway, client_config, eventually, eventually_async, h2_sender, simulator_with};
+use common::{
+    Gateway, client_config, closed_by_server, eventually, eventually_async, h2_sender,
+    simulator_with,
+};
 use http_body_util::StreamBody;
 use hyper::body::Frame;
 use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
@@ -32,23 +35,6 @@ async fn gateway_with(options: ServeOptions) -> (Simulator, Gateway) {
     let simulator = simulator_with(Cluster::seed()).await;
     let gateway = Gateway::start_with_options(client_config(&simulator), options).await;
     (simulator, gateway)
-}
-
-/// Whether the gateway closes `stream` (EOF or reset), reading past what it
-/// sends first (an HTTP/2 server speaks its SETTINGS at once).
-async fn closed_by_server(mut stream: TcpStream) -> bool {
-    let mut buf = [0u8; 256];
-    let closed = async {
-        loop {
-            match stream.read(&mut buf).await {
-                Ok(0) | Err(_) => return true,
-                Ok(_) => continue,
-            }
-        }
-    };
-    tokio::time::timeout(GUARD, closed)
-        .await
-        .expect("the connection stayed open")
 }
 
 async fn one_call(client: &mut CifsConnectionsClient<tonic::transport::Channel>) {

@@ -8,14 +8,14 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    GUARD, Gateway, TestCa, client_config, eventually, logs, self_signed_identity, simulator_with,
-    tls_handshake,
+    Gateway, TestCa, client_config, closed_by_server, eventually, logs, self_signed_identity,
+    simulator_with, tls_handshake,
 };
 use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
 use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
 use ontap_grpc_gateway::server::{ClientCa, ServeOptions, TlsIdentity};
 use ontap_simulator::{Cluster, Simulator};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig};
 
@@ -90,22 +90,6 @@ async fn tls_gateway_opening_quickly(
     };
     let gateway = Gateway::start_with_options(client_config(simulator), options).await;
     (gateway, cert)
-}
-
-/// Whether the peer closes `stream` (EOF or an error) before [`GUARD`].
-async fn closed_by_server(mut stream: impl AsyncRead + Unpin) -> bool {
-    let mut buf = [0u8; 256];
-    let closed = async {
-        loop {
-            match stream.read(&mut buf).await {
-                Ok(0) | Err(_) => return true,
-                Ok(_) => continue,
-            }
-        }
-    };
-    tokio::time::timeout(GUARD, closed)
-        .await
-        .expect("the connection stayed open")
 }
 
 #[tokio::test]

@@ -545,6 +545,25 @@ pub async fn watching_gateway(simulator: &Simulator) -> (Gateway, std::sync::Arc
 /// guard against a hang, never a measure of speed.
 pub const GUARD: Duration = Duration::from_secs(60);
 
+/// Whether the peer closes `stream` (EOF or an error), reading past what it
+/// sends first (an HTTP/2 server speaks its SETTINGS at once); fails the
+/// test if it stays open past [`GUARD`].
+pub async fn closed_by_server(mut stream: impl tokio::io::AsyncRead + Unpin) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 256];
+    let closed = async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return true,
+                Ok(_) => continue,
+            }
+        }
+    };
+    tokio::time::timeout(GUARD, closed)
+        .await
+        .expect("the connection stayed open")
+}
+
 /// The next message of a server stream; fails the test if the stream ends,
 /// fails, or stays silent past [`GUARD`].
 pub async fn next_message<T>(stream: &mut tonic::Streaming<T>) -> T {
