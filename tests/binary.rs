@@ -1085,3 +1085,76 @@ async fn pass_through_with_bearer_tokens_is_refused() {
     assert_eq!(code, Some(1));
     assert!(said.contains("--client-ca"), "{said}");
 }
+
+/// A self-signed certificate and its key, written into `dir`: their paths.
+fn tls_files(dir: &std::path::Path) -> (String, String, String) {
+    let (cert, key) = common::self_signed_identity();
+    let cert_path = dir.join("gateway.pem");
+    let key_path = dir.join("gateway.key");
+    std::fs::write(&cert_path, &cert).unwrap();
+    std::fs::write(&key_path, &key).unwrap();
+    let path = |p: std::path::PathBuf| p.to_str().unwrap().to_owned();
+    (cert, path(cert_path), path(key_path))
+}
+
+#[tokio::test]
+async fn serve_with_tls_files_answers_only_over_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, cert_path, key_path) = tls_files(dir.path());
+    let (_gateway, addr) = spawn_until(
+        &[
+            "serve",
+            "--simulate",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            &cert_path,
+            "--tls-key",
+            &key_path,
+        ],
+        "listen",
+    );
+    let tls = tonic::transport::ClientTlsConfig::new()
+        .ca_certificate(tonic::transport::Certificate::from_pem(&cert))
+        .domain_name("localhost");
+    let channel = Channel::from_shared(format!("https://{addr}"))
+        .unwrap()
+        .tls_config(tls)
+        .unwrap()
+        .connect()
+        .await
+        .expect("a TLS client that trusts the certificate connects");
+    let page = CifsConnectionsClient::new(channel)
+        .list_cifs_connections(ListCifsConnectionsRequest {
+            svm_name: "vs1".into(),
+            page_size: 2,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(page.cifs_connections.len(), 2);
+}
+
+#[tokio::test]
+async fn serve_refuses_a_tls_key_file_without_a_key_naming_the_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, cert_path, key_path) = tls_files(dir.path());
+    std::fs::write(&key_path, "not a key").unwrap();
+    let (code, said) = refusal(
+        &[
+            "serve",
+            "--simulate",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            &cert_path,
+            "--tls-key",
+            &key_path,
+        ],
+        &[],
+    );
+    assert_ne!(code, Some(0));
+    assert!(said.contains("--tls-cert/--tls-key"), "{said}");
+    assert!(said.contains("private key"), "{said}");
+}
