@@ -748,4 +748,27 @@ mod time_values {
             boundary_seconds - 105
         );
     }
+
+    #[tokio::test]
+    async fn a_history_timestamp_filter_between_whole_seconds_is_invalid_argument_and_never_sent() {
+        let h = Harness::start().await;
+        let before = h.simulator.stats().requests;
+        let status = h
+            .iscsi()
+            .await
+            .list_iscsi_service_metrics(ListIscsiServiceMetricsRequest {
+                timestamp: ">2017-01-25T11:20:13.5Z".into(),
+                ..history(MetricInterval::OneDay, 5)
+            })
+            .await
+            .expect_err("a fraction of a second is refused");
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert_eq!(bad_fields(&status), ["timestamp"]);
+        assert!(
+            status.message().contains("whole seconds"),
+            "{}",
+            status.message()
+        );
+        assert_eq!(h.simulator.stats().requests, before);
+    }
 }

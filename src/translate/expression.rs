@@ -100,12 +100,18 @@ fn normalize_alternative(kind: ValueKind, alternative: &str) -> Result<Cow<'_, s
             "true" | "false" if !comparison => Ok(()),
             _ => Err(format!("`{alternative}` is not true or false")),
         },
+        // ONTAP's timestamps are whole seconds, and it answers a fraction
+        // with 400: say so here, before anything goes upstream.
+        ValueKind::Timestamp if operand.contains('.') => Err(format!(
+            "`{operand}` has a fraction of a second; ONTAP's timestamps are whole seconds, like \
+             `2017-01-25T11:20:13Z`"
+        )),
         ValueKind::Timestamp => {
             let pattern = operand.contains('*');
             if (pattern || parse_timestamp(operand).is_ok())
-                && plain.chars().all(|c| {
-                    c.is_ascii_digit() || matches!(c, '-' | ':' | ' ' | '+' | 'T' | 'Z' | '.')
-                })
+                && plain
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || matches!(c, '-' | ':' | ' ' | '+' | 'T' | 'Z'))
             {
                 Ok(())
             } else {
@@ -289,6 +295,14 @@ mod tests {
         }
         assert_eq!(validate(ValueKind::Timestamp, "2017-01-*"), Ok(()));
         assert_eq!(validate(ValueKind::Duration, "PT*"), Ok(()));
+    }
+
+    #[test]
+    fn a_timestamp_filter_with_a_fraction_of_a_second_is_refused_saying_so() {
+        for fractional in ["2017-01-25T11:20:13.5Z", ">=2017-01-25T11:20:13.000Z"] {
+            let why = validate(ValueKind::Timestamp, fractional).unwrap_err();
+            assert!(why.contains("whole seconds"), "{fractional}: {why}");
+        }
     }
 
     #[test]
