@@ -6,17 +6,15 @@
 mod common;
 
 use common::{
-    Gateway, TestCa, bad_fields, client_config, error_metadata, reason, self_signed_identity,
-    simulator_with,
+    Gateway, TestCa, bad_fields, client_config, error_metadata, list_over_tls, reason,
+    self_signed_identity, simulator_with,
 };
 use ontap_grpc_gateway::layers::TokenHashes;
 use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
-use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
 use ontap_grpc_gateway::server::{ClientCa, ServeOptions, TlsIdentity};
 use ontap_simulator::{Cluster, Simulator};
 use sha2::{Digest, Sha256};
 use tonic::Code;
-use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
 
@@ -135,38 +133,12 @@ async fn mutual_tls_gateway(simulator: &Simulator, ca: &TestCa) -> (Gateway, Str
     (gateway, cert)
 }
 
-/// Lists one connection over TLS trusting `server_cert`, presenting
-/// `identity` if any; any failure, at the handshake or after, is the error.
-async fn list_over_tls(
-    gateway: &Gateway,
-    server_cert: &str,
-    identity: Option<Identity>,
-) -> Result<usize, Box<dyn std::error::Error>> {
-    let mut tls = ClientTlsConfig::new()
-        .ca_certificate(Certificate::from_pem(server_cert))
-        .domain_name("localhost");
-    if let Some(identity) = identity {
-        tls = tls.identity(identity);
-    }
-    let channel = Channel::from_shared(format!("https://{}", gateway.addr))?
-        .tls_config(tls)?
-        .connect()
-        .await?;
-    let page = CifsConnectionsClient::new(channel)
-        .list_cifs_connections(ListCifsConnectionsRequest {
-            page_size: 1,
-            ..Default::default()
-        })
-        .await?;
-    Ok(page.into_inner().cifs_connections.len())
-}
-
 #[tokio::test]
 async fn a_client_certificate_the_ca_signed_is_served() {
     let simulator = simulator_with(Cluster::seed()).await;
     let ca = TestCa::new();
     let (gateway, cert) = mutual_tls_gateway(&simulator, &ca).await;
-    let listed = list_over_tls(&gateway, &cert, Some(ca.client_identity())).await;
+    let listed = list_over_tls(gateway.addr, &cert, Some(ca.client_identity())).await;
     assert_eq!(listed.unwrap(), 1);
 }
 
@@ -175,7 +147,7 @@ async fn a_client_without_a_certificate_is_refused_and_nothing_goes_upstream() {
     let simulator = simulator_with(Cluster::seed()).await;
     let ca = TestCa::new();
     let (gateway, cert) = mutual_tls_gateway(&simulator, &ca).await;
-    assert!(list_over_tls(&gateway, &cert, None).await.is_err());
+    assert!(list_over_tls(gateway.addr, &cert, None).await.is_err());
     assert_eq!(simulator.stats().requests, 0);
 }
 
@@ -185,7 +157,7 @@ async fn a_client_certificate_from_another_ca_is_refused() {
     let (gateway, cert) = mutual_tls_gateway(&simulator, &TestCa::new()).await;
     let stranger = TestCa::new().client_identity();
     assert!(
-        list_over_tls(&gateway, &cert, Some(stranger))
+        list_over_tls(gateway.addr, &cert, Some(stranger))
             .await
             .is_err()
     );

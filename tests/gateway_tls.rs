@@ -8,8 +8,8 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    Gateway, TestCa, client_config, closed_by_server, eventually, logs, self_signed_identity,
-    simulator_with, tls_handshake,
+    Gateway, TestCa, client_config, closed_by_server, eventually, list_over_tls, logs,
+    self_signed_identity, simulator_with, tls_handshake,
 };
 use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
 use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
@@ -119,7 +119,7 @@ async fn a_refused_client_certificate_is_logged_once_with_its_reason() {
     let ca = TestCa::new();
     let (gateway, cert) = tls_gateway_opening_quickly(&simulator, Some(&ca)).await;
     for _ in 0..2 {
-        let refused = list_over_tls(&gateway, &cert, ca.server_only_identity()).await;
+        let refused = list_over_tls(gateway.addr, &cert, Some(ca.server_only_identity())).await;
         assert!(refused.is_err(), "a server-only certificate is refused");
     }
     let refusals = || {
@@ -141,24 +141,4 @@ async fn a_refused_client_certificate_is_logged_once_with_its_reason() {
         1,
         "the second refusal from the same address is not"
     );
-}
-
-/// One call over TLS trusting `server_cert`, presenting `identity`.
-async fn list_over_tls(
-    gateway: &Gateway,
-    server_cert: &str,
-    identity: tonic::transport::Identity,
-) -> Result<(), Box<dyn std::error::Error>> {
-    let tls = ClientTlsConfig::new()
-        .ca_certificate(Certificate::from_pem(server_cert))
-        .domain_name("localhost")
-        .identity(identity);
-    let channel = Channel::from_shared(format!("https://{}", gateway.addr))?
-        .tls_config(tls)?
-        .connect()
-        .await?;
-    CifsConnectionsClient::new(channel)
-        .list_cifs_connections(ListCifsConnectionsRequest::default())
-        .await?;
-    Ok(())
 }

@@ -507,6 +507,33 @@ impl TestCa {
     }
 }
 
+/// Lists one CIFS connection from the gateway at `addr` over TLS, trusting
+/// `server_cert` (PEM) and presenting `identity` if any; any failure, at the
+/// handshake or after, is the error.
+pub async fn list_over_tls(
+    addr: impl std::fmt::Display,
+    server_cert: &str,
+    identity: Option<tonic::transport::Identity>,
+) -> Result<usize, Box<dyn std::error::Error>> {
+    let mut tls = tonic::transport::ClientTlsConfig::new()
+        .ca_certificate(tonic::transport::Certificate::from_pem(server_cert))
+        .domain_name("localhost");
+    if let Some(identity) = identity {
+        tls = tls.identity(identity);
+    }
+    let channel = Channel::from_shared(format!("https://{addr}"))?
+        .tls_config(tls)?
+        .connect()
+        .await?;
+    let page = CifsConnectionsClient::new(channel)
+        .list_cifs_connections(ListCifsConnectionsRequest {
+            page_size: 1,
+            ..Default::default()
+        })
+        .await?;
+    Ok(page.into_inner().cifs_connections.len())
+}
+
 /// A finished TLS handshake with the gateway at `addr`, trusting
 /// `server_cert` (PEM) and offering HTTP/2, before any HTTP is sent.
 pub async fn tls_handshake(
