@@ -61,6 +61,7 @@ impl Handshakes {
         let Some(acceptor) = self.tls.clone() else {
             return Some(watch_opening(
                 Transport::Plain(connection),
+                peer,
                 deadline,
                 failures,
             ));
@@ -69,6 +70,7 @@ impl Handshakes {
             match tokio::time::timeout_at(deadline, acceptor.accept(connection)).await {
                 Ok(Ok(tls)) => Some(watch_opening(
                     Transport::Tls(Box::new(tls)),
+                    peer,
                     deadline,
                     failures,
                 )),
@@ -88,10 +90,10 @@ impl Handshakes {
 
 fn watch_opening(
     transport: Transport,
+    peer: Option<SocketAddr>,
     deadline: Instant,
     failures: Arc<HandshakeFailures>,
 ) -> ServedConnection {
-    let peer = transport.connection().peer_addr();
     OpeningDeadline::new(transport, deadline, move |timed_out| {
         failures.report(peer, timed_out.stage(), &timed_out);
     })
