@@ -22,7 +22,7 @@ const CALLERS: usize = 64;
 
 #[tokio::main]
 async fn main() {
-    let benching = std::env::args().any(|a| a == "--bench");
+    let benching = common::benching();
     let run_for = Duration::from_secs(if benching { 10 } else { 1 });
     println!(
         "| reads | callers | calls | upstream requests | upstream requests per call | calls/s |"

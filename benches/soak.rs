@@ -4,8 +4,9 @@
 //! calls on one connection. Prints calls, errors by code, latency
 //! percentiles and the gateway's RSS before, at peak and after.
 //!
-//! `cargo bench --bench soak` (`SOAK_SECONDS` shortens the minute).
-//! Loopback only.
+//! `cargo bench --bench soak` (`SOAK_SECONDS` shortens the minute); under
+//! `cargo test`, one second beside 20 idle connections and a burst of 200,
+//! as a smoke run. Loopback only.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -23,8 +24,38 @@ use tonic::transport::Channel;
 
 const CALLERS: usize = 64;
 const CALLER_CHANNELS: usize = 4;
-const IDLE_CONNECTIONS: usize = 1000;
-const BURST: usize = 10_000;
+
+/// How big a run is: the soak under `cargo bench`, a smoke run otherwise.
+struct Size {
+    seconds: u64,
+    idle_connections: usize,
+    burst: usize,
+    /// How long the gateway is left to give memory back before "after".
+    settle: Duration,
+}
+
+impl Size {
+    fn of_this_run() -> Self {
+        if common::benching() {
+            Self {
+                seconds: std::env::var("SOAK_SECONDS")
+                    .ok()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(60),
+                idle_connections: 1000,
+                burst: 10_000,
+                settle: Duration::from_secs(5),
+            }
+        } else {
+            Self {
+                seconds: 1,
+                idle_connections: 20,
+                burst: 200,
+                settle: Duration::from_millis(100),
+            }
+        }
+    }
+}
 
 /// Open file descriptors of `pid` (its sockets, mostly).
 fn open_fds(pid: u32) -> usize {
@@ -83,10 +114,12 @@ impl Tally {
 
 #[tokio::main]
 async fn main() {
-    let seconds: u64 = std::env::var("SOAK_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(60);
+    let Size {
+        seconds,
+        idle_connections,
+        burst,
+        settle,
+    } = Size::of_this_run();
     let simulator = Simulator::start(SimulatorConfig::default(), Cluster::seed())
         .await
         .unwrap();
@@ -111,8 +144,8 @@ async fn main() {
         })
     };
 
-    let mut idle = Vec::with_capacity(IDLE_CONNECTIONS);
-    for _ in 0..IDLE_CONNECTIONS {
+    let mut idle = Vec::with_capacity(idle_connections);
+    for _ in 0..idle_connections {
         idle.push(channel(&url).await);
     }
 
@@ -140,14 +173,14 @@ async fn main() {
     let mut steady = std::mem::take(&mut *tally.lock().await);
 
     let burst_channel = channel(&url).await;
-    let burst: Vec<_> = (0..BURST)
+    let burst_calls: Vec<_> = (0..burst)
         .map(|_| {
             let mut client = CifsConnectionsClient::new(burst_channel.clone());
             tokio::spawn(async move { timed_call(&mut client).await })
         })
         .collect();
     let mut burst_tally = Tally::default();
-    for call in burst {
+    for call in burst_calls {
         let (started, outcome) = call.await.unwrap();
         burst_tally.record(started, outcome);
     }
@@ -155,7 +188,7 @@ async fn main() {
     drop(idle);
     drop(channels);
     drop(burst_channel);
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    tokio::time::sleep(settle).await;
     sampler.abort();
     let after = rss_kib(pid);
     let fds_after = open_fds(pid);
@@ -167,14 +200,14 @@ async fn main() {
     println!("| phase | calls | by code | p50 | p99 |");
     println!("| --- | --- | --- | --- | --- |");
     println!(
-        "| {CALLERS} callers, {seconds} s, beside {IDLE_CONNECTIONS} idle connections | {calls} ({:.0}/s) | {:?} | {:.2} ms | {:.2} ms |",
+        "| {CALLERS} callers, {seconds} s, beside {idle_connections} idle connections | {calls} ({:.0}/s) | {:?} | {:.2} ms | {:.2} ms |",
         calls as f64 / seconds as f64,
         steady.codes,
         steady_p50,
         steady_p99,
     );
     println!(
-        "| burst of {BURST} calls on one connection | {} | {:?} | {:.2} ms | {:.2} ms |",
+        "| burst of {burst} calls on one connection | {} | {:?} | {:.2} ms | {:.2} ms |",
         burst_tally.codes.values().sum::<u64>(),
         burst_tally.codes,
         burst_p50,
@@ -182,13 +215,13 @@ async fn main() {
     );
     println!();
     println!(
-        "gateway RSS: before {:.1} MiB, peak {:.1} MiB, 5 s after {:.1} MiB ({:+.0}% of before)",
+        "gateway RSS: before {:.1} MiB, peak {:.1} MiB, {settle:?} after {:.1} MiB ({:+.0}% of before)",
         before as f64 / 1024.0,
         peak as f64 / 1024.0,
         after as f64 / 1024.0,
         (after as f64 - before as f64) * 100.0 / before as f64,
     );
-    println!("gateway open file descriptors: before {fds_before}, 5 s after {fds_after}");
+    println!("gateway open file descriptors: before {fds_before}, {settle:?} after {fds_after}");
     drop(gateway);
     simulator.shutdown().await;
 }

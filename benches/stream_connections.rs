@@ -21,7 +21,7 @@ use common::{channel, rss_kib, spawn_gateway};
 
 #[tokio::main]
 async fn main() {
-    let benching = std::env::args().any(|a| a == "--bench");
+    let benching = common::benching();
     let total: u32 = std::env::var("STREAM_CONNECTIONS")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -100,7 +100,7 @@ fn status_kib(pid: u32, line: &str) -> u64 {
 
 #[tokio::main]
 async fn main() {
-    let benching = std::env::args().any(|a| a == "--bench");
+    let benching = common::benching();
     let mib: usize = std::env::var("UPSTREAM_MEMORY_MIB")
         .ok()
         .and_then(|s| s.parse().ok())

@@ -5,7 +5,8 @@
 //! poller should hold at one however many watch.
 //!
 //! `cargo bench --bench watch_streams` opens 10,000 streams (`WATCH_STREAMS`
-//! sets another count); under `cargo test` it opens 100, as a smoke run.
+//! sets another count); under `cargo test` it opens 100 and counts two
+//! intervals, as a smoke run.
 //! The streams compute rates from the counters, so every one gets a message
 //! every second; `WATCH_SOURCE=ontap_metric` watches ONTAP's own 15-second
 //! samples instead. Loopback only.
@@ -24,8 +25,6 @@ use common::{channel, rss_kib, spawn_gateway};
 const SVM2_UUID: &str = "25f617cf-94d7-11e8-8370-005056b48fd2";
 /// Streams per HTTP/2 connection, as a client pool would spread them.
 const STREAMS_PER_CONNECTION: usize = 100;
-/// How long upstream requests are counted for.
-const COUNTED_INTERVALS: u64 = 10;
 
 fn request(source: WatchSource) -> WatchIscsiServiceMetricsRequest {
     WatchIscsiServiceMetricsRequest {
@@ -41,11 +40,18 @@ fn request(source: WatchSource) -> WatchIscsiServiceMetricsRequest {
 
 #[tokio::main]
 async fn main() {
-    let benching = std::env::args().any(|a| a == "--bench");
+    let benching = common::benching();
     let streams: usize = std::env::var("WATCH_STREAMS")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(if benching { 10_000 } else { 100 });
+    // How many poll intervals upstream requests are counted for, and how
+    // long the open streams settle before their memory is read.
+    let (counted_intervals, settle) = if benching {
+        (10, Duration::from_secs(2))
+    } else {
+        (2, Duration::from_millis(200))
+    };
     let source = match std::env::var("WATCH_SOURCE").as_deref() {
         Ok("ontap_metric") => WatchSource::OntapMetric,
         _ => WatchSource::RatesFromCounters,
@@ -90,13 +96,13 @@ async fn main() {
         }));
     }
     let opened_in = opening.elapsed();
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    tokio::time::sleep(settle).await;
     let open = rss_kib(pid);
 
     simulator.reset_stats();
     received.store(0, Ordering::Relaxed);
     let counting = Instant::now();
-    tokio::time::sleep(Duration::from_secs(COUNTED_INTERVALS)).await;
+    tokio::time::sleep(Duration::from_secs(counted_intervals)).await;
     let counted_for = counting.elapsed().as_secs_f64();
     let service_path = format!("/api/protocols/san/iscsi/services/{SVM2_UUID}");
     let requests = simulator
@@ -107,7 +113,7 @@ async fn main() {
     let messages = received.load(Ordering::Relaxed);
 
     println!(
-        "| streams | source | opened in | gateway RSS before | with the streams | per stream | upstream requests per 1 s interval | messages in {COUNTED_INTERVALS} s |"
+        "| streams | source | opened in | gateway RSS before | with the streams | per stream | upstream requests per 1 s interval | messages in {counted_intervals} s |"
     );
     println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
     println!(

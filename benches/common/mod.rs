@@ -9,6 +9,13 @@ use std::time::Duration;
 use ontap_simulator::{Credentials, ExposeSecret, Simulator};
 use tonic::transport::Channel;
 
+/// Whether `cargo bench` runs this main (it passes `--bench`); under
+/// `cargo test --all-targets` a bench main runs as a smoke run, at a size
+/// that proves it still works without costing the test run its full length.
+pub fn benching() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
 /// Stops the gateway when the run ends, however it ends.
 pub struct Gateway(pub Child);
 

@@ -40,14 +40,21 @@ pub struct Handshakes {
 
 impl Handshakes {
     /// Connections from `accepted`, each given `timeout` from accept to
-    /// finish its TLS handshake (with `tls`) and its HTTP opening.
-    pub fn new(accepted: BoundedIncoming, tls: Option<TlsAcceptor>, timeout: Duration) -> Self {
+    /// finish its TLS handshake (with `tls`) and its HTTP opening. Failures
+    /// are logged naming `listener`, the address they were accepted on, so
+    /// that a process serving several listeners says which one refused.
+    pub fn new(
+        accepted: BoundedIncoming,
+        tls: Option<TlsAcceptor>,
+        timeout: Duration,
+        listener: Option<SocketAddr>,
+    ) -> Self {
         Self {
             accepted,
             tls,
             timeout,
             in_progress: JoinSet::new(),
-            failures: Arc::new(HandshakeFailures::new()),
+            failures: Arc::new(HandshakeFailures::new(listener)),
         }
     }
 
@@ -249,6 +256,7 @@ impl AsyncWrite for Transport {
 /// cannot connect, too few for a flood of bad handshakes to fill the log.
 struct HandshakeFailures {
     logged: DefaultKeyedRateLimiter<Option<IpAddr>>,
+    listener: String,
 }
 
 impl HandshakeFailures {
@@ -256,10 +264,11 @@ impl HandshakeFailures {
     /// has passed are forgotten.
     const REMEMBERED: usize = 4096;
 
-    fn new() -> Self {
+    fn new(listener: Option<SocketAddr>) -> Self {
         let once_a_minute = Quota::per_minute(NonZeroU32::MIN);
         Self {
             logged: RateLimiter::keyed(once_a_minute),
+            listener: listener.map_or_else(|| "unknown".to_owned(), |addr| addr.to_string()),
         }
     }
 
@@ -270,13 +279,20 @@ impl HandshakeFailures {
         let address = peer.map_or_else(|| "unknown".to_owned(), |peer| peer.to_string());
         if self.logged.check_key(&peer.map(|peer| peer.ip())).is_ok() {
             tracing::warn!(
+                listener = %self.listener,
                 peer = %address,
                 stage,
                 reason = %reason,
                 "a connection failed before it opened (logged once a minute per address)"
             );
         } else {
-            tracing::debug!(peer = %address, stage, reason = %reason, "a connection failed before it opened");
+            tracing::debug!(
+                listener = %self.listener,
+                peer = %address,
+                stage,
+                reason = %reason,
+                "a connection failed before it opened"
+            );
         }
     }
 }

@@ -268,10 +268,12 @@ pub async fn serve(
             clusters, watches,
         )));
     let cut = CancellationToken::new();
+    let listening = listener.local_addr().ok();
     let incoming = Handshakes::new(
         BoundedIncoming::new(incoming(listener), options.max_connections, cut.clone()),
         tls,
         options.handshake_timeout,
+        listening,
     );
     let (signalled, draining) = oneshot::channel();
     let serving = builder.serve_with_incoming_shutdown(routes, incoming, async {

@@ -1,8 +1,6 @@
 //! Shared setup for the integration tests: a real simulator and a real
 //! gateway on ephemeral loopback ports, and a real tonic client.
 
-#![allow(dead_code)]
-
 pub mod logs;
 pub mod raw_http;
 pub mod tools;

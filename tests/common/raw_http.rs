@@ -19,25 +19,6 @@ pub struct Answer {
     pub text: String,
 }
 
-impl Answer {
-    /// Whether the response's head has the header line `name: value`
-    /// (names are matched as hyper writes them, in lowercase).
-    pub fn has_header(&self, name: &str, value: &str) -> bool {
-        let head = self.text.split("\r\n\r\n").next().unwrap_or_default();
-        head.lines()
-            .any(|line| line.eq_ignore_ascii_case(&format!("{name}: {value}")))
-    }
-
-    /// A response header's value, if the head has it.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        let head = self.text.split("\r\n\r\n").next().unwrap_or_default();
-        head.lines().find_map(|line| {
-            let (key, value) = line.split_once(':')?;
-            key.eq_ignore_ascii_case(name).then(|| value.trim())
-        })
-    }
-}
-
 /// Writes `request` on a new connection to `addr` and reads until the
 /// server closes it. The request should ask for `connection: close`, or be
 /// one the server closes after; a server that neither answers nor closes
