@@ -15,17 +15,13 @@ use futures_util::future::{Either, Ready, ready};
 use http::{Request, Response, header::AUTHORIZATION};
 use sha2::{Digest, Sha256};
 use tonic::body::Body;
-use tonic::{Code, Status};
-use tonic_types::{ErrorDetails, StatusExt};
 use tower::{Layer, Service};
 
-use crate::service::ERROR_DOMAIN;
+use crate::service::refusal;
+use crate::translate::error_table::Match;
 
 /// Paths no token is asked for.
 const OPEN_PREFIXES: &[&str] = &["/grpc.health.v1.Health/", "/grpc.reflection."];
-
-/// The `ErrorInfo.reason` of a refused call.
-pub const UNAUTHENTICATED_REASON: &str = "CALLER_UNAUTHENTICATED";
 
 /// SHA-256 hashes of the bearer tokens the gateway accepts, in lowercase
 /// hex. A lookup by hash reveals nothing about a token to a caller timing
@@ -165,9 +161,7 @@ where
         match self.tokens.as_ref().and_then(|t| t.refusal(&request)) {
             None => Either::Left(self.inner.call(request)),
             Some(why) => {
-                let mut details = ErrorDetails::new();
-                details.set_error_info(UNAUTHENTICATED_REASON, ERROR_DOMAIN, HashMap::new());
-                let status = Status::with_error_details(Code::Unauthenticated, why, details);
+                let status = refusal(Match::CallerUnauthenticated, why, HashMap::new());
                 Either::Right(ready(Ok(status.into_http())))
             }
         }

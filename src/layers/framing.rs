@@ -15,12 +15,12 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::{BodyExt, Full, Limited};
+use tonic::Status;
 use tonic::body::Body;
-use tonic::{Code, Status};
-use tonic_types::{ErrorDetails, StatusExt};
 use tower::{Layer, Service};
 
-use crate::service::ERROR_DOMAIN;
+use crate::service::refusal;
+use crate::translate::error_table::Match;
 
 /// The gateway's own services, every method of which takes one message.
 const API_PREFIX: &str = "/ontap.v1.";
@@ -116,24 +116,22 @@ where
         Ok(collected) => collected.to_bytes(),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => {
             return Ok(refuse(
-                Code::ResourceExhausted,
-                "REQUEST_TOO_LARGE",
+                Match::RequestTooLarge,
                 format!("the request message is larger than {max_message} bytes"),
             ));
         }
         Err(e) => {
             return Ok(match not_base64(&*e) {
-                Some(why) => refuse(Code::InvalidArgument, "MALFORMED_REQUEST", why),
+                Some(why) => refuse(Match::MalformedRequest, why),
                 None => refuse(
-                    Code::Cancelled,
-                    "REQUEST_BODY_UNREADABLE",
+                    Match::RequestBodyUnreadable,
                     format!("the request body could not be read: {e}"),
                 ),
             });
         }
     };
-    if let Err((code, reason, why)) = one_message(&bytes, max_message) {
-        return Ok(refuse(code, reason, why));
+    if let Err((refused, why)) = one_message(&bytes, max_message) {
+        return Ok(refuse(refused, why));
     }
     let request = Request::from_parts(parts, Body::new(Full::new(bytes)));
     let response = inner.call(request).await?;
@@ -141,7 +139,7 @@ where
 }
 
 /// Checks that `body` holds exactly one complete gRPC message.
-fn one_message(body: &Bytes, max_message: usize) -> Result<(), (Code, &'static str, String)> {
+fn one_message(body: &Bytes, max_message: usize) -> Result<(), (Match, String)> {
     let mut at = 0;
     let mut count = 0;
     while at < body.len() {
@@ -150,8 +148,7 @@ fn one_message(body: &Bytes, max_message: usize) -> Result<(), (Code, &'static s
         };
         if header[0] > 1 {
             return Err((
-                Code::InvalidArgument,
-                "MALFORMED_REQUEST",
+                Match::MalformedRequest,
                 format!(
                     "a request message's flag byte is 0, or 1 when compressed; this one's is {}",
                     header[0]
@@ -161,8 +158,7 @@ fn one_message(body: &Bytes, max_message: usize) -> Result<(), (Code, &'static s
         let length = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
         if length > max_message {
             return Err((
-                Code::ResourceExhausted,
-                "REQUEST_TOO_LARGE",
+                Match::RequestTooLarge,
                 format!("the request message is larger than {max_message} bytes"),
             ));
         }
@@ -176,17 +172,15 @@ fn one_message(body: &Bytes, max_message: usize) -> Result<(), (Code, &'static s
         Ok(())
     } else {
         Err((
-            Code::Unimplemented,
-            "REQUEST_CARDINALITY",
+            Match::RequestCardinality,
             format!("this method takes exactly one request message; the call sent {count}"),
         ))
     }
 }
 
-fn truncated() -> (Code, &'static str, String) {
+fn truncated() -> (Match, String) {
     (
-        Code::InvalidArgument,
-        "MALFORMED_REQUEST",
+        Match::MalformedRequest,
         "the request message is truncated".to_owned(),
     )
 }
@@ -211,10 +205,8 @@ fn not_base64(error: &(dyn std::error::Error + 'static)) -> Option<String> {
 }
 
 /// A trailers-only response with `code`, the message, and ErrorInfo.
-fn refuse(code: Code, reason: &str, message: String) -> Response<Body> {
-    let mut details = ErrorDetails::new();
-    details.set_error_info(reason, ERROR_DOMAIN, HashMap::new());
-    Status::with_error_details(code, message, details).into_http()
+fn refuse(refused: Match, message: String) -> Response<Body> {
+    refusal(refused, message, HashMap::new()).into_http()
 }
 
 /// The codec answers an undecodable request INTERNAL with no details; the
@@ -225,11 +217,9 @@ fn undecodable_is_invalid_argument(response: Response<Body>) -> Response<Body> {
         return response;
     }
     match Status::from_header_map(response.headers()) {
-        Some(status) if status.message().starts_with(DECODE_FAILURE) => refuse(
-            Code::InvalidArgument,
-            "MALFORMED_REQUEST",
-            status.message().to_owned(),
-        ),
+        Some(status) if status.message().starts_with(DECODE_FAILURE) => {
+            refuse(Match::MalformedRequest, status.message().to_owned())
+        }
         _ => response,
     }
 }
@@ -240,6 +230,8 @@ mod tests {
 
     use http_body::Frame;
     use http_body_util::StreamBody;
+    use tonic::Code;
+    use tonic_types::StatusExt;
     use tower::ServiceExt;
 
     use super::*;
@@ -265,6 +257,13 @@ mod tests {
         Status::ok("")
     }
 
+    /// The code, reason and message `body` is refused with.
+    fn refused(body: &Bytes, max_message: usize) -> (Code, &'static str, String) {
+        let (refused, why) = one_message(body, max_message).unwrap_err();
+        let row = crate::translate::error_table::refusal_row(refused);
+        (row.code, row.reason, why)
+    }
+
     fn framed(messages: &[&[u8]]) -> Bytes {
         let mut out = Vec::new();
         for m in messages {
@@ -284,7 +283,7 @@ mod tests {
     #[test]
     fn two_messages_or_none_are_a_cardinality_violation() {
         for body in [framed(&[b"a", b"b"]), Bytes::new()] {
-            let (code, reason, _) = one_message(&body, 100).unwrap_err();
+            let (code, reason, _) = refused(&body, 100);
             assert_eq!((code, reason), (Code::Unimplemented, "REQUEST_CARDINALITY"));
         }
     }
@@ -295,23 +294,30 @@ mod tests {
             Bytes::from_static(&[0, 0, 0]),
             Bytes::from_static(&[0, 0, 0, 0, 9, 1]),
         ] {
-            let (code, reason, _) = one_message(&body, 100).unwrap_err();
+            let (code, reason, _) = refused(&body, 100);
             assert_eq!((code, reason), (Code::InvalidArgument, "MALFORMED_REQUEST"));
         }
+    }
+
+    #[test]
+    fn a_compressed_message_is_one_message_for_the_codec_to_judge() {
+        let mut body = framed(&[b"\x08\x01"]).to_vec();
+        body[0] = 1;
+        assert!(one_message(&body.into(), 100).is_ok());
     }
 
     #[test]
     fn a_flag_byte_other_than_0_or_1_is_malformed() {
         let mut body = framed(&[b"\x08\x01"]).to_vec();
         body[0] = 0x80;
-        let (code, reason, why) = one_message(&body.into(), 100).unwrap_err();
+        let (code, reason, why) = refused(&body.into(), 100);
         assert_eq!((code, reason), (Code::InvalidArgument, "MALFORMED_REQUEST"));
         assert!(why.contains("128"), "{why}");
     }
 
     #[test]
     fn a_message_over_the_limit_is_resource_exhausted() {
-        let (code, _, why) = one_message(&framed(&[&[0; 11]]), 10).unwrap_err();
+        let (code, _, why) = refused(&framed(&[&[0; 11]]), 10);
         assert_eq!(code, Code::ResourceExhausted);
         assert!(why.contains("10 bytes"), "{why}");
     }

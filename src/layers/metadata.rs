@@ -16,12 +16,12 @@ use std::task::{Context, Poll};
 
 use futures_util::future::{Either, Ready, ready};
 use http::{HeaderMap, Request, Response};
+use tonic::Status;
 use tonic::body::Body;
-use tonic::{Code, Status};
-use tonic_types::{ErrorDetails, StatusExt};
 use tower::{Layer, Service};
 
-use crate::service::{CLUSTER_METADATA, ERROR_DOMAIN, SVM_METADATA, to_status};
+use crate::service::{self, CLUSTER_METADATA, SVM_METADATA, to_status};
+use crate::translate::error_table::Match;
 use crate::translate::{FieldViolation, GatewayError};
 
 /// The most metadata one call may carry, counted as HTTP/2 counts a header
@@ -37,9 +37,6 @@ pub const MAX_METADATA_BYTES: usize = 16 * 1024;
 pub const MAX_HEADER_LIST_BYTES: u32 = 64 * 1024;
 
 const _: () = assert!(MAX_HEADER_LIST_BYTES as usize > MAX_METADATA_BYTES);
-
-/// The `ErrorInfo.reason` of a call whose metadata is too large.
-pub const TOO_LARGE_REASON: &str = "METADATA_TOO_LARGE";
 
 /// Metadata the gateway acts on, each of which a call may send once.
 const SINGLE: &[&str] = &["authorization", CLUSTER_METADATA, SVM_METADATA];
@@ -128,20 +125,19 @@ fn too_large(headers: &HeaderMap, size: usize) -> Status {
         "the call's metadata is {size} bytes, over the gateway's limit of {MAX_METADATA_BYTES}; \
          its largest entry is `{key}` ({largest} bytes)"
     );
-    let mut details = ErrorDetails::new();
-    details.set_error_info(
-        TOO_LARGE_REASON,
-        ERROR_DOMAIN,
+    service::refusal(
+        Match::MetadataTooLarge,
+        message,
         HashMap::from([
             ("metadata_key".to_owned(), key.to_owned()),
             ("limit_bytes".to_owned(), MAX_METADATA_BYTES.to_string()),
         ]),
-    );
-    Status::with_error_details(Code::ResourceExhausted, message, details)
+    )
 }
 
 #[cfg(test)]
 mod tests {
+    use tonic::Code;
     use tonic_types::StatusExt;
 
     use super::*;
@@ -194,7 +190,7 @@ mod tests {
         );
         assert!(!status.message().contains("ttt"), "{}", status.message());
         let info = status.get_details_error_info().unwrap();
-        assert_eq!(info.reason, TOO_LARGE_REASON);
+        assert_eq!(info.reason, "METADATA_TOO_LARGE");
         assert_eq!(info.metadata["metadata_key"], "authorization");
         assert_eq!(info.metadata["limit_bytes"], "16384");
     }

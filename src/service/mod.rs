@@ -18,7 +18,7 @@ use crate::translate::{Clusters, GatewayError, Upstream};
 pub use cifs::CifsConnectionsService;
 pub use iscsi::IscsiServicesService;
 pub use routing::{CLUSTER_METADATA, SVM_METADATA, SvmScoped};
-pub use status::{ERROR_DOMAIN, to_status};
+pub use status::{ERROR_DOMAIN, refusal, to_status};
 
 /// The deadline the deadline layer read on the request's arrival; none if
 /// the request did not pass it.

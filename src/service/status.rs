@@ -210,6 +210,19 @@ pub fn status_of(err: &GatewayError) -> Status {
     Status::with_error_details(row.code, message, details)
 }
 
+/// A call the layers refuse before any handler runs, with the code and
+/// reason its row in the error table gives.
+pub fn refusal(
+    refused: error_table::Match,
+    message: impl Into<String>,
+    metadata: HashMap<String, String>,
+) -> Status {
+    let row = error_table::refusal_row(refused);
+    let mut details = ErrorDetails::new();
+    details.set_error_info(row.reason, ERROR_DOMAIN, metadata);
+    Status::with_error_details(row.code, message, details)
+}
+
 /// Logs a failed call: failures on the way to ONTAP are the operator's
 /// concern; a caller's bad request or slow reading is the caller's, so it is
 /// logged quietly.

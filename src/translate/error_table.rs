@@ -56,6 +56,18 @@ pub enum Match {
     CircuitOpen,
     /// The gateway is shutting down.
     ShuttingDown,
+    /// The call's metadata is over the gateway's limit.
+    MetadataTooLarge,
+    /// The call carried no bearer token the gateway accepts.
+    CallerUnauthenticated,
+    /// The request message is over the gateway's limit.
+    RequestTooLarge,
+    /// A unary method's request held more or fewer than one message.
+    RequestCardinality,
+    /// The request's gRPC framing (or gRPC-Web-text base64) is broken.
+    MalformedRequest,
+    /// The request body failed before it was whole.
+    RequestBodyUnreadable,
 }
 
 /// One row of the table.
@@ -134,6 +146,13 @@ pub const TABLE: &[Row] = &[
     // Failures of the gateway's own making.
     row(Match::ShuttingDown, Code::Unavailable, "GATEWAY_SHUTTING_DOWN", "the gateway is shutting down and ended the stream; call again, on another replica if there is one"),
     row(Match::WatchTooSlow, Code::ResourceExhausted, "WATCH_TOO_SLOW", "a watcher read so much more slowly than its watch changed that it can no longer know what changed"),
+    // Refused by the call layers, before any handler ran.
+    row(Match::MetadataTooLarge, Code::ResourceExhausted, "METADATA_TOO_LARGE", "the call's metadata is over the gateway's limit (16 KiB); `metadata_key` names its largest entry"),
+    row(Match::CallerUnauthenticated, Code::Unauthenticated, "CALLER_UNAUTHENTICATED", "the gateway takes bearer tokens (--auth-tokens) and the call brought none it accepts"),
+    row(Match::RequestTooLarge, Code::ResourceExhausted, "REQUEST_TOO_LARGE", "the request message is over the gateway's limit (--max-request-bytes)"),
+    row(Match::RequestCardinality, Code::Unimplemented, "REQUEST_CARDINALITY", "a method that takes one request message got none, or several"),
+    row(Match::MalformedRequest, Code::InvalidArgument, "MALFORMED_REQUEST", "the request's gRPC framing is broken (truncated, a bad flag byte, gRPC-Web-text that is not base64) or its message does not decode"),
+    row(Match::RequestBodyUnreadable, Code::Cancelled, "REQUEST_BODY_UNREADABLE", "the request body failed (the caller reset the stream, or it stalled past --request-body-timeout) before it was whole"),
 ];
 
 /// The row for a failure.
@@ -180,6 +199,11 @@ pub fn classify(err: &GatewayError) -> &'static Row {
 
 fn find(wanted: Match) -> Option<&'static Row> {
     TABLE.iter().find(|row| row.matches == wanted)
+}
+
+/// The row of a refusal the call layers make themselves.
+pub fn refusal_row(refusal: Match) -> &'static Row {
+    find(refusal).expect("every refusal the layers make has a row")
 }
 
 #[cfg(test)]
@@ -276,11 +300,41 @@ mod tests {
         }
     }
 
+    /// One test per row of a refusal the call layers make.
+    macro_rules! refusal_tests {
+        ($($name:ident, $refusal:expr, $code:expr, $reason:expr;)*) => {
+            $(
+                #[test]
+                fn $name() {
+                    let row = refusal_row($refusal);
+                    assert_eq!((row.code, row.reason), ($code, $reason));
+                }
+            )*
+
+            /// The reasons the tests above reach.
+            pub const TESTED: &[&str] = &[$($reason),*];
+        };
+    }
+
+    #[rustfmt::skip]
+    mod refusals {
+        use super::*;
+
+        refusal_tests! {
+            oversized_metadata_is_resource_exhausted, Match::MetadataTooLarge, Code::ResourceExhausted, "METADATA_TOO_LARGE";
+            no_accepted_token_is_unauthenticated, Match::CallerUnauthenticated, Code::Unauthenticated, "CALLER_UNAUTHENTICATED";
+            an_oversized_request_is_resource_exhausted, Match::RequestTooLarge, Code::ResourceExhausted, "REQUEST_TOO_LARGE";
+            not_one_request_message_is_unimplemented, Match::RequestCardinality, Code::Unimplemented, "REQUEST_CARDINALITY";
+            broken_framing_is_invalid_argument, Match::MalformedRequest, Code::InvalidArgument, "MALFORMED_REQUEST";
+            a_failed_request_body_is_cancelled, Match::RequestBodyUnreadable, Code::Cancelled, "REQUEST_BODY_UNREADABLE";
+        }
+    }
+
     #[test]
     fn every_row_has_a_test_above() {
         for row in TABLE {
             assert!(
-                rows::TESTED.contains(&row.reason),
+                rows::TESTED.contains(&row.reason) || refusals::TESTED.contains(&row.reason),
                 "row {} has no test",
                 row.reason
             );

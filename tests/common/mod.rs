@@ -253,6 +253,24 @@ impl Harness {
         Harness { simulator, gateway }
     }
 
+    /// The seed cluster, plus copies of four of `vs1`'s CIFS connections on
+    /// `svm1` (identifiers moved past the seed's), behind a gateway: for
+    /// filters whose answer is only meaningful when more than one SVM has
+    /// connections.
+    pub async fn start_with_connections_on_two_svms() -> Harness {
+        let mut cluster = Cluster::seed();
+        let copies: Vec<_> = cluster.cifs_connections[..4]
+            .iter()
+            .map(|c| ontap_simulator::CifsConnection {
+                svm_uuid: SVM1_UUID.to_owned(),
+                identifier: c.identifier + 1_000_000,
+                ..c.clone()
+            })
+            .collect();
+        cluster.cifs_connections.extend(copies);
+        Self::start_with(cluster, |_| {}).await
+    }
+
     /// `cluster` behind a gateway whose client settings `tweak` adjusts.
     pub async fn start_with(cluster: Cluster, tweak: impl FnOnce(&mut ClientConfig)) -> Harness {
         let simulator = simulator_with(cluster).await;

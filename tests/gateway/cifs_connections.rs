@@ -120,7 +120,7 @@ async fn paging_visits_every_connection_exactly_once() {
 
 #[tokio::test]
 async fn filter_on_svm_name_accepts_alternatives() {
-    let h = Harness::start().await;
+    let h = Harness::start_with_connections_on_two_svms().await;
     let got = keys(
         &h,
         ListCifsConnectionsRequest {
@@ -130,12 +130,12 @@ async fn filter_on_svm_name_accepts_alternatives() {
     )
     .await;
     assert!(!got.is_empty());
-    assert_eq!(got, expected(&h, |c| c.svm_uuid == VS1_UUID));
+    assert_eq!(got, expected(&h, |c| c.svm_uuid == VS1_UUID), "not svm1's");
 }
 
 #[tokio::test]
 async fn filter_on_svm_uuid_with_negation_excludes_it() {
-    let h = Harness::start().await;
+    let h = Harness::start_with_connections_on_two_svms().await;
     let got = keys(
         &h,
         ListCifsConnectionsRequest {
@@ -144,6 +144,7 @@ async fn filter_on_svm_uuid_with_negation_excludes_it() {
         },
     )
     .await;
+    assert_eq!(got.len(), 4, "the connections on svm1, and only those");
     assert_eq!(got, expected(&h, |c| c.svm_uuid != VS1_UUID));
 }
 
