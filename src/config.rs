@@ -1,7 +1,8 @@
-//! The clusters file (`serve --config FILE`, TOML): one `[[cluster]]` table
-//! per cluster the gateway fronts. It is checked whole at start, and every
-//! mistake is reported with the file and line it is on, so that a gateway
-//! never starts half-configured against a fleet.
+//! The description of each cluster the gateway fronts, from `serve`'s flags
+//! or from the clusters file (`serve --config FILE`, TOML): one
+//! `[[cluster]]` table per cluster. The file is checked whole at start, and
+//! every mistake is reported with the file and line it is on, so that a
+//! gateway never starts half-configured against a fleet.
 //!
 //! ```toml
 //! [[cluster]]
@@ -20,33 +21,56 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use toml::Spanned;
 
-/// One cluster as the file describes it.
+use crate::upstream_url::UpstreamUrl;
+
+/// One cluster as the flags or the file describe it: both become a client
+/// the same way.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClusterSpec {
     /// What `x-ontap-cluster` metadata names it by.
     pub name: String,
-    /// The cluster management URL.
-    pub url: String,
+    /// The cluster management URL: an `http://` one only where the flag
+    /// or the file allowed plaintext, so whoever uses a spec need not ask
+    /// again.
+    pub url: UpstreamUrl,
     /// A PEM bundle to trust instead of the system store.
     pub ca_cert: Option<PathBuf>,
     /// Accept any certificate (lab clusters only).
     pub insecure_skip_tls_verify: bool,
-    /// Allow an `http://` URL (a lab simulator only).
-    pub allow_plaintext: bool,
     /// Whose credentials its requests carry.
     pub credentials: CredentialSpec,
-    /// Bound on concurrent requests (and connections) to it.
-    pub max_in_flight: Option<u16>,
+    /// Bound on concurrent requests (and connections) to it; `None` for
+    /// the client's default.
+    pub max_in_flight: Option<usize>,
     /// Bound on one request when the caller sets no shorter deadline.
     pub request_timeout: Option<Duration>,
     /// How long a call waits for a free request slot.
     pub queue_timeout: Option<Duration>,
-    /// The line its table starts on, to name in later errors (a password
-    /// file that cannot be read).
-    pub line: usize,
+    /// Where the description came from, to name in later errors (a
+    /// password file that cannot be read) and warnings.
+    pub described_by: DescribedBy,
+}
+
+/// Where a cluster's description came from: what an operator is told to
+/// look at when something in it is wrong, and what set it up the way it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DescribedBy {
+    /// `serve`'s own flags (`--ontap-url` and the rest).
+    Flags,
+    /// `serve --simulate`: the embedded simulator on loopback, whose
+    /// account opens nothing real.
+    EmbeddedSimulator,
+    /// A `[[cluster]]` table of the clusters file.
+    File {
+        /// The file, as given.
+        path: String,
+        /// The line its table starts on.
+        line: usize,
+    },
 }
 
 /// Whose credentials a cluster's requests carry.
@@ -63,14 +87,33 @@ pub enum CredentialSpec {
     },
 }
 
-/// Where a service account's password is read from: never the file itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where a service account's password is read from: never the clusters
+/// file or a flag itself.
+#[derive(Debug, Clone)]
 pub enum PasswordSource {
     /// A file of one line (a mounted secret).
     File(PathBuf),
     /// An environment variable.
     Env(String),
+    /// Held by the gateway already: the embedded simulator's account,
+    /// which it made up itself.
+    Embedded(SecretString),
 }
+
+/// Two embedded passwords are alike when their secrets are: comparing is
+/// all that exposes them.
+impl PartialEq for PasswordSource {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::File(a), Self::File(b)) => a == b,
+            (Self::Env(a), Self::Env(b)) => a == b,
+            (Self::Embedded(a), Self::Embedded(b)) => a.expose_secret() == b.expose_secret(),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for PasswordSource {}
 
 /// A clusters file the gateway cannot start with.
 #[derive(Debug, thiserror::Error)]
@@ -96,7 +139,7 @@ pub enum ConfigError {
 }
 
 /// The longest timeout a cluster may set: an hour.
-const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
 /// The longest cluster name: a DNS label's bound. A name travels in
 /// `x-ontap-cluster` metadata and every log line, metric label and health
 /// service name about its cluster, where a long one costs on each.
@@ -116,7 +159,7 @@ struct File {
 #[serde(deny_unknown_fields)]
 struct Table {
     name: Spanned<String>,
-    url: Spanned<String>,
+    url: Spanned<UpstreamUrl>,
     ca_cert: Option<PathBuf>,
     #[serde(default)]
     insecure_skip_tls_verify: bool,
@@ -163,6 +206,7 @@ pub fn parse(text: &str, path: &str) -> Result<Vec<ClusterSpec>, ConfigError> {
         ));
     }
     let mut specs: Vec<ClusterSpec> = Vec::with_capacity(file.cluster.len());
+    let mut lines = std::collections::HashMap::new();
     for table in file.cluster {
         let line = line_of(text, table.span().start);
         let table = table.into_inner();
@@ -170,24 +214,14 @@ pub fn parse(text: &str, path: &str) -> Result<Vec<ClusterSpec>, ConfigError> {
         if let Err(why) = check_name(name) {
             return Err(at(Some(table.name.span()), why));
         }
-        if let Some(first) = specs.iter().find(|s| &s.name == name) {
+        if let Some(first) = lines.insert(name.clone(), line) {
             return Err(at(
                 Some(table.name.span()),
-                format!(
-                    "a second cluster named `{name}` (the first is on line {})",
-                    first.line
-                ),
+                format!("a second cluster named `{name}` (the first is on line {first})"),
             ));
         }
         let url = table.url.get_ref();
-        let lower = url.to_ascii_lowercase();
-        if !lower.starts_with("https://") && !lower.starts_with("http://") {
-            return Err(at(
-                Some(table.url.span()),
-                format!("url `{url}` must start with https://"),
-            ));
-        }
-        if lower.starts_with("http://") && !table.allow_plaintext {
+        if url.is_plaintext() && !table.allow_plaintext {
             return Err(at(
                 Some(table.url.span()),
                 format!(
@@ -221,12 +255,17 @@ pub fn parse(text: &str, path: &str) -> Result<Vec<ClusterSpec>, ConfigError> {
             url: url.clone(),
             ca_cert: table.ca_cert.clone(),
             insecure_skip_tls_verify: table.insecure_skip_tls_verify,
-            allow_plaintext: table.allow_plaintext,
             credentials,
-            max_in_flight: table.max_in_flight.as_ref().map(|m| *m.get_ref()),
+            max_in_flight: table
+                .max_in_flight
+                .as_ref()
+                .map(|m| usize::from(*m.get_ref())),
             request_timeout,
             queue_timeout,
-            line,
+            described_by: DescribedBy::File {
+                path: path.to_owned(),
+                line,
+            },
         });
     }
     Ok(specs)
@@ -335,21 +374,47 @@ fn credentials(
 
 /// A timeout: jiff's friendly form (`30s`, `2m`) or ISO 8601, from 1 ms to
 /// an hour.
-fn parse_timeout(text: &str) -> Result<Duration, String> {
+pub fn parse_timeout(text: &str) -> Result<Duration, DurationError> {
     parse_duration(text, MAX_TIMEOUT, "1h")
+}
+
+/// A duration an operator wrote that the gateway cannot use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// Not a duration at all.
+    #[error("`{text}` is not a duration like 30s, 500ms or 2m")]
+    Unreadable {
+        /// What was written.
+        text: String,
+    },
+    /// A duration past the bounds of what it sets.
+    #[error("`{text}` is outside 1ms to {max_shown}")]
+    OutOfRange {
+        /// What was written.
+        text: String,
+        /// The bound, as an operator would write it.
+        max_shown: &'static str,
+    },
 }
 
 /// A duration as operators write one: jiff's friendly form (`30s`, `500ms`,
 /// `1m 30s`) or ISO 8601 (`PT30S`), from 1 ms to `max` (written `max_shown`
 /// in the error).
-pub fn parse_duration(text: &str, max: Duration, max_shown: &str) -> Result<Duration, String> {
-    let parsed: jiff::SignedDuration = text
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration like 30s, 500ms or 2m"))?;
+pub fn parse_duration(
+    text: &str,
+    max: Duration,
+    max_shown: &'static str,
+) -> Result<Duration, DurationError> {
+    let parsed: jiff::SignedDuration = text.parse().map_err(|_| DurationError::Unreadable {
+        text: text.to_owned(),
+    })?;
     Duration::try_from(parsed)
         .ok()
         .filter(|d| (Duration::from_millis(1)..=max).contains(d))
-        .ok_or_else(|| format!("`{text}` is outside 1ms to {max_shown}"))
+        .ok_or_else(|| DurationError::OutOfRange {
+            text: text.to_owned(),
+            max_shown,
+        })
 }
 
 /// The 1-based line of byte `offset` in `text`.
@@ -397,10 +462,9 @@ credentials = "pass-through"
             specs[0],
             ClusterSpec {
                 name: "east".into(),
-                url: "https://east.example".into(),
+                url: "https://east.example".parse().unwrap(),
                 ca_cert: Some("/etc/ca/east.pem".into()),
                 insecure_skip_tls_verify: false,
-                allow_plaintext: false,
                 credentials: CredentialSpec::ServiceAccount {
                     username: "gw".into(),
                     password: PasswordSource::File("/run/secrets/east".into()),
@@ -408,11 +472,20 @@ credentials = "pass-through"
                 max_in_flight: Some(4),
                 request_timeout: Some(Duration::from_secs(30)),
                 queue_timeout: Some(Duration::from_secs(2)),
-                line: 2,
+                described_by: DescribedBy::File {
+                    path: "clusters.toml".into(),
+                    line: 2,
+                },
             }
         );
         assert_eq!(specs[1].credentials, CredentialSpec::PassThrough);
-        assert_eq!(specs[1].line, 13);
+        assert_eq!(
+            specs[1].described_by,
+            DescribedBy::File {
+                path: "clusters.toml".into(),
+                line: 13
+            }
+        );
     }
 
     #[test]
@@ -509,6 +582,13 @@ credentials = "pass-through"
     fn a_url_without_a_scheme_is_told_to_use_https() {
         let (_, message) = error(&TWO.replace("https://west.example", "west.example"));
         assert!(message.contains("https://"), "{message}");
+    }
+
+    #[test]
+    fn a_url_that_is_not_http_or_https_is_refused_on_its_line() {
+        let (line, message) = error(&TWO.replace("https://west.example", "ftp://west.example"));
+        assert_eq!(line, 15);
+        assert!(message.contains("ftp://west.example"), "{message}");
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod routes;
 pub mod server;
 pub mod service;
 pub mod translate;
+pub mod upstream_url;
 pub mod watch;
 
 #[cfg(test)]

@@ -20,11 +20,18 @@ pub struct BreakerConfig {
     pub open_for: Duration,
 }
 
+impl BreakerConfig {
+    /// Failures in a row that open the circuit by default.
+    pub const DEFAULT_FAILURES_TO_OPEN: u32 = 5;
+    /// How long the circuit stays open by default.
+    pub const DEFAULT_OPEN_FOR: Duration = Duration::from_secs(10);
+}
+
 impl Default for BreakerConfig {
     fn default() -> Self {
         Self {
-            failures_to_open: 5,
-            open_for: Duration::from_secs(10),
+            failures_to_open: Self::DEFAULT_FAILURES_TO_OPEN,
+            open_for: Self::DEFAULT_OPEN_FOR,
         }
     }
 }

@@ -71,6 +71,21 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
+    /// Enough connections to keep a cluster busy without crowding out the
+    /// other REST clients ONTAP's connection queue serves.
+    pub const DEFAULT_MAX_IN_FLIGHT: usize = 8;
+    /// How long a call without a shorter deadline waits for a free slot.
+    pub const DEFAULT_QUEUE_TIMEOUT: Duration = Duration::from_secs(10);
+    /// Longer than ONTAP's own two-minute bound on a request, so ONTAP's
+    /// answer, not the gateway's timeout, ends a slow one.
+    pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(130);
+    /// One response's bound, so that a runaway body is refused before it
+    /// exhausts memory.
+    pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+    /// Enough for four 60 MiB pages decoding at once (BENCHMARKS.md, "A
+    /// 60 MiB upstream page").
+    pub const DEFAULT_MAX_BUFFERED_BYTES: usize = 256 * 1024 * 1024;
+
     /// Defaults suited to one production cluster, signed in to as one
     /// service account.
     pub fn new(
@@ -99,12 +114,12 @@ impl ClientConfig {
             base_url: base_url.into(),
             credentials,
             tls: TlsOptions::default(),
-            max_in_flight: 8,
-            queue_timeout: Duration::from_secs(10),
+            max_in_flight: Self::DEFAULT_MAX_IN_FLIGHT,
+            queue_timeout: Self::DEFAULT_QUEUE_TIMEOUT,
             connect_timeout: Duration::from_secs(5),
-            request_timeout: Duration::from_secs(130),
-            max_response_bytes: 64 * 1024 * 1024,
-            max_buffered_bytes: 256 * 1024 * 1024,
+            request_timeout: Self::DEFAULT_REQUEST_TIMEOUT,
+            max_response_bytes: Self::DEFAULT_MAX_RESPONSE_BYTES,
+            max_buffered_bytes: Self::DEFAULT_MAX_BUFFERED_BYTES,
             coalesce_reads: true,
             retry: RetryPolicy::default(),
             breaker: BreakerConfig::default(),
@@ -664,7 +679,7 @@ fn basic_auth(username: &str, password: &str) -> Result<(HeaderValue, String), C
 /// cluster, so the base URL carries no path, query or credentials.
 fn normalize_base_url(raw: &str) -> Result<String, String> {
     // Parse what was given; echo only the redacted form.
-    let shown = redacted_url(raw);
+    let shown = crate::upstream_url::redacted(raw);
     let url = Url::parse(raw).map_err(|e| format!("ONTAP URL `{shown}`: {e}"))?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!("ONTAP URL `{shown}`: scheme must be http or https"));
@@ -691,20 +706,6 @@ fn normalize_base_url(raw: &str) -> Result<String, String> {
         Some(port) => format!("{}://{host}:{port}", url.scheme()),
         None => format!("{}://{host}", url.scheme()),
     })
-}
-
-/// `raw` safe to echo in an error: whatever precedes an `@` in its
-/// authority is a credential.
-fn redacted_url(raw: &str) -> String {
-    let (prefix, rest) = match raw.split_once("://") {
-        Some((scheme, rest)) => (format!("{scheme}://"), rest),
-        None => (String::new(), raw),
-    };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{prefix}[REDACTED]@{}", &rest[at + 1..]),
-        None => raw.to_owned(),
-    }
 }
 
 #[cfg(test)]

@@ -25,14 +25,22 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
-            max_retries: 2,
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_secs(2),
+            max_retries: Self::DEFAULT_MAX_RETRIES,
+            base_delay: Self::DEFAULT_BASE_DELAY,
+            max_delay: Self::DEFAULT_MAX_DELAY,
         }
     }
 }
 
 impl RetryPolicy {
+    /// Retries of a read by default: enough to ride out a node restarting,
+    /// few enough that a caller hears of an outage within seconds.
+    pub const DEFAULT_MAX_RETRIES: u32 = 2;
+    /// The first retry's ceiling by default.
+    pub const DEFAULT_BASE_DELAY: Duration = Duration::from_millis(100);
+    /// The most any computed wait is by default.
+    pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(2);
+
     /// How long to wait before retry number `retry` (from 0) of a read that
     /// failed with `error`; `None` when it is not worth retrying.
     pub fn delay(&self, retry: u32, error: &OntapError) -> Option<Duration> {

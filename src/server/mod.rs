@@ -106,21 +106,45 @@ pub struct ServeOptions {
     pub cluster_probe: Option<Duration>,
 }
 
+impl ServeOptions {
+    /// How long in-flight calls may finish after the shutdown signal.
+    pub const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+    /// Open connections at once.
+    pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+    /// From accept to the end of a connection's TLS and HTTP opening.
+    pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+    /// Calls at once on one connection.
+    pub const DEFAULT_MAX_CONCURRENT_STREAMS: u32 = 128;
+    /// How often an HTTP/2 PING checks a quiet connection.
+    pub const DEFAULT_KEEPALIVE_INTERVAL: Duration = Duration::from_secs(60);
+    /// How long a PING may go unanswered.
+    pub const DEFAULT_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(20);
+    /// When a connection is asked to go away.
+    pub const DEFAULT_MAX_CONNECTION_AGE: Duration = Duration::from_secs(30 * 60);
+    /// How long a request body may stall between frames.
+    pub const DEFAULT_REQUEST_BODY_TIMEOUT: Duration = Duration::from_secs(10);
+    /// The largest request message accepted.
+    pub const DEFAULT_MAX_REQUEST_BYTES: usize = 1024 * 1024;
+    /// How often the binary asks each cluster whether it answers
+    /// (`cluster_probe`), which the library leaves off unless asked.
+    pub const DEFAULT_CLUSTER_PROBE_INTERVAL: Duration = Duration::from_secs(10);
+}
+
 impl Default for ServeOptions {
     fn default() -> Self {
         Self {
             tls: None,
             client_ca: None,
             auth_tokens: None,
-            drain_timeout: Duration::from_secs(30),
-            max_connections: 1024,
-            handshake_timeout: Duration::from_secs(10),
-            max_concurrent_streams: 128,
-            keepalive_interval: Duration::from_secs(60),
-            keepalive_timeout: Duration::from_secs(20),
-            max_connection_age: Duration::from_secs(30 * 60),
-            request_body_timeout: Duration::from_secs(10),
-            max_request_bytes: 1024 * 1024,
+            drain_timeout: Self::DEFAULT_DRAIN_TIMEOUT,
+            max_connections: Self::DEFAULT_MAX_CONNECTIONS,
+            handshake_timeout: Self::DEFAULT_HANDSHAKE_TIMEOUT,
+            max_concurrent_streams: Self::DEFAULT_MAX_CONCURRENT_STREAMS,
+            keepalive_interval: Self::DEFAULT_KEEPALIVE_INTERVAL,
+            keepalive_timeout: Self::DEFAULT_KEEPALIVE_TIMEOUT,
+            max_connection_age: Self::DEFAULT_MAX_CONNECTION_AGE,
+            request_body_timeout: Self::DEFAULT_REQUEST_BODY_TIMEOUT,
+            max_request_bytes: Self::DEFAULT_MAX_REQUEST_BYTES,
             watches: Arc::default(),
             grpc_web: false,
             metrics_listener: None,

@@ -271,6 +271,114 @@ async fn absurd_flag_values_are_refused_with_the_flag_named() {
 }
 
 #[tokio::test]
+async fn absurd_timeouts_are_refused_with_the_flag_named_in_either_spelling() {
+    for (flag, value) in [
+        ("--queue-timeout", "0s"),
+        ("--request-timeout", "2h"),
+        ("--request-timeout", "soon"),
+    ] {
+        let (code, said) = refusal(&["serve", "--simulate", flag, value], &[]);
+        assert_eq!(code, Some(2), "{flag} {value}");
+        assert!(said.contains(flag), "{flag} {value}: {said}");
+    }
+    let (code, said) = refusal(
+        &["serve", "--simulate"],
+        &[("ONTAP_GATEWAY_QUEUE_TIMEOUT_MS", "0")],
+    );
+    assert_eq!(code, Some(2));
+    assert!(said.contains("--queue-timeout-ms"), "{said}");
+}
+
+#[tokio::test]
+async fn a_timeout_in_both_its_spellings_is_refused_naming_both() {
+    for (timeout, args, env) in [
+        (
+            "--queue-timeout",
+            &["--queue-timeout", "1s", "--queue-timeout-ms", "1000"][..],
+            &[][..],
+        ),
+        (
+            "--request-timeout",
+            &["--request-timeout", "1s"][..],
+            &[("ONTAP_GATEWAY_REQUEST_TIMEOUT_MS", "1000")][..],
+        ),
+        (
+            "--queue-timeout",
+            &["--queue-timeout-ms", "1000"][..],
+            &[("ONTAP_GATEWAY_QUEUE_TIMEOUT", "1s")][..],
+        ),
+    ] {
+        let args: Vec<&str> = ["serve", "--simulate"]
+            .iter()
+            .chain(args)
+            .copied()
+            .collect();
+        let (code, said) = refusal(&args, env);
+        assert_eq!(code, Some(2), "{args:?} {env:?}");
+        for flag in [timeout.to_owned(), format!("{timeout}-ms")] {
+            assert!(
+                said.contains(&format!("'{flag} <")),
+                "{flag}: {args:?} {env:?}: {said}"
+            );
+        }
+    }
+}
+
+/// The status of a `ListCifsConnections` without a deadline through the
+/// gateway started with `args` and `env`, in front of a simulator slower
+/// than 300 ms.
+async fn list_slow_upstream(args: &[&str], env: &[(&str, &str)]) -> tonic::Status {
+    let simulator = crate::common::simulator_with(ontap_simulator::Cluster::seed()).await;
+    simulator.faults().push(ontap_simulator::Fault {
+        path_prefix: Some("/api/protocols/cifs".into()),
+        ..ontap_simulator::Fault::always(ontap_simulator::FaultKind::Delay(Duration::from_secs(5)))
+    });
+    let url = simulator.base_url();
+    let mut all = vec![
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--ontap-url",
+        &url,
+        "--allow-plaintext-upstream",
+    ];
+    all.extend_from_slice(args);
+    let mut env = env.to_vec();
+    env.push(("ONTAP_PASSWORD", "netapp1!"));
+    let (_gateway, addr) = spawn_with_env_until(&all, &env, "listen");
+    list_one(&addr).await.unwrap_err()
+}
+
+// The simulator serves from a worker thread while this one blocks reading
+// the binary's log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn the_request_timeout_bounds_an_upstream_request_in_either_spelling() {
+    for (args, env) in [
+        (&["--request-timeout", "300ms"][..], &[][..]),
+        (&[][..], &[("ONTAP_GATEWAY_REQUEST_TIMEOUT", "300ms")][..]),
+        (&["--request-timeout-ms", "300"][..], &[][..]),
+        (&[][..], &[("ONTAP_GATEWAY_REQUEST_TIMEOUT_MS", "300")][..]),
+    ] {
+        let started = std::time::Instant::now();
+        let status = list_slow_upstream(args, env).await;
+        assert_eq!(
+            status.code(),
+            tonic::Code::DeadlineExceeded,
+            "{args:?} {env:?}"
+        );
+        assert!(
+            status.message().contains("request timeout"),
+            "{args:?} {env:?}: {}",
+            status.message()
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{args:?} {env:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn serve_refuses_a_page_token_key_file_shorter_than_32_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("page-token.key");
