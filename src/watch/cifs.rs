@@ -3,19 +3,14 @@
 //! publishes the changes; each watcher starts from the poller's current list
 //! (list-then-watch) and follows its changes.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::pin::Pin;
-use std::sync::{Arc, Mutex, OnceLock};
-use std::task::{Context, Poll, ready};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use prost::Message;
-use tokio::sync::broadcast;
-use tokio_stream::Stream;
-use tokio_stream::wrappers::BroadcastStream;
-use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
-use super::hub::{Hub, Membership, Scoped};
+use super::feed::{self, Lagging, Publisher, Updates};
+use super::hub::{Hub, Scoped};
 use super::poll::{self, PollFailed, Source};
 use crate::ontap::Deadline;
 use crate::proto::v1::{CifsConnection, ListCifsConnectionsRequest, WatchCifsConnectionsRequest};
@@ -45,25 +40,16 @@ pub struct ConnectionsKey {
     interval: Duration,
 }
 
-/// What a connections poller publishes.
+/// What a connections poller publishes: each poll's changes.
 pub struct ConnectionsFeed {
-    events: broadcast::Sender<FeedEvent>,
+    changes: Publisher<Arc<Vec<Change>>>,
     /// The list as of the last poll; `None` before the first. Replaced under
     /// this lock together with sending its changes, so a watcher taking it
     /// and subscribing under the lock misses nothing and sees nothing twice.
     current: Mutex<Option<Arc<Current>>>,
-    /// Why the poller stopped, set before [`FeedEvent::Ended`] is sent.
-    ended: OnceLock<Arc<GatewayError>>,
 }
 
 type Current = BTreeMap<Identity, Arc<CifsConnection>>;
-
-#[derive(Debug, Clone)]
-enum FeedEvent {
-    Changes(Arc<Vec<Change>>),
-    Failed(Arc<PollFailed>),
-    Ended,
-}
 
 /// A change to one connection.
 #[derive(Debug, Clone, PartialEq)]
@@ -86,6 +72,11 @@ pub enum ConnectionUpdate {
     /// A poll failed; the watch goes on.
     Failed(Arc<PollFailed>),
 }
+
+/// One watcher's stream: the list as the poller last saw it, SYNCED, then
+/// every change, ending with the poller's terminal failure or, if this
+/// watcher fell too far behind, RESOURCE_EXHAUSTED.
+pub type ConnectionUpdates = Updates<ConnectionUpdate>;
 
 /// The connection watches of one cluster.
 pub struct ConnectionsWatches {
@@ -120,9 +111,8 @@ impl ConnectionsWatches {
         let scoped = (upstream.client.scope(), key.clone());
         let membership = self.hub.join(&scoped, |stop| {
             let feed = Arc::new(ConnectionsFeed {
-                events: broadcast::channel(self.buffer).0,
+                changes: Publisher::new(self.buffer),
                 current: Mutex::new(None),
-                ended: OnceLock::new(),
             });
             let poller = ConnectionsPoller {
                 upstream: upstream.clone(),
@@ -132,28 +122,31 @@ impl ConnectionsWatches {
             tokio::spawn(poll::run(poller, interval, stop));
             feed
         });
-        let feed = &membership.poller.state;
-        let (live, current) = {
-            let current = feed.current.lock().expect("no code panics holding it");
-            (feed.events.subscribe(), current.clone())
+        let state = &membership.poller.state;
+        let (subscription, current) = {
+            let current = state.current.lock().expect("no code panics holding it");
+            (state.changes.subscribe(), current.clone())
         };
-        let mut pending = VecDeque::new();
-        if let Some(current) = &current {
-            pending.extend(
-                current
-                    .values()
-                    .map(|c| ConnectionUpdate::Change(Change::Added(Arc::clone(c)))),
-            );
-            pending.push_back(ConnectionUpdate::Synced);
-        }
-        Ok(ConnectionUpdates {
-            pending,
-            synced: current.is_some(),
-            live: BroadcastStream::new(live),
-            ended: feed.ended.get().cloned(),
-            finished: false,
-            membership,
-        })
+        let listed: Vec<_> = current
+            .iter()
+            .flat_map(|current| current.values())
+            .map(|c| ConnectionUpdate::Change(Change::Added(Arc::clone(c))))
+            .chain(current.is_some().then_some(ConnectionUpdate::Synced))
+            .collect();
+        let mut synced = current.is_some();
+        let live = subscription.watch(Lagging::EndTooSlow, membership);
+        Ok(feed::updates(
+            listed,
+            live,
+            ConnectionUpdate::Failed,
+            // A watcher that joined before the first poll is SYNCED by it.
+            move |changes: Arc<Vec<Change>>| {
+                let first = !std::mem::replace(&mut synced, true);
+                (0..changes.len())
+                    .map(move |i| ConnectionUpdate::Change(changes[i].clone()))
+                    .chain(first.then_some(ConnectionUpdate::Synced))
+            },
+        ))
     }
 }
 
@@ -217,20 +210,19 @@ impl Source for ConnectionsPoller {
         let changes = diff(current.as_deref().unwrap_or(&Current::new()), &next);
         if first || !changes.is_empty() {
             *current = Some(Arc::new(next));
-            let _ = self.feed.events.send(FeedEvent::Changes(Arc::new(changes)));
+            self.feed.changes.publish(Arc::new(changes));
         }
         Ok(())
     }
 
     fn failed(&mut self, failure: PollFailed) {
         tracing::debug!(error = %failure.error, consecutive = failure.consecutive, "connections poll failed");
-        let _ = self.feed.events.send(FeedEvent::Failed(Arc::new(failure)));
+        self.feed.changes.failed(failure);
     }
 
     fn ended(&mut self, error: GatewayError) {
         tracing::debug!(%error, "connections watch ended");
-        let _ = self.feed.ended.set(Arc::new(error));
-        let _ = self.feed.events.send(FeedEvent::Ended);
+        self.feed.changes.end(error);
     }
 }
 
@@ -252,61 +244,6 @@ fn diff(before: &Current, after: &Current) -> Vec<Change> {
         }
     }
     changes
-}
-
-/// One watcher's stream: the list as the poller last saw it, SYNCED, then
-/// every change, ending with the poller's terminal failure or, if this
-/// watcher fell too far behind, RESOURCE_EXHAUSTED.
-pub struct ConnectionUpdates {
-    pending: VecDeque<ConnectionUpdate>,
-    synced: bool,
-    live: BroadcastStream<FeedEvent>,
-    ended: Option<Arc<GatewayError>>,
-    finished: bool,
-    membership: Membership<Scoped<ConnectionsKey>, ConnectionsFeed>,
-}
-
-impl Stream for ConnectionUpdates {
-    type Item = Result<ConnectionUpdate, Arc<GatewayError>>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        loop {
-            if this.finished {
-                return Poll::Ready(None);
-            }
-            if let Some(update) = this.pending.pop_front() {
-                return Poll::Ready(Some(Ok(update)));
-            }
-            if let Some(error) = this.ended.take() {
-                this.finished = true;
-                return Poll::Ready(Some(Err(error)));
-            }
-            match ready!(Pin::new(&mut this.live).poll_next(cx)) {
-                None => this.finished = true,
-                Some(Err(BroadcastStreamRecvError::Lagged(missed))) => {
-                    this.ended = Some(Arc::new(GatewayError::WatchTooSlow { missed }));
-                }
-                Some(Ok(FeedEvent::Changes(changes))) => {
-                    this.pending
-                        .extend(changes.iter().cloned().map(ConnectionUpdate::Change));
-                    if !this.synced {
-                        this.synced = true;
-                        this.pending.push_back(ConnectionUpdate::Synced);
-                    }
-                }
-                Some(Ok(FeedEvent::Failed(failure))) => {
-                    return Poll::Ready(Some(Ok(ConnectionUpdate::Failed(failure))));
-                }
-                Some(Ok(FeedEvent::Ended)) => {
-                    this.ended = this.membership.poller.state.ended.get().cloned();
-                    if this.ended.is_none() {
-                        this.finished = true;
-                    }
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -4,18 +4,13 @@
 //! the shared feed.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::pin::Pin;
-use std::sync::{Arc, Mutex, OnceLock};
-use std::task::{Context, Poll, ready};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use prost_types::{FieldMask, Timestamp};
-use tokio::sync::broadcast;
-use tokio_stream::Stream;
-use tokio_stream::wrappers::BroadcastStream;
-use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
-use super::hub::{Hub, Membership, Scoped};
+use super::feed::{self, Lagging, Publisher, Updates};
+use super::hub::{Hub, Scoped};
 use super::poll::{self, PollFailed, Source};
 use super::rates;
 use crate::ontap::{Deadline, time};
@@ -42,18 +37,15 @@ pub struct MetricsKey {
     interval: Duration,
 }
 
-/// What a metrics poller publishes.
+/// What a metrics poller publishes: each poll's samples.
 pub struct MetricsFeed {
-    events: broadcast::Sender<FeedEvent>,
+    samples: Publisher<Arc<Polled>>,
     /// The newest sample of each SVM, which a joining watcher starts with
     /// rather than wait up to an interval, and the sequence number the next
     /// sample gets. Updated under this lock together with sending the
     /// samples, so a watcher reading these and subscribing under the lock
     /// sees each sample once.
     latest: Mutex<Latest>,
-    /// Why the poller stopped, set before [`FeedEvent::Ended`] is sent, so a
-    /// watcher joining after it still learns it.
-    ended: OnceLock<Arc<GatewayError>>,
 }
 
 #[derive(Default)]
@@ -71,13 +63,6 @@ struct Polled {
     samples: Vec<Arc<PerformanceMetric>>,
 }
 
-#[derive(Debug, Clone)]
-enum FeedEvent {
-    Samples(Arc<Polled>),
-    Failed(Arc<PollFailed>),
-    Ended,
-}
-
 /// One message of a metrics watch.
 #[derive(Debug, Clone)]
 pub enum MetricUpdate {
@@ -93,6 +78,11 @@ pub enum MetricUpdate {
     /// A poll failed; the watch goes on.
     Failed(Arc<PollFailed>),
 }
+
+/// One watcher's stream: replayed history, then the newest sample of each
+/// SVM as of joining, then the shared feed, ending with the poller's
+/// terminal failure if it has one.
+pub type MetricUpdates = Updates<MetricUpdate>;
 
 /// The metrics watches of one cluster.
 pub struct MetricsWatches {
@@ -119,9 +109,8 @@ impl MetricsWatches {
         let scoped = (upstream.client.scope(), key.clone());
         let membership = self.hub.join(&scoped, |stop| {
             let feed = Arc::new(MetricsFeed {
-                events: broadcast::channel(self.buffer).0,
+                samples: Publisher::new(self.buffer),
                 latest: Mutex::default(),
-                ended: OnceLock::new(),
             });
             let poller = MetricsPoller {
                 upstream: upstream.clone(),
@@ -135,15 +124,14 @@ impl MetricsWatches {
         });
         // Subscribed before the replay, so that what the poller publishes
         // meanwhile waits in the feed: no gap between history and live.
-        let feed = &membership.poller.state;
-        let (live, latest, next) = {
-            let latest = feed.latest.lock().expect("no code panics holding it");
-            let live = BroadcastStream::new(feed.events.subscribe());
+        let state = &membership.poller.state;
+        let (subscription, latest, next) = {
+            let latest = state.latest.lock().expect("no code panics holding it");
             let newest: Vec<_> = latest.by_svm.values().cloned().collect();
-            (live, newest, latest.next)
+            (state.samples.subscribe(), newest, latest.next)
         };
-        let ended = feed.ended.get().cloned();
-        let mut replay = match (&key.svm_uuid, start) {
+        let live = subscription.watch(Lagging::SkipMissed, membership);
+        let replay = match (&key.svm_uuid, start) {
             (Some(svm_uuid), Some(start)) => replay(upstream, svm_uuid, start, deadline).await?,
             _ => Vec::new(),
         };
@@ -153,21 +141,41 @@ impl MetricsWatches {
             WatchSource::OntapMetric => replay.last().and_then(|m| m.timestamp),
             _ => None,
         };
-        let replay_len = replay.len();
-        replay.extend(latest);
-        Ok(MetricUpdates {
-            replay: replay.into_iter(),
-            replayed_count: replay_len,
-            polled: None,
+        let mut position = Position {
             next,
-            live,
-            skip_through,
             missed: 0,
-            finished: false,
-            ended,
-            membership,
-        })
+            skip_through,
+        };
+        Ok(feed::updates(
+            before_live(replay, latest, skip_through),
+            live,
+            MetricUpdate::Failed,
+            move |polled| position.samples(polled),
+        ))
     }
+}
+
+/// What a watcher is sent before the feed: the history `replay`, then the
+/// `newest` live samples it does not repeat.
+fn before_live(
+    replay: Vec<Arc<PerformanceMetric>>,
+    newest: Vec<Arc<PerformanceMetric>>,
+    skip_through: Option<Timestamp>,
+) -> impl Iterator<Item = MetricUpdate> + Send + 'static {
+    let sample = |replayed| {
+        move |metric| MetricUpdate::Sample {
+            metric,
+            missed_samples: 0,
+            replayed,
+        }
+    };
+    let newest = newest
+        .into_iter()
+        .filter(move |metric| !is_replayed(metric, skip_through));
+    replay
+        .into_iter()
+        .map(sample(true))
+        .chain(newest.map(sample(false)))
 }
 
 /// The key a valid request polls under, and the instant it replays from,
@@ -365,8 +373,7 @@ impl MetricsPoller {
                 .collect(),
         };
         latest.next += polled.samples.len() as u64;
-        // No watcher listening is no error: the last may just have left.
-        let _ = self.feed.events.send(FeedEvent::Samples(Arc::new(polled)));
+        self.feed.samples.publish(Arc::new(polled));
     }
 }
 
@@ -423,13 +430,12 @@ impl Source for MetricsPoller {
 
     fn failed(&mut self, failure: PollFailed) {
         tracing::debug!(error = %failure.error, consecutive = failure.consecutive, "metrics poll failed");
-        let _ = self.feed.events.send(FeedEvent::Failed(Arc::new(failure)));
+        self.feed.samples.failed(failure);
     }
 
     fn ended(&mut self, error: GatewayError) {
         tracing::debug!(%error, "metrics watch ended");
-        let _ = self.feed.ended.set(Arc::new(error));
-        let _ = self.feed.events.send(FeedEvent::Ended);
+        self.feed.samples.end(error);
     }
 }
 
@@ -437,101 +443,44 @@ fn is_after(a: &Timestamp, b: &Timestamp) -> bool {
     (a.seconds, a.nanos) > (b.seconds, b.nanos)
 }
 
-/// One watcher's stream: replayed history, then the shared feed, ending
-/// with the poller's terminal failure if it has one.
-pub struct MetricUpdates {
-    /// History first (the first `replayed_count`), then the newest live
-    /// sample of each SVM as of joining.
-    replay: std::vec::IntoIter<Arc<PerformanceMetric>>,
-    replayed_count: usize,
-    /// The poll being sent, and the index of its next sample.
-    polled: Option<(Arc<Polled>, usize)>,
+/// Whether the history replay, which reached `through`, already held
+/// `metric`.
+fn is_replayed(metric: &PerformanceMetric, through: Option<Timestamp>) -> bool {
+    through.is_some_and(|through| metric.timestamp.is_some_and(|t| !is_after(&t, &through)))
+}
+
+/// Where one watcher is in its poller's numbered samples.
+struct Position {
     /// The sequence number of the next sample this watcher expects.
     next: u64,
-    live: BroadcastStream<FeedEvent>,
-    skip_through: Option<Timestamp>,
+    /// Samples missed and not yet told.
     missed: u64,
-    finished: bool,
-    ended: Option<Arc<GatewayError>>,
-    membership: Membership<Scoped<MetricsKey>, MetricsFeed>,
+    /// The newest sample of the history replay, which live samples repeat
+    /// up to.
+    skip_through: Option<Timestamp>,
 }
 
-impl MetricUpdates {
-    /// Whether the history replay already held `metric`.
-    fn is_replayed_already(&self, metric: &PerformanceMetric) -> bool {
-        self.skip_through.as_ref().is_some_and(|through| {
-            metric
-                .timestamp
-                .as_ref()
-                .is_some_and(|t| !is_after(t, through))
-        })
-    }
-}
-
-impl Stream for MetricUpdates {
-    type Item = Result<MetricUpdate, Arc<GatewayError>>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        if this.finished {
-            return Poll::Ready(None);
-        }
-        while let Some(metric) = this.replay.next() {
-            let replayed = this.replayed_count > 0;
-            this.replayed_count = this.replayed_count.saturating_sub(1);
-            if !replayed && this.is_replayed_already(&metric) {
-                continue;
-            }
-            return Poll::Ready(Some(Ok(MetricUpdate::Sample {
+impl Position {
+    /// The samples of `polled` this watcher has not seen, the first telling
+    /// how many it missed since the last it was sent.
+    fn samples(&mut self, polled: Arc<Polled>) -> impl Iterator<Item = MetricUpdate> + use<> {
+        self.missed += polled.first.saturating_sub(self.next);
+        self.next = polled.first + polled.samples.len() as u64;
+        let skip_through = self.skip_through;
+        let sends_any = polled.samples.iter().any(|m| !is_replayed(m, skip_through));
+        let mut missed = if sends_any {
+            std::mem::take(&mut self.missed)
+        } else {
+            0
+        };
+        (0..polled.samples.len())
+            .map(move |i| Arc::clone(&polled.samples[i]))
+            .filter(move |metric| !is_replayed(metric, skip_through))
+            .map(move |metric| MetricUpdate::Sample {
                 metric,
-                missed_samples: 0,
-                replayed,
-            })));
-        }
-        if let Some(error) = this.ended.take() {
-            this.finished = true;
-            return Poll::Ready(Some(Err(error)));
-        }
-        loop {
-            if let Some((polled, index)) = &mut this.polled {
-                if let Some(metric) = polled.samples.get(*index).cloned() {
-                    *index += 1;
-                    if this.is_replayed_already(&metric) {
-                        continue;
-                    }
-                    return Poll::Ready(Some(Ok(MetricUpdate::Sample {
-                        metric,
-                        missed_samples: std::mem::take(&mut this.missed),
-                        replayed: false,
-                    })));
-                }
-                this.polled = None;
-            }
-            let event = match ready!(Pin::new(&mut this.live).poll_next(cx)) {
-                None => {
-                    this.finished = true;
-                    return Poll::Ready(None);
-                }
-                // The sequence numbers tell how many samples were missed.
-                Some(Err(BroadcastStreamRecvError::Lagged(_))) => continue,
-                Some(Ok(event)) => event,
-            };
-            match event {
-                FeedEvent::Samples(polled) => {
-                    this.missed += polled.first.saturating_sub(this.next);
-                    this.next = polled.first + polled.samples.len() as u64;
-                    this.polled = Some((polled, 0));
-                }
-                FeedEvent::Failed(failure) => {
-                    return Poll::Ready(Some(Ok(MetricUpdate::Failed(failure))));
-                }
-                FeedEvent::Ended => {
-                    this.finished = true;
-                    let error = this.membership.poller.state.ended.get().cloned();
-                    return Poll::Ready(error.map(Err));
-                }
-            }
-        }
+                missed_samples: std::mem::take(&mut missed),
+                replayed: false,
+            })
     }
 }
 
@@ -694,5 +643,52 @@ mod tests {
             Some(MetricInterval::OneYear)
         );
         assert_eq!(finest_interval_reaching(hours(24 * 400)), None);
+    }
+
+    /// A poll numbered from `first` of samples taken at `seconds`.
+    fn polled(first: u64, seconds: &[i64]) -> Arc<Polled> {
+        let sample = |&seconds: &i64| {
+            Arc::new(PerformanceMetric {
+                timestamp: Some(Timestamp { seconds, nanos: 0 }),
+                ..PerformanceMetric::default()
+            })
+        };
+        Arc::new(Polled {
+            first,
+            samples: seconds.iter().map(sample).collect(),
+        })
+    }
+
+    fn missed(update: MetricUpdate) -> u64 {
+        match update {
+            MetricUpdate::Sample { missed_samples, .. } => missed_samples,
+            MetricUpdate::Failed(_) => panic!("expected a sample"),
+        }
+    }
+
+    #[test]
+    fn missed_samples_are_told_on_the_next_sample_sent() {
+        let mut position = Position {
+            next: 0,
+            missed: 0,
+            skip_through: None,
+        };
+        let told: Vec<_> = position.samples(polled(3, &[1, 2])).map(missed).collect();
+        assert_eq!(told, [3, 0]);
+    }
+
+    #[test]
+    fn missed_samples_wait_for_a_sample_the_replay_did_not_hold() {
+        let mut position = Position {
+            next: 0,
+            missed: 0,
+            skip_through: Some(Timestamp {
+                seconds: 10,
+                nanos: 0,
+            }),
+        };
+        assert_eq!(position.samples(polled(2, &[9, 10])).count(), 0);
+        let told: Vec<_> = position.samples(polled(4, &[11])).map(missed).collect();
+        assert_eq!(told, [2]);
     }
 }

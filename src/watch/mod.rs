@@ -9,6 +9,7 @@
 //! the watch's typed updates and errors into messages and statuses.
 
 mod cifs;
+pub(crate) mod feed;
 mod hub;
 mod iscsi;
 mod poll;
