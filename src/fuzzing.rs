@@ -277,3 +277,69 @@ mod metrics {
         has(b"content-length:") && has(b"transfer-encoding:")
     }
 }
+
+/// The seeds under `fuzz/seeds/` (and a local `fuzz/corpus/`, when a fuzzing
+/// run left one) replayed through every target as ordinary tests, so each
+/// test run checks the inputs fuzzing found interesting without building the
+/// fuzzing toolchain; `scripts/fuzz` searches for new ones.
+#[cfg(test)]
+mod replay {
+    use std::path::PathBuf;
+
+    /// Every input saved for `target`.
+    fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+        let fuzz = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+        let mut inputs = Vec::new();
+        for saved in ["seeds", "corpus"] {
+            let Ok(entries) = std::fs::read_dir(fuzz.join(saved).join(target)) else {
+                continue;
+            };
+            for entry in entries {
+                let path = entry.expect("a readable directory").path();
+                let bytes = std::fs::read(&path).expect("a readable input");
+                inputs.push((path, bytes));
+            }
+        }
+        inputs
+    }
+
+    /// Runs `target` on each input saved for it, naming the input that fails.
+    fn replay(name: &str, target: fn(&[u8])) -> usize {
+        let inputs = inputs(name);
+        for (path, bytes) in &inputs {
+            let outcome = std::panic::catch_unwind(|| target(bytes));
+            assert!(outcome.is_ok(), "{name} failed on {}", path.display());
+        }
+        inputs.len()
+    }
+
+    #[test]
+    fn every_saved_grpc_web_request_is_answered_with_one_status() {
+        assert!(replay("grpc_web_request", super::grpc_web_request) > 0);
+    }
+
+    #[test]
+    fn every_saved_metrics_request_is_answered_as_http_1() {
+        assert!(replay("metrics_request", super::metrics_request) > 0);
+    }
+
+    #[test]
+    fn every_saved_upstream_body_is_refused_or_decoded_without_a_panic() {
+        assert!(replay("upstream_json", super::upstream_json) > 0);
+    }
+
+    #[test]
+    fn every_saved_grpc_timeout_parses_only_as_the_spec_allows() {
+        assert!(replay("grpc_timeout", super::grpc_timeout) > 0);
+    }
+
+    #[test]
+    fn every_saved_list_request_plans_a_query_without_a_panic() {
+        assert!(replay("list_query", super::list_query) > 0);
+    }
+
+    #[test]
+    fn no_saved_page_token_verifies_without_the_key() {
+        assert!(replay("page_token", super::page_token) > 0);
+    }
+}

@@ -10,7 +10,7 @@
 //! binary wires it in for `serve --simulate`.
 
 pub mod config;
-#[cfg(fuzzing)]
+#[cfg(any(fuzzing, test))]
 pub mod fuzzing;
 pub mod layers;
 pub mod metrics;

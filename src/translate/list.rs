@@ -529,7 +529,7 @@ fn blame(source: OntapError, request: &ListRequest<'_>) -> GatewayError {
 /// as a query string of continuation pairs and signed into a token with the
 /// planner's key, as if that key had leaked, so that the checks behind the
 /// signature are what get fuzzed.
-#[cfg(fuzzing)]
+#[cfg(any(fuzzing, test))]
 pub(crate) fn check_planned_query(mut request: crate::proto::v1::ListCifsConnectionsRequest) {
     use crate::ontap::cifs::CONNECTIONS;
 

@@ -19,10 +19,10 @@ use std::sync::Arc;
 use crate::ontap::{CallerCredentials, CallerCredentialsError, OntapClient, OntapError};
 
 pub use clusters::{Clusters, DEFAULT_CLUSTER, DuplicateCluster};
-#[cfg(fuzzing)]
+#[cfg(any(fuzzing, test))]
 pub(crate) use list::check_planned_query;
 pub use list::{ListRequestFields, Page};
-#[cfg(fuzzing)]
+#[cfg(any(fuzzing, test))]
 pub(crate) use page_token::decode as decode_page_token;
 pub use page_token::{KeyError, PageTokenKey};
 pub use paging::{FULL_PAGES_TO_GROW, MIN_ADAPTIVE_PAGE_SIZE, PageSizeChanges, PageSizes};
