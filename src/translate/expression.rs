@@ -32,124 +32,160 @@ pub fn normalize(kind: ValueKind, expression: &str) -> Result<Cow<'_, str>, Stri
     }
 }
 
-fn normalize_alternative(kind: ValueKind, alternative: &str) -> Result<Cow<'_, str>, String> {
-    let negated = alternative.starts_with('!');
-    let positive = alternative.strip_prefix('!').unwrap_or(alternative);
-    if positive == "null" {
-        return Ok(Cow::Borrowed(alternative));
+/// One `|`-separated alternative of a filter, split into its parts.
+struct Alternative<'a> {
+    /// The alternative as written, `!` and operator included.
+    text: &'a str,
+    negated: bool,
+    /// Whether it compares (`<`, `<=`, `>`, `>=`) rather than matches.
+    comparison: bool,
+    /// What follows the `!` and the operator.
+    operand: &'a str,
+}
+
+impl<'a> Alternative<'a> {
+    fn parse(text: &'a str) -> Self {
+        let positive = text.strip_prefix('!').unwrap_or(text);
+        let (comparison, operand) = match ["<=", ">=", "<", ">"]
+            .into_iter()
+            .find_map(|op| positive.strip_prefix(op))
+        {
+            Some(rest) => (true, rest),
+            None => (false, positive),
+        };
+        Self {
+            text,
+            negated: text.starts_with('!'),
+            comparison,
+            operand,
+        }
     }
-    let (operator, operand) = match ["<=", ">=", "<", ">"]
-        .into_iter()
-        .find_map(|op| Some((op, positive.strip_prefix(op)?)))
-    {
-        Some((op, rest)) => (op, rest),
-        None => ("", positive),
-    };
-    let comparison = !operator.is_empty();
-    if operand.is_empty() {
-        return Err(if alternative.is_empty() {
+
+    /// Whether the operand is a `*` pattern rather than one value.
+    fn is_pattern(&self) -> bool {
+        self.operand.contains('*')
+    }
+
+    /// Whether every character of the operand, its `*`s aside, is `allowed`.
+    fn only(&self, allowed: impl Fn(char) -> bool) -> bool {
+        self.operand.chars().filter(|c| *c != '*').all(allowed)
+    }
+}
+
+fn normalize_alternative(kind: ValueKind, text: &str) -> Result<Cow<'_, str>, String> {
+    let alternative = Alternative::parse(text);
+    if alternative.operand == "null" && !alternative.comparison {
+        return Ok(Cow::Borrowed(text));
+    }
+    if alternative.operand.is_empty() {
+        return Err(if text.is_empty() {
             "has an empty alternative (`||` or a leading or trailing `|`)".into()
         } else {
-            format!("`{alternative}` has no value")
+            format!("`{text}` has no value")
         });
     }
-    let plain = operand.replace('*', "");
-    let checked = match kind {
+    if let ValueKind::Enum(words) = kind {
+        return enum_alternative(words, &alternative);
+    }
+    check(kind, &alternative).map(|()| Cow::Borrowed(text))
+}
+
+/// Checks an alternative's operand against the kind of field it filters
+/// (every kind but an enum, whose words are also rewritten).
+fn check(kind: ValueKind, alternative: &Alternative<'_>) -> Result<(), String> {
+    let operand = alternative.operand;
+    match kind {
         ValueKind::Object => Err("is not a filterable field".into()),
         ValueKind::Text => Ok(()),
-        ValueKind::BoundedText { max_chars } => {
-            if operand.chars().count() > max_chars {
-                Err(format!("`{operand}` is longer than {max_chars} characters"))
-            } else {
-                Ok(())
-            }
+        ValueKind::BoundedText { max_chars } if operand.chars().count() > max_chars => {
+            Err(format!("`{operand}` is longer than {max_chars} characters"))
         }
-        ValueKind::Unsigned => {
-            if !plain.chars().all(|c| c.is_ascii_digit()) {
-                Err(format!("`{operand}` is not an unsigned integer"))
-            } else if !operand.contains('*') && operand.parse::<u64>().is_err() {
-                Err(format!("`{operand}` is out of range"))
-            } else {
-                Ok(())
-            }
+        ValueKind::BoundedText { .. } => Ok(()),
+        ValueKind::Unsigned if !alternative.only(|c| c.is_ascii_digit()) => {
+            Err(format!("`{operand}` is not an unsigned integer"))
         }
-        ValueKind::Uuid => {
-            if comparison {
-                Err(format!(
-                    "`{alternative}`: a UUID cannot be compared with < or >"
-                ))
-            } else if !plain.chars().all(|c| c.is_ascii_hexdigit() || c == '-')
-                || operand.len() > 36
-            {
-                Err(format!("`{operand}` is not a UUID or UUID pattern"))
-            } else {
-                Ok(())
-            }
+        ValueKind::Unsigned if !alternative.is_pattern() && operand.parse::<u64>().is_err() => {
+            Err(format!("`{operand}` is out of range"))
         }
-        ValueKind::IpAddress => {
-            if plain
-                .chars()
-                .all(|c| c.is_ascii_hexdigit() || c == '.' || c == ':')
-            {
-                Ok(())
-            } else {
-                Err(format!("`{operand}` is not an IP address or pattern"))
-            }
+        ValueKind::Unsigned => Ok(()),
+        ValueKind::Uuid if alternative.comparison => Err(format!(
+            "`{}`: a UUID cannot be compared with < or >",
+            alternative.text
+        )),
+        ValueKind::Uuid
+            if !alternative.only(|c| c.is_ascii_hexdigit() || c == '-') || operand.len() > 36 =>
+        {
+            Err(format!("`{operand}` is not a UUID or UUID pattern"))
         }
+        ValueKind::Uuid => Ok(()),
+        ValueKind::IpAddress
+            if alternative.only(|c| c.is_ascii_hexdigit() || c == '.' || c == ':') =>
+        {
+            Ok(())
+        }
+        ValueKind::IpAddress => Err(format!("`{operand}` is not an IP address or pattern")),
         ValueKind::Boolean => match operand {
-            "true" | "false" if !comparison => Ok(()),
-            _ => Err(format!("`{alternative}` is not true or false")),
+            "true" | "false" if !alternative.comparison => Ok(()),
+            _ => Err(format!("`{}` is not true or false", alternative.text)),
         },
-        // ONTAP's timestamps are whole seconds, and it answers a fraction
-        // with 400: say so here, before anything goes upstream.
-        ValueKind::Timestamp if operand.contains('.') => Err(format!(
+        ValueKind::Timestamp => check_timestamp(alternative),
+        ValueKind::Duration => check_duration(alternative),
+        ValueKind::Enum(_) => unreachable!("enum alternatives are rewritten, not only checked"),
+    }
+}
+
+fn check_timestamp(alternative: &Alternative<'_>) -> Result<(), String> {
+    let operand = alternative.operand;
+    // ONTAP's timestamps are whole seconds, and it answers a fraction with
+    // 400: say so here, before anything goes upstream.
+    if operand.contains('.') {
+        return Err(format!(
             "`{operand}` has a fraction of a second; ONTAP's timestamps are whole seconds, like \
              `2017-01-25T11:20:13Z`"
-        )),
-        ValueKind::Timestamp => {
-            let pattern = operand.contains('*');
-            if (pattern || parse_timestamp(operand).is_ok())
-                && plain
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || matches!(c, '-' | ':' | ' ' | '+' | 'T' | 'Z'))
-            {
-                Ok(())
-            } else {
-                Err(format!(
-                    "`{operand}` is not a timestamp like `2017-01-25T11:20:13Z`"
-                ))
-            }
-        }
-        ValueKind::Duration => {
-            let pattern = operand.contains('*');
-            if (pattern || parse_duration(operand).is_ok())
-                && plain.chars().all(|c| {
-                    c.is_ascii_digit() || matches!(c, 'P' | 'T' | 'W' | 'D' | 'H' | 'M' | 'S')
-                })
-            {
-                Ok(())
-            } else {
-                Err(format!(
-                    "`{operand}` is not an ISO-8601 duration like `PT15S`"
-                ))
-            }
-        }
-        ValueKind::Enum(words) => {
-            if comparison {
-                return Err(format!(
-                    "`{alternative}`: this field cannot be compared with < or >"
-                ));
-            }
-            let word = enum_word(words, operand)?;
-            if word == operand {
-                Ok(())
-            } else {
-                let bang = if negated { "!" } else { "" };
-                return Ok(Cow::Owned(format!("{bang}{word}")));
-            }
-        }
-    };
-    checked.map(|()| Cow::Borrowed(alternative))
+        ));
+    }
+    let characters =
+        alternative.only(|c| c.is_ascii_digit() || matches!(c, '-' | ':' | ' ' | '+' | 'T' | 'Z'));
+    if characters && (alternative.is_pattern() || parse_timestamp(operand).is_ok()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{operand}` is not a timestamp like `2017-01-25T11:20:13Z`"
+        ))
+    }
+}
+
+fn check_duration(alternative: &Alternative<'_>) -> Result<(), String> {
+    let operand = alternative.operand;
+    let characters = alternative
+        .only(|c| c.is_ascii_digit() || matches!(c, 'P' | 'T' | 'W' | 'D' | 'H' | 'M' | 'S'));
+    if characters && (alternative.is_pattern() || parse_duration(operand).is_ok()) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{operand}` is not an ISO-8601 duration like `PT15S`"
+        ))
+    }
+}
+
+/// An enum alternative, with its word spelled ONTAP's way.
+fn enum_alternative<'a>(
+    words: &EnumWords,
+    alternative: &Alternative<'a>,
+) -> Result<Cow<'a, str>, String> {
+    if alternative.comparison {
+        return Err(format!(
+            "`{}`: this field cannot be compared with < or >",
+            alternative.text
+        ));
+    }
+    let word = enum_word(words, alternative.operand)?;
+    if word == alternative.operand {
+        Ok(Cow::Borrowed(alternative.text))
+    } else {
+        let bang = if alternative.negated { "!" } else { "" };
+        Ok(Cow::Owned(format!("{bang}{word}")))
+    }
 }
 
 /// ONTAP's spelling of an enum filter operand: one of `words` or a `*`

@@ -189,40 +189,9 @@ pub async fn fetch_or_empty<T: OntapRecord>(
     };
     let collection: Collection<OntapJson<T>> = response.collection(plan.max_records)?;
     if !request.shared.count_only {
-        // Fewer records than asked for, with more to come: `return_timeout`
-        // cut the page short.
-        let cut_short = collection.records.len() < plan.max_records as usize
-            && collection.next_href().is_some();
-        let changed = if cut_short {
-            sizes
-                .cut_short(collection_path, plan.max_records, "return_timeout")
-                .then_some(PageSizeChange::Shrink)
-        } else {
-            sizes
-                .gathered(collection_path)
-                .then_some(PageSizeChange::Grow)
-        };
-        if let Some(change) = changed {
-            page_size_changed(upstream, path, change);
-        }
+        adapt_page_size(upstream, path, &collection, plan.max_records);
     }
-    let next_page_token = match collection.next_href() {
-        None => String::new(),
-        Some(href) => {
-            let start = page_token::continuation(href, path).ok_or_else(|| {
-                OntapError::Malformed(format!(
-                    "`_links.next` does not continue {} with `start.*` parameters",
-                    path.as_str()
-                ))
-            })?;
-            // Checked as the next call will check it, so that call never
-            // blames its caller for what ONTAP sent.
-            let start = check_start(schema, start)
-                .map_err(|why| OntapError::Malformed(format!("`_links.next` {why}")))?;
-            let (tokens, cluster) = (&upstream.page_tokens, upstream.client.name());
-            page_token::encode(tokens, cluster, path, &plan.fingerprint, start)
-        }
-    };
+    let next_page_token = next_page_token(upstream, schema, path, &plan, &collection)?;
     let (num_records, total_size) = if request.shared.count_only {
         let total = collection.num_records.unwrap_or(0);
         (0, Some(i32::try_from(total).unwrap_or(i32::MAX)))
@@ -245,6 +214,64 @@ pub async fn fetch_or_empty<T: OntapRecord>(
             .collect(),
         next_page_token,
     })
+}
+
+/// Tells the collection's adaptive page size how a page of `asked_for`
+/// records went: fewer with more to come means `return_timeout` cut it
+/// short.
+fn adapt_page_size<T>(
+    upstream: &Upstream,
+    path: &ApiPath,
+    collection: &Collection<T>,
+    asked_for: u32,
+) {
+    let sizes = &upstream.page_sizes;
+    let cut_short =
+        collection.records.len() < asked_for as usize && collection.next_href().is_some();
+    let changed = if cut_short {
+        sizes
+            .cut_short(path.as_str(), asked_for, "return_timeout")
+            .then_some(PageSizeChange::Shrink)
+    } else {
+        sizes
+            .gathered(path.as_str())
+            .then_some(PageSizeChange::Grow)
+    };
+    if let Some(change) = changed {
+        page_size_changed(upstream, path, change);
+    }
+}
+
+/// The token for the page after `collection`, signed for this query; empty
+/// on the last page.
+fn next_page_token<T>(
+    upstream: &Upstream,
+    schema: &Schema,
+    path: &ApiPath,
+    plan: &Plan,
+    collection: &Collection<T>,
+) -> Result<String, GatewayError> {
+    let Some(href) = collection.next_href() else {
+        return Ok(String::new());
+    };
+    let start = page_token::continuation(href, path).ok_or_else(|| {
+        OntapError::Malformed(format!(
+            "`_links.next` does not continue {} with `start.*` parameters",
+            path.as_str()
+        ))
+    })?;
+    // Checked as the next call will check it, so that call never blames its
+    // caller for what ONTAP sent.
+    let start = check_start(schema, start)
+        .map_err(|why| OntapError::Malformed(format!("`_links.next` {why}")))?;
+    let (tokens, cluster) = (&upstream.page_tokens, upstream.client.name());
+    Ok(page_token::encode(
+        tokens,
+        cluster,
+        path,
+        &plan.fingerprint,
+        start,
+    ))
 }
 
 /// The validated query for one page.
@@ -290,47 +317,11 @@ fn plan_within(
     max_page: u32,
 ) -> Result<Plan, GatewayError> {
     let mut violations = Vec::new();
-
-    let mut filters: Vec<(&str, Cow<'_, str>)> = Vec::new();
-    for &(field, expression) in &request.filters {
-        if expression.is_empty() {
-            continue;
-        }
-        let kind = schema.field(field).map_or(ValueKind::Text, |f| f.kind);
-        match expression::normalize(kind, expression) {
-            Ok(normalized) => filters.push((field, normalized)),
-            Err(why) => violations.push(FieldViolation::new(filter_field_name(field), why)),
-        }
-    }
+    let filters = checked_filters(schema, request, &mut violations);
     let filters: Vec<(&str, &str)> = filters.iter().map(|(f, e)| (*f, e.as_ref())).collect();
-
     let selection = schema.selection(request.shared.read_mask, "read_mask", &mut violations);
     let order_by = order_by(schema, request.shared.order_by, &mut violations);
-
-    let page_size = match u32::try_from(request.shared.page_size) {
-        Ok(0) => None,
-        Ok(n) => Some(n.min(MAX_PAGE_SIZE)),
-        Err(_) => {
-            violations.push(FieldViolation::new("page_size", "must not be negative"));
-            None
-        }
-    };
-    if request
-        .shared
-        .return_timeout_seconds
-        .is_some_and(|s| s > MAX_RETURN_TIMEOUT_SECONDS)
-    {
-        violations.push(FieldViolation::new(
-            "return_timeout_seconds",
-            format!("must be between 0 and {MAX_RETURN_TIMEOUT_SECONDS}"),
-        ));
-    }
-    if request.shared.count_only && !request.shared.page_token.is_empty() {
-        violations.push(FieldViolation::new(
-            "page_token",
-            "cannot be combined with count_only",
-        ));
-    }
+    let page_size = checked_paging(&request.shared, &mut violations);
 
     let fields = selection.fields_param();
     let fingerprint = page_token::fingerprint(
@@ -380,20 +371,7 @@ fn plan_within(
     if let Some(seconds) = return_timeout(request.shared.return_timeout_seconds, budget) {
         query.push("return_timeout", seconds.to_string());
     }
-    let length = query.encode().len();
-    if length > MAX_QUERY_BYTES {
-        let longest = filters
-            .iter()
-            .max_by_key(|(_, expression)| expression.len())
-            .map_or_else(|| "read_mask".to_owned(), |(f, _)| filter_field_name(f));
-        return Err(GatewayError::InvalidRequest(vec![FieldViolation::new(
-            longest,
-            format!(
-                "the filters, read_mask and order_by make a {length}-byte query; \
-                 ONTAP is sent at most {MAX_QUERY_BYTES}"
-            ),
-        )]));
-    }
+    check_query_length(&query, &filters)?;
 
     Ok(Plan {
         query,
@@ -401,6 +379,79 @@ fn plan_within(
         fingerprint,
         max_records,
     })
+}
+
+/// The request's filters, each checked against the kind of field it
+/// filters and spelled as ONTAP takes it; each that fails is a violation.
+fn checked_filters<'r>(
+    schema: &Schema,
+    request: &ListRequest<'r>,
+    violations: &mut Vec<FieldViolation>,
+) -> Vec<(&'r str, Cow<'r, str>)> {
+    let mut filters = Vec::new();
+    for &(field, expression) in &request.filters {
+        if expression.is_empty() {
+            continue;
+        }
+        let kind = schema.field(field).map_or(ValueKind::Text, |f| f.kind);
+        match expression::normalize(kind, expression) {
+            Ok(normalized) => filters.push((field, normalized)),
+            Err(why) => violations.push(FieldViolation::new(filter_field_name(field), why)),
+        }
+    }
+    filters
+}
+
+/// The page size the request asks for (`None`: the default), with the
+/// paging fields checked.
+fn checked_paging(
+    fields: &SharedListFields<'_>,
+    violations: &mut Vec<FieldViolation>,
+) -> Option<u32> {
+    let page_size = match u32::try_from(fields.page_size) {
+        Ok(0) => None,
+        Ok(n) => Some(n.min(MAX_PAGE_SIZE)),
+        Err(_) => {
+            violations.push(FieldViolation::new("page_size", "must not be negative"));
+            None
+        }
+    };
+    if fields
+        .return_timeout_seconds
+        .is_some_and(|s| s > MAX_RETURN_TIMEOUT_SECONDS)
+    {
+        violations.push(FieldViolation::new(
+            "return_timeout_seconds",
+            format!("must be between 0 and {MAX_RETURN_TIMEOUT_SECONDS}"),
+        ));
+    }
+    if fields.count_only && !fields.page_token.is_empty() {
+        violations.push(FieldViolation::new(
+            "page_token",
+            "cannot be combined with count_only",
+        ));
+    }
+    page_size
+}
+
+/// Refuses a query longer than ONTAP is sent, blaming the longest filter
+/// (or the read mask, when there is none).
+fn check_query_length(query: &Query, filters: &[(&str, &str)]) -> Result<(), GatewayError> {
+    let length = query.encode().len();
+    if length <= MAX_QUERY_BYTES {
+        return Ok(());
+    }
+    let longest = filters
+        .iter()
+        .max_by_key(|(_, expression)| expression.len())
+        .map_or_else(|| "read_mask".to_owned(), |(f, _)| filter_field_name(f));
+    Err(GatewayError::InvalidRequest(vec![FieldViolation::new(
+        longest,
+        format!(
+            "the filters, read_mask and order_by make a {length}-byte query; \
+             ONTAP is sent at most {MAX_QUERY_BYTES}"
+        ),
+    )]))
 }
 
 /// A token's continuation, checked against the collection as if the key
@@ -524,62 +575,10 @@ fn blame(source: OntapError, request: &ListRequest<'_>) -> GatewayError {
     })
 }
 
-/// Plans a ListCifsConnections request and checks the query against what
-/// the gateway may send, for the fuzz targets. `request.page_token` is read
-/// as a query string of continuation pairs and signed into a token with the
-/// planner's key, as if that key had leaked, so that the checks behind the
-/// signature are what get fuzzed.
 #[cfg(any(fuzzing, test))]
-pub(crate) fn check_planned_query(mut request: crate::proto::v1::ListCifsConnectionsRequest) {
-    use crate::ontap::cifs::CONNECTIONS;
-
-    const CLUSTER: &str = "default";
-    let key = PageTokenKey::from_bytes(&[7; 32]);
-    let schema = <crate::proto::v1::ListCifsConnectionsRequest as ListRequestFields>::SCHEMA;
-    let path = CONNECTIONS.path();
-    let budget = Duration::from_secs(130);
-    let continuation = std::mem::take(&mut request.page_token);
-    if !continuation.is_empty() {
-        let first = ListRequest::of(&request, Vec::new());
-        let Ok(first) = plan(&key, CLUSTER, schema, &path, &first, budget) else {
-            return;
-        };
-        let start = Query::parse(&continuation)
-            .pairs()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
-        request.page_token = page_token::encode(&key, CLUSTER, &path, &first.fingerprint, start);
-    }
-    let filters: Vec<&str> = request.filters().iter().map(|(field, _)| *field).collect();
-    let list = ListRequest::of(&request, Vec::new());
-    let Ok(plan) = plan(&key, CLUSTER, schema, &path, &list, budget) else {
-        return;
-    };
-    let encoded = plan.query.encode();
-    assert!(
-        encoded
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._~%=&".contains(&b)),
-        "an unencoded byte in {encoded}"
-    );
-    assert!(encoded.len() <= MAX_QUERY_BYTES);
-    for (name, value) in plan.query.pairs() {
-        let issued = filters.contains(&name)
-            || [
-                "fields",
-                "order_by",
-                "max_records",
-                "return_records",
-                "return_timeout",
-            ]
-            .contains(&name)
-            || page_token::start_field(name).is_some_and(|field| schema.field(field).is_some());
-        assert!(issued, "`{name}` is not a parameter the gateway issues");
-        if name == "max_records" {
-            assert!(value.parse::<u32>().is_ok_and(|n| n <= MAX_PAGE_SIZE));
-        }
-    }
-}
+mod fuzz_target;
+#[cfg(any(fuzzing, test))]
+pub(crate) use fuzz_target::check_planned_query;
 
 #[cfg(test)]
 mod tests {
