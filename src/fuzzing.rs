@@ -161,7 +161,8 @@ mod grpc_web {
             let mut grpc = Grpc::new(tonic_prost::ProstCodec::default());
             Ok::<_, Infallible>(grpc.unary(EmptyPage, request).await)
         });
-        let stack = crate::layers::stack(
+        let calls = crate::layers::call_stack(
+            method,
             "fuzz",
             Arc::default(),
             None,
@@ -170,8 +171,7 @@ mod grpc_web {
         );
         let service = ServiceBuilder::new()
             .layer(tonic_web::GrpcWebLayer::new())
-            .layer(stack)
-            .service(method);
+            .service(calls);
         let response = service.oneshot(request).await.expect("infallible");
         assert_eq!(response.status(), http::StatusCode::OK);
         let (parts, body) = response.into_parts();

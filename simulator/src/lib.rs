@@ -77,7 +77,7 @@ pub struct Credentials {
 }
 
 impl Default for Credentials {
-    /// The lab-default `admin` / `netapp1!`, which the README examples use.
+    /// The lab-default `admin` / `netapp1!`, which the docs' examples use.
     fn default() -> Credentials {
         Credentials {
             username: "admin".to_owned(),

@@ -1,32 +1,8 @@
 //! Cross-cutting concerns of every call, as tower layers composed in one
-//! place, in the order a call passes through them.
+//! place, [`call_stack`], in the order [`LAYERS`] names them.
 //!
-//! The stack, outermost first:
-//! 1. **request id**: the caller's `x-request-id`, or a new UUID; echoed in
-//!    the response and carried by every log line of the call;
-//! 2. **trace**: the call's request id and W3C `traceparent`, which the
-//!    ONTAP client forwards ([`trace`]);
-//! 3. **access log**: one line per call when its response ends
-//!    ([`access_log`]);
-//! 4. **metrics**: each call counted and timed by the access log, which
-//!    alone knows how it ended (`crate::metrics`);
-//! 5. **metadata**: a call's metadata bounded in size, and the entries the
-//!    gateway acts on (`authorization`, `x-ontap-cluster`, `x-ontap-svm`)
-//!    sent at most once, before anything reads them ([`metadata`]);
-//! 6. **authentication**: with token hashes, a call without an accepted
-//!    bearer token is refused UNAUTHENTICATED ([`auth`]);
-//! 7. **deadline**: the caller's `grpc-timeout`, read on arrival
-//!    ([`deadline`]);
-//! 8. **request body timeout**: a request body that stalls between frames
-//!    for longer than the bound fails the call (tower-http), so a
-//!    half-sent request holds nothing for good;
-//! 9. **framing**: the whole request read, bounded, and checked to be one
-//!    gRPC message, with the spec's code for each way it is not, a
-//!    gRPC-Web-text body that is not base64 included ([`framing`]).
-//!
-//! Then tonic's router and the handlers in [`crate::service`]. Bounding
-//! upstream concurrency is the ONTAP client's own job, per cluster, so it
-//! is not a layer here.
+//! Bounding upstream concurrency is the ONTAP client's own job, per
+//! cluster, so it is not a layer here.
 
 pub mod access_log;
 pub mod auth;
@@ -38,16 +14,15 @@ pub mod trace;
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{HeaderName, Request};
+use http::{HeaderName, Request, Response};
 use tonic::body::Body;
-use tower::ServiceBuilder;
-use tower::layer::util::{Identity, Stack};
-use tower::util::MapRequestLayer;
+use tower::{Service, ServiceBuilder};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutBody};
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::metrics::Metrics;
 
+use access_log::AccessLogBody;
 pub use access_log::AccessLogLayer;
 pub use auth::{AuthLayer, TokenHashes};
 pub use deadline::DeadlineLayer;
@@ -58,52 +33,62 @@ pub use trace::CallTraceLayer;
 /// The header a call's request id travels in, both ways.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Turns the timed body back into the body type tonic's services take.
-type Rebox = fn(Request<TimeoutBody<Body>>) -> Request<Body>;
+/// The layers a call passes through, outermost first, as [`call_stack`]
+/// composes them. A unit test holds the composition to this list, and a
+/// test of the docs holds `docs/architecture.md` to it.
+pub const LAYERS: &[&str] = &[
+    // The caller's `x-request-id` or a new UUID, echoed in the response;
+    // outermost, so that every log line of the call carries it.
+    "request id",
+    // The request id and W3C `traceparent`, for the ONTAP client to forward.
+    "trace",
+    // One line per call, and the call counted and timed in the metrics:
+    // only here, outside everything that can refuse a call, is it known
+    // how every call ended.
+    "access log",
+    // Metadata bounded, and the entries the gateway acts on sent at most
+    // once, before anything below reads them.
+    "metadata",
+    // A call without an accepted bearer token refused before its request
+    // is read.
+    "authentication",
+    // The caller's `grpc-timeout`, read on arrival.
+    "deadline",
+    // A request body that stalls between frames fails its call, so a
+    // half-sent request holds nothing for good.
+    "request body timeout",
+    // The request read whole, bounded, and checked to be one gRPC message.
+    "framing",
+];
 
-/// The layers, in the order of the module documentation.
-pub type CallStack = Stack<
-    FramingLayer,
-    Stack<
-        MapRequestLayer<Rebox>,
-        Stack<
-            RequestBodyTimeoutLayer,
-            Stack<
-                DeadlineLayer,
-                Stack<
-                    AuthLayer,
-                    Stack<
-                        MetadataLayer,
-                        Stack<
-                            AccessLogLayer,
-                            Stack<
-                                CallTraceLayer,
-                                Stack<
-                                    PropagateRequestIdLayer,
-                                    Stack<SetRequestIdLayer<MakeRequestUuid>, Identity>,
-                                >,
-                            >,
-                        >,
-                    >,
-                >,
-            >,
-        >,
-    >,
->;
-
-/// The stack for a gateway in front of `cluster` (named in access lines,
-/// each call counted in `metrics`), admitting only callers bearing one of
-/// `tokens` (when there are any), and
-/// failing calls whose request body stalls for `body_timeout` or whose
+/// Wraps `inner` (the services) in [`LAYERS`], for a gateway in front of
+/// `cluster` (named in access lines; each call counted in `metrics`),
+/// admitting only callers bearing one of `tokens` (when there are any),
+/// and failing calls whose request body stalls for `body_timeout` or whose
 /// request message is larger than `max_message` bytes.
-pub fn stack(
+pub fn call_stack<S>(
+    inner: S,
     cluster: &str,
     metrics: Arc<Metrics>,
     tokens: Option<TokenHashes>,
     body_timeout: Duration,
     max_message: usize,
-) -> ServiceBuilder<CallStack> {
-    let rebox: Rebox = |request| request.map(Body::new);
+) -> impl Service<
+    Request<Body>,
+    Response = Response<AccessLogBody<Body>>,
+    Error = S::Error,
+    Future: Send + 'static,
+>
++ Clone
++ Send
++ Sync
++ 'static
++ use<S>
+where
+    S: Service<Request<Body>, Response = Response<Body>> + Clone + Send + Sync + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
     ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
@@ -113,8 +98,10 @@ pub fn stack(
         .layer(AuthLayer::new(tokens))
         .layer(DeadlineLayer)
         .layer(RequestBodyTimeoutLayer::new(body_timeout))
-        .map_request(rebox)
+        // Back to the body type tonic's services take.
+        .map_request(|request: Request<_>| request.map(Body::new))
         .layer(FramingLayer::new(max_message))
+        .service(inner)
 }
 
 /// Test doubles for the layers' unit tests.
@@ -149,5 +136,56 @@ pub(crate) mod testing {
     pub(crate) fn pending<S: Service<http::Request<()>>>(service: &mut S) -> bool {
         let mut cx = Context::from_waker(std::task::Waker::noop());
         service.poll_ready(&mut cx).is_pending()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What each service type of the stack is in [`LAYERS`]; `None` for
+    /// plumbing that is no layer of its own.
+    fn layer_of(service: &str) -> Option<&'static str> {
+        match service {
+            "SetRequestId" | "PropagateRequestId" => Some("request id"),
+            "CallTraceService" => Some("trace"),
+            "AccessLogService" => Some("access log"),
+            "Metadata" => Some("metadata"),
+            "Auth" => Some("authentication"),
+            "DeadlineService" => Some("deadline"),
+            "RequestBodyTimeout" => Some("request body timeout"),
+            "MapRequest" => None,
+            "Framing" => Some("framing"),
+            other => panic!("a service type no layer is named for: {other}"),
+        }
+    }
+
+    #[test]
+    fn the_stack_is_composed_in_the_order_layers_names() {
+        let stack = call_stack(
+            testing::NeverReady,
+            "test",
+            Arc::default(),
+            None,
+            Duration::from_secs(1),
+            1024,
+        );
+        // `Outer<Inner<...>, ...>`: each service's type wraps the next one
+        // in as its first type parameter, down to the services wrapped.
+        let wrapped = std::any::type_name::<testing::NeverReady>();
+        let nested = std::any::type_name_of_val(&stack);
+        let (wrappers, _) = nested
+            .split_once(wrapped)
+            .expect("the stack wraps the services");
+        let mut names: Vec<&str> = Vec::new();
+        for wrapper in wrappers.split('<').filter(|path| !path.is_empty()) {
+            let service = wrapper.rsplit("::").next().unwrap_or(wrapper);
+            if let Some(name) = layer_of(service)
+                && names.last() != Some(&name)
+            {
+                names.push(name);
+            }
+        }
+        assert_eq!(names, LAYERS);
     }
 }

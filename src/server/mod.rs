@@ -254,14 +254,7 @@ pub async fn serve(
         .accept_http1(options.grpc_web)
         // Outermost: a gRPC-Web call becomes a gRPC call before anything
         // else sees it.
-        .layer(grpc_web_layer(options.grpc_web))
-        .layer(layers::stack(
-            clusters.only().map_or("-", |only| only.client.name()),
-            Arc::clone(&metrics),
-            options.auth_tokens,
-            options.request_body_timeout,
-            options.max_request_bytes,
-        ));
+        .layer(grpc_web_layer(options.grpc_web));
     let tls = match (options.tls, options.client_ca) {
         (Some(identity), client_ca) => Some(tls::acceptor(identity, client_ca, options.grpc_web)?),
         (None, Some(_)) => return Err(ServeError::ClientCaWithoutTls),
@@ -273,13 +266,17 @@ pub async fn serve(
     if let Some(listener) = options.metrics_listener {
         tokio::spawn(metrics_endpoint::serve(
             listener,
-            metrics,
+            Arc::clone(&metrics),
             Arc::clone(&watches),
             scraping.clone(),
         ));
     }
     // Scrapes end with the server, however it ends.
     let _scraping = scraping.drop_guard();
+    // Access lines name the cluster when there is only one to name.
+    let cluster = clusters
+        .only()
+        .map_or_else(|| Arc::from("-"), |only| Arc::clone(only.client.name()));
     let routes = Routes::default()
         .with(health_service)
         .with(reflection().build_v1()?)
@@ -291,6 +288,14 @@ pub async fn serve(
         .with(IscsiServicesServer::new(IscsiServicesService::new(
             clusters, watches,
         )));
+    let calls = layers::call_stack(
+        routes,
+        &cluster,
+        metrics,
+        options.auth_tokens,
+        options.request_body_timeout,
+        options.max_request_bytes,
+    );
     let cut = CancellationToken::new();
     let listening = listener.local_addr().ok();
     let incoming = Handshakes::new(
@@ -300,7 +305,7 @@ pub async fn serve(
         listening,
     );
     let (signalled, draining) = oneshot::channel();
-    let serving = builder.serve_with_incoming_shutdown(routes, incoming, async {
+    let serving = builder.serve_with_incoming_shutdown(calls, incoming, async {
         shutdown.await;
         // Health says so first, so that a balancer watching it moves
         // callers elsewhere while the calls in flight drain.

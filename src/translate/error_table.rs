@@ -4,7 +4,7 @@
 //! specific than the HTTP status and is what ONTAP documents clients should
 //! branch on), then by its HTTP status, then by the kind of transport
 //! failure. Every row has a stable `reason` for `google.rpc.ErrorInfo`; the
-//! README's error table is this table, and a test keeps them in step.
+//! table in `docs/errors.md` is this table, and a test keeps them in step.
 
 use tonic::Code;
 
@@ -353,14 +353,10 @@ mod tests {
         name
     }
 
-    /// The README's error table: (what matches, gRPC code, reason) per row.
-    fn readme_rows() -> Vec<(String, String, String)> {
-        let readme = include_str!("../../README.md");
-        let section = readme
-            .split("\n## Errors\n")
-            .nth(1)
-            .expect("README has an Errors section");
-        section
+    /// The error table of `docs/errors.md`: (what matches, gRPC code,
+    /// reason) per row.
+    fn documented_rows() -> Vec<(String, String, String)> {
+        include_str!("../../docs/errors.md")
             .lines()
             .skip_while(|l| !l.starts_with("| matches |"))
             .skip(2)
@@ -375,10 +371,14 @@ mod tests {
     }
 
     #[test]
-    fn readme_table_is_this_table() {
-        let readme = readme_rows();
-        assert_eq!(readme.len(), TABLE.len(), "one README row per table row");
-        for ((matches, code, reason), row) in readme.iter().zip(TABLE) {
+    fn documented_table_is_this_table() {
+        let documented = documented_rows();
+        assert_eq!(
+            documented.len(),
+            TABLE.len(),
+            "one documented row per table row"
+        );
+        for ((matches, code, reason), row) in documented.iter().zip(TABLE) {
             assert_eq!(reason, row.reason);
             assert_eq!(*code, grpc_name(row.code), "{reason}");
             let says = match row.matches {

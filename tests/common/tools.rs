@@ -1,10 +1,12 @@
 //! External tools the ecosystem tests drive: grpcurl, Python grpcio clients,
 //! protoc, and the example clients under `examples/`. `scripts/test`
 //! installs them all: the Python ones into `.venv/`, the Node packages into
-//! `examples/node/node_modules/`.
+//! `examples/node/node_modules/`. grpcurl is the one `scripts/grpcurl`
+//! chooses, as it is for a user.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::OnceLock;
 
 /// The project's virtualenv, where `scripts/test` installs the clients.
 fn venv_bin(name: &str) -> PathBuf {
@@ -29,12 +31,33 @@ fn find(name: &str) -> PathBuf {
         })
 }
 
+/// `scripts/grpcurl`, which runs a grpcurl on the PATH when it is recent
+/// enough and PyPI's otherwise.
+fn grpcurl_script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/grpcurl")
+}
+
 /// Runs grpcurl with `args` and returns its output.
 pub fn grpcurl(args: &[&str]) -> Output {
-    Command::new(find("grpcurl"))
+    Command::new(grpcurl_script())
         .args(args)
         .output()
         .expect("grpcurl runs")
+}
+
+/// The directory whose `grpcurl` links to the one `scripts/grpcurl`
+/// chooses, made on first use as the README's Try it makes it.
+fn grpcurl_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        stdout_of(
+            &Command::new(grpcurl_script())
+                .arg("-version")
+                .output()
+                .expect("scripts/grpcurl runs"),
+        );
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/grpcurl-bin")
+    })
 }
 
 /// Runs a script under `tests/python/` with the venv's interpreter.
@@ -124,15 +147,17 @@ pub fn node_example(args: &[&str]) -> Output {
         .expect("node runs")
 }
 
-/// Runs `script` with bash (`set -euo pipefail`), the venv's tools first on
-/// the PATH, as a user who followed the README would.
+/// Runs `script` with bash (`set -euo pipefail`) in the repository's root,
+/// the chosen grpcurl first on the PATH, as a user who followed the README's
+/// Try it would.
 pub fn bash(script: &str) -> Output {
     let path = std::env::var_os("PATH").unwrap_or_default();
-    let mut dirs = vec![venv_bin("")];
+    let mut dirs = vec![grpcurl_dir().to_owned()];
     dirs.extend(std::env::split_paths(&path));
     Command::new("bash")
         .args(["-c", &format!("set -euo pipefail\n{script}")])
         .env("PATH", std::env::join_paths(dirs).expect("PATH joins"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("bash runs")
 }

@@ -13,6 +13,7 @@ mod client_auth;
 mod clusters;
 mod coalesced_reads;
 mod connection_limits;
+mod docs;
 mod fault_matrix;
 mod gateway_tls;
 mod generated_clients;

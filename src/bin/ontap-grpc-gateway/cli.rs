@@ -58,8 +58,8 @@ pub struct ServeArgs {
     /// Serve from an embedded ONTAP simulator (seeded demo cluster) instead of a real cluster.
     #[arg(long, env = "ONTAP_GATEWAY_SIMULATE", conflicts_with_all = ["ontap_url", "ca_cert", "insecure_skip_tls_verify"])]
     pub simulate: bool,
-    /// A TOML file naming several clusters (name, url, ca_cert, credentials, timeouts; see the
-    /// README's Production section); calls pick one with `x-ontap-cluster` metadata. Takes the
+    /// A TOML file naming several clusters (name, url, ca_cert, credentials, timeouts; see
+    /// docs/production.md); calls pick one with `x-ontap-cluster` metadata. Takes the
     /// place of --ontap-url and its credential and TLS flags.
     #[arg(long, env = "ONTAP_GATEWAY_CONFIG", conflicts_with_all = ["simulate", "ontap_url", "password_file", "ca_cert", "insecure_skip_tls_verify", "allow_plaintext_upstream", "credentials"])]
     pub config: Option<PathBuf>,
