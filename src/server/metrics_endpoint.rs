@@ -205,6 +205,64 @@ mod tests {
         }
     }
 
+    /// What the listener answers `request` on a connection of its own.
+    async fn answer_to(request: &[u8]) -> String {
+        use tokio::io::AsyncReadExt;
+        let (mut client, server) = tokio::io::duplex(64 * 1024);
+        let served = tokio::spawn(serve_connection(server, Arc::default(), Arc::default()));
+        // Not shut down after it: hyper takes a half-closed connection
+        // for a gone client. `connection: close` ends it after the answer.
+        client.write_all(request).await.unwrap();
+        let mut answer = Vec::new();
+        client.read_to_end(&mut answer).await.unwrap();
+        served.await.unwrap();
+        String::from_utf8_lossy(&answer).into_owned()
+    }
+
+    fn scrape_with_a_header_of(bytes: usize) -> Vec<u8> {
+        format!(
+            "GET /metrics HTTP/1.1\r\nhost: metrics\r\nx-padding: {}\r\nconnection: close\r\n\r\n",
+            "a".repeat(bytes)
+        )
+        .into_bytes()
+    }
+
+    #[tokio::test]
+    async fn a_scrape_whose_head_is_a_few_kilobytes_is_answered() {
+        let answer = answer_to(&scrape_with_a_header_of(4 * 1024)).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    }
+
+    #[tokio::test]
+    async fn a_scrape_whose_head_is_over_the_limit_is_refused() {
+        let answer = answer_to(&scrape_with_a_header_of(MAX_HEAD_BYTES)).await;
+        assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+    }
+
+    #[tokio::test]
+    async fn a_request_for_another_path_is_told_where_the_metrics_are() {
+        let answer =
+            answer_to(b"GET /other HTTP/1.1\r\nhost: m\r\nconnection: close\r\n\r\n").await;
+        assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+        assert!(
+            answer.ends_with("metrics are at GET /metrics\n"),
+            "{answer}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_request_with_a_body_is_told_a_scrape_has_none() {
+        let answer = answer_to(
+            b"POST /metrics HTTP/1.1\r\nhost: m\r\ncontent-length: 1\r\nconnection: close\r\n\r\nx",
+        )
+        .await;
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+        assert!(
+            answer.ends_with("a scrape has no request body\n"),
+            "{answer}"
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_connection_whose_client_never_reads_ends_at_its_life_bound() {
         // A pipe too small for the response: its write waits for a reader.

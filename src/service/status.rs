@@ -263,6 +263,7 @@ mod tests {
 
     use super::*;
     use crate::ontap::{ApiError, ApiErrorArgument};
+    use crate::translate::Written;
 
     #[test]
     fn a_burst_of_warnings_lets_one_through_per_interval_and_counts_the_rest() {
@@ -356,5 +357,25 @@ mod tests {
         assert_eq!(get("argument_0_code"), None, "an empty code is left out");
         assert_eq!(get("argument_1"), None);
         assert_eq!(get("argument_1_code"), Some("7"));
+    }
+
+    #[test]
+    fn a_change_not_read_back_says_what_was_made_in_message_and_metadata() {
+        for (written, word) in [(Written::Created, "created"), (Written::Updated, "updated")] {
+            let status = to_status(GatewayError::NotReadBack {
+                resource: "the iSCSI service of SVM `u`".into(),
+                written,
+                source: OntapError::ConnectionLost("reset".into()),
+            });
+            assert!(
+                status
+                    .message()
+                    .starts_with(&format!("the iSCSI service of SVM `u` was {word}, but")),
+                "{}",
+                status.message()
+            );
+            let info = status.get_details_error_info().unwrap();
+            assert_eq!(info.metadata.get("written").map(String::as_str), Some(word));
+        }
     }
 }
