@@ -20,6 +20,7 @@ pub use tls::{ClientCa, TlsIdentity, TlsSetupError};
 use tokio::sync::oneshot;
 use tokio_util::sync::CancellationToken;
 use tonic_web::GrpcWebLayer;
+use tower::layer::util::{Identity, Stack};
 use tower::util::{Either, MapResponseLayer};
 
 use tokio::net::TcpListener;
@@ -210,58 +211,21 @@ pub async fn serve(
 ) -> Result<(), ServeError> {
     let clusters = clusters.into();
     let (health, health_service) = tonic_health::server::health_reporter();
-    // Kubernetes restarts a pod whose liveness fails: that must not follow
-    // the cluster, which a restart cannot bring back.
-    health
-        .set_service_status(LIVENESS, ServingStatus::Serving)
-        .await;
-    let probing = CancellationToken::new();
+    let probing = start_probes(&clusters, &health, options.cluster_probe).await;
     // The probes end with the server, however they end.
     let _probing = probing.clone().drop_guard();
-    let answering = Arc::new(probe::Answering::new(&clusters, health.clone()));
-    match options.cluster_probe {
-        Some(interval) => {
-            answering.report().await;
-            for (_, upstream) in clusters.iter() {
-                tokio::spawn(probe::run(
-                    upstream.client.clone(),
-                    interval,
-                    Arc::clone(&answering),
-                    probing.clone(),
-                ));
-            }
-        }
-        None => report(&health, true).await,
-    }
     let metrics = clusters
         .iter()
         .next()
         .map(|(_, upstream)| Arc::clone(upstream.client.metrics()))
         .expect("a gateway fronts at least one cluster");
-
-    let windows = FlowWindows::for_requests_of(options.max_request_bytes);
-    let builder = Server::builder()
-        .initial_stream_window_size(windows.stream)
-        .initial_connection_window_size(windows.connection)
-        .max_frame_size(windows.max_frame)
-        // Above the metadata bound, so that a call past it is told why.
-        .http2_max_header_list_size(layers::MAX_HEADER_LIST_BYTES)
-        .max_concurrent_streams(options.max_concurrent_streams)
-        .http2_keepalive_interval(Some(options.keepalive_interval))
-        .http2_keepalive_timeout(Some(options.keepalive_timeout))
-        .max_connection_age(options.max_connection_age)
-        .max_connection_age_grace(options.keepalive_timeout)
-        .accept_http1(options.grpc_web)
-        // Outermost: a gRPC-Web call becomes a gRPC call before anything
-        // else sees it.
-        .layer(grpc_web_layer(options.grpc_web));
+    let server = transport(&options);
     let tls = match (options.tls, options.client_ca) {
         (Some(identity), client_ca) => Some(tls::acceptor(identity, client_ca, options.grpc_web)?),
         (None, Some(_)) => return Err(ServeError::ClientCaWithoutTls),
         (None, None) => None,
     };
     let watches = options.watches;
-    let streams = Arc::clone(&watches);
     let scraping = CancellationToken::new();
     if let Some(listener) = options.metrics_listener {
         tokio::spawn(metrics_endpoint::serve(
@@ -277,17 +241,7 @@ pub async fn serve(
     let cluster = clusters
         .only()
         .map_or_else(|| Arc::from("-"), |only| Arc::clone(only.client.name()));
-    let routes = Routes::default()
-        .with(health_service)
-        .with(reflection().build_v1()?)
-        .with(reflection().build_v1alpha()?)
-        .with(CifsConnectionsServer::new(CifsConnectionsService::new(
-            clusters.clone(),
-            Arc::clone(&watches),
-        )))
-        .with(IscsiServicesServer::new(IscsiServicesService::new(
-            clusters, watches,
-        )));
+    let routes = api_routes(clusters, Arc::clone(&watches))?.with(health_service);
     let calls = layers::call_stack(
         routes,
         &cluster,
@@ -305,7 +259,7 @@ pub async fn serve(
         listening,
     );
     let (signalled, draining) = oneshot::channel();
-    let serving = builder.serve_with_incoming_shutdown(calls, incoming, async {
+    let serving = server.serve_with_incoming_shutdown(calls, incoming, async {
         shutdown.await;
         // Health says so first, so that a balancer watching it moves
         // callers elsewhere while the calls in flight drain.
@@ -313,18 +267,12 @@ pub async fn serve(
         report(&health, false).await;
         // Streams would hold the drain for its whole timeout: they end now,
         // UNAVAILABLE, so their callers reconnect elsewhere.
-        streams.close();
+        watches.close();
         let _ = signalled.send(());
     });
-    let drain_timeout = async {
-        match draining.await {
-            Ok(()) => tokio::time::sleep(options.drain_timeout).await,
-            Err(_) => std::future::pending().await,
-        }
-    };
     tokio::select! {
         served = serving => served?,
-        () = drain_timeout => {
+        () = drain_timeout(draining, options.drain_timeout) => {
             tracing::warn!(
                 drain_timeout = ?options.drain_timeout,
                 "calls still in flight after the drain timeout; closing their connections"
@@ -335,12 +283,89 @@ pub async fn serve(
     Ok(())
 }
 
+/// Reports liveness, and readiness as each cluster's probe (every
+/// `interval`) finds it, or at once when there is no probe; the probes
+/// stop when the returned token is cancelled.
+async fn start_probes(
+    clusters: &Clusters,
+    health: &HealthReporter,
+    interval: Option<Duration>,
+) -> CancellationToken {
+    // Kubernetes restarts a pod whose liveness fails: that must not follow
+    // the cluster, which a restart cannot bring back.
+    health
+        .set_service_status(LIVENESS, ServingStatus::Serving)
+        .await;
+    let probing = CancellationToken::new();
+    let Some(interval) = interval else {
+        report(health, true).await;
+        return probing;
+    };
+    let answering = Arc::new(probe::Answering::new(clusters, health.clone()));
+    answering.report().await;
+    for (_, upstream) in clusters.iter() {
+        tokio::spawn(probe::run(
+            upstream.client.clone(),
+            interval,
+            Arc::clone(&answering),
+            probing.clone(),
+        ));
+    }
+    probing
+}
+
+/// The HTTP/2 (and, for gRPC-Web, HTTP/1.1) server as `options` bound it.
+fn transport(options: &ServeOptions) -> Server<Stack<GrpcWebChoice, Identity>> {
+    let windows = FlowWindows::for_requests_of(options.max_request_bytes);
+    Server::builder()
+        .initial_stream_window_size(windows.stream)
+        .initial_connection_window_size(windows.connection)
+        .max_frame_size(windows.max_frame)
+        // Above the metadata bound, so that a call past it is told why.
+        .http2_max_header_list_size(layers::MAX_HEADER_LIST_BYTES)
+        .max_concurrent_streams(options.max_concurrent_streams)
+        .http2_keepalive_interval(Some(options.keepalive_interval))
+        .http2_keepalive_timeout(Some(options.keepalive_timeout))
+        .max_connection_age(options.max_connection_age)
+        .max_connection_age_grace(options.keepalive_timeout)
+        .accept_http1(options.grpc_web)
+        // Outermost: a gRPC-Web call becomes a gRPC call before anything
+        // else sees it.
+        .layer(grpc_web_layer(options.grpc_web))
+}
+
+/// Reflection and the API services.
+fn api_routes(clusters: Clusters, watches: Arc<Watches>) -> Result<Routes, ServeError> {
+    Ok(Routes::default()
+        .with(reflection().build_v1()?)
+        .with(reflection().build_v1alpha()?)
+        .with(CifsConnectionsServer::new(CifsConnectionsService::new(
+            clusters.clone(),
+            Arc::clone(&watches),
+        )))
+        .with(IscsiServicesServer::new(IscsiServicesService::new(
+            clusters, watches,
+        ))))
+}
+
+/// Resolves `drain_timeout` after the drain began (when `draining` fires);
+/// never, if the server ended before it did.
+async fn drain_timeout(draining: oneshot::Receiver<()>, drain_timeout: Duration) {
+    match draining.await {
+        Ok(()) => tokio::time::sleep(drain_timeout).await,
+        Err(_) => std::future::pending().await,
+    }
+}
+
 /// The stack's responses as the gRPC-Web layer's: both sides of the
 /// choice must answer the same type.
 type AsBody = fn(http::Response<AccessLogBody<Body>>) -> http::Response<Body>;
 
+/// Translating gRPC-Web, or only re-typing the body.
+type GrpcWebChoice = Either<GrpcWebLayer, MapResponseLayer<AsBody>>;
+
 /// Translates gRPC-Web when `enabled`; otherwise only re-types the body.
-fn grpc_web_layer(enabled: bool) -> Either<GrpcWebLayer, MapResponseLayer<AsBody>> {
+fn grpc_web_layer(enabled: bool) -> GrpcWebChoice {
     if enabled {
         Either::Left(GrpcWebLayer::new())
     } else {
