@@ -666,4 +666,50 @@ mod tests {
         server.shutdown().await.unwrap();
         assert_eq!(peer.read(&mut got).await.unwrap(), 0);
     }
+
+    #[test]
+    fn part_of_the_preface_is_not_open() {
+        assert!(!after(b"PRI * HTTP/2.0").is_open());
+    }
+
+    #[test]
+    fn a_settings_frame_length_is_read_from_all_three_bytes() {
+        let opening = http2_opening(0x01_02_03);
+        assert_eq!(
+            after(&opening[..opening.len() - 1]),
+            Opening::SettingsPayload { left: 1 }
+        );
+        assert!(after(&opening).is_open());
+    }
+
+    #[test]
+    fn bytes_after_the_opening_in_the_same_read_are_left_for_the_server() {
+        let mut bytes = http2_opening(6);
+        bytes.extend_from_slice(&[0, 0, 4, 1, 4, 0, 0, 0, 1]);
+        assert!(after(&bytes).is_open());
+    }
+
+    #[test]
+    fn a_head_as_long_as_the_bound_without_its_end_is_still_read() {
+        let head = vec![b'a'; MAX_HTTP1_HEAD];
+        assert!(matches!(after(&head), Opening::Http1Head { .. }));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_timeout_report_names_where_the_peer_stopped() {
+        let (server, mut peer) = duplex(4096);
+        let stage = Arc::new(std::sync::Mutex::new(None));
+        let reported = Arc::clone(&stage);
+        let mut server =
+            OpeningDeadline::new(server, Instant::now() + DEADLINE, move |timed_out| {
+                *reported.lock().unwrap() = Some(timed_out.stage());
+            });
+        peer.write_all(b"GET / HTTP/1.1\r\n").await.unwrap();
+        let mut read = [0; 64];
+        while server.read(&mut read).await.is_ok() {}
+        assert_eq!(
+            *stage.lock().unwrap(),
+            Some("part of an HTTP/1.1 request head")
+        );
+    }
 }

@@ -140,6 +140,15 @@ mod tests {
     }
 
     #[test]
+    fn an_identity_shows_its_chain_and_never_its_key() {
+        let (cert, key) = self_signed();
+        let shown = format!("{:?}", TlsIdentity::from_pem(cert, &key).unwrap());
+        assert!(shown.starts_with("TlsIdentity { chain: 1"), "{shown}");
+        let key_body = key.lines().nth(1).unwrap();
+        assert!(!shown.contains(key_body), "{shown}");
+    }
+
+    #[test]
     fn an_identity_is_read_from_pem() {
         let (cert, key) = self_signed();
         let identity = TlsIdentity::from_pem(cert, key).unwrap();

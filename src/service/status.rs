@@ -378,4 +378,28 @@ mod tests {
             assert_eq!(info.metadata.get("written").map(String::as_str), Some(word));
         }
     }
+
+    #[test]
+    fn a_failure_on_the_way_to_ontap_is_logged_as_a_warning_with_its_reason() {
+        let logged = crate::test_logs::captured(tracing::Level::WARN, || {
+            log(&OntapError::Unreachable("connection refused".into()).into());
+        });
+        assert!(logged.contains("WARN"), "{logged}");
+        assert!(
+            logged.contains("reason=\"UPSTREAM_UNREACHABLE\""),
+            "{logged}"
+        );
+        assert!(logged.contains("connection refused"), "{logged}");
+    }
+
+    #[test]
+    fn a_bad_request_is_the_callers_and_logged_only_at_debug() {
+        let request = || log(&GatewayError::InvalidRequest(Vec::new()));
+        assert_eq!(
+            crate::test_logs::captured(tracing::Level::INFO, request),
+            ""
+        );
+        let debug = crate::test_logs::captured(tracing::Level::DEBUG, request);
+        assert!(debug.contains("INVALID_REQUEST"), "{debug}");
+    }
 }
