@@ -10,6 +10,7 @@
 //! binary wires it in for `serve --simulate`.
 
 pub mod config;
+pub mod deadline;
 #[cfg(any(fuzzing, test))]
 pub mod fuzzing;
 pub mod layers;

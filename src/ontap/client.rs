@@ -1,33 +1,31 @@
-//! The one HTTP client per cluster. Every call takes an in-flight permit
-//! first: ONTAP queues only a limited number of connections, and the gateway
-//! is the door many services share, so past the bound a call waits (within
-//! its deadline) instead of opening another connection.
+//! The one HTTP client per cluster: its configuration, the stack of layers
+//! its requests go through (`super::stack`), and what the rest of the
+//! gateway asks of it.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Duration;
 
-use futures_util::FutureExt;
-use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use bytes::Bytes;
 use http::{HeaderValue, Method};
-use tokio::sync::Semaphore;
+use secrecy::{ExposeSecret, SecretString};
+use tower::ServiceExt;
 use url::Url;
 
-use secrecy::{ExposeSecret, SecretString};
-
-use super::body::{MemoryBudget, Response, read_limited};
-use super::breaker::{Breaker, BreakerConfig};
-use super::coalesce::{Coalescing, Flights, Progress};
+use super::body::Response;
 use super::credentials::{CallerCredentials, Credentials};
-use super::error::{ApiError, OntapError, TimeBound};
+use super::error::{OntapError, describe};
 use super::path::ApiPath;
 use super::query::Query;
-use super::retry::{RetryPolicy, retry_after};
+use super::stack::{
+    BreakerConfig, CallContext, Coalescing, Flights, RetryPolicy, ServiceAccount, Stack,
+    UpstreamRequest,
+};
 use super::tls::TlsOptions;
 use super::trace::CallTrace;
 use super::untrusted::Scrubber;
+use crate::deadline::Deadline;
 use crate::metrics::Metrics;
 
 /// How to reach one cluster, and how hard the gateway may press it.
@@ -129,50 +127,6 @@ impl ClientConfig {
     }
 }
 
-/// When the caller stops waiting. `None` means the caller set no deadline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Deadline(Option<Instant>);
-
-impl Deadline {
-    /// No deadline: the client's own bounds apply.
-    pub const NONE: Deadline = Deadline(None);
-
-    /// A deadline `timeout` from now.
-    pub fn after(timeout: Duration) -> Self {
-        Self::at(Instant::now() + timeout)
-    }
-
-    /// A deadline at `instant`.
-    pub fn at(instant: Instant) -> Self {
-        Self(Some(instant))
-    }
-
-    /// Time left, if there is a deadline.
-    pub fn remaining(&self) -> Option<Duration> {
-        self.0
-            .map(|at| at.saturating_duration_since(Instant::now()))
-    }
-
-    /// The later of two deadlines; no deadline is the latest.
-    pub fn later(self, other: Deadline) -> Deadline {
-        match (self.0, other.0) {
-            (Some(a), Some(b)) => Deadline(Some(a.max(b))),
-            _ => Deadline::NONE,
-        }
-    }
-
-    /// `bound`, shortened to the time left.
-    pub fn cap(&self, bound: Duration) -> Duration {
-        self.remaining().map_or(bound, |left| left.min(bound))
-    }
-
-    /// Whether the deadline comes before `bound` from now would: then a
-    /// wait bounded by both ran out because of the caller, not the gateway.
-    pub fn binds_before(&self, bound: Duration) -> bool {
-        self.remaining().is_some_and(|left| left < bound)
-    }
-}
-
 /// A pooled, bounded client for one ONTAP cluster.
 #[derive(Clone)]
 pub struct OntapClient {
@@ -185,18 +139,14 @@ pub struct OntapClient {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    /// What each request goes through; cloned per request (each layer's
+    /// state is shared).
+    stack: Stack,
     base: String,
     /// `base`, parsed once: each request's URL sets only its path and query
     /// on a copy, instead of parsing scheme and host again.
     base_url: Url,
-    /// The service account's `Authorization`; none in pass-through mode.
-    authorization: Option<HeaderValue>,
-    permits: Semaphore,
-    budget: MemoryBudget,
-    scrubber: Scrubber,
-    flights: Flights,
-    breaker: Breaker,
+    flights: Arc<Flights>,
     config: ClientConfig,
 }
 
@@ -239,39 +189,22 @@ impl OntapClient {
                     .into(),
             ));
         }
-        let tls = config.tls.client_config().map_err(ConfigError)?;
-        let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .connect_timeout(config.connect_timeout)
-            .pool_max_idle_per_host(config.max_in_flight)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .http1_only()
-            .tcp_nodelay(true)
-            .user_agent(concat!("ontap-grpc-gateway/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ConfigError(describe(&e)))?;
-        let (authorization, scrubber) = match &config.credentials {
-            Credentials::ServiceAccount { username, password } => {
-                let (header, token) = basic_auth(username, password.expose_secret())?;
-                let scrubber = Scrubber::new([password.expose_secret().to_owned(), token]);
-                (Some(header), scrubber)
-            }
-            Credentials::PassThrough => (None, Scrubber::new([])),
-        };
+        let http = http_client(&config)?;
+        let account = service_account(&config.credentials)?;
         let base_url = Url::parse(&base).map_err(|e| ConfigError(e.to_string()))?;
+        let flights = Arc::new(Flights::default());
+        let stack = super::stack::stack(&config, http, account, Arc::clone(&flights));
+        tracing::debug!(
+            cluster = %config.name,
+            layers = ?super::stack::layer_names(),
+            "the upstream stack, outermost first"
+        );
         Ok(Self {
             inner: Arc::new(Inner {
-                http,
+                stack,
                 base,
                 base_url,
-                authorization,
-                permits: Semaphore::new(config.max_in_flight),
-                budget: MemoryBudget::new(config.max_buffered_bytes),
-                scrubber,
-                flights: Flights::default(),
-                breaker: Breaker::new(config.breaker),
+                flights,
                 config,
             }),
             id: NEXT_CLIENT_ID.fetch_add(1, Ordering::Relaxed),
@@ -307,14 +240,6 @@ impl OntapClient {
     /// The credentials this client sends for its caller, if any.
     pub fn caller(&self) -> Option<&CallerCredentials> {
         self.caller.as_ref()
-    }
-
-    /// Redacts the credentials this client sends from upstream text.
-    fn scrubber(&self) -> &Scrubber {
-        match &self.caller {
-            Some(caller) => caller.scrubber(),
-            None => &self.inner.scrubber,
-        }
     }
 
     /// The longest one request may take when the caller sets no deadline.
@@ -358,92 +283,24 @@ impl OntapClient {
     }
 
     /// `GET path?query`, shared with identical reads in flight unless
-    /// coalescing is off. The shared read is bounded by the client's own
-    /// timeouts, not by any one caller's deadline: each caller stops waiting
-    /// at its own, and the read is cancelled when the last caller leaves.
+    /// coalescing is off, and retried through overload. The shared read is
+    /// bounded by the client's own timeouts, not by any one caller's
+    /// deadline: each caller stops waiting at its own, and the read is
+    /// cancelled when the last caller leaves.
     pub async fn get(
         &self,
         path: &ApiPath,
         query: &Query,
         deadline: Deadline,
     ) -> Result<Response, OntapError> {
-        let url = self.url(path, query);
-        let endpoint = path.endpoint();
-        if !self.inner.config.coalesce_reads {
-            return self.read(url, endpoint, deadline, None).await;
-        }
-        // Reads are shared only among the same credentials: another
-        // caller's answer may hold what ONTAP would refuse this one.
-        let fingerprinted;
-        let key = match &self.caller {
-            Some(caller) => {
-                fingerprinted = format!("{} {url}", caller.fingerprint());
-                fingerprinted.as_str()
-            }
-            None => url.as_str(),
-        };
-        // Only the caller that starts the read copies the URL for it.
-        let joined = self.inner.flights.join(key, deadline, |progress| {
-            let (client, url) = (self.clone(), url.clone());
-            async move {
-                client
-                    .read(url, endpoint, Deadline::NONE, Some(progress))
-                    .await
-            }
-            .boxed()
-        });
-        joined
-            .answer(deadline, self.inner.config.max_in_flight)
-            .await
+        let request =
+            UpstreamRequest::read(self.url(path, query), path.endpoint(), self.call(deadline));
+        self.inner.stack.clone().oneshot(request).await
     }
 
-    /// A GET, retried as the retry policy allows while the deadline leaves
-    /// time for the wait: the caller's, or for a shared read the latest of
-    /// its callers'; without one, the request timeout's.
-    async fn read(
-        &self,
-        url: Url,
-        endpoint: &'static str,
-        deadline: Deadline,
-        progress: Option<Arc<Progress>>,
-    ) -> Result<Response, OntapError> {
-        let started = Instant::now();
-        let mut retry = 0;
-        loop {
-            let answer = self
-                .exchange(
-                    Method::GET,
-                    url.clone(),
-                    endpoint,
-                    None,
-                    deadline,
-                    progress.clone(),
-                )
-                .await;
-            let Err(error) = &answer else {
-                return answer;
-            };
-            let Some(wait) = self.inner.config.retry.delay(retry, error) else {
-                return answer;
-            };
-            let wanted_until = progress.as_ref().map_or(deadline, |p| p.wanted_until());
-            let left = wanted_until.remaining().unwrap_or_else(|| {
-                self.inner
-                    .config
-                    .request_timeout
-                    .saturating_sub(started.elapsed())
-            });
-            if left <= wait {
-                return answer;
-            }
-            tracing::debug!(retry = retry + 1, ?wait, "retrying a read: {error}");
-            tokio::time::sleep(wait).await;
-            retry += 1;
-        }
-    }
-
-    /// Sends one request through the bounded pool and reads the whole body.
-    /// Errors with ONTAP's status and error body for anything but 2xx.
+    /// Sends one request once, through the bounded pool, and reads the
+    /// whole body. Errors with ONTAP's status and error body for anything
+    /// but 2xx.
     pub async fn send(
         &self,
         method: Method,
@@ -452,9 +309,20 @@ impl OntapClient {
         json_body: Option<Vec<u8>>,
         deadline: Deadline,
     ) -> Result<Response, OntapError> {
-        let url = self.url(path, query);
-        self.exchange(method, url, path.endpoint(), json_body, deadline, None)
-            .await
+        let request = UpstreamRequest::once(
+            method,
+            self.url(path, query),
+            path.endpoint(),
+            json_body.map(Bytes::from),
+            self.call(deadline),
+        );
+        self.inner.stack.clone().oneshot(request).await
+    }
+
+    /// The call a request is made for: its deadline, the trace of the call
+    /// being served, and whose credentials this client sends.
+    fn call(&self, deadline: Deadline) -> CallContext {
+        CallContext::new(deadline, CallTrace::current(), self.caller.clone())
     }
 
     fn url(&self, path: &ApiPath, query: &Query) -> Url {
@@ -464,204 +332,40 @@ impl OntapClient {
         url.set_query((!encoded.is_empty()).then_some(encoded.as_str()));
         url
     }
-
-    /// Sends `url` unless the cluster's circuit is open, and tells the
-    /// breaker how it went.
-    async fn exchange(
-        &self,
-        method: Method,
-        url: Url,
-        endpoint: &'static str,
-        json_body: Option<Vec<u8>>,
-        deadline: Deadline,
-        progress: Option<Arc<Progress>>,
-    ) -> Result<Response, OntapError> {
-        let admitted = self.inner.breaker.admit(Instant::now())?;
-        let answer = self
-            .exchange_admitted(method, url, endpoint, json_body, deadline, progress)
-            .await;
-        admitted.report(&answer);
-        answer
-    }
-
-    /// Waits for a slot within the deadline, then sends `url` and reads the
-    /// answer, telling `progress` when the request goes out.
-    async fn exchange_admitted(
-        &self,
-        method: Method,
-        url: Url,
-        endpoint: &'static str,
-        json_body: Option<Vec<u8>>,
-        deadline: Deadline,
-        progress: Option<Arc<Progress>>,
-    ) -> Result<Response, OntapError> {
-        let inner = &*self.inner;
-        let limit = inner.config.max_in_flight;
-        let queued = Instant::now();
-        let wait = deadline.cap(inner.config.queue_timeout);
-        let deadline_bounds_wait = deadline.binds_before(inner.config.queue_timeout);
-        let _permit = match tokio::time::timeout(wait, inner.permits.acquire()).await {
-            Ok(permit) => permit.expect("the semaphore is never closed"),
-            Err(_) if deadline_bounds_wait => {
-                return Err(OntapError::QueuedPastDeadline {
-                    limit,
-                    waited: queued.elapsed(),
-                });
-            }
-            Err(_) => {
-                return Err(OntapError::Overloaded {
-                    limit,
-                    waited: queued.elapsed(),
-                });
-            }
-        };
-        if let Some(progress) = progress {
-            progress.sent();
-        }
-        let budget = deadline.cap(inner.config.request_timeout);
-        if budget.is_zero() {
-            return Err(OntapError::QueuedPastDeadline {
-                limit,
-                waited: queued.elapsed(),
-            });
-        }
-        let bound = if deadline.binds_before(inner.config.request_timeout) {
-            TimeBound::CallerDeadline
-        } else {
-            TimeBound::RequestTimeout
-        };
-        let metric_method = method.clone();
-        let mut request = inner
-            .http
-            .request(method, url)
-            .header(ACCEPT, "application/hal+json");
-        let authorization = match &self.caller {
-            Some(caller) => Some(caller.header()),
-            None => inner.authorization.as_ref(),
-        };
-        if let Some(authorization) = authorization {
-            request = request.header(AUTHORIZATION, authorization.clone());
-        }
-        if let Some(trace) = CallTrace::current() {
-            for (name, value) in trace.headers() {
-                request = request.header(name, value.clone());
-            }
-        }
-        if let Some(body) = json_body {
-            request = request.header(CONTENT_TYPE, "application/json").body(body);
-        }
-        let exchange = async {
-            let scrubber = self.scrubber();
-            let response = request.send().await.map_err(|e| classify(e, scrubber))?;
-            let status = response.status().as_u16();
-            let location = response
-                .headers()
-                .get(http::header::LOCATION)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            let retry_after = (!(200..300).contains(&status))
-                .then(|| retry_after(response.headers(), SystemTime::now()))
-                .flatten();
-            let limit = inner.config.max_response_bytes;
-            let (body, reservation) =
-                read_limited(response, limit, &inner.budget, |e| classify(e, scrubber)).await?;
-            if (200..300).contains(&status) {
-                Ok(Response {
-                    status,
-                    location: location.map(|l| scrubber.scrub(&l)),
-                    body,
-                    reservation: Arc::new(reservation),
-                    scrubber: scrubber.clone(),
-                    budget: Some(inner.budget.clone()),
-                })
-            } else {
-                let error = Box::new(ApiError {
-                    retry_after,
-                    ..ApiError::from_body(status, &body).scrubbed(scrubber)
-                });
-                // Whose credentials ONTAP refused decides whose to fix.
-                match (status, &self.caller, &inner.authorization) {
-                    (401, Some(_), _) => Err(OntapError::CallerRejected { error }),
-                    (401, None, Some(_)) => Err(OntapError::CredentialsRejected { error }),
-                    _ => Err(OntapError::Api { status, error }),
-                }
-            }
-        };
-        let sent = Instant::now();
-        let answer = match tokio::time::timeout(budget, exchange).await {
-            Ok(result) => result,
-            Err(_) => Err(OntapError::Timeout { budget, bound }),
-        };
-        inner.config.metrics.upstream(
-            &inner.config.name,
-            &metric_method,
-            endpoint,
-            outcome_label(&answer),
-            sent.elapsed(),
-        );
-        answer
-    }
 }
 
-/// How a sent request ended, for metrics: its HTTP status, or how it
-/// failed without one.
-fn outcome_label(answer: &Result<Response, OntapError>) -> Cow<'static, str> {
-    match answer {
-        Ok(response) => Cow::Owned(response.status.to_string()),
-        Err(error) => match error.answer() {
-            Some((status, _)) => Cow::Owned(status.to_string()),
-            None => Cow::Borrowed(error.kind()),
+/// The pooled HTTP/1.1 client: no redirects, no proxy, the cluster's trust.
+fn http_client(config: &ClientConfig) -> Result<reqwest::Client, ConfigError> {
+    let tls = config.tls.client_config().map_err(ConfigError)?;
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .connect_timeout(config.connect_timeout)
+        .pool_max_idle_per_host(config.max_in_flight)
+        .pool_idle_timeout(Duration::from_secs(60))
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .http1_only()
+        .tcp_nodelay(true)
+        .user_agent(concat!("ontap-grpc-gateway/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| ConfigError(describe(&e)))
+}
+
+/// What requests carry unless the caller's own credentials replace it.
+fn service_account(credentials: &Credentials) -> Result<ServiceAccount, ConfigError> {
+    Ok(match credentials {
+        Credentials::ServiceAccount { username, password } => {
+            let (header, token) = basic_auth(username, password.expose_secret())?;
+            ServiceAccount {
+                authorization: Some(header),
+                scrubber: Scrubber::new([password.expose_secret().to_owned(), token]),
+            }
+        }
+        Credentials::PassThrough => ServiceAccount {
+            authorization: None,
+            scrubber: Scrubber::new([]),
         },
-    }
-}
-
-/// Sorts a reqwest failure into what the error table distinguishes: a
-/// connection that never came up (refused, DNS, TLS, or the connect timeout)
-/// is unreachable; anything after it is a lost connection (the exchange's
-/// own time budget is enforced around it, not by reqwest). The message
-/// carries the cause chain but never the URL.
-fn classify(err: reqwest::Error, scrubber: &Scrubber) -> OntapError {
-    let err = err.without_url();
-    let why = scrubber.scrub(&describe(&err));
-    if err.is_connect() && rejected_certificate(&err) {
-        OntapError::CertificateRejected(why)
-    } else if err.is_connect() {
-        OntapError::Unreachable(why)
-    } else {
-        OntapError::ConnectionLost(why)
-    }
-}
-
-/// Whether the handshake failed on the cluster's certificate. rustls's
-/// error reaches here wrapped in `io::Error`s (tokio-rustls wraps it twice),
-/// whose `source()` skips the error they wrap, so each cause is also
-/// unwrapped through them.
-fn rejected_certificate(err: &(dyn std::error::Error + 'static)) -> bool {
-    fn unwrapped<'a>(
-        e: &'a (dyn std::error::Error + 'static),
-    ) -> Option<&'a (dyn std::error::Error + 'static)> {
-        let inner = e.downcast_ref::<std::io::Error>()?.get_ref()?;
-        Some(inner)
-    }
-    std::iter::successors(Some(err), |e| e.source())
-        .flat_map(|cause| std::iter::successors(Some(cause), |e| unwrapped(*e)))
-        .any(|e| {
-            matches!(
-                e.downcast_ref::<rustls::Error>(),
-                Some(rustls::Error::InvalidCertificate(_))
-            )
-        })
-}
-
-fn describe(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
+    })
 }
 
 /// The `Authorization` header, and its base64 token (which upstream text
@@ -711,44 +415,6 @@ fn normalize_base_url(raw: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn io(inner: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> std::io::Error {
-        std::io::Error::other(inner)
-    }
-
-    #[test]
-    fn a_certificate_error_is_found_inside_nested_io_errors() {
-        let rustls = rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
-        assert!(rejected_certificate(&io(io(rustls))));
-    }
-
-    #[test]
-    fn other_handshake_failures_are_not_the_certificate() {
-        let alert = rustls::Error::AlertReceived(rustls::AlertDescription::HandshakeFailure);
-        assert!(!rejected_certificate(&io(io(alert))));
-        assert!(!rejected_certificate(&io("connection refused")));
-    }
-
-    #[test]
-    fn a_deadline_binds_only_when_it_comes_before_the_bound() {
-        let hour = Duration::from_secs(3_600);
-        assert!(Deadline::after(Duration::from_secs(1)).binds_before(hour));
-        assert!(!Deadline::after(hour).binds_before(Duration::from_secs(1)));
-        assert!(
-            !Deadline::NONE.binds_before(hour),
-            "no deadline never binds"
-        );
-    }
-
-    #[test]
-    fn the_later_of_two_deadlines_is_none_when_either_is_none() {
-        let soon = Deadline::after(Duration::from_secs(1));
-        let later = Deadline::after(Duration::from_secs(60));
-        assert_eq!(soon.later(later), later);
-        assert_eq!(later.later(soon), later);
-        assert_eq!(soon.later(Deadline::NONE), Deadline::NONE);
-        assert_eq!(Deadline::NONE.later(soon), Deadline::NONE);
-    }
 
     #[test]
     fn base_url_keeps_scheme_host_and_port() {
@@ -800,17 +466,5 @@ mod tests {
         let shown = format!("{config:?}");
         assert!(!shown.contains("s3cret!"));
         assert!(shown.contains("REDACTED"), "{shown}");
-    }
-
-    #[test]
-    fn deadline_caps_a_bound() {
-        assert_eq!(
-            Deadline::NONE.cap(Duration::from_secs(3)),
-            Duration::from_secs(3)
-        );
-        assert!(
-            Deadline::after(Duration::from_millis(10)).cap(Duration::from_secs(3))
-                <= Duration::from_millis(10)
-        );
     }
 }

@@ -4,10 +4,11 @@
 
 use serde::Deserialize;
 
-use super::client::{Deadline, OntapClient};
+use super::client::OntapClient;
 use super::error::OntapError;
 use super::path::{ApiPath, CollectionPath};
 use super::query::Query;
+use crate::deadline::Deadline;
 
 /// The cluster object: not a collection, but a fixed path all the same.
 const CLUSTER: CollectionPath = ApiPath::collection("/api/cluster");

@@ -210,6 +210,18 @@ fn first_arguments<'de, D: Deserializer<'de>>(
     deserializer.deserialize_seq(First)
 }
 
+/// An error and its causes, on one line.
+pub(super) fn describe(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 impl ApiError {
     /// The error with every text field scrubbed: ONTAP's message may echo
     /// what it was sent, credentials included.

@@ -1,14 +1,15 @@
 //! The caller's request id and W3C trace context, carried with each call
 //! to ONTAP, so one request can be followed from the caller through the
-//! gateway to the cluster's own logs. They travel in a task-local rather
-//! than through every signature: only the edge (a layer) sets them and only
-//! the client reads them. Work that serves many callers at once (a watch's
-//! shared poller) runs outside any call and sends none.
+//! gateway to the cluster's own logs. The edge (a layer) sets them in a
+//! task-local, so the code between needs no parameter for them; the client
+//! reads them once, into the call's context, where the upstream stack
+//! finds them. Work that serves many callers at once (a watch's shared
+//! poller) runs outside any call and sends none.
 
 use std::future::Future;
 
 use http::HeaderValue;
-use http::header::HeaderMap;
+use http::header::{HeaderMap, HeaderName};
 use tokio::task::futures::TaskLocalFuture;
 
 /// The tracing headers of one call.
@@ -25,17 +26,20 @@ tokio::task_local! {
 /// The longest request id forwarded.
 const MAX_REQUEST_ID: usize = 128;
 
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+
 impl CallTrace {
     /// Reads `x-request-id` and `traceparent` from a call's headers, keeping
     /// only well-formed values: an id of up to 128 characters from
     /// `[A-Za-z0-9._:-]`, and a `traceparent` of W3C Trace Context version 00.
     pub fn from_headers(headers: &HeaderMap) -> Self {
         let request_id = headers
-            .get("x-request-id")
+            .get(X_REQUEST_ID)
             .filter(|v| is_request_id(v.as_bytes()))
             .cloned();
         let traceparent = headers
-            .get("traceparent")
+            .get(TRACEPARENT)
             .filter(|v| is_traceparent(v.as_bytes()))
             .cloned();
         Self {
@@ -61,10 +65,10 @@ impl CallTrace {
     }
 
     /// The headers to send ONTAP.
-    pub(super) fn headers(&self) -> impl Iterator<Item = (&'static str, &HeaderValue)> {
+    pub(super) fn headers(&self) -> impl Iterator<Item = (HeaderName, &HeaderValue)> {
         [
-            ("x-request-id", self.request_id.as_ref()),
-            ("traceparent", self.traceparent.as_ref()),
+            (X_REQUEST_ID, self.request_id.as_ref()),
+            (TRACEPARENT, self.traceparent.as_ref()),
         ]
         .into_iter()
         .filter_map(|(name, value)| Some((name, value?)))
@@ -100,7 +104,7 @@ fn is_traceparent(value: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    const TRACEPARENT_VALUE: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         pairs
@@ -113,17 +117,17 @@ mod tests {
     fn a_well_formed_id_and_traceparent_are_kept() {
         let trace = CallTrace::from_headers(&headers(&[
             ("x-request-id", "0011919e-cffb-40c2"),
-            ("traceparent", TRACEPARENT),
+            ("traceparent", TRACEPARENT_VALUE),
         ]));
         let sent: Vec<_> = trace
             .headers()
-            .map(|(k, v)| (k, v.to_str().unwrap()))
+            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap()))
             .collect();
         assert_eq!(
             sent,
             [
-                ("x-request-id", "0011919e-cffb-40c2"),
-                ("traceparent", TRACEPARENT)
+                ("x-request-id".to_owned(), "0011919e-cffb-40c2"),
+                ("traceparent".to_owned(), TRACEPARENT_VALUE)
             ]
         );
         assert_eq!(trace.trace_id(), Some("4bf92f3577b34da6a3ce929d0e0e4736"));

@@ -169,15 +169,16 @@ async fn a_caller_whose_deadline_passes_leaves_the_read_to_the_others() {
     let status = h
         .iscsi()
         .await
-        .get_iscsi_service(with_deadline(get_svm2(), Duration::from_millis(200)))
+        .get_iscsi_service(with_deadline(get_svm2(), Duration::from_secs(2)))
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::DeadlineExceeded);
     assert_eq!(reason(&status), "UPSTREAM_TIMEOUT", "the read was sent");
     // The read went out before this caller came: the time ONTAP is said to
-    // have had runs from then to the caller's deadline, about 200 ms.
+    // have had runs from then to the caller's deadline, about 2 s (a second
+    // of margin for a loaded machine's scheduling).
     assert!(
-        stated_budget(status.message()) >= Duration::from_millis(100),
+        stated_budget(status.message()) >= Duration::from_secs(1),
         "{}",
         status.message()
     );

@@ -6,10 +6,19 @@
 //! Hand-written: no well-kept crate offers a breaker whose probe is the
 //! guarded request itself and whose refusal is this client's typed error.
 
-use std::sync::Mutex;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, ready};
 use std::time::{Duration, Instant};
 
-use super::error::{OntapError, TimeBound};
+use pin_project_lite::pin_project;
+use tower::{Layer, Service};
+
+use super::Layered;
+use super::request::UpstreamRequest;
+use crate::ontap::body::Response;
+use crate::ontap::error::{OntapError, TimeBound};
 
 /// The breaker's settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,8 +77,8 @@ struct Guarded {
 
 /// A call the breaker let through; its outcome must be reported.
 #[must_use = "report the call's outcome"]
-pub struct Admitted<'a> {
-    breaker: &'a Breaker,
+pub struct Admitted {
+    breaker: Arc<Breaker>,
     probe: bool,
     reported: bool,
 }
@@ -88,7 +97,7 @@ impl Breaker {
 
     /// Lets a call through, or refuses it while the circuit is open (or a
     /// probe is already out) with [`OntapError::CircuitOpen`].
-    pub fn admit(&self, now: Instant) -> Result<Admitted<'_>, OntapError> {
+    pub fn admit(self: &Arc<Self>, now: Instant) -> Result<Admitted, OntapError> {
         let mut guarded = self.lock();
         let probe = match guarded.state {
             State::Closed { .. } => false,
@@ -105,7 +114,7 @@ impl Breaker {
             }
         };
         Ok(Admitted {
-            breaker: self,
+            breaker: Arc::clone(self),
             probe,
             reported: false,
         })
@@ -161,7 +170,7 @@ impl Breaker {
     }
 }
 
-impl Admitted<'_> {
+impl Admitted {
     /// Reports how the call ended.
     pub fn report<T>(self, outcome: &Result<T, OntapError>) {
         self.report_at(outcome, Instant::now());
@@ -178,7 +187,7 @@ impl Admitted<'_> {
     }
 }
 
-impl Drop for Admitted<'_> {
+impl Drop for Admitted {
     /// A probe whose caller left before it ended decides nothing: the next
     /// call probes instead.
     fn drop(&mut self) {
@@ -212,17 +221,120 @@ fn counts_against_the_cluster(error: &OntapError) -> bool {
     }
 }
 
+/// Fails calls at once while the cluster's circuit is open, and tells the
+/// breaker how each call it let through ended.
+#[derive(Debug, Clone)]
+pub struct BreakerLayer {
+    breaker: Arc<Breaker>,
+}
+
+impl BreakerLayer {
+    pub const NAME: &str = "breaker";
+
+    /// A closed breaker.
+    pub fn new(config: BreakerConfig) -> Self {
+        Self {
+            breaker: Arc::new(Breaker::new(config)),
+        }
+    }
+}
+
+impl<S> Layer<S> for BreakerLayer {
+    type Service = BreakerService<S>;
+
+    fn layer(&self, inner: S) -> BreakerService<S> {
+        BreakerService {
+            inner,
+            breaker: Arc::clone(&self.breaker),
+        }
+    }
+}
+
+/// See [`BreakerLayer`].
+#[derive(Debug, Clone)]
+pub struct BreakerService<S> {
+    inner: S,
+    breaker: Arc<Breaker>,
+}
+
+impl<S> Service<UpstreamRequest> for BreakerService<S>
+where
+    S: Service<UpstreamRequest, Response = Response, Error = OntapError>,
+{
+    type Response = Response;
+    type Error = OntapError;
+    type Future = BreakerFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), OntapError>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: UpstreamRequest) -> Self::Future {
+        match self.breaker.admit(Instant::now()) {
+            Ok(admitted) => BreakerFuture::Admitted {
+                inner: self.inner.call(request),
+                admitted: Some(admitted),
+            },
+            Err(refusal) => BreakerFuture::Refused {
+                refusal: Some(refusal),
+            },
+        }
+    }
+}
+
+pin_project! {
+    /// A call the breaker let through, or its refusal.
+    #[project = BreakerProj]
+    pub enum BreakerFuture<F> {
+        Admitted { #[pin] inner: F, admitted: Option<Admitted> },
+        Refused { refusal: Option<OntapError> },
+    }
+}
+
+impl<F> Future for BreakerFuture<F>
+where
+    F: Future<Output = Result<Response, OntapError>>,
+{
+    type Output = Result<Response, OntapError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            BreakerProj::Admitted { inner, admitted } => {
+                let answer = ready!(inner.poll(cx));
+                if let Some(admitted) = admitted.take() {
+                    admitted.report(&answer);
+                }
+                Poll::Ready(answer)
+            }
+            BreakerProj::Refused { refusal } => {
+                Poll::Ready(Err(refusal.take().expect("polled after it answered")))
+            }
+        }
+    }
+}
+
+impl<S: Layered> Layered for BreakerService<S> {
+    fn layer_names(names: &mut Vec<&'static str>) {
+        names.push(BreakerLayer::NAME);
+        S::layer_names(names);
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use tower::ServiceExt;
+
     use super::*;
+    use crate::deadline::Deadline;
+    use crate::ontap::stack::testing::{self, Inner, Ontap};
 
     const OPEN_FOR: Duration = Duration::from_secs(10);
 
-    fn breaker(failures_to_open: u32) -> Breaker {
-        Breaker::new(BreakerConfig {
+    fn breaker(failures_to_open: u32) -> Arc<Breaker> {
+        Arc::new(Breaker::new(BreakerConfig {
             failures_to_open,
             open_for: OPEN_FOR,
-        })
+        }))
     }
 
     fn refused() -> Result<(), OntapError> {
@@ -236,7 +348,7 @@ mod tests {
         })
     }
 
-    fn fail(b: &Breaker, times: u32, now: Instant) {
+    fn fail(b: &Arc<Breaker>, times: u32, now: Instant) {
         for _ in 0..times {
             b.admit(now).unwrap().report_at(&refused(), now);
         }
@@ -445,5 +557,44 @@ mod tests {
         let now = Instant::now();
         fail(&b, 100, now);
         assert!(b.admit(now).is_ok());
+    }
+
+    fn guarded(failures_to_open: u32, open_for: Duration) -> (BreakerService<Inner>, Ontap) {
+        let (inner, ontap) = testing::inner();
+        let layer = BreakerLayer::new(BreakerConfig {
+            failures_to_open,
+            open_for,
+        });
+        (layer.layer(inner), ontap)
+    }
+
+    /// Sends a read through `service` and fails it as ONTAP refusing the
+    /// connection.
+    async fn fail_through(service: &BreakerService<Inner>, ontap: &mut Ontap) {
+        let call = tokio::spawn(service.clone().oneshot(testing::read(Deadline::NONE)));
+        let (_, answer) = ontap.next_request().await.expect("sent");
+        answer.send_error(testing::refused());
+        assert!(call.await.unwrap().is_err());
+    }
+
+    #[tokio::test]
+    async fn the_layer_reports_each_failure_and_then_refuses_without_sending() {
+        let (service, mut ontap) = guarded(1, OPEN_FOR);
+        fail_through(&service, &mut ontap).await;
+        let refused = service.clone().oneshot(testing::read(Deadline::NONE)).await;
+        assert!(matches!(refused, Err(OntapError::CircuitOpen { .. })));
+        assert!(testing::nothing_sent(&mut ontap));
+    }
+
+    #[tokio::test]
+    async fn a_probe_dropped_by_its_caller_lets_the_next_call_probe() {
+        let (service, mut ontap) = guarded(1, Duration::ZERO);
+        fail_through(&service, &mut ontap).await;
+        let probe = tokio::spawn(service.clone().oneshot(testing::read(Deadline::NONE)));
+        let _probing = ontap.next_request().await.expect("the probe is sent");
+        probe.abort();
+        let _ = probe.await;
+        let _next = tokio::spawn(service.clone().oneshot(testing::read(Deadline::NONE)));
+        assert!(ontap.next_request().await.is_some(), "the next call probes");
     }
 }
