@@ -32,6 +32,6 @@ pub use credentials::{CallerCredentials, CallerCredentialsError, Credentials};
 pub use error::{ApiError, ApiErrorArgument, OntapError, TimeBound};
 pub use path::ApiPath;
 pub use query::Query;
-pub use stack::{BreakerConfig, Coalescing, RetryPolicy};
+pub use stack::{BreakerConfig, Coalescing, RetryPolicy, layer_names as upstream_layers};
 pub use tls::TlsOptions;
 pub use trace::CallTrace;

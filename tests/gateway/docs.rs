@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use ontap_grpc_gateway::layers::LAYERS;
 use ontap_grpc_gateway::metrics::{Metrics, PageSizeChange};
+use ontap_grpc_gateway::ontap::upstream_layers;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_ontap-grpc-gateway");
 
@@ -54,11 +55,10 @@ fn prose(text: &str) -> impl Iterator<Item = &str> {
 
 /// A table row's cells, trimmed.
 fn cells(row: &str) -> Vec<&str> {
-    row.trim()
-        .trim_matches('|')
-        .split(" | ")
-        .map(str::trim)
-        .collect()
+    let row = row.trim();
+    let row = row.strip_prefix('|').unwrap_or(row);
+    let row = row.strip_suffix('|').unwrap_or(row);
+    row.split(" |").map(str::trim).collect()
 }
 
 /// The body rows of every table in `text` whose header's first cell is
@@ -263,27 +263,49 @@ fn the_docs_name_no_metric_the_gateway_does_not_export() {
     }
 }
 
-#[test]
-fn the_architecture_doc_lists_the_call_layers_in_the_order_the_server_composes_them() {
-    let doc = read(&root().join("docs/architecture.md"));
-    let drawn: Vec<&str> = table_rows(&doc, "")
-        .into_iter()
-        .filter(|row| row[0].parse::<usize>().is_ok())
-        .map(|row| row[1])
-        .collect();
-    assert_eq!(drawn, LAYERS, "the table of the two stacks");
-    let section = doc
-        .split("\n### The server's call layers\n")
+/// The numbered list of `section` in the architecture doc: the bold name
+/// that starts each item.
+fn numbered_list<'a>(doc: &'a str, section: &str) -> Vec<&'a str> {
+    doc.split(&format!("\n### {section}\n"))
         .nth(1)
         .and_then(|rest| rest.split("\n#").next())
-        .expect("a section on the server's call layers");
-    let listed: Vec<&str> = section
+        .unwrap_or_else(|| panic!("a section `{section}`"))
         .lines()
         .filter_map(|line| line.split_once(". **"))
         .filter(|(number, _)| number.parse::<usize>().is_ok())
         .filter_map(|(_, rest)| rest.split("**").next())
-        .collect();
+        .collect()
+}
+
+/// Column `column` of the table of the two stacks, its empty cells left out.
+fn drawn_stack(doc: &str, column: usize) -> Vec<&str> {
+    table_rows(doc, "")
+        .into_iter()
+        .filter(|row| row[0].parse::<usize>().is_ok())
+        .map(|row| row[column])
+        .filter(|cell| !cell.is_empty())
+        .collect()
+}
+
+#[test]
+fn the_architecture_doc_lists_the_call_layers_in_the_order_the_server_composes_them() {
+    let doc = read(&root().join("docs/architecture.md"));
+    assert_eq!(drawn_stack(&doc, 1), LAYERS, "the table of the two stacks");
+    let listed = numbered_list(&doc, "The server's call layers");
     assert_eq!(listed, LAYERS, "the numbered list");
+}
+
+#[test]
+fn the_architecture_doc_lists_the_upstream_layers_in_the_order_the_client_composes_them() {
+    let doc = read(&root().join("docs/architecture.md"));
+    let composed = upstream_layers();
+    assert_eq!(
+        drawn_stack(&doc, 2),
+        composed,
+        "the table of the two stacks"
+    );
+    let listed = numbered_list(&doc, "The upstream stack");
+    assert_eq!(listed, composed, "the numbered list");
 }
 
 /// GitHub's anchor for a heading.

@@ -213,7 +213,8 @@ pub struct UpstreamFlags {
     /// not connect (0-5; 0: none). Writes are never retried.
     #[arg(long, env = "ONTAP_GATEWAY_RETRIES", default_value_t = RetryPolicy::DEFAULT_MAX_RETRIES, value_parser = clap::value_parser!(u32).range(0..=5))]
     pub retries: u32,
-    /// The most the first retry waits (a random share of it, doubled for each retry after).
+    /// The most the first retry waits (a random wait from half of it to all of it, doubled for each retry
+    /// after).
     #[arg(long, env = "ONTAP_GATEWAY_RETRY_BASE_DELAY", default_value = "100ms", value_parser = duration)]
     pub retry_base_delay: Duration,
     /// The most any retry waits, unless ONTAP's `Retry-After` asks for longer.
