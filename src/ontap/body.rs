@@ -352,6 +352,53 @@ mod tests {
         );
     }
 
+    /// A body of `bytes` that says its length.
+    fn declared(bytes: &'static [u8]) -> reqwest::Response {
+        let response = http::Response::builder()
+            .header(CONTENT_LENGTH, bytes.len())
+            .body(reqwest::Body::from(bytes))
+            .unwrap();
+        reqwest::Response::from(response)
+    }
+
+    fn lost(e: reqwest::Error) -> OntapError {
+        OntapError::ConnectionLost(e.to_string())
+    }
+
+    #[tokio::test]
+    async fn a_body_declared_as_long_as_the_limit_is_read() {
+        let budget = MemoryBudget::new(1 << 20);
+        let (body, _) = read_limited(declared(b"0123456789"), 10, &budget, lost)
+            .await
+            .unwrap();
+        assert_eq!(body, &b"0123456789"[..]);
+    }
+
+    #[tokio::test]
+    async fn a_body_declared_past_the_limit_is_too_large_before_the_budget_is_asked() {
+        // A budget too small for the declared length: refusing on the
+        // length alone answers why, instead of blaming the budget.
+        let budget = MemoryBudget::new(10);
+        let err = read_limited(declared(b"0123456789a"), 10, &budget, lost)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, OntapError::ResponseTooLarge { limit: 10 }),
+            "{err:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_body_of_unknown_length_as_long_as_the_limit_is_read() {
+        let chunks = vec![Bytes::from_static(b"01234"), Bytes::from_static(b"56789")];
+        let budget = MemoryBudget::new(1 << 20);
+        let (body, held) = read_limited(chunked(chunks), 10, &budget, lost)
+            .await
+            .unwrap();
+        assert_eq!(body, &b"0123456789"[..]);
+        assert_eq!(held.bytes(), 10);
+    }
+
     #[test]
     fn a_reservation_past_the_budget_fails_at_once_and_holds_nothing() {
         let budget = MemoryBudget::new(10);

@@ -237,6 +237,21 @@ mod tests {
     struct Record {}
 
     #[test]
+    fn records_that_are_not_an_array_are_refused_saying_what_was_expected() {
+        let err = page(r#"{"records": 5}"#, 10).unwrap_err();
+        assert!(
+            err.to_string().contains("expected an array of records"),
+            "{err}"
+        );
+        let err = page("5", 10).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("expected an ONTAP collection object"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn records_or_a_count_are_a_collection() {
         assert_eq!(
             read(r#"{"records": [{}], "num_records": 1}"#)

@@ -269,6 +269,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn error_arguments_that_are_not_an_array_are_refused_saying_what_was_expected() {
+        let err = serde_json::from_str::<ApiError>(r#"{"arguments": 5}"#).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("expected an array of error arguments"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn ontap_code_is_the_code_of_an_api_error_only() {
         let api = OntapError::Api {
             status: 404,
