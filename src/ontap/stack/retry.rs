@@ -222,14 +222,20 @@ mod tests {
         );
     }
 
-    #[test]
-    fn computed_waits_stay_under_a_doubling_ceiling_up_to_the_most() {
+    /// A policy whose ceilings are 100, 200, then 300 ms, and a failure it
+    /// retries.
+    fn ten_retries_from_100ms_to_300ms() -> (RetryPolicy, OntapError) {
         let policy = RetryPolicy {
             max_retries: 10,
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_millis(300),
         };
-        let refused = OntapError::Unreachable("refused".into());
+        (policy, OntapError::Unreachable("refused".into()))
+    }
+
+    #[test]
+    fn computed_waits_stay_under_a_doubling_ceiling_up_to_the_most() {
+        let (policy, refused) = ten_retries_from_100ms_to_300ms();
         for _ in 0..200 {
             assert!(policy.delay(0, &refused).unwrap() <= Duration::from_millis(100));
             assert!(policy.delay(1, &refused).unwrap() <= Duration::from_millis(200));
@@ -239,12 +245,7 @@ mod tests {
 
     #[test]
     fn computed_waits_are_at_least_half_their_ceiling() {
-        let policy = RetryPolicy {
-            max_retries: 10,
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_millis(300),
-        };
-        let refused = OntapError::Unreachable("refused".into());
+        let (policy, refused) = ten_retries_from_100ms_to_300ms();
         for _ in 0..200 {
             assert!(policy.delay(0, &refused).unwrap() >= Duration::from_millis(50));
             assert!(policy.delay(1, &refused).unwrap() >= Duration::from_millis(100));
