@@ -269,6 +269,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_error_body_that_is_not_ontaps_is_named_by_its_http_status() {
+        let error = ApiError::from_body(503, b"<html>busy</html>");
+        assert_eq!(error.message, "Service Unavailable");
+        assert_eq!(error.code, None);
+        let unknown = ApiError::from_body(599, b"");
+        assert_eq!(unknown.message, "unexpected HTTP status");
+    }
+
+    #[test]
     fn error_arguments_that_are_not_an_array_are_refused_saying_what_was_expected() {
         let err = serde_json::from_str::<ApiError>(r#"{"arguments": 5}"#).unwrap_err();
         assert!(
