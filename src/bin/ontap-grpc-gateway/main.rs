@@ -24,11 +24,13 @@ use crate::cli::{Cli, Command};
 /// about a second, so the footprint shrinks back after a burst: with glibc's
 /// allocator the gateway went 10 -> 29 MiB under `cargo bench --bench soak`
 /// and stayed there (BENCHMARKS.md).
+#[cfg(feature = "jemalloc")]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// jemalloc's settings, read once at start: purge dirty pages after 1 s
 /// from a background thread, instead of only when a thread allocates again.
+#[cfg(feature = "jemalloc")]
 #[allow(non_upper_case_globals)]
 #[unsafe(export_name = "_rjem_malloc_conf")]
 pub static malloc_conf: &[u8] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
