@@ -5,8 +5,9 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use ontap_grpc_gateway::deadline::Deadline;
 use ontap_grpc_gateway::ontap::cifs::CONNECTIONS;
-use ontap_grpc_gateway::ontap::{ClientConfig, Deadline, OntapClient, Query};
+use ontap_grpc_gateway::ontap::{ClientConfig, OntapClient, Query};
 use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
 use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
 use ontap_grpc_gateway::server::{self, ServeOptions};

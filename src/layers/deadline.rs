@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use http::HeaderMap;
 use tower::{Layer, Service};
 
-use crate::ontap::Deadline;
+use crate::deadline::Deadline;
 
 /// Puts the call's [`Deadline`] in the request's extensions.
 #[derive(Debug, Clone, Copy, Default)]

@@ -19,7 +19,7 @@ use super::error::{OntapError, describe};
 use super::path::ApiPath;
 use super::query::Query;
 use super::stack::{
-    BreakerConfig, CallContext, Coalescing, Flights, RetryPolicy, ServiceAccount, Stack,
+    self, BreakerConfig, CallContext, Coalescing, Flights, RetryPolicy, ServiceAccount,
     UpstreamRequest,
 };
 use super::tls::TlsOptions;
@@ -141,7 +141,9 @@ pub struct OntapClient {
 struct Inner {
     /// What each request goes through; cloned per request (each layer's
     /// state is shared).
-    stack: Stack,
+    stack: stack::Service,
+    /// The stack's layers, outermost first.
+    layers: Vec<&'static str>,
     base: String,
     /// `base`, parsed once: each request's URL sets only its path and query
     /// on a copy, instead of parsing scheme and host again.
@@ -193,15 +195,16 @@ impl OntapClient {
         let account = service_account(&config.credentials)?;
         let base_url = Url::parse(&base).map_err(|e| ConfigError(e.to_string()))?;
         let flights = Arc::new(Flights::default());
-        let stack = super::stack::stack(&config, http, account, Arc::clone(&flights));
+        let (stack, layers) = stack::stack(&config, http, account, Arc::clone(&flights));
         tracing::debug!(
             cluster = %config.name,
-            layers = ?super::stack::layer_names(),
+            ?layers,
             "the upstream stack, outermost first"
         );
         Ok(Self {
             inner: Arc::new(Inner {
                 stack,
+                layers,
                 base,
                 base_url,
                 flights,
@@ -230,6 +233,12 @@ impl OntapClient {
             id: self.id,
             caller: Some(caller),
         }
+    }
+
+    /// The layers of the upstream stack each request passes, outermost
+    /// first.
+    pub fn upstream_layers(&self) -> &[&'static str] {
+        &self.inner.layers
     }
 
     /// Whether each call must bring its caller's own credentials.

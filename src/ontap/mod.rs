@@ -21,9 +21,6 @@ mod tls;
 mod trace;
 pub mod untrusted;
 
-/// Where the call's deadline lives now; re-exported so that the paths
-/// that named it here still do.
-pub use crate::deadline::Deadline;
 pub use body::{MemoryBudget, Reservation, Response};
 pub use client::{ClientConfig, ClientScope, ConfigError, DEFAULT_CLUSTER, OntapClient};
 pub use cluster::{ClusterIdentity, Version};
@@ -32,6 +29,6 @@ pub use credentials::{CallerCredentials, CallerCredentialsError, Credentials};
 pub use error::{ApiError, ApiErrorArgument, OntapError, TimeBound};
 pub use path::ApiPath;
 pub use query::Query;
-pub use stack::{BreakerConfig, Coalescing, RetryPolicy, layer_names as upstream_layers};
+pub use stack::{BreakerConfig, Coalescing, RetryPolicy};
 pub use tls::TlsOptions;
 pub use trace::CallTrace;

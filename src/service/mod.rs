@@ -12,7 +12,7 @@ use std::borrow::Cow;
 
 use tonic::{Request, Response, Status};
 
-use crate::ontap::Deadline;
+use crate::deadline::Deadline;
 use crate::translate::{Clusters, GatewayError, Upstream};
 
 pub use cifs::CifsConnectionsService;

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 use tonic::Status;
 
 use super::status::{MAX_MESSAGE, shown, status_of};
-use crate::ontap::Deadline;
+use crate::deadline::Deadline;
 use crate::proto::v1::PollFailure;
 use crate::translate::{GatewayError, error_table};
 use crate::watch::PollFailed;

@@ -7,7 +7,7 @@ use prost::Message;
 use super::GatewayError;
 use super::Upstream;
 use super::list::{self, MAX_PAGE_SIZE};
-use crate::ontap::Deadline;
+use crate::deadline::Deadline;
 use crate::ontap::cifs::CONNECTIONS;
 use crate::proto::v1::{
     CifsConnection, ListCifsConnectionsRequest, ListCifsConnectionsResponse,

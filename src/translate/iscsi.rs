@@ -10,8 +10,9 @@ use super::resources::{ISCSI_SERVICE as SERVICE_SCHEMA, PERFORMANCE_METRIC as ME
 use super::schema::{Selection, ValueKind, mask_paths};
 use super::wire::{OntapJson, OntapRecord};
 use super::{FieldViolation, GatewayError, Written};
+use crate::deadline::Deadline;
 use crate::ontap::iscsi::{self, CreateBody, SvmSelector, TargetBody, UpdateBody};
-use crate::ontap::{Collection, Deadline, OntapError, Query, time};
+use crate::ontap::{Collection, OntapError, Query, time};
 use crate::proto::v1::{
     CreateIscsiServiceRequest, DeleteIscsiServiceRequest, GetIscsiServiceMetricRequest,
     GetIscsiServiceRequest, IscsiService, ListIscsiServiceMetricsRequest,

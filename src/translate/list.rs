@@ -10,8 +10,9 @@ use super::page_token::{self, PageTokenKey};
 use super::schema::{Schema, Selection, ValueKind, filter_field_name};
 use super::wire::{OntapJson, OntapRecord};
 use super::{FieldViolation, GatewayError};
+use crate::deadline::Deadline;
 use crate::metrics::PageSizeChange;
-use crate::ontap::{ApiPath, Collection, Deadline, OntapError, Query};
+use crate::ontap::{ApiPath, Collection, OntapError, Query};
 
 /// Records per page when the caller does not say.
 pub const DEFAULT_PAGE_SIZE: u32 = 100;

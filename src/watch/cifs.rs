@@ -12,7 +12,7 @@ use prost::Message;
 use super::feed::{self, Lagging, Publisher, Updates};
 use super::hub::{Hub, Scoped};
 use super::poll::{self, PollFailed, Source};
-use crate::ontap::Deadline;
+use crate::deadline::Deadline;
 use crate::proto::v1::{CifsConnection, ListCifsConnectionsRequest, WatchCifsConnectionsRequest};
 use crate::translate::{GatewayError, ListRequestFields, Upstream, cifs};
 

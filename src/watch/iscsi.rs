@@ -13,7 +13,8 @@ use super::feed::{self, Lagging, Publisher, Updates};
 use super::hub::{Hub, Scoped};
 use super::poll::{self, PollFailed, Source};
 use super::rates;
-use crate::ontap::{Deadline, time};
+use crate::deadline::Deadline;
+use crate::ontap::time;
 use crate::proto::v1::{
     GetIscsiServiceRequest, IscsiService, ListIscsiServiceMetricsRequest, ListIscsiServicesRequest,
     MetricInterval, PerformanceMetric, PerformanceMetricRaw, WatchIscsiServiceMetricsRequest,

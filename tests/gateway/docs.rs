@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use ontap_grpc_gateway::layers::LAYERS;
 use ontap_grpc_gateway::metrics::{Metrics, PageSizeChange};
-use ontap_grpc_gateway::ontap::upstream_layers;
+use ontap_grpc_gateway::ontap::{ClientConfig, OntapClient};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_ontap-grpc-gateway");
 
@@ -298,7 +298,8 @@ fn the_architecture_doc_lists_the_call_layers_in_the_order_the_server_composes_t
 #[test]
 fn the_architecture_doc_lists_the_upstream_layers_in_the_order_the_client_composes_them() {
     let doc = read(&root().join("docs/architecture.md"));
-    let composed = upstream_layers();
+    let client = OntapClient::new(ClientConfig::pass_through("https://127.0.0.1")).unwrap();
+    let composed = client.upstream_layers();
     assert_eq!(
         drawn_stack(&doc, 2),
         composed,

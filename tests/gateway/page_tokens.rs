@@ -3,8 +3,9 @@
 //! foreign one is refused before anything goes upstream.
 
 use crate::common::{Gateway, bad_fields, client_config, reason, simulator_with};
+use ontap_grpc_gateway::deadline::Deadline;
 use ontap_grpc_gateway::ontap::cifs::CONNECTIONS;
-use ontap_grpc_gateway::ontap::{Deadline, OntapClient, Query};
+use ontap_grpc_gateway::ontap::{OntapClient, Query};
 use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
 use ontap_grpc_gateway::translate::PageTokenKey;
 use ontap_simulator::Cluster;

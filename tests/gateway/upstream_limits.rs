@@ -162,8 +162,9 @@ async fn connections_are_reused_across_calls() {
 
 #[tokio::test]
 async fn responses_past_the_memory_budget_fail_until_one_is_released() {
+    use ontap_grpc_gateway::deadline::Deadline;
     use ontap_grpc_gateway::ontap::cifs::CONNECTIONS;
-    use ontap_grpc_gateway::ontap::{Deadline, OntapClient, OntapError, Query};
+    use ontap_grpc_gateway::ontap::{OntapClient, OntapError, Query};
     let simulator = crate::common::simulator_with(Cluster::seed()).await;
     let mut config = crate::common::client_config(&simulator);
     config.max_response_bytes = 30 * 1024;

@@ -11,7 +11,7 @@ use http::HeaderValue;
 use http::header::AUTHORIZATION;
 use tower::{Layer, Service};
 
-use super::Layered;
+use super::Named;
 use super::request::UpstreamRequest;
 use crate::ontap::body::Response;
 use crate::ontap::error::OntapError;
@@ -22,9 +22,11 @@ pub struct AuthLayer {
     account: Option<HeaderValue>,
 }
 
-impl AuthLayer {
-    pub const NAME: &str = "auth";
+impl Named for AuthLayer {
+    const NAME: &str = "auth";
+}
 
+impl AuthLayer {
     /// `account` is the service account's `Authorization`; none in
     /// pass-through mode.
     pub fn new(account: Option<HeaderValue>) -> Self {
@@ -91,13 +93,6 @@ fn account_rejected(error: OntapError) -> OntapError {
     match error {
         OntapError::Api { status: 401, error } => OntapError::CredentialsRejected { error },
         other => other,
-    }
-}
-
-impl<S: Layered> Layered for AuthService<S> {
-    fn layer_names(names: &mut Vec<&'static str>) {
-        names.push(AuthLayer::NAME);
-        S::layer_names(names);
     }
 }
 

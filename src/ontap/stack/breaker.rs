@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use pin_project_lite::pin_project;
 use tower::{Layer, Service};
 
-use super::Layered;
+use super::Named;
 use super::request::UpstreamRequest;
 use crate::ontap::body::Response;
 use crate::ontap::error::{OntapError, TimeBound};
@@ -228,9 +228,11 @@ pub struct BreakerLayer {
     breaker: Arc<Breaker>,
 }
 
-impl BreakerLayer {
-    pub const NAME: &str = "breaker";
+impl Named for BreakerLayer {
+    const NAME: &str = "breaker";
+}
 
+impl BreakerLayer {
     /// A closed breaker.
     pub fn new(config: BreakerConfig) -> Self {
         Self {
@@ -310,13 +312,6 @@ where
                 Poll::Ready(Err(refusal.take().expect("polled after it answered")))
             }
         }
-    }
-}
-
-impl<S: Layered> Layered for BreakerService<S> {
-    fn layer_names(names: &mut Vec<&'static str>) {
-        names.push(BreakerLayer::NAME);
-        S::layer_names(names);
     }
 }
 

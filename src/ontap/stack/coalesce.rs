@@ -23,7 +23,7 @@ use pin_project_lite::pin_project;
 use tokio::time::Timeout;
 use tower::{Layer, Service, ServiceExt};
 
-use super::Layered;
+use super::Named;
 use super::request::{CallContext, Kind, UpstreamRequest};
 use crate::deadline::Deadline;
 use crate::ontap::body::Response;
@@ -310,9 +310,11 @@ pub struct CoalesceLayer {
     limit: usize,
 }
 
-impl CoalesceLayer {
-    pub const NAME: &str = "coalesce";
+impl Named for CoalesceLayer {
+    const NAME: &str = "coalesce";
+}
 
+impl CoalesceLayer {
     /// Reads join `flights`; `limit` is the client's bound on slots, named
     /// when a caller's deadline passes before one came free.
     pub fn new(flights: Arc<Flights>, enabled: bool, limit: usize) -> Self {
@@ -395,13 +397,6 @@ where
             CoalesceProj::Alone { inner } => inner.poll(cx),
             CoalesceProj::Joined { answer } => answer.poll(cx),
         }
-    }
-}
-
-impl<S: Layered> Layered for CoalesceService<S> {
-    fn layer_names(names: &mut Vec<&'static str>) {
-        names.push(CoalesceLayer::NAME);
-        S::layer_names(names);
     }
 }
 

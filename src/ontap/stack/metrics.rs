@@ -13,7 +13,7 @@ use http::Method;
 use pin_project_lite::pin_project;
 use tower::{Layer, Service};
 
-use super::Layered;
+use super::Named;
 use super::request::UpstreamRequest;
 use crate::metrics::Metrics;
 use crate::ontap::body::Response;
@@ -30,9 +30,11 @@ struct Recorder {
     cluster: Arc<str>,
 }
 
-impl MetricsLayer {
-    pub const NAME: &str = "metrics";
+impl Named for MetricsLayer {
+    const NAME: &str = "metrics";
+}
 
+impl MetricsLayer {
     /// Records in `metrics`, labelled with `cluster`.
     pub fn new(metrics: Arc<Metrics>, cluster: Arc<str>) -> Self {
         Self {
@@ -123,13 +125,6 @@ fn outcome_label(answer: &Result<Response, OntapError>) -> Cow<'static, str> {
             Some((status, _)) => Cow::Owned(status.to_string()),
             None => Cow::Borrowed(error.kind()),
         },
-    }
-}
-
-impl<S: Layered> Layered for MetricsService<S> {
-    fn layer_names(names: &mut Vec<&'static str>) {
-        names.push(MetricsLayer::NAME);
-        S::layer_names(names);
     }
 }
 

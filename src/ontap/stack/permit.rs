@@ -14,7 +14,7 @@ use tokio::sync::{AcquireError, OwnedSemaphorePermit, Semaphore, TryAcquireError
 use tokio::time::Timeout;
 use tower::{Layer, Service};
 
-use super::Layered;
+use super::Named;
 use super::request::UpstreamRequest;
 use crate::ontap::body::Response;
 use crate::ontap::error::OntapError;
@@ -28,9 +28,11 @@ pub struct PermitLayer {
     queue_timeout: Duration,
 }
 
-impl PermitLayer {
-    pub const NAME: &str = "permit";
+impl Named for PermitLayer {
+    const NAME: &str = "permit";
+}
 
+impl PermitLayer {
     /// `limit` slots, each waited for at most `queue_timeout`.
     pub fn new(limit: usize, queue_timeout: Duration) -> Self {
         Self {
@@ -195,13 +197,6 @@ where
             };
             self.set(next);
         }
-    }
-}
-
-impl<S: Layered> Layered for PermitService<S> {
-    fn layer_names(names: &mut Vec<&'static str>) {
-        names.push(PermitLayer::NAME);
-        S::layer_names(names);
     }
 }
 

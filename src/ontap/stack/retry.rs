@@ -14,7 +14,7 @@ use tokio::time::Sleep;
 use tower::Layer;
 use tower::retry::{Policy, Retry};
 
-use super::Layered;
+use super::Named;
 use super::request::{Kind, UpstreamRequest};
 use crate::ontap::body::Response;
 use crate::ontap::error::OntapError;
@@ -98,9 +98,11 @@ pub struct RetryLayer {
     policy: ReadRetry,
 }
 
-impl RetryLayer {
-    pub const NAME: &str = "retry";
+impl Named for RetryLayer {
+    const NAME: &str = "retry";
+}
 
+impl RetryLayer {
     /// Retries as `policy` allows; a read with no deadline is retried only
     /// within `request_timeout` of its start.
     pub fn new(policy: RetryPolicy, request_timeout: Duration) -> Self {
@@ -156,13 +158,6 @@ impl Policy<UpstreamRequest, Response, OntapError> for ReadRetry {
 
     fn clone_request(&mut self, request: &UpstreamRequest) -> Option<UpstreamRequest> {
         (request.kind == Kind::Read && self.policy.max_retries > 0).then(|| request.clone())
-    }
-}
-
-impl<S: Layered> Layered for Retry<ReadRetry, S> {
-    fn layer_names(names: &mut Vec<&'static str>) {
-        names.push(RetryLayer::NAME);
-        S::layer_names(names);
     }
 }
 

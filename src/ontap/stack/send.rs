@@ -1,22 +1,18 @@
-//! The end of the stack: the request on the wire (reqwest's pooled HTTP/1.1
-//! client), its whole body read within the size limit and the memory
-//! budget, and ONTAP's answer mapped: a 2xx is a [`Response`], anything else
-//! ONTAP's error, with whatever it echoes of the credentials scrubbed.
+//! The end of the stack: the request on the wire, through reqwest's pooled
+//! HTTP/1.1 client, and a connection that failed sorted into what the error
+//! table distinguishes. The body is read by the layer outside this one.
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::SystemTime;
 
 use futures_util::future::BoxFuture;
 use http::HeaderValue;
-use http::header::{ACCEPT, CONTENT_TYPE, LOCATION};
+use http::header::{ACCEPT, CONTENT_TYPE};
 use tower::Service;
 
-use super::Layered;
+use super::Named;
 use super::request::UpstreamRequest;
-use super::retry::retry_after;
-use crate::ontap::body::{MemoryBudget, Response, read_limited};
-use crate::ontap::error::{ApiError, OntapError, describe};
+use crate::ontap::error::{OntapError, describe};
 use crate::ontap::untrusted::Scrubber;
 
 const HAL_JSON: HeaderValue = HeaderValue::from_static("application/hal+json");
@@ -30,52 +26,41 @@ pub struct Sender {
 
 struct Wire {
     http: reqwest::Client,
-    max_response_bytes: usize,
-    budget: MemoryBudget,
     /// Redacts the service account's credentials.
     scrubber: Scrubber,
 }
 
-impl Sender {
-    pub const NAME: &str = "send";
+impl Named for Sender {
+    const NAME: &str = "send";
+}
 
-    /// Sends through `http`, reading bodies of at most `max_response_bytes`
-    /// within `budget`; `scrubber` redacts the service account's
-    /// credentials.
-    pub fn new(
-        http: reqwest::Client,
-        max_response_bytes: usize,
-        budget: MemoryBudget,
-        scrubber: Scrubber,
-    ) -> Self {
+impl Sender {
+    /// Sends through `http`; `scrubber` redacts the service account's
+    /// credentials from what a failure says.
+    pub fn new(http: reqwest::Client, scrubber: Scrubber) -> Self {
         Self {
-            wire: Arc::new(Wire {
-                http,
-                max_response_bytes,
-                budget,
-                scrubber,
-            }),
+            wire: Arc::new(Wire { http, scrubber }),
         }
     }
 }
 
 impl Service<UpstreamRequest> for Sender {
-    type Response = Response;
+    type Response = reqwest::Response;
     type Error = OntapError;
-    /// The one box of a request: reqwest's send and the body read are
-    /// `async fn`s, whose futures have no name to hold them by.
-    type Future = BoxFuture<'static, Result<Response, OntapError>>;
+    /// reqwest's send is an `async fn` here, whose future has no name to
+    /// hold it by.
+    type Future = BoxFuture<'static, Result<reqwest::Response, OntapError>>;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), OntapError>> {
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, request: UpstreamRequest) -> Self::Future {
-        Box::pin(exchange(Arc::clone(&self.wire), request))
+        Box::pin(send(Arc::clone(&self.wire), request))
     }
 }
 
-async fn exchange(wire: Arc<Wire>, request: UpstreamRequest) -> Result<Response, OntapError> {
+async fn send(wire: Arc<Wire>, request: UpstreamRequest) -> Result<reqwest::Response, OntapError> {
     let UpstreamRequest {
         method,
         url,
@@ -84,7 +69,6 @@ async fn exchange(wire: Arc<Wire>, request: UpstreamRequest) -> Result<Response,
         context,
         ..
     } = request;
-    let scrubber = context.scrubber(&wire.scrubber);
     let mut outgoing = reqwest::Request::new(method, url);
     *outgoing.headers_mut() = headers;
     outgoing.headers_mut().insert(ACCEPT, HAL_JSON);
@@ -92,39 +76,10 @@ async fn exchange(wire: Arc<Wire>, request: UpstreamRequest) -> Result<Response,
         outgoing.headers_mut().insert(CONTENT_TYPE, JSON);
         *outgoing.body_mut() = Some(body.into());
     }
-    let response = wire
-        .http
+    wire.http
         .execute(outgoing)
         .await
-        .map_err(|e| classify(e, scrubber))?;
-    let status = response.status().as_u16();
-    let location = response
-        .headers()
-        .get(LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let retry_after = (!(200..300).contains(&status))
-        .then(|| retry_after(response.headers(), SystemTime::now()))
-        .flatten();
-    let (body, reservation) = read_limited(response, wire.max_response_bytes, &wire.budget, |e| {
-        classify(e, scrubber)
-    })
-    .await?;
-    if !(200..300).contains(&status) {
-        let error = Box::new(ApiError {
-            retry_after,
-            ..ApiError::from_body(status, &body).scrubbed(scrubber)
-        });
-        return Err(OntapError::Api { status, error });
-    }
-    Ok(Response {
-        status,
-        location: location.map(|l| scrubber.scrub(&l)),
-        body,
-        reservation: Arc::new(reservation),
-        scrubber: scrubber.clone(),
-        budget: Some(wire.budget.clone()),
-    })
+        .map_err(|e| classify(e, context.scrubber(&wire.scrubber)))
 }
 
 /// Sorts a reqwest failure into what the error table distinguishes: a
@@ -132,7 +87,7 @@ async fn exchange(wire: Arc<Wire>, request: UpstreamRequest) -> Result<Response,
 /// is unreachable; anything after it is a lost connection (the request's
 /// own time budget is enforced around it, not by reqwest). The message
 /// carries the cause chain but never the URL.
-fn classify(err: reqwest::Error, scrubber: &Scrubber) -> OntapError {
+pub(super) fn classify(err: reqwest::Error, scrubber: &Scrubber) -> OntapError {
     let err = err.without_url();
     let why = scrubber.scrub(&describe(&err));
     if err.is_connect() && rejected_certificate(&err) {
@@ -163,12 +118,6 @@ fn rejected_certificate(err: &(dyn std::error::Error + 'static)) -> bool {
                 Some(rustls::Error::InvalidCertificate(_))
             )
         })
-}
-
-impl Layered for Sender {
-    fn layer_names(names: &mut Vec<&'static str>) {
-        names.push(Sender::NAME);
-    }
 }
 
 #[cfg(test)]

@@ -13,15 +13,20 @@ use crate::deadline::Deadline;
 use crate::ontap::body::Response;
 use crate::ontap::error::{ApiError, OntapError};
 
-/// The service inside the layer under test.
-pub type Inner = MapErr<Mock<UpstreamRequest, Response>, fn(BoxError) -> OntapError>;
+/// The service inside the layer under test, answering `R`s.
+pub type Inner<R = Response> = MapErr<Mock<UpstreamRequest, R>, fn(BoxError) -> OntapError>;
 
 /// ONTAP, as the layer under test reaches it: each request, and a way to
 /// answer it.
-pub type Ontap = Handle<UpstreamRequest, Response>;
+pub type Ontap<R = Response> = Handle<UpstreamRequest, R>;
 
 /// A mock inner service and its handle.
 pub fn inner() -> (Inner, Ontap) {
+    inner_answering()
+}
+
+/// A mock inner service answering `R`s, and its handle.
+pub fn inner_answering<R>() -> (Inner<R>, Ontap<R>) {
     let (mock, handle) = mock::pair();
     (
         MapErr::new(mock, unboxed as fn(BoxError) -> OntapError),

@@ -11,7 +11,7 @@ use pin_project_lite::pin_project;
 use tokio::time::Timeout;
 use tower::{Layer, Service};
 
-use super::Layered;
+use super::Named;
 use super::request::UpstreamRequest;
 use crate::ontap::body::Response;
 use crate::ontap::error::{OntapError, TimeBound};
@@ -23,9 +23,11 @@ pub struct TimeoutLayer {
     request_timeout: Duration,
 }
 
-impl TimeoutLayer {
-    pub const NAME: &str = "timeout";
+impl Named for TimeoutLayer {
+    const NAME: &str = "timeout";
+}
 
+impl TimeoutLayer {
     /// Requests without a shorter deadline get `request_timeout`.
     pub fn new(request_timeout: Duration) -> Self {
         Self { request_timeout }
@@ -102,13 +104,6 @@ where
                 bound: *this.bound,
             })),
         )
-    }
-}
-
-impl<S: Layered> Layered for TimeoutService<S> {
-    fn layer_names(names: &mut Vec<&'static str>) {
-        names.push(TimeoutLayer::NAME);
-        S::layer_names(names);
     }
 }
 

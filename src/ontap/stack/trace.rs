@@ -6,7 +6,7 @@ use std::task::{Context, Poll};
 
 use tower::{Layer, Service};
 
-use super::Layered;
+use super::Named;
 use super::request::UpstreamRequest;
 use crate::ontap::body::Response;
 use crate::ontap::error::OntapError;
@@ -15,8 +15,8 @@ use crate::ontap::error::OntapError;
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TraceLayer;
 
-impl TraceLayer {
-    pub const NAME: &str = "trace";
+impl Named for TraceLayer {
+    const NAME: &str = "trace";
 }
 
 impl<S> Layer<S> for TraceLayer {
@@ -52,13 +52,6 @@ where
             }
         }
         self.inner.call(request)
-    }
-}
-
-impl<S: Layered> Layered for TraceService<S> {
-    fn layer_names(names: &mut Vec<&'static str>) {
-        names.push(TraceLayer::NAME);
-        S::layer_names(names);
     }
 }
 
