@@ -3,6 +3,8 @@
 //! tonic/prost code from that same descriptor set, and derives each listed
 //! resource's description from it (`build/resources.rs`).
 
+#[path = "build/engine.rs"]
+mod engine;
 #[path = "build/resources.rs"]
 mod resources;
 
@@ -10,19 +12,16 @@ use std::path::PathBuf;
 
 use prost::Message;
 
-const PROTO_FILES: &[&str] = &[
-    "proto/ontap/v1/annotations.proto",
-    "proto/ontap/v1/common.proto",
-    "proto/ontap/v1/cifs_connections.proto",
-    "proto/ontap/v1/iscsi_services.proto",
-];
+/// Where the gateway's own contract lives: every `.proto` file here is
+/// compiled, so adding a service is adding its file.
+const CONTRACT: &str = "proto/ontap/v1";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut compiler = protox::Compiler::new(["proto"])?;
     compiler
         .include_source_info(true)
         .include_imports(true)
-        .open_files(PROTO_FILES)?;
+        .open_files(proto_files()?)?;
     let descriptors = compiler.file_descriptor_set();
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
     std::fs::write(
@@ -35,6 +34,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     )?;
     tonic_prost_build::configure().compile_fds(descriptors)?;
     println!("cargo:rerun-if-changed=proto");
+    println!("cargo:rerun-if-changed={CONTRACT}");
     println!("cargo:rerun-if-changed=build");
     Ok(())
+}
+
+/// The contract's files, in name order so that the output is the same
+/// wherever it is built.
+fn proto_files() -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(CONTRACT)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "proto") {
+            files.push(path);
+        }
+    }
+    files.sort();
+    Ok(files)
 }

@@ -6,7 +6,12 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ontap_grpc_gateway::deadline::Deadline;
-use ontap_grpc_gateway::ontap::cifs::CONNECTIONS;
+use ontap_grpc_gateway::ontap::CollectionPath;
+use ontap_grpc_gateway::translate::resource::Resource;
+
+/// The collection the examples page through.
+const CONNECTIONS: CollectionPath =
+    <ontap_grpc_gateway::proto::v1::CifsConnection as Resource>::COLLECTION;
 use ontap_grpc_gateway::ontap::{ClientConfig, OntapClient, Query};
 use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
 use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;

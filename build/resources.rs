@@ -20,7 +20,7 @@ use prost_reflect::{
 use quote::{format_ident, quote};
 
 /// The package whose resources are described.
-const PACKAGE: &str = "ontap.v1";
+pub const PACKAGE: &str = "ontap.v1";
 /// Fields every List request has, which the translator reads by name.
 const LIST_FIELDS: &[&str] = &[
     "read_mask",
@@ -110,20 +110,25 @@ pub fn generate(pool: &DescriptorPool) -> String {
     let file = syn::File {
         shebang: None,
         attrs: Vec::new(),
-        items: words.chain(schemas).chain(records).chain(lists).collect(),
+        items: words
+            .chain(schemas)
+            .chain(records)
+            .chain(lists)
+            .chain(super::engine::items(pool))
+            .collect(),
     };
     format!("{HEADER}{}", prettyplease::unparse(&file))
 }
 
 /// `tokens` as the one item `generator` meant them to be.
-fn checked(generator: &str, tokens: TokenStream) -> syn::Item {
+pub fn checked(generator: &str, tokens: TokenStream) -> syn::Item {
     syn::parse2(tokens.clone()).unwrap_or_else(|error| {
         panic!("build/resources.rs: {generator} generated invalid Rust ({error}):\n{tokens}")
     })
 }
 
 /// The message a `List*Response` lists: its one repeated message field.
-fn listed_resource(response: &MessageDescriptor) -> MessageDescriptor {
+pub fn listed_resource(response: &MessageDescriptor) -> MessageDescriptor {
     let mut repeated = response.fields().filter(FieldDescriptor::is_list);
     match (repeated.next().map(|f| f.kind()), repeated.next()) {
         (Some(Kind::Message(resource)), None) => resource,
@@ -514,6 +519,15 @@ fn list_impl(
                         num_records: page.num_records,
                         total_size: page.total_size,
                     }
+                }
+
+                fn set_page(&mut self, page_size: i32, page_token: String) {
+                    self.page_size = page_size;
+                    self.page_token = page_token;
+                }
+
+                fn into_records(response: Self::Response) -> (Vec<Self::Resource>, String) {
+                    (response.#records, response.next_page_token)
                 }
             }
         },

@@ -8,7 +8,11 @@ use prost::Message;
 use tokio::runtime::Runtime;
 use tonic::Code;
 
-use crate::ontap::cifs::CONNECTIONS;
+use crate::ontap::CollectionPath;
+use crate::translate::resource::Resource;
+
+/// The collection the examples page through.
+const CONNECTIONS: CollectionPath = <crate::proto::v1::CifsConnection as Resource>::COLLECTION;
 use crate::proto::v1::ListCifsConnectionsRequest;
 use crate::translate::PageTokenKey;
 

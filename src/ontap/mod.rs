@@ -6,7 +6,6 @@
 //! translator.
 
 mod body;
-pub mod cifs;
 mod client;
 mod cluster;
 mod collection;
@@ -27,7 +26,7 @@ pub use cluster::{ClusterIdentity, Version};
 pub use collection::{Collection, CollectionSeed, Href, MAX_RECORDS};
 pub use credentials::{CallerCredentials, CallerCredentialsError, Credentials};
 pub use error::{ApiError, ApiErrorArgument, OntapError, TimeBound};
-pub use path::ApiPath;
+pub use path::{ApiPath, CollectionPath};
 pub use query::Query;
 pub use stack::{BreakerConfig, Coalescing, RetryPolicy};
 pub use tls::TlsOptions;

@@ -8,13 +8,13 @@ use tonic::{Request, Response, Status};
 use super::watch::{Messages, messages, poll_failure};
 use crate::proto::v1::cifs_connections_server::CifsConnections;
 use crate::proto::v1::{
-    CifsConnectionEventType, ListCifsConnectionsRequest, ListCifsConnectionsResponse,
-    StreamCifsConnectionsRequest, StreamCifsConnectionsResponse, WatchCifsConnectionsRequest,
-    WatchCifsConnectionsResponse,
+    CifsConnection, CifsConnectionEventType, ListCifsConnectionsRequest,
+    ListCifsConnectionsResponse, StreamCifsConnectionsRequest, StreamCifsConnectionsResponse,
+    WatchCifsConnectionsRequest, WatchCifsConnectionsResponse,
 };
 use crate::translate::Clusters;
-use crate::translate::cifs;
-use crate::watch::{Change, ConnectionUpdate, Watches};
+use crate::translate::collection;
+use crate::watch::{Change, Update, Watches};
 
 /// Serves CIFS connections from the clusters the gateway fronts.
 #[derive(Debug, Clone)]
@@ -37,7 +37,7 @@ impl CifsConnections for CifsConnectionsService {
         &self,
         request: Request<ListCifsConnectionsRequest>,
     ) -> Result<Response<ListCifsConnectionsResponse>, Status> {
-        super::call(&self.clusters, request, cifs::list).await
+        super::call(&self.clusters, request, collection::list).await
     }
 
     type WatchCifsConnectionsStream = Messages<WatchCifsConnectionsResponse>;
@@ -50,7 +50,7 @@ impl CifsConnections for CifsConnectionsService {
         let upstream = super::upstream_for(&self.clusters, &request)?;
         let updates = self
             .watches
-            .connections
+            .keyed::<ListCifsConnectionsRequest>()
             .watch(&upstream, request.get_ref())
             .map_err(super::to_status)?;
         let closing = self.watches.closing();
@@ -65,7 +65,7 @@ impl CifsConnections for CifsConnectionsService {
     ) -> Result<Response<Self::StreamCifsConnectionsStream>, Status> {
         let deadline = super::deadline_of(&request);
         let upstream = super::upstream_for(&self.clusters, &request)?;
-        let pages = cifs::stream(&upstream, request.get_ref(), deadline)
+        let pages = collection::stream(&upstream, request.get_ref(), deadline)
             .map_err(super::to_status)?
             .map_err(|error| {
                 super::status::log(&error);
@@ -81,23 +81,21 @@ impl CifsConnections for CifsConnectionsService {
 }
 
 /// One update of a connections watch as its message.
-fn event(update: ConnectionUpdate) -> WatchCifsConnectionsResponse {
+fn event(update: Update<CifsConnection>) -> WatchCifsConnectionsResponse {
     let change = |kind: CifsConnectionEventType, connection: Arc<_>| WatchCifsConnectionsResponse {
         r#type: kind as i32,
         cifs_connection: Some(Arc::unwrap_or_clone(connection)),
         poll_failure: None,
     };
     match update {
-        ConnectionUpdate::Change(Change::Added(c)) => change(CifsConnectionEventType::Added, c),
-        ConnectionUpdate::Change(Change::Removed(c)) => change(CifsConnectionEventType::Removed, c),
-        ConnectionUpdate::Change(Change::Modified(c)) => {
-            change(CifsConnectionEventType::Modified, c)
-        }
-        ConnectionUpdate::Synced => WatchCifsConnectionsResponse {
+        Update::Change(Change::Added(c)) => change(CifsConnectionEventType::Added, c),
+        Update::Change(Change::Removed(c)) => change(CifsConnectionEventType::Removed, c),
+        Update::Change(Change::Modified(c)) => change(CifsConnectionEventType::Modified, c),
+        Update::Synced => WatchCifsConnectionsResponse {
             r#type: CifsConnectionEventType::Synced as i32,
             ..WatchCifsConnectionsResponse::default()
         },
-        ConnectionUpdate::Failed(failure) => WatchCifsConnectionsResponse {
+        Update::Failed(failure) => WatchCifsConnectionsResponse {
             poll_failure: Some(poll_failure(&failure)),
             ..WatchCifsConnectionsResponse::default()
         },

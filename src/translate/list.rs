@@ -47,6 +47,11 @@ pub trait ListRequestFields {
     fn shared(&self) -> SharedListFields<'_>;
     /// The response holding `page`.
     fn response(page: Page<Self::Resource>) -> Self::Response;
+    /// Asks for the page `page_token` names, of `page_size` records.
+    fn set_page(&mut self, page_size: i32, page_token: String);
+    /// A response's records, and the token of the page after it (empty
+    /// after the last).
+    fn into_records(response: Self::Response) -> (Vec<Self::Resource>, String);
 }
 
 /// The fields every List request has, borrowed from the proto message.
@@ -586,7 +591,11 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::ontap::cifs::CONNECTIONS;
+    use crate::ontap::CollectionPath;
+    use crate::translate::resource::Resource;
+
+    /// The collection the examples page through.
+    const CONNECTIONS: CollectionPath = <crate::proto::v1::CifsConnection as Resource>::COLLECTION;
     use crate::translate::resources::CIFS_CONNECTION as SCHEMA;
     use crate::translate::schema::MAX_MASK_PATHS;
 

@@ -2,14 +2,15 @@
 //! request validation and mapping, response mapping, paging tokens, and the
 //! one table that turns ONTAP failures into gRPC codes.
 
-pub mod cifs;
 mod clusters;
+pub mod collection;
 pub mod error_table;
 mod expression;
 pub mod iscsi;
 mod list;
 mod page_token;
 mod paging;
+pub mod resource;
 pub mod resources;
 mod schema;
 pub mod wire;

@@ -291,7 +291,11 @@ pub fn fingerprint<'a>(parts: impl IntoIterator<Item = (&'a str, &'a str)>) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ontap::cifs::CONNECTIONS;
+    use crate::ontap::CollectionPath;
+    use crate::translate::resource::Resource;
+
+    /// The collection the examples page through.
+    const CONNECTIONS: CollectionPath = <crate::proto::v1::CifsConnection as Resource>::COLLECTION;
 
     const CLUSTER: &str = "east";
 

@@ -8,8 +8,10 @@
 use serde::de::MapAccess;
 
 use super::list::{ListRequestFields, Page, SharedListFields};
+use super::resource::{KeyPart, ListedBy, RecordKey, Resource};
 use super::schema::{EnumWords, Field, Schema, Selection, ValueKind, mask_paths};
 use super::wire::{self, OntapRecord};
+use crate::ontap::{ApiPath, CollectionPath};
 
 include!(concat!(env!("OUT_DIR"), "/resources.rs"));
 

@@ -8,23 +8,27 @@
 //! the translator's List and Get as a handler would, and the handlers turn
 //! the watch's typed updates and errors into messages and statuses.
 
-mod cifs;
 pub(crate) mod feed;
 mod hub;
 mod iscsi;
+mod keyed;
 mod poll;
 mod rates;
 
-use std::sync::Arc;
+use std::any::{Any, TypeId};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-pub use cifs::{Change, ConnectionUpdate, ConnectionUpdates, ConnectionsWatches};
+pub use feed::Updates;
 pub use hub::LiveCounts;
 pub use iscsi::{MetricUpdate, MetricUpdates, MetricsWatches};
+pub use keyed::{Change, KeyedWatches, Update};
 pub use poll::PollFailed;
 
 use crate::translate::FieldViolation;
+use crate::translate::collection::ListOf;
 use hub::Hub;
 
 /// The poll interval when a request sets none: ONTAP's own sample spacing.
@@ -39,8 +43,11 @@ pub const MAX_POLL_INTERVAL: Duration = Duration::from_secs(600);
 pub struct Watches {
     /// iSCSI metrics watches.
     pub metrics: MetricsWatches,
-    /// CIFS connection watches.
-    pub connections: ConnectionsWatches,
+    /// The watches of each resource with keys, by its List request's type,
+    /// made when first watched.
+    keyed: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
+    /// Polls each poller keeps for watchers that fall behind.
+    buffer: usize,
     counts: Arc<LiveCounts>,
     closing: CancellationToken,
 }
@@ -71,10 +78,23 @@ impl Watches {
         let polls = polls.max(1);
         Self {
             metrics: MetricsWatches::new(Hub::new(Arc::clone(&counts)), polls),
-            connections: ConnectionsWatches::new(Hub::new(Arc::clone(&counts)), polls),
+            keyed: Mutex::default(),
+            buffer: polls,
             counts,
             closing: CancellationToken::new(),
         }
+    }
+
+    /// The watches of the resource `L` lists.
+    pub fn keyed<L: ListOf>(&self) -> Arc<KeyedWatches<L>> {
+        let mut keyed = self.keyed.lock().expect("no code panics holding it");
+        let watches = keyed.entry(TypeId::of::<L>()).or_insert_with(|| {
+            let hub = Hub::new(Arc::clone(&self.counts));
+            Arc::new(KeyedWatches::<L>::new(hub, self.buffer))
+        });
+        Arc::clone(watches)
+            .downcast()
+            .expect("each entry is the watches of the type it is keyed by")
     }
 
     /// Ends every server stream, now and from now on, with UNAVAILABLE

@@ -4,7 +4,12 @@
 
 use crate::common::{Gateway, bad_fields, client_config, reason, simulator_with};
 use ontap_grpc_gateway::deadline::Deadline;
-use ontap_grpc_gateway::ontap::cifs::CONNECTIONS;
+use ontap_grpc_gateway::ontap::CollectionPath;
+use ontap_grpc_gateway::translate::resource::Resource;
+
+/// The collection the examples page through.
+const CONNECTIONS: CollectionPath =
+    <ontap_grpc_gateway::proto::v1::CifsConnection as Resource>::COLLECTION;
 use ontap_grpc_gateway::ontap::{OntapClient, Query};
 use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
 use ontap_grpc_gateway::translate::PageTokenKey;

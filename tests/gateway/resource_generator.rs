@@ -2,6 +2,8 @@
 //! what it derives from a List RPC, and the contracts it refuses, naming the
 //! field, so that a mistake in a `.proto` fails the build rather than a call.
 
+#[path = "../../build/engine.rs"]
+mod engine;
 #[path = "../../build/resources.rs"]
 mod resources;
 

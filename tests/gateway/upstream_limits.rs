@@ -163,7 +163,12 @@ async fn connections_are_reused_across_calls() {
 #[tokio::test]
 async fn responses_past_the_memory_budget_fail_until_one_is_released() {
     use ontap_grpc_gateway::deadline::Deadline;
-    use ontap_grpc_gateway::ontap::cifs::CONNECTIONS;
+    use ontap_grpc_gateway::ontap::CollectionPath;
+    use ontap_grpc_gateway::translate::resource::Resource;
+
+    /// The collection the examples page through.
+    const CONNECTIONS: CollectionPath =
+        <ontap_grpc_gateway::proto::v1::CifsConnection as Resource>::COLLECTION;
     use ontap_grpc_gateway::ontap::{OntapClient, OntapError, Query};
     let simulator = crate::common::simulator_with(Cluster::seed()).await;
     let mut config = crate::common::client_config(&simulator);

@@ -13,7 +13,11 @@ use crate::translate::{PageTokenKey, page_token};
 /// planner's key, as if that key had leaked, so that the checks behind the
 /// signature are what get fuzzed.
 pub(crate) fn check_planned_query(mut request: crate::proto::v1::ListCifsConnectionsRequest) {
-    use crate::ontap::cifs::CONNECTIONS;
+    use crate::ontap::CollectionPath;
+    use crate::translate::resource::Resource;
+
+    /// The collection the examples page through.
+    const CONNECTIONS: CollectionPath = <crate::proto::v1::CifsConnection as Resource>::COLLECTION;
 
     const CLUSTER: &str = "default";
     let key = PageTokenKey::from_bytes(&[7; 32]);

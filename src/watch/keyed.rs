@@ -1,105 +1,110 @@
-//! WatchCifsConnections: one poller per (filters, interval) lists the
-//! matching connections page by page, diffs them against the last list and
-//! publishes the changes; each watcher starts from the poller's current list
-//! (list-then-watch) and follows its changes.
+//! The watch of any resource with keys (list-then-watch): one poller per
+//! (filters, interval) lists the matching records page by page, diffs them
+//! by key against the last list and publishes the changes; each watcher
+//! starts from the poller's current list (ADDED each, then SYNCED) and
+//! follows its changes (ADDED, REMOVED, MODIFIED). A Watch RPC of a
+//! resource whose `.proto` names its collection and keys gets this watch
+//! without code of its own.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use prost::Message;
-
 use super::feed::{self, Lagging, Publisher, Updates};
 use super::hub::{Hub, Scoped};
 use super::poll::{self, PollFailed, Source};
 use crate::deadline::Deadline;
-use crate::proto::v1::{CifsConnection, ListCifsConnectionsRequest, WatchCifsConnectionsRequest};
-use crate::translate::{GatewayError, ListRequestFields, Upstream, cifs};
+use crate::translate::collection::{self, ListOf};
+use crate::translate::resource::{ListedBy, RecordKey, Resource};
+use crate::translate::{GatewayError, Upstream};
 
-/// Connections per upstream page: ONTAP's sets can be large, and one
-/// unbounded response is what paging exists to avoid.
+/// Records per upstream page: ONTAP's sets can be large, and one unbounded
+/// response is what paging exists to avoid.
 const PAGE_SIZE: i32 = 1000;
-
-/// What identifies a connection: its node, its SVM and its identifier,
-/// which is unique per node.
-type Identity = (String, String, u32);
-
-fn identity(c: &CifsConnection) -> Identity {
-    let uuid = |r: Option<&String>| r.cloned().unwrap_or_default();
-    (
-        uuid(c.node.as_ref().and_then(|n| n.uuid.as_ref())),
-        uuid(c.svm.as_ref().and_then(|s| s.uuid.as_ref())),
-        c.identifier.unwrap_or_default(),
-    )
-}
 
 /// What identifies one upstream poll: its filters and interval.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ConnectionsKey {
+pub struct PollKey {
     filters: Vec<(&'static str, String)>,
     interval: Duration,
 }
 
-/// What a connections poller publishes: each poll's changes.
-pub struct ConnectionsFeed {
-    changes: Publisher<Arc<Vec<Change>>>,
+/// What a poller publishes: each poll's changes.
+pub struct KeyedFeed<T> {
+    changes: Publisher<Arc<Vec<Change<T>>>>,
     /// The list as of the last poll; `None` before the first. Replaced under
     /// this lock together with sending its changes, so a watcher taking it
     /// and subscribing under the lock misses nothing and sees nothing twice.
-    current: Mutex<Option<Arc<Current>>>,
+    current: Mutex<Option<Arc<Current<T>>>>,
 }
 
-type Current = BTreeMap<Identity, Arc<CifsConnection>>;
+type Current<T> = BTreeMap<RecordKey, Arc<T>>;
 
-/// A change to one connection.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Change {
+/// A change to one record.
+#[derive(Debug, PartialEq)]
+pub enum Change<T> {
     /// New, or part of the initial list.
-    Added(Arc<CifsConnection>),
+    Added(Arc<T>),
     /// Gone; its last state.
-    Removed(Arc<CifsConnection>),
+    Removed(Arc<T>),
     /// Changed; its new state.
-    Modified(Arc<CifsConnection>),
+    Modified(Arc<T>),
 }
 
-/// One message of a connections watch.
+// Derived `Clone` would ask `T: Clone` of an `Arc<T>`.
+impl<T> Clone for Change<T> {
+    fn clone(&self) -> Self {
+        match self {
+            Self::Added(r) => Self::Added(Arc::clone(r)),
+            Self::Removed(r) => Self::Removed(Arc::clone(r)),
+            Self::Modified(r) => Self::Modified(Arc::clone(r)),
+        }
+    }
+}
+
+/// One message of a watch.
 #[derive(Debug, Clone)]
-pub enum ConnectionUpdate {
-    /// A connection changed.
-    Change(Change),
+pub enum Update<T> {
+    /// A record changed.
+    Change(Change<T>),
     /// The initial list is complete.
     Synced,
     /// A poll failed; the watch goes on.
     Failed(Arc<PollFailed>),
 }
 
-/// One watcher's stream: the list as the poller last saw it, SYNCED, then
-/// every change, ending with the poller's terminal failure or, if this
-/// watcher fell too far behind, RESOURCE_EXHAUSTED.
-pub type ConnectionUpdates = Updates<ConnectionUpdate>;
-
-/// The connection watches of one cluster.
-pub struct ConnectionsWatches {
-    hub: Hub<Scoped<ConnectionsKey>, ConnectionsFeed>,
+/// The watches of one resource, on every cluster: each joins the shared
+/// poller of its client's scope and filters.
+pub struct KeyedWatches<L: ListOf> {
+    hub: Hub<Scoped<PollKey>, KeyedFeed<L::Resource>>,
     /// Polls a watcher may fall behind by before it is ended: past that it
     /// cannot know what changed.
     buffer: usize,
 }
 
-impl ConnectionsWatches {
-    pub(super) fn new(hub: Hub<Scoped<ConnectionsKey>, ConnectionsFeed>, buffer: usize) -> Self {
+impl<L: ListOf> KeyedWatches<L> {
+    pub(super) fn new(hub: Hub<Scoped<PollKey>, KeyedFeed<L::Resource>>, buffer: usize) -> Self {
         Self { hub, buffer }
     }
 
-    /// Validates `request` and joins the shared poller of its filters.
-    pub fn watch(
+    /// Validates `request` and joins the shared poller of its filters. The
+    /// stream is the list as the poller last saw it, SYNCED, then every
+    /// change, ending with the poller's terminal failure or, if this watcher
+    /// fell too far behind, RESOURCE_EXHAUSTED.
+    pub fn watch<W: ListedBy<List = L>>(
         &self,
         upstream: &Upstream,
-        request: &WatchCifsConnectionsRequest,
-    ) -> Result<ConnectionUpdates, GatewayError> {
-        let (list, interval) = as_list_request(request)?;
-        cifs::validate_filters(upstream, &list)?;
-        let key = ConnectionsKey {
+        request: &W,
+    ) -> Result<Updates<Update<L::Resource>>, GatewayError> {
+        let mut violations = Vec::new();
+        let interval = super::poll_interval(request.poll_interval(), &mut violations);
+        if !violations.is_empty() {
+            return Err(GatewayError::InvalidRequest(violations));
+        }
+        let mut list = request.list_request();
+        list.set_page(PAGE_SIZE, String::new());
+        collection::validate(upstream, &list)?;
+        let key = PollKey {
             filters: list
                 .filters()
                 .into_iter()
@@ -108,13 +113,13 @@ impl ConnectionsWatches {
                 .collect(),
             interval,
         };
-        let scoped = (upstream.client.scope(), key.clone());
+        let scoped = (upstream.client.scope(), key);
         let membership = self.hub.join(&scoped, |stop| {
-            let feed = Arc::new(ConnectionsFeed {
+            let feed = Arc::new(KeyedFeed {
                 changes: Publisher::new(self.buffer),
                 current: Mutex::new(None),
             });
-            let poller = ConnectionsPoller {
+            let poller = Poller {
                 upstream: upstream.clone(),
                 request: list,
                 feed: Arc::clone(&feed),
@@ -130,79 +135,53 @@ impl ConnectionsWatches {
         let listed: Vec<_> = current
             .iter()
             .flat_map(|current| current.values())
-            .map(|c| ConnectionUpdate::Change(Change::Added(Arc::clone(c))))
-            .chain(current.is_some().then_some(ConnectionUpdate::Synced))
+            .map(|r| Update::Change(Change::Added(Arc::clone(r))))
+            .chain(current.is_some().then_some(Update::Synced))
             .collect();
         let mut synced = current.is_some();
         let live = subscription.watch(Lagging::EndTooSlow, membership);
         Ok(feed::updates(
             listed,
             live,
-            ConnectionUpdate::Failed,
+            Update::Failed,
             // A watcher that joined before the first poll is SYNCED by it.
-            move |changes: Arc<Vec<Change>>| {
+            move |changes: Arc<Vec<Change<L::Resource>>>| {
                 let first = !std::mem::replace(&mut synced, true);
                 (0..changes.len())
-                    .map(move |i| ConnectionUpdate::Change(changes[i].clone()))
-                    .chain(first.then_some(ConnectionUpdate::Synced))
+                    .map(move |i| Update::Change(changes[i].clone()))
+                    .chain(first.then_some(Update::Synced))
             },
         ))
     }
 }
 
-/// The List request with the watch's filters, and the poll interval. The
-/// two requests share their filter fields' names and numbers (a test holds
-/// them so), so decoding one as the other carries every filter over without
-/// a hand-kept list; the validation is the List request's own.
-fn as_list_request(
-    request: &WatchCifsConnectionsRequest,
-) -> Result<(ListCifsConnectionsRequest, Duration), GatewayError> {
-    let mut violations = Vec::new();
-    let interval = super::poll_interval(request.poll_interval.as_ref(), &mut violations);
-    if !violations.is_empty() {
-        return Err(GatewayError::InvalidRequest(violations));
-    }
-    let filters = WatchCifsConnectionsRequest {
-        poll_interval: None,
-        ..request.clone()
-    };
-    let list = ListCifsConnectionsRequest::decode(filters.encode_to_vec().as_slice())
-        .expect("a WatchCifsConnectionsRequest's filters decode as a ListCifsConnectionsRequest");
-    Ok((
-        ListCifsConnectionsRequest {
-            page_size: PAGE_SIZE,
-            ..list
-        },
-        interval,
-    ))
-}
-
-/// Lists the connections of one key and publishes what changed.
-struct ConnectionsPoller {
+/// Lists the records of one key and publishes what changed.
+struct Poller<L: ListOf> {
     upstream: Upstream,
-    request: ListCifsConnectionsRequest,
-    feed: Arc<ConnectionsFeed>,
+    request: L,
+    feed: Arc<KeyedFeed<L::Resource>>,
 }
 
-impl ConnectionsPoller {
-    /// Every matching connection, a page at a time.
-    async fn list(&self) -> Result<Current, GatewayError> {
+impl<L: ListOf> Poller<L> {
+    /// Every matching record, a page at a time.
+    async fn list(&self) -> Result<Current<L::Resource>, GatewayError> {
         let mut request = self.request.clone();
-        let mut connections = Current::new();
+        let mut records = Current::new();
         loop {
-            let page = cifs::list(&self.upstream, &request, Deadline::NONE).await?;
-            for connection in page.cifs_connections {
-                connections.insert(identity(&connection), Arc::new(connection));
+            let page = collection::list(&self.upstream, &request, Deadline::NONE).await?;
+            let (page, token) = L::into_records(page);
+            for record in page {
+                records.insert(record.key(), Arc::new(record));
             }
-            if page.next_page_token.is_empty() {
-                return Ok(connections);
+            if token.is_empty() {
+                return Ok(records);
             }
-            request.page_token = page.next_page_token;
+            request.set_page(PAGE_SIZE, token);
         }
     }
 }
 
-impl Source for ConnectionsPoller {
+impl<L: ListOf> Source for Poller<L> {
     async fn poll(&mut self) -> Result<(), GatewayError> {
         let next = self.list().await?;
         let mut current = self.feed.current.lock().expect("no code panics holding it");
@@ -216,30 +195,37 @@ impl Source for ConnectionsPoller {
     }
 
     fn failed(&mut self, failure: PollFailed) {
-        tracing::debug!(error = %failure.error, consecutive = failure.consecutive, "connections poll failed");
+        tracing::debug!(
+            collection = L::Resource::COLLECTION.path().as_str(),
+            error = %failure.error,
+            consecutive = failure.consecutive,
+            "watch poll failed"
+        );
         self.feed.changes.failed(failure);
     }
 
     fn ended(&mut self, error: GatewayError) {
-        tracing::debug!(%error, "connections watch ended");
+        tracing::debug!(
+            collection = L::Resource::COLLECTION.path().as_str(),
+            %error,
+            "watch ended"
+        );
         self.feed.changes.end(error);
     }
 }
 
 /// What changed from `before` to `after`: removals first, then additions
-/// and modifications, each in identity order.
-fn diff(before: &Current, after: &Current) -> Vec<Change> {
-    let mut changes: Vec<Change> = before
+/// and modifications, each in key order.
+fn diff<T: PartialEq>(before: &Current<T>, after: &Current<T>) -> Vec<Change<T>> {
+    let mut changes: Vec<Change<T>> = before
         .iter()
-        .filter(|(id, _)| !after.contains_key(*id))
-        .map(|(_, c)| Change::Removed(Arc::clone(c)))
+        .filter(|(key, _)| !after.contains_key(*key))
+        .map(|(_, r)| Change::Removed(Arc::clone(r)))
         .collect();
-    for (id, connection) in after {
-        match before.get(id) {
-            None => changes.push(Change::Added(Arc::clone(connection))),
-            Some(old) if old != connection => {
-                changes.push(Change::Modified(Arc::clone(connection)))
-            }
+    for (key, record) in after {
+        match before.get(key) {
+            None => changes.push(Change::Added(Arc::clone(record))),
+            Some(old) if old != record => changes.push(Change::Modified(Arc::clone(record))),
             Some(_) => {}
         }
     }
@@ -249,7 +235,9 @@ fn diff(before: &Current, after: &Current) -> Vec<Change> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::proto::v1::{NodeRef, SvmRef};
+    use crate::proto::v1::{
+        CifsConnection, ListCifsConnectionsRequest, NodeRef, SvmRef, WatchCifsConnectionsRequest,
+    };
 
     fn connection(node: &str, identifier: u32, sessions: &[u64]) -> Arc<CifsConnection> {
         Arc::new(CifsConnection {
@@ -272,10 +260,10 @@ mod tests {
         })
     }
 
-    fn set(connections: &[Arc<CifsConnection>]) -> Current {
+    fn set(connections: &[Arc<CifsConnection>]) -> Current<CifsConnection> {
         connections
             .iter()
-            .map(|c| (identity(c), Arc::clone(c)))
+            .map(|c| (c.key(), Arc::clone(c)))
             .collect()
     }
 
@@ -319,31 +307,21 @@ mod tests {
             sessions_identifier: ">5".into(),
             ..WatchCifsConnectionsRequest::default()
         };
-        let (list, interval) = as_list_request(&request).unwrap();
+        let list: ListCifsConnectionsRequest = request.list_request();
         assert_eq!(list.svm_name, "vs1");
         assert_eq!(list.client_ip, "10.0.0.*");
         assert_eq!(list.sessions_identifier, ">5");
-        assert_eq!(list.page_size, PAGE_SIZE);
-        assert_eq!(interval, Duration::from_secs(15));
+        assert_eq!(request.poll_interval(), None);
     }
 
-    /// The decode in `as_list_request` relies on this.
+    /// Every List filter of a watched resource is a Watch filter too.
     #[test]
-    fn the_watch_and_list_requests_share_filter_names_and_numbers() {
+    fn a_watch_request_has_every_filter_of_its_list_request() {
         let pool =
             prost_reflect::DescriptorPool::decode(crate::proto::FILE_DESCRIPTOR_SET).unwrap();
         let message = |name: &str| pool.get_message_by_name(name).unwrap();
         let watch = message("ontap.v1.WatchCifsConnectionsRequest");
         let list = message("ontap.v1.ListCifsConnectionsRequest");
-        for field in watch.fields().filter(|f| f.name() != "poll_interval") {
-            let twin = list
-                .get_field_by_name(field.name())
-                .unwrap_or_else(|| panic!("List lacks {}", field.name()));
-            assert_eq!(twin.number(), field.number(), "{}", field.name());
-            assert_eq!(twin.kind(), field.kind(), "{}", field.name());
-        }
-        let poll_interval = watch.get_field_by_name("poll_interval").unwrap();
-        assert!(list.fields().all(|f| f.number() != poll_interval.number()));
         let filters = list
             .fields()
             .filter(|f| f.kind() == prost_reflect::Kind::String && !f.is_list())
