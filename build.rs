@@ -1,12 +1,16 @@
 //! Compiles the protobuf contract with protox (no system `protoc` needed),
 //! writes the encoded descriptor set for server reflection, generates the
-//! tonic/prost code from that same descriptor set, and derives each listed
-//! resource's description from it (`build/resources.rs`).
+//! tonic/prost code from that same descriptor set, and derives from it each
+//! listed resource's description (`build/resources.rs`), the glue of the
+//! standard RPCs (`build/engine.rs`) and their gRPC edge
+//! (`build/services.rs`).
 
 #[path = "build/engine.rs"]
 mod engine;
 #[path = "build/resources.rs"]
 mod resources;
+#[path = "build/services.rs"]
+mod services;
 
 use std::path::PathBuf;
 
@@ -28,10 +32,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         out_dir.join("ontap_descriptor.bin"),
         descriptors.encode_to_vec(),
     )?;
-    std::fs::write(
-        out_dir.join("resources.rs"),
-        resources::generate(&compiler.descriptor_pool()),
-    )?;
+    let pool = compiler.descriptor_pool();
+    std::fs::write(out_dir.join("resources.rs"), resources::generate(&pool))?;
+    std::fs::write(out_dir.join("services.rs"), services::generate(&pool))?;
     tonic_prost_build::configure().compile_fds(descriptors)?;
     println!("cargo:rerun-if-changed=proto");
     println!("cargo:rerun-if-changed={CONTRACT}");

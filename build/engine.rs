@@ -54,8 +54,119 @@ pub fn items(pool: &DescriptorPool) -> Vec<syn::Item> {
     }
     for service in pool.services().filter(|s| s.package_name() == PACKAGE) {
         items.extend(listed_by_impls(&service, &option));
+        items.extend(instance_request_impls(&service, &option));
     }
     items
+}
+
+/// The resource a Get or Delete method names a record of: the message its
+/// name ends with, when that message names its collection and keys.
+pub fn instance_resource(
+    method: &prost_reflect::MethodDescriptor,
+    option: &prost_reflect::ExtensionDescriptor,
+) -> Option<MessageDescriptor> {
+    if method.is_server_streaming() || method.is_client_streaming() {
+        return None;
+    }
+    let name = method.name();
+    let resource = name
+        .strip_prefix("Get")
+        .or_else(|| name.strip_prefix("Delete"))?;
+    let message = method
+        .parent_pool()
+        .get_message_by_name(&format!("{PACKAGE}.{resource}"))?;
+    message.options().has_extension(option).then_some(message)
+}
+
+/// `impl InstanceRequest` for each Get and Delete request of `service`
+/// whose resource has keys.
+fn instance_request_impls(
+    service: &ServiceDescriptor,
+    option: &prost_reflect::ExtensionDescriptor,
+) -> Vec<syn::Item> {
+    service
+        .methods()
+        .filter_map(|method| {
+            let resource = instance_resource(&method, option)?;
+            Some(instance_request_impl(
+                &method.input(),
+                &resource,
+                &keys_of(&resource, option),
+            ))
+        })
+        .collect()
+}
+
+/// The keys a resource's option names.
+pub fn keys_of(
+    resource: &MessageDescriptor,
+    option: &prost_reflect::ExtensionDescriptor,
+) -> Vec<String> {
+    let options = resource.options();
+    let value = options.get_extension(option);
+    value
+        .as_message()
+        .and_then(|m| m.get_field_by_name("keys"))
+        .and_then(|v| {
+            v.as_list().map(|l| {
+                l.iter()
+                    .filter_map(|k| k.as_str().map(str::to_owned))
+                    .collect()
+            })
+        })
+        .unwrap_or_default()
+}
+
+/// `impl InstanceRequest` for one request: a field per key, named as the
+/// key with its dots as underscores, of the key's type.
+fn instance_request_impl(
+    request: &MessageDescriptor,
+    resource: &MessageDescriptor,
+    keys: &[String],
+) -> syn::Item {
+    let parts = keys.iter().map(|key| {
+        let name = key.replace('.', "_");
+        let field = request.get_field_by_name(&name).unwrap_or_else(|| {
+            panic!(
+                "{} lacks the field `{name}` for the key `{key}`",
+                request.full_name()
+            )
+        });
+        let ident = format_ident!("{}", name);
+        match field.kind() {
+            Kind::String if !field.is_list() => quote!((#name, KeyPart::Text(self.#ident.clone()))),
+            Kind::Uint32 if !field.is_list() => {
+                quote!((#name, KeyPart::Number(u64::from(self.#ident))))
+            }
+            Kind::Uint64 if !field.is_list() => quote!((#name, KeyPart::Number(self.#ident))),
+            kind => panic!(
+                "{}.{name}: a key field must be a string or unsigned, not {kind:?}",
+                request.full_name()
+            ),
+        }
+    });
+    let read_mask = match request.get_field_by_name("read_mask") {
+        Some(_) => quote!(mask_paths(self.read_mask.as_ref())),
+        None => quote!(&[]),
+    };
+    let ident = format_ident!("{}", request.name());
+    let resource = format_ident!("{}", resource.name());
+    checked(
+        "instance_request_impl",
+        quote! {
+            impl InstanceRequest for crate::proto::v1::#ident {
+                type Resource = crate::proto::v1::#resource;
+
+                fn keys(&self) -> Vec<(&'static str, KeyPart)> {
+                    vec![#(#parts),*]
+                }
+
+                fn read_mask(&self) -> &[String] {
+                    #read_mask
+                }
+            }
+        },
+    )
 }
 
 /// `impl Resource` for one message: its collection and how its keys read.
@@ -71,11 +182,13 @@ fn resource_impl(message: &MessageDescriptor, resource: &RestResource) -> syn::I
         .fold(collection.clone(), |path, key| format!("{path}/{{{key}}}"));
     let reads = keys.iter().map(|key| key_read(message, key));
     let ident = format_ident!("{}", message.name());
+    let schema = format_ident!("{}", super::resources::screaming(message.name()));
     checked(
         "resource_impl",
         quote! {
             impl Resource for crate::proto::v1::#ident {
                 const COLLECTION: CollectionPath = ApiPath::collection(#collection);
+                const SCHEMA: &'static Schema = &#schema;
                 const KEYS: &'static [&'static str] = &[#(#keys),*];
                 const INSTANCE: &'static str = #instance;
 

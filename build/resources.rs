@@ -621,7 +621,7 @@ fn screaming_ident(name: &str) -> Ident {
 }
 
 /// `CifsConnection` -> `CIFS_CONNECTION`.
-fn screaming(name: &str) -> String {
+pub fn screaming(name: &str) -> String {
     let mut out = String::new();
     for (i, c) in name.chars().enumerate() {
         if c.is_ascii_uppercase() && i > 0 {

@@ -1,38 +1,9 @@
-//! Where `/api/protocols/san/iscsi/services` and its metrics live, and the
-//! bodies the gateway sends there (ontap-rest/iscsi-services.txt). Records
-//! ONTAP answers with read straight into the proto messages
-//! (`translate::wire`).
+//! The bodies the gateway sends to `/api/protocols/san/iscsi/services`
+//! (ontap-rest/iscsi-services.txt); where the collection lives is in its
+//! `.proto`. Records ONTAP answers with read straight into the proto
+//! messages (`translate::wire`).
 
-use jiff::Timestamp;
 use serde::Serialize;
-
-use super::path::{ApiPath, CollectionPath};
-
-/// The iSCSI services collection.
-pub const SERVICES: CollectionPath = ApiPath::collection("/api/protocols/san/iscsi/services");
-
-/// One service: `/api/protocols/san/iscsi/services/{svm.uuid}`.
-pub fn service(svm_uuid: &str) -> ApiPath {
-    SERVICES
-        .path()
-        .segment(svm_uuid, "/api/protocols/san/iscsi/services/{svm.uuid}")
-}
-
-/// A service's metrics history.
-pub fn metrics(svm_uuid: &str) -> ApiPath {
-    service(svm_uuid).segment(
-        "metrics",
-        "/api/protocols/san/iscsi/services/{svm.uuid}/metrics",
-    )
-}
-
-/// One sample of a service's metrics history, by its RFC 3339 timestamp.
-pub fn metric(svm_uuid: &str, timestamp: Timestamp) -> ApiPath {
-    metrics(svm_uuid).segment(
-        &timestamp.to_string(),
-        "/api/protocols/san/iscsi/services/{svm.uuid}/metrics/{timestamp}",
-    )
-}
 
 /// The body of POST: the SVM by name and/or UUID, and the optional settings.
 #[derive(Debug, Default, Serialize)]
@@ -79,23 +50,6 @@ pub struct TargetBody {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn paths_encode_the_svm_uuid_as_one_segment() {
-        assert_eq!(
-            service("a/b?c").as_str(),
-            "/api/protocols/san/iscsi/services/a%2Fb%3Fc"
-        );
-    }
-
-    #[test]
-    fn metric_path_carries_an_encoded_rfc3339_timestamp() {
-        let t = super::super::time::parse_timestamp("2017-01-25 11:20:15 +0000").unwrap();
-        assert_eq!(
-            metric("u", t).as_str(),
-            "/api/protocols/san/iscsi/services/u/metrics/2017-01-25T11%3A20%3A15Z"
-        );
-    }
 
     #[test]
     fn update_body_sends_only_what_changes() {

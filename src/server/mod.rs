@@ -25,7 +25,6 @@ use tower::util::{Either, MapResponseLayer};
 
 use tokio::net::TcpListener;
 use tonic::body::Body;
-use tonic::server::NamedService;
 use tonic::transport::Server;
 use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
@@ -33,10 +32,8 @@ use tonic_health::server::HealthReporter;
 
 use crate::layers::access_log::AccessLogBody;
 use crate::layers::{self, TokenHashes};
-use crate::proto::v1::cifs_connections_server::CifsConnectionsServer;
-use crate::proto::v1::iscsi_services_server::IscsiServicesServer;
 use crate::routes::Routes;
-use crate::service::{CifsConnectionsService, IscsiServicesService};
+use crate::service;
 use crate::translate::Clusters;
 use crate::watch::Watches;
 
@@ -336,16 +333,10 @@ fn transport(options: &ServeOptions) -> Server<Stack<GrpcWebChoice, Identity>> {
 
 /// Reflection and the API services.
 fn api_routes(clusters: Clusters, watches: Arc<Watches>) -> Result<Routes, ServeError> {
-    Ok(Routes::default()
+    let routes = Routes::default()
         .with(reflection().build_v1()?)
-        .with(reflection().build_v1alpha()?)
-        .with(CifsConnectionsServer::new(CifsConnectionsService::new(
-            clusters.clone(),
-            Arc::clone(&watches),
-        )))
-        .with(IscsiServicesServer::new(IscsiServicesService::new(
-            clusters, watches,
-        ))))
+        .with(reflection().build_v1alpha()?);
+    Ok(service::register(routes, &clusters, &watches))
 }
 
 /// Resolves `drain_timeout` after the drain began (when `draining` fires);
@@ -386,11 +377,7 @@ async fn report(health: &HealthReporter, serving: bool) {
     } else {
         ServingStatus::NotServing
     };
-    for service in [
-        "",
-        <CifsConnectionsServer<CifsConnectionsService> as NamedService>::NAME,
-        <IscsiServicesServer<IscsiServicesService> as NamedService>::NAME,
-    ] {
+    for service in std::iter::once("").chain(service::API_SERVICES.iter().copied()) {
         health.set_service_status(service, status).await;
     }
 }

@@ -13,7 +13,7 @@ use crate::proto::v1::{
     WatchIscsiServiceMetricsResponse,
 };
 use crate::translate::Clusters;
-use crate::translate::iscsi;
+use crate::translate::{collection, instance, iscsi};
 use crate::watch::{MetricUpdate, Watches};
 
 use super::watch::{Messages, messages, poll_failure};
@@ -39,14 +39,14 @@ impl IscsiServices for IscsiServicesService {
         &self,
         request: Request<ListIscsiServicesRequest>,
     ) -> Result<Response<ListIscsiServicesResponse>, Status> {
-        super::call(&self.clusters, request, iscsi::list).await
+        super::call(&self.clusters, request, collection::list).await
     }
 
     async fn get_iscsi_service(
         &self,
         request: Request<GetIscsiServiceRequest>,
     ) -> Result<Response<IscsiService>, Status> {
-        super::call(&self.clusters, request, iscsi::get).await
+        super::call(&self.clusters, request, instance::get).await
     }
 
     async fn create_iscsi_service(
@@ -67,7 +67,7 @@ impl IscsiServices for IscsiServicesService {
         &self,
         request: Request<DeleteIscsiServiceRequest>,
     ) -> Result<Response<()>, Status> {
-        super::call(&self.clusters, request, iscsi::delete).await
+        super::call(&self.clusters, request, instance::delete).await
     }
 
     async fn list_iscsi_service_metrics(

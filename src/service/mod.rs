@@ -2,9 +2,10 @@
 //! deadline layer read on arrival, to the translator, and turn its typed
 //! errors into `tonic::Status`.
 
-mod cifs;
+mod generated;
 mod iscsi;
 mod routing;
+mod standard;
 mod status;
 mod watch;
 
@@ -15,7 +16,7 @@ use tonic::{Request, Response, Status};
 use crate::deadline::Deadline;
 use crate::translate::{Clusters, GatewayError, Upstream};
 
-pub use cifs::CifsConnectionsService;
+pub use generated::*;
 pub use iscsi::IscsiServicesService;
 pub use routing::{CLUSTER_METADATA, SVM_METADATA, SvmScoped};
 pub use status::{ERROR_DOMAIN, refusal, to_status};

@@ -10,12 +10,7 @@ use std::borrow::Cow;
 use http::header::AUTHORIZATION;
 use tonic::Request;
 
-use crate::proto::v1::{
-    CreateIscsiServiceRequest, DeleteIscsiServiceRequest, GetIscsiServiceMetricRequest,
-    GetIscsiServiceRequest, ListCifsConnectionsRequest, ListIscsiServiceMetricsRequest,
-    ListIscsiServicesRequest, StreamCifsConnectionsRequest, UpdateIscsiServiceRequest,
-    WatchCifsConnectionsRequest, WatchIscsiServiceMetricsRequest,
-};
+use crate::proto::v1::{CreateIscsiServiceRequest, UpdateIscsiServiceRequest};
 use crate::translate::{Clusters, FieldViolation, GatewayError, Upstream};
 
 /// The metadata that picks a cluster.
@@ -81,41 +76,6 @@ fn check_svm(routed_by: Option<impl AsRef<str>>, svm: &[(&str, &str)]) -> Result
     };
     Err(GatewayError::InvalidRequest(vec![violation]))
 }
-
-macro_rules! svm_fields {
-    ($($request:ty),*) => {$(
-        impl SvmScoped for $request {
-            fn svm(&self) -> [(&'static str, &str); 2] {
-                [("svm_name", &self.svm_name), ("svm_uuid", &self.svm_uuid)]
-            }
-        }
-    )*};
-}
-
-svm_fields!(
-    ListCifsConnectionsRequest,
-    StreamCifsConnectionsRequest,
-    WatchCifsConnectionsRequest,
-    ListIscsiServicesRequest
-);
-
-macro_rules! svm_uuid_field {
-    ($($request:ty),*) => {$(
-        impl SvmScoped for $request {
-            fn svm(&self) -> [(&'static str, &str); 2] {
-                [("svm_uuid", &self.svm_uuid), ("svm_name", "")]
-            }
-        }
-    )*};
-}
-
-svm_uuid_field!(
-    GetIscsiServiceRequest,
-    DeleteIscsiServiceRequest,
-    ListIscsiServiceMetricsRequest,
-    GetIscsiServiceMetricRequest,
-    WatchIscsiServiceMetricsRequest
-);
 
 macro_rules! service_svm {
     ($($request:ty),*) => {$(

@@ -6,18 +6,18 @@ use http::Method;
 use super::Upstream;
 use super::expression::is_uuid;
 use super::list::{self, ListRequest, ListRequestFields};
+use super::resource::Resource;
 use super::resources::{ISCSI_SERVICE as SERVICE_SCHEMA, PERFORMANCE_METRIC as METRIC_SCHEMA};
 use super::schema::{Selection, ValueKind, mask_paths};
 use super::wire::{OntapJson, OntapRecord};
 use super::{FieldViolation, GatewayError, Written};
 use crate::deadline::Deadline;
-use crate::ontap::iscsi::{self, CreateBody, SvmSelector, TargetBody, UpdateBody};
-use crate::ontap::{Collection, OntapError, Query, time};
+use crate::ontap::iscsi::{CreateBody, SvmSelector, TargetBody, UpdateBody};
+use crate::ontap::{ApiPath, Collection, OntapError, Query, time};
 use crate::proto::v1::{
-    CreateIscsiServiceRequest, DeleteIscsiServiceRequest, GetIscsiServiceMetricRequest,
-    GetIscsiServiceRequest, IscsiService, ListIscsiServiceMetricsRequest,
-    ListIscsiServiceMetricsResponse, ListIscsiServicesRequest, ListIscsiServicesResponse,
-    MetricInterval, PerformanceMetric, UpdateIscsiServiceRequest,
+    CreateIscsiServiceRequest, GetIscsiServiceMetricRequest, IscsiService,
+    ListIscsiServiceMetricsRequest, ListIscsiServiceMetricsResponse, MetricInterval,
+    PerformanceMetric, UpdateIscsiServiceRequest,
 };
 
 /// ONTAP's error code for "no metrics are available for the requested
@@ -26,32 +26,6 @@ const NO_METRICS_YET: &str = "8585947";
 
 /// The update_mask paths ONTAP can change, which `*` stands for.
 const UPDATABLE: &[&str] = &["enabled", "target.alias"];
-
-/// Lists one page of iSCSI services.
-pub async fn list(
-    upstream: &Upstream,
-    request: &ListIscsiServicesRequest,
-    deadline: Deadline,
-) -> Result<ListIscsiServicesResponse, GatewayError> {
-    list::list(upstream, request, &iscsi::SERVICES.path(), deadline).await
-}
-
-/// Gets one SVM's iSCSI service.
-pub async fn get(
-    upstream: &Upstream,
-    request: &GetIscsiServiceRequest,
-    deadline: Deadline,
-) -> Result<IscsiService, GatewayError> {
-    let mut violations = Vec::new();
-    check_uuid("svm_uuid", &request.svm_uuid, &mut violations);
-    let selection = SERVICE_SCHEMA.selection(
-        mask_paths(request.read_mask.as_ref()),
-        "read_mask",
-        &mut violations,
-    );
-    reject(violations)?;
-    fetch_service(upstream, &request.svm_uuid, &selection, deadline).await
-}
 
 /// Creates an SVM's iSCSI service and returns the whole service, read
 /// back from ONTAP.
@@ -72,7 +46,7 @@ pub async fn create(
         .client
         .send(
             Method::POST,
-            &iscsi::SERVICES.path(),
+            &IscsiService::COLLECTION.path(),
             &query,
             Some(json(&body)),
             deadline,
@@ -98,6 +72,28 @@ pub async fn create(
     read_service(upstream, uuid, &Selection::All, deadline)
         .await
         .map_err(not_read_back)
+}
+
+/// One SVM's service: `/api/protocols/san/iscsi/services/{svm.uuid}`.
+fn service_path(svm_uuid: &str) -> ApiPath {
+    let collection = IscsiService::COLLECTION.path();
+    collection.segment(svm_uuid, IscsiService::INSTANCE)
+}
+
+/// A service's metrics history.
+fn metrics_path(svm_uuid: &str) -> ApiPath {
+    service_path(svm_uuid).segment(
+        "metrics",
+        "/api/protocols/san/iscsi/services/{svm.uuid}/metrics",
+    )
+}
+
+/// One sample of a service's metrics history, by its RFC 3339 timestamp.
+fn metric_path(svm_uuid: &str, timestamp: jiff::Timestamp) -> ApiPath {
+    metrics_path(svm_uuid).segment(
+        &timestamp.to_string(),
+        "/api/protocols/san/iscsi/services/{svm.uuid}/metrics/{timestamp}",
+    )
 }
 
 /// The SVM UUID in a create reply with `return_records=true`; `None` when
@@ -136,7 +132,7 @@ pub async fn update(
         .client
         .send(
             Method::PATCH,
-            &iscsi::service(&uuid),
+            &service_path(&uuid),
             &Query::new(),
             Some(json(&body)),
             deadline,
@@ -150,28 +146,6 @@ pub async fn update(
             written: Written::Updated,
             source,
         })
-}
-
-/// Deletes an SVM's iSCSI service.
-pub async fn delete(
-    upstream: &Upstream,
-    request: &DeleteIscsiServiceRequest,
-    deadline: Deadline,
-) -> Result<(), GatewayError> {
-    let mut violations = Vec::new();
-    check_uuid("svm_uuid", &request.svm_uuid, &mut violations);
-    reject(violations)?;
-    upstream
-        .client
-        .send(
-            Method::DELETE,
-            &iscsi::service(&request.svm_uuid),
-            &Query::new(),
-            None,
-            deadline,
-        )
-        .await?;
-    Ok(())
 }
 
 /// Lists one page of a service's metrics history.
@@ -196,7 +170,7 @@ pub async fn list_metrics(
     reject(violations)?;
     let extra = interval.map(|i| ("interval", i)).into_iter().collect();
     let list_request = ListRequest::of(request, extra);
-    let path = iscsi::metrics(&r.svm_uuid);
+    let path = metrics_path(&r.svm_uuid);
     let page = list::fetch_or_empty(
         upstream,
         &METRIC_SCHEMA,
@@ -238,7 +212,7 @@ pub async fn get_metric(
     query.push("fields", selection.fields_param());
     let response = upstream
         .client
-        .get(&iscsi::metric(&request.svm_uuid, instant), &query, deadline)
+        .get(&metric_path(&request.svm_uuid, instant), &query, deadline)
         .await?;
     let OntapJson(mut metric) = response.json::<OntapJson<PerformanceMetric>>()?;
     if metric.timestamp.is_none() {
@@ -248,19 +222,7 @@ pub async fn get_metric(
     Ok(metric)
 }
 
-/// One service, holding only the selected fields.
-async fn fetch_service(
-    upstream: &Upstream,
-    svm_uuid: &str,
-    selection: &Selection,
-    deadline: Deadline,
-) -> Result<IscsiService, GatewayError> {
-    read_service(upstream, svm_uuid, selection, deadline)
-        .await
-        .map_err(GatewayError::from)
-}
-
-/// [`fetch_service`], failing only as ONTAP or the way to it can.
+/// One service, holding only the selected fields, failing only as ONTAP or the way to it can.
 async fn read_service(
     upstream: &Upstream,
     svm_uuid: &str,
@@ -271,7 +233,7 @@ async fn read_service(
     query.push("fields", selection.fields_param());
     let response = upstream
         .client
-        .get(&iscsi::service(svm_uuid), &query, deadline)
+        .get(&service_path(svm_uuid), &query, deadline)
         .await?;
     let OntapJson(mut service) = response.json::<OntapJson<IscsiService>>()?;
     // ONTAP always answers a record's key, whatever `fields` asked for.
@@ -532,6 +494,23 @@ mod tests {
     use prost_types::FieldMask;
 
     const UUID: &str = "19d04b8e-94d7-11e8-8370-005056b48fd2";
+
+    #[test]
+    fn paths_encode_the_svm_uuid_as_one_segment() {
+        assert_eq!(
+            service_path("a/b?c").as_str(),
+            "/api/protocols/san/iscsi/services/a%2Fb%3Fc"
+        );
+    }
+
+    #[test]
+    fn metric_path_carries_an_encoded_rfc3339_timestamp() {
+        let t = crate::ontap::time::parse_timestamp("2017-01-25 11:20:15 +0000").unwrap();
+        assert_eq!(
+            metric_path("u", t).as_str(),
+            "/api/protocols/san/iscsi/services/u/metrics/2017-01-25T11%3A20%3A15Z"
+        );
+    }
 
     fn update(service: IscsiService, paths: &[&str]) -> Result<(String, UpdateBody), Vec<String>> {
         update_body(&UpdateIscsiServiceRequest {

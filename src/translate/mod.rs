@@ -6,6 +6,7 @@ mod clusters;
 pub mod collection;
 pub mod error_table;
 mod expression;
+pub mod instance;
 pub mod iscsi;
 mod list;
 mod page_token;

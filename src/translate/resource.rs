@@ -3,12 +3,18 @@
 //! Watch requests of its service: the glue the generic List, Stream and
 //! Watch code runs on, so that a new endpoint is its `.proto`.
 
+use super::schema::Schema;
+use super::wire::OntapRecord;
 use crate::ontap::CollectionPath;
 
 /// A record ONTAP keeps in a collection.
-pub trait Resource: prost::Message + Clone + PartialEq + Default + Send + Sync + 'static {
+pub trait Resource:
+    OntapRecord + prost::Message + Clone + PartialEq + Default + Send + Sync + 'static
+{
     /// The collection, e.g. `/api/protocols/cifs/sessions`.
     const COLLECTION: CollectionPath;
+    /// Its fields.
+    const SCHEMA: &'static Schema;
     /// The fields that name one record, in instance path order.
     const KEYS: &'static [&'static str];
     /// The instance path's template, its keys in braces: a metric's label.

@@ -7,6 +7,7 @@
 
 use serde::de::MapAccess;
 
+use super::instance::InstanceRequest;
 use super::list::{ListRequestFields, Page, SharedListFields};
 use super::resource::{KeyPart, ListedBy, RecordKey, Resource};
 use super::schema::{EnumWords, Field, Schema, Selection, ValueKind, mask_paths};

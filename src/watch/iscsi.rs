@@ -20,7 +20,7 @@ use crate::proto::v1::{
     MetricInterval, PerformanceMetric, PerformanceMetricRaw, WatchIscsiServiceMetricsRequest,
     WatchSource,
 };
-use crate::translate::{FieldViolation, GatewayError, Upstream, iscsi};
+use crate::translate::{FieldViolation, GatewayError, Upstream, collection, instance, iscsi};
 
 /// History a replay reaches back to at most: ONTAP keeps a year.
 const MAX_REPLAY: Duration = Duration::from_secs(366 * 86_400);
@@ -248,7 +248,7 @@ async fn replay(
     start: jiff::Timestamp,
     deadline: Deadline,
 ) -> Result<Vec<Arc<PerformanceMetric>>, GatewayError> {
-    let service = iscsi::get(
+    let service = instance::get(
         upstream,
         &GetIscsiServiceRequest {
             svm_uuid: svm_uuid.to_owned(),
@@ -336,7 +336,7 @@ impl MetricsPoller {
                 read_mask,
             };
             return Ok(vec![
-                iscsi::get(&self.upstream, &request, Deadline::NONE).await?,
+                instance::get(&self.upstream, &request, Deadline::NONE).await?,
             ]);
         }
         let mut request = ListIscsiServicesRequest {
@@ -346,7 +346,7 @@ impl MetricsPoller {
         };
         let mut services = Vec::new();
         loop {
-            let page = iscsi::list(&self.upstream, &request, Deadline::NONE).await?;
+            let page = collection::list(&self.upstream, &request, Deadline::NONE).await?;
             services.extend(page.iscsi_services);
             if page.next_page_token.is_empty() {
                 return Ok(services);
