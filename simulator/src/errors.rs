@@ -11,10 +11,19 @@ use crate::http::media::Media;
 
 /// ONTAP error codes the simulator puts in error bodies.
 ///
-/// Only [`ENTRY_DOESNT_EXIST`] is documented on the reference pages; the others come from
-/// captured responses of real clusters and are *unverified* against the ONTAP versions the
-/// gateway targets.
+/// [`ENTRY_DOESNT_EXIST`] is documented on every reference page, and the CIFS and iSCSI sessions
+/// pages' table of codes any endpoint may return documents [`INVALID_FIELD`],
+/// [`NOT_SUPPORTED`] and [`BODY_NOT_ALLOWED`] with their statuses; the others come from captured
+/// responses of real clusters and are *unverified* against the ONTAP versions the gateway
+/// targets.
 pub mod codes {
+    /// "Invalid, missing or extra field" (400), documented in the sessions pages' common table.
+    pub const INVALID_FIELD: &str = "2";
+    /// "Operation not supported" (405), documented in the sessions pages' common table.
+    pub const NOT_SUPPORTED: &str = "3";
+    /// A request body on GET, HEAD or DELETE (400), documented in the sessions pages' common
+    /// table.
+    pub const BODY_NOT_ALLOWED: &str = "262198";
     /// The account's role does not allow the request (RBAC). Unverified against a real cluster:
     /// the notes give only the status, 403.
     pub const NOT_AUTHORIZED: &str = "6";
@@ -116,6 +125,18 @@ pub mod iscsi {
     };
 }
 
+/// Error codes documented on the CIFS sessions page (`cifs-sessions.md`).
+pub mod cifs {
+    use super::Documented;
+
+    /// Instance DELETE with a session ID and connection ID 0, which the page rejects (its
+    /// wording; the page gives no HTTP status).
+    pub const CONNECTION_ID_ZERO: Documented = Documented {
+        code: "655503",
+        message: "A connection ID of 0 is not allowed when a session ID is given.",
+    };
+}
+
 /// One entry of an error body's `arguments`: a value the message was built from, so a client can
 /// show or act on it without parsing the message.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -161,7 +182,9 @@ pub enum Unexpected {
 /// 2621462.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SvmNamed<'a> {
-    /// By UUID in the URL path (GET, PATCH, DELETE, metrics): 404.
+    /// By UUID in the URL path (GET, PATCH, DELETE, metrics of an iSCSI service; GET of an
+    /// iSCSI session, whose page gives no status for the code): 404, as for a missing path
+    /// object.
     InPath(&'a str),
     /// By `svm.uuid` in a POST body: 400.
     ByUuid(&'a str),
@@ -252,6 +275,49 @@ impl ApiError {
             )
             .with_arguments(&[why]),
         }
+    }
+
+    /// 2, 400: a query-based DELETE on a collection without any field filter, which would
+    /// delete everything; the pages' general rule requires at least one. Nothing to name in
+    /// arguments.
+    pub fn filter_required() -> ApiError {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            codes::INVALID_FIELD,
+            "A DELETE on a collection needs at least one field filter in the query.",
+        )
+    }
+
+    /// 262198, 400: a body on a DELETE of one record, which takes none (documented in the
+    /// sessions pages' common table).
+    pub fn body_not_allowed() -> ApiError {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            codes::BODY_NOT_ALLOWED,
+            "A request body is not allowed on GET, HEAD and DELETE.",
+        )
+    }
+
+    /// 262198, 400: a record-based DELETE on a collection (`{"records": [...]}`). ONTAP runs it
+    /// as a job (202 and a job link); the simulator serves no jobs, so it takes no records and
+    /// says how to get the same done. Target: `records`.
+    pub fn records_not_supported() -> ApiError {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            codes::BODY_NOT_ALLOWED,
+            "Record-based DELETE runs as a job, which this simulator does not serve: delete by \
+             query instead, with the records' fields as filters.",
+        )
+        .targeting("records")
+    }
+
+    /// 655503, 400: a CIFS session DELETE naming a session with connection ID 0 (the page
+    /// documents the code, not the status; 400 is ONTAP's status for a request it refuses as
+    /// given). Argument: the session ID.
+    pub fn connection_id_zero(identifier: &str) -> ApiError {
+        ApiError::documented(StatusCode::BAD_REQUEST, cifs::CONNECTION_ID_ZERO)
+            .targeting("connection_id")
+            .with_arguments(&[identifier])
     }
 
     /// 1115127, 400: POST on a cluster without an iSCSI license.
@@ -350,16 +416,14 @@ impl ApiError {
         ApiError::documented(StatusCode::INTERNAL_SERVER_ERROR, iscsi::METRICS_FAILED)
     }
 
-    /// 405: a method the resource does not support. No ONTAP code is known for this, so none is
-    /// sent.
+    /// 3, 405: a method the resource does not support ("operation not supported", as the
+    /// sessions pages' common table documents it). Nothing to name in arguments.
     pub fn method_not_allowed(method: &http::Method) -> ApiError {
-        ApiError {
-            status: StatusCode::METHOD_NOT_ALLOWED,
-            code: None,
-            message: format!("The method \"{method}\" is not supported on this resource."),
-            target: None,
-            arguments: Vec::new(),
-        }
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            codes::NOT_SUPPORTED,
+            format!("The method \"{method}\" is not supported on this resource."),
+        )
     }
 
     /// 401: failed or missing Basic authentication; ONTAP sends a message and no code.
@@ -479,12 +543,34 @@ mod tests {
             ApiError::not_found(),
             ApiError::svm_not_specified(),
             ApiError::no_metrics(),
+            ApiError::filter_required(),
+            ApiError::body_not_allowed(),
         ] {
             assert!(
                 error.body()["error"].get("arguments").is_none(),
                 "{error:?}"
             );
         }
+    }
+
+    #[test]
+    fn connection_id_zero_is_a_400_with_the_pages_code_naming_the_session() {
+        let error = ApiError::connection_id_zero("42");
+        assert_eq!(error.status, StatusCode::BAD_REQUEST);
+        assert_eq!(error.code.as_deref(), Some("655503"));
+        assert_eq!(error.target.as_deref(), Some("connection_id"));
+        assert_eq!(
+            arguments(&error),
+            json!([{"code": "655503", "message": "42"}])
+        );
+    }
+
+    #[test]
+    fn method_not_allowed_is_a_405_with_code_3() {
+        let error = ApiError::method_not_allowed(&http::Method::PUT);
+        assert_eq!(error.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(error.code.as_deref(), Some("3"));
+        assert!(error.message.contains("PUT"), "{}", error.message);
     }
 
     #[test]

@@ -9,8 +9,12 @@
 //! that iSCSI performance data is computed from, make the performance collector miss collections or
 //! nodes stop answering (or force any sample status), start raw counters above 2^63, and make
 //! collections slow enough for `return_timeout` to cut pages short (all through [`SharedCluster`]).
-//! CIFS connections can open and close by themselves over simulated time, deterministically
-//! ([`CifsChurn`]), for clients that watch them. Besides the admin user it accepts [`Account`]s
+//! CIFS connections and their sessions can open and close by themselves over simulated time,
+//! deterministically ([`CifsChurn`]), for clients that watch them. A connection's `session_ids`
+//! are the CIFS sessions (`/api/protocols/cifs/sessions`, closed by DELETE), so the two
+//! collections always agree; iSCSI sessions (`/api/protocols/san/iscsi/sessions`) exist only
+//! while their SVM's iSCSI service is enabled. [`SimulatorConfig`] can grow the cluster to
+//! thousands of CIFS connections and iSCSI sessions. Besides the admin user it accepts [`Account`]s
 //! whose [`Role`] may forbid writes (403, as ONTAP's RBAC answers), and it counts authenticated
 //! requests by SVM and user ([`Simulator::requests_by_svm`]), so clients sharing a cluster, each
 //! with its own account, can be told apart. Tests in other languages reach the faults, the
@@ -51,12 +55,21 @@ pub use accounts::{Account, AccountExists, Role};
 pub use faults::{Fault, FaultKind, Faults};
 pub use perf::MetricStatus;
 pub use resources::churn::{CifsChurn, InvalidChurnRate};
+pub use resources::cifs_sessions::session::{
+    CifsSession, CifsSessionKey, ContinuousAvailability, SmbAuthentication, SmbEncryption,
+    SmbProtocol, VolumeRef,
+};
 pub use resources::iscsi::bodies::{ALIAS_MAX_CHARS, is_valid_alias};
 pub use resources::iscsi::service::{IscsiEvent, IscsiEventKind, IscsiService};
+pub use resources::iscsi::session::{
+    ISCSI_PORT, IgroupRef, IscsiAuthentication, IscsiConnection, IscsiInitiator, IscsiInterface,
+    IscsiSession, IscsiSessionError,
+};
 pub use resources::model::{
     CifsConnection, CifsConnectionError, Cluster, Node, NodeOutage, OntapVersion, SharedCluster,
     Svm, SvmState,
 };
+pub use resources::seed::sizing::SizingError;
 /// Re-exported so a caller can build and read [`Credentials`] without depending on `secrecy`.
 pub use secrecy::{ExposeSecret, SecretString};
 pub use time::clock::{CLOCK_START_UNIX_SECS, clock_start, parse_clock_start};
@@ -115,11 +128,24 @@ pub struct SimulatorConfig {
     /// a pinned one from a flag). The seed's iSCSI service was created on 2024-12-01, so from a
     /// start on 2025-12-01 or later every metrics interval has a full series.
     pub clock_start: SystemTime,
+    /// How many CIFS connections to serve, and so how many CIFS sessions (one to three per
+    /// connection, its `session_ids`). `None`, the default, serves the cluster's own (the seed's
+    /// 36). `Some(n)` grows the cluster given to [`Simulator::start`] to `n` with connections
+    /// generated as the seed's are, or keeps its first `n`: on [`Cluster::seed`] that is exactly
+    /// [`Cluster::seed_with_cifs_connections`]`(n)` (see [`Cluster::resize_cifs_connections`]).
+    /// For a big cluster (the gateway's `--cifs-connections`).
+    pub cifs_connections: Option<usize>,
+    /// How many iSCSI sessions to serve. `None`, the default, serves the cluster's own (the
+    /// seed's four on `svm2`). `Some(n)` grows the cluster given to [`Simulator::start`] to `n`
+    /// with sessions generated round-robin over the SVMs whose iSCSI service is enabled, or
+    /// keeps its first `n` (see [`Cluster::resize_iscsi_sessions`]). For a big cluster (the
+    /// gateway's `--iscsi-sessions`).
+    pub iscsi_sessions: Option<usize>,
 }
 
 impl Default for SimulatorConfig {
     /// Loopback, any free port, default credentials and no other accounts, plain HTTP, no admin
-    /// API, no CIFS churn, the clock starting at 2026-01-01T00:00:00Z.
+    /// API, no CIFS churn, the clock starting at 2026-01-01T00:00:00Z, the cluster's own sizes.
     fn default() -> SimulatorConfig {
         SimulatorConfig {
             listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
@@ -129,6 +155,8 @@ impl Default for SimulatorConfig {
             admin_listen: None,
             cifs_churn: CifsChurn::OFF,
             clock_start: clock_start(),
+            cifs_connections: None,
+            iscsi_sessions: None,
         }
     }
 }
@@ -148,10 +176,14 @@ pub struct Simulator {
 }
 
 impl Simulator {
-    /// Binds, starts serving `cluster`, and returns once the socket is listening, so a client can
-    /// connect immediately. Refused (`InvalidInput`) if two accounts share a user name.
+    /// Binds, starts serving `cluster` (brought to the configured sizes), and returns once the
+    /// socket is listening, so a client can connect immediately. Refused (`InvalidInput`) if two
+    /// accounts share a user name, or if the cluster cannot grow to a configured size (see
+    /// [`SizingError`]).
     pub async fn start(config: SimulatorConfig, cluster: Cluster) -> std::io::Result<Simulator> {
         let accounts = Accounts::new(config.credentials, config.accounts)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        let cluster = sized(cluster, config.cifs_connections, config.iscsi_sessions)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let tls = if config.tls {
             Some(Tls::self_signed()?)
@@ -259,10 +291,10 @@ impl Simulator {
     }
 
     /// The authenticated requests since start or the last [`Simulator::reset_stats`], by the SVM
-    /// each concerned (its `svm.name` query parameter, else `svm.uuid`, else the SVM UUID in an
-    /// iSCSI service path) and then by user name, so a test can tell which of several clients,
-    /// each with its own account, asked about which SVM. Requests about no one SVM are not
-    /// counted here.
+    /// each concerned (its `svm.name` query parameter, else `svm.uuid`, else the SVM UUID in the
+    /// path of an iSCSI service or a CIFS or iSCSI session) and then by user name, so a test can
+    /// tell which of several clients, each with its own account, asked about which SVM.
+    /// Requests about no one SVM are not counted here.
     pub fn requests_by_svm(&self) -> BTreeMap<String, BTreeMap<String, u64>> {
         self.stats.svm_requests().snapshot()
     }
@@ -308,6 +340,21 @@ impl Simulator {
         signal.await;
         self.shutdown().await;
     }
+}
+
+/// `cluster` with the CIFS connections and iSCSI sessions a configuration asks for.
+fn sized(
+    mut cluster: Cluster,
+    cifs_connections: Option<usize>,
+    iscsi_sessions: Option<usize>,
+) -> Result<Cluster, SizingError> {
+    if let Some(total) = cifs_connections {
+        cluster.resize_cifs_connections(total)?;
+    }
+    if let Some(total) = iscsi_sessions {
+        cluster.resize_iscsi_sessions(total)?;
+    }
+    Ok(cluster)
 }
 
 #[cfg(test)]

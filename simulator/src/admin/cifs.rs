@@ -4,7 +4,10 @@
 //! A connection is one flat JSON object with every field required:
 //! `{"node_uuid": "...", "svm_uuid": "...", "identifier": 1, "network_context_id": 1,
 //! "client_ip": "10.74.7.1", "client_port": 4000, "server_ip": "10.140.70.197",
-//! "session_ids": [1]}`. Its identity is the node and the identifier, unique per node.
+//! "session_ids": [1]}`. Its identity is the node and the identifier, unique per node. Its
+//! `session_ids` are its CIFS sessions: posting it starts them, served at
+//! `/api/protocols/cifs/sessions` with fields derived from their keys, and deleting it ends them.
+//! A single session is closed through the REST API's DELETE on its path.
 //!
 //! The churn reads `{"per_minute": x, "seed": n, "events": n}`: the average events per simulated
 //! minute (0: off), the seed of the generators, and how many events have been applied since the

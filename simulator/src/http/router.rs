@@ -17,7 +17,9 @@ use crate::http::auth;
 use crate::http::media::Media;
 use crate::http::stats::{self, Stats};
 use crate::http::svm_requests;
-use crate::resources::iscsi::{self, metrics as iscsi_metrics};
+use crate::query::schema::Schema;
+use crate::resources::cifs_sessions::{self, close as cifs_close};
+use crate::resources::iscsi::{self, metrics as iscsi_metrics, sessions as iscsi_sessions};
 use crate::resources::{cifs, cluster, model::SharedCluster};
 
 /// The complete application.
@@ -31,6 +33,20 @@ pub fn router(
         .route(cluster::PATH, allowing(get(cluster::get), "GET, HEAD"))
         .route(cifs::PATH, allowing(get(cifs::list), "GET, HEAD"))
         .route(
+            cifs_sessions::PATH,
+            allowing(
+                get(cifs_sessions::list).delete(cifs_close::delete_matching),
+                "GET, HEAD, DELETE",
+            ),
+        )
+        .route(
+            &instance_route(&cifs_sessions::SCHEMA),
+            allowing(
+                get(cifs_sessions::get).delete(cifs_close::delete),
+                "GET, HEAD, DELETE",
+            ),
+        )
+        .route(
             iscsi::PATH,
             allowing(get(iscsi::list).post(iscsi::create), "GET, HEAD, POST"),
         )
@@ -40,6 +56,14 @@ pub fn router(
                 get(iscsi::get).patch(iscsi::update).delete(iscsi::delete),
                 "GET, HEAD, PATCH, DELETE",
             ),
+        )
+        .route(
+            iscsi_sessions::PATH,
+            allowing(get(iscsi_sessions::list), "GET, HEAD"),
+        )
+        .route(
+            &instance_route(&iscsi_sessions::SCHEMA),
+            allowing(get(iscsi_sessions::get), "GET, HEAD"),
         )
         .route(
             iscsi_metrics::PATH,
@@ -56,6 +80,14 @@ pub fn router(
         .layer(from_fn_with_state(Arc::clone(&stats), svm_requests::record))
         .layer(from_fn_with_state(accounts, auth::authenticate))
         .layer(from_fn_with_state(stats, stats::track))
+}
+
+/// The route of one record of a keyed collection (see [`Schema::path_keys`]). Only schemas with
+/// path keys are routed so; one without is a programming error that every start reveals.
+fn instance_route(schema: &Schema) -> String {
+    schema
+        .instance_route()
+        .expect("a schema routed by its records' paths has path keys")
 }
 
 async fn not_found(headers: HeaderMap) -> Response {

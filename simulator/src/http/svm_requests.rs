@@ -14,7 +14,8 @@ use percent_encoding::percent_decode_str;
 use crate::http::auth::Requester;
 use crate::http::params;
 use crate::http::stats::Stats;
-use crate::resources::iscsi;
+use crate::query::schema::Schema;
+use crate::resources::{cifs_sessions, iscsi};
 
 /// The counts: SVM, then user name, then requests; sorted, so listings come out the same way
 /// every time.
@@ -51,11 +52,18 @@ impl SvmRequests {
     }
 }
 
+/// The collections whose records' paths name an SVM (as their `svm.uuid` path key).
+const SVM_KEYED: [&Schema; 3] = [
+    &iscsi::SCHEMA,
+    &cifs_sessions::SCHEMA,
+    &iscsi::sessions::SCHEMA,
+];
+
 /// The SVM a request concerns, as the request names it: the `svm.name` query parameter, else
-/// `svm.uuid`, else the SVM UUID in an iSCSI service path (the service itself, or its metrics).
-/// A filter that matches several SVMs (`vs1|vs2`) is counted under its text as given. `None`
-/// for a request about no one SVM (`/api/cluster`, an unfiltered collection); an SVM named only
-/// in a request body is not looked for.
+/// `svm.uuid`, else the SVM UUID in the path of a record that names one (an iSCSI service, or its
+/// metrics; a CIFS or iSCSI session). A filter that matches several SVMs (`vs1|vs2`) is counted
+/// under its text as given. `None` for a request about no one SVM (`/api/cluster`, an
+/// unfiltered collection); an SVM named only in a request body is not looked for.
 pub fn svm_of(uri: &Uri) -> Option<String> {
     let query = params::decode(uri.query());
     for name in ["svm.name", "svm.uuid"] {
@@ -63,9 +71,12 @@ pub fn svm_of(uri: &Uri) -> Option<String> {
             return Some(value.clone());
         }
     }
-    let rest = uri.path().strip_prefix(iscsi::PATH)?.strip_prefix('/')?;
-    let segment = rest.split('/').next().filter(|s| !s.is_empty())?;
-    Some(percent_decode_str(segment).decode_utf8_lossy().into_owned())
+    SVM_KEYED.iter().find_map(|schema| {
+        let position = schema.path_keys.iter().position(|key| *key == "svm.uuid")?;
+        let rest = uri.path().strip_prefix(schema.path)?.strip_prefix('/')?;
+        let segment = rest.split('/').nth(position).filter(|s| !s.is_empty())?;
+        Some(percent_decode_str(segment).decode_utf8_lossy().into_owned())
+    })
 }
 
 /// Counts the request under its SVM and requester. It runs after authentication, so only
@@ -127,6 +138,17 @@ mod tests {
         ] {
             assert_eq!(svm(target), Some("u-1".to_owned()), "{target}");
         }
+    }
+
+    #[test]
+    fn a_session_path_names_its_svm() {
+        for target in [
+            "/api/protocols/cifs/sessions/n-1/u-1/9876543210987654321/7",
+            "/api/protocols/san/iscsi/sessions/u-1/lif_a/12",
+        ] {
+            assert_eq!(svm(target), Some("u-1".to_owned()), "{target}");
+        }
+        assert_eq!(svm("/api/protocols/cifs/sessions/n-1"), None);
     }
 
     #[test]

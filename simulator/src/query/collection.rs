@@ -14,17 +14,19 @@ use crate::errors::{ApiError, Unexpected};
 use crate::http::media::Media;
 use crate::http::params;
 use crate::query::fields::{self, Selection};
-use crate::query::filter::{self, Filter};
+use crate::query::filter::Filters;
 use crate::query::order::{self, Order, START_PREFIX, SortKey};
-use crate::query::schema::{FieldSpec, Schema, values_at};
+use crate::query::schema::{LinkSpec, Schema};
 
 const MAX_RECORDS: &str = "max_records";
-const RETURN_TIMEOUT: &str = "return_timeout";
-const RETURN_RECORDS: &str = "return_records";
+/// The parameter name, also the error target.
+pub const RETURN_TIMEOUT: &str = "return_timeout";
+/// The parameter name, also the error target.
+pub const RETURN_RECORDS: &str = "return_records";
 /// Documented bounds of `return_timeout`, in seconds.
 const RETURN_TIMEOUT_MAX: u64 = 120;
 /// Documented default of `return_timeout`.
-const RETURN_TIMEOUT_DEFAULT: Duration = Duration::from_secs(15);
+pub const RETURN_TIMEOUT_DEFAULT: Duration = Duration::from_secs(15);
 
 /// Answers a collection GET end to end, so an endpoint is just a schema plus its records. The
 /// query is validated before `records` runs, so a bad request never touches cluster state.
@@ -66,7 +68,7 @@ pub fn get_with(
 /// A validated collection GET.
 #[derive(Debug)]
 pub struct CollectionRequest {
-    filters: Vec<(&'static FieldSpec, Filter)>,
+    filters: Filters,
     selection: Selection,
     order: Order,
     start: Option<SortKey>,
@@ -86,7 +88,7 @@ impl CollectionRequest {
         schema: &Schema,
         pairs: &[(String, String)],
     ) -> Result<CollectionRequest, ApiError> {
-        let mut filters = Vec::new();
+        let mut filters = Filters::default();
         let mut field_values = Vec::new();
         let mut order_values = Vec::new();
         let mut start = Vec::new();
@@ -107,13 +109,9 @@ impl CollectionRequest {
                         start.push((path.to_owned(), value.clone()));
                         continue;
                     }
-                    let Some(field) = schema.field(name) else {
+                    if !filters.add(schema, name, value)? {
                         return Err(ApiError::unexpected_argument(name, Unexpected::Unknown));
-                    };
-                    let filter = Filter::parse(value, field.ty)
-                        .and_then(|filter| within_length(field, value).map(|()| filter))
-                        .map_err(|why| ApiError::invalid_value(name.as_str(), value, &why))?;
-                    filters.push((field, filter));
+                    }
                 }
             }
             carried.push((name.clone(), value.clone()));
@@ -148,11 +146,7 @@ impl CollectionRequest {
 
     /// How many records iterating can gather before `return_timeout` runs out.
     fn gathered_in_time(&self) -> usize {
-        if self.record_cost.is_zero() {
-            return usize::MAX;
-        }
-        let fit = self.return_timeout.as_nanos() / self.record_cost.as_nanos();
-        usize::try_from(fit).unwrap_or(usize::MAX).max(1)
+        fitting_in(self.return_timeout, self.record_cost)
     }
 
     /// Answers the request over `records` (each rendered with every field, expensive included).
@@ -211,9 +205,7 @@ impl CollectionRequest {
     }
 
     fn matches(&self, record: &Value) -> bool {
-        self.filters
-            .iter()
-            .all(|(field, filter)| filter.matches(&values_at(record, field.path)))
+        self.filters.matches(record)
     }
 
     fn next_href(&self, path: &str, last: &SortKey) -> String {
@@ -223,48 +215,75 @@ impl CollectionRequest {
     }
 }
 
+/// How many records iterating at `cost` each gathers before `timeout` runs out: all when it
+/// costs nothing, else at least one, so a caller always makes progress.
+pub fn fitting_in(timeout: Duration, cost: Duration) -> usize {
+    if cost.is_zero() {
+        return usize::MAX;
+    }
+    let fit = timeout.as_nanos() / cost.as_nanos();
+    usize::try_from(fit).unwrap_or(usize::MAX).max(1)
+}
+
 /// One record cut down to `selection`, with the schema's HAL links on the objects that remain
-/// (for HAL clients only).
+/// and the record's own link when it has a path (for HAL clients only).
 pub fn render(schema: &Schema, selection: &Selection, record: &Value, media: Media) -> Value {
     let mut projected = selection.project(record);
     if media.hal() {
+        if let (Some(href), Value::Object(target)) = (schema.instance_href(record), &mut projected)
+        {
+            target.insert("_links".to_owned(), self_link(href));
+        }
         for link in schema.links {
-            let Some(href) = (link.href)(record) else {
-                continue;
-            };
-            if let Some(Value::Object(target)) = object_at_mut(&mut projected, link.object) {
-                target.insert("_links".to_owned(), json!({ "self": { "href": href } }));
-            }
+            let path: Vec<&str> = link.object.split('.').filter(|s| !s.is_empty()).collect();
+            insert_link(link, record, record, &mut projected, &path);
         }
     }
     projected
 }
 
+fn self_link(href: String) -> Value {
+    json!({ "self": { "href": href } })
+}
+
+/// Walks `path` through `original` and `projected` in step, looking through arrays element by
+/// element (a projection keeps every element, in order), and links each object it reaches that
+/// the projection kept.
+fn insert_link(
+    link: &LinkSpec,
+    record: &Value,
+    original: &Value,
+    projected: &mut Value,
+    path: &[&str],
+) {
+    match (original, projected) {
+        (Value::Array(originals), Value::Array(projections)) => {
+            for (original, projected) in originals.iter().zip(projections) {
+                insert_link(link, record, original, projected, path);
+            }
+        }
+        (_, Value::Object(target)) if path.is_empty() => {
+            if let Some(href) = (link.href)(record, original) {
+                target.insert("_links".to_owned(), self_link(href));
+            }
+        }
+        (Value::Object(originals), Value::Object(projections)) => {
+            let (Some(key), rest) = (path.first(), path.get(1..).unwrap_or_default()) else {
+                return;
+            };
+            if let (Some(original), Some(projected)) =
+                (originals.get(*key), projections.get_mut(*key))
+            {
+                insert_link(link, record, original, projected, rest);
+            }
+        }
+        _ => {}
+    }
+}
+
 fn insert_links(body: &mut Map<String, Value>, links: Map<String, Value>) {
     if !links.is_empty() {
         body.insert("_links".to_owned(), Value::Object(links));
-    }
-}
-
-fn object_at_mut<'v>(value: &'v mut Value, path: &str) -> Option<&'v mut Value> {
-    if path.is_empty() {
-        return Some(value);
-    }
-    path.split('.').try_fold(value, |v, key| v.get_mut(key))
-}
-
-/// Every operand of a filter on a length-bounded field is within the bounds.
-fn within_length(field: &FieldSpec, expression: &str) -> Result<(), String> {
-    let Some((min, max)) = field.length else {
-        return Ok(());
-    };
-    if filter::operands(expression).all(|operand| (min..=max).contains(&operand.chars().count())) {
-        Ok(())
-    } else {
-        Err(format!(
-            "a value of {} has {min} to {max} characters",
-            field.path
-        ))
     }
 }
 
@@ -279,7 +298,8 @@ fn parse_max_records(value: &str) -> Result<usize, ApiError> {
     }
 }
 
-fn parse_return_timeout(value: &str) -> Result<Duration, ApiError> {
+/// Reads `return_timeout`: whole seconds from 0 to 120.
+pub fn parse_return_timeout(value: &str) -> Result<Duration, ApiError> {
     match value.parse::<u64>() {
         Ok(n) if n <= RETURN_TIMEOUT_MAX => Ok(Duration::from_secs(n)),
         _ => Err(ApiError::invalid_value(
@@ -290,7 +310,8 @@ fn parse_return_timeout(value: &str) -> Result<Duration, ApiError> {
     }
 }
 
-fn parse_bool(name: &str, value: &str) -> Result<bool, ApiError> {
+/// Reads a boolean parameter: `true` or `false`, as ONTAP writes them.
+pub fn parse_bool(name: &str, value: &str) -> Result<bool, ApiError> {
     match value {
         "true" => Ok(true),
         "false" => Ok(false),
@@ -305,7 +326,7 @@ fn parse_bool(name: &str, value: &str) -> Result<bool, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::schema::{FieldType, LinkSpec};
+    use crate::query::schema::{FieldSpec, FieldType};
 
     const FIELDS: &[FieldSpec] = &[
         FieldSpec::new("node.uuid", FieldType::String),
@@ -314,10 +335,15 @@ mod tests {
         FieldSpec::new("sessions.identifier", FieldType::Integer).repeated(),
     ];
 
-    fn node_href(record: &Value) -> Option<String> {
+    fn node_href(_: &Value, node: &Value) -> Option<String> {
+        Some(format!("/api/nodes/{}", node.get("uuid")?.as_str()?))
+    }
+
+    fn session_href(record: &Value, session: &Value) -> Option<String> {
         Some(format!(
-            "/api/nodes/{}",
-            record.get("node")?.get("uuid")?.as_str()?
+            "/api/nodes/{}/sessions/{}",
+            record.get("node")?.get("uuid")?.as_str()?,
+            session.get("identifier")?
         ))
     }
 
@@ -329,10 +355,17 @@ mod tests {
         identity: &["node.uuid", "identifier"],
         default_order: &[],
         parameters: &["colour"],
-        links: &[LinkSpec {
-            object: "node",
-            href: node_href,
-        }],
+        links: &[
+            LinkSpec {
+                object: "node",
+                href: node_href,
+            },
+            LinkSpec {
+                object: "sessions",
+                href: session_href,
+            },
+        ],
+        path_keys: &[],
     };
 
     fn records() -> Vec<Value> {
@@ -606,6 +639,32 @@ mod tests {
             body["records"][0]["node"]["_links"]["self"]["href"],
             "/api/nodes/n1"
         );
+    }
+
+    #[test]
+    fn hal_links_each_element_of_an_array_from_the_element_and_the_record() {
+        let body = get("max_records=1&fields=sessions").expect("ok");
+        assert_eq!(
+            body["records"][0]["sessions"][0]["_links"]["self"]["href"],
+            "/api/nodes/n1/sessions/101"
+        );
+    }
+
+    #[test]
+    fn hal_adds_the_records_own_link_when_it_has_a_path() {
+        let schema = Schema {
+            path_keys: &["node.uuid", "identifier"],
+            ..SCHEMA
+        };
+        let pairs = params::decode(Some("max_records=1"));
+        let request = CollectionRequest::parse(&schema, &pairs).expect("valid");
+        let body = request.respond(&schema, records(), "/api/things", Media::Hal);
+        assert_eq!(
+            body["records"][0]["_links"]["self"]["href"],
+            "/api/things/n1/1"
+        );
+        let plain = request.respond(&schema, records(), "/api/things", Media::Json);
+        assert!(plain["records"][0].get("_links").is_none());
     }
 
     #[test]

@@ -146,6 +146,7 @@ mod tests {
         default_order: &[],
         parameters: &[],
         links: &[],
+        path_keys: &[],
     };
 
     fn record() -> Value {

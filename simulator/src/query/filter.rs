@@ -1,16 +1,20 @@
 //! ONTAP query expressions: the value of a `<field>=<expression>` filter.
 //!
-//! `a|b` alternatives, `!x` negation, `<`, `>`, `<=`, `>=` comparisons, `*` greedy wildcards,
-//! `null` / `!null`, otherwise equality. Integer fields compare as integers (i128, so every u64
-//! is exact), strings lexically and case-sensitively, booleans by equality only, timestamps as
+//! `a|b` alternatives, `!x` negation, `<`, `>`, `<=`, `>=` comparisons, `a..b` inclusive ranges,
+//! `*` greedy wildcards, `null` / `!null`, otherwise equality. Integer fields compare as integers
+//! (i128, so every u64 is exact), strings lexically and case-sensitively (enums too, so their
+//! comparisons are alphabetical, as the pages say), booleans by equality only, timestamps as
 //! instants (operands in ONTAP's form or RFC 3339), ISO 8601 durations as lengths of time.
+//!
+//! [`Filters`] holds a request's filters, each checked against its field's declared limits.
 
 use std::cmp::Ordering;
 
 use jiff::SignedDuration;
 use serde_json::Value;
 
-use crate::query::schema::FieldType;
+use crate::errors::ApiError;
+use crate::query::schema::{FieldSpec, FieldType, Schema, values_at};
 use crate::time;
 
 /// A parsed filter: matches a record when any alternative matches any of the field's values.
@@ -29,6 +33,8 @@ struct Term {
 enum Test {
     Null,
     Compare(Op, Operand),
+    /// Inclusive at both ends.
+    Range(Operand, Operand),
     Wildcard(Vec<String>),
 }
 
@@ -78,13 +84,29 @@ impl Filter {
 }
 
 /// The operands of an expression: each alternative without its `!` and comparison operator,
-/// leaving out the `null` keyword, which names no value.
+/// both ends of a range, leaving out the `null` keyword, which names no value.
 pub fn operands(expression: &str) -> impl Iterator<Item = &str> {
-    expression.split('|').filter_map(|alternative| {
+    expression.split('|').flat_map(|alternative| {
         let rest = alternative.strip_prefix('!').unwrap_or(alternative);
         let (op, operand) = split_operator(rest);
-        (op != Op::Eq || operand != "null").then_some(operand)
+        let named = op != Op::Eq || operand != "null";
+        let values = match range_ends(op, operand) {
+            Some((low, high)) => vec![low, high],
+            None => vec![operand],
+        };
+        values.into_iter().filter(move |_| named)
     })
+}
+
+/// The ends of `low..high`: only for a plain operand (no comparison operator, no wildcard) with
+/// something on both sides, so a value that merely contains `..` elsewhere is not a range.
+fn range_ends(op: Op, operand: &str) -> Option<(&str, &str)> {
+    if op != Op::Eq || operand.contains('*') {
+        return None;
+    }
+    operand
+        .split_once("..")
+        .filter(|(low, high)| !low.is_empty() && !high.is_empty())
 }
 
 fn parse_term(text: &str, ty: FieldType) -> Result<Term, String> {
@@ -106,32 +128,42 @@ fn parse_term(text: &str, ty: FieldType) -> Result<Term, String> {
             test: Test::Wildcard(parts),
         });
     }
-    let operand = match ty {
+    if let Some((low, high)) = range_ends(op, operand) {
+        if ty == FieldType::Boolean {
+            return Err("a boolean field cannot be given a range".to_owned());
+        }
+        return Ok(Term {
+            negated,
+            test: Test::Range(parse_operand(low, ty)?, parse_operand(high, ty)?),
+        });
+    }
+    if ty == FieldType::Boolean && op != Op::Eq {
+        return Err("a boolean field cannot be compared with <, >, <= or >=".to_owned());
+    }
+    Ok(Term {
+        negated,
+        test: Test::Compare(op, parse_operand(operand, ty)?),
+    })
+}
+
+fn parse_operand(operand: &str, ty: FieldType) -> Result<Operand, String> {
+    Ok(match ty {
         FieldType::Integer => operand
             .parse::<i128>()
             .map(Operand::Int)
             .map_err(|_| format!("\"{operand}\" is not an integer"))?,
         FieldType::String => Operand::Str(operand.to_owned()),
-        FieldType::Boolean => {
-            if op != Op::Eq {
-                return Err("a boolean field cannot be compared with <, >, <= or >=".to_owned());
-            }
-            match operand {
-                "true" => Operand::Bool(true),
-                "false" => Operand::Bool(false),
-                _ => return Err(format!("\"{operand}\" is not true or false")),
-            }
-        }
+        FieldType::Boolean => match operand {
+            "true" => Operand::Bool(true),
+            "false" => Operand::Bool(false),
+            _ => return Err(format!("\"{operand}\" is not true or false")),
+        },
         FieldType::DateTime => time::parse_timestamp(operand)
             .map(Operand::Time)
             .ok_or_else(|| format!("\"{operand}\" is not a timestamp"))?,
         FieldType::Duration => time::parse_duration(operand)
             .map(Operand::Duration)
             .ok_or_else(|| format!("\"{operand}\" is not an ISO 8601 duration"))?,
-    };
-    Ok(Term {
-        negated,
-        test: Test::Compare(op, operand),
     })
 }
 
@@ -153,6 +185,10 @@ impl Test {
             }
             Test::Compare(op, operand) => {
                 compare(value, operand).is_some_and(|ordering| op.accepts(ordering))
+            }
+            Test::Range(low, high) => {
+                compare(value, low).is_some_and(Ordering::is_ge)
+                    && compare(value, high).is_some_and(Ordering::is_le)
             }
         }
     }
@@ -230,6 +266,75 @@ fn wildcard_match(parts: &[String], text: &str) -> bool {
         }
     }
     true
+}
+
+/// A request's filters, each on a field of the collection; a record matches when it matches
+/// every one (several on the same field all apply).
+#[derive(Clone, Debug, Default)]
+pub struct Filters {
+    filters: Vec<(&'static FieldSpec, Filter)>,
+}
+
+impl Filters {
+    /// Adds `name=expression` when `name` is one of `schema`'s fields: `Ok(false)` when it is
+    /// not (the caller knows what else the name may be), an invalid value of the field (400)
+    /// when the expression does not parse for the field's type or an operand is outside the
+    /// field's declared length, bounds or enum values.
+    pub fn add(&mut self, schema: &Schema, name: &str, expression: &str) -> Result<bool, ApiError> {
+        let Some(field) = schema.field(name) else {
+            return Ok(false);
+        };
+        let filter = Filter::parse(expression, field.ty)
+            .and_then(|filter| within_limits(field, expression).map(|()| filter))
+            .map_err(|why| ApiError::invalid_value(name, expression, &why))?;
+        self.filters.push((field, filter));
+        Ok(true)
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.filters.is_empty()
+    }
+
+    /// Whether `record` (rendered with every field) matches every filter.
+    pub fn matches(&self, record: &Value) -> bool {
+        self.filters
+            .iter()
+            .all(|(field, filter)| filter.matches(&values_at(record, field.path)))
+    }
+}
+
+/// Every operand of a filter on the field keeps within the field's declared limits; wildcard
+/// patterns are not values, so only their length is checked.
+fn within_limits(field: &FieldSpec, expression: &str) -> Result<(), String> {
+    for operand in operands(expression) {
+        if let Some((min, max)) = field.length
+            && !(min..=max).contains(&operand.chars().count())
+        {
+            return Err(format!(
+                "a value of {} has {min} to {max} characters",
+                field.path
+            ));
+        }
+        if operand.contains('*') {
+            continue;
+        }
+        if let (Some((min, max)), Ok(number)) = (field.bounds, operand.parse::<i128>())
+            && !(min..=max).contains(&number)
+        {
+            return Err(format!("a value of {} is from {min} to {max}", field.path));
+        }
+        if let Some(values) = field.values
+            && !values.contains(&operand)
+        {
+            return Err(format!(
+                "a value of {} is one of {}",
+                field.path,
+                values.join(", ")
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -395,6 +500,76 @@ mod tests {
     fn operands_are_the_alternatives_without_operators_or_null() {
         let found: Vec<&str> = operands("a|!b|<=c|>d*|null|!null|").collect();
         assert_eq!(found, ["a", "b", "c", "d*", ""]);
+    }
+
+    #[test]
+    fn a_range_includes_both_ends() {
+        assert!(matches("10..20", FieldType::Integer, json!(10)));
+        assert!(matches("10..20", FieldType::Integer, json!(20)));
+        assert!(!matches("10..20", FieldType::Integer, json!(21)));
+        assert!(matches("!10..20", FieldType::Integer, json!(9)));
+        assert!(matches("b..d", FieldType::String, json!("c")));
+        assert!(matches("PT1M..PT1H", FieldType::Duration, json!("PT30M")));
+        assert!(Filter::parse("true..false", FieldType::Boolean).is_err());
+        assert!(Filter::parse("1..x", FieldType::Integer).is_err());
+    }
+
+    #[test]
+    fn a_range_of_u64_identifiers_is_exact() {
+        let id = json!(9_876_543_210_987_654_321_u64);
+        assert!(matches(
+            "9876543210987654321..9876543210987654322",
+            FieldType::Integer,
+            id.clone()
+        ));
+        assert!(!matches(
+            "9876543210987654322..18446744073709551615",
+            FieldType::Integer,
+            id
+        ));
+    }
+
+    #[test]
+    fn dots_without_two_ends_are_no_range() {
+        assert!(matches("a..", FieldType::String, json!("a..")));
+        assert!(matches("10.*", FieldType::String, json!("10..1")));
+        let found: Vec<&str> = operands("1..5|!7..9|x..").collect();
+        assert_eq!(found, ["1", "5", "7", "9", "x.."]);
+    }
+
+    #[test]
+    fn operands_outside_declared_values_or_bounds_are_refused() {
+        const SCHEMA: Schema = Schema {
+            path: "/x",
+            fields: &[
+                FieldSpec::new("kind", FieldType::String).one_of(&["chap", "none"]),
+                FieldSpec::new("port", FieldType::Integer).bounds(1, 65536),
+            ],
+            key_fields: &[],
+            default_fields: &[],
+            identity: &[],
+            default_order: &[],
+            parameters: &[],
+            links: &[],
+            path_keys: &[],
+        };
+        let mut filters = Filters::default();
+        for accepted in [("kind", "chap|!none"), ("kind", "c*"), ("port", "1..65536")] {
+            assert!(filters.add(&SCHEMA, accepted.0, accepted.1).expect("valid"));
+        }
+        for refused in [
+            ("kind", "CHAP"),
+            ("kind", "chap|deny"),
+            ("port", "0"),
+            ("port", "<65537"),
+        ] {
+            let error = filters
+                .add(&SCHEMA, refused.0, refused.1)
+                .expect_err("refused");
+            assert_eq!(error.code.as_deref(), Some("262197"), "{refused:?}");
+            assert_eq!(error.target.as_deref(), Some(refused.0), "{refused:?}");
+        }
+        assert!(!filters.add(&SCHEMA, "colour", "red").expect("not a field"));
     }
 
     #[test]

@@ -268,6 +268,7 @@ mod tests {
         default_order: &[],
         parameters: &[],
         links: &[],
+        path_keys: &[],
     };
 
     fn order(values: &[&str]) -> Result<Order, ApiError> {
@@ -405,6 +406,7 @@ mod tests {
         default_order: &[],
         parameters: &[],
         links: &[],
+        path_keys: &[],
     };
 
     #[test]
@@ -484,6 +486,7 @@ mod tests {
         default_order: &["timestamp desc"],
         parameters: &[],
         links: &[],
+        path_keys: &[],
     };
 
     #[test]

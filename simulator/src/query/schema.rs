@@ -1,10 +1,15 @@
-//! Declarative description of a collection endpoint.
+//! Declarative description of a collection endpoint and of its records' own paths.
 //!
 //! The collection engine knows nothing about CIFS or iSCSI: an endpoint declares its fields, its
-//! key fields and its links here, renders its records as JSON, and gets ONTAP's filters, `fields`,
-//! `order_by` and paging for free.
+//! key fields, its links and the key fields its instance path names here, renders its records as
+//! JSON, and gets ONTAP's filters, `fields`, `order_by`, paging, instance GET (see
+//! [`crate::query::key`]) and HAL self links for free. A new read-only resource is a [`Schema`]
+//! plus the model logic that renders its records and finds one by its key.
 
+use percent_encoding::utf8_percent_encode;
 use serde_json::Value;
+
+use crate::http::params::COMPONENT;
 
 /// How a field's values compare and how query operands for it parse.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +44,12 @@ pub struct FieldSpec {
     /// The documented minLength and maxLength of the field's values, in characters; each operand
     /// of a filter on the field must keep within them.
     pub length: Option<(usize, usize)>,
+    /// The documented minimum and maximum of an integer field; each operand of a filter on the
+    /// field must keep within them.
+    pub bounds: Option<(i128, i128)>,
+    /// The documented enum values of a string field: each operand of a filter on the field that
+    /// is not a wildcard pattern must be one of them (case-sensitive, as the pages' clients check).
+    pub values: Option<&'static [&'static str]>,
 }
 
 impl FieldSpec {
@@ -50,6 +61,24 @@ impl FieldSpec {
             repeated: false,
             expensive: false,
             length: None,
+            bounds: None,
+            values: None,
+        }
+    }
+
+    /// Bounds the field's integer values (see [`FieldSpec::bounds`]).
+    pub const fn bounds(self, min: i128, max: i128) -> FieldSpec {
+        FieldSpec {
+            bounds: Some((min, max)),
+            ..self
+        }
+    }
+
+    /// Declares the field's enum values (see [`FieldSpec::values`]).
+    pub const fn one_of(self, values: &'static [&'static str]) -> FieldSpec {
+        FieldSpec {
+            values: Some(values),
+            ..self
         }
     }
 
@@ -78,16 +107,19 @@ impl FieldSpec {
     }
 }
 
-/// A HAL `self` link on an object inside each record (or on the record itself).
+/// A HAL `self` link on an object inside each record (or on the record itself). A record's own
+/// link comes from [`Schema::path_keys`] instead, when it has a path of its own.
 #[derive(Clone, Copy, Debug)]
 pub struct LinkSpec {
     /// Dotted path of the object that gets `_links.self` (`""` = the record itself); the link
-    /// is added only when the response carries that object.
+    /// is added only when the response carries that object. A path through arrays
+    /// (`volumes`, `connections.interface`) links each element.
     pub object: &'static str,
-    /// Builds the href from the full (unprojected) record, since a link may need values from
-    /// outside its object (a record's metrics link needs the record's SVM); `None` when it
-    /// cannot be linked.
-    pub href: fn(&Value) -> Option<String>,
+    /// Builds the href from the full (unprojected) record and the (unprojected) object linked,
+    /// one element at a time inside arrays: a link may need values from outside its object (a
+    /// record's metrics link needs the record's SVM), or from its own element (a volume's UUID).
+    /// `None` when it cannot be linked.
+    pub href: fn(&Value, &Value) -> Option<String>,
 }
 
 /// `_links.self` on a nested node reference; every node-scoped record has one.
@@ -102,18 +134,15 @@ pub const SVM_LINK: LinkSpec = LinkSpec {
     href: svm_href,
 };
 
-fn node_href(record: &Value) -> Option<String> {
+fn node_href(_: &Value, node: &Value) -> Option<String> {
     Some(format!(
         "/api/cluster/nodes/{}",
-        record.get("node")?.get("uuid")?.as_str()?
+        node.get("uuid")?.as_str()?
     ))
 }
 
-fn svm_href(record: &Value) -> Option<String> {
-    Some(format!(
-        "/api/svm/svms/{}",
-        record.get("svm")?.get("uuid")?.as_str()?
-    ))
+fn svm_href(_: &Value, svm: &Value) -> Option<String> {
+    Some(format!("/api/svm/svms/{}", svm.get("uuid")?.as_str()?))
 }
 
 /// Everything the engine needs to know about one collection.
@@ -139,6 +168,12 @@ pub struct Schema {
     pub parameters: &'static [&'static str],
     /// HAL links on nested objects.
     pub links: &'static [LinkSpec],
+    /// The key fields the path of one record names after [`Schema::path`], in the path's order
+    /// (`{node.uuid}/{svm.uuid}/{identifier}/{connection_id}`); empty when records have no path
+    /// of their own. Each segment is percent-decoded and read as its field's [`FieldType`]
+    /// (integers exactly, whatever their width), and the same fields, encoded, make each
+    /// record's `_links.self`.
+    pub path_keys: &'static [&'static str],
 }
 
 impl Schema {
@@ -153,6 +188,38 @@ impl Schema {
             f.path == path
                 || (f.path.starts_with(path) && f.path.as_bytes().get(path.len()) == Some(&b'.'))
         })
+    }
+
+    /// The route of one record for the router: the collection path followed by one parameter
+    /// per path key. `None` when records have no path of their own.
+    pub fn instance_route(&self) -> Option<String> {
+        if self.path_keys.is_empty() {
+            return None;
+        }
+        let segments: String = (0..self.path_keys.len())
+            .map(|i| format!("/{{key{i}}}"))
+            .collect();
+        Some(format!("{}{segments}", self.path))
+    }
+
+    /// The path of `record` (a full, unprojected record): the collection path followed by each
+    /// path key's value, percent-encoded. `None` when records have no path of their own or the
+    /// record lacks a key.
+    pub fn instance_href(&self, record: &Value) -> Option<String> {
+        if self.path_keys.is_empty() {
+            return None;
+        }
+        let mut href = self.path.to_owned();
+        for path in self.path_keys {
+            let text = match values_at(record, path).first()? {
+                Value::String(text) => text.clone(),
+                Value::Number(number) => number.to_string(),
+                _ => return None,
+            };
+            href.push('/');
+            href.extend(utf8_percent_encode(&text, COMPONENT));
+        }
+        Some(href)
     }
 }
 
@@ -212,7 +279,38 @@ mod tests {
         default_order: &[],
         parameters: &[],
         links: &[],
+        path_keys: &[],
     };
+
+    const KEYED: Schema = Schema {
+        path: "/api/things",
+        fields: &[
+            FieldSpec::new("node.uuid", FieldType::String),
+            FieldSpec::new("identifier", FieldType::Integer),
+        ],
+        path_keys: &["node.uuid", "identifier"],
+        ..SCHEMA
+    };
+
+    #[test]
+    fn instance_route_has_a_parameter_per_path_key() {
+        assert_eq!(
+            KEYED.instance_route().as_deref(),
+            Some("/api/things/{key0}/{key1}")
+        );
+        assert_eq!(SCHEMA.instance_route(), None);
+    }
+
+    #[test]
+    fn instance_href_encodes_each_key_and_keeps_u64_exact() {
+        let record =
+            json!({"node": {"uuid": "a b/c"}, "identifier": 9_876_543_210_987_654_321_u64});
+        assert_eq!(
+            KEYED.instance_href(&record).as_deref(),
+            Some("/api/things/a%20b%2Fc/9876543210987654321")
+        );
+        assert_eq!(KEYED.instance_href(&json!({"identifier": 1})), None);
+    }
 
     #[test]
     fn fields_under_an_object_stops_at_dot_boundaries() {

@@ -1,4 +1,9 @@
-//! CIFS connections that open and close by themselves, as on a cluster with clients.
+//! CIFS connections and sessions that open and close by themselves, as on a cluster with
+//! clients. A connection's `session_ids` are the CIFS sessions, so every event shows in both
+//! collections at once: opening a connection starts its sessions, closing one ends them, and a
+//! session event starts or ends one session of a connection (never its last, so a connection
+//! never stays open without one). A watcher of connections and a watcher of sessions see the
+//! same changes.
 //!
 //! Churn is a function of the simulated clock, not of real time or of when anyone looks: events
 //! happen at the instants of a Poisson process drawn from a seeded generator, counted from when

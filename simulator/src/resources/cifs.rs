@@ -45,6 +45,7 @@ pub const SCHEMA: Schema = Schema {
     default_order: &[],
     parameters: &[],
     links: &[NODE_LINK, SVM_LINK],
+    path_keys: &[],
 };
 
 /// Lists the connections.

@@ -41,9 +41,10 @@ pub const SCHEMA: Schema = Schema {
     default_order: &[],
     parameters: &[],
     links: &[SELF_LINK],
+    path_keys: &[],
 };
 
-fn self_href(_: &Value) -> Option<String> {
+fn self_href(_: &Value, _: &Value) -> Option<String> {
     Some(PATH.to_owned())
 }
 

@@ -10,6 +10,7 @@ use crate::perf::MetricStatus;
 use crate::perf::{COLLECTION_SECS, ceil_to};
 use crate::resources::churn::{Churner, CifsChurn};
 use crate::resources::iscsi::service::IscsiService;
+use crate::resources::iscsi::session::IscsiSession;
 use crate::time::clock::{Clock, clock_start, from_unix_secs, unix_secs};
 
 /// Everything the simulator serves. Tests mutate it through [`SharedCluster`] while the
@@ -26,10 +27,14 @@ pub struct Cluster {
     pub nodes: Vec<Node>,
     /// Storage VMs.
     pub svms: Vec<Svm>,
-    /// Established CIFS connections.
+    /// Established CIFS connections. Their `session_ids` are the cluster's CIFS sessions (see
+    /// [`crate::CifsSession`]).
     pub cifs_connections: Vec<CifsConnection>,
     /// iSCSI services, at most one per SVM.
     pub iscsi_services: Vec<IscsiService>,
+    /// iSCSI sessions; only those of SVMs with an enabled service are served (see
+    /// [`crate::IscsiSession`]).
+    pub iscsi_sessions: Vec<IscsiSession>,
     /// Whether the cluster holds an iSCSI license (creating a service needs one).
     pub iscsi_licensed: bool,
     /// Whether the cluster is an ASA r2 system, where services cannot be created or deleted.
@@ -54,6 +59,7 @@ impl Default for Cluster {
             svms: Vec::new(),
             cifs_connections: Vec::new(),
             iscsi_services: Vec::new(),
+            iscsi_sessions: Vec::new(),
             iscsi_licensed: true,
             asa_r2: false,
             metrics_failure: false,
@@ -174,7 +180,9 @@ pub struct CifsConnection {
     pub client_port: u32,
     /// Address of the SVM's LIF the client connected to.
     pub server_ip: String,
-    /// SMB session identifiers on this connection.
+    /// SMB session identifiers on this connection: the cluster's CIFS sessions are exactly these,
+    /// each with fields derived from its key (see [`crate::CifsSession`]), so adding or removing
+    /// one here starts or ends that session.
     pub session_ids: Vec<u64>,
 }
 
@@ -222,7 +230,8 @@ impl Cluster {
     }
 }
 
-fn reference(uuid: &str, name: Option<&str>) -> Value {
+/// A node or SVM reference: its UUID, and its name when the cluster knows it.
+pub(crate) fn reference(uuid: &str, name: Option<&str>) -> Value {
     match name {
         Some(name) => json!({ "name": name, "uuid": uuid }),
         None => json!({ "uuid": uuid }),
@@ -254,6 +263,8 @@ pub enum CifsConnectionError {
 pub struct SharedCluster {
     inner: Arc<Mutex<Served>>,
     clock: Arc<Clock>,
+    /// Where the clock started, which CIFS session durations count from.
+    clock_start: SystemTime,
     iteration_costs: Arc<Mutex<IterationCosts>>,
 }
 
@@ -309,8 +320,17 @@ impl SharedCluster {
                 churn: Churner::new(churn, clock_start),
             })),
             clock: Arc::new(Clock::starting_at(clock_start)),
+            clock_start,
             iteration_costs: Arc::default(),
         }
+    }
+
+    /// How far the simulated clock is past where it started (zero while before it): CIFS
+    /// sessions have existed that much longer than they had then.
+    pub(crate) fn since_clock_start(&self) -> Duration {
+        self.now()
+            .duration_since(self.clock_start)
+            .unwrap_or(Duration::ZERO)
     }
 
     /// The simulated time now, which performance data and CIFS churn are computed for.
@@ -397,15 +417,11 @@ impl SharedCluster {
     }
 
     /// Enables or disables an SVM's iSCSI service now, as a PATCH would (counters stop growing
-    /// while it is disabled). `false` when the SVM has no service.
+    /// while it is disabled, and disabling ends the SVM's iSCSI sessions). `false` when the SVM
+    /// has no service.
     pub fn set_iscsi_enabled(&self, svm_uuid: &str, enabled: bool) -> bool {
         let now = self.now();
-        self.with(|cluster| {
-            cluster
-                .iscsi_service_mut(svm_uuid)
-                .map(|service| service.set_enabled(enabled, now))
-                .is_some()
-        })
+        self.with(|cluster| cluster.set_iscsi_enabled_at(svm_uuid, enabled, now))
     }
 
     /// Resets an SVM's iSCSI counters to zero now; the metric sample spanning the reset reports

@@ -1,5 +1,12 @@
 //! The fixed fixture cluster. UUIDs and values are stable because README examples and tests
 //! quote them; everything is computed from indices, never from randomness or the clock.
+//!
+//! The CIFS connections (and so the CIFS sessions, their `session_ids`) come from one generator,
+//! which also grows any cluster to a size ([`Cluster::resize_cifs_connections`]); the iSCSI
+//! sessions are hand-written in [`iscsi_sessions`], which also generates more.
+
+pub(crate) mod iscsi_sessions;
+pub(crate) mod sizing;
 
 use crate::resources::iscsi::service::{IscsiService, target_name};
 use crate::resources::model::{CifsConnection, Cluster, Node, Svm, SvmState};
@@ -9,13 +16,19 @@ const NODE1_UUID: &str = "1cd8a442-86d1-11e0-ae1c-123478563412";
 const NODE2_UUID: &str = "1cd8a442-86d1-11e0-ae1c-123478563413";
 const VS1_UUID: &str = "fc824aa8-4e60-11ea-afb1-0050568ec4e4";
 const SVM1_UUID: &str = "19d04b8e-94d7-11e8-8370-005056b48fd2";
-const SVM2_UUID: &str = "25f617cf-94d7-11e8-8370-005056b48fd2";
+pub(crate) const SVM2_UUID: &str = "25f617cf-94d7-11e8-8370-005056b48fd2";
 const SVM_STOPPED_UUID: &str = "3b1e5d2a-94d7-11e8-8370-005056b48fd2";
 
 /// Connections per node; 36 in all.
 const CONNECTIONS_PER_NODE: u32 = 18;
 /// First session identifier, taken from the reference page's example.
 const FIRST_SESSION_ID: u64 = 625_718_873_227_788_312;
+/// A session identifier above 2^63 - 1, as NetApp's own example has one, so a client that reads
+/// session IDs as signed 64-bit (or as doubles) fails on the seed rather than on a cluster.
+pub(crate) const SESSION_ID_ABOVE_I64: u64 = 9_876_543_210_987_654_321;
+/// The generated connection whose first session carries [`SESSION_ID_ABOVE_I64`]: the third on
+/// node 2 (identifier 91869), which is none of the page's examples.
+const INDEX_ABOVE_I64: u32 = 5;
 /// When `svm2`'s iSCSI service was created: 2024-12-01T00:00:00Z, more than a year before the
 /// clock's default start, so every metrics interval has a full series from the first request on;
 /// a clock started later (at the wall-clock time) only has more history behind it.
@@ -24,8 +37,9 @@ const SVM2_ISCSI_CREATED_UNIX_SECS: i64 = 1_733_011_200;
 impl Cluster {
     /// `cluster1`, running ONTAP 9.14.1, with two nodes, four SVMs (`vs1` serving CIFS, `svm1`,
     /// `svm2`, stopped `svm_stopped`), 36 CIFS connections on `vs1` including the two from the
-    /// reference page's example, and an enabled iSCSI service on `svm2` (the others have none, so
-    /// one can be created on `svm1`).
+    /// reference page's example (their sessions are the CIFS sessions, one with an ID above
+    /// 2^63), and an enabled iSCSI service on `svm2` with four sessions from three initiators
+    /// (the other SVMs have none, so one can be created on `svm1`).
     pub fn seed() -> Cluster {
         Self::seed_with_cifs_connections(2 * CONNECTIONS_PER_NODE)
     }
@@ -41,7 +55,9 @@ impl Cluster {
             svm(SVM2_UUID, "svm2", SvmState::Running),
             svm(SVM_STOPPED_UUID, "svm_stopped", SvmState::Stopped),
         ];
-        let cifs_connections = (0..total).map(|i| connection(i % 2, i / 2)).collect();
+        let cifs_connections = (0..total)
+            .filter_map(|i| generated_connection(&nodes, VS1_UUID, i))
+            .collect();
         let iscsi_services = vec![IscsiService::new(
             SVM2_UUID,
             target_name(SVM2_UUID, 4),
@@ -54,6 +70,7 @@ impl Cluster {
             svms,
             cifs_connections,
             iscsi_services,
+            iscsi_sessions: iscsi_sessions::seeded(),
             ..Cluster::empty()
         }
     }
@@ -70,33 +87,40 @@ fn svm(uuid: &str, name: &str, state: SvmState) -> Svm {
     Svm::new(uuid, name, state)
 }
 
-/// The `k`th connection on node `n` (0 or 1).
-fn connection(n: u32, k: u32) -> CifsConnection {
-    let index = 2 * k + n;
-    let (node_uuid, server_ip, identifier) = if n == 0 {
-        // Steps of 14 put the page's second example, 92080, at k = 17.
-        (NODE1_UUID, "10.140.70.197", 91_842 + 14 * k)
-    } else {
-        (NODE2_UUID, "10.140.70.198", 91_843 + 13 * k)
-    };
+/// The `index`th connection the generator makes on `svm_uuid`, alternating over `nodes`: the
+/// `k`th connection on the node at position `n` has identifier `91842 + n + (14 - n % 2) * k`
+/// (91842 + 14k on the first node, 91843 + 13k on the second, as the seed has always had them)
+/// and the server address `10.140.70.(197 + n)`. `None` without nodes, or past the identifiers'
+/// range.
+pub(crate) fn generated_connection(
+    nodes: &[Node],
+    svm_uuid: &str,
+    index: u32,
+) -> Option<CifsConnection> {
+    let count = u32::try_from(nodes.len()).ok().filter(|count| *count > 0)?;
+    let (n, k) = (index % count, index / count);
+    let node = nodes.get(usize::try_from(n).ok()?)?;
+    // Steps of 14 put the page's second example, 92080, at k = 17 on the first node.
+    let identifier = (14 - n % 2)
+        .checked_mul(k)?
+        .checked_add(91_842_u32.checked_add(n)?)?;
     let client_ip = if index % 3 == 1 {
-        format!("10.140.133.{}", (index * 37) % 200 + 20)
+        format!("10.140.133.{}", (u64::from(index) * 37) % 200 + 20)
     } else {
-        format!("10.74.7.{}", (index * 53) % 150 + 100)
+        format!("10.74.7.{}", (u64::from(index) * 53) % 150 + 100)
     };
     // Independent of the client IP choice (index % 3), so neither predicts the other.
     let sessions = u64::from(index / 3 % 3 + 1);
+    let first_session = FIRST_SESSION_ID.checked_add(u64::from(index) * 10)?;
     let mut c = CifsConnection {
-        node_uuid: node_uuid.to_owned(),
-        svm_uuid: VS1_UUID.to_owned(),
+        node_uuid: node.uuid.clone(),
+        svm_uuid: svm_uuid.to_owned(),
         identifier,
-        network_context_id: (index * 5 + 2) % 8 + 1,
+        network_context_id: (index.wrapping_mul(5).wrapping_add(2)) % 8 + 1,
         client_ip,
-        client_port: 1025 + (index * 7919 + 4099) % 63_975,
-        server_ip: server_ip.to_owned(),
-        session_ids: (0..sessions)
-            .map(|j| FIRST_SESSION_ID + u64::from(index) * 10 + j)
-            .collect(),
+        client_port: u32::try_from((u64::from(index) * 7919 + 4099) % 63_975).ok()? + 1025,
+        server_ip: format!("10.140.70.{}", 197 + n % 58),
+        session_ids: (0..sessions).map(|j| first_session + j).collect(),
     };
     match identifier {
         91_842 if n == 0 => {
@@ -111,9 +135,10 @@ fn connection(n: u32, k: u32) -> CifsConnection {
             c.network_context_id = 5;
             c.session_ids = vec![625_718_873_227_788_579, 625_718_873_227_788_577];
         }
+        _ if index == INDEX_ABOVE_I64 => c.session_ids[0] = SESSION_ID_ABOVE_I64,
         _ => {}
     }
-    c
+    Some(c)
 }
 
 #[cfg(test)]
@@ -286,6 +311,31 @@ mod tests {
             .map(|c| (c.node_uuid.as_str(), c.identifier))
             .collect();
         assert_eq!(keys.len(), 100_001);
+    }
+
+    #[test]
+    fn one_seeded_session_identifier_is_above_i64_max() {
+        let cluster = Cluster::seed();
+        let holders: Vec<_> = cluster
+            .cifs_connections
+            .iter()
+            .filter(|c| c.session_ids.contains(&SESSION_ID_ABOVE_I64))
+            .collect();
+        assert_eq!(holders.len(), 1);
+        assert!(SESSION_ID_ABOVE_I64 > i64::MAX as u64);
+        assert_eq!(holders[0].identifier, 91_869);
+    }
+
+    #[test]
+    fn svm2_has_four_iscsi_sessions_through_both_its_portal_groups() {
+        let cluster = Cluster::seed();
+        assert_eq!(cluster.served_iscsi_sessions().count(), 4);
+        let groups: HashSet<_> = cluster
+            .iscsi_sessions
+            .iter()
+            .map(|s| s.target_portal_group.as_str())
+            .collect();
+        assert_eq!(groups.len(), 2);
     }
 
     #[test]

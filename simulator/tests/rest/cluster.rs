@@ -5,17 +5,6 @@ use super::*;
 
 const CLUSTER: &str = "/api/cluster";
 
-fn keys(body: &Value) -> Vec<&str> {
-    let mut keys: Vec<&str> = body
-        .as_object()
-        .expect("an object")
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
-    keys
-}
-
 #[tokio::test]
 async fn version_and_name_fields_return_exactly_those_with_the_self_link() {
     let simulator = seeded().await;

@@ -10,37 +10,8 @@ const SVM1: &str = "19d04b8e-94d7-11e8-8370-005056b48fd2";
 const SVM2: &str = "25f617cf-94d7-11e8-8370-005056b48fd2";
 const SVM_STOPPED: &str = "3b1e5d2a-94d7-11e8-8370-005056b48fd2";
 
-/// A seeded simulator whose clock stands at its start, 2026-01-01T00:00:00Z.
-async fn pinned() -> Simulator {
-    let simulator = seeded().await;
-    simulator.cluster().pin_clock(clock_start());
-    simulator
-}
-
 fn item(uuid: &str) -> String {
     format!("{SERVICES}/{uuid}")
-}
-
-fn keys(value: &Value) -> Vec<&str> {
-    let mut keys: Vec<&str> = value
-        .as_object()
-        .expect("object")
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
-    keys
-}
-
-fn assert_error(reply: &Reply, status: u16, code: &str) {
-    assert_eq!(
-        reply.status,
-        status,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
-    assert_eq!(reply.json()["error"]["code"], code);
-    assert!(reply.json()["error"]["message"].is_string());
 }
 
 /// The `message` of every error argument, in order; every argument carries the error's code.

@@ -23,6 +23,8 @@ const DEMO_CIFS_CHURN_PER_MINUTE: f64 = 6.0;
 const SEED_CIFS_CONNECTIONS: u32 = 36;
 /// The most CIFS connections a simulated cluster is given.
 const MAX_CIFS_CONNECTIONS: u32 = 1_000_000;
+/// The most iSCSI sessions a simulated cluster is sized to.
+const MAX_ISCSI_SESSIONS: u32 = 1_000_000;
 /// The longest timeout, in the milliseconds of the old `-ms` flags.
 const MAX_TIMEOUT_MS: u64 = MAX_TIMEOUT.as_millis() as u64;
 
@@ -196,6 +198,10 @@ pub struct EmbeddedSimulatorFlags {
     /// first; up to 1,000,000).
     #[arg(long, env = "ONTAP_GATEWAY_CIFS_CONNECTIONS", default_value_t = SEED_CIFS_CONNECTIONS, requires = "simulate", value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_CIFS_CONNECTIONS)))]
     pub cifs_connections: u32,
+    /// With --simulate: iSCSI sessions in the embedded simulator's cluster, spread over the SVMs
+    /// whose iSCSI service is enabled (unset: the seed's; up to 1,000,000).
+    #[arg(long, env = "ONTAP_GATEWAY_ISCSI_SESSIONS", requires = "simulate", value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_ISCSI_SESSIONS)))]
+    pub iscsi_sessions: Option<u32>,
     /// With --simulate: when the simulated clock starts, `now` or an RFC 3339 time such as
     /// 2026-01-01T00:00:00Z (the same dates in every run).
     #[arg(long, env = "ONTAP_GATEWAY_CLOCK_START", default_value = "now", requires = "simulate", value_parser = clock_start)]
@@ -349,6 +355,10 @@ pub struct SimulateArgs {
     /// CIFS connections in the cluster (the seed's 36 first; up to 1,000,000).
     #[arg(long, env = "ONTAP_SIMULATOR_CIFS_CONNECTIONS", default_value_t = SEED_CIFS_CONNECTIONS, value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_CIFS_CONNECTIONS)))]
     pub cifs_connections: u32,
+    /// iSCSI sessions in the cluster, spread over the SVMs whose iSCSI service is enabled
+    /// (unset: the seed's; up to 1,000,000).
+    #[arg(long, env = "ONTAP_SIMULATOR_ISCSI_SESSIONS", value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_ISCSI_SESSIONS)))]
+    pub iscsi_sessions: Option<u32>,
     /// When the simulated clock starts: `now`, or an RFC 3339 time such as
     /// 2026-01-01T00:00:00Z (the same dates in every run).
     #[arg(long, env = "ONTAP_SIMULATOR_CLOCK_START", default_value = "now", value_parser = clock_start)]

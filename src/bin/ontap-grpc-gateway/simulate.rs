@@ -83,6 +83,7 @@ mod built_in {
         let config = SimulatorConfig {
             cifs_churn: cifs_churn(flags.cifs_churn_per_minute)?,
             clock_start: flags.clock_start,
+            iscsi_sessions: flags.iscsi_sessions.map(|n| n as usize),
             ..SimulatorConfig::default()
         };
         let credentials = config.credentials.clone();
@@ -112,6 +113,9 @@ mod built_in {
             clock_start: args.clock_start,
             // More accounts come through the admin API (`POST /accounts`).
             accounts: Vec::new(),
+            // Sized by the cluster passed in, which `--cifs-connections` sizes.
+            cifs_connections: None,
+            iscsi_sessions: args.iscsi_sessions.map(|n| n as usize),
         };
         let simulator = Simulator::start(
             config,

@@ -67,9 +67,10 @@ pub const SCHEMA: Schema = Schema {
     default_order: &["timestamp desc"],
     parameters: &[INTERVAL],
     links: &[SAMPLE_LINK],
+    path_keys: &[],
 };
 
-fn sample_href(record: &Value) -> Option<String> {
+fn sample_href(record: &Value, _: &Value) -> Option<String> {
     let svm_uuid = record.get("svm")?.get("uuid")?.as_str()?;
     let timestamp = time::parse_timestamp(record.get("timestamp")?.as_str()?)?;
     Some(format!(
@@ -184,7 +185,7 @@ mod tests {
             "timestamp": "2026-01-01T00:15:00Z",
         });
         assert_eq!(
-            sample_href(&record).as_deref(),
+            sample_href(&record, &record).as_deref(),
             Some("/api/protocols/san/iscsi/services/u/metrics/2026-01-01T00:15:00Z")
         );
     }

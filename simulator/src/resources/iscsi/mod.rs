@@ -1,5 +1,5 @@
 //! `/api/protocols/san/iscsi/services` (list, create) and `.../services/{svm.uuid}` (get,
-//! update, delete).
+//! update, delete); the sessions logged in to the services are in [`sessions`].
 //!
 //! Each handler validates the query, then the body, then checks the request against the cluster
 //! under one lock, so a rejected request changes nothing and an accepted one is applied whole.
@@ -7,6 +7,8 @@
 pub mod bodies;
 pub mod metrics;
 pub mod service;
+pub mod session;
+pub mod sessions;
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
@@ -24,6 +26,7 @@ use crate::query::instance;
 use crate::query::schema::{FieldSpec, FieldType, LinkSpec, SVM_LINK, Schema};
 use crate::resources::iscsi::service::{IscsiService, target_name};
 use crate::resources::model::{Cluster, SharedCluster, SvmState};
+use crate::resources::request::{body_bytes, no_parameters};
 use crate::time::clock::unix_secs;
 use bodies::{ALIAS_MAX_CHARS, CreateBody};
 
@@ -73,19 +76,14 @@ const FIELDS: &[FieldSpec] = &[
     FieldSpec::new("statistics.throughput_raw.total", FieldType::Integer).expensive(),
 ];
 
-/// `_links.self` of a service record.
-const SERVICE_LINK: LinkSpec = LinkSpec {
-    object: "",
-    href: service_href,
-};
-
 /// `metric._links.self`: the service's metrics collection.
 const METRIC_LINK: LinkSpec = LinkSpec {
     object: "metric",
     href: metrics_href,
 };
 
-/// The services collection: key fields `svm.uuid` and `svm.name`, as the page's listing shows.
+/// The services collection: key fields `svm.uuid` and `svm.name`, as the page's listing shows;
+/// a service's own path, and so its `_links.self`, is named by its SVM's UUID.
 pub const SCHEMA: Schema = Schema {
     path: PATH,
     fields: FIELDS,
@@ -94,19 +92,15 @@ pub const SCHEMA: Schema = Schema {
     identity: &["svm.uuid"],
     default_order: &[],
     parameters: &[],
-    links: &[SERVICE_LINK, SVM_LINK, METRIC_LINK],
+    links: &[SVM_LINK, METRIC_LINK],
+    path_keys: &["svm.uuid"],
 };
 
-fn svm_uuid_of(record: &Value) -> Option<&str> {
-    record.get("svm")?.get("uuid")?.as_str()
-}
-
-fn service_href(record: &Value) -> Option<String> {
-    Some(format!("{PATH}/{}", svm_uuid_of(record)?))
-}
-
-fn metrics_href(record: &Value) -> Option<String> {
-    Some(format!("{PATH}/{}/metrics", svm_uuid_of(record)?))
+fn metrics_href(record: &Value, _: &Value) -> Option<String> {
+    Some(format!(
+        "{PATH}/{}/metrics",
+        record.get("svm")?.get("uuid")?.as_str()?
+    ))
 }
 
 /// Lists the services.
@@ -123,17 +117,13 @@ pub async fn list(State(cluster): State<SharedCluster>, uri: Uri, headers: Heade
     })
 }
 
-/// Retrieves one service.
-pub async fn get(
-    State(cluster): State<SharedCluster>,
-    path: Result<Path<String>, PathRejection>,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
-    instance::get(&SCHEMA, &uri, &headers, || {
-        let svm_uuid = svm_uuid_from(path)?;
+/// Retrieves one service: an unknown SVM or an SVM without a service is an error of its own,
+/// so the path never names nothing.
+pub async fn get(State(cluster): State<SharedCluster>, uri: Uri, headers: HeaderMap) -> Response {
+    instance::get_keyed(&SCHEMA, &uri, &headers, |key| {
+        let svm_uuid = key.text("svm.uuid").unwrap_or_default();
         let now = unix_secs(cluster.now());
-        cluster.with(|c| Ok(c.iscsi_service_json(existing(c, &svm_uuid)?, now)))
+        cluster.with(|c| Ok(Some(c.iscsi_service_json(existing(c, svm_uuid)?, now))))
     })
 }
 
@@ -245,7 +235,8 @@ fn validate_create(cluster: &Cluster, body: &CreateBody) -> Result<String, ApiEr
     Ok(svm.uuid.clone())
 }
 
-/// Updates `enabled` and the target alias; `""` clears the alias.
+/// Updates `enabled` and the target alias; `""` clears the alias. Disabling ends every iSCSI
+/// session of the SVM (see [`session`]).
 pub async fn update(
     State(cluster): State<SharedCluster>,
     path: Result<Path<String>, PathRejection>,
@@ -261,12 +252,12 @@ pub async fn update(
         let now = cluster.now();
         cluster.with(|c| {
             existing(c, &svm_uuid)?;
+            if let Some(enabled) = update.enabled {
+                c.set_iscsi_enabled_at(&svm_uuid, enabled, now);
+            }
             let Some(service) = c.iscsi_service_mut(&svm_uuid) else {
                 return Err(ApiError::no_service(&svm_uuid));
             };
-            if let Some(enabled) = update.enabled {
-                service.set_enabled(enabled, now);
-            }
             if let Some(alias) = update.alias {
                 service.alias = Some(alias).filter(|a| !a.is_empty());
             }
@@ -300,6 +291,7 @@ pub async fn delete(
                 return Err(ApiError::service_enabled(&svm_uuid));
             }
             c.iscsi_services.retain(|s| s.svm_uuid != svm_uuid);
+            c.iscsi_sessions.retain(|s| s.svm_uuid != svm_uuid);
             Ok(())
         })
     });
@@ -325,10 +317,6 @@ pub fn svm_uuid_from(path: Result<Path<String>, PathRejection>) -> Result<String
         .map_err(|rejection| ApiError::invalid_value("svm.uuid", "", &rejection.body_text()))
 }
 
-fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
-    body.map_err(|rejection| ApiError::invalid_value(None, "", &rejection.body_text()))
-}
-
 /// POST takes only `return_records` (default false).
 fn return_records(uri: &Uri) -> Result<bool, ApiError> {
     let mut wanted = false;
@@ -349,14 +337,6 @@ fn return_records(uri: &Uri) -> Result<bool, ApiError> {
         };
     }
     Ok(wanted)
-}
-
-/// PATCH and DELETE take no query parameters.
-fn no_parameters(uri: &Uri) -> Result<(), ApiError> {
-    match params::decode(uri.query()).first() {
-        Some((name, _)) => Err(ApiError::unexpected_argument(name, Unexpected::Unknown)),
-        None => Ok(()),
-    }
 }
 
 #[cfg(test)]
