@@ -305,11 +305,16 @@ fn record_impl(message: &MessageDescriptor, options: &Options) -> syn::Item {
     }
     let ident = format_ident!("{}", message.name());
     let expecting = format!("an object of ONTAP's JSON for {}", message.full_name());
+    let elements = array_elements(message).into_iter().map(|element| {
+        let element = format_ident!("{}", element);
+        quote!(3 * size_of::<crate::proto::v1::#element>())
+    });
     checked(
         "record_impl",
         quote! {
             impl OntapRecord for crate::proto::v1::#ident {
                 const EXPECTING: &'static str = #expecting;
+                const NESTED_BYTES: usize = wire::most(&[#(#elements),*]);
 
                 fn read_field<'de, A: MapAccess<'de>>(
                     &mut self,
@@ -329,6 +334,30 @@ fn record_impl(message: &MessageDescriptor, options: &Options) -> syn::Item {
             }
         },
     )
+}
+
+/// The messages of the package that arrays hold in `message`'s JSON, at any
+/// depth: what one `{` of it can decode into.
+fn array_elements(message: &MessageDescriptor) -> BTreeSet<String> {
+    let mut elements = BTreeSet::new();
+    let mut seen = BTreeSet::new();
+    let mut pending = vec![message.clone()];
+    while let Some(message) = pending.pop() {
+        if !seen.insert(message.full_name().to_owned()) {
+            continue;
+        }
+        for field in message.fields() {
+            if let Kind::Message(nested) = field.kind()
+                && nested.package_name() == PACKAGE
+            {
+                if field.is_list() {
+                    elements.insert(nested.name().to_owned());
+                }
+                pending.push(nested);
+            }
+        }
+    }
+    elements
 }
 
 /// For one field ONTAP sends: the match arm reading it from its JSON key,

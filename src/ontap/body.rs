@@ -15,12 +15,29 @@ use super::collection::{Collection, CollectionSeed};
 use super::error::OntapError;
 use super::untrusted::Scrubber;
 
-/// The most one `{` of a body costs decoded beyond its text: an element of
-/// a nested array (a CIFS session, 16 bytes) in a list that doubles as it
-/// grows, holding its old and new buffers while it moves. The records
-/// themselves are charged by their size; strings decode into no more than
-/// their text.
+/// The least one `{` of a body is charged decoded beyond its text, whatever
+/// it decodes into; a type whose nested arrays hold larger elements says so
+/// ([`Decoded::NESTED_OBJECT_BYTES`]).
 pub const NESTED_OBJECT_BYTES: usize = 48;
+
+/// What a body decodes into, and the most one `{` of it can cost decoded
+/// beyond its text: an element of a nested array in a list that doubles as
+/// it grows, holding its old and new buffers while it moves (three
+/// elements' worth). The records themselves are charged by their size;
+/// strings decode into no more than their text.
+pub trait Decoded: DeserializeOwned {
+    /// At least [`NESTED_OBJECT_BYTES`].
+    const NESTED_OBJECT_BYTES: usize = NESTED_OBJECT_BYTES;
+}
+
+impl<T: Decoded> Decoded for Collection<T> {
+    const NESTED_OBJECT_BYTES: usize = T::NESTED_OBJECT_BYTES;
+}
+
+impl Decoded for serde_json::Value {
+    /// A map node and the value holding it, three times over.
+    const NESTED_OBJECT_BYTES: usize = 3 * (size_of::<serde_json::Value>() + 64);
+}
 
 /// A successful response; clones share one body (a coalesced read's).
 #[derive(Debug, Default, Clone)]
@@ -44,10 +61,13 @@ pub struct Response {
 impl Response {
     /// Decodes the body into a documented wire shape. A syntax error or a
     /// field of the wrong type names the JSON path, e.g. `records[3].client_port`.
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, OntapError> {
+    pub fn json<T: Decoded>(&self) -> Result<T, OntapError> {
         let text = self.text()?;
         let _charge = match &self.budget {
-            Some(_) => self.charge(decoded_cost(&self.body, objects_in(&self.body)))?,
+            Some(_) => {
+                let objects = objects_in(&self.body);
+                self.charge(decoded_cost::<T>(&self.body, objects))?
+            }
             None => Reservation::default(),
         };
         self.decode(text, std::marker::PhantomData::<T>)
@@ -56,16 +76,13 @@ impl Response {
     /// Decodes a collection page of at most `max_records` records: the read
     /// stops at the first record past them. What the records decode into
     /// stays charged to the memory budget while the collection is held.
-    pub fn collection<T: DeserializeOwned>(
-        &self,
-        max_records: u32,
-    ) -> Result<Collection<T>, OntapError> {
+    pub fn collection<T: Decoded>(&self, max_records: u32) -> Result<Collection<T>, OntapError> {
         let text = self.text()?;
         let objects = objects_in(&self.body);
         let limit = usize::try_from(max_records).unwrap_or(usize::MAX);
         let capacity = objects.min(limit);
         let records = capacity.saturating_mul(size_of::<T>());
-        let charge = self.charge(decoded_cost(&self.body, objects).saturating_add(records))?;
+        let charge = self.charge(decoded_cost::<T>(&self.body, objects).saturating_add(records))?;
         let mut collection = self.decode(text, CollectionSeed::new(limit, capacity))?;
         collection.charge = charge;
         Ok(collection)
@@ -134,9 +151,10 @@ fn objects_in(body: &[u8]) -> usize {
 
 /// The most decoding `body` (holding at most `objects` objects) allocates,
 /// apart from the records themselves: its strings, and the nested objects.
-fn decoded_cost(body: &[u8], objects: usize) -> usize {
+fn decoded_cost<T: Decoded>(body: &[u8], objects: usize) -> usize {
+    let per_object = T::NESTED_OBJECT_BYTES.max(NESTED_OBJECT_BYTES);
     body.len()
-        .saturating_add(objects.saturating_mul(NESTED_OBJECT_BYTES))
+        .saturating_add(objects.saturating_mul(per_object))
 }
 
 /// The bytes all responses being read and decoded may hold at once: the
@@ -250,6 +268,7 @@ mod tests {
             #[allow(dead_code)]
             port: Option<u32>,
         }
+        impl Decoded for Record {}
         let body = br#"{"records": [{"port": 1}, {"port": "x"}]}"#;
         let err = response(body, None)
             .json::<Collection<Record>>()
@@ -283,7 +302,8 @@ mod tests {
         let page = response(body, Some(&budget))
             .collection::<serde_json::Value>(5)
             .unwrap();
-        let charged = decoded_cost(body, 2) + 2 * size_of::<serde_json::Value>();
+        let charged =
+            decoded_cost::<serde_json::Value>(body, 2) + 2 * size_of::<serde_json::Value>();
         assert_eq!(page.charge.bytes(), charged);
         assert_eq!(budget.bytes.available_permits(), (1 << 20) - charged);
         drop(page);
@@ -309,13 +329,21 @@ mod tests {
     fn every_object_is_counted_with_the_text_it_decodes_from() {
         let body = br#"{"a": [{}, {"b": "{"}]}"#;
         assert_eq!(objects_in(body), 4, "one inside a string, an upper bound");
-        assert_eq!(decoded_cost(body, 4), body.len() + 4 * NESTED_OBJECT_BYTES);
+        let per_object = <serde_json::Value as Decoded>::NESTED_OBJECT_BYTES;
+        assert_eq!(
+            decoded_cost::<serde_json::Value>(body, 4),
+            body.len() + 4 * per_object
+        );
     }
 
     #[test]
-    fn a_nested_object_costs_no_more_than_it_is_charged() {
-        use crate::proto::v1::CifsSession;
-        assert!(3 * size_of::<CifsSession>() <= NESTED_OBJECT_BYTES);
+    fn no_type_is_charged_less_than_the_floor_for_an_object() {
+        #[derive(serde::Deserialize)]
+        struct Small {}
+        impl Decoded for Small {
+            const NESTED_OBJECT_BYTES: usize = 0;
+        }
+        assert_eq!(decoded_cost::<Small>(b"{}", 1), 2 + NESTED_OBJECT_BYTES);
     }
 
     /// A body of `chunks` without a `Content-Length`.

@@ -22,6 +22,8 @@ pub struct ClusterIdentity {
     pub version: Version,
 }
 
+impl super::Decoded for ClusterIdentity {}
+
 /// An ONTAP release, e.g. 9.14.1.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Version {

@@ -20,7 +20,7 @@ mod tls;
 mod trace;
 pub mod untrusted;
 
-pub use body::{MemoryBudget, Reservation, Response};
+pub use body::{Decoded, MemoryBudget, Reservation, Response};
 pub use client::{ClientConfig, ClientScope, ConfigError, DEFAULT_CLUSTER, OntapClient};
 pub use cluster::{ClusterIdentity, Version};
 pub use collection::{Collection, CollectionSeed, Href, MAX_RECORDS};

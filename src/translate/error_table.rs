@@ -97,6 +97,7 @@ const fn row(matches: Match, code: Code, reason: &'static str, meaning: &'static
 pub const TABLE: &[Row] = &[
     // ONTAP error codes (cifs-connections.txt, iscsi-services.txt).
     row(Match::OntapCode("4"), Code::NotFound, "ENTRY_NOT_FOUND", "entry doesn't exist"),
+    row(Match::OntapCode("655503"), Code::InvalidArgument, "CIFS_SESSION_CONNECTION_REQUIRED", "closing one SMB session needs its connection's identifier (connection_id 0 closes by connection only with identifier 0)"),
     row(Match::OntapCode("1115127"), Code::FailedPrecondition, "ISCSI_LICENSE_MISSING", "the cluster lacks a valid iSCSI license"),
     row(Match::OntapCode("2621462"), Code::NotFound, "SVM_NOT_FOUND", "the SVM does not exist"),
     row(Match::OntapCode("2621507"), Code::FailedPrecondition, "PROTOCOL_NOT_ALLOWED", "the iSCSI protocol is not allowed for the SVM"),
@@ -114,6 +115,27 @@ pub const TABLE: &[Row] = &[
     // real cluster: the codes come from ONTAP's general error catalogue.
     row(Match::OntapCode("262179"), Code::InvalidArgument, "UNEXPECTED_ARGUMENT", "an unexpected request argument"),
     row(Match::OntapCode("262197"), Code::InvalidArgument, "INVALID_ARGUMENT_VALUE", "an invalid value for a request argument"),
+    // Codes any endpoint may return (the pages' common error table).
+    row(Match::OntapCode("2"), Code::InvalidArgument, "INVALID_FIELD", "an invalid, missing or extra field"),
+    row(Match::OntapCode("3"), Code::Unimplemented, "OPERATION_NOT_SUPPORTED", "the operation is not supported"),
+    row(Match::OntapCode("6"), Code::PermissionDenied, "ONTAP_PERMISSION_DENIED", "ONTAP denied permission for the operation"),
+    row(Match::OntapCode("7"), Code::ResourceExhausted, "ONTAP_RESOURCE_LIMIT", "a resource limit in ONTAP was exceeded"),
+    row(Match::OntapCode("8"), Code::Aborted, "RESOURCE_IN_USE", "the resource is in use; try again once it is free"),
+    row(Match::OntapCode("65541"), Code::Unavailable, "ONTAP_RPC_TIMEOUT", "an RPC inside the cluster timed out"),
+    row(Match::OntapCode("65552"), Code::Unavailable, "ONTAP_RPC_FAILED", "an RPC inside the cluster failed"),
+    row(Match::OntapCode("65562"), Code::Internal, "ONTAP_RPC_INTERNAL_ERROR", "an internal RPC error inside the cluster"),
+    row(Match::OntapCode("262145"), Code::Internal, "ONTAP_UNEXPECTED_EXCEPTION", "an unexpected exception in ONTAP's application code"),
+    row(Match::OntapCode("262160"), Code::ResourceExhausted, "ONTAP_TOO_MANY_REQUESTS", "too many requests in progress in ONTAP; retry shortly"),
+    row(Match::OntapCode("262185"), Code::InvalidArgument, "INVALID_VALUE", "an invalid value; ONTAP's message names the value and field"),
+    row(Match::OntapCode("262198"), Code::InvalidArgument, "REQUEST_BODY_NOT_ALLOWED", "a request body on GET, HEAD or DELETE"),
+    row(Match::OntapCode("262210"), Code::Unavailable, "ORDER_BY_TIMED_OUT", "ONTAP could not complete order_by within the timeout under its current load"),
+    row(Match::OntapCode("262247"), Code::InvalidArgument, "INVALID_FIELD_VALUE", "an invalid value for a field"),
+    row(Match::OntapCode("262249"), Code::InvalidArgument, "FIELD_NOT_READABLE", "a field that cannot be read, so cannot be requested"),
+    row(Match::OntapCode("262250"), Code::InvalidArgument, "FIELD_NOT_QUERYABLE", "a field that cannot be read, so cannot be queried"),
+    row(Match::OntapCode("262268"), Code::InvalidArgument, "FIELD_NOT_ORDERABLE", "a field that cannot be used in order_by"),
+    row(Match::OntapCode("262286"), Code::InvalidArgument, "UNBALANCED_FIELD_BRACES", "unbalanced braces in fields"),
+    row(Match::OntapCode("6691623"), Code::PermissionDenied, "USER_NOT_AUTHORIZED", "ONTAP's user is not authorized for the operation"),
+    row(Match::OntapCode("8586226"), Code::NotFound, "UUID_NOT_FOUND", "the specified UUID was not found"),
     // HTTP statuses (ontap-rest-notes.md).
     row(Match::HttpStatus(400), Code::InvalidArgument, "BAD_REQUEST", "the request input is not recognised or inappropriate"),
     row(Match::HttpStatus(403), Code::PermissionDenied, "PERMISSION_DENIED", "ONTAP's RBAC denied the call"),
@@ -252,6 +274,7 @@ mod tests {
 
         row_tests! {
             code_4_is_not_found, api(404, Some("4")), Code::NotFound, "ENTRY_NOT_FOUND";
+            code_655503_is_invalid_argument, api(400, Some("655503")), Code::InvalidArgument, "CIFS_SESSION_CONNECTION_REQUIRED";
             code_1115127_is_failed_precondition, api(400, Some("1115127")), Code::FailedPrecondition, "ISCSI_LICENSE_MISSING";
             code_2621462_is_not_found, api(404, Some("2621462")), Code::NotFound, "SVM_NOT_FOUND";
             code_2621507_is_failed_precondition, api(400, Some("2621507")), Code::FailedPrecondition, "PROTOCOL_NOT_ALLOWED";
@@ -267,6 +290,26 @@ mod tests {
             code_8586225_is_internal, api(500, Some("8586225")), Code::Internal, "METRICS_RETRIEVAL_FAILED";
             code_262179_is_invalid_argument, api(400, Some("262179")), Code::InvalidArgument, "UNEXPECTED_ARGUMENT";
             code_262197_is_invalid_argument, api(400, Some("262197")), Code::InvalidArgument, "INVALID_ARGUMENT_VALUE";
+            code_2_is_invalid_argument, api(400, Some("2")), Code::InvalidArgument, "INVALID_FIELD";
+            code_3_is_unimplemented, api(405, Some("3")), Code::Unimplemented, "OPERATION_NOT_SUPPORTED";
+            code_6_is_permission_denied, api(403, Some("6")), Code::PermissionDenied, "ONTAP_PERMISSION_DENIED";
+            code_7_is_resource_exhausted, api(429, Some("7")), Code::ResourceExhausted, "ONTAP_RESOURCE_LIMIT";
+            code_8_is_aborted, api(409, Some("8")), Code::Aborted, "RESOURCE_IN_USE";
+            code_65541_is_unavailable, api(500, Some("65541")), Code::Unavailable, "ONTAP_RPC_TIMEOUT";
+            code_65552_is_unavailable, api(500, Some("65552")), Code::Unavailable, "ONTAP_RPC_FAILED";
+            code_65562_is_internal, api(500, Some("65562")), Code::Internal, "ONTAP_RPC_INTERNAL_ERROR";
+            code_262145_is_internal, api(500, Some("262145")), Code::Internal, "ONTAP_UNEXPECTED_EXCEPTION";
+            code_262160_is_resource_exhausted, api(429, Some("262160")), Code::ResourceExhausted, "ONTAP_TOO_MANY_REQUESTS";
+            code_262185_is_invalid_argument, api(400, Some("262185")), Code::InvalidArgument, "INVALID_VALUE";
+            code_262198_is_invalid_argument, api(400, Some("262198")), Code::InvalidArgument, "REQUEST_BODY_NOT_ALLOWED";
+            code_262210_is_unavailable, api(500, Some("262210")), Code::Unavailable, "ORDER_BY_TIMED_OUT";
+            code_262247_is_invalid_argument, api(400, Some("262247")), Code::InvalidArgument, "INVALID_FIELD_VALUE";
+            code_262249_is_invalid_argument, api(400, Some("262249")), Code::InvalidArgument, "FIELD_NOT_READABLE";
+            code_262250_is_invalid_argument, api(400, Some("262250")), Code::InvalidArgument, "FIELD_NOT_QUERYABLE";
+            code_262268_is_invalid_argument, api(400, Some("262268")), Code::InvalidArgument, "FIELD_NOT_ORDERABLE";
+            code_262286_is_invalid_argument, api(400, Some("262286")), Code::InvalidArgument, "UNBALANCED_FIELD_BRACES";
+            code_6691623_is_permission_denied, api(400, Some("6691623")), Code::PermissionDenied, "USER_NOT_AUTHORIZED";
+            code_8586226_is_not_found, api(400, Some("8586226")), Code::NotFound, "UUID_NOT_FOUND";
             http_400_is_invalid_argument, api(400, None), Code::InvalidArgument, "BAD_REQUEST";
             http_403_is_permission_denied, api(403, None), Code::PermissionDenied, "PERMISSION_DENIED";
             http_404_is_not_found, api(404, None), Code::NotFound, "NOT_FOUND";

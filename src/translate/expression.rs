@@ -1,5 +1,5 @@
 //! Validation of ONTAP query expressions (`10.74.*`, `>1024`, `!vs0`,
-//! `vs1|vs2`, `null`) before they go upstream. The value is sent
+//! `vs1|vs2`, `1..10`, `null`) before they go upstream. The value is sent
 //! percent-encoded either way; validating here turns a typo into a clear
 //! INVALID_ARGUMENT naming the field instead of an opaque ONTAP 400.
 
@@ -84,10 +84,48 @@ fn normalize_alternative(kind: ValueKind, text: &str) -> Result<Cow<'_, str>, St
             format!("`{text}` has no value")
         });
     }
+    if let Some(range) = range(kind, &alternative) {
+        return range.map(|()| Cow::Borrowed(text));
+    }
     if let ValueKind::Enum(words) = kind {
         return enum_alternative(words, &alternative);
     }
     check(kind, &alternative).map(|()| Cow::Borrowed(text))
+}
+
+/// `low..high` on a field whose values compare as numbers, instants or
+/// lengths of time, each bound checked as one value; `None` for any other
+/// alternative. (On text `..` may be part of a value, so it is left alone.)
+fn range(kind: ValueKind, alternative: &Alternative<'_>) -> Option<Result<(), String>> {
+    let comparable = matches!(
+        kind,
+        ValueKind::Unsigned | ValueKind::Timestamp | ValueKind::Duration
+    );
+    let (low, high) = alternative.operand.split_once("..")?;
+    if !comparable {
+        return None;
+    }
+    if alternative.comparison {
+        return Some(Err(format!(
+            "`{}`: a range cannot also be compared with < or >",
+            alternative.text
+        )));
+    }
+    Some([low, high].into_iter().try_for_each(|bound| {
+        if bound.is_empty() || bound.contains('*') {
+            return Err(format!(
+                "`{}`: each end of a range is one value, like `1..10`",
+                alternative.operand
+            ));
+        }
+        let bound = Alternative {
+            text: bound,
+            negated: false,
+            comparison: true,
+            operand: bound,
+        };
+        check(kind, &bound)
+    }))
 }
 
 /// Checks an alternative's operand against the kind of field it filters
@@ -250,6 +288,47 @@ pub fn is_uuid(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_range_of_numbers_is_kept() {
+        assert_eq!(
+            normalize(ValueKind::Unsigned, "1..10").as_deref(),
+            Ok("1..10")
+        );
+        assert_eq!(
+            normalize(ValueKind::Unsigned, "!1..10|20").as_deref(),
+            Ok("!1..10|20")
+        );
+    }
+
+    #[test]
+    fn a_range_of_durations_or_instants_checks_each_end() {
+        assert!(normalize(ValueKind::Duration, "PT1M..PT2H").is_ok());
+        let instants = "2017-01-25T11:20:13Z..2017-01-26T11:20:13Z";
+        assert!(normalize(ValueKind::Timestamp, instants).is_ok());
+        let why = normalize(ValueKind::Duration, "PT1M..soon").unwrap_err();
+        assert!(why.contains("`soon`"), "{why}");
+    }
+
+    #[test]
+    fn a_range_needs_a_value_at_each_end() {
+        for range in ["1..", "..9", "1*..9", "1..9*"] {
+            let why = normalize(ValueKind::Unsigned, range).unwrap_err();
+            assert!(why.contains("each end of a range"), "{range}: {why}");
+        }
+        assert!(normalize(ValueKind::Unsigned, "1..x").is_err());
+    }
+
+    #[test]
+    fn a_range_cannot_also_compare() {
+        let why = normalize(ValueKind::Unsigned, ">1..10").unwrap_err();
+        assert!(why.contains("cannot also be compared"), "{why}");
+    }
+
+    #[test]
+    fn dots_in_text_are_not_a_range() {
+        assert_eq!(normalize(ValueKind::Text, "a..b").as_deref(), Ok("a..b"));
+    }
 
     fn validate(kind: ValueKind, expression: &str) -> Result<(), String> {
         normalize(kind, expression).map(|_| ())

@@ -73,6 +73,21 @@ mod tests {
     }
 
     #[test]
+    fn a_record_is_charged_three_of_its_largest_array_element_per_object() {
+        use crate::proto::v1::{CifsConnection, CifsSession, IscsiConnection, IscsiSession};
+        let charged = <CifsConnection as OntapRecord>::NESTED_BYTES;
+        assert_eq!(charged, 3 * size_of::<CifsSession>());
+        let charged = <IscsiSession as OntapRecord>::NESTED_BYTES;
+        assert!(charged >= 3 * size_of::<IscsiConnection>(), "{charged}");
+    }
+
+    #[test]
+    fn a_record_without_arrays_of_messages_adds_nothing_per_object() {
+        use crate::proto::v1::IscsiService;
+        assert_eq!(<IscsiService as OntapRecord>::NESTED_BYTES, 0);
+    }
+
+    #[test]
     fn gateway_only_fields_are_not_ontaps() {
         assert!(ISCSI_SERVICE.field("metric.status_text").is_none());
         assert!(ISCSI_SERVICE.field("statistics.status_text").is_none());

@@ -12,12 +12,17 @@ use std::str::FromStr;
 use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, Visitor};
 
 use super::schema::{EnumWords, Selection};
+use crate::ontap::Decoded;
 use crate::ontap::time::{parse_duration, parse_timestamp};
 
 /// A proto message that ONTAP's JSON describes, key by key.
 pub trait OntapRecord: Default {
     /// What the JSON should have been, for decoding errors.
     const EXPECTING: &'static str;
+    /// The most one `{` of the record's JSON can cost decoded: three of the
+    /// largest element of any array of messages it holds, at any depth (a
+    /// list that doubles holds its old and new buffers while it moves).
+    const NESTED_BYTES: usize;
 
     /// Reads the value of `key` into its field; a key the message does not
     /// have (HAL `_links`, a field of a newer ONTAP) is skipped.
@@ -38,6 +43,24 @@ pub trait OntapRecord: Default {
             self.keep_selected(selection);
         }
     }
+}
+
+impl<M: OntapRecord> Decoded for OntapJson<M> {
+    const NESTED_OBJECT_BYTES: usize = M::NESTED_BYTES;
+}
+
+/// The largest of `sizes` (0 for none), in a constant: `Ord::max` is not a
+/// `const fn`.
+pub const fn most(sizes: &[usize]) -> usize {
+    let mut most = 0;
+    let mut i = 0;
+    while i < sizes.len() {
+        if sizes[i] > most {
+            most = sizes[i];
+        }
+        i += 1;
+    }
+    most
 }
 
 /// A message read from ONTAP's JSON (serde's entry point; the message

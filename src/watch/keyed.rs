@@ -254,6 +254,7 @@ mod tests {
                 .iter()
                 .map(|&id| crate::proto::v1::CifsSession {
                     identifier: Some(id),
+                    ..Default::default()
                 })
                 .collect(),
             ..CifsConnection::default()

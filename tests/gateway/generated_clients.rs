@@ -14,12 +14,19 @@ use ontap_grpc_gateway::proto::FILE_DESCRIPTOR_SET;
 use prost::Message;
 use serde_json::json;
 
-const CONTRACT: &[&str] = &[
-    "proto/ontap/v1/annotations.proto",
-    "proto/ontap/v1/common.proto",
-    "proto/ontap/v1/cifs_connections.proto",
-    "proto/ontap/v1/iscsi_services.proto",
-];
+/// The contract's files, as the build finds them: every `.proto` in
+/// `proto/ontap/v1`, relative to the project root.
+fn contract() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("proto/ontap/v1");
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.ends_with(".proto"))
+        .map(|name| format!("proto/ontap/v1/{name}"))
+        .collect();
+    files.sort();
+    files
+}
 
 /// `-Iproto`, one `--<out>=<dir>/<out>` per output, then the contract.
 fn protoc_args(dir: &Path, outputs: &[&str]) -> Vec<String> {
@@ -30,7 +37,7 @@ fn protoc_args(dir: &Path, outputs: &[&str]) -> Vec<String> {
         std::fs::create_dir_all(dir.join(lang)).unwrap();
         args.push(format!("--{out}={}", dir.join(lang).display()));
     }
-    args.extend(CONTRACT.iter().map(|f| (*f).to_owned()));
+    args.extend(contract());
     args
 }
 
@@ -68,7 +75,7 @@ fn every_contract_file_carries_the_options_each_generator_reads() {
         .iter()
         .filter(|f| f.package() == "ontap.v1")
         .collect();
-    assert_eq!(contract.len(), CONTRACT.len());
+    assert_eq!(contract.len(), self::contract().len());
     for file in contract {
         let options = file.options.as_ref().expect("file options");
         assert_eq!(

@@ -61,6 +61,7 @@ mod rows {
     use super::*;
 
     maps!(ontap_code_4_is_not_found, 404, Some("4"), Code::NotFound, "ENTRY_NOT_FOUND");
+    maps!(ontap_code_655503_is_invalid_argument, 400, Some("655503"), Code::InvalidArgument, "CIFS_SESSION_CONNECTION_REQUIRED");
     maps!(ontap_code_1115127_is_failed_precondition, 400, Some("1115127"), Code::FailedPrecondition, "ISCSI_LICENSE_MISSING");
     maps!(ontap_code_2621462_is_not_found, 404, Some("2621462"), Code::NotFound, "SVM_NOT_FOUND");
     maps!(ontap_code_2621507_is_failed_precondition, 400, Some("2621507"), Code::FailedPrecondition, "PROTOCOL_NOT_ALLOWED");
@@ -76,6 +77,26 @@ mod rows {
     maps!(ontap_code_8586225_is_internal, 500, Some("8586225"), Code::Internal, "METRICS_RETRIEVAL_FAILED");
     maps!(ontap_code_262179_is_invalid_argument, 400, Some("262179"), Code::InvalidArgument, "UNEXPECTED_ARGUMENT");
     maps!(ontap_code_262197_is_invalid_argument, 400, Some("262197"), Code::InvalidArgument, "INVALID_ARGUMENT_VALUE");
+    maps!(ontap_code_2_is_invalid_argument, 400, Some("2"), Code::InvalidArgument, "INVALID_FIELD");
+    maps!(ontap_code_3_is_unimplemented, 405, Some("3"), Code::Unimplemented, "OPERATION_NOT_SUPPORTED");
+    maps!(ontap_code_6_is_permission_denied, 403, Some("6"), Code::PermissionDenied, "ONTAP_PERMISSION_DENIED");
+    maps!(ontap_code_7_is_resource_exhausted, 429, Some("7"), Code::ResourceExhausted, "ONTAP_RESOURCE_LIMIT");
+    maps!(ontap_code_8_is_aborted, 409, Some("8"), Code::Aborted, "RESOURCE_IN_USE");
+    maps!(ontap_code_65541_is_unavailable, 500, Some("65541"), Code::Unavailable, "ONTAP_RPC_TIMEOUT");
+    maps!(ontap_code_65552_is_unavailable, 500, Some("65552"), Code::Unavailable, "ONTAP_RPC_FAILED");
+    maps!(ontap_code_65562_is_internal, 500, Some("65562"), Code::Internal, "ONTAP_RPC_INTERNAL_ERROR");
+    maps!(ontap_code_262145_is_internal, 500, Some("262145"), Code::Internal, "ONTAP_UNEXPECTED_EXCEPTION");
+    maps!(ontap_code_262160_is_resource_exhausted, 429, Some("262160"), Code::ResourceExhausted, "ONTAP_TOO_MANY_REQUESTS");
+    maps!(ontap_code_262185_is_invalid_argument, 400, Some("262185"), Code::InvalidArgument, "INVALID_VALUE");
+    maps!(ontap_code_262198_is_invalid_argument, 400, Some("262198"), Code::InvalidArgument, "REQUEST_BODY_NOT_ALLOWED");
+    maps!(ontap_code_262210_is_unavailable, 500, Some("262210"), Code::Unavailable, "ORDER_BY_TIMED_OUT");
+    maps!(ontap_code_262247_is_invalid_argument, 400, Some("262247"), Code::InvalidArgument, "INVALID_FIELD_VALUE");
+    maps!(ontap_code_262249_is_invalid_argument, 400, Some("262249"), Code::InvalidArgument, "FIELD_NOT_READABLE");
+    maps!(ontap_code_262250_is_invalid_argument, 400, Some("262250"), Code::InvalidArgument, "FIELD_NOT_QUERYABLE");
+    maps!(ontap_code_262268_is_invalid_argument, 400, Some("262268"), Code::InvalidArgument, "FIELD_NOT_ORDERABLE");
+    maps!(ontap_code_262286_is_invalid_argument, 400, Some("262286"), Code::InvalidArgument, "UNBALANCED_FIELD_BRACES");
+    maps!(ontap_code_6691623_is_permission_denied, 400, Some("6691623"), Code::PermissionDenied, "USER_NOT_AUTHORIZED");
+    maps!(ontap_code_8586226_is_not_found, 400, Some("8586226"), Code::NotFound, "UUID_NOT_FOUND");
     maps!(http_400_is_invalid_argument, 400, None, Code::InvalidArgument, "BAD_REQUEST");
     maps!(http_401_is_the_gateways_credentials_rejected, 401, None, Code::Unavailable, "GATEWAY_CREDENTIALS_REJECTED");
     maps!(http_403_is_permission_denied, 403, None, Code::PermissionDenied, "PERMISSION_DENIED");
