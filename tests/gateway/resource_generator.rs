@@ -1,11 +1,15 @@
-//! The build's resource generator (`build/resources.rs`) on small contracts:
-//! what it derives from a List RPC, and the contracts it refuses, naming the
-//! field, so that a mistake in a `.proto` fails the build rather than a call.
+//! The build's generators (`build/resources.rs`, `build/engine.rs`,
+//! `build/services.rs`) on small contracts: what they derive from a
+//! contract, the endpoint docs/adding-an-endpoint.md shows included, and the
+//! contracts they refuse, naming the field, so that a mistake in a `.proto`
+//! fails the build rather than a call.
 
 #[path = "../../build/engine.rs"]
 mod engine;
 #[path = "../../build/resources.rs"]
 mod resources;
+#[path = "../../build/services.rs"]
+mod services;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -61,12 +65,23 @@ message ListWidgetsResponse {
 /// The generated source for `proto`, compiled with the repository's own
 /// annotations and vendored Google files.
 fn generate(proto: &str) -> Source {
+    Source(resources::generate(&pool(proto)))
+}
+
+/// The generated gRPC edge for `proto` (`build/services.rs`).
+fn generate_services(proto: &str) -> Source {
+    Source(services::generate(&pool(proto)))
+}
+
+/// `proto`, compiled with the repository's own annotations and vendored
+/// Google files.
+fn pool(proto: &str) -> prost_reflect::DescriptorPool {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("widgets.proto"), proto).unwrap();
     let mut compiler = protox::Compiler::new([dir.path(), std::path::Path::new("proto")]).unwrap();
     compiler.include_imports(true);
     compiler.open_file("widgets.proto").unwrap();
-    Source(resources::generate(&compiler.descriptor_pool()))
+    compiler.descriptor_pool()
 }
 
 /// Generated source, searched regardless of layout: prettyplease decides
@@ -99,7 +114,21 @@ fn without_layout(source: &str) -> String {
 
 /// The message `generate` panics with.
 fn refusal(proto: &str) -> String {
-    let panic = catch_unwind(AssertUnwindSafe(|| generate(proto))).expect_err("refused");
+    refusal_of(|| {
+        generate(proto);
+    })
+}
+
+/// The message `generate_services` panics with.
+fn services_refusal(proto: &str) -> String {
+    refusal_of(|| {
+        generate_services(proto);
+    })
+}
+
+/// The message `generator` panics with.
+fn refusal_of(generator: impl FnOnce()) -> String {
+    let panic = catch_unwind(AssertUnwindSafe(generator)).expect_err("refused");
     panic
         .downcast_ref::<String>()
         .cloned()
@@ -225,4 +254,144 @@ message GetBoxRequest {{ string uuid = 1; }}"
     assert!(source.contains(r#"Field::new("inner.name","#), "{source}");
     assert!(!source.contains(r#"Field::new("inner.size","#), "{source}");
     assert!(source.contains(r#"Field::new("size","#), "{source}");
+}
+
+/// The contract `docs/adding-an-endpoint.md` shows.
+fn documented_endpoint() -> String {
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/adding-an-endpoint.md"),
+    )
+    .unwrap();
+    let start = doc.find("```proto\n").expect("the doc shows a contract") + "```proto\n".len();
+    let end = start + doc[start..].find("```").expect("the contract ends");
+    doc[start..end].to_owned()
+}
+
+#[test]
+fn the_documented_endpoint_is_a_whole_generated_service() {
+    let source = generate_services(&documented_endpoint());
+    for snippet in [
+        "pub struct WidgetsService {",
+        "impl crate::proto::v1::widgets_server::Widgets for WidgetsService {",
+        "async fn list_widgets(",
+        "super::call(&self.clusters, request, crate::translate::collection::list).await",
+        "super::call(&self.clusters, request, crate::translate::instance::get).await",
+        "super::call(&self.clusters, request, crate::translate::instance::delete).await",
+        "type StreamWidgetsStream = Messages<crate::proto::v1::StreamWidgetsResponse>;",
+        "standard::watch(&self.clusters, &self.watches, request).await",
+        r#"pub const API_SERVICES: &[&str] = &["ontap.v1.Widgets"];"#,
+        ".with(crate::proto::v1::widgets_server::WidgetsServer::new(",
+        "impl SvmScoped for crate::proto::v1::GetWidgetRequest {",
+        r#"[("svm_uuid", &self.svm_uuid), ("svm_name", "")]"#,
+        "impl WatchMessage for crate::proto::v1::WatchWidgetsResponse {",
+    ] {
+        assert!(source.contains(snippet), "{snippet} missing from\n{source}");
+    }
+}
+
+#[test]
+fn the_documented_resource_names_its_collection_keys_and_requests() {
+    let source = generate(&documented_endpoint());
+    for snippet in [
+        "impl Resource for crate::proto::v1::Widget {",
+        r#"const COLLECTION: CollectionPath = ApiPath::collection("/api/storage/widgets");"#,
+        r#"const KEYS: &'static [&'static str] = &["svm.uuid", "name"];"#,
+        r#"const INSTANCE: &'static str = "/api/storage/widgets/{svm.uuid}/{name}";"#,
+        "KeyPart::Text(self.svm.as_ref().and_then(|v| v.uuid.clone()).unwrap_or_default())",
+        "impl ListedBy for crate::proto::v1::WatchWidgetsRequest {",
+        "fn poll_interval(&self) -> Option<&prost_types::Duration> { self.poll_interval.as_ref() }",
+        "impl ListedBy for crate::proto::v1::StreamWidgetsRequest {",
+        "read_mask: self.read_mask.clone()",
+        "return_timeout_seconds: self.return_timeout_seconds,",
+        "impl InstanceRequest for crate::proto::v1::DeleteWidgetRequest {",
+        r#"("name", KeyPart::Text(self.name.clone()))"#,
+        "fn read_mask(&self) -> &[String] { &[] }",
+    ] {
+        assert!(source.contains(snippet), "{snippet} missing from\n{source}");
+    }
+}
+
+#[test]
+fn a_service_with_an_rpc_of_another_shape_is_left_to_be_written_by_hand() {
+    let proto = documented_endpoint().replace(
+        "  // Gets one widget.",
+        "  rpc CreateWidget(Widget) returns (Widget);\n  // Gets one widget.",
+    );
+    let source = generate_services(&proto);
+    assert!(!source.contains("pub struct WidgetsService"), "{source}");
+    assert!(
+        source.contains("crate::service::WidgetsService::new("),
+        "register adds it all the same:\n{source}"
+    );
+}
+
+#[test]
+fn a_key_that_names_no_field_is_refused() {
+    let proto = documented_endpoint().replace(
+        r#"keys: ["svm.uuid", "name"]"#,
+        r#"keys: ["svm.uuid", "nmae"]"#,
+    );
+    let why = refusal(&proto);
+    assert!(why.contains("the key `nmae` names no field"), "{why}");
+}
+
+#[test]
+fn a_key_through_a_repeated_field_is_refused() {
+    let proto = documented_endpoint()
+        .replace("  SvmRef svm = 1;", "  repeated SvmRef svm = 1;")
+        .replace(r#"keys: ["svm.uuid", "name"]"#, r#"keys: ["svm.uuid"]"#);
+    let why = refusal(&proto);
+    assert!(
+        why.contains("goes through the repeated field `svm`"),
+        "{why}"
+    );
+}
+
+#[test]
+fn a_get_without_a_field_for_a_key_is_refused() {
+    let proto = documented_endpoint().replace(
+        "message GetWidgetRequest {\n  // Its SVM's UUID.\n  string svm_uuid = 1",
+        "message GetWidgetRequest {\n  // Its SVM's UUID.\n  string svm = 1",
+    );
+    let why = refusal(&proto);
+    assert!(
+        why.contains("GetWidgetRequest lacks the field `svm_uuid`"),
+        "{why}"
+    );
+}
+
+#[test]
+fn a_watch_field_the_list_lacks_is_refused() {
+    let proto = documented_endpoint().replace(
+        "  google.protobuf.Duration poll_interval = 11;",
+        "  google.protobuf.Duration poll_interval = 11;\n  string colour = 12;",
+    );
+    let why = refusal(&proto);
+    assert!(
+        why.contains("WatchWidgetsRequest.colour has no field of that name"),
+        "{why}"
+    );
+}
+
+#[test]
+fn a_stream_field_of_another_type_than_the_lists_is_refused() {
+    let proto = documented_endpoint().replace(
+        "  // How long ONTAP may spend on each page.\n  optional uint32 return_timeout_seconds = 9;",
+        "  // How long ONTAP may spend on each page.\n  optional uint64 return_timeout_seconds = 9;",
+    );
+    let why = refusal(&proto);
+    assert!(
+        why.contains("StreamWidgetsRequest.return_timeout_seconds is not of the type"),
+        "{why}"
+    );
+}
+
+#[test]
+fn a_watch_whose_events_are_numbered_otherwise_is_refused() {
+    let proto = documented_endpoint().replace(
+        "WIDGET_EVENT_TYPE_REMOVED = 2;",
+        "WIDGET_EVENT_TYPE_REMOVED = 5;",
+    );
+    let why = services_refusal(&proto);
+    assert!(why.contains("WIDGET_EVENT_TYPE_REMOVED"), "{why}");
 }
