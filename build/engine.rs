@@ -181,6 +181,10 @@ fn resource_impl(message: &MessageDescriptor, resource: &RestResource) -> syn::I
         .iter()
         .fold(collection.clone(), |path, key| format!("{path}/{{{key}}}"));
     let reads = keys.iter().map(|key| key_read(message, key));
+    let compared = watched_fields(message).into_iter().map(|field| {
+        let field = format_ident!("{}", field);
+        quote!(self.#field != other.#field)
+    });
     let ident = format_ident!("{}", message.name());
     let schema = format_ident!("{}", super::resources::screaming(message.name()));
     checked(
@@ -195,9 +199,37 @@ fn resource_impl(message: &MessageDescriptor, resource: &RestResource) -> syn::I
                 fn key(&self) -> RecordKey {
                     vec![#(#reads),*]
                 }
+
+                fn changed(&self, other: &Self) -> bool {
+                    false #(|| #compared)*
+                }
             }
         },
     )
+}
+
+/// The fields of a resource a watch compares: all but the volatile ones
+/// (`(ontap.v1.rest).volatile`), which change with time alone.
+fn watched_fields(message: &MessageDescriptor) -> Vec<String> {
+    let rest = message
+        .parent_pool()
+        .get_extension_by_name("ontap.v1.rest")
+        .expect("proto/ontap/v1/annotations.proto defines ontap.v1.rest");
+    message
+        .fields()
+        .filter(|field| {
+            let options = field.options();
+            let volatile = options.has_extension(&rest)
+                && options
+                    .get_extension(&rest)
+                    .as_message()
+                    .and_then(|m| m.get_field_by_name("volatile"))
+                    .and_then(|v| v.as_bool())
+                    .unwrap_or(false);
+            !volatile
+        })
+        .map(|field| super::resources::rust_ident(field.name()).to_string())
+        .collect()
 }
 
 /// The expression reading one key of a record as a `KeyPart`: a key that

@@ -625,7 +625,7 @@ fn list_records(response: &MessageDescriptor) -> Ident {
 }
 
 /// A proto field name as prost spells the Rust field.
-fn rust_ident(name: &str) -> Ident {
+pub fn rust_ident(name: &str) -> Ident {
     const KEYWORDS: &[&str] = &[
         "as", "async", "await", "break", "const", "continue", "dyn", "else", "enum", "extern",
         "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",

@@ -21,6 +21,9 @@ pub trait Resource:
     const INSTANCE: &'static str;
     /// The values of [`Self::KEYS`] in this record.
     fn key(&self) -> RecordKey;
+    /// Whether `other`, the same record at another time, differs in a field
+    /// that does not change with time alone.
+    fn changed(&self, other: &Self) -> bool;
 }
 
 /// A record's keys, in [`Resource::KEYS`] order.

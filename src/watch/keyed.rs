@@ -187,8 +187,9 @@ impl<L: ListOf> Source for Poller<L> {
         let mut current = self.feed.current.lock().expect("no code panics holding it");
         let first = current.is_none();
         let changes = diff(current.as_deref().unwrap_or(&Current::new()), &next);
+        // Kept even without changes, for the volatile fields' newest values.
+        *current = Some(Arc::new(next));
         if first || !changes.is_empty() {
-            *current = Some(Arc::new(next));
             self.feed.changes.publish(Arc::new(changes));
         }
         Ok(())
@@ -215,8 +216,10 @@ impl<L: ListOf> Source for Poller<L> {
 }
 
 /// What changed from `before` to `after`: removals first, then additions
-/// and modifications, each in key order.
-fn diff<T: PartialEq>(before: &Current<T>, after: &Current<T>) -> Vec<Change<T>> {
+/// and modifications, each in key order. A record whose fields changed only
+/// as time passes (its volatile ones) is not modified; the list keeps its
+/// newest state, which the next change or watcher sees.
+fn diff<T: Resource>(before: &Current<T>, after: &Current<T>) -> Vec<Change<T>> {
     let mut changes: Vec<Change<T>> = before
         .iter()
         .filter(|(key, _)| !after.contains_key(*key))
@@ -225,7 +228,7 @@ fn diff<T: PartialEq>(before: &Current<T>, after: &Current<T>) -> Vec<Change<T>>
     for (key, record) in after {
         match before.get(key) {
             None => changes.push(Change::Added(Arc::clone(record))),
-            Some(old) if old != record => changes.push(Change::Modified(Arc::clone(record))),
+            Some(old) if old.changed(record) => changes.push(Change::Modified(Arc::clone(record))),
             Some(_) => {}
         }
     }
@@ -236,7 +239,8 @@ fn diff<T: PartialEq>(before: &Current<T>, after: &Current<T>) -> Vec<Change<T>>
 mod tests {
     use super::*;
     use crate::proto::v1::{
-        CifsConnection, ListCifsConnectionsRequest, NodeRef, SvmRef, WatchCifsConnectionsRequest,
+        CifsConnection, CifsSession, ListCifsConnectionsRequest, NodeRef, SvmRef,
+        WatchCifsConnectionsRequest,
     };
 
     fn connection(node: &str, identifier: u32, sessions: &[u64]) -> Arc<CifsConnection> {
@@ -286,6 +290,37 @@ mod tests {
             diff(&set(&[before]), &set(std::slice::from_ref(&after))),
             [Change::Modified(after)]
         );
+    }
+
+    fn session(user: &str, idle_seconds: i64) -> Arc<CifsSession> {
+        Arc::new(CifsSession {
+            identifier: Some(u64::MAX),
+            user: Some(user.into()),
+            idle_duration: Some(prost_types::Duration {
+                seconds: idle_seconds,
+                nanos: 0,
+            }),
+            ..CifsSession::default()
+        })
+    }
+
+    fn sessions(list: &[Arc<CifsSession>]) -> Current<CifsSession> {
+        list.iter().map(|s| (s.key(), Arc::clone(s))).collect()
+    }
+
+    #[test]
+    fn a_record_whose_volatile_fields_alone_changed_is_not_modified() {
+        let before = sessions(&[session("alice", 5)]);
+        let after = sessions(&[session("alice", 65)]);
+        assert!(diff(&before, &after).is_empty());
+    }
+
+    #[test]
+    fn a_record_with_another_field_changed_is_modified_with_its_newest_state() {
+        let before = sessions(&[session("alice", 5)]);
+        let newest = session("bob", 65);
+        let after = sessions(std::slice::from_ref(&newest));
+        assert_eq!(diff(&before, &after), [Change::Modified(newest)]);
     }
 
     #[test]
