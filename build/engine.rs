@@ -181,10 +181,18 @@ fn resource_impl(message: &MessageDescriptor, resource: &RestResource) -> syn::I
         .iter()
         .fold(collection.clone(), |path, key| format!("{path}/{{{key}}}"));
     let reads = keys.iter().map(|key| key_read(message, key));
-    let compared = watched_fields(message).into_iter().map(|field| {
-        let field = format_ident!("{}", field);
-        quote!(self.#field != other.#field)
-    });
+    let compared: Vec<TokenStream> = watched_fields(message)
+        .into_iter()
+        .map(|field| {
+            let field = format_ident!("{}", field);
+            quote!(self.#field != other.#field)
+        })
+        .collect();
+    let changed = if compared.is_empty() {
+        quote!(false)
+    } else {
+        quote!(#(#compared)||*)
+    };
     let ident = format_ident!("{}", message.name());
     let schema = format_ident!("{}", super::resources::screaming(message.name()));
     checked(
@@ -201,7 +209,7 @@ fn resource_impl(message: &MessageDescriptor, resource: &RestResource) -> syn::I
                 }
 
                 fn changed(&self, other: &Self) -> bool {
-                    false #(|| #compared)*
+                    #changed
                 }
             }
         },

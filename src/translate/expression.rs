@@ -235,7 +235,7 @@ fn enum_word(words: &EnumWords, operand: &str) -> Result<String, String> {
     let is_pattern = word.contains('*')
         && word
             .chars()
-            .all(|c| c.is_ascii_lowercase() || matches!(c, '_' | '*'));
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '*'));
     if words.words.contains(&word) || is_pattern {
         Ok(word.to_owned())
     } else {
@@ -288,6 +288,22 @@ pub fn is_uuid(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_enum_pattern_may_hold_digits_as_the_words_do() {
+        static WORDS: EnumWords = EnumWords {
+            words: &["smb2_1", "smb3", "smb3_1"],
+            numbers: &[3, 4, 5],
+            proto_prefix: "SMB_PROTOCOL_",
+        };
+        let kind = ValueKind::Enum(&WORDS);
+        assert_eq!(normalize(kind, "smb3*").as_deref(), Ok("smb3*"));
+        assert_eq!(
+            normalize(kind, "SMB_PROTOCOL_SMB2_*").as_deref(),
+            Ok("smb2_*")
+        );
+        assert!(normalize(kind, "smb3.*").is_err());
+    }
 
     #[test]
     fn a_range_of_numbers_is_kept() {

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use ontap_grpc_gateway::ontap::{ClientConfig, OntapClient, TlsOptions};
 use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
+use ontap_grpc_gateway::proto::v1::cifs_sessions_client::CifsSessionsClient;
 use ontap_grpc_gateway::proto::v1::iscsi_services_client::IscsiServicesClient;
+use ontap_grpc_gateway::proto::v1::iscsi_sessions_client::IscsiSessionsClient;
 use ontap_grpc_gateway::proto::v1::{
     IscsiService, ListCifsConnectionsRequest, SvmRef, UpdateIscsiServiceRequest,
 };
@@ -31,6 +33,9 @@ use tonic_types::{ErrorDetails, StatusExt};
 pub const VS1_UUID: &str = "fc824aa8-4e60-11ea-afb1-0050568ec4e4";
 /// The seed cluster's first node.
 pub const NODE1_UUID: &str = "1cd8a442-86d1-11e0-ae1c-123478563412";
+/// The seed cluster's second node, which holds the CIFS session whose
+/// identifier is above 2^63.
+pub const NODE2_UUID: &str = "1cd8a442-86d1-11e0-ae1c-123478563413";
 /// The seed cluster's `svm1`, running, without an iSCSI service.
 pub const SVM1_UUID: &str = "19d04b8e-94d7-11e8-8370-005056b48fd2";
 /// The seed cluster's `svm2`, with an enabled iSCSI service.
@@ -155,6 +160,16 @@ impl Gateway {
     /// An IscsiServices client.
     pub async fn iscsi(&self) -> IscsiServicesClient<Channel> {
         IscsiServicesClient::new(self.channel().await)
+    }
+
+    /// A CifsSessions client.
+    pub async fn cifs_sessions(&self) -> CifsSessionsClient<Channel> {
+        CifsSessionsClient::new(self.channel().await)
+    }
+
+    /// An IscsiSessions client.
+    pub async fn iscsi_sessions(&self) -> IscsiSessionsClient<Channel> {
+        IscsiSessionsClient::new(self.channel().await)
     }
 
     /// The status a ListCifsConnections call fails with; a call that
@@ -290,6 +305,16 @@ impl Harness {
         self.gateway.iscsi().await
     }
 
+    /// A CifsSessions client.
+    pub async fn cifs_sessions(&self) -> CifsSessionsClient<Channel> {
+        self.gateway.cifs_sessions().await
+    }
+
+    /// An IscsiSessions client.
+    pub async fn iscsi_sessions(&self) -> IscsiSessionsClient<Channel> {
+        self.gateway.iscsi_sessions().await
+    }
+
     /// The status a ListCifsConnections call fails with.
     pub async fn list_error(
         &self,
@@ -378,6 +403,14 @@ pub fn set_enabled(uuid: &str, enabled: bool) -> UpdateIscsiServiceRequest {
         }),
         update_mask: mask(&["enabled"]),
     }
+}
+
+/// A watch's `poll_interval` of one second, the shortest it takes.
+pub fn poll_every_second() -> Option<prost_types::Duration> {
+    Some(prost_types::Duration {
+        seconds: 1,
+        nanos: 0,
+    })
 }
 
 /// A request carrying a gRPC deadline.
