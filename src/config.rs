@@ -430,6 +430,18 @@ fn line_of(text: &str, offset: usize) -> usize {
 mod tests {
     use super::*;
 
+    #[test]
+    fn embedded_passwords_are_alike_only_when_their_secrets_are() {
+        let embedded = |secret: &str| PasswordSource::Embedded(SecretString::from(secret));
+        assert_eq!(embedded("s3cret"), embedded("s3cret"));
+        assert_ne!(embedded("s3cret"), embedded("other"));
+        assert_ne!(embedded("X"), PasswordSource::Env("X".into()));
+        assert_ne!(
+            PasswordSource::Env("X".into()),
+            PasswordSource::File("X".into())
+        );
+    }
+
     const TWO: &str = r#"
 [[cluster]]
 name = "east"

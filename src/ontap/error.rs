@@ -269,6 +269,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_error_is_described_with_each_of_its_causes() {
+        let inner = std::io::Error::other("connection reset");
+        let outer = std::io::Error::new(std::io::ErrorKind::BrokenPipe, Wrapped(inner));
+        assert_eq!(describe(&outer), "sending the body: connection reset");
+    }
+
+    /// An error whose `source` is the error it wraps.
+    #[derive(Debug)]
+    struct Wrapped(std::io::Error);
+
+    impl std::fmt::Display for Wrapped {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("sending the body")
+        }
+    }
+
+    impl std::error::Error for Wrapped {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
     fn an_error_body_that_is_not_ontaps_is_named_by_its_http_status() {
         let error = ApiError::from_body(503, b"<html>busy</html>");
         assert_eq!(error.message, "Service Unavailable");

@@ -550,13 +550,18 @@ mod tests {
         );
         let (shared, _answer) = ontap.next_request().await.expect("sent");
         shared.context.flight.expect("shared").sent();
-        assert!(matches!(
-            call.await.unwrap(),
-            Err(OntapError::Timeout {
-                bound: TimeBound::CallerDeadline,
-                ..
-            })
-        ));
+        let Err(OntapError::Timeout {
+            bound: TimeBound::CallerDeadline,
+            budget,
+        }) = call.await.unwrap()
+        else {
+            panic!("a timeout against the caller's deadline");
+        };
+        // The time it had from the send to its deadline.
+        assert!(
+            budget > Duration::from_millis(900) && budget <= Duration::from_secs(1),
+            "{budget:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]
