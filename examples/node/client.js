@@ -1,8 +1,10 @@
 // An example client of the gateway: @grpc/proto-loader reads ../../proto at
-// run time (no generated code; its default options, so fields are camelCase)
-// and @grpc/grpc-js lists the CIFS connections of SVM vs1, then runs the
-// iSCSI story (create, count, disable, rename, get with a read mask, delete,
-// and a get that finds nothing).
+// run time (no generated code; its default options, so fields are camelCase,
+// but for longs: String, so 64-bit integers such as a CIFS session's
+// identifier arrive as exact decimal strings) and @grpc/grpc-js lists the
+// CIFS connections of SVM vs1 and one page of its CIFS sessions, then runs
+// the iSCSI story (create, count, disable, rename, get with a read mask,
+// delete, and a get that finds nothing).
 //
 // Usage: node client.js HOST:PORT
 //
@@ -24,8 +26,8 @@ if (process.argv.length !== 3) {
 const target = process.argv[2];
 
 const definition = protoLoader.loadSync(
-  ["ontap/v1/cifs_connections.proto", "ontap/v1/iscsi_services.proto"],
-  { includeDirs: [path.join(__dirname, "../../proto")] }
+  ["ontap/v1/cifs_connections.proto", "ontap/v1/cifs_sessions.proto", "ontap/v1/iscsi_services.proto"],
+  { includeDirs: [path.join(__dirname, "../../proto")], longs: String }
 );
 const ontap = grpc.loadPackageDefinition(definition).ontap.v1;
 
@@ -83,6 +85,23 @@ async function listCifsConnections(summary) {
     if (!pageToken) break;
   }
   summary.cifs_pages = pages;
+  client.close();
+}
+
+async function listCifsSessions(summary) {
+  const client = new ontap.CifsSessions(target, grpc.credentials.createInsecure());
+  // One page of five of vs1's sessions, only the fields named.
+  const response = await call(client, "ListCifsSessions", {
+    svmName: "vs1",
+    pageSize: 5,
+    readMask: { paths: ["identifier", "connection_id", "client_ip"] },
+  });
+  const sessions = response.cifsSessions
+    .map((s) => `${s.identifier} on connection ${s.connectionId} from ${s.clientIp}`)
+    .join(", ");
+  console.log(`cifs: vs1 sessions page 1: ${response.cifsSessions.length} sessions (${sessions})`);
+  summary.cifs_sessions_page = response.cifsSessions.length;
+  summary.cifs_sessions_next_page_token = response.nextPageToken !== "";
   client.close();
 }
 
@@ -145,6 +164,7 @@ async function iscsiStory(summary) {
 async function main() {
   const summary = {};
   await listCifsConnections(summary);
+  await listCifsSessions(summary);
   await iscsiStory(summary);
   console.log(JSON.stringify(summary));
 }

@@ -1,7 +1,7 @@
 """An example client of the gateway, on stubs generated from proto/ by
-generate.sh: lists the CIFS connections of SVM vs1, then runs the iSCSI
-story (create, count, disable, rename, get with a read mask, delete, and a
-get that finds nothing).
+generate.sh: lists the CIFS connections of SVM vs1 and one page of its CIFS
+sessions, then runs the iSCSI story (create, count, disable, rename, get
+with a read mask, delete, and a get that finds nothing).
 
 Usage: client.py HOST:PORT
 
@@ -25,6 +25,8 @@ from grpc_status import rpc_status  # noqa: E402
 from ontap.v1 import (  # noqa: E402
     cifs_connections_pb2,
     cifs_connections_pb2_grpc,
+    cifs_sessions_pb2,
+    cifs_sessions_pb2_grpc,
     common_pb2,
     iscsi_services_pb2,
     iscsi_services_pb2_grpc,
@@ -66,6 +68,28 @@ def list_cifs_connections(channel: grpc.Channel, summary: dict) -> None:
         if not token:
             break
     summary["cifs_pages"] = pages
+
+
+def list_cifs_sessions(channel: grpc.Channel, summary: dict) -> None:
+    stub = cifs_sessions_pb2_grpc.CifsSessionsStub(channel)
+    # One page of five of vs1's sessions, only the fields named. A session's
+    # identifier is a uint64 (a Python int here, exact above 2^63).
+    response = stub.ListCifsSessions(
+        cifs_sessions_pb2.ListCifsSessionsRequest(
+            svm_name="vs1",
+            page_size=5,
+            read_mask=field_mask_pb2.FieldMask(
+                paths=["identifier", "connection_id", "client_ip"]
+            ),
+        ),
+        timeout=TIMEOUT,
+    )
+    sessions = ", ".join(
+        f"{s.identifier} on connection {s.connection_id} from {s.client_ip}" for s in response.cifs_sessions
+    )
+    print(f"cifs: vs1 sessions page 1: {len(response.cifs_sessions)} sessions ({sessions})")
+    summary["cifs_sessions_page"] = len(response.cifs_sessions)
+    summary["cifs_sessions_next_page_token"] = bool(response.next_page_token)
 
 
 def iscsi_story(channel: grpc.Channel, summary: dict) -> None:
@@ -147,6 +171,7 @@ def main(target: str) -> int:
     with grpc.insecure_channel(target) as channel:
         try:
             list_cifs_connections(channel, summary)
+            list_cifs_sessions(channel, summary)
             iscsi_story(channel, summary)
         except grpc.RpcError as err:
             error = error_of(err)

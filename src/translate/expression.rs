@@ -85,7 +85,7 @@ fn normalize_alternative(kind: ValueKind, text: &str) -> Result<Cow<'_, str>, St
         });
     }
     if let Some(range) = range(kind, &alternative) {
-        return range.map(|()| Cow::Borrowed(text));
+        return range;
     }
     if let ValueKind::Enum(words) = kind {
         return enum_alternative(words, &alternative);
@@ -93,13 +93,18 @@ fn normalize_alternative(kind: ValueKind, text: &str) -> Result<Cow<'_, str>, St
     check(kind, &alternative).map(|()| Cow::Borrowed(text))
 }
 
-/// `low..high` on a field whose values compare as numbers, instants or
-/// lengths of time, each bound checked as one value; `None` for any other
-/// alternative. (On text `..` may be part of a value, so it is left alone.)
-fn range(kind: ValueKind, alternative: &Alternative<'_>) -> Option<Result<(), String>> {
+/// `low..high` on a field whose values compare (numbers, instants, lengths
+/// of time, and enum words, alphabetically as ONTAP compares them), each
+/// bound checked as one value and an enum's words spelled ONTAP's way;
+/// `None` for any other alternative. (On text `..` may be part of a value,
+/// so it is left alone.)
+fn range<'a>(
+    kind: ValueKind,
+    alternative: &Alternative<'a>,
+) -> Option<Result<Cow<'a, str>, String>> {
     let comparable = matches!(
         kind,
-        ValueKind::Unsigned | ValueKind::Timestamp | ValueKind::Duration
+        ValueKind::Unsigned | ValueKind::Timestamp | ValueKind::Duration | ValueKind::Enum(_)
     );
     let (low, high) = alternative.operand.split_once("..")?;
     if !comparable {
@@ -111,20 +116,33 @@ fn range(kind: ValueKind, alternative: &Alternative<'_>) -> Option<Result<(), St
             alternative.text
         )));
     }
-    Some([low, high].into_iter().try_for_each(|bound| {
+    let bound = |bound: &str| -> Result<String, String> {
         if bound.is_empty() || bound.contains('*') {
             return Err(format!(
                 "`{}`: each end of a range is one value, like `1..10`",
                 alternative.operand
             ));
         }
-        let bound = Alternative {
+        if let ValueKind::Enum(words) = kind {
+            return enum_word(words, bound);
+        }
+        let value = Alternative {
             text: bound,
             negated: false,
             comparison: true,
             operand: bound,
         };
-        check(kind, &bound)
+        check(kind, &value).map(|()| bound.to_owned())
+    };
+    Some(bound(low).and_then(|low| {
+        let high = bound(high)?;
+        let bang = if alternative.negated { "!" } else { "" };
+        let written = format!("{bang}{low}..{high}");
+        Ok(if written == alternative.text {
+            Cow::Borrowed(alternative.text)
+        } else {
+            Cow::Owned(written)
+        })
     }))
 }
 
@@ -206,14 +224,15 @@ fn check_duration(alternative: &Alternative<'_>) -> Result<(), String> {
     }
 }
 
-/// An enum alternative, with its word spelled ONTAP's way.
+/// An enum alternative, with its word spelled ONTAP's way. ONTAP compares
+/// enum words alphabetically, so `<` and `>` take a word too.
 fn enum_alternative<'a>(
     words: &EnumWords,
     alternative: &Alternative<'a>,
 ) -> Result<Cow<'a, str>, String> {
-    if alternative.comparison {
+    if alternative.comparison && alternative.is_pattern() {
         return Err(format!(
-            "`{}`: this field cannot be compared with < or >",
+            "`{}`: a pattern cannot be compared with < or >",
             alternative.text
         ));
     }
@@ -221,8 +240,9 @@ fn enum_alternative<'a>(
     if word == alternative.operand {
         Ok(Cow::Borrowed(alternative.text))
     } else {
-        let bang = if alternative.negated { "!" } else { "" };
-        Ok(Cow::Owned(format!("{bang}{word}")))
+        // The `!` and the operator, as written, before the word.
+        let before = &alternative.text[..alternative.text.len() - alternative.operand.len()];
+        Ok(Cow::Owned(format!("{before}{word}")))
     }
 }
 
@@ -478,8 +498,21 @@ mod tests {
     }
 
     #[test]
-    fn enum_filter_refuses_comparisons() {
-        assert!(validate(ValueKind::Enum(STATUS), ">ok").is_err());
+    fn enum_words_compare_alphabetically_as_ontap_compares_them() {
+        let kind = ValueKind::Enum(STATUS);
+        assert_eq!(normalize(kind, ">ok").as_deref(), Ok(">ok"));
+        assert_eq!(
+            normalize(kind, "!<=METRIC_STATUS_ERROR").as_deref(),
+            Ok("!<=error")
+        );
+        assert_eq!(normalize(kind, "Error..OK").as_deref(), Ok("error..ok"));
+    }
+
+    #[test]
+    fn an_enum_comparison_takes_a_word_not_a_pattern() {
+        assert!(validate(ValueKind::Enum(STATUS), ">o*").is_err());
+        assert!(validate(ValueKind::Enum(STATUS), ">fine").is_err());
+        assert!(validate(ValueKind::Enum(STATUS), "ok..p*").is_err());
     }
 
     #[test]

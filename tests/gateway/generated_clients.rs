@@ -98,7 +98,7 @@ fn every_contract_file_carries_the_options_each_generator_reads() {
 }
 
 /// What an example client's JSON summary (its last line) says after listing
-/// vs1's CIFS connections and running the iSCSI story on the seed cluster:
+/// vs1's CIFS connections and a page of its sessions, and running the iSCSI story on the seed cluster:
 /// every step's result, and nothing else. `.ci/examples` checks the same.
 fn assert_example_summary(out: &str) {
     let last = out.lines().last().expect("the client printed something");
@@ -109,6 +109,9 @@ fn assert_example_summary(out: &str) {
             // Two pages of 5 of vs1's 36 connections, the first with a token.
             "cifs_pages": [5, 5],
             "cifs_next_page_token": true,
+            // One page of 5 of vs1's 71 sessions, with a token.
+            "cifs_sessions_page": 5,
+            "cifs_sessions_next_page_token": true,
             // The alias defaults to the SVM's name, the service to enabled.
             "created_alias": "svm1",
             "created_enabled": true,

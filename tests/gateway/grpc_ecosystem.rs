@@ -319,7 +319,7 @@ async fn readme_watch_commands_stream_messages_with_grpcurl() {
     let h = Harness::start_at_the_time_of_day().await;
     let addr = h.gateway.addr.to_string();
     let (variables, commands) = readme_watch_commands();
-    assert_eq!(commands.len(), 3, "the section's watch commands");
+    assert_eq!(commands.len(), 4, "the section's watch commands");
     let outputs = tokio::task::spawn_blocking(move || {
         commands
             .iter()
@@ -352,5 +352,14 @@ async fn readme_watch_commands_stream_messages_with_grpcurl() {
             .matches("CIFS_CONNECTION_EVENT_TYPE_ADDED")
             .count(),
         36
+    );
+    assert!(
+        outputs[3].contains("ISCSI_SESSION_EVENT_TYPE_SYNCED"),
+        "{}",
+        outputs[3]
+    );
+    assert_eq!(
+        outputs[3].matches("ISCSI_SESSION_EVENT_TYPE_ADDED").count(),
+        4
     );
 }

@@ -1,9 +1,11 @@
 //! The simulator as a real third-party ONTAP client sees it: NetApp's own
-//! Python library (netapp-ontap) over HTTPS, reading every endpoint of the two
+//! Python library (netapp-ontap) over HTTPS, reading every endpoint of the
 //! reference pages through its resources (whose schemas validate timestamps,
-//! durations and statuses), paging, filtering, and the iSCSI
-//! create/disable/delete story.
+//! durations, statuses and enums), paging, filtering, the iSCSI
+//! create/disable/delete story, CIFS and iSCSI sessions read by their keys,
+//! and a CIFS session (its identifier above 2^63) closed with `delete()`.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use crate::common::tools::{python_trusting_only_its_ca, stdout_of};
@@ -48,7 +50,8 @@ async fn run_netapp_ontap_client(simulator: &Simulator) -> Value {
 }
 
 #[tokio::test]
-async fn netapp_ontap_library_reads_every_endpoint_and_runs_the_iscsi_story() {
+async fn netapp_ontap_library_reads_every_endpoint_runs_the_iscsi_story_and_closes_a_cifs_session()
+{
     let simulator = Simulator::start(
         SimulatorConfig {
             tls: true,
@@ -71,6 +74,20 @@ async fn netapp_ontap_library_reads_every_endpoint_and_runs_the_iscsi_story() {
                 .map(|c| c.session_ids.len())
                 .sum::<usize>(),
         )
+    });
+
+    let (cifs_sessions, above_i64, iscsi_sessions) = simulator.cluster().with(|c| {
+        let sessions = c.cifs_sessions();
+        let above_i64 = sessions
+            .iter()
+            .find(|s| s.key.identifier > i64::MAX.unsigned_abs())
+            .expect("the seed has a session ID above 2^63 - 1")
+            .clone();
+        let mut iscsi: Vec<_> = c.served_iscsi_sessions().cloned().collect();
+        iscsi.sort_by(|a, b| {
+            (&a.target_portal_group, a.tsih).cmp(&(&b.target_portal_group, b.tsih))
+        });
+        (sessions, above_i64, iscsi)
     });
 
     let summary = run_netapp_ontap_client(&simulator).await;
@@ -177,4 +194,130 @@ async fn netapp_ontap_library_reads_every_endpoint_and_runs_the_iscsi_story() {
     );
     assert_eq!(summary["disabled_enabled"], false);
     assert_eq!(summary["gone_code"], "5374078");
+
+    assert_cifs_sessions(
+        &simulator,
+        &summary["cifs_sessions"],
+        &cifs_sessions,
+        &above_i64,
+    );
+    assert_iscsi_sessions(&summary["iscsi_sessions"], &iscsi_sessions);
+}
+
+/// The library paged through every session of vs1, filtered them by dialect,
+/// read the one above 2^63 by its four keys as listed, was refused a session
+/// ID with connection ID 0 (655503), closed the session, and then found it
+/// neither by its keys (code 4) nor in its connection, as the cluster says.
+fn assert_cifs_sessions(
+    simulator: &Simulator,
+    summary: &Value,
+    sessions: &[ontap_simulator::CifsSession],
+    above_i64: &ontap_simulator::CifsSession,
+) {
+    // The seed's sessions are all on vs1.
+    assert_eq!(summary["listed"], sessions.len(), "every session of vs1");
+    assert_eq!(summary["distinct"], sessions.len());
+    let protocols: BTreeSet<&str> = sessions.iter().map(|s| s.protocol.as_str()).collect();
+    assert_eq!(summary["protocols"], json!(protocols));
+    let smb3 = sessions
+        .iter()
+        .filter(|s| s.protocol.as_str().starts_with("smb3"))
+        .count();
+    assert!(smb3 > 0);
+    assert_eq!(summary["smb3"], smb3, "protocol=smb3*");
+    assert_eq!(summary["smb3_protocols"], json!(["smb3", "smb3_1"]));
+
+    let key = &above_i64.key;
+    assert_eq!(key.identifier, 9_876_543_210_987_654_321);
+    assert_eq!(summary["above_i64"], key.identifier, "exact, not rounded");
+    let single = &summary["single"];
+    assert_eq!(
+        single["location"],
+        format!(
+            "/api/protocols/cifs/sessions/{}/{}/{}/{}",
+            key.node_uuid, key.svm_uuid, key.identifier, key.connection_id
+        )
+    );
+    assert_eq!(single["identifier"], key.identifier);
+    assert_eq!(single["connection_id"], key.connection_id);
+    assert_eq!(single["node_name"], "node2");
+    assert_eq!(single["svm_name"], "vs1");
+    assert_eq!(single["client_ip"], above_i64.client_ip);
+    assert_eq!(single["server_ip"], above_i64.server_ip);
+    assert_eq!(single["user"], json!(above_i64.user));
+    assert_eq!(single["authentication"], above_i64.authentication.as_str());
+    assert_eq!(single["protocol"], above_i64.protocol.as_str());
+    assert_eq!(single["smb_encryption"], above_i64.smb_encryption.as_str());
+    assert_eq!(single["open_shares"], above_i64.open_shares);
+    let volumes: Vec<&str> = above_i64.volumes.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(single["volumes"], json!(volumes));
+    assert!(
+        single["connected_duration"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("PT")),
+        "{single}"
+    );
+    assert_eq!(single["same_as_listed"], true, "{single}");
+
+    assert_eq!(summary["refused_code"], "655503");
+    assert_eq!(summary["gone_code"], "4");
+    let (gone, left) = simulator.cluster().with(|c| {
+        let left: Vec<Vec<u64>> = c
+            .cifs_connections
+            .iter()
+            .filter(|c| {
+                c.node_uuid == key.node_uuid
+                    && c.svm_uuid == key.svm_uuid
+                    && c.identifier == key.connection_id
+            })
+            .map(|c| c.session_ids.clone())
+            .collect();
+        (c.cifs_session(key).is_none(), left)
+    });
+    assert!(gone, "the cluster closed {key:?}");
+    assert_eq!(left.len(), 1, "its connection carries another session");
+    assert!(!left[0].contains(&key.identifier));
+    assert_eq!(summary["connection_sessions"], json!(left));
+    // The refused delete closed nothing: one session fewer in all.
+    let after = simulator.cluster().with(|c| c.cifs_sessions().len());
+    assert_eq!(after, sessions.len() - 1);
+}
+
+/// The library read every iSCSI session, then one by its keys: with its own
+/// IscsiSession (whose key `tpgroup` no field holds, so the portal group
+/// drops out of the path) the path is no session's; with the key named by
+/// its field, it reads the session as listed.
+fn assert_iscsi_sessions(summary: &Value, sessions: &[ontap_simulator::IscsiSession]) {
+    assert_eq!(summary["listed"], sessions.len());
+    let keys: Vec<Value> = sessions
+        .iter()
+        .map(|s| json!(["svm2", s.target_portal_group, s.tsih]))
+        .collect();
+    assert_eq!(summary["keys"], json!(keys));
+    assert_eq!(summary["authentication_types"], json!(["chap", "none"]));
+    let first = &sessions[0];
+    assert_eq!(
+        summary["stock_location"],
+        format!("/api/protocols/san/iscsi/sessions/{SVM2}/{}", first.tsih),
+        "netapp-ontap 9.19.1 leaves the portal group out"
+    );
+    let single = &summary["single"];
+    assert_eq!(
+        single["location"],
+        format!(
+            "/api/protocols/san/iscsi/sessions/{SVM2}/{}/{}",
+            first.target_portal_group, first.tsih
+        )
+    );
+    assert_eq!(single["initiator"], first.initiator.name);
+    assert_eq!(single["isid"], first.isid);
+    let igroups: Vec<&str> = first.igroups.iter().map(|g| g.name.as_str()).collect();
+    assert_eq!(single["igroups"], json!(igroups));
+    let interfaces: Vec<&str> = first
+        .connections
+        .iter()
+        .map(|c| c.interface.name.as_str())
+        .collect();
+    assert_eq!(single["interfaces"], json!(interfaces));
+    assert_eq!(single["same_as_listed"], true, "{single}");
 }

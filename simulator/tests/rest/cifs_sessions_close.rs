@@ -134,9 +134,23 @@ async fn deleting_what_matches_no_session_is_404_code_4() {
 #[tokio::test]
 async fn a_body_on_delete_is_400_code_262198() {
     let simulator = pinned().await;
-    let reply = call(&simulator, "DELETE", &big_path(), Some("{}")).await;
+    let reply = call(
+        &simulator,
+        "DELETE",
+        &big_path(),
+        Some(r#"{"records": []}"#),
+    )
+    .await;
     assert_error(&reply, 400, "262198");
     assert_eq!(get(&simulator, &big_path()).await.status, 200);
+}
+
+#[tokio::test]
+async fn an_empty_json_object_on_delete_is_no_body_as_netapp_ontap_sends_it() {
+    let simulator = pinned().await;
+    let reply = call(&simulator, "DELETE", &big_path(), Some(" { } ")).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(get(&simulator, &big_path()).await.status, 404);
 }
 
 #[tokio::test]

@@ -75,6 +75,18 @@ impl Target {
     }
 }
 
+/// Whether a DELETE's body says nothing: empty, or an empty JSON object,
+/// which NetApp's own Python client (netapp-ontap) sends with every DELETE
+/// and ONTAP accepts.
+fn is_no_body(body: &[u8]) -> bool {
+    let text = body.trim_ascii();
+    text.is_empty()
+        || text
+            .strip_prefix(b"{")
+            .and_then(|t| t.strip_suffix(b"}"))
+            .is_some_and(|t| t.trim_ascii().is_empty())
+}
+
 /// Closes the session (or sessions) a path names.
 pub async fn delete(
     State(cluster): State<SharedCluster>,
@@ -85,7 +97,7 @@ pub async fn delete(
     let media = Media::from_headers(&headers);
     let result = (|| {
         no_parameters(&uri)?;
-        if !body_bytes(body)?.is_empty() {
+        if !is_no_body(&body_bytes(body)?) {
             return Err(ApiError::body_not_allowed());
         }
         let target = Target::of(&Key::parse(&SCHEMA, uri.path())?)?;
