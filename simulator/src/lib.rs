@@ -125,18 +125,18 @@ pub struct SimulatorConfig {
     /// every timestamp served, and the instant the CIFS churn counts from. The default, the fixed
     /// [`clock_start`], makes every run serve the same dates, as tests need; a demonstration
     /// starts it at `SystemTime::now()` so its data looks current ([`parse_clock_start`] reads
-    /// a pinned one from a flag). The seed's iSCSI service was created on 2024-12-01, so from a
+    /// a pinned one from a flag). The seed's iSCSI services were created on 2024-12-01, so from a
     /// start on 2025-12-01 or later every metrics interval has a full series.
     pub clock_start: SystemTime,
     /// How many CIFS connections to serve, and so how many CIFS sessions (one to three per
     /// connection, its `session_ids`). `None`, the default, serves the cluster's own (the seed's
-    /// 36). `Some(n)` grows the cluster given to [`Simulator::start`] to `n` with connections
+    /// 40, on `vs1` and `svm3`). `Some(n)` grows the cluster given to [`Simulator::start`] to `n` with connections
     /// generated as the seed's are, or keeps its first `n`: on [`Cluster::seed`] that is exactly
     /// [`Cluster::seed_with_cifs_connections`]`(n)` (see [`Cluster::resize_cifs_connections`]).
     /// For a big cluster (the gateway's `--cifs-connections`).
     pub cifs_connections: Option<usize>,
     /// How many iSCSI sessions to serve. `None`, the default, serves the cluster's own (the
-    /// seed's four on `svm2`). `Some(n)` grows the cluster given to [`Simulator::start`] to `n`
+    /// seed's seven: four on `svm2`, three on `svm3`). `Some(n)` grows the cluster given to [`Simulator::start`] to `n`
     /// with sessions generated round-robin over the SVMs whose iSCSI service is enabled, or
     /// keeps its first `n` (see [`Cluster::resize_iscsi_sessions`]). For a big cluster (the
     /// gateway's `--iscsi-sessions`).

@@ -29,7 +29,8 @@ use tokio::task::JoinHandle;
 use tonic::transport::Channel;
 use tonic_types::{ErrorDetails, StatusExt};
 
-/// The seed cluster's SVM `vs1`, which holds the CIFS connections.
+/// The seed cluster's SVM `vs1`, which holds 36 of its 40 CIFS connections
+/// (`svm3` holds the other four).
 pub const VS1_UUID: &str = "fc824aa8-4e60-11ea-afb1-0050568ec4e4";
 /// The seed cluster's first node.
 pub const NODE1_UUID: &str = "1cd8a442-86d1-11e0-ae1c-123478563412";
@@ -38,8 +39,11 @@ pub const NODE1_UUID: &str = "1cd8a442-86d1-11e0-ae1c-123478563412";
 pub const NODE2_UUID: &str = "1cd8a442-86d1-11e0-ae1c-123478563413";
 /// The seed cluster's `svm1`, running, without an iSCSI service.
 pub const SVM1_UUID: &str = "19d04b8e-94d7-11e8-8370-005056b48fd2";
-/// The seed cluster's `svm2`, with an enabled iSCSI service.
+/// The seed cluster's `svm2`, with an enabled iSCSI service (as `svm3` has).
 pub const SVM2_UUID: &str = "25f617cf-94d7-11e8-8370-005056b48fd2";
+/// The seed cluster's `svm3`, with an enabled iSCSI service and four CIFS
+/// connections; its UUID sorts after every other SVM's.
+pub const SVM3_UUID: &str = "fd3a6b25-94d7-11e8-8370-005056b48fd2";
 /// The seed cluster's stopped SVM.
 pub const STOPPED_UUID: &str = "3b1e5d2a-94d7-11e8-8370-005056b48fd2";
 
@@ -268,11 +272,11 @@ impl Harness {
         Harness { simulator, gateway }
     }
 
-    /// The seed cluster, plus copies of four of `vs1`'s CIFS connections on
-    /// `svm1` (identifiers moved past the seed's), behind a gateway: for
-    /// filters whose answer is only meaningful when more than one SVM has
-    /// connections.
-    pub async fn start_with_connections_on_two_svms() -> Harness {
+    /// The seed cluster (CIFS connections on `vs1` and `svm3`), plus copies of
+    /// four of `vs1`'s on `svm1` (identifiers moved past the seed's), behind
+    /// a gateway: for filters whose answer is only meaningful when more than
+    /// one SVM is left out, or more than one matches.
+    pub async fn start_with_connections_on_three_svms() -> Harness {
         let mut cluster = Cluster::seed();
         let copies: Vec<_> = cluster.cifs_connections[..4]
             .iter()

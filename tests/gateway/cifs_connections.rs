@@ -120,7 +120,7 @@ async fn paging_visits_every_connection_exactly_once() {
 
 #[tokio::test]
 async fn filter_on_svm_name_accepts_alternatives() {
-    let h = Harness::start_with_connections_on_two_svms().await;
+    let h = Harness::start_with_connections_on_three_svms().await;
     let got = keys(
         &h,
         ListCifsConnectionsRequest {
@@ -135,7 +135,7 @@ async fn filter_on_svm_name_accepts_alternatives() {
 
 #[tokio::test]
 async fn filter_on_svm_uuid_with_negation_excludes_it() {
-    let h = Harness::start_with_connections_on_two_svms().await;
+    let h = Harness::start_with_connections_on_three_svms().await;
     let got = keys(
         &h,
         ListCifsConnectionsRequest {
@@ -144,7 +144,11 @@ async fn filter_on_svm_uuid_with_negation_excludes_it() {
         },
     )
     .await;
-    assert_eq!(got.len(), 4, "the connections on svm1, and only those");
+    assert_eq!(
+        got.len(),
+        8,
+        "svm1's four connections and svm3's, and only those"
+    );
     assert_eq!(got, expected(&h, |c| c.svm_uuid != VS1_UUID));
 }
 

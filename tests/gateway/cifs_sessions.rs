@@ -307,7 +307,7 @@ async fn paging_visits_every_session_exactly_once() {
 
 #[tokio::test]
 async fn filter_on_svm_name_matches_that_svms_sessions() {
-    let h = Harness::start_with_connections_on_two_svms().await;
+    let h = Harness::start_with_connections_on_three_svms().await;
     let got = keys(
         &h,
         ListCifsSessionsRequest {
@@ -733,14 +733,22 @@ async fn identifier_zero_closes_every_session_of_the_connection() {
 #[tokio::test]
 async fn identifier_and_connection_zero_close_every_session_of_the_svm_on_the_node() {
     let h = Harness::start().await;
-    let on_node1 = expected(&h, |s| s.key.node_uuid == NODE1_UUID);
-    assert!(!on_node1.is_empty());
-    assert!(!expected(&h, |s| s.key.node_uuid == NODE2_UUID).is_empty());
+    let vs1_on_node2 = |s: &SimSession| s.key.node_uuid == NODE2_UUID && s.key.svm_uuid == VS1_UUID;
+    let others = expected(&h, |s| !vs1_on_node2(s));
+    assert!(!expected(&h, vs1_on_node2).is_empty());
+    assert!(others.iter().any(|k| k.0 == NODE1_UUID), "node 1's");
+    assert!(
+        others.iter().any(|k| k.0 == NODE2_UUID),
+        "another SVM's (svm3's) on node 2"
+    );
 
     close_sessions(&h, close((NODE2_UUID, VS1_UUID, 0, 0))).await;
 
     let left = keys(&h, ListCifsSessionsRequest::default()).await;
-    assert_eq!(left, on_node1, "node 2's are gone, node 1's untouched");
+    assert_eq!(
+        left, others,
+        "vs1's on node 2 are gone; node 1's and svm3's on node 2 untouched"
+    );
 }
 
 #[tokio::test]

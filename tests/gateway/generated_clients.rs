@@ -115,8 +115,8 @@ fn assert_example_summary(out: &str) {
             // The alias defaults to the SVM's name, the service to enabled.
             "created_alias": "svm1",
             "created_enabled": true,
-            // count_only: svm1's new service and the seed's svm2.
-            "services_total": 2,
+            // count_only: svm1's new service and the seed's svm2 and svm3.
+            "services_total": 3,
             "disabled_enabled": false,
             // update_mask "*" with a new alias.
             "renamed_alias": "lab",

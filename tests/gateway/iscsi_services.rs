@@ -356,13 +356,14 @@ async fn list_by_default_returns_ordinary_fields_but_not_the_expensive_ones() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(page.num_records, 1);
-    let service = &page.iscsi_services[0];
-    assert_eq!(service.svm.as_ref().unwrap().name.as_deref(), Some("svm2"));
-    assert_eq!(service.enabled, Some(true));
-    assert!(service.target.as_ref().unwrap().name.is_some());
-    assert_eq!(service.metric, None);
-    assert_eq!(service.statistics, None);
+    assert_eq!(page.num_records, 2);
+    for (service, name) in page.iscsi_services.iter().zip(["svm2", "svm3"]) {
+        assert_eq!(service.svm.as_ref().unwrap().name.as_deref(), Some(name));
+        assert_eq!(service.enabled, Some(true));
+        assert!(service.target.as_ref().unwrap().name.is_some());
+        assert_eq!(service.metric, None);
+        assert_eq!(service.statistics, None);
+    }
 }
 
 #[tokio::test]
@@ -414,7 +415,7 @@ async fn list_filters_on_enabled_and_statistics() {
         .iter()
         .map(|s| s.svm.clone().unwrap().name.unwrap())
         .collect();
-    assert_eq!(names, ["svm2"]);
+    assert_eq!(names, ["svm2", "svm3"]);
     let busy = client
         .list_iscsi_services(ListIscsiServicesRequest {
             statistics_iops_raw_total: ">0".into(),
@@ -424,7 +425,11 @@ async fn list_filters_on_enabled_and_statistics() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(busy.total_size, Some(1), "only svm2 has done I/O");
+    assert_eq!(
+        busy.total_size,
+        Some(2),
+        "svm2 and svm3 have done I/O, svm1's new disabled service none"
+    );
 }
 
 #[tokio::test]
@@ -782,7 +787,7 @@ async fn status_filter_takes_the_enum_names_in_any_case() {
         },
     )
     .await;
-    assert_eq!(by_word, ["svm2"]);
+    assert_eq!(by_word, ["svm2", "svm3"]);
     for spelling in ["METRIC_STATUS_OK", "OK", "Ok|Error"] {
         let names = listed_names(
             &h,

@@ -7,7 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::common::{
-    Harness, SVM2_UUID, error_metadata, mask, next_message, poll_every_second, reason, set_enabled,
+    Harness, SVM2_UUID, SVM3_UUID, error_metadata, mask, next_message, poll_every_second, reason,
+    set_enabled,
 };
 use ontap_grpc_gateway::proto::v1::{
     GetIscsiSessionRequest, IgroupRef, IpEndpoint, IscsiAuthenticationType, IscsiConnection,
@@ -342,15 +343,22 @@ async fn get_of_an_unknown_tsih_on_a_known_svm_is_not_found_entry_not_found() {
 #[tokio::test]
 async fn disabling_the_svms_iscsi_service_ends_its_sessions() {
     let h = Harness::start().await;
-    let of_svm2 = || ListIscsiSessionsRequest {
-        svm_uuid: SVM2_UUID.into(),
+    let of_svm = |uuid: &str| ListIscsiSessionsRequest {
+        svm_uuid: uuid.into(),
         ..Default::default()
     };
-    assert!(!keys(&h, of_svm2()).await.is_empty());
+    assert!(!keys(&h, of_svm(SVM2_UUID)).await.is_empty());
+    let of_svm3 = keys(&h, of_svm(SVM3_UUID)).await;
+    assert_eq!(of_svm3.len(), 3);
 
     disable_svm2_iscsi(&h).await;
 
-    assert_eq!(keys(&h, of_svm2()).await, BTreeSet::new());
+    assert_eq!(keys(&h, of_svm(SVM2_UUID)).await, BTreeSet::new());
+    assert_eq!(
+        keys(&h, of_svm(SVM3_UUID)).await,
+        of_svm3,
+        "another SVM's sessions stay"
+    );
 }
 
 fn kind(message: &WatchIscsiSessionsResponse) -> Event {

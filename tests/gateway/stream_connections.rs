@@ -75,7 +75,7 @@ async fn the_filters_order_and_mask_apply_to_every_page() {
 
 #[tokio::test]
 async fn no_match_ends_the_stream_without_a_message() {
-    let h = crowded(36).await;
+    let h = crowded(40).await;
     let pages = pages(
         &h,
         StreamCifsConnectionsRequest {
@@ -89,7 +89,7 @@ async fn no_match_ends_the_stream_without_a_message() {
 
 #[tokio::test]
 async fn an_invalid_request_is_refused_before_anything_goes_upstream() {
-    let h = crowded(36).await;
+    let h = crowded(40).await;
     let status = h
         .cifs()
         .await
@@ -106,7 +106,7 @@ async fn an_invalid_request_is_refused_before_anything_goes_upstream() {
 
 #[tokio::test]
 async fn an_upstream_failure_ends_the_stream_with_its_status() {
-    let h = crowded(36).await;
+    let h = crowded(40).await;
     h.simulator.faults().push(Fault::always(FaultKind::Error {
         status: 500,
         code: None,

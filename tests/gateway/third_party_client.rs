@@ -13,6 +13,7 @@ use ontap_simulator::{Cluster, Simulator, SimulatorConfig, clock_start};
 use serde_json::{Value, json};
 
 const SVM2: &str = "25f617cf-94d7-11e8-8370-005056b48fd2";
+const VS1: &str = "fc824aa8-4e60-11ea-afb1-0050568ec4e4";
 const NODE2: &str = "1cd8a442-86d1-11e0-ae1c-123478563413";
 
 /// Gives svm2's last hour every status the collector's history produces, then pins the clock
@@ -62,8 +63,12 @@ async fn netapp_ontap_library_reads_every_endpoint_runs_the_iscsi_story_and_clos
     .await
     .unwrap();
     eventful_last_hour(&simulator);
-    let (all, on_10_74, sessions) = simulator.cluster().with(|c| {
+    let (on_vs1, all, on_10_74, sessions) = simulator.cluster().with(|c| {
         (
+            c.cifs_connections
+                .iter()
+                .filter(|c| c.svm_uuid == VS1)
+                .count(),
             c.cifs_connections.len(),
             c.cifs_connections
                 .iter()
@@ -83,26 +88,44 @@ async fn netapp_ontap_library_reads_every_endpoint_runs_the_iscsi_story_and_clos
             .find(|s| s.key.identifier > i64::MAX.unsigned_abs())
             .expect("the seed has a session ID above 2^63 - 1")
             .clone();
-        let mut iscsi: Vec<_> = c.served_iscsi_sessions().cloned().collect();
-        iscsi.sort_by(|a, b| {
-            (&a.target_portal_group, a.tsih).cmp(&(&b.target_portal_group, b.tsih))
+        let name = |s: &ontap_simulator::IscsiSession| {
+            c.svms
+                .iter()
+                .find(|svm| svm.uuid == s.svm_uuid)
+                .map(|svm| svm.name.clone())
+                .expect("a seed SVM")
+        };
+        let mut iscsi: Vec<_> = c
+            .served_iscsi_sessions()
+            .map(|s| (name(s), s.clone()))
+            .collect();
+        iscsi.sort_by(|(a_svm, a), (b_svm, b)| {
+            (a_svm, &a.target_portal_group, a.tsih).cmp(&(b_svm, &b.target_portal_group, b.tsih))
         });
         (sessions, above_i64, iscsi)
     });
 
     let summary = run_netapp_ontap_client(&simulator).await;
 
-    assert_eq!(summary["connections"], all, "followed every next link");
-    assert_eq!(summary["distinct"], all);
+    assert_eq!(on_vs1, 36);
+    assert_eq!(summary["connections"], on_vs1, "followed every next link");
+    assert_eq!(summary["distinct"], on_vs1);
+    assert_eq!(all, 40);
     assert_eq!(summary["all_fields_connections"], all);
     assert_eq!(summary["all_fields_sessions"], sessions);
+    // vs1's LIF on each node, then svm3's.
     assert_eq!(
         summary["all_fields_server_ips"],
-        json!(["10.140.70.197", "10.140.70.198"])
+        json!([
+            "10.140.70.197",
+            "10.140.70.198",
+            "10.140.70.201",
+            "10.140.70.202"
+        ])
     );
     assert_eq!(summary["wildcard"], on_10_74);
 
-    assert_eq!(summary["services"], 1);
+    assert_eq!(summary["services"], 2, "svm2's and svm3's");
     for read in ["listed", "single"] {
         let live = &summary[read];
         assert_eq!(
@@ -214,11 +237,14 @@ fn assert_cifs_sessions(
     sessions: &[ontap_simulator::CifsSession],
     above_i64: &ontap_simulator::CifsSession,
 ) {
-    // The seed's sessions are all on vs1.
-    assert_eq!(summary["listed"], sessions.len(), "every session of vs1");
-    assert_eq!(summary["distinct"], sessions.len());
-    let protocols: BTreeSet<&str> = sessions.iter().map(|s| s.protocol.as_str()).collect();
+    // The seed's sessions are on vs1 and svm3.
+    let on_vs1: Vec<_> = sessions.iter().filter(|s| s.key.svm_uuid == VS1).collect();
+    assert!(on_vs1.len() < sessions.len(), "svm3 has sessions too");
+    assert_eq!(summary["listed"], on_vs1.len(), "every session of vs1");
+    assert_eq!(summary["distinct"], on_vs1.len());
+    let protocols: BTreeSet<&str> = on_vs1.iter().map(|s| s.protocol.as_str()).collect();
     assert_eq!(summary["protocols"], json!(protocols));
+    // protocol=smb3*, of every SVM.
     let smb3 = sessions
         .iter()
         .filter(|s| s.protocol.as_str().starts_with("smb3"))
@@ -287,15 +313,19 @@ fn assert_cifs_sessions(
 /// IscsiSession (whose key `tpgroup` no field holds, so the portal group
 /// drops out of the path) the path is no session's; with the key named by
 /// its field, it reads the session as listed.
-fn assert_iscsi_sessions(summary: &Value, sessions: &[ontap_simulator::IscsiSession]) {
+fn assert_iscsi_sessions(summary: &Value, sessions: &[(String, ontap_simulator::IscsiSession)]) {
     assert_eq!(summary["listed"], sessions.len());
     let keys: Vec<Value> = sessions
         .iter()
-        .map(|s| json!(["svm2", s.target_portal_group, s.tsih]))
+        .map(|(svm, s)| json!([svm, s.target_portal_group, s.tsih]))
         .collect();
     assert_eq!(summary["keys"], json!(keys));
+    let svms: BTreeSet<&str> = sessions.iter().map(|(svm, _)| svm.as_str()).collect();
+    assert_eq!(svms, BTreeSet::from(["svm2", "svm3"]));
     assert_eq!(summary["authentication_types"], json!(["chap", "none"]));
-    let first = &sessions[0];
+    // The first listed: svm2's, whose UUID sorts first.
+    let (svm, first) = &sessions[0];
+    assert_eq!(svm, "svm2");
     assert_eq!(
         summary["stock_location"],
         format!("/api/protocols/san/iscsi/sessions/{SVM2}/{}", first.tsih),

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::common::{
-    GUARD, Gateway, SVM1_UUID, SVM2_UUID, bad_fields, client_config, eventually, eventually_within,
-    failing_every_try, final_status, mask, next_message, reason, requests_to, simulator_with,
-    watching_gateway,
+    GUARD, Gateway, SVM1_UUID, SVM2_UUID, SVM3_UUID, bad_fields, client_config, eventually,
+    eventually_within, failing_every_try, final_status, mask, next_message, reason, requests_to,
+    simulator_with, watching_gateway,
 };
 use ontap_grpc_gateway::proto::v1::iscsi_services_client::IscsiServicesClient;
 use ontap_grpc_gateway::proto::v1::{
@@ -470,11 +470,12 @@ async fn without_an_svm_every_service_is_watched() {
         .unwrap()
         .into_inner();
     let mut svms = std::collections::BTreeSet::new();
-    for _ in 0..2 {
+    for _ in 0..3 {
         let metric = next_message(&mut stream).await.metric.unwrap();
         svms.insert(metric.svm.unwrap().uuid.unwrap());
     }
-    assert_eq!(svms, [SVM1_UUID.to_owned(), SVM2_UUID.to_owned()].into());
+    let every = [SVM1_UUID, SVM2_UUID, SVM3_UUID].map(str::to_owned);
+    assert_eq!(svms, every.into(), "svm1's new service and the seed's two");
 }
 
 /// The seed cluster with `count` more SVMs, each with an iSCSI service.

@@ -86,10 +86,10 @@ impl Default for CifsChurn {
     }
 }
 
-/// The churn never closes a connection when this few are open (half the seed's 36)...
-pub(crate) const MIN_CONNECTIONS: usize = 18;
+/// The churn never closes a connection when this few are open (half the seed's 40)...
+pub(crate) const MIN_CONNECTIONS: usize = 20;
 /// ...nor opens one when this many are (twice the seed's), so a long run stays bounded.
-pub(crate) const MAX_CONNECTIONS: usize = 72;
+pub(crate) const MAX_CONNECTIONS: usize = 80;
 /// Sessions per connection the churn keeps to, as the seed does: ending a session never leaves a
 /// connection without one, and starting one never makes more than this.
 const MAX_SESSIONS: usize = 3;
@@ -364,6 +364,29 @@ mod tests {
         cluster
     }
 
+    /// The gateway's README gets, then closes, session 625718873227788553 of connection 92010
+    /// on node 1 and `vs1`, and says `serve --simulate`'s churn (6 a minute, the default seed)
+    /// leaves it alone for its first two hours.
+    #[test]
+    fn the_readmes_session_outlives_two_hours_of_the_demo_churn() {
+        let mut cluster = Cluster::seed();
+        let setting = CifsChurn::new(6.0, CifsChurn::DEFAULT_SEED).expect("a valid rate");
+        let mut churner = Churner::new(setting, clock_start());
+        let holds_it = |cluster: &Cluster| {
+            cluster.cifs_connections.iter().any(|c| {
+                c.node_uuid == "1cd8a442-86d1-11e0-ae1c-123478563412"
+                    && c.svm_uuid == "fc824aa8-4e60-11ea-afb1-0050568ec4e4"
+                    && c.identifier == 92_010
+                    && c.session_ids.contains(&625_718_873_227_788_553)
+            })
+        };
+        for minute in 0..=120 {
+            churner.catch_up(&mut cluster, clock_start() + MINUTE * minute);
+            assert!(holds_it(&cluster), "gone by minute {minute}");
+        }
+        assert!(churner.applied() > 600, "{}", churner.applied());
+    }
+
     #[test]
     fn rates_outside_zero_to_the_maximum_are_refused() {
         for bad in [-1.0, f64::NAN, f64::INFINITY, 60_000.5] {
@@ -541,17 +564,22 @@ mod tests {
                 "{c:?}"
             );
             let seeded = Cluster::seed();
-            let node = seeded.node(&c.node_uuid).expect("a seed node");
-            let pair = seeded
-                .cifs_connections
-                .iter()
-                .find(|s| s.node_uuid == node.uuid)
-                .expect("a seed connection on the node");
-            assert_eq!(
-                (&c.svm_uuid, &c.server_ip),
-                (&pair.svm_uuid, &pair.server_ip)
+            assert!(seeded.node(&c.node_uuid).is_some(), "{c:?}");
+            assert!(
+                seeded
+                    .cifs_connections
+                    .iter()
+                    .any(|s| (&s.node_uuid, &s.svm_uuid, &s.server_ip)
+                        == (&c.node_uuid, &c.svm_uuid, &c.server_ip)),
+                "on a node, SVM and LIF of the seed's: {c:?}"
             );
         }
+        let svms: HashSet<&str> = after
+            .cifs_connections
+            .iter()
+            .map(|c| c.svm_uuid.as_str())
+            .collect();
+        assert_eq!(svms.len(), 2, "beside vs1's and svm3's: {svms:?}");
     }
 
     #[test]

@@ -18,9 +18,17 @@ const VS1_UUID: &str = "fc824aa8-4e60-11ea-afb1-0050568ec4e4";
 const SVM1_UUID: &str = "19d04b8e-94d7-11e8-8370-005056b48fd2";
 pub(crate) const SVM2_UUID: &str = "25f617cf-94d7-11e8-8370-005056b48fd2";
 const SVM_STOPPED_UUID: &str = "3b1e5d2a-94d7-11e8-8370-005056b48fd2";
+/// Sorts after every other SVM's UUID: a listing without `order_by` is sorted by its identity
+/// fields (for CIFS, the node's UUID, then the SVM's), so it serves each node's `vs1` records
+/// before its `svm3` ones, and `svm2`'s iSCSI service and sessions before `svm3`'s.
+pub(crate) const SVM3_UUID: &str = "fd3a6b25-94d7-11e8-8370-005056b48fd2";
 
-/// Connections per node; 36 in all.
-const CONNECTIONS_PER_NODE: u32 = 18;
+/// `vs1`'s connections per node; 36 in all.
+const VS1_CONNECTIONS_PER_NODE: u32 = 18;
+/// `svm3`'s connections, two per node: the generator's next four after `vs1`'s 36.
+const SVM3_CONNECTIONS: u32 = 4;
+/// The seed's CIFS connections: `vs1`'s 36, then `svm3`'s 4.
+const SEED_CIFS_CONNECTIONS: u32 = 2 * VS1_CONNECTIONS_PER_NODE + SVM3_CONNECTIONS;
 /// First session identifier, taken from the reference page's example.
 const FIRST_SESSION_ID: u64 = 625_718_873_227_788_312;
 /// A session identifier above 2^63 - 1, as NetApp's own example has one, so a client that reads
@@ -29,24 +37,32 @@ pub(crate) const SESSION_ID_ABOVE_I64: u64 = 9_876_543_210_987_654_321;
 /// The generated connection whose first session carries [`SESSION_ID_ABOVE_I64`]: the third on
 /// node 2 (identifier 91869), which is none of the page's examples.
 const INDEX_ABOVE_I64: u32 = 5;
-/// When `svm2`'s iSCSI service was created: 2024-12-01T00:00:00Z, more than a year before the
-/// clock's default start, so every metrics interval has a full series from the first request on;
-/// a clock started later (at the wall-clock time) only has more history behind it.
-const SVM2_ISCSI_CREATED_UNIX_SECS: i64 = 1_733_011_200;
+/// When `svm2`'s and `svm3`'s iSCSI services were created: 2024-12-01T00:00:00Z, more than a
+/// year before the clock's default start, so every metrics interval has a full series from the
+/// first request on; a clock started later (at the wall-clock time) only has more history behind
+/// it.
+const ISCSI_CREATED_UNIX_SECS: i64 = 1_733_011_200;
+/// `svm3`'s CIFS LIF on the node at position `n` is `10.140.70.(201 + n)` (`vs1`'s are
+/// `10.140.70.(197 + n)`).
+const SVM3_CIFS_LIF_BASE: u32 = 201;
 
 impl Cluster {
-    /// `cluster1`, running ONTAP 9.14.1, with two nodes, four SVMs (`vs1` serving CIFS, `svm1`,
-    /// `svm2`, stopped `svm_stopped`), 36 CIFS connections on `vs1` including the two from the
-    /// reference page's example (their sessions are the CIFS sessions, one with an ID above
-    /// 2^63), and an enabled iSCSI service on `svm2` with four sessions from three initiators
-    /// (the other SVMs have none, so one can be created on `svm1`).
+    /// `cluster1`, running ONTAP 9.14.1, with two nodes and five SVMs: `vs1` serving CIFS,
+    /// `svm1`, `svm2`, stopped `svm_stopped`, and `svm3` serving CIFS and iSCSI. 40 CIFS
+    /// connections across both nodes (their sessions are the CIFS sessions): 36 on `vs1`,
+    /// including the two from the reference page's example and a session with an ID above
+    /// 2^63, then 4 on `svm3`. Enabled iSCSI services on `svm2`, with four sessions from three
+    /// initiators, and on `svm3`, with three sessions from two; `svm1` has none, so one can be
+    /// created there.
     pub fn seed() -> Cluster {
-        Self::seed_with_cifs_connections(2 * CONNECTIONS_PER_NODE)
+        Self::seed_with_cifs_connections(SEED_CIFS_CONNECTIONS)
     }
 
-    /// The seed cluster with `total` CIFS connections on `vs1` instead of 36, alternating
-    /// between the nodes and computed the same way, so the seed's 36 come first (for
-    /// measuring what paging through a large collection costs).
+    /// The seed cluster with `total` CIFS connections instead of 40: the seed's first `total`
+    /// (`vs1`'s 36 come first, then `svm3`'s 4), and past the seed's 40 more on `vs1`, computed
+    /// the same way and alternating between the nodes (for measuring what paging through a
+    /// large collection costs). It is the seed grown (or shrunk) by
+    /// [`Cluster::resize_cifs_connections`].
     pub fn seed_with_cifs_connections(total: u32) -> Cluster {
         let nodes = vec![node(NODE1_UUID, "node1"), node(NODE2_UUID, "node2")];
         let svms = vec![
@@ -54,17 +70,27 @@ impl Cluster {
             svm(SVM1_UUID, "svm1", SvmState::Running),
             svm(SVM2_UUID, "svm2", SvmState::Running),
             svm(SVM_STOPPED_UUID, "svm_stopped", SvmState::Stopped),
+            svm(SVM3_UUID, "svm3", SvmState::Running),
         ];
         let cifs_connections = (0..total)
-            .filter_map(|i| generated_connection(&nodes, VS1_UUID, i))
+            .filter_map(|i| seed_connection(&nodes, i))
             .collect();
-        let iscsi_services = vec![IscsiService::new(
-            SVM2_UUID,
-            target_name(SVM2_UUID, 4),
-            Some("svm2".to_owned()),
-            true,
-            from_unix_secs(SVM2_ISCSI_CREATED_UNIX_SECS),
-        )];
+        let iscsi_services = vec![
+            IscsiService::new(
+                SVM2_UUID,
+                target_name(SVM2_UUID, 4),
+                Some("svm2".to_owned()),
+                true,
+                from_unix_secs(ISCSI_CREATED_UNIX_SECS),
+            ),
+            IscsiService::new(
+                SVM3_UUID,
+                target_name(SVM3_UUID, 6),
+                Some("svm3".to_owned()),
+                true,
+                from_unix_secs(ISCSI_CREATED_UNIX_SECS),
+            ),
+        ];
         Cluster {
             nodes,
             svms,
@@ -73,6 +99,21 @@ impl Cluster {
             iscsi_sessions: iscsi_sessions::seeded(),
             ..Cluster::empty()
         }
+    }
+}
+
+/// The seed's `index`th connection: the generator's, on `vs1` except for the four after `vs1`'s
+/// 36, which are on `svm3` through its own LIFs. Past the seed's 40 they are on `vs1` again, as
+/// [`Cluster::resize_cifs_connections`] grows the seed.
+fn seed_connection(nodes: &[Node], index: u32) -> Option<CifsConnection> {
+    let vs1 = 2 * VS1_CONNECTIONS_PER_NODE;
+    if (vs1..SEED_CIFS_CONNECTIONS).contains(&index) {
+        let mut c = generated_connection(nodes, SVM3_UUID, index)?;
+        let n = index % u32::try_from(nodes.len()).ok()?;
+        c.server_ip = format!("10.140.70.{}", SVM3_CIFS_LIF_BASE + n);
+        Some(c)
+    } else {
+        generated_connection(nodes, VS1_UUID, index)
     }
 }
 
@@ -148,25 +189,60 @@ mod tests {
     use std::collections::HashSet;
 
     #[test]
-    fn seed_has_36_connections_on_vs1_across_both_nodes() {
+    fn seed_has_36_connections_on_vs1_then_4_on_svm3_across_both_nodes() {
         let cluster = Cluster::seed();
-        assert_eq!(cluster.cifs_connections.len(), 36);
+        assert_eq!(cluster.cifs_connections.len(), 40);
+        let (vs1, svm3) = cluster.cifs_connections.split_at(36);
+        assert!(vs1.iter().all(|c| c.svm_uuid == VS1_UUID));
+        assert!(svm3.iter().all(|c| c.svm_uuid == SVM3_UUID));
+        for (node, n) in [(NODE1_UUID, 0), (NODE2_UUID, 1)] {
+            let on = |connections: &[CifsConnection]| {
+                connections.iter().filter(|c| c.node_uuid == node).count()
+            };
+            assert_eq!((on(vs1), on(svm3)), (18, 2), "{node}");
+            // Each SVM's clients reach it through its own LIF on the node.
+            for (connections, lif) in [(vs1, 197 + n), (svm3, 201 + n)] {
+                assert!(
+                    connections
+                        .iter()
+                        .filter(|c| c.node_uuid == node)
+                        .all(|c| c.server_ip == format!("10.140.70.{lif}")),
+                    "{node}"
+                );
+            }
+        }
+        let sessions = |connections: &[CifsConnection]| {
+            connections
+                .iter()
+                .map(|c| c.session_ids.len())
+                .sum::<usize>()
+        };
+        assert_eq!((sessions(vs1), sessions(svm3)), (71, 5));
+    }
+
+    #[test]
+    fn fewer_connections_are_the_seeds_first_so_36_are_vs1s() {
+        let seed = Cluster::seed();
+        for total in [0, 3, 36, 38, 40] {
+            let fewer = Cluster::seed_with_cifs_connections(total);
+            assert_eq!(
+                fewer.cifs_connections,
+                seed.cifs_connections[..total as usize]
+            );
+            assert_eq!(
+                Cluster {
+                    cifs_connections: seed.cifs_connections.clone(),
+                    ..fewer
+                },
+                seed
+            );
+        }
         assert!(
-            cluster
+            Cluster::seed_with_cifs_connections(36)
                 .cifs_connections
                 .iter()
                 .all(|c| c.svm_uuid == VS1_UUID)
         );
-        for node in [NODE1_UUID, NODE2_UUID] {
-            assert_eq!(
-                cluster
-                    .cifs_connections
-                    .iter()
-                    .filter(|c| c.node_uuid == node)
-                    .count(),
-                18
-            );
-        }
     }
 
     #[test]
@@ -177,7 +253,7 @@ mod tests {
             .iter()
             .map(|c| (&c.node_uuid, c.identifier))
             .collect();
-        assert_eq!(keys.len(), 36);
+        assert_eq!(keys.len(), 40);
     }
 
     #[test]
@@ -235,22 +311,31 @@ mod tests {
     }
 
     #[test]
-    fn only_svm2_has_an_iscsi_service_and_it_is_enabled() {
+    fn svm2_and_svm3_have_enabled_iscsi_services_and_no_other_svm_has_one() {
         let cluster = Cluster::seed();
-        assert_eq!(cluster.iscsi_services.len(), 1);
-        let service = &cluster.iscsi_services[0];
-        assert_eq!(service.svm_uuid, SVM2_UUID);
-        assert!(service.enabled);
-        assert_eq!(cluster.vserver_id(SVM2_UUID), Some(4));
-        assert!(service.target_name.ends_with(":vs.4"));
+        assert_eq!(cluster.iscsi_services.len(), 2);
+        for (service, (uuid, id)) in cluster
+            .iscsi_services
+            .iter()
+            .zip([(SVM2_UUID, 4), (SVM3_UUID, 6)])
+        {
+            assert_eq!(service.svm_uuid, uuid);
+            assert!(service.enabled);
+            assert_eq!(cluster.vserver_id(uuid), Some(id));
+            assert_eq!(service.target_name, target_name(uuid, id));
+        }
+        for uuid in [VS1_UUID, SVM1_UUID, SVM_STOPPED_UUID] {
+            assert!(cluster.iscsi_service(uuid).is_none(), "{uuid}");
+        }
         assert!(cluster.iscsi_licensed && !cluster.asa_r2 && !cluster.metrics_failure);
     }
 
     #[test]
-    fn svm2_service_predates_a_year_of_history() {
-        let created = Cluster::seed().iscsi_services[0].created_at;
+    fn every_service_predates_a_year_of_history() {
         let year = std::time::Duration::from_secs(365 * 86_400);
-        assert!(created + year < crate::time::clock::clock_start());
+        for service in Cluster::seed().iscsi_services {
+            assert!(service.created_at + year < crate::time::clock::clock_start());
+        }
     }
 
     #[test]
@@ -279,21 +364,23 @@ mod tests {
     ];
 
     #[test]
-    fn svm2_service_has_a_full_year_of_growing_history_from_any_later_start() {
+    fn every_service_has_a_full_year_of_growing_history_from_any_later_start() {
         let cluster = Cluster::seed();
-        let service = &cluster.iscsi_services[0];
-        let timeline = cluster.iscsi_timeline(service);
-        let workload = service.workload();
-        for start in LATER_STARTS {
-            let now = crate::time::parse_timestamp(start).expect("a timestamp");
-            let year = perf::history(&workload, &timeline, now, perf::Interval::Year);
-            assert_eq!(year.len(), 365, "{start}");
-            assert!(year.iter().all(|s| s.iops.total > 0), "{start}");
-            let before = perf::counters_at(&workload, &timeline, now - 15);
-            let after = perf::counters_at(&workload, &timeline, now);
-            assert!(before.ops.total < after.ops.total, "{start}");
-            assert!(before.bytes.total < after.bytes.total, "{start}");
-            assert!(before.latency_us.total < after.latency_us.total, "{start}");
+        for service in &cluster.iscsi_services {
+            let timeline = cluster.iscsi_timeline(service);
+            let workload = service.workload();
+            for start in LATER_STARTS {
+                let at = (&service.svm_uuid, start);
+                let now = crate::time::parse_timestamp(start).expect("a timestamp");
+                let year = perf::history(&workload, &timeline, now, perf::Interval::Year);
+                assert_eq!(year.len(), 365, "{at:?}");
+                assert!(year.iter().all(|s| s.iops.total > 0), "{at:?}");
+                let before = perf::counters_at(&workload, &timeline, now - 15);
+                let after = perf::counters_at(&workload, &timeline, now);
+                assert!(before.ops.total < after.ops.total, "{at:?}");
+                assert!(before.bytes.total < after.bytes.total, "{at:?}");
+                assert!(before.latency_us.total < after.latency_us.total, "{at:?}");
+            }
         }
     }
 
@@ -302,8 +389,13 @@ mod tests {
         let large = Cluster::seed_with_cifs_connections(100_001);
         assert_eq!(large.cifs_connections.len(), 100_001);
         assert_eq!(
-            large.cifs_connections[..36],
+            large.cifs_connections[..40],
             Cluster::seed().cifs_connections[..]
+        );
+        assert!(
+            large.cifs_connections[40..]
+                .iter()
+                .all(|c| c.svm_uuid == VS1_UUID)
         );
         let keys: HashSet<_> = large
             .cifs_connections
@@ -327,15 +419,15 @@ mod tests {
     }
 
     #[test]
-    fn svm2_has_four_iscsi_sessions_through_both_its_portal_groups() {
+    fn svm2_has_four_iscsi_sessions_and_svm3_three_all_served() {
         let cluster = Cluster::seed();
-        assert_eq!(cluster.served_iscsi_sessions().count(), 4);
-        let groups: HashSet<_> = cluster
-            .iscsi_sessions
-            .iter()
-            .map(|s| s.target_portal_group.as_str())
-            .collect();
-        assert_eq!(groups.len(), 2);
+        assert_eq!(cluster.served_iscsi_sessions().count(), 7);
+        for (svm, count) in [(SVM2_UUID, 4), (SVM3_UUID, 3)] {
+            let on_svm = cluster
+                .served_iscsi_sessions()
+                .filter(|s| s.svm_uuid == svm);
+            assert_eq!(on_svm.count(), count, "{svm}");
+        }
     }
 
     #[test]

@@ -242,7 +242,7 @@ async fn cifs_connections_list_the_model_with_uuids() {
     let simulator = with_admin().await;
     let listed = admin_ok(&simulator, "GET", "/cifs/connections", "", 200).await;
     let listed = listed.as_array().expect("an array");
-    assert_eq!(listed.len(), 36);
+    assert_eq!(listed.len(), 40);
     let first = listed
         .iter()
         .find(|c| c["identifier"] == 91842)
@@ -278,7 +278,7 @@ async fn posted_connection_is_served_and_listed() {
         json!([{"identifier": 7}, {"identifier": 8}])
     );
     let listed = admin_ok(&simulator, "GET", "/cifs/connections", "", 200).await;
-    assert_eq!(listed.as_array().map(Vec::len), Some(37));
+    assert_eq!(listed.as_array().map(Vec::len), Some(41));
 }
 
 #[tokio::test]
@@ -298,7 +298,7 @@ async fn posting_a_connection_is_refused_for_an_unknown_node_or_svm_or_an_identi
         let message = admin_refusal(&simulator, "POST", "/cifs/connections", &body, 400).await;
         assert!(message.contains(named), "{body}: {message}");
     }
-    assert_eq!(served_connections(&simulator).await.len(), 36);
+    assert_eq!(served_connections(&simulator).await.len(), 40);
 }
 
 #[tokio::test]
@@ -310,7 +310,7 @@ async fn deleting_a_connection_takes_it_out_of_the_collection() {
         Value::Null
     );
     let served = served_connections(&simulator).await;
-    assert_eq!(served.len(), 35);
+    assert_eq!(served.len(), 39);
     assert!(!served.contains(&(NODE1.to_owned(), 91842)));
 }
 
@@ -323,7 +323,7 @@ async fn deleting_an_unknown_connection_is_a_404_naming_it() {
         let message = admin_refusal(&simulator, "DELETE", &target, "", 404).await;
         assert!(message.contains(identifier), "{message}");
     }
-    assert_eq!(served_connections(&simulator).await.len(), 36);
+    assert_eq!(served_connections(&simulator).await.len(), 40);
 }
 
 #[tokio::test]

@@ -216,7 +216,7 @@ async fn an_iteration_cost_put_over_http_cuts_pages_short_at_the_return_timeout(
     assert_eq!(costs, json!({ "default_ms": 0, "paths": { CIFS: 1000 } }));
     assert_eq!(
         page_sizes(&simulator, &format!("{CIFS}?return_timeout=10")).await,
-        [10, 10, 10, 6]
+        [10, 10, 10, 10]
     );
     assert_eq!(
         admin_ok(&simulator, "GET", "/iteration-costs", "", 200).await,
@@ -235,7 +235,7 @@ async fn a_default_iteration_cost_applies_to_collections_without_their_own() {
         200,
     )
     .await;
-    assert_eq!(page_sizes(&simulator, CIFS).await, [10, 10, 10, 6]);
+    assert_eq!(page_sizes(&simulator, CIFS).await, [10, 10, 10, 10]);
     let costs = admin_ok(
         &simulator,
         "PUT",
@@ -245,7 +245,7 @@ async fn a_default_iteration_cost_applies_to_collections_without_their_own() {
     )
     .await;
     assert_eq!(costs, json!({ "default_ms": 1500, "paths": { CIFS: 0 } }));
-    assert_eq!(page_sizes(&simulator, CIFS).await, [36]);
+    assert_eq!(page_sizes(&simulator, CIFS).await, [40]);
 }
 
 #[tokio::test]

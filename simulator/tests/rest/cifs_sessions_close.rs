@@ -7,6 +7,7 @@ use super::*;
 const NODE1: &str = "1cd8a442-86d1-11e0-ae1c-123478563412";
 const NODE2: &str = "1cd8a442-86d1-11e0-ae1c-123478563413";
 const VS1: &str = "fc824aa8-4e60-11ea-afb1-0050568ec4e4";
+const SVM3: &str = "fd3a6b25-94d7-11e8-8370-005056b48fd2";
 
 async fn delete(simulator: &Simulator, target: &str) -> Reply {
     call(simulator, "DELETE", target, None).await
@@ -72,7 +73,10 @@ async fn deleting_one_session_closes_only_that_one() {
 #[tokio::test]
 async fn zero_and_zero_close_every_session_of_the_svm_on_the_node() {
     let simulator = pinned().await;
-    let on_node2 = count(&simulator, &format!("{CIFS_SESSIONS}?node.uuid={NODE2}")).await;
+    let on_node2 = |svm: &str| format!("{CIFS_SESSIONS}?node.uuid={NODE2}&svm.uuid={svm}");
+    let vs1_on_node2 = count(&simulator, &on_node2(VS1)).await;
+    // svm3's two connections on node 2 carry three sessions.
+    assert_eq!(count(&simulator, &on_node2(SVM3)).await, 3);
     let total = count(&simulator, CIFS_SESSIONS).await;
     assert_eq!(
         delete(&simulator, &session_path(NODE2, VS1, 0, 0))
@@ -80,11 +84,13 @@ async fn zero_and_zero_close_every_session_of_the_svm_on_the_node() {
             .status,
         200
     );
+    assert_eq!(count(&simulator, &on_node2(VS1)).await, 0);
     assert_eq!(
-        count(&simulator, &format!("{CIFS_SESSIONS}?node.uuid={NODE2}")).await,
-        0
+        count(&simulator, &on_node2(SVM3)).await,
+        3,
+        "the node's sessions of another SVM stay"
     );
-    assert_eq!(count(&simulator, CIFS_SESSIONS).await, total - on_node2);
+    assert_eq!(count(&simulator, CIFS_SESSIONS).await, total - vs1_on_node2);
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ use serde_json::json;
 
 use super::admin_api::{admin_call, with_admin};
 use super::cifs_sessions::{BIG, BIG_CONNECTION, big_path};
-use super::iscsi_sessions::{SVM1, SVM2, iscsi_key};
+use super::iscsi_sessions::{SVM1, SVM2, SVM3, iscsi_key};
 use super::*;
 
 const NODE1: &str = "1cd8a442-86d1-11e0-ae1c-123478563412";
@@ -212,16 +212,17 @@ async fn patch_enabled(simulator: &Simulator, enabled: bool) {
 #[tokio::test]
 async fn disabling_the_iscsi_service_ends_its_sessions_and_enabling_brings_none_back() {
     let simulator = pinned().await;
-    assert_eq!(
-        count(&simulator, &format!("{ISCSI_SESSIONS}?svm.uuid={SVM2}")).await,
-        4
-    );
+    let on = |svm: &str| format!("{ISCSI_SESSIONS}?svm.uuid={svm}");
+    assert_eq!(count(&simulator, &on(SVM2)).await, 4);
+    assert_eq!(count(&simulator, &on(SVM3)).await, 3);
     patch_enabled(&simulator, false).await;
-    assert_eq!(count(&simulator, ISCSI_SESSIONS).await, 0);
+    assert_eq!(count(&simulator, &on(SVM2)).await, 0);
+    assert_eq!(count(&simulator, ISCSI_SESSIONS).await, 3, "svm3's stay");
     let one = format!("{ISCSI_SESSIONS}/{SVM2}/svm2_iscsi_lif1/10");
     assert_error(&get(&simulator, &one).await, 404, "4");
     patch_enabled(&simulator, true).await;
-    assert_eq!(count(&simulator, ISCSI_SESSIONS).await, 0);
+    assert_eq!(count(&simulator, &on(SVM2)).await, 0);
+    assert_eq!(count(&simulator, ISCSI_SESSIONS).await, 3);
 }
 
 #[tokio::test]
@@ -237,7 +238,12 @@ async fn a_disabled_service_blocks_new_sessions() {
         simulator.cluster().add_iscsi_session(new_session(SVM2, 77)),
         Ok(())
     );
-    assert_eq!(count(&simulator, ISCSI_SESSIONS).await, 1);
+    let on_svm2 = all_records(&simulator, &format!("{ISCSI_SESSIONS}?svm.uuid={SVM2}")).await;
+    assert_eq!(
+        on_svm2.iter().map(iscsi_key).collect::<Vec<_>>(),
+        [format!("{SVM2}/lif_new/77")]
+    );
+    assert_eq!(count(&simulator, ISCSI_SESSIONS).await, 1 + 3, "and svm3's");
 }
 
 #[tokio::test]
@@ -246,14 +252,18 @@ async fn a_deleted_iscsi_service_has_no_sessions() {
     patch_enabled(&simulator, false).await;
     let reply = call(&simulator, "DELETE", &format!("{SERVICES}/{SVM2}"), None).await;
     assert_eq!(reply.status, 200);
-    assert_eq!(count(&simulator, ISCSI_SESSIONS).await, 0);
-    assert_eq!(simulator.cluster().with(|c| c.iscsi_sessions.len()), 0);
+    assert_eq!(count(&simulator, ISCSI_SESSIONS).await, 3, "svm3's");
+    assert!(
+        simulator
+            .cluster()
+            .with(|c| c.iscsi_sessions.iter().all(|s| s.svm_uuid == SVM3))
+    );
     let one = format!("{ISCSI_SESSIONS}/{SVM2}/svm2_iscsi_lif1/10");
     assert_error(&get(&simulator, &one).await, 404, "4");
 }
 
 #[tokio::test]
-async fn sessions_on_a_second_svm_are_told_apart_by_svm_filters() {
+async fn sessions_on_another_svm_are_told_apart_by_svm_filters() {
     let simulator = pinned().await;
     let created = call(
         &simulator,
@@ -277,8 +287,13 @@ async fn sessions_on_a_second_svm_are_told_apart_by_svm_filters() {
         4
     );
     assert_eq!(
+        count(&simulator, &format!("{ISCSI_SESSIONS}?svm.name=svm3")).await,
+        3
+    );
+    assert_eq!(
         count(&simulator, &format!("{ISCSI_SESSIONS}?svm.name=!svm2")).await,
-        1
+        1 + 3,
+        "svm1's and svm3's"
     );
 }
 

@@ -6,6 +6,7 @@ use super::*;
 
 pub(super) const SVM1: &str = "19d04b8e-94d7-11e8-8370-005056b48fd2";
 pub(super) const SVM2: &str = "25f617cf-94d7-11e8-8370-005056b48fd2";
+pub(super) const SVM3: &str = "fd3a6b25-94d7-11e8-8370-005056b48fd2";
 const LIF1: &str = "svm2_iscsi_lif1";
 
 /// A session named by its three keys.
@@ -28,8 +29,14 @@ fn session_path(svm: &str, group: &str, tsih: u64) -> String {
 async fn default_listing_returns_svm_portal_group_tsih_and_self_links() {
     let simulator = pinned().await;
     let body = get(&simulator, ISCSI_SESSIONS).await.json();
-    assert_eq!(body["num_records"], 4);
-    for record in body["records"].as_array().expect("records") {
+    assert_eq!(body["num_records"], 7);
+    let records = body["records"].as_array().expect("records");
+    let svms: Vec<&str> = records
+        .iter()
+        .map(|r| r["svm"]["uuid"].as_str().expect("svm"))
+        .collect();
+    assert_eq!(svms, [SVM2, SVM2, SVM2, SVM2, SVM3, SVM3, SVM3]);
+    for record in records {
         assert_eq!(
             keys(record),
             ["_links", "svm", "target_portal_group", "tsih"]
@@ -37,7 +44,10 @@ async fn default_listing_returns_svm_portal_group_tsih_and_self_links() {
         assert_eq!(keys(&record["svm"]), ["_links", "name", "uuid"]);
         assert_eq!(
             record["svm"]["_links"]["self"]["href"],
-            format!("/api/svm/svms/{SVM2}")
+            format!(
+                "/api/svm/svms/{}",
+                record["svm"]["uuid"].as_str().expect("svm")
+            )
         );
         assert_eq!(
             record["_links"]["self"]["href"],
@@ -182,7 +192,7 @@ async fn order_by_tsih_descending_orders_the_sessions() {
     .iter()
     .map(|r| r["tsih"].as_u64().expect("tsih"))
     .collect();
-    assert_eq!(tsihs, [13, 12, 11, 10]);
+    assert_eq!(tsihs, [22, 21, 20, 13, 12, 11, 10]);
 }
 
 #[tokio::test]
@@ -196,16 +206,17 @@ async fn max_records_pages_visit_every_session_once() {
     assert_eq!(first["num_records"], 3);
     let next = first["_links"]["next"]["href"].as_str().expect("next");
     let second = client.get(next).await.json();
-    assert_eq!(second["num_records"], 1);
-    assert!(second["_links"].get("next").is_none());
-    let keys: HashSet<String> = first["records"]
-        .as_array()
-        .into_iter()
-        .chain(second["records"].as_array())
-        .flatten()
+    assert_eq!(second["num_records"], 3);
+    let next = second["_links"]["next"]["href"].as_str().expect("next");
+    let third = client.get(next).await.json();
+    assert_eq!(third["num_records"], 1);
+    assert!(third["_links"].get("next").is_none());
+    let keys: HashSet<String> = [first, second, third]
+        .iter()
+        .flat_map(|page| page["records"].as_array().into_iter().flatten())
         .map(iscsi_key)
         .collect();
-    assert_eq!(keys.len(), 4);
+    assert_eq!(keys.len(), 7);
 }
 
 #[tokio::test]
@@ -287,5 +298,5 @@ async fn methods_other_than_get_are_405_code_3_with_allow() {
             "{method} {target}"
         );
     }
-    assert_eq!(count(&simulator, ISCSI_SESSIONS).await, 4);
+    assert_eq!(count(&simulator, ISCSI_SESSIONS).await, 7);
 }

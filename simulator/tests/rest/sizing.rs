@@ -35,14 +35,15 @@ async fn a_configured_size_on_the_seed_is_the_larger_seed() {
         served,
         Cluster::seed_with_cifs_connections(500).cifs_connections
     );
-    assert_eq!(count(&simulator, ISCSI_SESSIONS).await, 4);
+    assert_eq!(served[..40], Cluster::seed().cifs_connections[..]);
+    assert_eq!(count(&simulator, ISCSI_SESSIONS).await, 7);
 }
 
 #[tokio::test]
 async fn without_sizes_the_seed_is_served_as_it_is() {
     let simulator = sized(None, None).await;
-    assert_eq!(count(&simulator, CIFS).await, 36);
-    assert_eq!(count(&simulator, ISCSI_SESSIONS).await, 4);
+    assert_eq!(count(&simulator, CIFS).await, 40);
+    assert_eq!(count(&simulator, ISCSI_SESSIONS).await, 7);
 }
 
 #[tokio::test]

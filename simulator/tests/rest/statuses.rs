@@ -7,6 +7,7 @@ use super::*;
 
 const SVM1: &str = "19d04b8e-94d7-11e8-8370-005056b48fd2";
 const SVM2: &str = "25f617cf-94d7-11e8-8370-005056b48fd2";
+const SVM3: &str = "fd3a6b25-94d7-11e8-8370-005056b48fd2";
 const NODE2: &str = "1cd8a442-86d1-11e0-ae1c-123478563413";
 const SERVICES: &str = "/api/protocols/san/iscsi/services";
 
@@ -91,7 +92,14 @@ async fn a_forced_status_shows_in_every_reading_and_sample_of_the_service() {
         )
         .await
         .json();
-        assert_eq!(filtered["num_records"], 1, "{word}");
+        // svm3's service, not forced, reports its own `ok`.
+        let (expected, svms) = if word == "ok" {
+            (2, vec![SVM2, SVM3])
+        } else {
+            (1, vec![SVM2])
+        };
+        assert_eq!(filtered["num_records"], expected, "{word}");
+        assert_eq!(field_values(&filtered, "records.svm.uuid"), svms, "{word}");
     }
 }
 

@@ -19,8 +19,8 @@ use crate::logging::LogFormat;
 /// The simulator's CIFS churn by default: enough that a demo's connections
 /// visibly change within a minute or two.
 const DEMO_CIFS_CHURN_PER_MINUTE: f64 = 6.0;
-/// The seed cluster's own CIFS connections.
-const SEED_CIFS_CONNECTIONS: u32 = 36;
+/// The seed cluster's own CIFS connections: 36 on `vs1`, then 4 on `svm3`.
+const SEED_CIFS_CONNECTIONS: u32 = 40;
 /// The most CIFS connections a simulated cluster is given.
 const MAX_CIFS_CONNECTIONS: u32 = 1_000_000;
 /// The most iSCSI sessions a simulated cluster is sized to.
@@ -194,7 +194,7 @@ pub struct EmbeddedSimulatorFlags {
         requires = "simulate"
     )]
     pub cifs_churn_per_minute: f64,
-    /// With --simulate: CIFS connections in the embedded simulator's cluster (the seed's 36
+    /// With --simulate: CIFS connections in the embedded simulator's cluster (the seed's 40
     /// first; up to 1,000,000).
     #[arg(long, env = "ONTAP_GATEWAY_CIFS_CONNECTIONS", default_value_t = SEED_CIFS_CONNECTIONS, requires = "simulate", value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_CIFS_CONNECTIONS)))]
     pub cifs_connections: u32,
@@ -352,7 +352,7 @@ pub struct SimulateArgs {
         default_value_t = DEMO_CIFS_CHURN_PER_MINUTE
     )]
     pub cifs_churn_per_minute: f64,
-    /// CIFS connections in the cluster (the seed's 36 first; up to 1,000,000).
+    /// CIFS connections in the cluster (the seed's 40 first; up to 1,000,000).
     #[arg(long, env = "ONTAP_SIMULATOR_CIFS_CONNECTIONS", default_value_t = SEED_CIFS_CONNECTIONS, value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_CIFS_CONNECTIONS)))]
     pub cifs_connections: u32,
     /// iSCSI sessions in the cluster, spread over the SVMs whose iSCSI service is enabled

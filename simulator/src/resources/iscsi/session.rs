@@ -271,6 +271,7 @@ mod tests {
 
     const SVM2: &str = "25f617cf-94d7-11e8-8370-005056b48fd2";
     const SVM1: &str = "19d04b8e-94d7-11e8-8370-005056b48fd2";
+    const SVM3: &str = "fd3a6b25-94d7-11e8-8370-005056b48fd2";
 
     fn session(svm_uuid: &str, tsih: u16) -> IscsiSession {
         IscsiSession {
@@ -319,7 +320,8 @@ mod tests {
         assert!(cluster.set_iscsi_enabled_at(SVM2, false, clock_start()));
         assert!(cluster.iscsi_sessions.iter().all(|s| s.svm_uuid != SVM2));
         cluster.set_iscsi_enabled_at(SVM2, true, clock_start());
-        assert_eq!(cluster.served_iscsi_sessions().count(), 0);
+        assert!(cluster.served_iscsi_sessions().all(|s| s.svm_uuid == SVM3));
+        assert_eq!(cluster.served_iscsi_sessions().count(), 3, "svm3's stay");
         assert!(!cluster.set_iscsi_enabled_at(SVM1, false, clock_start()));
     }
 
@@ -327,7 +329,9 @@ mod tests {
     fn sessions_of_a_disabled_service_set_by_hand_are_not_served() {
         let mut cluster = Cluster::seed();
         cluster.iscsi_services[0].enabled = false;
-        assert_eq!(cluster.served_iscsi_sessions().count(), 0);
+        assert_eq!(cluster.iscsi_services[0].svm_uuid, SVM2);
+        assert!(cluster.served_iscsi_sessions().all(|s| s.svm_uuid == SVM3));
+        assert_eq!(cluster.served_iscsi_sessions().count(), 3, "svm3's");
     }
 
     #[test]

@@ -1,21 +1,26 @@
 //! The seed's iSCSI sessions, and more of them computed the same way for a larger cluster.
 //!
-//! `svm2` serves its target through two LIFs, one per node, each its own target portal group
-//! (named like the LIF, as in NetApp's examples). Three initiators are logged in: a Linux host
-//! through both portal groups (two paths), a Windows host with two connections in one session,
-//! and an ESXi host that is in no igroup, so it reaches no LUN.
+//! `svm2` and `svm3` each serve their target through two LIFs, one per node, each its own target
+//! portal group (named like the LIF, as in NetApp's examples). Three initiators are logged in to
+//! `svm2`: a Linux host through both portal groups (two paths), a Windows host with two
+//! connections in one session, and an ESXi host that is in no igroup, so it reaches no LUN. Two
+//! are logged in to `svm3`: another Linux host through both portal groups, and an ESXi host in
+//! an igroup of ESXi hosts.
 
 use std::hash::Hasher;
 
 use fnv::FnvHasher;
 
-use super::SVM2_UUID;
+use super::{SVM2_UUID, SVM3_UUID};
 use crate::resources::iscsi::session::{
     IgroupRef, IscsiAuthentication, IscsiConnection, IscsiInitiator, IscsiInterface, IscsiSession,
 };
 
-/// The LIFs of `svm2`: name (also the portal group), UUID, address, portal group tag.
-const SVM2_LIFS: [(&str, &str, &str, u32); 2] = [
+/// An iSCSI LIF: name (also the portal group), UUID, address, portal group tag.
+type Lif = (&'static str, &'static str, &'static str, u32);
+
+/// The LIFs of `svm2`.
+const SVM2_LIFS: [Lif; 2] = [
     (
         "svm2_iscsi_lif1",
         "9e1d2c3b-5d12-11ef-8b0e-005056a7c0a1",
@@ -30,8 +35,34 @@ const SVM2_LIFS: [(&str, &str, &str, u32); 2] = [
     ),
 ];
 
-/// The four hand-written sessions on `svm2`.
+/// The LIFs of `svm3`.
+const SVM3_LIFS: [Lif; 2] = [
+    (
+        "svm3_iscsi_lif1",
+        "9e1d2c3b-5d12-11ef-8b0e-005056a7c0b1",
+        "10.140.71.31",
+        1029,
+    ),
+    (
+        "svm3_iscsi_lif2",
+        "9e1d2c3b-5d12-11ef-8b0e-005056a7c0b2",
+        "10.140.71.32",
+        1030,
+    ),
+];
+
+/// The seven hand-written sessions: `svm2`'s four, then `svm3`'s three.
 pub(crate) fn seeded() -> Vec<IscsiSession> {
+    let mut sessions = svm2_sessions();
+    sessions.extend(svm3_sessions());
+    sessions
+}
+
+/// The four sessions on `svm2`.
+fn svm2_sessions() -> Vec<IscsiSession> {
+    let svm2 = |lif: usize, tsih, isid, initiator, igroups| {
+        session(SVM2_UUID, SVM2_LIFS[lif], tsih, isid, initiator, igroups)
+    };
     let linux = IscsiInitiator {
         name: "iqn.1994-05.com.redhat:host1".to_owned(),
         alias: Some("host1".to_owned()),
@@ -39,7 +70,7 @@ pub(crate) fn seeded() -> Vec<IscsiSession> {
     };
     let linux_igroup = vec![igroup("host1_ig", "5b6a7c8d-5d13-11ef-8b0e-005056a7c0a1")];
     vec![
-        session(
+        svm2(
             0,
             10,
             "40:00:01:37:00:00",
@@ -47,13 +78,13 @@ pub(crate) fn seeded() -> Vec<IscsiSession> {
             linux_igroup.clone(),
         )
         .with_connection(0, IscsiAuthentication::Chap, "10.74.8.11", 51_344),
-        session(1, 11, "40:00:01:37:00:01", linux, linux_igroup).with_connection(
+        svm2(1, 11, "40:00:01:37:00:01", linux, linux_igroup).with_connection(
             0,
             IscsiAuthentication::Chap,
             "10.74.8.11",
             51_345,
         ),
-        session(
+        svm2(
             0,
             12,
             "40:00:01:37:00:02",
@@ -69,7 +100,7 @@ pub(crate) fn seeded() -> Vec<IscsiSession> {
         )
         .with_connection(0, IscsiAuthentication::None, "10.74.8.12", 49_152)
         .with_connection(1, IscsiAuthentication::None, "10.74.8.12", 49_153),
-        session(
+        svm2(
             1,
             13,
             "80:12:34:56:78:9a",
@@ -84,17 +115,59 @@ pub(crate) fn seeded() -> Vec<IscsiSession> {
     ]
 }
 
-/// A session on `svm2` through the LIF at `lif` (0 or 1), without connections yet.
+/// The three sessions on `svm3`.
+fn svm3_sessions() -> Vec<IscsiSession> {
+    let svm3 = |lif: usize, tsih, isid, initiator, igroups| {
+        session(SVM3_UUID, SVM3_LIFS[lif], tsih, isid, initiator, igroups)
+    };
+    let linux = IscsiInitiator {
+        name: "iqn.1994-05.com.redhat:host5".to_owned(),
+        alias: Some("host5".to_owned()),
+        comment: Some("rack 7, web tier".to_owned()),
+    };
+    let linux_igroup = vec![igroup("host5_ig", "5b6a7c8d-5d13-11ef-8b0e-005056a7c0b1")];
+    vec![
+        svm3(
+            0,
+            20,
+            "40:00:01:37:00:10",
+            linux.clone(),
+            linux_igroup.clone(),
+        )
+        .with_connection(0, IscsiAuthentication::Chap, "10.74.8.15", 52_410),
+        svm3(1, 21, "40:00:01:37:00:11", linux, linux_igroup).with_connection(
+            0,
+            IscsiAuthentication::Chap,
+            "10.74.8.15",
+            52_411,
+        ),
+        svm3(
+            1,
+            22,
+            "80:12:34:56:78:b4",
+            IscsiInitiator {
+                name: "iqn.1998-01.com.vmware:esx6-7a8b9c0d".to_owned(),
+                alias: None,
+                comment: None,
+            },
+            vec![igroup("esx_ig", "5b6a7c8d-5d13-11ef-8b0e-005056a7c0b2")],
+        )
+        .with_connection(0, IscsiAuthentication::None, "10.74.8.16", 61_004),
+    ]
+}
+
+/// A session on the SVM `svm_uuid` through `lif`, without connections yet.
 fn session(
-    lif: usize,
+    svm_uuid: &str,
+    lif: Lif,
     tsih: u16,
     isid: &str,
     initiator: IscsiInitiator,
     igroups: Vec<IgroupRef>,
 ) -> IscsiSession {
-    let (name, _, _, tag) = SVM2_LIFS[lif % SVM2_LIFS.len()];
+    let (name, _, _, tag) = lif;
     IscsiSession {
-        svm_uuid: SVM2_UUID.to_owned(),
+        svm_uuid: svm_uuid.to_owned(),
         target_portal_group: name.to_owned(),
         target_portal_group_tag: tag,
         tsih,
@@ -123,6 +196,7 @@ impl IscsiSession {
     ) -> IscsiSession {
         let (name, uuid, lif_address, _) = SVM2_LIFS
             .iter()
+            .chain(&SVM3_LIFS)
             .copied()
             .find(|(name, ..)| *name == self.target_portal_group)
             .unwrap_or(SVM2_LIFS[0]);
@@ -232,6 +306,17 @@ mod tests {
             .collect();
         assert_eq!(keys.len(), sessions.len());
         for s in &sessions {
+            let lifs = if s.svm_uuid == SVM2_UUID {
+                SVM2_LIFS
+            } else {
+                SVM3_LIFS
+            };
+            let lif = lifs.iter().find(|lif| lif.0 == s.target_portal_group);
+            assert_eq!(
+                lif.map(|lif| lif.3),
+                Some(s.target_portal_group_tag),
+                "{s:?}"
+            );
             assert!(!s.connections.is_empty());
             assert!(
                 s.connections
@@ -239,6 +324,18 @@ mod tests {
                     .all(|c| c.interface.name == s.target_portal_group)
             );
         }
+    }
+
+    #[test]
+    fn svm2_has_four_seeded_sessions_and_svm3_three_each_through_both_its_portal_groups() {
+        let sessions = seeded();
+        for (svm, count) in [(SVM2_UUID, 4), (SVM3_UUID, 3)] {
+            let on_svm: Vec<_> = sessions.iter().filter(|s| s.svm_uuid == svm).collect();
+            assert_eq!(on_svm.len(), count, "{svm}");
+            let groups: HashSet<_> = on_svm.iter().map(|s| &s.target_portal_group).collect();
+            assert_eq!(groups.len(), 2, "{svm}");
+        }
+        assert_eq!(sessions.len(), 7);
     }
 
     #[test]

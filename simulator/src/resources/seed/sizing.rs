@@ -160,7 +160,7 @@ mod tests {
         cluster.resize_iscsi_sessions(1_000).expect("room");
         assert_eq!(cluster.iscsi_sessions.len(), 1_000);
         assert_eq!(
-            cluster.iscsi_sessions[..4],
+            cluster.iscsi_sessions[..7],
             Cluster::seed().iscsi_sessions[..]
         );
         let keys: HashSet<_> = cluster
@@ -169,7 +169,10 @@ mod tests {
             .map(|s| (&s.svm_uuid, &s.target_portal_group, s.tsih))
             .collect();
         assert_eq!(keys.len(), 1_000);
-        assert!(cluster.iscsi_sessions.iter().any(|s| s.svm_uuid == svm1));
+        for svm in [&svm1, &cluster.svms[2].uuid, &cluster.svms[4].uuid] {
+            let on_svm = cluster.iscsi_sessions.iter().filter(|s| &s.svm_uuid == svm);
+            assert!(on_svm.count() > 300, "{svm}");
+        }
         assert_eq!(cluster.served_iscsi_sessions().count(), 1_000);
     }
 
