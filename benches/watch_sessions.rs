@@ -7,7 +7,7 @@
 //! at one however many watch.
 //!
 //! `cargo bench --bench watch_sessions` opens 10,000 streams (`WATCH_STREAMS`
-//! sets another count); under `cargo test` it opens 100 and counts two
+//! sets another count, `CIFS_CHURN_PER_MINUTE` the churn); under `cargo test` it opens 100 and counts two
 //! intervals, as a smoke run. Loopback only.
 
 use std::sync::Arc;
@@ -28,9 +28,11 @@ const STREAMS_PER_CONNECTION: usize = 100;
 /// Where the watched sessions live.
 const COLLECTION: &str = "/api/protocols/cifs/sessions";
 
+/// The watched SVM: `vs1` (71 sessions) unless `WATCH_SVM` names another
+/// (`svm3` has 5).
 fn request() -> WatchCifsSessionsRequest {
     WatchCifsSessionsRequest {
-        svm_name: "vs1".into(),
+        svm_name: std::env::var("WATCH_SVM").unwrap_or_else(|_| "vs1".into()),
         poll_interval: Some(prost_types::Duration {
             seconds: 1,
             nanos: 0,
@@ -68,10 +70,15 @@ async fn main() {
     } else {
         (2, Duration::from_millis(200))
     };
-    // Sessions open and close every few simulated seconds, so the streams
-    // carry changes while they are counted.
+    // Sessions open and close every second or so (`CIFS_CHURN_PER_MINUTE`
+    // sets another rate; 0 turns it off), so the streams carry changes
+    // while they are counted.
+    let per_minute: f64 = std::env::var("CIFS_CHURN_PER_MINUTE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60.0);
     let config = SimulatorConfig {
-        cifs_churn: CifsChurn::new(60.0, 7).expect("a valid churn rate"),
+        cifs_churn: CifsChurn::new(per_minute, 7).expect("a valid churn rate"),
         ..SimulatorConfig::default()
     };
     let simulator = Simulator::start(config, Cluster::seed()).await.unwrap();

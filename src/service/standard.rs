@@ -16,7 +16,7 @@ use crate::translate::{Clusters, ListRequestFields};
 use crate::watch::{Change, Update, Watches};
 
 /// A Watch's response message.
-pub trait WatchMessage: Send + 'static {
+pub trait WatchMessage: prost::Message + Send + 'static {
     /// The watched resource.
     type Record;
     /// A message of `event` (the number of its event enum's value), with
@@ -25,7 +25,7 @@ pub trait WatchMessage: Send + 'static {
 }
 
 /// A Stream's response message.
-pub trait StreamMessage: Send + 'static {
+pub trait StreamMessage: prost::Message + Send + 'static {
     /// The streamed resource.
     type Record;
     /// The message holding one page's `records`.
