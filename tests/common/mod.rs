@@ -17,7 +17,7 @@ use ontap_grpc_gateway::proto::v1::{
     IscsiService, ListCifsConnectionsRequest, SvmRef, UpdateIscsiServiceRequest,
 };
 use ontap_grpc_gateway::server::{self, ServeOptions};
-use ontap_grpc_gateway::translate::{Clusters, PageTokenKey, Upstream};
+use ontap_grpc_gateway::translate::{Clusters, ListRequestFields, PageTokenKey, Upstream};
 use ontap_grpc_gateway::watch::Watches;
 use ontap_simulator::{
     Account, Cluster, Credentials, ExposeSecret, Fault, FaultKind, Role, SecretString, Simulator,
@@ -702,4 +702,29 @@ pub async fn simulator_status(simulator: &Simulator, target: &str) -> u16 {
         .nth(1)
         .and_then(|code| code.parse().ok())
         .unwrap_or_else(|| panic!("not an HTTP response: {head}"))
+}
+
+/// Every record a List returns for `request`, following its page tokens;
+/// `list` sends one request, e.g. `|r| client.list_cifs_sessions(r)`.
+pub async fn list_all<L, F, Fut>(mut request: L, mut list: F) -> Vec<L::Resource>
+where
+    L: ListRequestFields + Clone,
+    F: FnMut(L) -> Fut,
+    Fut: std::future::Future<Output = Result<tonic::Response<L::Response>, tonic::Status>>,
+{
+    let mut all = Vec::new();
+    for _ in 0..1000 {
+        let page = list(request.clone())
+            .await
+            .expect("list succeeds")
+            .into_inner();
+        let (records, token) = L::into_records(page);
+        all.extend(records);
+        if token.is_empty() {
+            return all;
+        }
+        let page_size = request.shared().page_size;
+        request.set_page(page_size, token);
+    }
+    panic!("paging did not end");
 }

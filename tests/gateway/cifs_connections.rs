@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use crate::common::{
-    Harness, NODE1_UUID, VS1_UUID, bad_fields, reason, requests_to, simulator_status,
+    self, Harness, NODE1_UUID, VS1_UUID, bad_fields, reason, requests_to, simulator_status,
 };
 use ontap_grpc_gateway::proto::v1::{
     CifsConnection, ListCifsConnectionsRequest, ListCifsConnectionsResponse,
@@ -43,23 +43,12 @@ fn expected(h: &Harness, pred: impl Fn(&SimConnection) -> bool) -> BTreeSet<Key>
 
 /// Every connection the gateway returns for `request`, following page tokens.
 async fn list_all(h: &Harness, request: ListCifsConnectionsRequest) -> Vec<CifsConnection> {
-    let mut client = h.cifs().await;
-    let mut request = request;
-    let mut all = Vec::new();
-    for _ in 0..1000 {
-        let page = client
-            .list_cifs_connections(request.clone())
-            .await
-            .expect("list succeeds")
-            .into_inner();
-        assert_eq!(page.num_records as usize, page.cifs_connections.len());
-        all.extend(page.cifs_connections);
-        if page.next_page_token.is_empty() {
-            return all;
-        }
-        request.page_token = page.next_page_token;
-    }
-    panic!("paging did not end");
+    let client = h.cifs().await;
+    common::list_all(request, |r| {
+        let mut client = client.clone();
+        async move { client.list_cifs_connections(r).await }
+    })
+    .await
 }
 
 /// One page for `request`, which must succeed.

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use crate::common::{
-    Harness, NODE1_UUID, NODE2_UUID, SVM1_UUID, VS1_UUID, bad_fields, error_metadata, mask,
+    self, Harness, NODE1_UUID, NODE2_UUID, SVM1_UUID, VS1_UUID, bad_fields, error_metadata, mask,
     next_message, poll_every_second, reason, requests_to, simulator_status, with_metadata,
 };
 use ontap_grpc_gateway::proto::v1::{
@@ -180,23 +180,12 @@ async fn one_page(h: &Harness, request: ListCifsSessionsRequest) -> ListCifsSess
 
 /// Every session the gateway returns for `request`, following page tokens.
 async fn list_all(h: &Harness, request: ListCifsSessionsRequest) -> Vec<CifsSession> {
-    let mut client = h.cifs_sessions().await;
-    let mut request = request;
-    let mut all = Vec::new();
-    for _ in 0..1000 {
-        let page = client
-            .list_cifs_sessions(request.clone())
-            .await
-            .expect("list succeeds")
-            .into_inner();
-        assert_eq!(page.num_records as usize, page.cifs_sessions.len());
-        all.extend(page.cifs_sessions);
-        if page.next_page_token.is_empty() {
-            return all;
-        }
-        request.page_token = page.next_page_token;
-    }
-    panic!("paging did not end");
+    let client = h.cifs_sessions().await;
+    common::list_all(request, |r| {
+        let mut client = client.clone();
+        async move { client.list_cifs_sessions(r).await }
+    })
+    .await
 }
 
 async fn keys(h: &Harness, request: ListCifsSessionsRequest) -> BTreeSet<Key> {

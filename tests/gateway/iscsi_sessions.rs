@@ -7,8 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::common::{
-    Harness, SVM2_UUID, SVM3_UUID, error_metadata, mask, next_message, poll_every_second, reason,
-    set_enabled,
+    self, Harness, SVM2_UUID, SVM3_UUID, error_metadata, mask, next_message, poll_every_second,
+    reason, set_enabled,
 };
 use ontap_grpc_gateway::proto::v1::{
     GetIscsiSessionRequest, IgroupRef, IpEndpoint, IscsiAuthenticationType, IscsiConnection,
@@ -127,23 +127,12 @@ fn served(h: &Harness) -> BTreeMap<Key, IscsiSession> {
 
 /// Every session the gateway returns for `request`, following page tokens.
 async fn list_all(h: &Harness, request: ListIscsiSessionsRequest) -> Vec<IscsiSession> {
-    let mut client = h.iscsi_sessions().await;
-    let mut request = request;
-    let mut all = Vec::new();
-    for _ in 0..1000 {
-        let page = client
-            .list_iscsi_sessions(request.clone())
-            .await
-            .expect("list succeeds")
-            .into_inner();
-        assert_eq!(page.num_records as usize, page.iscsi_sessions.len());
-        all.extend(page.iscsi_sessions);
-        if page.next_page_token.is_empty() {
-            return all;
-        }
-        request.page_token = page.next_page_token;
-    }
-    panic!("paging did not end");
+    let client = h.iscsi_sessions().await;
+    common::list_all(request, |r| {
+        let mut client = client.clone();
+        async move { client.list_iscsi_sessions(r).await }
+    })
+    .await
 }
 
 async fn keys(h: &Harness, request: ListIscsiSessionsRequest) -> BTreeSet<Key> {

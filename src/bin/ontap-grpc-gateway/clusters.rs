@@ -290,6 +290,20 @@ mod tests {
     }
 
     #[test]
+    fn a_plaintext_warning_names_the_setting_that_allowed_it() {
+        assert_eq!(
+            plaintext_allowed_by(&DescribedBy::Flags),
+            Some("--allow-plaintext-upstream")
+        );
+        let file = DescribedBy::File {
+            path: "clusters.toml".into(),
+            line: 3,
+        };
+        assert_eq!(plaintext_allowed_by(&file), Some("allow_plaintext"));
+        assert_eq!(plaintext_allowed_by(&DescribedBy::EmbeddedSimulator), None);
+    }
+
+    #[test]
     fn an_http_upstream_is_refused_unless_allowed() {
         let why = from("http://cluster", &[]).unwrap_err().to_string();
         assert!(
