@@ -5,8 +5,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
 use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
+use ontap_grpc_gateway::proto::v1::iscsi_sessions_client::IscsiSessionsClient;
+use ontap_grpc_gateway::proto::v1::{ListCifsConnectionsRequest, ListIscsiSessionsRequest};
 use tonic::transport::Channel;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_ontap-grpc-gateway");
@@ -149,6 +150,42 @@ async fn serve_simulate_answers_and_stops_cleanly_on_sigterm() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(exited.expect("exits after SIGTERM").success());
+}
+
+#[tokio::test]
+async fn serve_simulate_sizes_its_cluster_as_the_flags_say() {
+    let (_gateway, addr) = spawn_until(
+        &[
+            "serve",
+            "--simulate",
+            "--listen",
+            "127.0.0.1:0",
+            "--cifs-connections",
+            "50",
+            "--iscsi-sessions",
+            "25",
+        ],
+        "listen",
+    );
+    let channel = connect(format!("http://{addr}")).await;
+    let connections = CifsConnectionsClient::new(channel.clone())
+        .list_cifs_connections(ListCifsConnectionsRequest {
+            count_only: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(connections.total_size, Some(50));
+    let sessions = IscsiSessionsClient::new(channel)
+        .list_iscsi_sessions(ListIscsiSessionsRequest {
+            count_only: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(sessions.total_size, Some(25));
 }
 
 #[tokio::test]
