@@ -528,6 +528,22 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_shared_read_is_bounded_by_no_one_callers_deadline() {
+        let (service, mut ontap, _) = coalescing(true);
+        let _call = spawn_call(
+            &service,
+            testing::read(Deadline::after(Duration::from_secs(1))),
+        );
+        let (shared, _answer) = ontap.next_request().await.expect("sent");
+        assert_eq!(shared.context.deadline.remaining(), None);
+        let wanted = shared.context.flight.expect("shared").wanted_until();
+        assert!(
+            wanted.remaining().is_some(),
+            "wanted until its caller's deadline"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_caller_whose_deadline_passes_before_the_read_is_sent_was_queued_past_it() {
         let (service, mut ontap, _) = coalescing(true);
         let call = spawn_call(
