@@ -35,7 +35,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let pool = compiler.descriptor_pool();
     std::fs::write(out_dir.join("resources.rs"), resources::generate(&pool))?;
     std::fs::write(out_dir.join("services.rs"), services::generate(&pool))?;
-    tonic_prost_build::configure().compile_fds(descriptors)?;
+    tonic_prost_build::configure()
+        .codec_path("crate::proto::codec::SmallBuffers")
+        .compile_fds(descriptors)?;
     println!("cargo:rerun-if-changed=proto");
     println!("cargo:rerun-if-changed={CONTRACT}");
     println!("cargo:rerun-if-changed=build");

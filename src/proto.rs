@@ -1,6 +1,8 @@
 //! The generated protobuf types and services, and the descriptor set that
 //! server reflection serves.
 
+pub mod codec;
+
 /// Package `ontap.v1`.
 pub mod v1 {
     tonic::include_proto!("ontap.v1");

@@ -43,12 +43,11 @@ pub fn messages<S, U, M>(
 ) -> Messages<M>
 where
     S: Stream<Item = Result<U, Arc<GatewayError>>> + Send + 'static,
-    M: prost::Message + Send + 'static,
+    M: Send + 'static,
 {
     let open = Open {
         messages: Box::pin(updates.map_ok(to_message)),
         stopped: Box::pin(stopped(deadline, closing)),
-        unsent: 0,
     };
     Box::pin(ends_at_error(stream::unfold(open, Open::next)))
 }
@@ -74,43 +73,25 @@ fn stopped(deadline: Deadline, closing: CancellationToken) -> impl Future<Output
     }
 }
 
-/// How many encoded bytes a stream hands tonic before it lets tonic send
-/// them. tonic encodes every message that is ready into one buffer, which
-/// keeps its largest size for as long as the stream lives: a watch's initial
-/// list of a hundred records would otherwise hold all of them, encoded, in
-/// every watch's buffer for hours (BENCHMARKS.md, the sessions watch).
-const UNSENT_BYTES: usize = 1024;
-
 /// A stream not yet ended: its messages, and what stops them early.
 struct Open<S, F> {
     messages: Pin<Box<S>>,
     stopped: Pin<Box<F>>,
-    /// Encoded bytes handed to tonic since the stream last yielded.
-    unsent: usize,
 }
 
 impl<S, F, M> Open<S, F>
 where
     S: Stream<Item = Result<M, Arc<GatewayError>>>,
     F: Future<Output = Status>,
-    M: prost::Message,
 {
     /// The next message, or the status that ends the stream; `None` once
-    /// the updates end. Past [`UNSENT_BYTES`] it first yields, so that
-    /// tonic sends what it holds.
+    /// the updates end.
     async fn next(mut self) -> Option<(Result<M, Status>, Self)> {
-        if self.unsent >= UNSENT_BYTES {
-            self.unsent = 0;
-            tokio::task::yield_now().await;
-        }
         let message = tokio::select! {
             biased;
             status = &mut self.stopped => Err(status),
             update = self.messages.next() => update?.map_err(|error| status_of(&error)),
         };
-        if let Ok(message) = &message {
-            self.unsent += message.encoded_len();
-        }
         Some((message, self))
     }
 }
@@ -141,20 +122,6 @@ mod tests {
         assert_eq!(stream.next().await.unwrap().unwrap(), 10);
         assert_eq!(stream.next().await.unwrap().unwrap(), 20);
         assert!(stream.next().await.is_none());
-    }
-
-    #[tokio::test]
-    async fn a_stream_lets_tonic_send_what_it_holds_past_a_kib() {
-        use futures_util::FutureExt;
-        // Each message is 259 bytes encoded, so the fifth comes after a yield.
-        let text = "x".repeat(256);
-        let updates = stream::iter((0..6).map(move |_| Ok(text.clone())));
-        let mut stream = messages(updates, Deadline::NONE, CancellationToken::new(), |m| m);
-        for _ in 0..4 {
-            assert!(stream.next().now_or_never().is_some(), "ready at once");
-        }
-        assert!(stream.next().now_or_never().is_none(), "a yield first");
-        assert!(stream.next().await.unwrap().is_ok());
     }
 
     #[tokio::test]
