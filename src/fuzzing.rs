@@ -169,7 +169,7 @@ mod grpc_web {
             method,
             "fuzz",
             Arc::default(),
-            None,
+            crate::identity::Authenticator::default(),
             Duration::from_secs(10),
             4 * 1024 * 1024,
         );

@@ -13,9 +13,11 @@ pub mod config;
 pub mod deadline;
 #[cfg(any(fuzzing, test))]
 pub mod fuzzing;
+pub mod identity;
 pub mod layers;
 pub mod metrics;
 pub mod ontap;
+pub mod policy;
 pub mod proto;
 pub mod routes;
 pub mod server;

@@ -1,129 +1,54 @@
-//! Who may call: with `--auth-tokens FILE`, every call to the API carries
-//! `authorization: Bearer <token>` metadata whose SHA-256 the file lists, or
-//! is refused UNAUTHENTICATED before anything goes upstream. The file holds
-//! hashes, not tokens, so reading it (or a backup of it) lets nobody call.
+//! Who is calling: each call to the API is authenticated (a bearer token
+//! with `--auth-tokens`, else the client certificate of a mutual-TLS
+//! connection) and its [`Caller`] put in its extensions for the services,
+//! or it is refused UNAUTHENTICATED before anything goes upstream.
 //!
 //! Health and reflection stay open: a Kubernetes probe sends no metadata,
 //! and neither says anything about the cluster.
 
-use std::collections::{HashMap, HashSet};
-use std::path::Path;
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::task::{Context, Poll};
 
 use futures_util::future::{Either, Ready, ready};
 use http::{Request, Response, header::AUTHORIZATION};
-use sha2::{Digest, Sha256};
 use tonic::body::Body;
 use tower::{Layer, Service};
 
+use super::ConnectionInfo;
+use crate::identity::{Authenticator, Caller, Unauthenticated};
 use crate::service::refusal;
 use crate::translate::error_table::Match;
 
-/// Paths no token is asked for.
+/// Paths no credentials are asked for.
 const OPEN_PREFIXES: &[&str] = &["/grpc.health.v1.Health/", "/grpc.reflection."];
 
-/// SHA-256 hashes of the bearer tokens the gateway accepts, in lowercase
-/// hex. A lookup by hash reveals nothing about a token to a caller timing
-/// it: finding a token from its hash is SHA-256 preimage resistance.
-#[derive(Debug, Clone)]
-pub struct TokenHashes(Arc<HashSet<String>>);
-
-/// A token file the gateway cannot start with.
-#[derive(Debug, thiserror::Error)]
-pub enum TokenFileError {
-    /// The file could not be read.
-    #[error("reading {path}: {source}")]
-    Unreadable {
-        path: String,
-        source: std::io::Error,
-    },
-    /// A line is not a SHA-256 hash in hex.
-    #[error(
-        "{path}:{line}: expected a SHA-256 hash in hex (64 characters; `printf %s \"$TOKEN\" | \
-         sha256sum` makes one), a blank line or a # comment"
-    )]
-    NotAHash { path: String, line: usize },
-    /// No line holds a hash: no call could ever be authenticated.
-    #[error("{path} lists no token hash, so every call would be refused")]
-    Empty { path: String },
+/// The caller of `request`, or why it has none; `None` for an open path.
+fn caller_of<B>(
+    authenticator: &Authenticator,
+    request: &Request<B>,
+) -> Option<Result<Caller, Unauthenticated>> {
+    let path = request.uri().path();
+    if OPEN_PREFIXES.iter().any(|open| path.starts_with(open)) {
+        return None;
+    }
+    let certificates = request
+        .extensions()
+        .get::<ConnectionInfo>()
+        .and_then(ConnectionInfo::peer_certificates);
+    Some(authenticator.authenticate(request.headers().get(AUTHORIZATION), certificates))
 }
 
-impl TokenHashes {
-    /// Reads a file of one hash a line; blank lines and `#` comments are
-    /// skipped.
-    pub fn from_file(path: &Path) -> Result<Self, TokenFileError> {
-        let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|source| TokenFileError::Unreadable {
-            path: shown.clone(),
-            source,
-        })?;
-        Self::parse(&text, &shown)
-    }
-
-    /// Reads the file's text; `path` names it in errors.
-    pub fn parse(text: &str, path: &str) -> Result<Self, TokenFileError> {
-        let mut hashes = HashSet::new();
-        for (index, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty() || line.starts_with('#') {
-                continue;
-            }
-            if line.len() != 64 || !line.bytes().all(|b| b.is_ascii_hexdigit()) {
-                return Err(TokenFileError::NotAHash {
-                    path: path.to_owned(),
-                    line: index + 1,
-                });
-            }
-            hashes.insert(line.to_ascii_lowercase());
-        }
-        if hashes.is_empty() {
-            return Err(TokenFileError::Empty {
-                path: path.to_owned(),
-            });
-        }
-        Ok(Self(Arc::new(hashes)))
-    }
-
-    /// Whether `token` is one of the accepted tokens.
-    fn admits(&self, token: &str) -> bool {
-        self.0
-            .contains(&format!("{:x}", Sha256::digest(token.as_bytes())))
-    }
-
-    /// Why `request` may not call, if it may not.
-    fn refusal<B>(&self, request: &Request<B>) -> Option<&'static str> {
-        let path = request.uri().path();
-        if OPEN_PREFIXES.iter().any(|open| path.starts_with(open)) {
-            return None;
-        }
-        let Some(value) = request.headers().get(AUTHORIZATION) else {
-            return Some("this gateway needs `authorization: Bearer <token>` metadata");
-        };
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
-        match token {
-            Some(token) if self.admits(token) => None,
-            Some(_) => Some("the bearer token is not one this gateway accepts"),
-            None => Some("the `authorization` metadata is not `Bearer <token>`"),
-        }
-    }
-}
-
-/// Checks each call's bearer token, when the gateway has any.
+/// Names each call's caller, refusing those `authenticator` does not
+/// accept.
 #[derive(Debug, Clone)]
 pub struct AuthLayer {
-    tokens: Option<TokenHashes>,
+    authenticator: Authenticator,
 }
 
 impl AuthLayer {
-    /// Admits calls bearing one of `tokens`; `None` admits every call (the
-    /// caller is then authenticated by mutual TLS, or on loopback only).
-    pub fn new(tokens: Option<TokenHashes>) -> Self {
-        Self { tokens }
+    /// Authenticates calls with `authenticator`.
+    pub fn new(authenticator: Authenticator) -> Self {
+        Self { authenticator }
     }
 }
 
@@ -133,7 +58,7 @@ impl<S> Layer<S> for AuthLayer {
     fn layer(&self, inner: S) -> Auth<S> {
         Auth {
             inner,
-            tokens: self.tokens.clone(),
+            authenticator: self.authenticator.clone(),
         }
     }
 }
@@ -142,7 +67,7 @@ impl<S> Layer<S> for AuthLayer {
 #[derive(Debug, Clone)]
 pub struct Auth<S> {
     inner: S,
-    tokens: Option<TokenHashes>,
+    authenticator: Authenticator,
 }
 
 impl<S, B> Service<Request<B>> for Auth<S>
@@ -157,11 +82,16 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        match self.tokens.as_ref().and_then(|t| t.refusal(&request)) {
+    fn call(&mut self, mut request: Request<B>) -> Self::Future {
+        match caller_of(&self.authenticator, &request) {
             None => Either::Left(self.inner.call(request)),
-            Some(why) => {
-                let status = refusal(Match::CallerUnauthenticated, why, HashMap::new());
+            Some(Ok(caller)) => {
+                request.extensions_mut().insert(caller);
+                Either::Left(self.inner.call(request))
+            }
+            Some(Err(why)) => {
+                let why = why.to_string();
+                let status = refusal(Match::CallerUnauthenticated, &why, HashMap::new());
                 Either::Right(ready(Ok(status.into_http())))
             }
         }
@@ -170,15 +100,21 @@ where
 
 #[cfg(test)]
 mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use sha2::{Digest, Sha256};
+    use tonic::Code;
+
     use super::*;
+    use crate::identity::TokenHashes;
     use crate::layers::testing::{NeverReady, pending};
 
-    fn hashes_of(tokens: &[&str]) -> TokenHashes {
-        let text: String = tokens
-            .iter()
-            .map(|t| format!("{:x}\n", Sha256::digest(t.as_bytes())))
-            .collect();
-        TokenHashes::parse(&text, "tokens").unwrap()
+    const LIST: &str = "/ontap.v1.CifsConnections/ListCifsConnections";
+
+    fn with_tokens() -> AuthLayer {
+        let text = format!("billing {:x}\n", Sha256::digest(b"s3cret"));
+        let tokens = TokenHashes::parse(&text, "tokens").unwrap();
+        AuthLayer::new(Authenticator::new(Some(tokens)))
     }
 
     fn call(path: &str, authorization: Option<&str>) -> Request<()> {
@@ -189,67 +125,78 @@ mod tests {
         request.body(()).unwrap()
     }
 
-    const LIST: &str = "/ontap.v1.CifsConnections/ListCifsConnections";
+    /// An inner service that keeps the caller each call brought.
+    #[derive(Clone, Default)]
+    struct Seen(Arc<Mutex<Vec<Option<Caller>>>>);
+
+    impl Service<Request<()>> for Seen {
+        type Response = Response<Body>;
+        type Error = std::convert::Infallible;
+        type Future = Ready<Result<Response<Body>, Self::Error>>;
+
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+            Poll::Ready(Ok(()))
+        }
+
+        fn call(&mut self, request: Request<()>) -> Self::Future {
+            let caller = request.extensions().get::<Caller>().cloned();
+            self.0.lock().unwrap().push(caller);
+            ready(Ok(Response::new(Body::empty())))
+        }
+    }
+
+    async fn through(
+        layer: &AuthLayer,
+        request: Request<()>,
+    ) -> (Response<Body>, Vec<Option<Caller>>) {
+        let seen = Seen::default();
+        let response = layer.layer(seen.clone()).call(request).await.unwrap();
+        let callers = seen.0.lock().unwrap().clone();
+        (response, callers)
+    }
 
     #[test]
     fn readiness_is_the_inner_services() {
-        let mut service = AuthLayer::new(Some(hashes_of(&["s3cret"]))).layer(NeverReady);
+        let mut service = with_tokens().layer(NeverReady);
         assert!(pending(&mut service));
     }
 
-    #[test]
-    fn a_listed_token_is_admitted() {
-        let tokens = hashes_of(&["s3cret", "other"]);
-        assert_eq!(tokens.refusal(&call(LIST, Some("Bearer s3cret"))), None);
+    #[tokio::test]
+    async fn an_accepted_call_reaches_the_services_with_its_caller() {
+        let (_, callers) = through(&with_tokens(), call(LIST, Some("Bearer s3cret"))).await;
+        let identity = callers[0].as_ref().map(|c| c.identity().to_owned());
+        assert_eq!(identity.as_deref(), Some("token:billing"));
     }
 
-    #[test]
-    fn a_missing_unknown_or_non_bearer_token_is_refused_saying_which() {
-        let tokens = hashes_of(&["s3cret"]);
-        let said = |auth| tokens.refusal(&call(LIST, auth)).unwrap();
-        assert!(said(None).contains("needs"));
-        assert!(said(Some("Bearer guess")).contains("not one this gateway accepts"));
-        assert!(said(Some("Basic YWRtaW46cHc=")).contains("is not `Bearer"));
+    #[tokio::test]
+    async fn a_refused_call_is_unauthenticated_saying_why_and_goes_no_further() {
+        let (response, callers) = through(&with_tokens(), call(LIST, Some("Bearer guess"))).await;
+        let status = tonic::Status::from_header_map(response.headers()).unwrap();
+        assert_eq!(status.code(), Code::Unauthenticated);
+        assert!(status.message().contains("not one this gateway accepts"));
+        assert!(callers.is_empty());
     }
 
-    #[test]
-    fn health_and_reflection_need_no_token() {
-        let tokens = hashes_of(&["s3cret"]);
+    #[tokio::test]
+    async fn health_and_reflection_need_no_credentials_and_name_no_caller() {
         for path in [
             "/grpc.health.v1.Health/Check",
             "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
             "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
         ] {
-            assert_eq!(tokens.refusal(&call(path, None)), None, "{path}");
+            let (response, callers) = through(&with_tokens(), call(path, None)).await;
+            assert!(
+                tonic::Status::from_header_map(response.headers()).is_none(),
+                "{path}"
+            );
+            assert_eq!(callers, vec![None], "{path}");
         }
     }
 
-    #[test]
-    fn hashes_are_read_in_either_case_around_comments_and_blank_lines() {
-        let upper = format!("{:X}", Sha256::digest(b"s3cret"));
-        let tokens = TokenHashes::parse(&format!("# ops team\n\n  {upper}  \n"), "t").unwrap();
-        assert!(tokens.admits("s3cret"));
-        assert!(!tokens.admits(&upper), "the hash is not itself a token");
-    }
-
-    #[test]
-    fn a_line_that_is_not_a_hash_is_named_by_its_number() {
-        let error = TokenHashes::parse("# c\ns3cret\n", "tokens.txt").unwrap_err();
-        assert!(error.to_string().starts_with("tokens.txt:2:"), "{error}");
-        assert!(!error.to_string().contains("s3cret"), "{error}");
-    }
-
-    #[test]
-    fn a_hash_needs_both_64_characters_and_only_hex_digits() {
-        let not_hex = "g".repeat(64);
-        for line in ["abcd", not_hex.as_str()] {
-            assert!(TokenHashes::parse(line, "t").is_err(), "{line}");
-        }
-    }
-
-    #[test]
-    fn a_file_without_hashes_is_refused() {
-        let error = TokenHashes::parse("# nothing yet\n", "tokens.txt").unwrap_err();
-        assert!(matches!(error, TokenFileError::Empty { .. }));
+    #[tokio::test]
+    async fn without_tokens_a_call_is_anonymous() {
+        let layer = AuthLayer::new(Authenticator::default());
+        let (_, callers) = through(&layer, call(LIST, None)).await;
+        assert_eq!(callers, vec![Some(Caller::anonymous())]);
     }
 }

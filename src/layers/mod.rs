@@ -6,6 +6,7 @@
 
 pub mod access_log;
 pub mod auth;
+pub mod connection;
 pub mod deadline;
 pub mod framing;
 pub mod metadata;
@@ -20,11 +21,13 @@ use tower::{Service, ServiceBuilder};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
+use crate::identity::Authenticator;
 use crate::metrics::Metrics;
 
 use access_log::AccessLogBody;
 pub use access_log::AccessLogLayer;
-pub use auth::{AuthLayer, TokenHashes};
+pub use auth::AuthLayer;
+pub use connection::ConnectionInfo;
 pub use deadline::DeadlineLayer;
 pub use framing::FramingLayer;
 pub use metadata::{MAX_HEADER_LIST_BYTES, MAX_METADATA_BYTES, MetadataLayer};
@@ -49,8 +52,8 @@ pub const LAYERS: &[&str] = &[
     // Metadata bounded, and the entries the gateway acts on sent at most
     // once, before anything below reads them.
     "metadata",
-    // A call without an accepted bearer token refused before its request
-    // is read.
+    // The caller named (its bearer token or client certificate), or the
+    // call refused before its request is read.
     "authentication",
     // The caller's `grpc-timeout`, read on arrival.
     "deadline",
@@ -63,14 +66,14 @@ pub const LAYERS: &[&str] = &[
 
 /// Wraps `inner` (the services) in [`LAYERS`], for a gateway in front of
 /// `cluster` (named in access lines; each call counted in `metrics`),
-/// admitting only callers bearing one of `tokens` (when there are any),
-/// and failing calls whose request body stalls for `body_timeout` or whose
+/// naming each call's caller with `authenticator` (and refusing those it
+/// does not accept), and failing calls whose request body stalls for `body_timeout` or whose
 /// request message is larger than `max_message` bytes.
 pub fn call_stack<S>(
     inner: S,
     cluster: &str,
     metrics: Arc<Metrics>,
-    tokens: Option<TokenHashes>,
+    authenticator: Authenticator,
     body_timeout: Duration,
     max_message: usize,
 ) -> impl Service<
@@ -95,7 +98,7 @@ where
         .layer(CallTraceLayer)
         .layer(AccessLogLayer::new(cluster, metrics))
         .layer(MetadataLayer)
-        .layer(AuthLayer::new(tokens))
+        .layer(AuthLayer::new(authenticator))
         .layer(DeadlineLayer)
         .layer(RequestBodyTimeoutLayer::new(body_timeout))
         // Back to the body type tonic's services take.
@@ -166,7 +169,7 @@ mod tests {
             testing::NeverReady,
             "test",
             Arc::default(),
-            None,
+            crate::identity::Authenticator::default(),
             Duration::from_secs(1),
             1024,
         );

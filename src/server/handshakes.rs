@@ -13,7 +13,6 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use rustls::pki_types::CertificateDer;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
@@ -24,6 +23,7 @@ use tonic::transport::server::Connected;
 
 use super::connections::{BoundedConnection, BoundedIncoming};
 use super::opening::OpeningDeadline;
+use crate::layers::ConnectionInfo;
 
 /// A connection as the server serves it.
 pub type ServedConnection = OpeningDeadline<Transport>;
@@ -156,27 +156,6 @@ impl Transport {
     }
 }
 
-/// Who is at the other end of a call's connection, in each request's
-/// extensions.
-#[derive(Debug, Clone)]
-pub struct ConnectionInfo {
-    remote_addr: Option<SocketAddr>,
-    peer_certificates: Option<Arc<[CertificateDer<'static>]>>,
-}
-
-impl ConnectionInfo {
-    /// The peer's address.
-    pub fn remote_addr(&self) -> Option<SocketAddr> {
-        self.remote_addr
-    }
-
-    /// The certificate chain the client presented in a TLS handshake,
-    /// leaf first; `None` without TLS or without a client certificate.
-    pub fn peer_certificates(&self) -> Option<&[CertificateDer<'static>]> {
-        self.peer_certificates.as_deref()
-    }
-}
-
 impl Connected for ServedConnection {
     type ConnectInfo = ConnectionInfo;
 
@@ -186,10 +165,7 @@ impl Connected for ServedConnection {
             Transport::Plain(_) => None,
             Transport::Tls(tls) => tls.get_ref().1.peer_certificates().map(Arc::from),
         };
-        ConnectionInfo {
-            remote_addr: transport.connection().peer_addr(),
-            peer_certificates,
-        }
+        ConnectionInfo::new(transport.connection().peer_addr(), peer_certificates)
     }
 }
 

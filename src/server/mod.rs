@@ -13,8 +13,8 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+pub use crate::layers::ConnectionInfo;
 use connections::BoundedIncoming;
-pub use handshakes::ConnectionInfo;
 use handshakes::Handshakes;
 pub use tls::{ClientCa, TlsIdentity, TlsSetupError};
 use tokio::sync::oneshot;
@@ -30,8 +30,9 @@ use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 
+use crate::identity::Authenticator;
+use crate::layers;
 use crate::layers::access_log::AccessLogBody;
-use crate::layers::{self, TokenHashes};
 use crate::routes::Routes;
 use crate::service;
 use crate::translate::Clusters;
@@ -64,9 +65,10 @@ pub struct ServeOptions {
     /// signed (mutual TLS); others are refused at the handshake, and the
     /// refusal is logged with its reason.
     pub client_ca: Option<ClientCa>,
-    /// Admit only calls bearing one of these tokens (health and reflection
-    /// stay open); `None` admits every call.
-    pub auth_tokens: Option<TokenHashes>,
+    /// Names each call's caller, refusing calls without the bearer
+    /// credentials it asks for (health and reflection stay open); by
+    /// default every call is admitted, named by its client certificate.
+    pub authenticator: Authenticator,
     /// After the shutdown signal, how long in-flight calls may finish
     /// before every connection is cut.
     pub drain_timeout: Duration,
@@ -133,7 +135,7 @@ impl Default for ServeOptions {
         Self {
             tls: None,
             client_ca: None,
-            auth_tokens: None,
+            authenticator: Authenticator::default(),
             drain_timeout: Self::DEFAULT_DRAIN_TIMEOUT,
             max_connections: Self::DEFAULT_MAX_CONNECTIONS,
             handshake_timeout: Self::DEFAULT_HANDSHAKE_TIMEOUT,
@@ -243,7 +245,7 @@ pub async fn serve(
         routes,
         &cluster,
         metrics,
-        options.auth_tokens,
+        options.authenticator,
         options.request_body_timeout,
         options.max_request_bytes,
     );

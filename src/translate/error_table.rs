@@ -170,7 +170,7 @@ pub const TABLE: &[Row] = &[
     row(Match::WatchTooSlow, Code::ResourceExhausted, "WATCH_TOO_SLOW", "a watcher read so much more slowly than its watch changed that it can no longer know what changed"),
     // Refused by the call layers, before any handler ran.
     row(Match::MetadataTooLarge, Code::ResourceExhausted, "METADATA_TOO_LARGE", "the call's metadata is over the gateway's limit (16 KiB); `metadata_key` names its largest entry"),
-    row(Match::CallerUnauthenticated, Code::Unauthenticated, "CALLER_UNAUTHENTICATED", "the gateway takes bearer tokens (--auth-tokens) and the call brought none it accepts"),
+    row(Match::CallerUnauthenticated, Code::Unauthenticated, "CALLER_UNAUTHENTICATED", "the gateway takes bearer tokens (--auth-tokens) or JWTs (--jwks) and the call brought none it accepts"),
     row(Match::RequestTooLarge, Code::ResourceExhausted, "REQUEST_TOO_LARGE", "the request message is over the gateway's limit (--max-request-bytes)"),
     row(Match::RequestCardinality, Code::Unimplemented, "REQUEST_CARDINALITY", "a method that takes one request message got none, or several"),
     row(Match::MalformedRequest, Code::InvalidArgument, "MALFORMED_REQUEST", "the request's gRPC framing is broken (truncated, a bad flag byte, gRPC-Web-text that is not base64) or its message does not decode"),

@@ -1,6 +1,7 @@
 //! Shared setup for the integration tests: a real simulator and a real
 //! gateway on ephemeral loopback ports, and a real tonic client.
 
+pub mod jwt;
 pub mod logs;
 pub mod raw_http;
 pub mod tools;

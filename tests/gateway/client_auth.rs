@@ -1,13 +1,14 @@
 //! Callers authenticate before anything goes upstream: with bearer tokens
-//! (`--auth-tokens`) a call without an accepted token is UNAUTHENTICATED;
+//! (`--auth-tokens`) or JWTs (`--jwks`) a call without an accepted one is
+//! UNAUTHENTICATED;
 //! with a client CA (`--client-ca`) a client without a certificate it
 //! signed is refused at the TLS handshake.
 
 use crate::common::{
-    Gateway, TestCa, bad_fields, client_config, error_metadata, list_over_tls, reason,
+    Gateway, TestCa, bad_fields, client_config, error_metadata, jwt, list_over_tls, reason,
     self_signed_identity, simulator_with,
 };
-use ontap_grpc_gateway::layers::TokenHashes;
+use ontap_grpc_gateway::identity::{Authenticator, TokenHashes};
 use ontap_grpc_gateway::proto::v1::ListCifsConnectionsRequest;
 use ontap_grpc_gateway::server::{ClientCa, ServeOptions, TlsIdentity};
 use ontap_simulator::{Cluster, Simulator};
@@ -22,7 +23,7 @@ const TOKEN: &str = "correct horse battery staple";
 async fn token_gateway(simulator: &Simulator) -> Gateway {
     let hashes = format!("# the test's one token\n{:x}\n", Sha256::digest(TOKEN));
     let options = ServeOptions {
-        auth_tokens: Some(TokenHashes::parse(&hashes, "tokens").unwrap()),
+        authenticator: Authenticator::new(Some(TokenHashes::parse(&hashes, "tokens").unwrap())),
         ..ServeOptions::default()
     };
     Gateway::start_with_options(client_config(simulator), options).await
@@ -41,6 +42,52 @@ async fn list(gateway: &Gateway, authorization: Option<&str>) -> Result<usize, t
     }
     let page = gateway.cifs().await.list_cifs_connections(request).await?;
     Ok(page.into_inner().cifs_connections.len())
+}
+
+/// A gateway onto `simulator` that takes JWTs from `issuer`.
+async fn jwt_gateway(simulator: &Simulator, issuer: &jwt::Issuer) -> Gateway {
+    let options = ServeOptions {
+        authenticator: Authenticator::default().with_jwt(issuer.verifier()),
+        ..ServeOptions::default()
+    };
+    Gateway::start_with_options(client_config(simulator), options).await
+}
+
+#[tokio::test]
+async fn a_call_bearing_a_valid_jwt_is_served() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let issuer = jwt::Issuer::new();
+    let gateway = jwt_gateway(&simulator, &issuer).await;
+    let bearer = format!("Bearer {}", issuer.token("svc-billing", 0));
+    assert_eq!(list(&gateway, Some(&bearer)).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn an_expired_jwt_is_unauthenticated_saying_so_and_nothing_goes_upstream() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let issuer = jwt::Issuer::new();
+    let gateway = jwt_gateway(&simulator, &issuer).await;
+    let bearer = format!("Bearer {}", issuer.token("svc-billing", -3600));
+    let status = list(&gateway, Some(&bearer)).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert_eq!(reason(&status), "CALLER_UNAUTHENTICATED");
+    assert!(status.message().contains("expired"), "{}", status.message());
+    assert_eq!(simulator.stats().requests, 0);
+}
+
+#[tokio::test]
+async fn a_jwt_of_another_issuer_is_unauthenticated() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let gateway = jwt_gateway(&simulator, &jwt::Issuer::new()).await;
+    let stranger = jwt::Issuer::new();
+    let bearer = format!("Bearer {}", stranger.token("svc-billing", 0));
+    let status = list(&gateway, Some(&bearer)).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert!(
+        status.message().contains("signature"),
+        "{}",
+        status.message()
+    );
 }
 
 #[tokio::test]

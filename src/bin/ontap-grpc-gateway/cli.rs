@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 use clap::builder::TypedValueParser;
 use clap::{Args, Parser, Subcommand};
 use ontap_grpc_gateway::config::MAX_TIMEOUT;
+use ontap_grpc_gateway::identity::jwt::DEFAULT_IDENTITY_CLAIM;
 use ontap_grpc_gateway::ontap::{BreakerConfig, ClientConfig, RetryPolicy};
 use ontap_grpc_gateway::server::ServeOptions;
 use ontap_grpc_gateway::watch::DEFAULT_WATCH_BUFFER;
@@ -302,11 +303,24 @@ pub struct ServerFlags {
     /// same origin or a proxy that sets CORS headers.
     #[arg(long, env = "ONTAP_GATEWAY_GRPC_WEB")]
     pub grpc_web: bool,
-    /// A file of SHA-256 hashes (hex, one a line) of the bearer tokens callers may present
-    /// (`authorization: Bearer <token>` metadata); other calls are refused UNAUTHENTICATED.
-    /// Health and reflection stay open.
+    /// A file of SHA-256 hashes (hex, one a line, each after its token's name: `NAME HASH`) of
+    /// the bearer tokens callers may present (`authorization: Bearer <token>` metadata); other
+    /// calls are refused UNAUTHENTICATED. Health and reflection stay open.
     #[arg(long, env = "ONTAP_GATEWAY_AUTH_TOKENS")]
     pub auth_tokens: Option<PathBuf>,
+    /// A JWK set (JSON, RS256 and ES256 keys) that verifies callers' JWTs (`authorization: Bearer
+    /// <JWT>`), re-read when it changes; needs --jwt-issuer and --jwt-audience.
+    #[arg(long, env = "ONTAP_GATEWAY_JWKS", requires_all = ["jwt_issuer", "jwt_audience"])]
+    pub jwks: Option<PathBuf>,
+    /// The `iss` every JWT must carry.
+    #[arg(long, env = "ONTAP_GATEWAY_JWT_ISSUER", requires = "jwks")]
+    pub jwt_issuer: Option<String>,
+    /// The audience every JWT's `aud` must name.
+    #[arg(long, env = "ONTAP_GATEWAY_JWT_AUDIENCE", requires = "jwks")]
+    pub jwt_audience: Option<String>,
+    /// The JWT claim that names the caller (`jwt:<value>`).
+    #[arg(long, env = "ONTAP_GATEWAY_JWT_IDENTITY_CLAIM", default_value = DEFAULT_IDENTITY_CLAIM)]
+    pub jwt_identity_claim: String,
 }
 
 #[derive(Args)]

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ontap_grpc_gateway::config::{self, ClusterSpec};
-use ontap_grpc_gateway::layers::TokenHashes;
-use ontap_grpc_gateway::layers::auth::TokenFileError;
+use ontap_grpc_gateway::identity::{self, Authenticator, JwtSettings, JwtVerifier, TokenHashes};
+use ontap_grpc_gateway::identity::{JwksError, TokenFileError};
 use ontap_grpc_gateway::metrics::Metrics;
 use ontap_grpc_gateway::server::{self, ClientCa, ServeOptions, TlsIdentity, TlsSetupError};
 use ontap_grpc_gateway::translate::{Clusters, KeyError, PageTokenKey};
@@ -66,6 +66,9 @@ pub enum ServeError {
     /// `--auth-tokens` is unreadable or holds something other than hashes.
     #[error(transparent)]
     AuthTokens(#[from] TokenFileError),
+    /// The JWKS file cannot be used.
+    #[error(transparent)]
+    Jwks(#[from] JwksError),
     /// Listening where told would open a cluster to anyone.
     #[error(transparent)]
     Exposure(#[from] ExposureError),
@@ -123,6 +126,12 @@ pub async fn run(args: ServeArgs) -> Result<(), ServeError> {
         None => None,
     };
     log_serving(&clusters, &listener, callers.tls.is_some())?;
+    if let Some(verifier) = callers.authenticator.jwt() {
+        tokio::spawn(identity::keep_jwks_current(
+            verifier.clone(),
+            identity::JWKS_RELOAD_INTERVAL,
+        ));
+    }
     let options = serve_options(&args.server, callers, metrics_listener);
     server::serve(listener, clusters, options, shutdown).await?;
     if let Some(simulator) = simulator {
@@ -157,7 +166,7 @@ async fn cluster_specs(
 struct CallerSecurity {
     tls: Option<TlsIdentity>,
     client_ca: Option<ClientCa>,
-    auth_tokens: Option<TokenHashes>,
+    authenticator: Authenticator,
 }
 
 impl CallerSecurity {
@@ -182,17 +191,26 @@ impl CallerSecurity {
             Some(path) => Some(TokenHashes::from_file(path)?),
             None => None,
         };
+        let mut authenticator = Authenticator::new(auth_tokens);
+        if let Some(jwks) = &flags.jwks {
+            authenticator = authenticator.with_jwt(JwtVerifier::load(JwtSettings {
+                jwks: jwks.clone(),
+                issuer: flags.jwt_issuer.clone().unwrap_or_default(),
+                audience: flags.jwt_audience.clone().unwrap_or_default(),
+                identity_claim: flags.jwt_identity_claim.clone(),
+            })?);
+        }
         Ok(Self {
             tls,
             client_ca,
-            auth_tokens,
+            authenticator,
         })
     }
 
     fn authentication(&self) -> CallerAuthentication {
         CallerAuthentication {
             mutual_tls: self.client_ca.is_some(),
-            bearer_tokens: self.auth_tokens.is_some(),
+            bearer_tokens: self.authenticator.takes_bearer(),
             tls: self.tls.is_some(),
         }
     }
@@ -247,7 +265,7 @@ fn serve_options(
     ServeOptions {
         tls: callers.tls,
         client_ca: callers.client_ca,
-        auth_tokens: callers.auth_tokens,
+        authenticator: callers.authenticator,
         grpc_web: flags.grpc_web,
         metrics_listener,
         drain_timeout: flags.drain_timeout,
@@ -280,11 +298,13 @@ mod tests {
     use super::*;
     use crate::cli::tests::serve_args;
 
-    const NO_CALLER_SECURITY: CallerSecurity = CallerSecurity {
-        tls: None,
-        client_ca: None,
-        auth_tokens: None,
-    };
+    fn no_caller_security() -> CallerSecurity {
+        CallerSecurity {
+            tls: None,
+            client_ca: None,
+            authenticator: Authenticator::default(),
+        }
+    }
 
     #[test]
     fn the_server_flags_reach_the_serve_options() {
@@ -311,7 +331,7 @@ mod tests {
             "--max-request-bytes",
             "2048",
         ]);
-        let options = serve_options(&args.server, NO_CALLER_SECURITY, None);
+        let options = serve_options(&args.server, no_caller_security(), None);
         assert!(options.grpc_web);
         assert_eq!(options.drain_timeout, Duration::from_secs(1));
         assert_eq!(options.cluster_probe, Some(Duration::from_secs(2)));
