@@ -170,6 +170,7 @@ mod grpc_web {
             "fuzz",
             Arc::default(),
             crate::identity::Authenticator::default(),
+            None,
             Duration::from_secs(10),
             4 * 1024 * 1024,
         );

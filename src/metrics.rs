@@ -51,6 +51,14 @@ struct PageSizeLabels {
     direction: &'static str,
 }
 
+/// The labels of a call the policy refused: what kind of identity, and
+/// why, never which identity.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DeniedLabels {
+    identity_kind: &'static str,
+    reason: &'static str,
+}
+
 /// Which way a collection's adaptive page size moved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PageSizeChange {
@@ -79,6 +87,7 @@ pub struct Metrics {
     upstream_requests: Family<UpstreamLabels, Counter>,
     upstream_seconds: Family<UpstreamLabels, Histogram, Buckets>,
     page_size_changes: Family<PageSizeLabels, Counter>,
+    denied: Family<DeniedLabels, Counter>,
     watchers: Gauge<i64, AtomicI64>,
     pollers: Gauge<i64, AtomicI64>,
 }
@@ -93,6 +102,7 @@ impl Default for Metrics {
         let upstream_requests = Family::<UpstreamLabels, Counter>::default();
         let upstream_seconds = Family::new_with_constructor(Buckets);
         let page_size_changes = Family::<PageSizeLabels, Counter>::default();
+        let denied = Family::<DeniedLabels, Counter>::default();
         let watchers = Gauge::<i64, AtomicI64>::default();
         let pollers = Gauge::<i64, AtomicI64>::default();
         registry.register(
@@ -123,6 +133,11 @@ impl Default for Metrics {
             page_size_changes.clone(),
         );
         registry.register(
+            "denied",
+            "Calls the policy refused, by the kind of identity that made them and why",
+            denied.clone(),
+        );
+        registry.register(
             "watchers",
             "Server streams watching ONTAP now",
             watchers.clone(),
@@ -139,6 +154,7 @@ impl Default for Metrics {
             upstream_requests,
             upstream_seconds,
             page_size_changes,
+            denied,
             watchers,
             pollers,
         }
@@ -198,6 +214,16 @@ impl Metrics {
             },
         };
         self.page_size_changes.get_or_create(&labels).inc();
+    }
+
+    /// Counts a call the policy refused, made by an identity of `kind`
+    /// (`token`, `jwt`, `certificate`, `anonymous`) for `reason`.
+    pub fn denied(&self, identity_kind: &'static str, reason: &'static str) {
+        let labels = DeniedLabels {
+            identity_kind,
+            reason,
+        };
+        self.denied.get_or_create(&labels).inc();
     }
 
     /// The Prometheus text exposition, with the live watches as given.

@@ -16,6 +16,7 @@ use tower::{Layer, Service};
 
 use super::ConnectionInfo;
 use crate::identity::{Authenticator, Caller, Unauthenticated};
+use crate::policy::{Audit, CallPolicy, SharedPolicy};
 use crate::service::refusal;
 use crate::translate::error_table::Match;
 
@@ -39,16 +40,40 @@ fn caller_of<B>(
 }
 
 /// Names each call's caller, refusing those `authenticator` does not
-/// accept.
+/// accept, and hands the services the policy to check it against.
 #[derive(Debug, Clone)]
 pub struct AuthLayer {
     authenticator: Authenticator,
+    policy: Option<(SharedPolicy, Audit)>,
 }
 
 impl AuthLayer {
     /// Authenticates calls with `authenticator`.
     pub fn new(authenticator: Authenticator) -> Self {
-        Self { authenticator }
+        Self {
+            authenticator,
+            policy: None,
+        }
+    }
+
+    /// Puts `policy`, as it stands when each call arrives, in the call's
+    /// extensions, denials to be recorded by `audit`.
+    pub fn with_policy(self, policy: Option<SharedPolicy>, audit: Audit) -> Self {
+        Self {
+            policy: policy.map(|policy| (policy, audit)),
+            ..self
+        }
+    }
+}
+
+/// The policy a call is checked against: the one in force as it arrives.
+fn call_policy<B>(policy: &(SharedPolicy, Audit), request: &Request<B>) -> CallPolicy {
+    let path = request.uri().path();
+    let method = path.rsplit('/').next().unwrap_or(path);
+    CallPolicy {
+        policy: policy.0.current(),
+        method: method.into(),
+        audit: policy.1.clone(),
     }
 }
 
@@ -59,6 +84,7 @@ impl<S> Layer<S> for AuthLayer {
         Auth {
             inner,
             authenticator: self.authenticator.clone(),
+            policy: self.policy.clone(),
         }
     }
 }
@@ -68,6 +94,7 @@ impl<S> Layer<S> for AuthLayer {
 pub struct Auth<S> {
     inner: S,
     authenticator: Authenticator,
+    policy: Option<(SharedPolicy, Audit)>,
 }
 
 impl<S, B> Service<Request<B>> for Auth<S>
@@ -86,6 +113,10 @@ where
         match caller_of(&self.authenticator, &request) {
             None => Either::Left(self.inner.call(request)),
             Some(Ok(caller)) => {
+                if let Some(policy) = &self.policy {
+                    let call_policy = call_policy(policy, &request);
+                    request.extensions_mut().insert(call_policy);
+                }
                 request.extensions_mut().insert(caller);
                 Either::Left(self.inner.call(request))
             }

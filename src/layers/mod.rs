@@ -23,6 +23,7 @@ use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::identity::Authenticator;
 use crate::metrics::Metrics;
+use crate::policy::{Audit, SharedPolicy};
 
 use access_log::AccessLogBody;
 pub use access_log::AccessLogLayer;
@@ -67,13 +68,15 @@ pub const LAYERS: &[&str] = &[
 /// Wraps `inner` (the services) in [`LAYERS`], for a gateway in front of
 /// `cluster` (named in access lines; each call counted in `metrics`),
 /// naming each call's caller with `authenticator` (and refusing those it
-/// does not accept), and failing calls whose request body stalls for `body_timeout` or whose
+/// does not accept) and giving the services `policy` to check it against,
+/// and failing calls whose request body stalls for `body_timeout` or whose
 /// request message is larger than `max_message` bytes.
 pub fn call_stack<S>(
     inner: S,
     cluster: &str,
     metrics: Arc<Metrics>,
     authenticator: Authenticator,
+    policy: Option<SharedPolicy>,
     body_timeout: Duration,
     max_message: usize,
 ) -> impl Service<
@@ -96,9 +99,9 @@ where
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(CallTraceLayer)
-        .layer(AccessLogLayer::new(cluster, metrics))
+        .layer(AccessLogLayer::new(cluster, Arc::clone(&metrics)))
         .layer(MetadataLayer)
-        .layer(AuthLayer::new(authenticator))
+        .layer(AuthLayer::new(authenticator).with_policy(policy, Audit::new(metrics)))
         .layer(DeadlineLayer)
         .layer(RequestBodyTimeoutLayer::new(body_timeout))
         // Back to the body type tonic's services take.
@@ -170,6 +173,7 @@ mod tests {
             "test",
             Arc::default(),
             crate::identity::Authenticator::default(),
+            None,
             Duration::from_secs(1),
             1024,
         );

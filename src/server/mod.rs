@@ -33,6 +33,7 @@ use tonic_health::server::HealthReporter;
 use crate::identity::Authenticator;
 use crate::layers;
 use crate::layers::access_log::AccessLogBody;
+use crate::policy::SharedPolicy;
 use crate::routes::Routes;
 use crate::service;
 use crate::translate::Clusters;
@@ -69,6 +70,9 @@ pub struct ServeOptions {
     /// credentials it asks for (health and reflection stay open); by
     /// default every call is admitted, named by its client certificate.
     pub authenticator: Authenticator,
+    /// The policy each caller's calls are checked against; `None` lets an
+    /// authenticated caller make every call.
+    pub policy: Option<SharedPolicy>,
     /// After the shutdown signal, how long in-flight calls may finish
     /// before every connection is cut.
     pub drain_timeout: Duration,
@@ -136,6 +140,7 @@ impl Default for ServeOptions {
             tls: None,
             client_ca: None,
             authenticator: Authenticator::default(),
+            policy: None,
             drain_timeout: Self::DEFAULT_DRAIN_TIMEOUT,
             max_connections: Self::DEFAULT_MAX_CONNECTIONS,
             handshake_timeout: Self::DEFAULT_HANDSHAKE_TIMEOUT,
@@ -246,6 +251,7 @@ pub async fn serve(
         &cluster,
         metrics,
         options.authenticator,
+        options.policy,
         options.request_body_timeout,
         options.max_request_bytes,
     );

@@ -2,6 +2,7 @@
 //! deadline layer read on arrival, to the translator, and turn its typed
 //! errors into `tonic::Status`.
 
+mod authorize;
 mod generated;
 mod iscsi;
 mod routing;

@@ -26,7 +26,8 @@ pub trait SvmScoped {
     fn svm(&self) -> [(&'static str, &str); 2];
 }
 
-/// The cluster `request` goes to, checked against its `x-ontap-svm`.
+/// The cluster `request` goes to, checked against its `x-ontap-svm`, and
+/// the call checked against the gateway's policy.
 pub(super) fn upstream_for<'c, Req: SvmScoped>(
     clusters: &'c Clusters,
     request: &Request<Req>,
@@ -37,7 +38,9 @@ pub(super) fn upstream_for<'c, Req: SvmScoped>(
         &request.get_ref().svm(),
     )?;
     let name = headers.get(CLUSTER_METADATA).map(text);
-    clusters.pick(name.as_deref(), headers.get(AUTHORIZATION))
+    let upstream = clusters.pick(name.as_deref(), headers.get(AUTHORIZATION))?;
+    super::authorize::authorize(request, upstream.client.name())?;
+    Ok(upstream)
 }
 
 /// Metadata as text; bytes that are not are shown escaped.

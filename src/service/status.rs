@@ -197,6 +197,12 @@ pub fn status_of(err: &GatewayError) -> Status {
             }
         }
         GatewayError::UnknownCluster { name, .. } => put("cluster".to_owned(), name),
+        GatewayError::NotPermitted(refused) => {
+            put("identity".to_owned(), &refused.identity);
+            put("cluster".to_owned(), &refused.cluster);
+            put("svm".to_owned(), &refused.svm);
+            put("method".to_owned(), &refused.method);
+        }
         GatewayError::WatchTooSlow { .. }
         | GatewayError::ShuttingDown
         | GatewayError::CallerUnauthenticated(_)
@@ -234,6 +240,7 @@ pub(super) fn log(err: &GatewayError) {
         | GatewayError::WatchTooSlow { .. }
         | GatewayError::ShuttingDown
         | GatewayError::CallerUnauthenticated(_)
+        | GatewayError::NotPermitted(_)
         | GatewayError::UnknownCluster { .. }
         | GatewayError::ClusterNotChosen { .. }
         | GatewayError::Upstream {

@@ -28,6 +28,8 @@ pub enum Match {
     CallerRejected,
     /// A pass-through call brought no Basic credentials to forward.
     CallerCredentialsMissing,
+    /// The gateway's policy does not let the caller make the call.
+    CallerNotPermitted,
     /// `x-ontap-cluster` names no configured cluster.
     UnknownCluster,
     /// Several clusters are configured and the call named none.
@@ -152,6 +154,7 @@ pub const TABLE: &[Row] = &[
     row(Match::InvalidRequest, Code::InvalidArgument, "INVALID_REQUEST", "the gateway rejected the request before calling ONTAP"),
     row(Match::CallerCredentialsMissing, Code::Unauthenticated, "CALLER_CREDENTIALS_MISSING", "the cluster takes each caller's own ONTAP credentials (pass-through) and the call carried no `authorization: Basic` metadata; nothing was sent"),
     row(Match::CallerRejected, Code::Unauthenticated, "CALLER_CREDENTIALS_REJECTED", "ONTAP refused the caller's own credentials (HTTP 401, pass-through)"),
+    row(Match::CallerNotPermitted, Code::PermissionDenied, "CALLER_NOT_PERMITTED", "the gateway's policy (--policy) does not let the caller make this call on this SVM and cluster; metadata names the identity, cluster, SVM and method, and nothing was sent"),
     row(Match::UnknownCluster, Code::NotFound, "CLUSTER_UNKNOWN", "`x-ontap-cluster` names no cluster the gateway fronts"),
     row(Match::ClusterNotChosen, Code::InvalidArgument, "CLUSTER_NOT_CHOSEN", "the gateway fronts several clusters and the call named none with `x-ontap-cluster`"),
     row(Match::CredentialsRejected, Code::Unavailable, "GATEWAY_CREDENTIALS_REJECTED", "ONTAP refused the gateway's configured credentials (HTTP 401): the operator's to fix, not the caller's"),
@@ -184,6 +187,7 @@ pub fn classify(err: &GatewayError) -> &'static Row {
         GatewayError::WatchTooSlow { .. } => Match::WatchTooSlow,
         GatewayError::ShuttingDown => Match::ShuttingDown,
         GatewayError::CallerUnauthenticated(_) => Match::CallerCredentialsMissing,
+        GatewayError::NotPermitted(_) => Match::CallerNotPermitted,
         GatewayError::UnknownCluster { .. } => Match::UnknownCluster,
         GatewayError::ClusterNotChosen { .. } => Match::ClusterNotChosen,
         // A change whose read-back failed answers as the read failed.
@@ -325,6 +329,7 @@ mod tests {
             invalid_request_is_invalid_argument, GatewayError::InvalidRequest(vec![]), Code::InvalidArgument, "INVALID_REQUEST";
             missing_caller_credentials_are_unauthenticated, GatewayError::CallerUnauthenticated(crate::ontap::CallerCredentialsError::Missing), Code::Unauthenticated, "CALLER_CREDENTIALS_MISSING";
             refused_caller_credentials_are_unauthenticated, OntapError::CallerRejected { error: Box::default() }.into(), Code::Unauthenticated, "CALLER_CREDENTIALS_REJECTED";
+            a_call_the_policy_refuses_is_permission_denied, GatewayError::NotPermitted(Box::default()), Code::PermissionDenied, "CALLER_NOT_PERMITTED";
             an_unknown_cluster_is_not_found, GatewayError::UnknownCluster { name: "x".into(), known: "`a`".into() }, Code::NotFound, "CLUSTER_UNKNOWN";
             an_unchosen_cluster_is_invalid_argument, GatewayError::ClusterNotChosen { known: "`a`, `b`".into() }, Code::InvalidArgument, "CLUSTER_NOT_CHOSEN";
             credentials_rejected_is_unavailable, OntapError::CredentialsRejected { error: Box::default() }.into(), Code::Unavailable, "GATEWAY_CREDENTIALS_REJECTED";

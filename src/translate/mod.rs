@@ -90,6 +90,10 @@ pub enum GatewayError {
     /// brought none it could forward.
     #[error("{0}")]
     CallerUnauthenticated(#[from] CallerCredentialsError),
+    /// The caller's policy does not let it make this call; nothing was
+    /// sent.
+    #[error("{0}")]
+    NotPermitted(Box<crate::policy::NotPermitted>),
     /// `x-ontap-cluster` names no cluster this gateway fronts.
     #[error("this gateway fronts no cluster named `{name}` (x-ontap-cluster); it fronts {known}")]
     UnknownCluster {

@@ -925,6 +925,50 @@ async fn a_token_file_line_that_is_not_a_hash_is_refused_naming_the_line() {
 }
 
 #[tokio::test]
+async fn a_policy_file_mistake_is_refused_at_start_naming_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.toml");
+    let text = "[[rule]]\ncallers = [\"token:a\"]\nsvms = [\"vs1\"]\naccess = \"admin\"\n";
+    std::fs::write(&policy, text).unwrap();
+    let (code, said) = serve_refusal(&["--simulate", "--policy", policy.to_str().unwrap()], "pw");
+    assert_eq!(code, Some(1));
+    assert!(said.contains("policy.toml:4:"), "{said}");
+}
+
+#[tokio::test]
+async fn a_changed_policy_is_in_force_after_sighup_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.toml");
+    let rule = |svms: &str| {
+        format!("[[rule]]\ncallers = [\"anonymous\"]\nsvms = [{svms}]\naccess = \"read\"\n")
+    };
+    std::fs::write(&policy, rule("\"svm2\"")).unwrap();
+    let (gateway, listen) = spawn_until(
+        &[
+            "serve",
+            "--simulate",
+            "--listen",
+            "127.0.0.1:0",
+            "--policy",
+            policy.to_str().unwrap(),
+        ],
+        "listen",
+    );
+    let status = list_one(&listen).await.unwrap_err();
+    assert_eq!(status.code(), tonic::Code::PermissionDenied);
+    std::fs::write(&policy, rule("\"*\"")).unwrap();
+    let hangup = Command::new("kill")
+        .args(["-HUP", &gateway.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(hangup.success());
+    crate::common::eventually_async("the new policy lets the list through", async || {
+        list_one(&listen).await.is_ok()
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn json_logs_are_one_object_a_line_with_the_fields_named() {
     let (_gateway, line, before) = spawn_until_line(
         &[

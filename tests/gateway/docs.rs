@@ -188,6 +188,7 @@ fn exported_metrics() -> BTreeSet<(String, String)> {
         "/api/protocols/cifs/connections",
         PageSizeChange::Shrink,
     );
+    metrics.denied("token", "not_permitted");
     let text = metrics.render(0, 0);
     let families: BTreeSet<(String, String)> = text
         .lines()

@@ -6,6 +6,7 @@
 mod common;
 
 mod adaptive_paging;
+mod authorization;
 mod binary;
 mod call_layers;
 mod cifs_connections;

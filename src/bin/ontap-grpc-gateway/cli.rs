@@ -308,6 +308,12 @@ pub struct ServerFlags {
     /// calls are refused UNAUTHENTICATED. Health and reflection stay open.
     #[arg(long, env = "ONTAP_GATEWAY_AUTH_TOKENS")]
     pub auth_tokens: Option<PathBuf>,
+    /// Which caller may call what, on which clusters and SVMs (TOML rules; see
+    /// docs/production.md). Once given, a caller no rule names is refused everything but health
+    /// and reflection. Read again on SIGHUP or when it changes; a file that does not parse
+    /// leaves the policy before it in force.
+    #[arg(long, env = "ONTAP_GATEWAY_POLICY")]
+    pub policy: Option<PathBuf>,
     /// A JWK set (JSON, RS256 and ES256 keys) that verifies callers' JWTs (`authorization: Bearer
     /// <JWT>`), re-read when it changes; needs --jwt-issuer and --jwt-audience.
     #[arg(long, env = "ONTAP_GATEWAY_JWKS", requires_all = ["jwt_issuer", "jwt_audience"])]

@@ -10,6 +10,10 @@ use ontap_grpc_gateway::config::{self, ClusterSpec};
 use ontap_grpc_gateway::identity::{self, Authenticator, JwtSettings, JwtVerifier, TokenHashes};
 use ontap_grpc_gateway::identity::{JwksError, TokenFileError};
 use ontap_grpc_gateway::metrics::Metrics;
+use ontap_grpc_gateway::policy::{
+    POLICY_RELOAD_INTERVAL, PolicyError, SharedPolicy, keep_policy_current,
+};
+use ontap_grpc_gateway::proto;
 use ontap_grpc_gateway::server::{self, ClientCa, ServeOptions, TlsIdentity, TlsSetupError};
 use ontap_grpc_gateway::translate::{Clusters, KeyError, PageTokenKey};
 use ontap_grpc_gateway::watch::Watches;
@@ -18,7 +22,7 @@ use tokio::net::TcpListener;
 use crate::cli::{ClusterSource, ServeArgs, ServerFlags};
 use crate::clusters::{self, ClusterError};
 use crate::exposure::{self, CallerAuthentication, ExposureError};
-use crate::signal::{SignalError, shutdown_signal};
+use crate::signal::{SignalError, hangups, shutdown_signal};
 use crate::simulate::{self, EmbeddedSimulator, SimulatorError};
 use crate::upstreams::{self, UpstreamError};
 
@@ -69,6 +73,9 @@ pub enum ServeError {
     /// The JWKS file cannot be used.
     #[error(transparent)]
     Jwks(#[from] JwksError),
+    /// The policy file cannot be used.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
     /// Listening where told would open a cluster to anyone.
     #[error(transparent)]
     Exposure(#[from] ExposureError),
@@ -126,13 +133,17 @@ pub async fn run(args: ServeArgs) -> Result<(), ServeError> {
         None => None,
     };
     log_serving(&clusters, &listener, callers.tls.is_some())?;
+    let policy = match &args.server.policy {
+        Some(path) => Some(policy_of(path, &clusters)?),
+        None => None,
+    };
     if let Some(verifier) = callers.authenticator.jwt() {
         tokio::spawn(identity::keep_jwks_current(
             verifier.clone(),
             identity::JWKS_RELOAD_INTERVAL,
         ));
     }
-    let options = serve_options(&args.server, callers, metrics_listener);
+    let options = serve_options(&args.server, callers, policy, metrics_listener);
     server::serve(listener, clusters, options, shutdown).await?;
     if let Some(simulator) = simulator {
         stop(simulator).await;
@@ -257,15 +268,35 @@ fn log_serving(
     Ok(())
 }
 
+/// The policy in `path`, kept current by a task that reads it again on
+/// SIGHUP or when it changes.
+fn policy_of(path: &Path, clusters: &Clusters) -> Result<SharedPolicy, ServeError> {
+    let names = clusters.iter().map(|(name, _)| name.to_owned()).collect();
+    let policy = SharedPolicy::load(path.to_owned(), names, proto::api_methods())?;
+    tracing::info!(
+        path = %path.display(),
+        rules = policy.current().len(),
+        "calls are checked against the policy; a caller no rule names is refused"
+    );
+    tokio::spawn(keep_policy_current(
+        policy.clone(),
+        POLICY_RELOAD_INTERVAL,
+        hangups()?,
+    ));
+    Ok(policy)
+}
+
 fn serve_options(
     flags: &ServerFlags,
     callers: CallerSecurity,
+    policy: Option<SharedPolicy>,
     metrics_listener: Option<TcpListener>,
 ) -> ServeOptions {
     ServeOptions {
         tls: callers.tls,
         client_ca: callers.client_ca,
         authenticator: callers.authenticator,
+        policy,
         grpc_web: flags.grpc_web,
         metrics_listener,
         drain_timeout: flags.drain_timeout,
@@ -331,7 +362,7 @@ mod tests {
             "--max-request-bytes",
             "2048",
         ]);
-        let options = serve_options(&args.server, no_caller_security(), None);
+        let options = serve_options(&args.server, no_caller_security(), None, None);
         assert!(options.grpc_web);
         assert_eq!(options.drain_timeout, Duration::from_secs(1));
         assert_eq!(options.cluster_probe, Some(Duration::from_secs(2)));

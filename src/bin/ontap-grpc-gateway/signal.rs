@@ -6,7 +6,7 @@ use std::future::Future;
 #[derive(Debug, thiserror::Error)]
 #[error("installing the {signal} handler: {source}")]
 pub struct SignalError {
-    /// SIGTERM or SIGINT.
+    /// SIGTERM, SIGINT or SIGHUP.
     signal: &'static str,
     source: std::io::Error,
 }
@@ -37,4 +37,19 @@ fn handler(
     signal: &'static str,
 ) -> Result<tokio::signal::unix::Signal, SignalError> {
     tokio::signal::unix::signal(kind).map_err(|source| SignalError { signal, source })
+}
+
+/// Yields on each SIGHUP, which asks the gateway to read its policy file
+/// again; never, where there are no such signals.
+pub fn hangups() -> Result<impl futures_util::Stream<Item = ()> + Unpin, SignalError> {
+    #[cfg(unix)]
+    {
+        let hangup = handler(tokio::signal::unix::SignalKind::hangup(), "SIGHUP")?;
+        Ok(Box::pin(futures_util::stream::unfold(
+            hangup,
+            |mut hangup| async move { hangup.recv().await.map(|()| ((), hangup)) },
+        )))
+    }
+    #[cfg(not(unix))]
+    Ok(futures_util::stream::pending())
 }
