@@ -337,6 +337,16 @@ mod tests {
     }
 
     #[test]
+    fn a_json_value_object_is_charged_a_map_node_and_its_value_three_times_over() {
+        let node_and_value = size_of::<serde_json::Value>() + 64;
+        assert_eq!(
+            <serde_json::Value as Decoded>::NESTED_OBJECT_BYTES,
+            3 * node_and_value,
+            "what a growing map holds while it moves, for one element"
+        );
+    }
+
+    #[test]
     fn no_type_is_charged_less_than_the_floor_for_an_object() {
         #[derive(serde::Deserialize)]
         struct Small {}

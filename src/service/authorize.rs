@@ -1,32 +1,120 @@
 //! The one check of a call against the gateway's policy, before anything
 //! goes upstream: the caller the authentication layer named, the method,
-//! the cluster the call picked, and the SVM its request names.
+//! the cluster the call picked, and the SVM its request names (by name, or
+//! by a UUID whose name is read from the cluster first).
 
 use tonic::Request;
 
 use super::SvmScoped;
 use crate::identity::Caller;
 use crate::policy::{CallPolicy, NotPermitted, Scope};
-use crate::translate::GatewayError;
+use crate::translate::{GatewayError, Upstream, svms};
 
-/// Whether `request` may be made on `cluster`, by the policy in force when
-/// it arrived; without a policy, every authenticated call may. A refusal is
-/// recorded (logged and counted) here, once.
-pub(super) fn authorize<Req: SvmScoped>(
+/// Whether `request` may be made on `upstream`'s cluster, by the policy in
+/// force when it arrived; without a policy, every authenticated call may. A
+/// refusal is recorded (logged and counted) here, once.
+pub(super) async fn authorize<Req: SvmScoped>(
     request: &Request<Req>,
-    cluster: &str,
+    upstream: &Upstream,
 ) -> Result<(), GatewayError> {
     let Some(call) = request.extensions().get::<CallPolicy>() else {
         return Ok(());
     };
     let anonymous = Caller::anonymous();
     let caller = request.extensions().get::<Caller>().unwrap_or(&anonymous);
-    let refused = match decide(call, caller.identity(), cluster, request.get_ref().svm()) {
-        Ok(()) => return Ok(()),
-        Err(refused) => refused,
+    let cluster = upstream.client.name();
+    let identity = caller.identity();
+    let svm = name_then_uuid(request.get_ref().svm());
+    let decided = match by_uuid(call, identity, cluster, &svm) {
+        Some(uuid) => {
+            let read = svms::name_of(upstream, uuid, super::deadline_of(request)).await?;
+            decide_by_uuid(call, identity, cluster, svm, uuid, read.as_deref())
+        }
+        None => decide(call, identity, cluster, svm),
+    };
+    let Err(refused) = decided else {
+        return Ok(());
     };
     call.audit.denied(caller, &refused);
     Err(GatewayError::NotPermitted(refused))
+}
+
+/// A request's SVM name and UUID fields, in that order, whichever order it
+/// gives them in (a request keyed by UUID gives its UUID first).
+fn name_then_uuid<'r>(svm: [(&'static str, &'r str); 2]) -> [(&'static str, &'r str); 2] {
+    let [first, second] = svm;
+    if first.0.ends_with("uuid") {
+        [second, first]
+    } else {
+        [first, second]
+    }
+}
+
+/// The UUID whose SVM's name decides the call, when the request names its
+/// SVM by one UUID and the caller is limited to some SVMs (a caller of
+/// every SVM, or of none, is decided without it).
+fn by_uuid<'r>(
+    call: &CallPolicy,
+    identity: &str,
+    cluster: &str,
+    svm: &[(&'static str, &'r str); 2],
+) -> Option<&'r str> {
+    let [_, (_, uuid)] = *svm;
+    let limited = matches!(
+        call.policy.scope(identity, cluster, &call.method),
+        Scope::Some(_)
+    );
+    (limited && is_one_name(uuid)).then_some(uuid)
+}
+
+/// The decision on a call naming its SVM by `uuid`, which the cluster says
+/// is the SVM named `read` (`None`: no SVM has it). The request's own name,
+/// when it gives one too, must be that SVM's.
+fn decide_by_uuid(
+    call: &CallPolicy,
+    identity: &str,
+    cluster: &str,
+    svm: [(&'static str, &str); 2],
+    uuid: &str,
+    read: Option<&str>,
+) -> Result<(), Box<NotPermitted>> {
+    let [(name_field, name), _] = svm;
+    let why = match read {
+        Some(read) if name.is_empty() || name == read => {
+            return decide(call, identity, cluster, [(name_field, read), ("", "")]);
+        }
+        Some(read) => format!("UUID `{uuid}` is SVM `{read}`, not `{name}`"),
+        None => format!("no SVM of this cluster has UUID `{uuid}`"),
+    };
+    let given = format!("the SVM of UUID `{uuid}`");
+    Err(refused(
+        call,
+        identity,
+        cluster,
+        given,
+        why,
+        "not_permitted",
+    ))
+}
+
+/// A refusal of `call` by `identity` on `cluster`, for what it gave as its
+/// SVM (`svm`), saying `why`.
+fn refused(
+    call: &CallPolicy,
+    identity: &str,
+    cluster: &str,
+    svm: String,
+    why: String,
+    reason: &'static str,
+) -> Box<NotPermitted> {
+    Box::new(NotPermitted {
+        identity: identity.to_owned(),
+        cluster: cluster.to_owned(),
+        svm,
+        method: call.method.to_string(),
+        why,
+        reason,
+    })
 }
 
 /// The decision on a call naming `svm` (its name and UUID fields).
@@ -37,16 +125,8 @@ fn decide(
     svm: [(&'static str, &str); 2],
 ) -> Result<(), Box<NotPermitted>> {
     let [(name_field, name), (_, uuid)] = svm;
-    let refused = |svm: String, why: String, reason| {
-        Box::new(NotPermitted {
-            identity: identity.to_owned(),
-            cluster: cluster.to_owned(),
-            svm,
-            method: call.method.to_string(),
-            why,
-            reason,
-        })
-    };
+    let refused =
+        |svm: String, why: String, reason| refused(call, identity, cluster, svm, why, reason);
     if is_one_name(name) && uuid.is_empty() {
         return match call.policy.decide(identity, cluster, name, &call.method) {
             Ok(_) => Ok(()),
@@ -79,7 +159,7 @@ fn decide(
         Scope::Some(patterns) => {
             let why = format!(
                 "the policy lets `{identity}` call {} only on SVMs matching `{}`: name one of \
-                 them, by name alone, in `{name_field}`",
+                 them in `{name_field}` (or by its UUID)",
                 call.method,
                 patterns.join("`, `"),
             );
@@ -179,13 +259,49 @@ access = "write"
     }
 
     #[test]
-    fn a_caller_limited_to_some_svms_names_them_by_name_not_uuid() {
-        let by_uuid = [("svm_name", "vsA"), ("svm_uuid", "b5d1e2f4")];
-        let refused = decide(&call("ListCifsSessions"), "token:a", "east", by_uuid);
+    fn a_uuid_is_decided_by_the_name_the_cluster_gives_it() {
+        let list = call("ListCifsSessions");
+        let by_uuid = [("svm_name", ""), ("svm_uuid", "u-a")];
+        assert!(decide_by_uuid(&list, "token:a", "east", by_uuid, "u-a", Some("vsA")).is_ok());
+        let refused = decide_by_uuid(&list, "token:a", "east", by_uuid, "u-b", Some("vsB"));
+        assert!(refused.unwrap_err().why.contains("no rule lets"));
+    }
+
+    #[test]
+    fn a_uuid_of_no_svm_or_of_another_svm_than_the_name_beside_it_is_refused() {
+        let list = call("ListCifsSessions");
+        let both = [("svm_name", "vsA"), ("svm_uuid", "u-b")];
+        let other = decide_by_uuid(&list, "token:a", "east", both, "u-b", Some("vsB")).unwrap_err();
         assert!(
-            refused.is_err(),
-            "a UUID could name another SVM than the name"
+            other.why.contains("is SVM `vsB`, not `vsA`"),
+            "{}",
+            other.why
         );
+        let none = decide_by_uuid(&list, "token:a", "east", both, "u-x", None).unwrap_err();
+        assert!(
+            none.why.contains("no SVM of this cluster has UUID `u-x`"),
+            "{}",
+            none.why
+        );
+    }
+
+    #[test]
+    fn only_a_caller_limited_to_some_svms_has_a_uuid_looked_up() {
+        let list = call("ListCifsSessions");
+        let by_uuid = [("svm_name", ""), ("svm_uuid", "u-a")];
+        assert_eq!(by_uuid_of(&list, "token:a", by_uuid), Some("u-a"));
+        assert_eq!(by_uuid_of(&list, "token:admin", by_uuid), None, "every SVM");
+        assert_eq!(by_uuid_of(&list, "token:stranger", by_uuid), None, "no SVM");
+        let pattern = [("svm_name", ""), ("svm_uuid", "u-*")];
+        assert_eq!(by_uuid_of(&list, "token:a", pattern), None, "not one UUID");
+    }
+
+    fn by_uuid_of<'r>(
+        call: &CallPolicy,
+        identity: &str,
+        svm: [(&'static str, &'r str); 2],
+    ) -> Option<&'r str> {
+        by_uuid(call, identity, "east", &svm)
     }
 
     #[test]
@@ -208,6 +324,17 @@ access = "write"
         let every = decide(&list, "token:stranger", "east", by_name("")).unwrap_err();
         assert_eq!(every.reason, "unknown_caller");
         assert_eq!(every.svm, "every SVM");
+    }
+
+    #[test]
+    fn the_name_comes_first_whichever_order_a_request_gives() {
+        let keyed = [("svm_uuid", "u"), ("svm_name", "")];
+        assert_eq!(name_then_uuid(keyed), [("svm_name", ""), ("svm_uuid", "u")]);
+        let body = [
+            ("iscsi_service.svm.name", "a"),
+            ("iscsi_service.svm.uuid", ""),
+        ];
+        assert_eq!(name_then_uuid(body), body);
     }
 
     #[test]

@@ -91,7 +91,7 @@ impl IscsiServices for IscsiServicesService {
         request: Request<WatchIscsiServiceMetricsRequest>,
     ) -> Result<Response<Self::WatchIscsiServiceMetricsStream>, Status> {
         let deadline = super::deadline_of(&request);
-        let upstream = super::upstream_for(&self.clusters, &request)?;
+        let upstream = super::upstream_for(&self.clusters, &request).await?;
         let updates = self
             .watches
             .metrics

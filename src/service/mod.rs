@@ -33,11 +33,13 @@ fn deadline_of<Req>(request: &Request<Req>) -> Deadline {
 }
 
 /// The cluster `request` goes to, or the status refusing it.
-fn upstream_for<'c, Req: SvmScoped>(
+async fn upstream_for<'c, Req: SvmScoped>(
     clusters: &'c Clusters,
     request: &Request<Req>,
 ) -> Result<Cow<'c, Upstream>, Status> {
-    routing::upstream_for(clusters, request).map_err(to_status)
+    routing::upstream_for(clusters, request)
+        .await
+        .map_err(to_status)
 }
 
 /// Runs one translator call on the cluster the call picks, and maps its
@@ -49,7 +51,7 @@ async fn call<Req: SvmScoped, Resp>(
     translate: impl AsyncFnOnce(&Upstream, &Req, Deadline) -> Result<Resp, GatewayError>,
 ) -> Result<Response<Resp>, Status> {
     let deadline = deadline_of(&request);
-    let upstream = upstream_for(clusters, &request)?;
+    let upstream = upstream_for(clusters, &request).await?;
     translate(&upstream, request.get_ref(), deadline)
         .await
         .map(Response::new)

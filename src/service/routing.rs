@@ -28,7 +28,7 @@ pub trait SvmScoped {
 
 /// The cluster `request` goes to, checked against its `x-ontap-svm`, and
 /// the call checked against the gateway's policy.
-pub(super) fn upstream_for<'c, Req: SvmScoped>(
+pub(super) async fn upstream_for<'c, Req: SvmScoped>(
     clusters: &'c Clusters,
     request: &Request<Req>,
 ) -> Result<Cow<'c, Upstream>, GatewayError> {
@@ -39,7 +39,7 @@ pub(super) fn upstream_for<'c, Req: SvmScoped>(
     )?;
     let name = headers.get(CLUSTER_METADATA).map(text);
     let upstream = clusters.pick(name.as_deref(), headers.get(AUTHORIZATION))?;
-    super::authorize::authorize(request, upstream.client.name())?;
+    super::authorize::authorize(request, &upstream).await?;
     Ok(upstream)
 }
 

@@ -55,7 +55,7 @@ where
     M: StreamMessage<Record = Record<S>>,
 {
     let deadline = super::deadline_of(&request);
-    let upstream = super::upstream_for(clusters, &request)?;
+    let upstream = super::upstream_for(clusters, &request).await?;
     let pages = collection::stream(&upstream, request.get_ref(), deadline)
         .map_err(super::to_status)?
         .map_err(|error| {
@@ -81,7 +81,7 @@ where
     M: WatchMessage<Record = Record<W>>,
 {
     let deadline = super::deadline_of(&request);
-    let upstream = super::upstream_for(clusters, &request)?;
+    let upstream = super::upstream_for(clusters, &request).await?;
     let updates = watches
         .keyed::<W::List>()
         .watch(&upstream, request.get_ref())

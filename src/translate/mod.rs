@@ -14,6 +14,7 @@ mod paging;
 pub mod resource;
 pub mod resources;
 mod schema;
+pub mod svms;
 pub mod wire;
 
 use std::sync::Arc;

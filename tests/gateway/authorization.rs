@@ -9,7 +9,8 @@ use ontap_grpc_gateway::identity::{Authenticator, TokenHashes};
 use ontap_grpc_gateway::policy::SharedPolicy;
 use ontap_grpc_gateway::proto::api_methods;
 use ontap_grpc_gateway::proto::v1::{
-    CreateIscsiServiceRequest, IscsiService, ListCifsConnectionsRequest, WatchCifsSessionsRequest,
+    CreateIscsiServiceRequest, GetIscsiServiceRequest, IscsiService, ListCifsConnectionsRequest,
+    WatchCifsSessionsRequest,
 };
 use ontap_grpc_gateway::server::ServeOptions;
 use ontap_simulator::{Cluster, Simulator};
@@ -20,6 +21,7 @@ use tonic_health::pb::health_client::HealthClient;
 
 use crate::common::raw_http::exchange;
 use crate::common::{Gateway, client_config, error_metadata, reason, simulator_with, svm_named};
+use crate::common::{SVM2_UUID, SVM3_UUID};
 
 /// Tenant A reads `vs1` and `svm3` and writes `svm1`; tenant B reads and
 /// writes `svm2`. Each identity is its token's name.
@@ -208,6 +210,65 @@ async fn a_read_only_identitys_write_is_refused() {
         .unwrap_err();
     assert_refused(&status, "tenant-a", "CreateIscsiService");
     assert_eq!(simulator.stats().requests, 0);
+}
+
+#[tokio::test]
+async fn an_svm_named_by_uuid_is_decided_by_its_name_read_from_the_cluster() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let tenants = Tenants::start(&simulator).await;
+    let mut iscsi = tenants.gateway.iscsi().await;
+    let get = GetIscsiServiceRequest {
+        svm_uuid: SVM3_UUID.into(),
+        read_mask: None,
+    };
+    let service = iscsi
+        .get_iscsi_service(as_caller("tenant-a", get.clone()))
+        .await
+        .unwrap();
+    assert_eq!(
+        service.into_inner().svm.unwrap().name.as_deref(),
+        Some("svm3")
+    );
+    let before = simulator.path_stats();
+    let status = iscsi
+        .get_iscsi_service(as_caller("tenant-b", get))
+        .await
+        .unwrap_err();
+    assert_refused(&status, "tenant-b", "GetIscsiService");
+    let after = simulator.path_stats();
+    let service_path = format!("/api/protocols/san/iscsi/services/{SVM3_UUID}");
+    let reads = |stats: &std::collections::BTreeMap<String, ontap_simulator::PathStats>| {
+        stats.get(&service_path).map_or(0, |p| p.requests)
+    };
+    assert_eq!(
+        reads(&after),
+        reads(&before),
+        "the service was not read for B"
+    );
+}
+
+#[tokio::test]
+async fn a_uuid_of_another_svm_than_the_name_beside_it_is_refused() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let tenants = Tenants::start(&simulator).await;
+    let list = ListCifsConnectionsRequest {
+        svm_name: "vs1".into(),
+        svm_uuid: SVM2_UUID.into(),
+        ..Default::default()
+    };
+    let status = tenants
+        .gateway
+        .cifs()
+        .await
+        .list_cifs_connections(as_caller("tenant-a", list))
+        .await
+        .unwrap_err();
+    assert_refused(&status, "tenant-a", "ListCifsConnections");
+    assert!(
+        status.message().contains("is SVM `svm2`, not `vs1`"),
+        "{}",
+        status.message()
+    );
 }
 
 #[tokio::test]

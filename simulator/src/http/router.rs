@@ -20,7 +20,7 @@ use crate::http::svm_requests;
 use crate::query::schema::Schema;
 use crate::resources::cifs_sessions::{self, close as cifs_close};
 use crate::resources::iscsi::{self, metrics as iscsi_metrics, sessions as iscsi_sessions};
-use crate::resources::{cifs, cluster, model::SharedCluster};
+use crate::resources::{cifs, cluster, model::SharedCluster, svms};
 
 /// The complete application.
 pub fn router(
@@ -72,6 +72,11 @@ pub fn router(
         .route(
             iscsi_metrics::SAMPLE_PATH,
             allowing(get(iscsi_metrics::get), "GET, HEAD"),
+        )
+        .route(svms::PATH, allowing(get(svms::list), "GET, HEAD"))
+        .route(
+            &instance_route(&svms::SCHEMA),
+            allowing(get(svms::get), "GET, HEAD"),
         )
         .fallback(not_found)
         .with_state(cluster)

@@ -15,3 +15,4 @@ pub mod iscsi;
 pub mod model;
 pub mod request;
 pub(crate) mod seed;
+pub mod svms;

@@ -18,6 +18,7 @@ mod iscsi_sessions;
 mod server;
 mod sizing;
 mod statuses;
+mod svms;
 
 use std::collections::HashSet;
 use std::time::Duration;
