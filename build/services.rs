@@ -128,6 +128,14 @@ fn svm_scoped_impls(pool: &DescriptorPool) -> Vec<syn::Item> {
                     .map(|_| format_ident!("{name}"))
             };
             let ident = format_ident!("{}", request.name());
+            let narrow = text("svm_name").map(|name| {
+                quote! {
+                    fn narrow_to(&mut self, filter: String) -> bool {
+                        self.#name = filter;
+                        true
+                    }
+                }
+            });
             let fields = match (text("svm_name"), text("svm_uuid")) {
                 (Some(name), Some(uuid)) => {
                     quote!([("svm_name", &self.#name), ("svm_uuid", &self.#uuid)])
@@ -143,6 +151,7 @@ fn svm_scoped_impls(pool: &DescriptorPool) -> Vec<syn::Item> {
                         fn svm(&self) -> [(&'static str, &str); 2] {
                             #fields
                         }
+                        #narrow
                     }
                 },
             ))

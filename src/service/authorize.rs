@@ -14,29 +14,49 @@ use crate::translate::{GatewayError, Upstream, svms};
 /// force when it arrived; without a policy, every authenticated call may. A
 /// refusal is recorded (logged and counted) here, once.
 pub(super) async fn authorize<Req: SvmScoped>(
-    request: &Request<Req>,
+    request: &mut Request<Req>,
     upstream: &Upstream,
 ) -> Result<(), GatewayError> {
-    let Some(call) = request.extensions().get::<CallPolicy>() else {
+    let Some(call) = request.extensions().get::<CallPolicy>().cloned() else {
         return Ok(());
     };
-    let anonymous = Caller::anonymous();
-    let caller = request.extensions().get::<Caller>().unwrap_or(&anonymous);
+    let caller = request.extensions().get::<Caller>().cloned();
+    let caller = caller.unwrap_or_else(Caller::anonymous);
     let cluster = upstream.client.name();
     let identity = caller.identity();
     let svm = name_then_uuid(request.get_ref().svm());
-    let decided = match by_uuid(call, identity, cluster, &svm) {
+    let decided = match by_uuid(&call, identity, cluster, &svm) {
         Some(uuid) => {
             let read = svms::name_of(upstream, uuid, super::deadline_of(request)).await?;
-            decide_by_uuid(call, identity, cluster, svm, uuid, read.as_deref())
+            decide_by_uuid(&call, identity, cluster, svm, uuid, read.as_deref())
         }
-        None => decide(call, identity, cluster, svm),
+        None => decide(&call, identity, cluster, svm),
     };
-    let Err(refused) = decided else {
-        return Ok(());
+    let refused = match decided {
+        Ok(Allowed::AsAsked) => return Ok(()),
+        Ok(Allowed::Narrowed { to, or_else }) => match request.get_mut().narrow_to(to) {
+            true => return Ok(()),
+            false => or_else,
+        },
+        Err(refused) => refused,
     };
-    call.audit.denied(caller, &refused);
+    call.audit.denied(&caller, &refused);
     Err(GatewayError::NotPermitted(refused))
+}
+
+/// How a call may go on.
+#[derive(Debug, PartialEq, Eq)]
+enum Allowed {
+    /// As its request asks.
+    AsAsked,
+    /// Asking about every SVM, it is answered about the caller's only: its
+    /// SVM filter becomes `to`, the patterns of the rules that let the
+    /// caller make it; a request without an SVM filter is refused
+    /// `or_else`.
+    Narrowed {
+        to: String,
+        or_else: Box<NotPermitted>,
+    },
 }
 
 /// A request's SVM name and UUID fields, in that order, whichever order it
@@ -77,7 +97,7 @@ fn decide_by_uuid(
     svm: [(&'static str, &str); 2],
     uuid: &str,
     read: Option<&str>,
-) -> Result<(), Box<NotPermitted>> {
+) -> Result<Allowed, Box<NotPermitted>> {
     let [(name_field, name), _] = svm;
     let why = match read {
         Some(read) if name.is_empty() || name == read => {
@@ -123,13 +143,13 @@ fn decide(
     identity: &str,
     cluster: &str,
     svm: [(&'static str, &str); 2],
-) -> Result<(), Box<NotPermitted>> {
+) -> Result<Allowed, Box<NotPermitted>> {
     let [(name_field, name), (_, uuid)] = svm;
     let refused =
         |svm: String, why: String, reason| refused(call, identity, cluster, svm, why, reason);
     if is_one_name(name) && uuid.is_empty() {
         return match call.policy.decide(identity, cluster, name, &call.method) {
-            Ok(_) => Ok(()),
+            Ok(_) => Ok(Allowed::AsAsked),
             Err(denial) => Err(refused(
                 format!("SVM `{name}`"),
                 denial.to_string(),
@@ -143,7 +163,7 @@ fn decide(
         (name, _) => format!("SVMs `{name}`"),
     };
     match call.policy.scope(identity, cluster, &call.method) {
-        Scope::Every => Ok(()),
+        Scope::Every => Ok(Allowed::AsAsked),
         Scope::None => {
             let denial = call
                 .policy
@@ -163,7 +183,14 @@ fn decide(
                 call.method,
                 patterns.join("`, `"),
             );
-            Err(refused(given, why, "not_permitted"))
+            let refusal = refused(given, why, "not_permitted");
+            match (name, uuid) {
+                ("" | "*", "") => Ok(Allowed::Narrowed {
+                    to: patterns.join("|"),
+                    or_else: refusal,
+                }),
+                _ => Err(refusal),
+            }
         }
     }
 }
@@ -240,21 +267,28 @@ access = "write"
     }
 
     #[test]
-    fn a_caller_limited_to_some_svms_must_name_one() {
+    fn a_caller_limited_to_some_svms_asking_for_every_svm_is_answered_about_its_own() {
         let list = call("ListCifsSessions");
-        for svm in [
-            by_name(""),
-            by_name("*"),
-            by_name("!vsB"),
-            by_name("vsA|vsB"),
-        ] {
+        for svm in [by_name(""), by_name("*")] {
+            let Ok(Allowed::Narrowed { to, or_else }) = decide(&list, "token:a", "east", svm)
+            else {
+                panic!("narrowed");
+            };
+            assert_eq!(to, "vsA|tenant-a-*");
+            assert!(or_else.why.contains("`svm_name`"), "{}", or_else.why);
+        }
+    }
+
+    #[test]
+    fn a_caller_limited_to_some_svms_cannot_widen_its_reach_with_a_pattern() {
+        let list = call("ListCifsSessions");
+        for svm in [by_name("!vsB"), by_name("vsA|vsB"), by_name("vs*")] {
             let refused = decide(&list, "token:a", "east", svm).unwrap_err();
             assert!(
                 refused.why.contains("`vsA`, `tenant-a-*`"),
                 "{}",
                 refused.why
             );
-            assert!(refused.why.contains("`svm_name`"), "{}", refused.why);
         }
     }
 

@@ -88,10 +88,10 @@ impl IscsiServices for IscsiServicesService {
 
     async fn watch_iscsi_service_metrics(
         &self,
-        request: Request<WatchIscsiServiceMetricsRequest>,
+        mut request: Request<WatchIscsiServiceMetricsRequest>,
     ) -> Result<Response<Self::WatchIscsiServiceMetricsStream>, Status> {
         let deadline = super::deadline_of(&request);
-        let upstream = super::upstream_for(&self.clusters, &request).await?;
+        let upstream = super::upstream_for(&self.clusters, &mut request).await?;
         let updates = self
             .watches
             .metrics

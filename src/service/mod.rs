@@ -35,7 +35,7 @@ fn deadline_of<Req>(request: &Request<Req>) -> Deadline {
 /// The cluster `request` goes to, or the status refusing it.
 async fn upstream_for<'c, Req: SvmScoped>(
     clusters: &'c Clusters,
-    request: &Request<Req>,
+    request: &mut Request<Req>,
 ) -> Result<Cow<'c, Upstream>, Status> {
     routing::upstream_for(clusters, request)
         .await
@@ -47,11 +47,11 @@ async fn upstream_for<'c, Req: SvmScoped>(
 /// deadline.
 async fn call<Req: SvmScoped, Resp>(
     clusters: &Clusters,
-    request: Request<Req>,
+    mut request: Request<Req>,
     translate: impl AsyncFnOnce(&Upstream, &Req, Deadline) -> Result<Resp, GatewayError>,
 ) -> Result<Response<Resp>, Status> {
     let deadline = deadline_of(&request);
-    let upstream = upstream_for(clusters, &request).await?;
+    let upstream = upstream_for(clusters, &mut request).await?;
     translate(&upstream, request.get_ref(), deadline)
         .await
         .map(Response::new)

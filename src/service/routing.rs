@@ -24,13 +24,22 @@ pub trait SvmScoped {
     /// The SVM's name and UUID as the request gives them; empty when it
     /// gives neither, and so concerns every SVM.
     fn svm(&self) -> [(&'static str, &str); 2];
+
+    /// Narrows the request to the SVMs `filter` (ONTAP's query syntax)
+    /// matches, in place of the SVM name filter it gives; `false` for a
+    /// request without one (it names one record, or creates one), which
+    /// stays as it is.
+    fn narrow_to(&mut self, filter: String) -> bool {
+        let _ = filter;
+        false
+    }
 }
 
 /// The cluster `request` goes to, checked against its `x-ontap-svm`, and
 /// the call checked against the gateway's policy.
 pub(super) async fn upstream_for<'c, Req: SvmScoped>(
     clusters: &'c Clusters,
-    request: &Request<Req>,
+    request: &mut Request<Req>,
 ) -> Result<Cow<'c, Upstream>, GatewayError> {
     let headers = request.metadata().as_ref();
     check_svm(

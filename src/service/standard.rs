@@ -48,14 +48,14 @@ type Record<S> = <<S as ListedBy>::List as ListRequestFields>::Resource;
 pub async fn stream<S, M>(
     clusters: &Clusters,
     watches: &Watches,
-    request: Request<S>,
+    mut request: Request<S>,
 ) -> Result<Response<Messages<M>>, Status>
 where
     S: ListedBy<List: ListOf> + SvmScoped,
     M: StreamMessage<Record = Record<S>>,
 {
     let deadline = super::deadline_of(&request);
-    let upstream = super::upstream_for(clusters, &request).await?;
+    let upstream = super::upstream_for(clusters, &mut request).await?;
     let pages = collection::stream(&upstream, request.get_ref(), deadline)
         .map_err(super::to_status)?
         .map_err(|error| {
@@ -74,14 +74,14 @@ where
 pub async fn watch<W, M>(
     clusters: &Clusters,
     watches: &Watches,
-    request: Request<W>,
+    mut request: Request<W>,
 ) -> Result<Response<Messages<M>>, Status>
 where
     W: ListedBy<List: ListOf> + SvmScoped,
     M: WatchMessage<Record = Record<W>>,
 {
     let deadline = super::deadline_of(&request);
-    let upstream = super::upstream_for(clusters, &request).await?;
+    let upstream = super::upstream_for(clusters, &mut request).await?;
     let updates = watches
         .keyed::<W::List>()
         .watch(&upstream, request.get_ref())

@@ -10,7 +10,7 @@ use ontap_grpc_gateway::policy::SharedPolicy;
 use ontap_grpc_gateway::proto::api_methods;
 use ontap_grpc_gateway::proto::v1::{
     CreateIscsiServiceRequest, GetIscsiServiceRequest, IscsiService, ListCifsConnectionsRequest,
-    WatchCifsSessionsRequest,
+    ListIscsiSessionsRequest, WatchCifsSessionsRequest, WatchIscsiSessionsRequest,
 };
 use ontap_grpc_gateway::server::ServeOptions;
 use ontap_simulator::{Cluster, Simulator};
@@ -149,10 +149,57 @@ async fn a_tenant_listing_another_tenants_svm_is_refused_and_nothing_goes_upstre
 }
 
 #[tokio::test]
-async fn a_tenant_cannot_widen_its_list_with_a_pattern_a_negation_or_no_svm() {
+async fn a_tenant_asking_for_every_svm_sees_only_its_own() {
     let simulator = simulator_with(Cluster::seed()).await;
     let tenants = Tenants::start(&simulator).await;
-    for svm in ["", "*", "!vs1", "vs1|svm2", "svm*"] {
+    for (identity, svm, count) in [("tenant-a", "svm3", 3), ("tenant-b", "svm2", 4)] {
+        for filter in ["", "*"] {
+            let svms = iscsi_session_svms(&tenants, identity, filter)
+                .await
+                .unwrap();
+            assert_eq!(svms.len(), count, "{identity} {filter:?}");
+            assert!(
+                svms.iter().all(|s| s == svm),
+                "{identity} {filter:?}: {svms:?}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_narrowed_list_pages_with_its_tokens() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let tenants = Tenants::start(&simulator).await;
+    let mut sessions = tenants.gateway.iscsi_sessions().await;
+    let mut request = ListIscsiSessionsRequest {
+        page_size: 3,
+        ..Default::default()
+    };
+    let mut seen = Vec::new();
+    loop {
+        let page = sessions
+            .list_iscsi_sessions(as_caller("tenant-b", request.clone()))
+            .await
+            .unwrap()
+            .into_inner();
+        seen.extend(
+            page.iscsi_sessions
+                .into_iter()
+                .map(|s| s.svm.unwrap().name.unwrap()),
+        );
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        request.page_token = page.next_page_token;
+    }
+    assert_eq!(seen, ["svm2"; 4]);
+}
+
+#[tokio::test]
+async fn a_tenant_cannot_widen_its_list_with_a_pattern_or_a_negation() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let tenants = Tenants::start(&simulator).await;
+    for svm in ["!vs1", "vs1|svm2", "svm*"] {
         let status = list(&tenants, "tenant-a", svm).await.unwrap_err();
         assert_refused(&status, "tenant-a", "ListCifsConnections");
         assert!(
@@ -162,6 +209,52 @@ async fn a_tenant_cannot_widen_its_list_with_a_pattern_a_negation_or_no_svm() {
         );
     }
     assert_eq!(simulator.stats().requests, 0);
+}
+
+#[tokio::test]
+async fn a_watch_of_every_svm_carries_only_the_callers_records() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let tenants = Tenants::start(&simulator).await;
+    let watch = WatchIscsiSessionsRequest::default();
+    let mut stream = tenants
+        .gateway
+        .iscsi_sessions()
+        .await
+        .watch_iscsi_sessions(as_caller("tenant-b", watch))
+        .await
+        .unwrap()
+        .into_inner();
+    let mut svms = Vec::new();
+    while let Some(message) = stream.message().await.unwrap() {
+        match message.iscsi_session {
+            Some(session) => svms.push(session.svm.and_then(|s| s.name).unwrap_or_default()),
+            None => break,
+        }
+    }
+    assert_eq!(svms, ["svm2"; 4]);
+}
+
+/// The SVM of each iSCSI session `identity` lists with `filter` as its SVM.
+async fn iscsi_session_svms(
+    tenants: &Tenants,
+    identity: &str,
+    filter: &str,
+) -> Result<Vec<String>, tonic::Status> {
+    let request = ListIscsiSessionsRequest {
+        svm_name: filter.into(),
+        page_size: 1000,
+        ..Default::default()
+    };
+    let page = tenants
+        .gateway
+        .iscsi_sessions()
+        .await
+        .list_iscsi_sessions(as_caller(identity, request))
+        .await?;
+    let sessions = page.into_inner().iscsi_sessions.into_iter();
+    Ok(sessions
+        .map(|s| s.svm.and_then(|s| s.name).unwrap_or_default())
+        .collect())
 }
 
 #[tokio::test]
