@@ -60,15 +60,3 @@ pub async fn list(State(cluster): State<SharedCluster>, uri: Uri, headers: Heade
         })
     })
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn key_and_identity_fields_are_declared_fields() {
-        for path in SCHEMA.key_fields.iter().chain(SCHEMA.identity) {
-            assert!(SCHEMA.field(path).is_some(), "{path}");
-        }
-    }
-}

@@ -75,18 +75,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn key_identity_and_path_fields_are_declared_fields() {
-        for path in SCHEMA
-            .key_fields
-            .iter()
-            .chain(SCHEMA.identity)
-            .chain(SCHEMA.path_keys)
-        {
-            assert!(SCHEMA.field(path).is_some(), "{path}");
-        }
-    }
-
-    #[test]
     fn an_svm_renders_its_state_as_ontap_names_it() {
         let stopped = Svm::new("u", "vs9", SvmState::Stopped);
         assert_eq!(
