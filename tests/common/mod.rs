@@ -549,6 +549,17 @@ impl TestCa {
         tonic::transport::Identity::from_pem(cert.pem(), key.serialize_pem())
     }
 
+    /// A client certificate this CA signed naming `uri` (a SPIFFE ID, as a
+    /// mesh issues them) as its one URI SAN.
+    pub fn spiffe_identity(&self, uri: &str) -> tonic::transport::Identity {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.subject_alt_names = vec![rcgen::SanType::URI(uri.try_into().unwrap())];
+        params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        let cert = params.signed_by(&key, &self.0).unwrap();
+        tonic::transport::Identity::from_pem(cert.pem(), key.serialize_pem())
+    }
+
     /// A certificate this CA signed for servers only (its extended key
     /// usage names no client authentication), which a server refuses
     /// from a client.

@@ -8,11 +8,12 @@ use std::path::PathBuf;
 use ontap_grpc_gateway::identity::{Authenticator, TokenHashes};
 use ontap_grpc_gateway::policy::SharedPolicy;
 use ontap_grpc_gateway::proto::api_methods;
+use ontap_grpc_gateway::proto::v1::cifs_connections_client::CifsConnectionsClient;
 use ontap_grpc_gateway::proto::v1::{
     CreateIscsiServiceRequest, GetIscsiServiceRequest, IscsiService, ListCifsConnectionsRequest,
     ListIscsiSessionsRequest, WatchCifsSessionsRequest, WatchIscsiSessionsRequest,
 };
-use ontap_grpc_gateway::server::ServeOptions;
+use ontap_grpc_gateway::server::{ClientCa, ServeOptions, TlsIdentity};
 use ontap_simulator::{Cluster, Simulator};
 use sha2::{Digest, Sha256};
 use tonic::{Code, Request};
@@ -22,6 +23,7 @@ use tonic_health::pb::health_client::HealthClient;
 use crate::common::raw_http::exchange;
 use crate::common::{Gateway, client_config, error_metadata, reason, simulator_with, svm_named};
 use crate::common::{SVM2_UUID, SVM3_UUID};
+use crate::common::{TestCa, self_signed_identity};
 
 /// Tenant A reads `vs1` and `svm3` and writes `svm1`; tenant B reads and
 /// writes `svm2`. Each identity is its token's name.
@@ -452,4 +454,48 @@ async fn without_a_policy_every_authenticated_caller_may_call() {
         .await
         .unwrap();
     assert_eq!(page.into_inner().cifs_connections.len(), 40);
+}
+
+/// A mesh's workload, named by the SPIFFE ID its mTLS certificate carries,
+/// reads only the SVMs its rule names.
+#[tokio::test]
+async fn an_mtls_caller_is_its_spiffe_id_and_reads_only_its_svms() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let ca = TestCa::new();
+    let (cert, key) = self_signed_identity();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policy.toml");
+    let rule = "[[rule]]\ncallers = [\"spiffe://cluster.local/ns/billing/*\"]\nsvms = [\"vs1\"]\naccess = \"read\"\n";
+    std::fs::write(&file, rule).unwrap();
+    let options = ServeOptions {
+        tls: Some(TlsIdentity::from_pem(&cert, &key).unwrap()),
+        client_ca: Some(ClientCa::from_pem(ca.pem()).unwrap()),
+        policy: Some(SharedPolicy::load(file, vec!["default".into()], api_methods()).unwrap()),
+        ..ServeOptions::default()
+    };
+    let gateway = Gateway::start_with_options(client_config(&simulator), options).await;
+    let workload = ca.spiffe_identity("spiffe://cluster.local/ns/billing/sa/api");
+    let tls = tonic::transport::ClientTlsConfig::new()
+        .ca_certificate(tonic::transport::Certificate::from_pem(&cert))
+        .domain_name("localhost")
+        .identity(workload);
+    let channel = tonic::transport::Channel::from_shared(format!("https://{}", gateway.addr))
+        .unwrap()
+        .tls_config(tls)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut cifs = CifsConnectionsClient::new(channel);
+    let own = cifs.list_cifs_connections(list_of("vs1")).await.unwrap();
+    assert_eq!(own.into_inner().cifs_connections.len(), 36);
+    let status = cifs
+        .list_cifs_connections(list_of("svm3"))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::PermissionDenied);
+    assert_eq!(
+        error_metadata(&status, "identity").as_deref(),
+        Some("spiffe://cluster.local/ns/billing/sa/api")
+    );
 }

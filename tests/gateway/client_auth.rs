@@ -76,6 +76,38 @@ async fn an_expired_jwt_is_unauthenticated_saying_so_and_nothing_goes_upstream()
 }
 
 #[tokio::test]
+async fn a_jwt_not_yet_valid_is_unauthenticated_saying_so() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let issuer = jwt::Issuer::new();
+    let gateway = jwt_gateway(&simulator, &issuer).await;
+    let bearer = format!("Bearer {}", issuer.token("svc-billing", 3600));
+    let status = list(&gateway, Some(&bearer)).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert!(
+        status.message().contains("not valid before"),
+        "{}",
+        status.message()
+    );
+}
+
+#[tokio::test]
+async fn an_unsigned_jwt_alg_none_is_unauthenticated() {
+    use base64::Engine;
+    let simulator = simulator_with(Cluster::seed()).await;
+    let issuer = jwt::Issuer::new();
+    let gateway = jwt_gateway(&simulator, &issuer).await;
+    let signed = issuer.token("svc-billing", 0);
+    let claims = signed.split('.').nth(1).unwrap();
+    let none =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
+    let bearer = format!("Bearer {none}.{claims}.");
+    let status = list(&gateway, Some(&bearer)).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated);
+    assert!(status.message().contains("`none`"), "{}", status.message());
+    assert_eq!(simulator.stats().requests, 0);
+}
+
+#[tokio::test]
 async fn a_jwt_of_another_issuer_is_unauthenticated() {
     let simulator = simulator_with(Cluster::seed()).await;
     let gateway = jwt_gateway(&simulator, &jwt::Issuer::new()).await;
