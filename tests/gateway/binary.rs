@@ -968,6 +968,60 @@ async fn a_changed_policy_is_in_force_after_sighup_without_a_restart() {
     .await;
 }
 
+/// The shell blocks of docs/production.md's two-tenant walkthrough: the
+/// files, the gateway, tenant A's list, tenant B's refusal.
+fn two_tenant_blocks() -> Vec<String> {
+    let doc = include_str!("../../docs/production.md");
+    let section = doc
+        .split("\n### Two tenants, step by step\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("docs/production.md walks through two tenants");
+    section
+        .split("```sh\n")
+        .skip(1)
+        .map(|block| block.split("```").next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_two_tenant_walkthrough_works_as_pasted() {
+    use crate::common::tools::{bash, stdout_of};
+    let blocks = two_tenant_blocks();
+    assert_eq!(blocks.len(), 4, "the walkthrough's shell blocks");
+    let dir = tempfile::tempdir().unwrap();
+    let cd = format!("cd {}\n", dir.path().display());
+    let files = format!(
+        "{cd}{}printf '%s %s' \"$TOKEN_A\" \"$TOKEN_B\"\n",
+        blocks[0]
+    );
+    let tokens = stdout_of(&bash(&files));
+    let (token_a, token_b) = tokens.split_once(' ').unwrap();
+    let in_dir = |arg: &str| match arg {
+        "tokens" | "policy.toml" => dir.path().join(arg).display().to_string(),
+        other => other.to_owned(),
+    };
+    let mut args: Vec<String> = blocks[1].split_whitespace().skip(1).map(in_dir).collect();
+    args.extend(["--listen".to_owned(), "127.0.0.1:0".to_owned()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (_gateway, listen) = spawn_until(&args, "listen");
+    let as_tenants = |block: &str| {
+        let block = block.replace("127.0.0.1:50051", &listen);
+        bash(&format!("TOKEN_A={token_a} TOKEN_B={token_b}\n{block}"))
+    };
+    let listed = stdout_of(&as_tenants(&blocks[2]));
+    assert!(
+        listed.contains("\"svm3\"") && !listed.contains("\"svm2\""),
+        "{listed}"
+    );
+    let refused = as_tenants(&blocks[3]);
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr) + String::from_utf8_lossy(&refused.stdout);
+    for part in ["PermissionDenied", "CALLER_NOT_PERMITTED", "token:tenant-b"] {
+        assert!(said.contains(part), "{part} in {said}");
+    }
+}
+
 #[tokio::test]
 async fn json_logs_are_one_object_a_line_with_the_fields_named() {
     let (_gateway, line, before) = spawn_until_line(
