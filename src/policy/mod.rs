@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 pub use audit::Audit;
 pub use reload::{POLICY_RELOAD_INTERVAL, SharedPolicy, keep_policy_current};
-pub use rules::{Access, Denial, Policy, PolicyError, RuleRef, Scope};
+pub use rules::{Access, Denial, Policy, PolicyError, RuleRef, Scope, svm_matches};
 
 /// A call the policy refused, with what it was refused on: the caller is
 /// told, and the denial is logged and counted.

@@ -142,6 +142,12 @@ impl SvmPattern {
     }
 }
 
+/// Whether `name` matches `pattern` as a rule's SVM pattern does (`*` any
+/// run of characters, everything else itself).
+pub fn svm_matches(pattern: &str, name: &str) -> bool {
+    SvmPattern::new(pattern).matches(name)
+}
+
 /// The SVMs a caller may call a method on in one cluster, for the filter
 /// the gateway adds to a List, so that it never shows what it would refuse.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use tonic::Request;
 
 use super::SvmScoped;
 use crate::identity::Caller;
-use crate::policy::{CallPolicy, NotPermitted, Scope};
+use crate::policy::{CallPolicy, NotPermitted, Scope, svm_matches};
 use crate::translate::{GatewayError, Upstream, svms};
 
 /// Whether `request` may be made on `upstream`'s cluster, by the policy in
@@ -184,15 +184,50 @@ fn decide(
                 patterns.join("`, `"),
             );
             let refusal = refused(given, why, "not_permitted");
-            match (name, uuid) {
-                ("" | "*", "") => Ok(Allowed::Narrowed {
-                    to: patterns.join("|"),
-                    or_else: refusal,
-                }),
-                _ => Err(refusal),
-            }
+            let to = match (name, uuid) {
+                ("" | "*", "") => patterns.join("|"),
+                (filter, "") => match selected(filter, &patterns) {
+                    Some(names) if !names.is_empty() => names.join("|"),
+                    _ => return Err(refusal),
+                },
+                _ => return Err(refusal),
+            };
+            Ok(Allowed::Narrowed {
+                to,
+                or_else: refusal,
+            })
         }
     }
+}
+
+/// The caller's SVMs, `names` (its rules name them exactly), that `filter`
+/// selects: alternatives (`|`) of names or `*` patterns, each perhaps
+/// negated (`!vs1`), as ONTAP reads them. `None` when the rules hold a
+/// pattern or the filter anything else (a range, a comparison): what they
+/// share cannot then be known here, nor written as one filter.
+fn selected<'p>(filter: &str, names: &'p [String]) -> Option<Vec<&'p str>> {
+    const UNDECIDED: &[char] = &['<', '>', '{', '}', ',', '!'];
+    if names.iter().any(|name| name.contains('*')) {
+        return None;
+    }
+    let alternatives: Vec<(bool, &str)> = filter
+        .split('|')
+        .map(|alternative| match alternative.strip_prefix('!') {
+            Some(negated) => (true, negated),
+            None => (false, alternative),
+        })
+        .collect();
+    let undecided =
+        |pattern: &str| pattern.is_empty() || pattern.contains(UNDECIDED) || pattern.contains("..");
+    if alternatives.iter().any(|(_, pattern)| undecided(pattern)) {
+        return None;
+    }
+    let chosen = |name: &&str| {
+        alternatives
+            .iter()
+            .any(|&(negated, pattern)| svm_matches(pattern, name) != negated)
+    };
+    Some(names.iter().map(String::as_str).filter(chosen).collect())
 }
 
 /// Whether an SVM filter names exactly one SVM: a name, not a pattern, a
@@ -277,6 +312,26 @@ access = "write"
             assert_eq!(to, "vsA|tenant-a-*");
             assert!(or_else.why.contains("`svm_name`"), "{}", or_else.why);
         }
+    }
+
+    #[test]
+    fn a_filter_over_svms_named_exactly_is_answered_with_those_it_selects() {
+        let names = ["vsA".to_owned(), "vsB".to_owned(), "svmC".to_owned()];
+        let chosen = |filter| selected(filter, &names);
+        assert_eq!(chosen("!vsA"), Some(vec!["vsB", "svmC"]));
+        assert_eq!(chosen("vs*"), Some(vec!["vsA", "vsB"]));
+        assert_eq!(chosen("vsA|other"), Some(vec!["vsA"]));
+        assert_eq!(chosen("!vs*|vsB"), Some(vec!["vsB", "svmC"]));
+        assert_eq!(chosen("other"), Some(vec![]));
+    }
+
+    #[test]
+    fn a_range_a_comparison_or_rules_with_patterns_leave_a_filter_undecided() {
+        let names = ["vsA".to_owned()];
+        for filter in ["vsA..vsZ", "<vsB", ">vsA", "{vsA}", "!!vsA", "vsA|"] {
+            assert_eq!(selected(filter, &names), None, "{filter}");
+        }
+        assert_eq!(selected("!vsA", &["tenant-*".to_owned()]), None);
     }
 
     #[test]

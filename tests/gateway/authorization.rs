@@ -198,11 +198,26 @@ async fn a_narrowed_list_pages_with_its_tokens() {
 }
 
 #[tokio::test]
-async fn a_tenant_cannot_widen_its_list_with_a_pattern_or_a_negation() {
+async fn a_tenants_pattern_or_negation_is_answered_with_its_own_svms_it_selects() {
     let simulator = simulator_with(Cluster::seed()).await;
     let tenants = Tenants::start(&simulator).await;
-    for svm in ["!vs1", "vs1|svm2", "svm*"] {
-        let status = list(&tenants, "tenant-a", svm).await.unwrap_err();
+    for (filter, svm, count) in [
+        ("!vs1", "svm3", 4),
+        ("vs1|svm2", "vs1", 36),
+        ("svm*", "svm3", 4),
+    ] {
+        let svms = list(&tenants, "tenant-a", filter).await.unwrap();
+        assert_eq!(svms.len(), count, "{filter}");
+        assert!(svms.iter().all(|s| s == svm), "{filter}: {svms:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_filter_that_selects_none_of_a_tenants_svms_or_cannot_be_decided_is_refused() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let tenants = Tenants::start(&simulator).await;
+    for filter in ["svm2|svm1", "vs1..vs9", ">svm"] {
+        let status = list(&tenants, "tenant-a", filter).await.unwrap_err();
         assert_refused(&status, "tenant-a", "ListCifsConnections");
         assert!(
             status.message().contains("`vs1`, `svm3`"),
