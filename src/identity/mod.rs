@@ -27,25 +27,36 @@ pub const JWKS_RELOAD_INTERVAL: Duration = Duration::from_secs(10);
 pub async fn keep_jwks_current(verifier: JwtVerifier, every: Duration) {
     let mut looks = tokio::time::interval(every);
     looks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut unusable: Option<String> = None;
+    let mut unusable = Unusable::default();
     loop {
         looks.tick().await;
-        match verifier.reload_if_changed() {
-            Ok(false) => {}
-            Ok(true) => {
-                tracing::info!("the JWKS file changed: its keys verify JWTs from now on");
-                unusable = None;
-            }
-            Err(error) => {
-                let said = error.to_string();
-                if unusable.as_ref() != Some(&said) {
-                    tracing::warn!(error = %said, "the JWKS file changed but cannot be used; the keys before it stay in use");
-                    unusable = Some(said);
-                }
+        look(&verifier, &mut unusable);
+    }
+}
+
+/// One look at the JWKS file: its keys taken if it changed, or why not
+/// logged, once per reason.
+fn look(verifier: &JwtVerifier, unusable: &mut Unusable) {
+    match verifier.reload_if_changed() {
+        Ok(false) => {}
+        Ok(true) => {
+            tracing::info!("the JWKS file changed: its keys verify JWTs from now on");
+            unusable.0 = None;
+        }
+        Err(error) => {
+            let said = error.to_string();
+            if unusable.0.as_ref() != Some(&said) {
+                tracing::warn!(error = %said, "the JWKS file changed but cannot be used; the keys before it stay in use");
+                unusable.0 = Some(said);
             }
         }
     }
 }
+
+/// Why the JWKS file could not be used at the last look, so that a file
+/// left broken is logged once, not every ten seconds.
+#[derive(Debug, Default)]
+struct Unusable(Option<String>);
 
 /// What authenticated a caller; a metric label, where the identity itself
 /// is not (one series per caller would grow without bound).
@@ -339,6 +350,42 @@ mod tests {
         }
         task.abort();
         assert!(taken, "the new key verifies once the task has looked");
+    }
+
+    /// Writes `keys` as the JWK set at `file`, a second later than it was.
+    fn rewrite_jwks(file: &std::path::Path, keys: &[&serde_json::Value]) {
+        let later = std::fs::metadata(file).unwrap().modified().unwrap() + Duration::from_secs(1);
+        std::fs::write(file, serde_json::json!({ "keys": keys }).to_string()).unwrap();
+        let handle = std::fs::File::options().write(true).open(file).unwrap();
+        handle.set_modified(later).unwrap();
+    }
+
+    #[test]
+    fn a_broken_jwks_file_is_logged_once_however_often_it_is_looked_at() {
+        let signer = jwt::tests::ec("k1");
+        let (dir, verifier) = jwt::tests::verifier(&[&signer.jwk]);
+        let file = dir.path().join("jwks.json");
+        std::fs::write(&file, "not json").unwrap();
+        let mut unusable = Unusable::default();
+        let logs = crate::test_logs::captured(tracing::Level::WARN, || {
+            for _ in 0..3 {
+                look(&verifier, &mut unusable);
+            }
+        });
+        assert_eq!(logs.matches("cannot be used").count(), 1, "{logs}");
+    }
+
+    #[test]
+    fn the_verifier_a_reload_task_keeps_current_is_the_one_calls_are_checked_with() {
+        let old = jwt::tests::ec("old");
+        let new = jwt::tests::ec("new");
+        let (dir, verifier) = jwt::tests::verifier(&[&old.jwk]);
+        let auth = Authenticator::default().with_jwt(verifier);
+        rewrite_jwks(&dir.path().join("jwks.json"), &[&new.jwk]);
+        assert!(auth.jwt().unwrap().reload_if_changed().unwrap());
+        let token = jwt::tests::signed(&new, &jwt::tests::claims_at(now()));
+        let bearer = header(&format!("Bearer {token}"));
+        assert!(auth.authenticate(Some(&bearer), None).is_ok());
     }
 
     #[test]
