@@ -161,3 +161,19 @@ pub fn bash(script: &str) -> Output {
         .output()
         .expect("bash runs")
 }
+
+/// The `sh` code blocks of the section of `doc` headed `heading` (a whole
+/// heading line, such as `## Try it`), up to the next `## ` heading: what a
+/// test runs as the docs paste it.
+pub fn shell_blocks(doc: &str, heading: &str) -> Vec<String> {
+    let section = doc
+        .split(&format!("\n{heading}\n"))
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .unwrap_or_else(|| panic!("the docs have a section `{heading}`"));
+    section
+        .split("```sh\n")
+        .skip(1)
+        .map(|block| block.split("```").next().unwrap_or_default().to_owned())
+        .collect()
+}

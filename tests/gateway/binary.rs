@@ -968,26 +968,12 @@ async fn a_changed_policy_is_in_force_after_sighup_without_a_restart() {
     .await;
 }
 
-/// The shell blocks of docs/production.md's two-tenant walkthrough: the
-/// files, the gateway, tenant A's list, tenant B's refusal.
-fn two_tenant_blocks() -> Vec<String> {
-    let doc = include_str!("../../docs/production.md");
-    let section = doc
-        .split("\n### Two tenants, step by step\n")
-        .nth(1)
-        .and_then(|rest| rest.split("\n## ").next())
-        .expect("docs/production.md walks through two tenants");
-    section
-        .split("```sh\n")
-        .skip(1)
-        .map(|block| block.split("```").next().unwrap_or_default().to_owned())
-        .collect()
-}
-
 #[tokio::test]
 async fn the_two_tenant_walkthrough_works_as_pasted() {
-    use crate::common::tools::{bash, stdout_of};
-    let blocks = two_tenant_blocks();
+    use crate::common::tools::{bash, shell_blocks, stdout_of};
+    // The files, the gateway, tenant A's list, tenant B's refusal.
+    let doc = include_str!("../../docs/production.md");
+    let blocks = shell_blocks(doc, "### Two tenants, step by step");
     assert_eq!(blocks.len(), 4, "the walkthrough's shell blocks");
     let dir = tempfile::tempdir().unwrap();
     let cd = format!("cd {}\n", dir.path().display());

@@ -2,7 +2,7 @@
 //! grpc.health.v1, grpcurl with no proto files, and a Python grpcio client.
 
 use crate::common::Harness;
-use crate::common::tools::{bash, grpcurl, python, stdout_of};
+use crate::common::tools::{bash, grpcurl, python, shell_blocks, stdout_of};
 use tokio_stream::StreamExt;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -244,17 +244,7 @@ async fn grpcurl_runs_the_iscsi_example_story() {
 
 /// The shell blocks of the README's "Try it" section.
 fn readme_try_it_blocks() -> Vec<String> {
-    let readme = include_str!("../../README.md");
-    let section = readme
-        .split("\n## Try it\n")
-        .nth(1)
-        .and_then(|rest| rest.split("\n## ").next())
-        .expect("the README has a Try it section");
-    section
-        .split("```sh\n")
-        .skip(1)
-        .map(|block| block.split("```").next().unwrap_or_default().to_owned())
-        .collect()
+    shell_blocks(include_str!("../../README.md"), "## Try it")
 }
 
 #[tokio::test]
