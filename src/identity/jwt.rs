@@ -601,7 +601,7 @@ pub(crate) mod tests {
 
     /// Rewrites the file a second later than it was, as a file system with
     /// a coarse clock might not show two writes in a row.
-    fn rewrite(path: &Path, contents: &str) {
+    pub(crate) fn rewrite(path: &Path, contents: &str) {
         let before = std::fs::metadata(path).unwrap().modified().unwrap();
         std::fs::write(path, contents).unwrap();
         let file = std::fs::File::options().write(true).open(path).unwrap();

@@ -80,11 +80,14 @@ fn by_uuid<'r>(
     svm: &[(&'static str, &'r str); 2],
 ) -> Option<&'r str> {
     let [_, (_, uuid)] = *svm;
+    if !is_one_name(uuid) {
+        return None;
+    }
     let limited = matches!(
         call.policy.scope(identity, cluster, &call.method),
         Scope::Some(_)
     );
-    (limited && is_one_name(uuid)).then_some(uuid)
+    limited.then_some(uuid)
 }
 
 /// The decision on a call naming its SVM by `uuid`, which the cluster says
