@@ -331,9 +331,12 @@ fn register(services: &[String]) -> Vec<syn::Item> {
         let server_type = format_ident!("{s}Server");
         let service = format_ident!("{s}Service");
         quote! {
-            .with(crate::proto::v1::#server::#server_type::new(
-                crate::service::#service::new(clusters.clone(), Arc::clone(watches)),
-            ))
+            .with(
+                crate::proto::v1::#server::#server_type::new(
+                    crate::service::#service::new(clusters.clone(), Arc::clone(watches)),
+                )
+                .max_encoding_message_size(crate::translate::message_size::MAX_RESPONSE_BYTES),
+            )
         }
     });
     vec![
@@ -350,6 +353,9 @@ fn register(services: &[String]) -> Vec<syn::Item> {
             quote! {
                 /// `routes` with every service of the contract added, each
                 /// backed by `clusters`, their watches sharing `watches`.
+                /// None sends a message that a gRPC client at its defaults
+                /// would refuse (pages end early to stay within it; this
+                /// bound answers anything else with an error instead).
                 pub fn register(routes: Routes, clusters: &Clusters, watches: &Arc<Watches>) -> Routes {
                     routes #(#adds)*
                 }

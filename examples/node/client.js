@@ -1,10 +1,12 @@
 // An example client of the gateway: @grpc/proto-loader reads ../../proto at
 // run time (no generated code; its default options, so fields are camelCase,
 // but for longs: String, so 64-bit integers such as a CIFS session's
-// identifier arrive as exact decimal strings) and @grpc/grpc-js lists the
-// CIFS connections of SVM vs1 and one page of its CIFS sessions, then runs
-// the iSCSI story (create, count, disable, rename, get with a read mask,
-// delete, and a get that finds nothing).
+// identifier arrive as exact decimal strings, and enums: String, so enum
+// values arrive by name) and @grpc/grpc-js lists the
+// CIFS connections of SVM vs1 and one page of its CIFS sessions, reads the
+// BadRequest of a refused call, runs the iSCSI story (create, count,
+// disable, rename, get with a read mask, delete, and a get that finds
+// nothing) and takes three messages of a metrics watch under a deadline.
 //
 // Usage: node client.js HOST:PORT
 //
@@ -27,11 +29,11 @@ const target = process.argv[2];
 
 const definition = protoLoader.loadSync(
   ["ontap/v1/cifs_connections.proto", "ontap/v1/cifs_sessions.proto", "ontap/v1/iscsi_services.proto"],
-  { includeDirs: [path.join(__dirname, "../../proto")], longs: String }
+  { includeDirs: [path.join(__dirname, "../../proto")], longs: String, enums: String }
 );
 const ontap = grpc.loadPackageDefinition(definition).ontap.v1;
 
-// google.rpc.Status and ErrorInfo as googleapis defines them: proto/ does not
+// google.rpc.Status, ErrorInfo and BadRequest as googleapis defines them: proto/ does not
 // carry them, and the error details arrive as a serialized Status in the
 // grpc-status-details-bin trailer.
 const rpcTypes = protobuf.Root.fromJSON(protobuf.common.get("google/protobuf/any.proto"));
@@ -39,17 +41,22 @@ protobuf.parse(
   `syntax = "proto3";
   package google.rpc;
   message Status { int32 code = 1; string message = 2; repeated google.protobuf.Any details = 3; }
-  message ErrorInfo { string reason = 1; string domain = 2; map<string, string> metadata = 3; }`,
+  message ErrorInfo { string reason = 1; string domain = 2; map<string, string> metadata = 3; }
+  message BadRequest {
+    message FieldViolation { string field = 1; string description = 2; }
+    repeated FieldViolation field_violations = 1;
+  }`,
   rpcTypes,
   { keepCase: true }
 );
 const Status = rpcTypes.lookupType("google.rpc.Status");
 const ErrorInfo = rpcTypes.lookupType("google.rpc.ErrorInfo");
+const BadRequest = rpcTypes.lookupType("google.rpc.BadRequest");
 
-/** The status code's name, message and ErrorInfo of a failed call. */
+/** The status code's name, message, ErrorInfo and BadRequest of a failed call. */
 function errorOf(err) {
   const code = Object.keys(grpc.status).find((name) => grpc.status[name] === err.code);
-  const error = { code, message: err.details, reason: "", metadata: {} };
+  const error = { code, message: err.details, reason: "", metadata: {}, fields: [] };
   // Absent when the call failed before the gateway answered.
   const [details] = err.metadata ? err.metadata.get("grpc-status-details-bin") : [];
   for (const detail of details ? Status.decode(details).details : []) {
@@ -57,6 +64,8 @@ function errorOf(err) {
       const info = ErrorInfo.decode(detail.value);
       error.reason = info.reason;
       error.metadata = info.metadata;
+    } else if (detail.type_url === "type.googleapis.com/google.rpc.BadRequest") {
+      error.fields = BadRequest.decode(detail.value).field_violations.map((violation) => violation.field);
     }
   }
   return error;
@@ -102,6 +111,22 @@ async function listCifsSessions(summary) {
   console.log(`cifs: vs1 sessions page 1: ${response.cifsSessions.length} sessions (${sessions})`);
   summary.cifs_sessions_page = response.cifsSessions.length;
   summary.cifs_sessions_next_page_token = response.nextPageToken !== "";
+  client.close();
+}
+
+/** A request the gateway refuses before anything goes upstream, and which field was wrong, from its BadRequest. */
+async function badRequest(summary) {
+  const client = new ontap.CifsConnections(target, grpc.credentials.createInsecure());
+  let error;
+  try {
+    await call(client, "ListCifsConnections", { svmName: "vs1", pageSize: -1 });
+  } catch (err) {
+    if (err.code !== grpc.status.INVALID_ARGUMENT) throw err;
+    error = errorOf(err);
+  }
+  if (!error) throw new Error("bad request: a negative page_size was answered");
+  console.log(`bad request: ${error.code} ${error.reason}, fields ${error.fields.join(", ")} (as expected)`);
+  summary.bad_request = { code: error.code, reason: error.reason, fields: error.fields };
   client.close();
 }
 
@@ -161,11 +186,45 @@ async function iscsiStory(summary) {
   client.close();
 }
 
+/** Three messages of svm2's iSCSI metrics watch, then a cancel: a watch runs until its reader stops or its deadline passes. */
+async function watchMetrics(summary) {
+  const client = new ontap.IscsiServices(target, grpc.credentials.createInsecure());
+  const services = await call(client, "ListIscsiServices", { svmName: "svm2" });
+  if (services.iscsiServices.length !== 1) {
+    throw new Error(`watch: svm2 has ${services.iscsiServices.length} iSCSI services`);
+  }
+  const watch = client.WatchIscsiServiceMetrics(
+    { svmUuid: services.iscsiServices[0].svm.uuid, pollInterval: { seconds: 1 } },
+    { deadline: new Date(Date.now() + 30000) }
+  );
+  let messages = 0;
+  await new Promise((resolve, reject) => {
+    watch.on("data", (message) => {
+      messages += 1;
+      const { metric } = message;
+      const at = new Date(Number(metric.timestamp.seconds) * 1000).toISOString();
+      console.log(`watch: svm2 metric at ${at}: ${metric.status}, ${metric.iops.read} read IOPS`);
+      if (messages === 3) {
+        watch.cancel();
+        resolve();
+      }
+    });
+    // Cancelling ends the call with CANCELLED: what this reader asked for.
+    watch.on("error", (err) => (err.code === grpc.status.CANCELLED ? resolve() : reject(err)));
+    watch.on("end", resolve);
+  });
+  if (messages !== 3) throw new Error(`watch: the stream ended after ${messages} messages`);
+  summary.watch = { svm: "svm2", messages };
+  client.close();
+}
+
 async function main() {
   const summary = {};
   await listCifsConnections(summary);
   await listCifsSessions(summary);
+  await badRequest(summary);
   await iscsiStory(summary);
+  await watchMetrics(summary);
   console.log(JSON.stringify(summary));
 }
 

@@ -1,7 +1,9 @@
 """An example client of the gateway, on stubs generated from proto/ by
 generate.sh: lists the CIFS connections of SVM vs1 and one page of its CIFS
-sessions, then runs the iSCSI story (create, count, disable, rename, get
-with a read mask, delete, and a get that finds nothing).
+sessions, reads the BadRequest of a refused call, runs the iSCSI story
+(create, count, disable, rename, get with a read mask, delete, and a get
+that finds nothing) and takes three messages of a metrics watch under a
+deadline.
 
 Usage: client.py HOST:PORT
 
@@ -19,7 +21,7 @@ import sys
 sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "generated"))
 
 import grpc  # noqa: E402
-from google.protobuf import field_mask_pb2, json_format  # noqa: E402
+from google.protobuf import duration_pb2, field_mask_pb2, json_format  # noqa: E402
 from google.rpc import error_details_pb2  # noqa: E402
 from grpc_status import rpc_status  # noqa: E402
 from ontap.v1 import (  # noqa: E402
@@ -36,8 +38,8 @@ TIMEOUT = 10  # seconds: every call has a deadline, as a real client's should
 
 
 def error_of(err: grpc.RpcError) -> dict:
-    """The status code, message and ErrorInfo of a failed call."""
-    error = {"code": err.code().name, "message": err.details(), "reason": ""}
+    """The status code, message, ErrorInfo and BadRequest of a failed call."""
+    error = {"code": err.code().name, "message": err.details(), "reason": "", "fields": []}
     status = rpc_status.from_call(err)  # None when the server sent no details
     for detail in status.details if status else []:
         if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
@@ -45,6 +47,10 @@ def error_of(err: grpc.RpcError) -> dict:
             detail.Unpack(info)
             error["reason"] = info.reason
             error["metadata"] = dict(info.metadata)
+        elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            bad = error_details_pb2.BadRequest()
+            detail.Unpack(bad)
+            error["fields"] = [violation.field for violation in bad.field_violations]
     return error
 
 
@@ -90,6 +96,25 @@ def list_cifs_sessions(channel: grpc.Channel, summary: dict) -> None:
     print(f"cifs: vs1 sessions page 1: {len(response.cifs_sessions)} sessions ({sessions})")
     summary["cifs_sessions_page"] = len(response.cifs_sessions)
     summary["cifs_sessions_next_page_token"] = bool(response.next_page_token)
+
+
+def bad_request(channel: grpc.Channel, summary: dict) -> None:
+    """A request the gateway refuses before anything goes upstream, and which
+    field was wrong, from its BadRequest."""
+    stub = cifs_connections_pb2_grpc.CifsConnectionsStub(channel)
+    try:
+        stub.ListCifsConnections(
+            cifs_connections_pb2.ListCifsConnectionsRequest(svm_name="vs1", page_size=-1),
+            timeout=TIMEOUT,
+        )
+    except grpc.RpcError as err:
+        if err.code() != grpc.StatusCode.INVALID_ARGUMENT:
+            raise
+        error = error_of(err)
+    else:
+        raise SystemExit("bad request: a negative page_size was answered")
+    print(f"bad request: {error['code']} {error['reason']}, fields {', '.join(error['fields'])} (as expected)")
+    summary["bad_request"] = {k: error[k] for k in ("code", "reason", "fields")}
 
 
 def iscsi_story(channel: grpc.Channel, summary: dict) -> None:
@@ -166,13 +191,42 @@ def iscsi_story(channel: grpc.Channel, summary: dict) -> None:
     summary["after_delete"] = {"code": error["code"], "reason": error["reason"]}
 
 
+def watch_metrics(channel: grpc.Channel, summary: dict) -> None:
+    """Three messages of svm2's iSCSI metrics watch, then a cancel: a watch
+    runs until its reader stops or its deadline passes."""
+    stub = iscsi_services_pb2_grpc.IscsiServicesStub(channel)
+    pb = iscsi_services_pb2
+    services = stub.ListIscsiServices(pb.ListIscsiServicesRequest(svm_name="svm2"), timeout=TIMEOUT)
+    if len(services.iscsi_services) != 1:
+        raise SystemExit(f"watch: svm2 has {len(services.iscsi_services)} iSCSI services")
+    watch = stub.WatchIscsiServiceMetrics(
+        pb.WatchIscsiServiceMetricsRequest(
+            svm_uuid=services.iscsi_services[0].svm.uuid,
+            poll_interval=duration_pb2.Duration(seconds=1),
+        ),
+        timeout=30,
+    )
+    messages = 0
+    for message in watch:
+        messages += 1
+        metric = message.metric
+        status = common_pb2.MetricStatus.Name(metric.status)
+        print(f"watch: svm2 metric at {metric.timestamp.ToJsonString()}: {status}, {metric.iops.read} read IOPS")
+        if messages == 3:
+            break
+    watch.cancel()
+    summary["watch"] = {"svm": "svm2", "messages": messages}
+
+
 def main(target: str) -> int:
     summary = {}
     with grpc.insecure_channel(target) as channel:
         try:
             list_cifs_connections(channel, summary)
             list_cifs_sessions(channel, summary)
+            bad_request(channel, summary)
             iscsi_story(channel, summary)
+            watch_metrics(channel, summary)
         except grpc.RpcError as err:
             error = error_of(err)
             print(f"error: {error['code']}: {error['message']}", file=sys.stderr)

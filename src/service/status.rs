@@ -197,6 +197,10 @@ pub fn status_of(err: &GatewayError) -> Status {
             }
         }
         GatewayError::UnknownCluster { name, .. } => put("cluster".to_owned(), name),
+        GatewayError::RecordTooLarge { bytes, limit } => {
+            put("bytes".to_owned(), &bytes.to_string());
+            put("limit".to_owned(), &limit.to_string());
+        }
         GatewayError::NotPermitted(refused) => {
             put("identity".to_owned(), &refused.identity);
             put("cluster".to_owned(), &refused.cluster);
@@ -238,6 +242,7 @@ pub(super) fn log(err: &GatewayError) {
     match err {
         GatewayError::InvalidRequest(_)
         | GatewayError::WatchTooSlow { .. }
+        | GatewayError::RecordTooLarge { .. }
         | GatewayError::ShuttingDown
         | GatewayError::CallerUnauthenticated(_)
         | GatewayError::NotPermitted(_)

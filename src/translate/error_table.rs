@@ -54,6 +54,8 @@ pub enum Match {
     Malformed,
     /// A watcher fell too far behind its watch.
     WatchTooSlow,
+    /// One record is larger than a response may be.
+    RecordTooLarge,
     /// The cluster's circuit breaker is open.
     CircuitOpen,
     /// The gateway is shutting down.
@@ -170,6 +172,7 @@ pub const TABLE: &[Row] = &[
     row(Match::CircuitOpen, Code::Unavailable, "UPSTREAM_CIRCUIT_OPEN", "ONTAP failed so many times in a row that calls fail at once until a probe finds it back"),
     // Failures of the gateway's own making.
     row(Match::ShuttingDown, Code::Unavailable, "GATEWAY_SHUTTING_DOWN", "the gateway is shutting down and ended the stream; call again, on another replica if there is one"),
+    row(Match::RecordTooLarge, Code::ResourceExhausted, "RECORD_TOO_LARGE", "one record is larger than the 4 MiB message a gRPC client receives at its defaults; `bytes` and `limit` say by how much, and a read_mask with fewer fields makes it fit"),
     row(Match::WatchTooSlow, Code::ResourceExhausted, "WATCH_TOO_SLOW", "a watcher read so much more slowly than its watch changed that it can no longer know what changed"),
     // Refused by the call layers, before any handler ran.
     row(Match::MetadataTooLarge, Code::ResourceExhausted, "METADATA_TOO_LARGE", "the call's metadata is over the gateway's limit (16 KiB); `metadata_key` names its largest entry"),
@@ -185,6 +188,7 @@ pub fn classify(err: &GatewayError) -> &'static Row {
     let wanted = match err {
         GatewayError::InvalidRequest(_) => Match::InvalidRequest,
         GatewayError::WatchTooSlow { .. } => Match::WatchTooSlow,
+        GatewayError::RecordTooLarge { .. } => Match::RecordTooLarge,
         GatewayError::ShuttingDown => Match::ShuttingDown,
         GatewayError::CallerUnauthenticated(_) => Match::CallerCredentialsMissing,
         GatewayError::NotPermitted(_) => Match::CallerNotPermitted,
@@ -343,6 +347,7 @@ mod tests {
             memory_budget_is_resource_exhausted, OntapError::MemoryBudget { budget: 1 }.into(), Code::ResourceExhausted, "UPSTREAM_MEMORY_BUDGET";
             malformed_is_internal, OntapError::Malformed("x".into()).into(), Code::Internal, "UPSTREAM_MALFORMED_RESPONSE";
             shutting_down_is_unavailable, GatewayError::ShuttingDown, Code::Unavailable, "GATEWAY_SHUTTING_DOWN";
+            a_record_too_large_for_a_response_is_resource_exhausted, GatewayError::RecordTooLarge { bytes: 2, limit: 1 }, Code::ResourceExhausted, "RECORD_TOO_LARGE";
             watch_too_slow_is_resource_exhausted, GatewayError::WatchTooSlow { missed: 3 }, Code::ResourceExhausted, "WATCH_TOO_SLOW";
             circuit_open_is_unavailable, OntapError::CircuitOpen { failures: 5, retry_in: Duration::from_secs(1), last_failure: None }.into(), Code::Unavailable, "UPSTREAM_CIRCUIT_OPEN";
         }

@@ -6,6 +6,7 @@
 use http::Method;
 
 use super::expression::is_uuid;
+use super::message_size;
 use super::resource::{KeyPart, Resource};
 use super::schema::ValueKind;
 use super::wire::{OntapJson, OntapRecord};
@@ -44,7 +45,7 @@ pub async fn get<G: InstanceRequest>(
         return Err(OntapError::Malformed(why).into());
     }
     record.select(&selection);
-    Ok(record)
+    message_size::within_one_response(record)
 }
 
 /// Deletes the record (or, where ONTAP reads a key as a wildcard, the

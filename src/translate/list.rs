@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::Upstream;
 use super::expression;
+use super::message_size;
 use super::page_token::{self, PageTokenKey};
 use super::schema::{Schema, Selection, ValueKind, filter_field_name};
 use super::wire::{OntapJson, OntapRecord};
@@ -147,7 +148,9 @@ pub fn validate<R: ListRequestFields>(
 /// Validates `request`, fetches one page from the collection at `path`,
 /// and decodes it. An ONTAP failure for which `means_empty` holds is an
 /// empty page: some collections answer an error where they have no records
-/// yet (a metrics history before its first sample).
+/// yet (a metrics history before its first sample). A page whose records
+/// would not fit in one response is fetched again as many as fit, so that
+/// ONTAP's own next link continues it.
 pub async fn fetch_or_empty<T: OntapRecord>(
     upstream: &Upstream,
     schema: &Schema,
@@ -161,9 +164,11 @@ pub async fn fetch_or_empty<T: OntapRecord>(
     // A 504 means ONTAP could not gather the page in time: one retry, at
     // the halved size, while the deadline allows.
     let mut retried = false;
-    let (plan, response) = loop {
+    // The records that fit in a response, once a page held more.
+    let mut fitting = u32::MAX;
+    loop {
         let budget = deadline.cap(upstream.client.request_timeout());
-        let max_page = sizes.limit(collection_path);
+        let max_page = sizes.limit(collection_path).min(fitting);
         let plan = plan_within(
             &upstream.page_tokens,
             upstream.client.name(),
@@ -173,8 +178,8 @@ pub async fn fetch_or_empty<T: OntapRecord>(
             budget,
             max_page,
         )?;
-        match upstream.client.get(path, &plan.query, deadline).await {
-            Ok(response) => break (plan, response),
+        let response = match upstream.client.get(path, &plan.query, deadline).await {
+            Ok(response) => response,
             Err(e) if means_empty(&e) => {
                 let mut page = Page::empty();
                 page.total_size = request.shared.count_only.then_some(0);
@@ -189,37 +194,75 @@ pub async fn fetch_or_empty<T: OntapRecord>(
                     return Err(blame(e, request));
                 }
                 retried = true;
+                continue;
             }
             Err(e) => return Err(blame(e, request)),
+        };
+        let collection: Collection<OntapJson<T>> = response.collection(plan.max_records)?;
+        if !request.shared.count_only {
+            adapt_page_size(upstream, path, &collection, plan.max_records);
         }
-    };
-    let collection: Collection<OntapJson<T>> = response.collection(plan.max_records)?;
-    if !request.shared.count_only {
-        adapt_page_size(upstream, path, &collection, plan.max_records);
+        match page_of(
+            upstream,
+            schema,
+            path,
+            &plan,
+            collection,
+            request.shared.count_only,
+        )? {
+            Fitted::Whole(page) => return Ok(page),
+            Fitted::Only(fit) => fitting = fit,
+        }
     }
-    let next_page_token = next_page_token(upstream, schema, path, &plan, &collection)?;
-    let (num_records, total_size) = if request.shared.count_only {
-        let total = collection.num_records.unwrap_or(0);
-        (0, Some(i32::try_from(total).unwrap_or(i32::MAX)))
-    } else {
+}
+
+/// A decoded page, or how many of its records fit in one response.
+enum Fitted<T> {
+    Whole(Page<T>),
+    Only(u32),
+}
+
+/// The page `collection` is, with only the selected fields, if its records
+/// fit in one response.
+fn page_of<T: OntapRecord>(
+    upstream: &Upstream,
+    schema: &Schema,
+    path: &ApiPath,
+    plan: &Plan,
+    collection: Collection<OntapJson<T>>,
+    count_only: bool,
+) -> Result<Fitted<T>, GatewayError> {
+    let next_page_token = next_page_token(upstream, schema, path, plan, &collection)?;
+    let total = collection.num_records;
+    let records: Vec<T> = collection
+        .records
+        .into_iter()
+        .map(|OntapJson(mut record)| {
+            record.select(&plan.selection);
+            record
+        })
+        .collect();
+    let fit = message_size::records_within(&records, message_size::PAGE_RECORDS_BUDGET);
+    if fit < records.len() {
+        if fit == 0 {
+            return Err(message_size::too_large(&records[0]));
+        }
+        return Ok(Fitted::Only(u32::try_from(fit).unwrap_or(u32::MAX)));
+    }
+    let (num_records, total_size) = if count_only {
         (
-            u32::try_from(collection.records.len()).unwrap_or(u32::MAX),
-            None,
+            0,
+            Some(i32::try_from(total.unwrap_or(0)).unwrap_or(i32::MAX)),
         )
+    } else {
+        (u32::try_from(records.len()).unwrap_or(u32::MAX), None)
     };
-    Ok(Page {
+    Ok(Fitted::Whole(Page {
         num_records,
         total_size,
-        records: collection
-            .records
-            .into_iter()
-            .map(|OntapJson(mut record)| {
-                record.select(&plan.selection);
-                record
-            })
-            .collect(),
+        records,
         next_page_token,
-    })
+    }))
 }
 
 /// Tells the collection's adaptive page size how a page of `asked_for`

@@ -9,6 +9,7 @@ mod expression;
 pub mod instance;
 pub mod iscsi;
 mod list;
+pub mod message_size;
 mod page_token;
 mod paging;
 pub mod resource;
@@ -123,6 +124,18 @@ pub enum GatewayError {
     WatchTooSlow {
         /// Polls whose changes it missed.
         missed: u64,
+    },
+    /// One record is larger than a response may be
+    /// ([`message_size::MAX_RESPONSE_BYTES`]), so no page can hold it.
+    #[error(
+        "a record takes {bytes} bytes, more than the {limit} a response may hold so that \
+         default gRPC clients can read it; ask for fewer fields with read_mask"
+    )]
+    RecordTooLarge {
+        /// What the record takes.
+        bytes: usize,
+        /// What a response's records may take.
+        limit: usize,
     },
     /// ONTAP made a change, but reading the resource back afterwards failed,
     /// so the gateway cannot answer the whole resource and will not answer

@@ -16,7 +16,7 @@ use crate::ontap::Decoded;
 use crate::ontap::time::{parse_duration, parse_timestamp};
 
 /// A proto message that ONTAP's JSON describes, key by key.
-pub trait OntapRecord: Default {
+pub trait OntapRecord: prost::Message + Default {
     /// What the JSON should have been, for decoding errors.
     const EXPECTING: &'static str;
     /// The most one `{` of the record's JSON can cost decoded: three of the

@@ -1,7 +1,8 @@
 //! External tools the ecosystem tests drive: grpcurl, Python grpcio clients,
 //! protoc, and the example clients under `examples/`. `scripts/test`
 //! installs them all: the Python ones into `.venv/`, the Node packages into
-//! `examples/node/node_modules/`. grpcurl is the one `scripts/grpcurl`
+//! `examples/node/node_modules/`, Go and its gRPC packages from Debian's
+//! (`examples/go/debian-packages`). grpcurl is the one `scripts/grpcurl`
 //! chooses, as it is for a user.
 
 use std::path::{Path, PathBuf};
@@ -113,38 +114,22 @@ fn example(lang: &str) -> PathBuf {
         .join(lang)
 }
 
-/// Runs `examples/python/generate.sh` (grpcio-tools' protoc with its gRPC
-/// Python plugin) with the venv's Python, generating the stubs into `out`.
-pub fn generate_python_stubs(out: &Path) -> Output {
+/// Runs `examples/go/generate.sh`: Debian's protoc with protoc-gen-go and
+/// protoc-gen-go-grpc into the GOPATH `out`, then `out/bin/client`.
+pub fn generate_go_client(out: &Path) -> Output {
     Command::new("bash")
-        .arg(example("python").join("generate.sh"))
+        .arg(example("go").join("generate.sh"))
         .arg(out)
-        .env("PYTHON", find("python3"))
         .output()
         .expect("generate.sh runs")
 }
 
-/// Runs `examples/python/client.py` with the venv's Python on the stubs in
-/// `stubs` (PYTHONPATH wins over the example's own `generated/`).
-pub fn python_example(stubs: &Path, args: &[&str]) -> Output {
-    Command::new(find("python3"))
-        .arg(example("python").join("client.py"))
+/// Runs the Go example client that [`generate_go_client`] built in `out`.
+pub fn go_example(out: &Path, args: &[&str]) -> Output {
+    Command::new(out.join("bin/client"))
         .args(args)
-        .env("PYTHONPATH", stubs)
         .output()
-        .expect("python runs")
-}
-
-/// Runs `examples/node/client.js` with Node.js (its packages installed
-/// there by `scripts/test`).
-pub fn node_example(args: &[&str]) -> Output {
-    let dir = example("node");
-    Command::new(find("node"))
-        .arg(dir.join("client.js"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("node runs")
+        .expect("the Go client runs")
 }
 
 /// Runs `script` with bash (`set -euo pipefail`) in the repository's root,

@@ -26,6 +26,7 @@ mod iscsi_contract;
 mod iscsi_metrics;
 mod iscsi_services;
 mod iscsi_sessions;
+mod message_size;
 mod metrics;
 mod overload;
 mod page_tokens;
