@@ -5,10 +5,12 @@
 // disable, rename, get with a read mask, delete, and a get that finds
 // nothing) and takes three messages of a metrics watch under a deadline.
 //
-// Usage: client HOST:PORT          the story above
-//        client -drain HOST:PORT   every CIFS connection of the cluster, by
-//                                  List in pages of 1,000 and by Stream, at
-//                                  grpc-go's default 4 MiB receive limit
+// Usage:
+//
+//	client HOST:PORT          the story above
+//	client -drain HOST:PORT   every CIFS connection of the cluster, by List
+//	                          in pages of 1,000 and by Stream, at grpc-go's
+//	                          default 4 MiB receive limit
 //
 // Prints one line per step, then a JSON summary as its last line. On an
 // unexpected error it prints the gRPC status code and the

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use super::Upstream;
 use super::expression;
-use super::message_size;
 use super::page_token::{self, PageTokenKey};
 use super::schema::{Schema, Selection, ValueKind, filter_field_name};
 use super::wire::{OntapJson, OntapRecord};
@@ -14,6 +13,8 @@ use super::{FieldViolation, GatewayError};
 use crate::deadline::Deadline;
 use crate::metrics::PageSizeChange;
 use crate::ontap::{ApiPath, Collection, OntapError, Query};
+pub use page::Page;
+use page::{Fitted, page_of};
 
 /// Records per page when the caller does not say.
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
@@ -91,31 +92,6 @@ impl<'a> ListRequest<'a> {
             extra,
             filters: request.filters(),
             shared: request.shared(),
-        }
-    }
-}
-
-/// One page of records, holding only the selected fields.
-#[derive(Debug)]
-pub struct Page<T> {
-    /// The records.
-    pub records: Vec<T>,
-    /// Empty on the last page.
-    pub next_page_token: String,
-    /// Records in this page.
-    pub num_records: u32,
-    /// The number of matching records, when count_only asked for it.
-    pub total_size: Option<i32>,
-}
-
-impl<T> Page<T> {
-    /// A page without records: the end of a collection that has none.
-    fn empty() -> Self {
-        Page {
-            records: Vec::new(),
-            next_page_token: String::new(),
-            num_records: 0,
-            total_size: None,
         }
     }
 }
@@ -216,55 +192,6 @@ pub async fn fetch_or_empty<T: OntapRecord>(
     }
 }
 
-/// A decoded page, or how many of its records fit in one response.
-enum Fitted<T> {
-    Whole(Page<T>),
-    Only(u32),
-}
-
-/// The page `collection` is, with only the selected fields, if its records
-/// fit in one response.
-fn page_of<T: OntapRecord>(
-    upstream: &Upstream,
-    schema: &Schema,
-    path: &ApiPath,
-    plan: &Plan,
-    collection: Collection<OntapJson<T>>,
-    count_only: bool,
-) -> Result<Fitted<T>, GatewayError> {
-    let next_page_token = next_page_token(upstream, schema, path, plan, &collection)?;
-    let total = collection.num_records;
-    let records: Vec<T> = collection
-        .records
-        .into_iter()
-        .map(|OntapJson(mut record)| {
-            record.select(&plan.selection);
-            record
-        })
-        .collect();
-    let fit = message_size::records_within(&records, message_size::PAGE_RECORDS_BUDGET);
-    if fit < records.len() {
-        if fit == 0 {
-            return Err(message_size::too_large(&records[0]));
-        }
-        return Ok(Fitted::Only(u32::try_from(fit).unwrap_or(u32::MAX)));
-    }
-    let (num_records, total_size) = if count_only {
-        (
-            0,
-            Some(i32::try_from(total.unwrap_or(0)).unwrap_or(i32::MAX)),
-        )
-    } else {
-        (u32::try_from(records.len()).unwrap_or(u32::MAX), None)
-    };
-    Ok(Fitted::Whole(Page {
-        num_records,
-        total_size,
-        records,
-        next_page_token,
-    }))
-}
-
 /// Tells the collection's adaptive page size how a page of `asked_for`
 /// records went: fewer with more to come means `return_timeout` cut it
 /// short.
@@ -289,38 +216,6 @@ fn adapt_page_size<T>(
     if let Some(change) = changed {
         page_size_changed(upstream, path, change);
     }
-}
-
-/// The token for the page after `collection`, signed for this query; empty
-/// on the last page.
-fn next_page_token<T>(
-    upstream: &Upstream,
-    schema: &Schema,
-    path: &ApiPath,
-    plan: &Plan,
-    collection: &Collection<T>,
-) -> Result<String, GatewayError> {
-    let Some(href) = collection.next_href() else {
-        return Ok(String::new());
-    };
-    let start = page_token::continuation(href, path).ok_or_else(|| {
-        OntapError::Malformed(format!(
-            "`_links.next` does not continue {} with `start.*` parameters",
-            path.as_str()
-        ))
-    })?;
-    // Checked as the next call will check it, so that call never blames its
-    // caller for what ONTAP sent.
-    let start = check_start(schema, start)
-        .map_err(|why| OntapError::Malformed(format!("`_links.next` {why}")))?;
-    let (tokens, cluster) = (&upstream.page_tokens, upstream.client.name());
-    Ok(page_token::encode(
-        tokens,
-        cluster,
-        path,
-        &plan.fingerprint,
-        start,
-    ))
 }
 
 /// The validated query for one page.
@@ -626,6 +521,7 @@ fn blame(source: OntapError, request: &ListRequest<'_>) -> GatewayError {
 
 #[cfg(any(fuzzing, test))]
 mod fuzz_target;
+mod page;
 #[cfg(any(fuzzing, test))]
 pub(crate) use fuzz_target::check_planned_query;
 
