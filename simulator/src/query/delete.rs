@@ -241,6 +241,16 @@ mod tests {
     }
 
     #[test]
+    fn a_delete_whose_matches_all_fit_in_return_timeout_leaves_none() {
+        let request = parse("identifier=>0&return_timeout=5", "").expect("valid");
+        let (selected, more) = request
+            .select(&SCHEMA, records(), Duration::from_secs(1))
+            .expect("valid");
+        assert_eq!(selected.len(), 5);
+        assert!(!more);
+    }
+
+    #[test]
     fn return_records_adds_the_key_fields_of_what_was_deleted() {
         let request = parse("colour=red&return_records=true", "").expect("valid");
         let deleted = [json!({"node": {"uuid": "n"}, "identifier": 2, "colour": "red"})];

@@ -530,6 +530,14 @@ mod tests {
     }
 
     #[test]
+    fn a_comparison_or_a_wildcard_with_dots_is_no_range() {
+        // "<" compares with the whole operand; a range b..d would leave "a" out.
+        assert!(matches("<b..d", FieldType::String, json!("a")));
+        // A wildcard pattern; a range from "b*" to "a" would hold nothing.
+        assert!(matches("b*..a", FieldType::String, json!("bz..a")));
+    }
+
+    #[test]
     fn dots_without_two_ends_are_no_range() {
         assert!(matches("a..", FieldType::String, json!("a..")));
         assert!(matches("10.*", FieldType::String, json!("10..1")));

@@ -246,6 +246,54 @@ mod tests {
     }
 
     #[test]
+    fn without_nodes_no_connection_is_generated() {
+        assert_eq!(generated_connection(&[], VS1_UUID, 0), None);
+    }
+
+    #[test]
+    fn generated_connections_alternate_over_nodes_with_the_documented_identifiers() {
+        let nodes = Cluster::seed().nodes;
+        let at = |index| generated_connection(&nodes, VS1_UUID, index).unwrap();
+        // 91842 + 14k on the first node, 91843 + 13k on the second.
+        assert_eq!(
+            (at(0).identifier, at(0).node_uuid.as_str()),
+            (91_842, NODE1_UUID)
+        );
+        assert_eq!(
+            (at(3).identifier, at(3).node_uuid.as_str()),
+            (91_856, NODE2_UUID)
+        );
+        assert_eq!(at(34).identifier, 92_080);
+        assert_eq!(at(3).server_ip, "10.140.70.198");
+    }
+
+    #[test]
+    fn one_generated_client_in_three_is_on_the_second_subnet() {
+        let nodes = Cluster::seed().nodes;
+        for index in 0..300 {
+            let c = generated_connection(&nodes, VS1_UUID, index).unwrap();
+            let second = c.client_ip.starts_with("10.140.133.");
+            assert_eq!(second, index % 3 == 1, "{index}: {}", c.client_ip);
+        }
+    }
+
+    #[test]
+    fn generated_client_ports_step_by_a_prime_through_the_unprivileged_range() {
+        let nodes = Cluster::seed().nodes;
+        let port = |index| {
+            generated_connection(&nodes, VS1_UUID, index)
+                .unwrap()
+                .client_port
+        };
+        // (7919 * index + 4099) mod 63975, from 1025: index 0 is the seed's fixed 12345.
+        assert_eq!(port(1), 13_043);
+        assert_eq!(port(2), 20_962);
+        let ports: HashSet<u32> = (0..63_975).map(port).collect();
+        assert!(ports.iter().all(|p| (1025..=65_000).contains(p)));
+        assert!(ports.len() > 63_000, "{}", ports.len());
+    }
+
+    #[test]
     fn identifiers_are_unique_per_node() {
         let cluster = Cluster::seed();
         let keys: HashSet<_> = cluster

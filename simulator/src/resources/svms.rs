@@ -8,7 +8,7 @@ use axum::response::Response;
 use http::{HeaderMap, Uri};
 use serde_json::{Value, json};
 
-use crate::query::schema::{FieldSpec, FieldType, LinkSpec, Schema};
+use crate::query::schema::{FieldSpec, FieldType, Schema};
 use crate::query::{collection, instance};
 use crate::resources::model::{SharedCluster, Svm, SvmState};
 
@@ -22,16 +22,6 @@ const FIELDS: &[FieldSpec] = &[
     FieldSpec::new("state", FieldType::String).one_of(&["running", "stopped"]),
 ];
 
-/// `_links.self`: the SVM's own path.
-const SELF_LINK: LinkSpec = LinkSpec {
-    object: "",
-    href: self_href,
-};
-
-fn self_href(svm: &Value, _: &Value) -> Option<String> {
-    Some(format!("{PATH}/{}", svm.get("uuid")?.as_str()?))
-}
-
 /// The SVMs; an SVM's path is its UUID.
 pub const SCHEMA: Schema = Schema {
     path: PATH,
@@ -41,7 +31,7 @@ pub const SCHEMA: Schema = Schema {
     identity: &["uuid"],
     default_order: &[],
     parameters: &[],
-    links: &[SELF_LINK],
+    links: &[],
     path_keys: &["uuid"],
 };
 

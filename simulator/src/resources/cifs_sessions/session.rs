@@ -575,4 +575,93 @@ mod tests {
             assert!(json.get(field).is_some(), "{field}");
         }
     }
+
+    /// 10,000 sessions of one connection, for the shares of derived values.
+    fn many_sessions() -> Vec<CifsSession> {
+        let c = connection(7, Vec::new());
+        (1..=10_000).map(|id| CifsSession::of(&c, id)).collect()
+    }
+
+    /// The fraction of `sessions` for which `holds` holds.
+    fn share(sessions: &[CifsSession], holds: impl Fn(&CifsSession) -> bool) -> f64 {
+        sessions.iter().filter(|s| holds(s)).count() as f64 / sessions.len() as f64
+    }
+
+    #[test]
+    fn draws_are_splitmix64_seeded_with_fnv1a() {
+        // FNV-1a's offset basis is the hash of nothing.
+        assert_eq!(Draw::of(&[]).0, 0xcbf2_9ce4_8422_2325);
+        // SplitMix64's published outputs for seed 0.
+        let mut draw = Draw(0);
+        assert_eq!(draw.below(u64::MAX), 0xe220_a839_7b1d_cdaf);
+        assert_eq!(draw.below(u64::MAX), 0x6e78_9e6a_a1b9_65f4);
+        assert_eq!(draw.below(u64::MAX), 0x06c4_5d18_8009_454f);
+    }
+
+    #[test]
+    fn a_weighted_pick_falls_in_each_bucket_by_its_weight() {
+        let mut draw = Draw::of(&[b"weights"]);
+        let mut counts = [0u32; 3];
+        for _ in 0..30_000 {
+            counts[draw.weighted(&[1, 1, 1])] += 1;
+        }
+        for count in counts {
+            assert!((9_000..=11_000).contains(&count), "{counts:?}");
+        }
+    }
+
+    #[test]
+    fn two_sessions_in_five_sign_their_messages() {
+        let signing = share(&many_sessions(), |s| s.smb_signing);
+        assert!((0.37..=0.43).contains(&signing), "{signing}");
+    }
+
+    #[test]
+    fn sessions_had_existed_up_to_eight_hours_when_the_clock_started() {
+        let sessions = many_sessions();
+        let oldest = sessions.iter().map(|s| s.connected_at_start).max().unwrap();
+        assert!(
+            oldest <= Duration::from_secs(30 + MAX_AGE_SECS),
+            "{oldest:?}"
+        );
+        assert!(oldest >= Duration::from_secs(7 * 3600), "{oldest:?}");
+    }
+
+    #[test]
+    fn files_are_open_only_on_sessions_with_open_shares() {
+        let sessions = many_sessions();
+        assert!(
+            sessions
+                .iter()
+                .all(|s| s.open_shares > 0 || s.open_files == 0)
+        );
+        assert!(share(&sessions, |s| s.open_files > 0) > 0.5);
+    }
+
+    #[test]
+    fn the_administrator_maps_to_root_and_every_other_user_to_itself() {
+        for s in many_sessions() {
+            let Some(user) = &s.user else { continue };
+            let name = user.strip_prefix("CIFSLAB\\").unwrap();
+            let expected = if name == "administrator" {
+                "root"
+            } else {
+                name
+            };
+            assert_eq!(s.mapped_unix_user, expected, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn a_sessions_volumes_are_consecutive_in_the_svms_list() {
+        let sessions = many_sessions();
+        let mut firsts = HashSet::new();
+        for s in sessions.iter().filter(|s| s.volumes.len() == 2) {
+            let at = |v: &VolumeRef| VOLUMES.iter().position(|n| *n == v.name).unwrap();
+            let first = at(&s.volumes[0]);
+            assert_eq!(at(&s.volumes[1]), (first + 1) % VOLUMES.len(), "{s:?}");
+            firsts.insert(first);
+        }
+        assert_eq!(firsts.len(), VOLUMES.len());
+    }
 }

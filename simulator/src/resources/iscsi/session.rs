@@ -314,6 +314,15 @@ mod tests {
     }
 
     #[test]
+    fn a_session_is_named_by_its_svm_portal_group_and_tsih_together() {
+        let s = session(SVM2, 500);
+        assert!(s.is(SVM2, "lif_a", 500));
+        assert!(!s.is(SVM3, "lif_a", 500));
+        assert!(!s.is(SVM2, "lif_b", 500));
+        assert!(!s.is(SVM2, "lif_a", 501));
+    }
+
+    #[test]
     fn disabling_the_service_ends_the_svms_sessions_and_enabling_brings_none_back() {
         let mut cluster = Cluster::seed();
         assert!(cluster.iscsi_sessions.iter().any(|s| s.svm_uuid == SVM2));
