@@ -247,6 +247,21 @@ async fn a_disabled_service_blocks_new_sessions() {
 }
 
 #[tokio::test]
+async fn an_initiator_logging_out_ends_only_its_session() {
+    let simulator = pinned().await;
+    let one = format!("{ISCSI_SESSIONS}/{SVM2}/svm2_iscsi_lif1/10");
+    assert_eq!(get(&simulator, &one).await.status, 200);
+    let ended = simulator
+        .cluster()
+        .remove_iscsi_sessions(|s| s.svm_uuid == SVM2 && s.tsih == 10);
+    assert_eq!(ended, 1);
+    assert_error(&get(&simulator, &one).await, 404, "4");
+    assert_eq!(count(&simulator, ISCSI_SESSIONS).await, 4 - 1 + 3);
+    let none = simulator.cluster().remove_iscsi_sessions(|s| s.tsih == 10);
+    assert_eq!(none, 0);
+}
+
+#[tokio::test]
 async fn a_deleted_iscsi_service_has_no_sessions() {
     let simulator = pinned().await;
     patch_enabled(&simulator, false).await;

@@ -352,6 +352,21 @@ mod tests {
     }
 
     #[test]
+    fn generated_sessions_alternate_over_a_pair_of_portal_groups_then_open_the_next_pair() {
+        let at = |index| {
+            let s = generated("u", "svm", index).expect("a session");
+            (s.target_portal_group, s.target_portal_group_tag, s.tsih)
+        };
+        let lif = |n: u32| format!("svm_iscsi_lif{n}");
+        assert_eq!(at(0), (lif(1), 2_000, 100));
+        assert_eq!(at(1), (lif(2), 2_001, 100));
+        assert_eq!(at(2), (lif(1), 2_000, 101));
+        assert_eq!(at(129_999), (lif(2), 2_001, 100 + 64_999));
+        assert_eq!(at(130_000), (lif(3), 2_002, 100));
+        assert_eq!(at(130_003), (lif(4), 2_003, 101));
+    }
+
+    #[test]
     fn generated_uuids_are_stable_and_distinct() {
         assert_eq!(uuid_of(&["a", "b"]), uuid_of(&["a", "b"]));
         assert_ne!(uuid_of(&["a", "b"]), uuid_of(&["ab"]));
