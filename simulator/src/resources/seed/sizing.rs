@@ -177,6 +177,41 @@ mod tests {
     }
 
     #[test]
+    fn connections_grown_from_none_go_to_the_first_running_svm() {
+        let mut cluster = Cluster {
+            cifs_connections: Vec::new(),
+            ..Cluster::seed()
+        };
+        cluster.svms.rotate_left(3);
+        assert_eq!(cluster.svms[0].state, SvmState::Stopped);
+        let running = cluster.svms[1].uuid.clone();
+        cluster.resize_cifs_connections(5).expect("room");
+        assert!(
+            cluster
+                .cifs_connections
+                .iter()
+                .all(|c| c.svm_uuid == running)
+        );
+    }
+
+    #[test]
+    fn each_svm_takes_its_generated_sessions_in_order() {
+        let mut cluster = Cluster::seed();
+        cluster.resize_iscsi_sessions(7 + 8).expect("room");
+        for svm in [&cluster.svms[2], &cluster.svms[4]] {
+            let generated: Vec<_> = cluster.iscsi_sessions[7..]
+                .iter()
+                .filter(|s| s.svm_uuid == svm.uuid)
+                .cloned()
+                .collect();
+            let expected: Vec<_> = (0..generated.len() as u64)
+                .map(|i| iscsi_sessions::generated(&svm.uuid, &svm.name, i).unwrap())
+                .collect();
+            assert_eq!(generated, expected, "{}", svm.name);
+        }
+    }
+
+    #[test]
     fn growing_without_a_place_to_grow_is_refused() {
         let mut bare = Cluster {
             svms: vec![Svm::new("s", "s", SvmState::Running)],
