@@ -39,19 +39,21 @@ pub trait Source: Send + 'static {
 }
 
 /// Whether polling again can cure `error`: ONTAP or the way to it was down,
-/// slow or busy. A missing object, refused credentials or a bad request
-/// stay so, and end the watch; refused credentials are UNAVAILABLE to the
-/// caller (another replica may hold good ones), but polling on would only
-/// pile up failed logins that can lock the account.
+/// slow or busy. A missing object, refused credentials, a bad request or a
+/// record too large to send stay so, and end the watch; refused
+/// credentials are UNAVAILABLE to the caller (another replica may hold good
+/// ones), but polling on would only pile up failed logins that can lock the
+/// account, and a watcher of a record it can never be sent learns so and
+/// can watch again with a narrower read mask.
 pub fn is_transient(error: &GatewayError) -> bool {
-    let refused_credentials = matches!(
+    let stays = matches!(
         error,
         GatewayError::Upstream {
             source: OntapError::CredentialsRejected { .. },
             ..
-        }
+        } | GatewayError::RecordTooLarge { .. }
     );
-    !refused_credentials
+    !stays
         && matches!(
             error_table::classify(error).code,
             Code::Unavailable
@@ -145,6 +147,12 @@ mod tests {
         ));
         assert!(!is_transient(&api(403)));
         assert!(!is_transient(&GatewayError::InvalidRequest(Vec::new())));
+    }
+
+    #[test]
+    fn a_record_too_large_to_send_ends_the_watch() {
+        let too_large = GatewayError::RecordTooLarge { bytes: 2, limit: 1 };
+        assert!(!is_transient(&too_large));
     }
 
     /// Answers each poll with the next scripted result, recording what the

@@ -1,18 +1,21 @@
 //! Every response fits the 4 MiB a gRPC client receives at its defaults
 //! (tonic's, grpc-go's and grpc-java's limit), at the gateway's own limits:
 //! a page of 1,000 CIFS connections whose sessions make it larger ends early
-//! with a token that continues it, a Stream's messages do the same, and a
-//! record that alone is larger is refused with RECORD_TOO_LARGE.
+//! with a token that continues it, a Stream's messages do the same, a record
+//! that alone is larger is refused with RECORD_TOO_LARGE, and so is a watch
+//! of one.
 
 use futures_util::StreamExt;
-use ontap_grpc_gateway::proto::v1::{ListCifsConnectionsRequest, StreamCifsConnectionsRequest};
+use ontap_grpc_gateway::proto::v1::{
+    ListCifsConnectionsRequest, StreamCifsConnectionsRequest, WatchCifsConnectionsRequest,
+};
 use ontap_grpc_gateway::translate::message_size::{MAX_RESPONSE_BYTES, PAGE_RECORDS_BUDGET};
 use ontap_simulator::{CifsConnection, Cluster};
 use prost::Message;
 use serde_json::Value;
 
 use crate::common::tools::{generate_go_client, go_example, stdout_of};
-use crate::common::{Harness, error_metadata, mask, reason};
+use crate::common::{Harness, error_metadata, mask, poll_every_second, reason};
 
 /// Session IDs above 2^63: each costs ten bytes on the wire, the most a
 /// varint takes.
@@ -139,6 +142,26 @@ async fn a_record_larger_than_a_response_is_refused_with_record_too_large() {
         .await
         .unwrap();
     assert_eq!(page.into_inner().cifs_connections.len(), 1);
+}
+
+#[tokio::test]
+async fn a_watch_of_a_record_larger_than_a_response_ends_with_record_too_large() {
+    let h = start_with_room(cluster_with_crowded_connections(1, 400_000)).await;
+    let watch = WatchCifsConnectionsRequest {
+        identifier: "2000000".to_owned(),
+        poll_interval: poll_every_second(),
+        ..Default::default()
+    };
+    let mut events = h
+        .cifs()
+        .await
+        .watch_cifs_connections(watch)
+        .await
+        .unwrap()
+        .into_inner();
+    let status = events.next().await.expect("a status").unwrap_err();
+    assert_eq!(status.code(), tonic::Code::ResourceExhausted, "{status:?}");
+    assert_eq!(reason(&status), "RECORD_TOO_LARGE");
 }
 
 #[tokio::test]

@@ -364,6 +364,12 @@ mod tests {
         assert_eq!(at(129_999), (lif(2), 2_001, 100 + 64_999));
         assert_eq!(at(130_000), (lif(3), 2_002, 100));
         assert_eq!(at(130_003), (lif(4), 2_003, 101));
+        // Each host logs in through both groups of a pair.
+        let host = |index| generated("u", "svm", index).unwrap().initiator.name;
+        assert_eq!(host(0), "iqn.1994-05.com.example:host0");
+        assert_eq!(host(1), host(0));
+        assert_eq!(host(2), "iqn.1994-05.com.example:host1");
+        assert_eq!(host(7), "iqn.1994-05.com.example:host3");
     }
 
     #[test]
