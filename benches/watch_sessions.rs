@@ -21,7 +21,7 @@ use tonic::Streaming;
 use tonic::transport::Channel;
 
 mod common;
-use common::{channel, rss_kib, spawn_gateway};
+use common::{channel, count_messages, rss_kib, spawn_gateway};
 
 /// Streams per HTTP/2 connection, as a client pool would spread them.
 const STREAMS_PER_CONNECTION: usize = 100;
@@ -98,13 +98,8 @@ async fn main() {
         if i % STREAMS_PER_CONNECTION == 0 {
             connections.push(channel(&url).await);
         }
-        let mut stream = open(connections.last().unwrap().clone()).await;
-        let received = Arc::clone(&received);
-        readers.push(tokio::spawn(async move {
-            while let Ok(Some(_)) = stream.message().await {
-                received.fetch_add(1, Ordering::Relaxed);
-            }
-        }));
+        let stream = open(connections.last().unwrap().clone()).await;
+        readers.push(count_messages(stream, &received));
     }
     let opened_in = opening.elapsed();
     tokio::time::sleep(settle).await;

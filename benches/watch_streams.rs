@@ -20,7 +20,7 @@ use ontap_grpc_gateway::proto::v1::{WatchIscsiServiceMetricsRequest, WatchSource
 use ontap_simulator::{Cluster, Simulator, SimulatorConfig};
 
 mod common;
-use common::{channel, rss_kib, spawn_gateway};
+use common::{channel, count_messages, rss_kib, spawn_gateway};
 
 const SVM2_UUID: &str = "25f617cf-94d7-11e8-8370-005056b48fd2";
 /// Streams per HTTP/2 connection, as a client pool would spread them.
@@ -88,12 +88,7 @@ async fn main() {
             .into_inner();
         // Each starts with the poller's newest sample: it is open.
         stream.message().await.unwrap().expect("a first sample");
-        let received = Arc::clone(&received);
-        readers.push(tokio::spawn(async move {
-            while let Ok(Some(_)) = stream.message().await {
-                received.fetch_add(1, Ordering::Relaxed);
-            }
-        }));
+        readers.push(count_messages(stream, &received));
     }
     let opened_in = opening.elapsed();
     tokio::time::sleep(settle).await;

@@ -1,9 +1,12 @@
 //! What the benches share: the gateway binary as a child process, its
-//! memory, and a channel that waits for it to listen.
+//! memory, a channel that waits for it to listen, and readers that count
+//! what its streams send.
 
 #![allow(dead_code)]
 
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use ontap_simulator::{Credentials, ExposeSecret, Simulator};
@@ -82,4 +85,18 @@ pub async fn channel(url: &str) -> Channel {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     panic!("the gateway never listened on {url}");
+}
+
+/// Reads `stream` to its end in a task of its own, adding each message to
+/// `received`: the watchers of a watch bench, which only count.
+pub fn count_messages<T: Send + 'static>(
+    mut stream: tonic::Streaming<T>,
+    received: &Arc<AtomicU64>,
+) -> tokio::task::JoinHandle<()> {
+    let received = Arc::clone(received);
+    tokio::spawn(async move {
+        while let Ok(Some(_)) = stream.message().await {
+            received.fetch_add(1, Ordering::Relaxed);
+        }
+    })
 }

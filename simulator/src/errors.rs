@@ -474,6 +474,15 @@ impl ApiError {
     }
 }
 
+/// What a PATCH or DELETE that returns no job answers: `200 {}` when it was done, else its
+/// error, both in the media type the client negotiated.
+pub fn done_or_error(result: Result<(), ApiError>, media: Media) -> Response {
+    match result {
+        Ok(()) => media.respond(StatusCode::OK, &json!({})),
+        Err(error) => error.into_response_as(media),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

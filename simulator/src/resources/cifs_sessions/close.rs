@@ -26,11 +26,11 @@ use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::response::Response;
 use http::{HeaderMap, StatusCode, Uri};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::SCHEMA;
 use super::session::CifsSessionKey;
-use crate::errors::ApiError;
+use crate::errors::{ApiError, done_or_error};
 use crate::http::media::Media;
 use crate::http::params;
 use crate::query::delete::DeleteRequest;
@@ -107,10 +107,7 @@ pub async fn delete(
         }
         Ok(())
     })();
-    match result {
-        Ok(()) => media.respond(StatusCode::OK, &json!({})),
-        Err(error) => error.into_response_as(media),
-    }
+    done_or_error(result, media)
 }
 
 /// Closes every session a query matches (see [`crate::query::delete`] for the parameters):

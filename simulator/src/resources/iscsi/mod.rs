@@ -17,7 +17,7 @@ use axum::response::Response;
 use http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use serde_json::{Value, json};
 
-use crate::errors::{ApiError, SvmNamed, Unexpected};
+use crate::errors::{ApiError, SvmNamed, Unexpected, done_or_error};
 use crate::http::media::Media;
 use crate::http::params;
 use crate::query::collection;
@@ -264,10 +264,7 @@ pub async fn update(
             Ok(())
         })
     })();
-    match result {
-        Ok(()) => media.respond(StatusCode::OK, &json!({})),
-        Err(error) => error.into_response_as(media),
-    }
+    done_or_error(result, media)
 }
 
 /// Deletes a disabled service.
@@ -295,10 +292,7 @@ pub async fn delete(
             Ok(())
         })
     });
-    match result {
-        Ok(()) => media.respond(StatusCode::OK, &json!({})),
-        Err(error) => error.into_response_as(media),
-    }
+    done_or_error(result, media)
 }
 
 /// The service of the SVM named in a path: 404 when the SVM or its service does not exist.
