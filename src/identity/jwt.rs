@@ -721,6 +721,35 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn an_rsa_modulus_is_counted_in_bits_from_its_highest_set_bit() {
+        let e = [1, 0, 1];
+        // 256 bytes with the top bit clear: 2047 bits, one short.
+        let short = [[0x7f].as_slice(), &[0xff; 255]].concat();
+        let refused = rsa_key(&short, &e).err().expect("too short");
+        assert!(refused.contains("2047 bits"), "{refused}");
+        // Leading zero bytes do not count; a set top bit makes 2048.
+        let full = [[0, 0].as_slice(), &[0x80], &[0xff; 255]].concat();
+        assert!(rsa_key(&full, &e).is_ok());
+    }
+
+    #[test]
+    fn an_ec_key_needs_both_coordinates_of_32_bytes() {
+        assert!(ec_key(&[1; 32], &[1; 32]).is_ok());
+        assert!(ec_key(&[1; 32], &[1; 31]).is_err());
+        assert!(ec_key(&[1; 31], &[1; 32]).is_err());
+    }
+
+    #[test]
+    fn a_refusal_lists_the_keys_it_skipped_only_when_there_were_some() {
+        assert_eq!(skipped_note(&[]), "");
+        let skipped = ["kid `a`: HS256".to_owned(), "kid `b`: no `n`".to_owned()];
+        assert_eq!(
+            skipped_note(&skipped),
+            "; skipped: kid `a`: HS256; kid `b`: no `n`"
+        );
+    }
+
+    #[test]
     fn a_time_claim_that_is_not_a_number_is_refused_naming_it() {
         let ec = ec("ec-1");
         let (_dir, verifier) = verifier(&[&ec.jwk]);
