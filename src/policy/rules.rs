@@ -888,6 +888,32 @@ mod tests {
     }
 
     #[test]
+    fn each_middle_piece_of_a_pattern_takes_its_own_place_in_the_name() {
+        assert!(svm_matches("x*ab*ab*y", "xababy"));
+        assert!(!svm_matches("x*ab*ab*y", "xaby"));
+        assert!(svm_matches("tenant-a-*", "tenant-a-1"));
+        assert!(!svm_matches("tenant-a-*", "tenant-b-1"));
+    }
+
+    #[test]
+    fn only_stars_make_a_pattern_of_every_svm() {
+        assert!(SvmPattern::new("*").is_every());
+        assert!(SvmPattern::new("**").is_every());
+        assert!(!SvmPattern::new("").is_every());
+        assert!(!SvmPattern::new("vs*").is_every());
+    }
+
+    #[test]
+    fn a_granting_rule_debugs_as_where_it_is() {
+        let p = policy(READER);
+        let rule = p.decide("token:billing", "east", "vs1", "ListCifsSessions");
+        assert_eq!(
+            format!("{:?}", rule.unwrap()),
+            "RuleRef(policy.toml:1 (rule 1))"
+        );
+    }
+
+    #[test]
     fn svm_patterns_are_case_sensitive() {
         let p = policy(&READER.replace("[\"vs1\"]", "[\"vs1\", \"Tenant-*\"]"));
         assert!(!allowed(
