@@ -904,6 +904,14 @@ mod tests {
     }
 
     #[test]
+    fn a_policy_counts_its_rules_debugs_as_its_file_and_is_never_empty() {
+        let p = policy(&format!("{READER}\n{READER}"));
+        assert_eq!(p.len(), 2);
+        assert!(!p.is_empty());
+        assert_eq!(format!("{p:?}"), "Policy(policy.toml, 2 rules)");
+    }
+
+    #[test]
     fn a_granting_rule_debugs_as_where_it_is() {
         let p = policy(READER);
         let rule = p.decide("token:billing", "east", "vs1", "ListCifsSessions");
