@@ -17,8 +17,8 @@ pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 
 /// What a page's records may take of a response. The rest of a List
 /// response, its page token and counts, is far smaller than the 64 KiB
-/// left: a token carries at most the query's 8 KiB fingerprint and ONTAP's
-/// `start.*` keys.
+/// left: a token carries the cluster's name, the collection's path, a
+/// 16-digit fingerprint of the query and ONTAP's `start.*` keys, signed.
 pub const PAGE_RECORDS_BUDGET: usize = MAX_RESPONSE_BYTES - 64 * 1024;
 
 /// The largest field number a response's repeated records field has: its
@@ -118,6 +118,29 @@ mod tests {
             records: records[..=fit].to_vec(),
         };
         assert!(one_more.encoded_len() > PAGE_RECORDS_BUDGET);
+    }
+
+    #[test]
+    fn a_list_response_of_records_filling_the_budget_fits_in_one_message() {
+        use crate::proto::v1::{CifsConnection, ListCifsConnectionsResponse};
+        let record = CifsConnection {
+            client_ip: Some("10.74.7.1".repeat(10)),
+            ..Default::default()
+        };
+        let records = vec![record; 50_000];
+        let fit = records_within(&records, PAGE_RECORDS_BUDGET);
+        let response = ListCifsConnectionsResponse {
+            cifs_connections: records[..fit].to_vec(),
+            // A token far longer than any the gateway signs, with the
+            // largest counts.
+            next_page_token: "t".repeat(60 * 1024),
+            num_records: u32::MAX,
+            total_size: Some(i32::MIN),
+        };
+        assert!(response.encoded_len() <= MAX_RESPONSE_BYTES);
+        // The records fill the budget but for less than one of them, each
+        // counted with a two-byte key where field 1's takes one.
+        assert!(response.encoded_len() + fit > PAGE_RECORDS_BUDGET);
     }
 
     #[test]
