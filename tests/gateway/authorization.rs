@@ -302,6 +302,42 @@ async fn a_create_on_another_tenants_svm_is_refused_and_nothing_goes_upstream() 
 }
 
 #[tokio::test]
+async fn a_limited_callers_create_naming_no_svm_is_refused_and_nothing_goes_upstream() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let tenants = Tenants::start(&simulator).await;
+    let create = CreateIscsiServiceRequest {
+        iscsi_service: Some(IscsiService::default()),
+    };
+    let status = tenants
+        .gateway
+        .iscsi()
+        .await
+        .create_iscsi_service(as_caller("tenant-a-admin", create))
+        .await
+        .unwrap_err();
+    assert_refused(&status, "tenant-a-admin", "CreateIscsiService");
+    assert_eq!(simulator.stats().requests, 0);
+}
+
+#[tokio::test]
+async fn an_svm_uuid_the_cluster_does_not_know_is_refused() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let tenants = Tenants::start(&simulator).await;
+    let get = GetIscsiServiceRequest {
+        svm_uuid: "00000000-94d7-11e8-8370-005056b48fd2".into(),
+        read_mask: None,
+    };
+    let status = tenants
+        .gateway
+        .iscsi()
+        .await
+        .get_iscsi_service(as_caller("tenant-a", get))
+        .await
+        .unwrap_err();
+    assert_refused(&status, "tenant-a", "GetIscsiService");
+}
+
+#[tokio::test]
 async fn a_read_only_identitys_write_is_refused() {
     let simulator = simulator_with(Cluster::seed()).await;
     let tenants = Tenants::start(&simulator).await;
