@@ -22,6 +22,7 @@ use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::translate::QUERY_OPERATORS;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -404,11 +405,7 @@ fn svm_pattern(pattern: &str) -> Result<SvmPattern, Problem> {
         return bad("is empty: \"*\" is every SVM".into());
     }
     let operator = (pattern.chars())
-        .find(|&c| {
-            matches!(c, '|' | '!' | '<' | '>' | '{' | '}' | ',')
-                || c.is_whitespace()
-                || c.is_control()
-        })
+        .find(|&c| QUERY_OPERATORS.contains(&c) || c.is_whitespace() || c.is_control())
         .map(|c| c.escape_debug().to_string())
         .or_else(|| pattern.contains("..").then(|| "..".into()));
     match operator {

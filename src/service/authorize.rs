@@ -8,7 +8,7 @@ use tonic::Request;
 use super::SvmScoped;
 use crate::identity::Caller;
 use crate::policy::{CallPolicy, NotPermitted, Scope, svm_matches};
-use crate::translate::{GatewayError, Upstream, svms};
+use crate::translate::{GatewayError, QUERY_OPERATORS, Upstream, svms};
 
 /// Whether `request` may be made on `upstream`'s cluster, by the policy in
 /// force when it arrived; without a policy, every authenticated call may. A
@@ -209,7 +209,6 @@ fn decide(
 /// pattern or the filter anything else (a range, a comparison): what they
 /// share cannot then be known here, nor written as one filter.
 fn selected<'p>(filter: &str, names: &'p [String]) -> Option<Vec<&'p str>> {
-    const UNDECIDED: &[char] = &['<', '>', '{', '}', ',', '!'];
     if names.iter().any(|name| name.contains('*')) {
         return None;
     }
@@ -220,8 +219,9 @@ fn selected<'p>(filter: &str, names: &'p [String]) -> Option<Vec<&'p str>> {
             None => (false, alternative),
         })
         .collect();
-    let undecided =
-        |pattern: &str| pattern.is_empty() || pattern.contains(UNDECIDED) || pattern.contains("..");
+    let undecided = |pattern: &str| {
+        pattern.is_empty() || pattern.contains(QUERY_OPERATORS) || pattern.contains("..")
+    };
     if alternatives.iter().any(|(_, pattern)| undecided(pattern)) {
         return None;
     }
@@ -236,8 +236,10 @@ fn selected<'p>(filter: &str, names: &'p [String]) -> Option<Vec<&'p str>> {
 /// Whether an SVM filter names exactly one SVM: a name, not a pattern, a
 /// list or a comparison in ONTAP's query syntax.
 fn is_one_name(filter: &str) -> bool {
-    const OPERATORS: &[char] = &['*', '|', '!', '<', '>', '{', '}', ','];
-    !filter.is_empty() && !filter.contains(OPERATORS) && !filter.contains("..")
+    !filter.is_empty()
+        && !filter.contains('*')
+        && !filter.contains(QUERY_OPERATORS)
+        && !filter.contains("..")
 }
 
 #[cfg(test)]

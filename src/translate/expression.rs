@@ -8,6 +8,11 @@ use std::borrow::Cow;
 use super::schema::{EnumWords, ValueKind};
 use crate::ontap::time::{parse_duration, parse_timestamp};
 
+/// What ONTAP's query syntax reads as operators, beside the wildcard `*`
+/// and the range `..`: a filter holding none of them names values
+/// literally.
+pub const QUERY_OPERATORS: &[char] = &['|', '!', '<', '>', '{', '}', ','];
+
 /// The longest filter the gateway forwards.
 const MAX_LEN: usize = 1024;
 

@@ -23,6 +23,7 @@ use std::sync::Arc;
 use crate::ontap::{CallerCredentials, CallerCredentialsError, OntapClient, OntapError};
 
 pub use clusters::{Clusters, DEFAULT_CLUSTER, DuplicateCluster};
+pub use expression::QUERY_OPERATORS;
 #[cfg(any(fuzzing, test))]
 pub(crate) use list::check_planned_query;
 pub use list::{ListRequestFields, Page};
