@@ -27,4 +27,6 @@ pub mod upstream_url;
 pub mod watch;
 
 #[cfg(test)]
+mod test_files;
+#[cfg(test)]
 mod test_logs;

@@ -459,6 +459,7 @@ impl fmt::Debug for JwtVerifier {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    pub(crate) use crate::test_files::rewrite;
     use std::path::Path;
     use std::sync::OnceLock;
 
@@ -591,15 +592,6 @@ pub(crate) mod tests {
         std::fs::write(&path, contents).unwrap();
         let error = JwtVerifier::load(settings(&path)).unwrap_err();
         (path.display().to_string(), error)
-    }
-
-    /// Rewrites the file a second later than it was, as a file system with
-    /// a coarse clock might not show two writes in a row.
-    pub(crate) fn rewrite(path: &Path, contents: &str) {
-        let before = std::fs::metadata(path).unwrap().modified().unwrap();
-        std::fs::write(path, contents).unwrap();
-        let file = std::fs::File::options().write(true).open(path).unwrap();
-        file.set_modified(before + Duration::from_secs(1)).unwrap();
     }
 
     #[test]

@@ -178,11 +178,7 @@ mod tests {
     fn a_file_whose_modification_time_changed_is_read_again_unforced() {
         let (_dir, path) = file(READER);
         let policy = shared(path.clone());
-        std::fs::write(&path, READER.replace("vs1", "vs2")).unwrap();
-        // Set, not waited for: filesystems keep times at coarse grains.
-        let later = SystemTime::now() + Duration::from_secs(60);
-        let file = std::fs::File::options().write(true).open(&path).unwrap();
-        file.set_modified(later).unwrap();
+        crate::test_files::rewrite(&path, &READER.replace("vs1", "vs2"));
         assert!(policy.reload(false).unwrap());
         assert!(allows(&policy, "vs2"));
         assert!(!policy.reload(false).unwrap(), "read once per change");
