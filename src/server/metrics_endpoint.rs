@@ -263,6 +263,43 @@ mod tests {
         );
     }
 
+    /// Serves a connection whose client sent `sent` and nothing more;
+    /// checks that it is still open a second before `bound` and closed a
+    /// second after, and answers what the client received.
+    async fn closed_at(sent: &[u8], bound: Duration) -> String {
+        use tokio::io::AsyncReadExt;
+        let (mut client, server) = tokio::io::duplex(64 * 1024);
+        client.write_all(sent).await.unwrap();
+        let served = tokio::spawn(serve_connection(server, Arc::default(), Arc::default()));
+        tokio::time::sleep(bound - Duration::from_secs(1)).await;
+        assert!(!served.is_finished(), "closed before its bound");
+        let ended = tokio::time::timeout(Duration::from_secs(2), served).await;
+        assert!(ended.is_ok(), "still open after its bound");
+        let mut received = Vec::new();
+        client.read_to_end(&mut received).await.unwrap();
+        String::from_utf8_lossy(&received).into_owned()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_that_stops_mid_head_is_closed_after_the_header_read_timeout() {
+        let received = closed_at(
+            b"GET /metrics HTTP/1.1\r\nHost: metrics\r\n",
+            HEADER_READ_TIMEOUT,
+        )
+        .await;
+        assert!(!received.contains(" 200 "), "{received}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_kept_alive_connection_that_sends_nothing_more_is_closed() {
+        let received = closed_at(
+            b"GET /metrics HTTP/1.1\r\nHost: metrics\r\n\r\n",
+            HEADER_READ_TIMEOUT,
+        )
+        .await;
+        assert!(received.starts_with("HTTP/1.1 200 "), "{received}");
+    }
+
     #[tokio::test(start_paused = true)]
     async fn a_connection_whose_client_never_reads_ends_at_its_life_bound() {
         // A pipe too small for the response: its write waits for a reader.

@@ -310,18 +310,25 @@ async fn readme_watch_commands_stream_messages_with_grpcurl() {
     let addr = h.gateway.addr.to_string();
     let (variables, commands) = readme_watch_commands();
     assert_eq!(commands.len(), 4, "the section's watch commands");
+    // The four watch at once, as four terminals would.
     let outputs = tokio::task::spawn_blocking(move || {
-        commands
-            .iter()
-            .map(|command| {
-                // A watch runs until cancelled: grpcurl's -max-time cancels it.
-                let bounded =
-                    command.replace("grpcurl -plaintext", "grpcurl -plaintext -max-time 4");
-                let script =
-                    format!("{variables}\n{bounded} || true").replace("127.0.0.1:50051", &addr);
-                String::from_utf8_lossy(&bash(&script).stdout).into_owned()
-            })
-            .collect::<Vec<_>>()
+        std::thread::scope(|scope| {
+            let watches: Vec<_> = commands
+                .iter()
+                .map(|command| {
+                    // A watch runs until cancelled: grpcurl's -max-time cancels it.
+                    let bounded =
+                        command.replace("grpcurl -plaintext", "grpcurl -plaintext -max-time 4");
+                    let script =
+                        format!("{variables}\n{bounded} || true").replace("127.0.0.1:50051", &addr);
+                    scope.spawn(move || String::from_utf8_lossy(&bash(&script).stdout).into_owned())
+                })
+                .collect();
+            watches
+                .into_iter()
+                .map(|watch| watch.join().unwrap())
+                .collect::<Vec<_>>()
+        })
     })
     .await
     .unwrap();
