@@ -578,6 +578,14 @@ pub(crate) mod tests {
         }
     }
 
+    /// What a verifier trusting one EC key answers, at `now`, a token that
+    /// key signed over `claims`: the claim checks, whatever the key.
+    fn verify_ec(claims: &Value, now: i64) -> Result<String, JwtRefusal> {
+        let ec = ec("ec-1");
+        let (_dir, verifier) = verifier(&[&ec.jwk]);
+        verifier.verify_at(&signed(&ec, claims), now)
+    }
+
     pub(crate) fn verifier(keys: &[&Value]) -> (TempDir, JwtVerifier) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("jwks.json");
@@ -645,11 +653,8 @@ pub(crate) mod tests {
 
     #[test]
     fn an_expired_token_is_refused_saying_when_it_expired() {
-        let ec = ec("ec-1");
-        let (_dir, verifier) = verifier(&[&ec.jwk]);
         let exp = 1_796_637_600;
-        let token = signed(&ec, &with(claims(), "exp", json!(exp)));
-        let refusal = verifier.verify_at(&token, exp + 3600).unwrap_err();
+        let refusal = verify_ec(&with(claims(), "exp", json!(exp)), exp + 3600).unwrap_err();
         assert_eq!(refusal, JwtRefusal::Expired(exp));
         assert_eq!(
             refusal.to_string(),
@@ -659,29 +664,19 @@ pub(crate) mod tests {
 
     #[test]
     fn a_token_is_refused_once_the_clock_skew_past_its_expiry_is_over() {
-        let ec = ec("ec-1");
-        let (_dir, verifier) = verifier(&[&ec.jwk]);
-        let token = signed(&ec, &with(claims(), "exp", json!(NOW - 60)));
-        assert_eq!(
-            verifier.verify_at(&token, NOW),
-            Err(JwtRefusal::Expired(NOW - 60))
-        );
+        let expired = with(claims(), "exp", json!(NOW - 60));
+        assert_eq!(verify_ec(&expired, NOW), Err(JwtRefusal::Expired(NOW - 60)));
     }
 
     #[test]
     fn a_token_expired_within_the_clock_skew_is_accepted() {
-        let ec = ec("ec-1");
-        let (_dir, verifier) = verifier(&[&ec.jwk]);
-        let token = signed(&ec, &with(claims(), "exp", json!(NOW - 59)));
-        assert_eq!(verifier.verify_at(&token, NOW), Ok("alice".to_owned()));
+        let within_skew = with(claims(), "exp", json!(NOW - 59));
+        assert_eq!(verify_ec(&within_skew, NOW), Ok("alice".to_owned()));
     }
 
     #[test]
     fn a_token_not_yet_valid_is_refused_saying_from_when() {
-        let ec = ec("ec-1");
-        let (_dir, verifier) = verifier(&[&ec.jwk]);
-        let token = signed(&ec, &with(claims(), "nbf", json!(NOW + 61)));
-        let refusal = verifier.verify_at(&token, NOW).unwrap_err();
+        let refusal = verify_ec(&with(claims(), "nbf", json!(NOW + 61)), NOW).unwrap_err();
         assert_eq!(refusal, JwtRefusal::NotYetValid(NOW + 61));
         assert_eq!(
             refusal.to_string(),
@@ -691,18 +686,14 @@ pub(crate) mod tests {
 
     #[test]
     fn a_token_valid_from_within_the_clock_skew_is_accepted() {
-        let ec = ec("ec-1");
-        let (_dir, verifier) = verifier(&[&ec.jwk]);
-        let token = signed(&ec, &with(claims(), "nbf", json!(NOW + 60)));
-        assert_eq!(verifier.verify_at(&token, NOW), Ok("alice".to_owned()));
+        let within_skew = with(claims(), "nbf", json!(NOW + 60));
+        assert_eq!(verify_ec(&within_skew, NOW), Ok("alice".to_owned()));
     }
 
     #[test]
     fn a_token_without_exp_is_refused() {
-        let ec = ec("ec-1");
-        let (_dir, verifier) = verifier(&[&ec.jwk]);
-        let token = signed(&ec, &without(claims(), "exp"));
-        assert_eq!(verifier.verify_at(&token, NOW), Err(JwtRefusal::NoExpiry));
+        let no_expiry = without(claims(), "exp");
+        assert_eq!(verify_ec(&no_expiry, NOW), Err(JwtRefusal::NoExpiry));
     }
 
     #[test]
@@ -736,58 +727,44 @@ pub(crate) mod tests {
 
     #[test]
     fn a_time_claim_that_is_not_a_number_is_refused_naming_it() {
-        let ec = ec("ec-1");
-        let (_dir, verifier) = verifier(&[&ec.jwk]);
-        let token = signed(&ec, &with(claims(), "nbf", json!("yesterday")));
-        let refusal = verifier.verify_at(&token, NOW).unwrap_err();
-        assert_eq!(refusal, JwtRefusal::BadTime("nbf"));
+        let words = with(claims(), "nbf", json!("yesterday"));
+        assert_eq!(verify_ec(&words, NOW), Err(JwtRefusal::BadTime("nbf")));
     }
 
     #[test]
     fn a_fractional_expiry_is_accepted() {
-        let ec = ec("ec-1");
-        let (_dir, verifier) = verifier(&[&ec.jwk]);
-        let token = signed(&ec, &with(claims(), "exp", json!(NOW as f64 + 0.5)));
-        assert_eq!(verifier.verify_at(&token, NOW), Ok("alice".to_owned()));
+        let fractional = with(claims(), "exp", json!(NOW as f64 + 0.5));
+        assert_eq!(verify_ec(&fractional, NOW), Ok("alice".to_owned()));
     }
 
     #[test]
     fn a_token_for_another_audience_is_refused() {
-        let ec = ec("ec-1");
-        let (_dir, verifier) = verifier(&[&ec.jwk]);
         for audience in [json!("other-api"), json!(["other-api"]), Value::Null] {
-            let token = signed(&ec, &with(claims(), "aud", audience));
-            let refusal = verifier.verify_at(&token, NOW).unwrap_err();
+            let refusal = verify_ec(&with(claims(), "aud", audience), NOW).unwrap_err();
             assert_eq!(
                 refusal.to_string(),
                 "the JWT's audience is not `ontap-gateway`"
             );
         }
-        let token = signed(&ec, &without(claims(), "aud"));
-        let refusal = verifier.verify_at(&token, NOW);
+        let refusal = verify_ec(&without(claims(), "aud"), NOW);
         assert_eq!(refusal, Err(JwtRefusal::WrongAudience(AUDIENCE.to_owned())));
     }
 
     #[test]
     fn an_audience_array_containing_ours_is_accepted() {
-        let ec = ec("ec-1");
-        let (_dir, verifier) = verifier(&[&ec.jwk]);
-        let token = signed(&ec, &with(claims(), "aud", json!(["other-api", AUDIENCE])));
-        assert_eq!(verifier.verify_at(&token, NOW), Ok("alice".to_owned()));
+        let ours_among_others = with(claims(), "aud", json!(["other-api", AUDIENCE]));
+        assert_eq!(verify_ec(&ours_among_others, NOW), Ok("alice".to_owned()));
     }
 
     #[test]
     fn a_token_from_another_issuer_is_refused() {
-        let ec = ec("ec-1");
-        let (_dir, verifier) = verifier(&[&ec.jwk]);
-        let token = signed(&ec, &with(claims(), "iss", json!(format!("{ISSUER}/"))));
-        let refusal = verifier.verify_at(&token, NOW).unwrap_err();
+        let other_issuer = with(claims(), "iss", json!(format!("{ISSUER}/")));
+        let refusal = verify_ec(&other_issuer, NOW).unwrap_err();
         assert_eq!(
             refusal.to_string(),
             "the JWT's issuer is not `https://login.example.com/tenant`"
         );
-        let token = signed(&ec, &without(claims(), "iss"));
-        let refusal = verifier.verify_at(&token, NOW);
+        let refusal = verify_ec(&without(claims(), "iss"), NOW);
         assert_eq!(refusal, Err(JwtRefusal::WrongIssuer(ISSUER.to_owned())));
     }
 

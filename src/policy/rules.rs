@@ -1163,21 +1163,17 @@ mod tests {
     }
 
     #[test]
-    fn a_rule_without_callers_is_refused_on_its_header_line() {
-        let (line, problem) = error(&format!(
-            "{READER}\n[[rule]]\nsvms = [\"vs1\"]\naccess = \"read\"\n"
-        ));
-        assert_eq!((line, &problem), (6, &Problem::Missing("callers")));
-        assert!(problem.to_string().contains("no `callers`"));
-    }
-
-    #[test]
-    fn a_rule_without_svms_is_refused_on_its_header_line() {
-        let (line, problem) = error(&format!(
-            "{READER}\n[[rule]]\ncallers = [\"x\"]\naccess = \"read\"\n"
-        ));
-        assert_eq!((line, &problem), (6, &Problem::Missing("svms")));
-        assert!(problem.to_string().contains("no `svms`"));
+    fn a_rule_without_callers_or_svms_is_refused_on_its_header_line() {
+        for (missing, present) in [
+            ("callers", "svms = [\"vs1\"]"),
+            ("svms", "callers = [\"x\"]"),
+        ] {
+            let (line, problem) = error(&format!(
+                "{READER}\n[[rule]]\n{present}\naccess = \"read\"\n"
+            ));
+            assert_eq!((line, &problem), (6, &Problem::Missing(missing)));
+            assert!(problem.to_string().contains(&format!("no `{missing}`")));
+        }
     }
 
     #[test]

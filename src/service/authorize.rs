@@ -1,7 +1,8 @@
 //! The one check of a call against the gateway's policy, before anything
 //! goes upstream: the caller the authentication layer named, the method,
 //! the cluster the call picked, and the SVM its request names (by name, or
-//! by a UUID whose name is read from the cluster first).
+//! by a UUID whose name is read from the cluster first, or remembered from
+//! a read before when it refuses the call).
 
 use tonic::Request;
 
@@ -27,8 +28,18 @@ pub(super) async fn authorize<Req: SvmScoped>(
     let svm = name_then_uuid(request.get_ref().svm());
     let decided = match by_uuid(&call, identity, cluster, &svm) {
         Some(uuid) => {
-            let read = svms::name_of(upstream, uuid, super::deadline_of(request)).await?;
-            decide_by_uuid(&call, identity, cluster, svm, uuid, read.as_deref())
+            let by_name =
+                |name: Option<&str>| decide_by_uuid(&call, identity, cluster, svm, uuid, name);
+            // A remembered name refuses with nothing sent; what it would
+            // allow is decided by the name the SVM has now.
+            let remembered = upstream.svm_names.remembered(uuid);
+            match remembered.map(|name| by_name(name.as_deref())) {
+                Some(Err(refused)) => Err(refused),
+                _ => {
+                    let read = svms::name_of(upstream, uuid, super::deadline_of(request)).await?;
+                    by_name(read.as_deref())
+                }
+            }
         }
         None => decide(&call, identity, cluster, svm),
     };

@@ -43,6 +43,8 @@ pub struct Upstream {
     pub page_tokens: PageTokenKey,
     /// How many records each of the cluster's collections is asked for.
     pub page_sizes: Arc<PageSizes>,
+    /// Its SVMs' names as last read, by UUID.
+    pub svm_names: Arc<svms::SvmNames>,
 }
 
 impl Upstream {
@@ -52,6 +54,7 @@ impl Upstream {
             client,
             page_tokens,
             page_sizes: Arc::default(),
+            svm_names: Arc::default(),
         }
     }
 

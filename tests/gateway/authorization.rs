@@ -358,15 +358,20 @@ async fn a_read_only_identitys_write_is_refused() {
     assert_eq!(simulator.stats().requests, 0);
 }
 
+/// A GetIscsiService naming its SVM by `uuid` alone.
+fn get_by_uuid(uuid: &str) -> GetIscsiServiceRequest {
+    GetIscsiServiceRequest {
+        svm_uuid: uuid.into(),
+        read_mask: None,
+    }
+}
+
 #[tokio::test]
 async fn an_svm_named_by_uuid_is_decided_by_its_name_read_from_the_cluster() {
     let simulator = simulator_with(Cluster::seed()).await;
     let tenants = Tenants::start(&simulator).await;
     let mut iscsi = tenants.gateway.iscsi().await;
-    let get = GetIscsiServiceRequest {
-        svm_uuid: SVM3_UUID.into(),
-        read_mask: None,
-    };
+    let get = get_by_uuid(SVM3_UUID);
     let service = iscsi
         .get_iscsi_service(as_caller("tenant-a", get.clone()))
         .await
@@ -391,6 +396,45 @@ async fn an_svm_named_by_uuid_is_decided_by_its_name_read_from_the_cluster() {
         reads(&before),
         "the service was not read for B"
     );
+}
+
+#[tokio::test]
+async fn a_refusal_by_an_svm_uuid_read_before_sends_nothing_upstream() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let tenants = Tenants::start(&simulator).await;
+    let mut iscsi = tenants.gateway.iscsi().await;
+    let first = iscsi
+        .get_iscsi_service(as_caller("tenant-b", get_by_uuid(SVM3_UUID)))
+        .await
+        .unwrap_err();
+    assert_refused(&first, "tenant-b", "GetIscsiService");
+    let before = simulator.stats().requests;
+    let again = iscsi
+        .get_iscsi_service(as_caller("tenant-b", get_by_uuid(SVM3_UUID)))
+        .await
+        .unwrap_err();
+    assert_refused(&again, "tenant-b", "GetIscsiService");
+    assert_eq!(simulator.stats().requests, before);
+}
+
+#[tokio::test]
+async fn a_renamed_svm_is_decided_by_its_new_name_not_the_one_remembered() {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let tenants = Tenants::start(&simulator).await;
+    let mut iscsi = tenants.gateway.iscsi().await;
+    iscsi
+        .get_iscsi_service(as_caller("tenant-a", get_by_uuid(SVM3_UUID)))
+        .await
+        .unwrap();
+    simulator.cluster().with(|cluster| {
+        let svm3 = cluster.svms.iter_mut().find(|svm| svm.uuid == SVM3_UUID);
+        svm3.unwrap().name = "tenant-b-now".to_owned();
+    });
+    let status = iscsi
+        .get_iscsi_service(as_caller("tenant-a", get_by_uuid(SVM3_UUID)))
+        .await
+        .unwrap_err();
+    assert_refused(&status, "tenant-a", "GetIscsiService");
 }
 
 #[tokio::test]

@@ -62,64 +62,53 @@ async fn a_call_bearing_a_valid_jwt_is_served() {
     assert_eq!(list(&gateway, Some(&bearer)).await.unwrap(), 1);
 }
 
+/// What a gateway taking `issuer`'s JWTs answers a call bearing `token`,
+/// checked to be UNAUTHENTICATED with nothing sent upstream.
+async fn jwt_refusal(issuer: &jwt::Issuer, token: &str) -> tonic::Status {
+    let simulator = simulator_with(Cluster::seed()).await;
+    let gateway = jwt_gateway(&simulator, issuer).await;
+    let bearer = format!("Bearer {token}");
+    let status = list(&gateway, Some(&bearer)).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
+    assert_eq!(reason(&status), "CALLER_UNAUTHENTICATED");
+    assert_eq!(simulator.stats().requests, 0);
+    status
+}
+
 #[tokio::test]
 async fn an_expired_jwt_is_unauthenticated_saying_so_and_nothing_goes_upstream() {
-    let simulator = simulator_with(Cluster::seed()).await;
     let issuer = jwt::Issuer::new();
-    let gateway = jwt_gateway(&simulator, &issuer).await;
-    let bearer = format!("Bearer {}", issuer.token("svc-billing", -3600));
-    let status = list(&gateway, Some(&bearer)).await.unwrap_err();
-    assert_eq!(status.code(), Code::Unauthenticated);
-    assert_eq!(reason(&status), "CALLER_UNAUTHENTICATED");
+    let status = jwt_refusal(&issuer, &issuer.token("svc-billing", -3600)).await;
     assert!(status.message().contains("expired"), "{}", status.message());
-    assert_eq!(simulator.stats().requests, 0);
 }
 
 #[tokio::test]
 async fn a_jwt_not_yet_valid_is_unauthenticated_saying_so() {
-    let simulator = simulator_with(Cluster::seed()).await;
     let issuer = jwt::Issuer::new();
-    let gateway = jwt_gateway(&simulator, &issuer).await;
-    let bearer = format!("Bearer {}", issuer.token("svc-billing", 3600));
-    let status = list(&gateway, Some(&bearer)).await.unwrap_err();
-    assert_eq!(status.code(), Code::Unauthenticated);
-    assert!(
-        status.message().contains("not valid before"),
-        "{}",
-        status.message()
-    );
+    let status = jwt_refusal(&issuer, &issuer.token("svc-billing", 3600)).await;
+    let message = status.message();
+    assert!(message.contains("not valid before"), "{message}");
 }
 
 #[tokio::test]
 async fn an_unsigned_jwt_alg_none_is_unauthenticated() {
     use base64::Engine;
-    let simulator = simulator_with(Cluster::seed()).await;
     let issuer = jwt::Issuer::new();
-    let gateway = jwt_gateway(&simulator, &issuer).await;
     let signed = issuer.token("svc-billing", 0);
     let claims = signed.split('.').nth(1).unwrap();
     let none =
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
-    let bearer = format!("Bearer {none}.{claims}.");
-    let status = list(&gateway, Some(&bearer)).await.unwrap_err();
-    assert_eq!(status.code(), Code::Unauthenticated);
+    let status = jwt_refusal(&issuer, &format!("{none}.{claims}.")).await;
     assert!(status.message().contains("`none`"), "{}", status.message());
-    assert_eq!(simulator.stats().requests, 0);
 }
 
 #[tokio::test]
 async fn a_jwt_of_another_issuer_is_unauthenticated() {
-    let simulator = simulator_with(Cluster::seed()).await;
-    let gateway = jwt_gateway(&simulator, &jwt::Issuer::new()).await;
     let stranger = jwt::Issuer::new();
-    let bearer = format!("Bearer {}", stranger.token("svc-billing", 0));
-    let status = list(&gateway, Some(&bearer)).await.unwrap_err();
-    assert_eq!(status.code(), Code::Unauthenticated);
-    assert!(
-        status.message().contains("signature"),
-        "{}",
-        status.message()
-    );
+    let token = stranger.token("svc-billing", 0);
+    let status = jwt_refusal(&jwt::Issuer::new(), &token).await;
+    let message = status.message();
+    assert!(message.contains("signature"), "{message}");
 }
 
 #[tokio::test]
