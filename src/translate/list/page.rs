@@ -42,19 +42,16 @@ pub(super) enum Fitted<T> {
 }
 
 /// The page `collection` is, with only the selected fields, if its records
-/// fit in one response.
+/// fit in one response (its token is signed only then).
 pub(super) fn page_of<T: OntapRecord>(
     upstream: &Upstream,
     schema: &Schema,
     path: &ApiPath,
     plan: &Plan,
-    collection: Collection<OntapJson<T>>,
+    mut collection: Collection<OntapJson<T>>,
     count_only: bool,
 ) -> Result<Fitted<T>, GatewayError> {
-    let next_page_token = next_page_token(upstream, schema, path, plan, &collection)?;
-    let total = collection.num_records;
-    let records: Vec<T> = collection
-        .records
+    let records: Vec<T> = std::mem::take(&mut collection.records)
         .into_iter()
         .map(|OntapJson(mut record)| {
             record.select(&plan.selection);
@@ -68,11 +65,10 @@ pub(super) fn page_of<T: OntapRecord>(
         }
         return Ok(Fitted::Only(u32::try_from(fit).unwrap_or(u32::MAX)));
     }
+    let next_page_token = next_page_token(upstream, schema, path, plan, &collection)?;
     let (num_records, total_size) = if count_only {
-        (
-            0,
-            Some(i32::try_from(total.unwrap_or(0)).unwrap_or(i32::MAX)),
-        )
+        let total = collection.num_records.unwrap_or(0);
+        (0, Some(i32::try_from(total).unwrap_or(i32::MAX)))
     } else {
         (u32::try_from(records.len()).unwrap_or(u32::MAX), None)
     };
